@@ -1,0 +1,57 @@
+# Everything a new machine needs is installed by these targets themselves:
+# Python 3.11, Node and npm are the only prerequisites.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+# The project's own Node 22 and CDK CLI come first, then the virtualenv.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+CDK := cdk --no-notices
+
+.PHONY: help install synth synth-all test test-fast secrets diff deploy destroy local clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --upgrade pip
+	$(VENV_PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv and install the pinned Python and Node tools.
+
+synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks.
+	$(CDK) synth -c env=$(ENV) --quiet
+	$(VENV_PY) scripts/summarize_assembly.py cdk.out
+
+test: install ## Run the whole test suite.
+	$(VENV_PY) -m pytest
+
+secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for ENV.
+	$(VENV_PY) scripts/put_secrets.py --env $(ENV)
+
+diff: install ## cdk diff of ENV against the deployed stacks.
+	$(CDK) diff --all -c env=$(ENV)
+
+deploy: install ## Deploy ENV (needs credentials; IMAGE_URI=... skips the Docker build).
+	$(CDK) deploy --all -c env=$(ENV) $(if $(IMAGE_URI),-c image_uri=$(IMAGE_URI)) --require-approval never
+
+destroy: install ## Remove every stack of ENV.
+	$(CDK) destroy --all -c env=$(ENV) --force
+
+local: install ## Run the service here, telemetry printed to the console.
+	cd service && OTEL_SERVICE_NAME=cruddur-backend-flask DEPLOYMENT_ENVIRONMENT=local \
+	  TELEMETRY_OTEL_ENABLED=true TELEMETRY_CONSOLE_EXPORT=true \
+	  ../$(VENV)/bin/gunicorn --config gunicorn.conf.py 'cruddur.app:create_app()'
+
+clean: ## Remove build output (keeps .venv and node_modules).
+	rm -rf cdk.out .pytest_cache

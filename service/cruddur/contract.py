@@ -1,0 +1,131 @@
+"""The contract between the ECS task definition and the service.
+
+Every environment variable the service reads, the container port and the
+health-check path are defined here, once. The CDK construct that builds the
+task definition imports these names to set them, and the service imports
+them to parse them (``cruddur.settings``), so the two sides cannot drift
+apart: ``tests/contract`` proves that every variable the task definition
+sets is read here, and every variable read here without a default is set.
+
+This module is imported by both the CDK app (as ``service.cruddur.contract``)
+and the container (as ``cruddur.contract``), so it must import nothing but
+the standard library.
+
+Where a standard name exists (OpenTelemetry, X-Ray SDK, AWS SDK) it is used,
+so the libraries' own documentation applies to the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTAINER_PORT = 5000
+HEALTH_CHECK_PATH = "/api/health-check"
+APP_CONTAINER_NAME = "app"
+XRAY_DAEMON_CONTAINER_NAME = "xray-daemon"
+COLLECTOR_CONTAINER_NAME = "otel-collector"
+XRAY_DAEMON_PORT = 2000
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+GUNICORN_WORKERS = 2
+# ECS sends SIGTERM, waits stopTimeout seconds, then SIGKILL; gunicorn's
+# graceful timeout and the telemetry drain must both fit inside it.
+STOP_TIMEOUT_SECONDS = 30
+SHUTDOWN_DRAIN_SECONDS = 10
+
+# The app container's command, user and health check; the Dockerfile uses the same.
+APP_COMMAND = ("gunicorn", "--config", "gunicorn.conf.py", "cruddur.app:create_app()")
+APP_HEALTHCHECK_COMMAND = ("python", "-m", "cruddur.healthcheck")
+APP_USER = "10001"
+
+SECRET_HONEYCOMB_API_KEY = "HONEYCOMB_API_KEY"
+SECRET_ROLLBAR_ACCESS_TOKEN = "ROLLBAR_ACCESS_TOKEN"
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One variable of the contract: its name, default and meaning."""
+
+    name: str
+    default: str | None
+    description: str
+    secret: bool = False
+
+
+SERVICE_NAME = EnvVar(
+    "OTEL_SERVICE_NAME",
+    None,
+    "Name the service reports to OpenTelemetry and X-Ray; the X-Ray sampling rules and groups match on it.",
+)
+DEPLOYMENT_ENVIRONMENT = EnvVar(
+    "DEPLOYMENT_ENVIRONMENT", "local", "Environment name (dev, staging, prod); becomes deployment.environment."
+)
+AWS_REGION = EnvVar("AWS_REGION", "us-east-1", "Region for the CloudWatch Logs client used by watchtower.")
+LOG_LEVEL = EnvVar("LOG_LEVEL", "INFO", "Root log level: DEBUG, INFO, WARNING, ERROR.")
+
+OTEL_ENABLED = EnvVar("TELEMETRY_OTEL_ENABLED", "false", "Trace with OpenTelemetry and export OTLP/HTTP.")
+OTEL_EXPORTER_OTLP_ENDPOINT = EnvVar(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    f"http://localhost:{OTLP_HTTP_PORT}",
+    "Base URL of the collector's OTLP/HTTP receiver; /v1/traces is appended.",
+)
+OTEL_TRACES_SAMPLER_ARG = EnvVar(
+    "OTEL_TRACES_SAMPLER_ARG",
+    "1.0",
+    "Ratio (0 to 1) of new traces sampled; children follow their parent's decision.",
+)
+OTEL_EXCLUDED_URLS = EnvVar(
+    "OTEL_PYTHON_FLASK_EXCLUDED_URLS",
+    "api/health-check",
+    "Comma-separated URL regexes never traced (health checks).",
+)
+OTEL_CONSOLE_EXPORT = EnvVar(
+    "TELEMETRY_CONSOLE_EXPORT", "false", "Print finished spans to stdout instead of exporting (make local)."
+)
+
+XRAY_ENABLED = EnvVar("TELEMETRY_XRAY_ENABLED", "false", "Record X-Ray segments with the aws-xray-sdk.")
+XRAY_DAEMON_ADDRESS = EnvVar(
+    "AWS_XRAY_DAEMON_ADDRESS", f"127.0.0.1:{XRAY_DAEMON_PORT}", "host:port of the X-Ray daemon (UDP)."
+)
+
+WATCHTOWER_ENABLED = EnvVar(
+    "TELEMETRY_WATCHTOWER_ENABLED", "false", "Ship log records to CloudWatch Logs with watchtower."
+)
+WATCHTOWER_LOG_GROUP = EnvVar(
+    "WATCHTOWER_LOG_GROUP", None, "Existing log group watchtower writes to (required when watchtower is on)."
+)
+AWS_ENDPOINT_URL_LOGS = EnvVar(
+    "AWS_ENDPOINT_URL_LOGS", "", "Override of the CloudWatch Logs endpoint (tests and emulators only)."
+)
+
+ROLLBAR_ENABLED = EnvVar("TELEMETRY_ROLLBAR_ENABLED", "false", "Report unhandled exceptions to Rollbar.")
+ROLLBAR_ACCESS_TOKEN = EnvVar(
+    SECRET_ROLLBAR_ACCESS_TOKEN,
+    None,
+    "Rollbar post_server_item token (required when Rollbar is on); injected from SSM.",
+    secret=True,
+)
+ROLLBAR_ENDPOINT = EnvVar(
+    "ROLLBAR_ENDPOINT", "https://api.rollbar.com/api/1/", "Rollbar API base URL (tests point it at loopback)."
+)
+
+ALL: tuple[EnvVar, ...] = (
+    SERVICE_NAME,
+    DEPLOYMENT_ENVIRONMENT,
+    AWS_REGION,
+    LOG_LEVEL,
+    OTEL_ENABLED,
+    OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_TRACES_SAMPLER_ARG,
+    OTEL_EXCLUDED_URLS,
+    OTEL_CONSOLE_EXPORT,
+    XRAY_ENABLED,
+    XRAY_DAEMON_ADDRESS,
+    WATCHTOWER_ENABLED,
+    WATCHTOWER_LOG_GROUP,
+    AWS_ENDPOINT_URL_LOGS,
+    ROLLBAR_ENABLED,
+    ROLLBAR_ACCESS_TOKEN,
+    ROLLBAR_ENDPOINT,
+)
+NAMES: frozenset[str] = frozenset(var.name for var in ALL)

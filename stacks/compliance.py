@@ -1,0 +1,23 @@
+"""cdk-nag's AWS Solutions rules over the whole app, and how a finding is acknowledged.
+
+cdk-nag 3 runs as a CDK policy-validation plugin: an unacknowledged finding
+fails ``cdk synth`` and is listed in ``cdk.out/policy-validation-report.json``.
+An acknowledgement always names its reason and is attached to the narrowest
+construct it concerns.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, App, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+
+def apply_compliance_checks(app: App) -> None:
+    """Validate every stack of ``app`` against AwsSolutionsChecks when it synthesizes."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+
+
+def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    """Accept finding ``rule_id`` (``Rule`` or ``Rule[FindingId]``) on ``construct`` and its children."""
+    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

@@ -1,0 +1,88 @@
+"""The ADOT collector's configuration, rendered from the environment and kept in SSM.
+
+The collector receives OTLP from the app on 4317 (gRPC) and 4318 (HTTP)
+only. ADOT's default ECS configuration also binds UDP 2000 for X-Ray, which
+in awsvpc mode collides with the X-Ray daemon sidecar, so this configuration
+never opens that port. Traces go to Honeycomb (``otlphttp`` with the
+``x-honeycomb-team`` header) and to X-Ray (``awsxray``). The Honeycomb key
+is an environment reference (``${env:HONEYCOMB_API_KEY}``), filled in by ECS
+from the SecureString parameter; the rendered YAML holds no secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from service.cruddur import contract
+from stacks.config import EnvironmentConfig
+
+COLLECTOR_HEALTH_PORT = 13133
+
+
+def collector_config(config: EnvironmentConfig) -> dict[str, Any]:
+    """The collector configuration for ``config`` as a plain mapping."""
+    return {
+        "extensions": {"health_check": {"endpoint": f"0.0.0.0:{COLLECTOR_HEALTH_PORT}"}},
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "grpc": {"endpoint": f"0.0.0.0:{contract.OTLP_GRPC_PORT}"},
+                    "http": {"endpoint": f"0.0.0.0:{contract.OTLP_HTTP_PORT}"},
+                }
+            }
+        },
+        "processors": {
+            "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
+            "resourcedetection": {"detectors": ["env", "ecs"], "timeout": "2s", "override": False},
+            "batch/traces": {"timeout": "1s", "send_batch_size": 256},
+        },
+        "exporters": {
+            "otlphttp/honeycomb": {
+                "endpoint": config.honeycomb_endpoint,
+                "headers": {"x-honeycomb-team": "${env:" + contract.SECRET_HONEYCOMB_API_KEY + "}"},
+                "compression": "gzip",
+            },
+            "awsxray": {"region": "${env:AWS_REGION}", "indexed_attributes": ["deployment.environment"]},
+        },
+        "service": {
+            "extensions": ["health_check"],
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "resourcedetection", "batch/traces"],
+                    "exporters": ["otlphttp/honeycomb", "awsxray"],
+                }
+            },
+        },
+    }
+
+
+def collector_config_parameter_name(config: EnvironmentConfig) -> str:
+    """Where the collector configuration lives in SSM."""
+    return f"{config.parameter_path}/otel-collector-config"
+
+
+def render_collector_config(config: EnvironmentConfig) -> str:
+    """The collector configuration for ``config`` as YAML text."""
+    return yaml.safe_dump(collector_config(config), sort_keys=False)
+
+
+class CollectorConfiguration(Construct):
+    """A String parameter holding the collector's YAML, read by ECS as AOT_CONFIG_CONTENT."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        """Render the configuration and store it at ``/<service>/<env>/otel-collector-config``."""
+        super().__init__(scope, construct_id)
+        self.yaml = render_collector_config(config)
+        self.parameter = ssm.StringParameter(
+            self,
+            "Parameter",
+            parameter_name=collector_config_parameter_name(config),
+            description=f"ADOT collector configuration for {config.service_name} in {config.name}",
+            string_value=self.yaml,
+            tier=ssm.ParameterTier.STANDARD,
+        )

@@ -1,0 +1,169 @@
+"""Alarms and the dashboard for one environment's service.
+
+Handed the service object, it returns alarms that notify one SNS topic and a
+dashboard; alarm names share the environment's prefix, thresholds come from
+the configuration.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stacks.components.log_groups import ServiceLogGroups
+from stacks.components.traced_service import TracedFargateService
+from stacks.compliance import acknowledge
+from stacks.config import EnvironmentConfig
+
+ERROR_LOG_METRIC_NAME = "ErrorLogLines"
+
+
+class ServiceMonitoring(Construct):
+    """An SNS topic, the service's alarms, an ERROR-line metric filter and a dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        service: TracedFargateService,
+        log_groups: ServiceLogGroups,
+        xray_group_names: tuple[str, ...],
+    ) -> None:
+        """Create the alarms for ``service`` with ``config``'s thresholds."""
+        super().__init__(scope, construct_id)
+        self._config = config
+        thresholds = config.alarm_thresholds
+        period = Duration.minutes(thresholds.period_minutes)
+
+        self.topic = sns.Topic(self, "AlarmTopic", display_name=f"{config.resource_prefix} alarms", enforce_ssl=True)
+        acknowledge(
+            self.topic,
+            "AwsSolutions-SNS2",
+            "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, a "
+            "customer-managed key costs 1 USD a month per environment, and alarm messages carry no secrets.",
+        )
+        if config.alarm_email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+
+        load_balancer = service.fargate.load_balancer
+        target_group = service.fargate.target_group
+        ecs_service = service.fargate.service
+
+        self.error_log_metric_filter = logs.MetricFilter(
+            self,
+            "ErrorLogLinesFilter",
+            log_group=log_groups.app,
+            metric_namespace=f"{config.service_name}/{config.name}",
+            metric_name=ERROR_LOG_METRIC_NAME,
+            filter_pattern=logs.FilterPattern.string_value("$.level", "=", "ERROR"),
+            metric_value="1",
+        )
+        error_lines = self.error_log_metric_filter.metric(statistic="Sum", period=period)
+
+        running = cloudwatch.Metric(
+            namespace="ECS/ContainerInsights",
+            metric_name="RunningTaskCount",
+            dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
+            statistic="Minimum",
+            period=period,
+        )
+        desired = cloudwatch.Metric(
+            namespace="ECS/ContainerInsights",
+            metric_name="DesiredTaskCount",
+            dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
+            statistic="Maximum",
+            period=period,
+        )
+        tasks_missing = cloudwatch.MathExpression(
+            expression="desired - running",
+            using_metrics={"desired": desired, "running": running},
+            label="Tasks below desired",
+            period=period,
+        )
+
+        requests = load_balancer.metrics.request_count(period=period, statistic="Sum")
+        alb_5xx = load_balancer.metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=period, statistic="Sum")
+        target_5xx = target_group.metrics.http_code_target(
+            elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum"
+        )
+        target_4xx = target_group.metrics.http_code_target(
+            elbv2.HttpCodeTarget.TARGET_4XX_COUNT, period=period, statistic="Sum"
+        )
+        latency = {
+            stat: target_group.metrics.target_response_time(period=period, statistic=stat)
+            for stat in ("p50", "p90", "p99")
+        }
+        unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
+        cpu = ecs_service.metric_cpu_utilization(period=period)
+        memory = ecs_service.metric_memory_utilization(period=period)
+
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self._alarm("Alb5xx", alb_5xx, thresholds.alb_5xx_count, "The load balancer returned 5xx responses.")
+        self._alarm("Target5xx", target_5xx, thresholds.target_5xx_count, "The service returned 5xx responses.")
+        self._alarm(
+            "P99Latency",
+            latency["p99"],
+            thresholds.p99_latency_seconds,
+            "p99 target response time (seconds) is above the threshold.",
+        )
+        self._alarm("UnhealthyHosts", unhealthy, thresholds.unhealthy_hosts, "Targets fail the health check.")
+        self._alarm("Cpu", cpu, thresholds.cpu_percent, "Service CPU utilization (%) is high.")
+        self._alarm("Memory", memory, thresholds.memory_percent, "Service memory utilization (%) is high.")
+        self._alarm("TasksBelowDesired", tasks_missing, 1, "Fewer tasks are running than desired.")
+        self._alarm("ErrorLogLines", error_lines, thresholds.error_log_lines, "The service logged ERROR lines.")
+
+        xray_traces = [
+            cloudwatch.Metric(
+                namespace="AWS/X-Ray",
+                metric_name="ApproximateTraceCount",
+                dimensions_map={"GroupName": name},
+                statistic="Sum",
+                period=period,
+                label=name,
+            )
+            for name in xray_group_names
+        ]
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=config.resource_prefix,
+            widgets=[
+                [
+                    cloudwatch.GraphWidget(title="Requests", left=[requests], width=8),
+                    cloudwatch.GraphWidget(title="Latency (s)", left=list(latency.values()), width=8),
+                    cloudwatch.GraphWidget(
+                        title="Errors", left=[alb_5xx, target_5xx, target_4xx], right=[error_lines], width=8
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(title="CPU and memory (%)", left=[cpu, memory], width=8),
+                    cloudwatch.GraphWidget(title="Tasks", left=[running, desired], width=8),
+                    cloudwatch.GraphWidget(title="X-Ray group traces", left=xray_traces, width=8),
+                ],
+            ],
+        )
+
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            alarm_name=f"{self._config.resource_prefix}-{construct_id}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=self._config.alarm_thresholds.evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        action = cloudwatch_actions.SnsAction(self.topic)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+        self.alarms[construct_id] = alarm

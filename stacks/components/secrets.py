@@ -1,0 +1,73 @@
+"""References to the SecureString parameters that hold the Honeycomb and Rollbar secrets.
+
+CloudFormation cannot create SecureString parameters, and a value in a
+template would be a leak, so the parameters are created out of band by
+``make secrets ENV=<env>`` (``scripts/put_secrets.py``) and referenced here by
+name. ECS resolves them when a task starts; the execution role may call
+``ssm:GetParameters`` on exactly these ARNs and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import Arn, ArnComponents, ArnFormat, Stack
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from service.cruddur import contract
+from stacks.config import EnvironmentConfig
+
+
+class SsmParameterSecret(ecs.Secret):
+    """An ECS container secret from an SSM parameter, granting only ``ssm:GetParameters``.
+
+    ``ecs.Secret.from_ssm_parameter`` grants DescribeParameters,
+    GetParameter, GetParameterHistory and GetParameters; ECS needs only the
+    last to inject the value at task start.
+    """
+
+    def __init__(self, scope: Construct, parameter_name: str) -> None:
+        """Reference the parameter ``parameter_name`` (absolute, starting with '/') in ``scope``'s stack."""
+        super().__init__()
+        self.parameter_name = parameter_name
+        self._arn = Arn.format(
+            ArnComponents(
+                service="ssm",
+                resource="parameter",
+                resource_name=parameter_name.lstrip("/"),
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            ),
+            Stack.of(scope),
+        )
+
+    @property
+    def arn(self) -> str:
+        """The parameter's ARN, which ECS uses as valueFrom."""
+        return self._arn
+
+    @property
+    def has_field(self) -> Optional[bool]:
+        """SSM parameters have no JSON fields."""
+        return None
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (the execution role) read this one parameter."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["ssm:GetParameters"], resource_arns=[self._arn])
+
+
+
+
+class TelemetrySecrets(Construct):
+    """The Honeycomb API key and the Rollbar access token, by parameter name."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        """Reference ``/<service>/<env>/HONEYCOMB_API_KEY`` and ``.../ROLLBAR_ACCESS_TOKEN``."""
+        super().__init__(scope, construct_id)
+        self.honeycomb_api_key = SsmParameterSecret(
+            self, config.secret_parameter_name(contract.SECRET_HONEYCOMB_API_KEY)
+        )
+        self.rollbar_access_token = SsmParameterSecret(
+            self, config.secret_parameter_name(contract.SECRET_ROLLBAR_ACCESS_TOKEN)
+        )

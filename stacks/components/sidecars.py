@@ -1,0 +1,97 @@
+"""The telemetry sidecars: the X-Ray daemon and the ADOT collector.
+
+Both are non-essential: if either stops, ECS keeps the task (and the
+service) running, and the app's exporters drop what they cannot send.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from service.cruddur import contract
+from stacks.config import EnvironmentConfig
+
+XRAY_DAEMON_CPU_UNITS = 32
+XRAY_DAEMON_MEMORY_RESERVATION_MIB = 64
+COLLECTOR_CPU_UNITS = 128
+COLLECTOR_MEMORY_RESERVATION_MIB = 256
+
+
+class XRayDaemonSidecar(Construct):
+    """The X-Ray daemon listening on UDP 2000 inside the task's network namespace."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        task_definition: ecs.TaskDefinition,
+        log_group: logs.ILogGroup,
+    ) -> None:
+        """Add the daemon container to ``task_definition``, logging to ``log_group``."""
+        super().__init__(scope, construct_id)
+        self.container = ecs.ContainerDefinition(
+            self,
+            "Container",
+            task_definition=task_definition,
+            container_name=contract.XRAY_DAEMON_CONTAINER_NAME,
+            image=ecs.ContainerImage.from_registry(config.xray_daemon_image),
+            essential=False,
+            cpu=XRAY_DAEMON_CPU_UNITS,
+            memory_reservation_mib=XRAY_DAEMON_MEMORY_RESERVATION_MIB,
+            port_mappings=[
+                ecs.PortMapping(container_port=contract.XRAY_DAEMON_PORT, protocol=ecs.Protocol.UDP),
+            ],
+            logging=ecs.LogDriver.aws_logs(stream_prefix="xray-daemon", log_group=log_group),
+        )
+
+
+class AdotCollectorSidecar(Construct):
+    """The ADOT collector: OTLP in on 4317/4318, Honeycomb and X-Ray out."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        task_definition: ecs.TaskDefinition,
+        log_group: logs.ILogGroup,
+        config_parameter: ecs.Secret,
+        honeycomb_api_key: ecs.Secret,
+    ) -> None:
+        """Add the collector container, configured from ``config_parameter``."""
+        super().__init__(scope, construct_id)
+        self.container = ecs.ContainerDefinition(
+            self,
+            "Container",
+            task_definition=task_definition,
+            container_name=contract.COLLECTOR_CONTAINER_NAME,
+            image=ecs.ContainerImage.from_registry(config.collector_image),
+            essential=False,
+            cpu=COLLECTOR_CPU_UNITS,
+            memory_reservation_mib=COLLECTOR_MEMORY_RESERVATION_MIB,
+            port_mappings=[
+                ecs.PortMapping(container_port=contract.OTLP_GRPC_PORT, protocol=ecs.Protocol.TCP),
+                ecs.PortMapping(container_port=contract.OTLP_HTTP_PORT, protocol=ecs.Protocol.TCP),
+            ],
+            environment={"AWS_REGION": Stack.of(self).region},
+            secrets={
+                # ADOT reads its whole configuration from this variable.
+                "AOT_CONFIG_CONTENT": config_parameter,
+                contract.SECRET_HONEYCOMB_API_KEY: honeycomb_api_key,
+            },
+            # The image ships /healthcheck, which queries the health_check extension.
+            health_check=ecs.HealthCheck(
+                command=["CMD", "/healthcheck"],
+                interval=Duration.seconds(30),
+                timeout=Duration.seconds(5),
+                retries=3,
+                start_period=Duration.seconds(15),
+            ),
+            logging=ecs.LogDriver.aws_logs(stream_prefix="otel-collector", log_group=log_group),
+        )

@@ -1,0 +1,350 @@
+"""Typed, frozen configuration of one deployment environment.
+
+Each environment (``stacks/environments.py``) is one ``EnvironmentConfig``
+value. Every field is checked when the object is built, so a bad value fails
+``cdk synth`` before any construct exists, with one sentence that names the
+environment, the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+# The retention periods CloudWatch Logs accepts (AWS::Logs::LogGroup RetentionInDays).
+# "Never expire" is deliberately absent: every log group here has a retention.
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# Fargate task sizes: CPU units -> the memory values (MiB) allowed with them.
+FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# The ECS X-Ray plugin of the aws-xray-sdk reports this origin; a sampling
+# rule with any other ServiceType can never match the service.
+XRAY_SERVICE_TYPES_MATCHING_ECS = ("*", "AWS::ECS::Container")
+
+_SERVICE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+_SHORT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
+_RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+_REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_CRON_PATTERN = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
+_IMAGE_URI_PATTERN = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message says which and how to fix it."""
+
+
+def _fail(env: str, field_name: str, value: object, allowed: str) -> ConfigError:
+    return ConfigError(f"environment '{env}': {field_name} = {value!r} is invalid; {allowed}.")
+
+
+class RemovalPolicyName(str, Enum):
+    """What `cdk destroy` does with stateful resources (log groups)."""
+
+    DESTROY = "destroy"
+    RETAIN = "retain"
+
+
+@dataclass(frozen=True)
+class SamplingRuleConfig:
+    """One X-Ray sampling rule; ``service_name`` None means the service's own name."""
+
+    rule_name: str
+    priority: int
+    reservoir_size: int
+    fixed_rate: float
+    http_method: str = "*"
+    url_path: str = "*"
+    host: str = "*"
+    service_type: str = "*"
+    service_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """When each alarm fires; counts are per ``period_minutes`` window."""
+
+    alb_5xx_count: int = 5
+    target_5xx_count: int = 5
+    p99_latency_seconds: float = 2.0
+    unhealthy_hosts: int = 1
+    cpu_percent: float = 85.0
+    memory_percent: float = 85.0
+    error_log_lines: int = 10
+    period_minutes: int = 5
+    evaluation_periods: int = 2
+
+
+@dataclass(frozen=True)
+class TelemetryParts:
+    """Which telemetry parts run; each is independent of the others."""
+
+    opentelemetry: bool = True
+    xray_sdk: bool = True
+    watchtower: bool = True
+    rollbar: bool = True
+
+    @property
+    def needs_collector(self) -> bool:
+        """The ADOT collector sidecar runs only when something sends it OTLP."""
+        return self.opentelemetry
+
+    @property
+    def needs_xray_daemon(self) -> bool:
+        """The X-Ray daemon sidecar runs only when the X-Ray SDK sends it segments."""
+        return self.xray_sdk
+
+
+@dataclass(frozen=True)
+class ScaleToZeroSchedule:
+    """Scale the service to zero tasks outside working hours (EventBridge cron, UTC)."""
+
+    scale_down_cron: str = "cron(0 19 ? * MON-FRI *)"
+    scale_up_cron: str = "cron(0 7 ? * MON-FRI *)"
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Everything that differs between dev, staging and prod."""
+
+    name: str
+    service_name: str = "cruddur-backend-flask"
+    short_name: str = "cruddur"
+    account: str | None = None
+    region: str | None = None
+    existing_vpc_id: str | None = None
+    nat_gateways: int = 0
+    max_azs: int = 2
+    cpu: int = 512
+    memory_mib: int = 1024
+    desired_count: int = 1
+    deploy_min_healthy_percent: int = 50
+    min_capacity: int = 1
+    max_capacity: int = 2
+    cpu_target_percent: int = 60
+    requests_per_target_per_minute: int = 1000
+    sampling_rules: tuple[SamplingRuleConfig, ...] = ()
+    log_retention_days: int = 7
+    removal_policy: RemovalPolicyName = RemovalPolicyName.DESTROY
+    alarm_thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+    alarm_email: str | None = None
+    slow_request_threshold_seconds: float = 1.0
+    xray_insights: bool = False
+    telemetry: TelemetryParts = field(default_factory=TelemetryParts)
+    image_uri: str | None = None
+    image_directory: str = "service"
+    scale_to_zero: ScaleToZeroSchedule | None = None
+    xray_daemon_image: str = "public.ecr.aws/xray/aws-xray-daemon:3.7.0"
+    collector_image: str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.48.0"
+    honeycomb_endpoint: str = "https://api.honeycomb.io"
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        """Reject every invalid value with a sentence naming it."""
+        for check in (
+            self._check_identity,
+            self._check_network,
+            self._check_size,
+            self._check_scaling,
+            self._check_logs_and_alarms,
+            self._check_sampling_rules,
+            self._check_images,
+        ):
+            check()
+
+    # -- derived values -------------------------------------------------
+    @property
+    def parameter_path(self) -> str:
+        """SSM path under which this environment's parameters live."""
+        return f"/{self.service_name}/{self.name}"
+
+    def secret_parameter_name(self, secret: str) -> str:
+        """Name of the SecureString parameter holding ``secret``."""
+        return f"{self.parameter_path}/{secret}"
+
+    @property
+    def resource_prefix(self) -> str:
+        """Prefix of every account-unique physical name (alarms, X-Ray groups, sampling rules)."""
+        return f"{self.short_name}-{self.name}"
+
+    @property
+    def otel_sampling_ratio(self) -> float:
+        """Ratio the app's OpenTelemetry sampler uses: the catch-all rule's fixed rate."""
+        catch_all = [r for r in self.sampling_rules if r.url_path == "*" and r.http_method == "*"]
+        if not catch_all:
+            return 1.0
+        return min(catch_all, key=lambda rule: rule.priority).fixed_rate
+
+    # -- checks -----------------------------------------------------------
+    def _check_identity(self) -> None:
+        if not _ENV_NAME_PATTERN.match(self.name):
+            raise _fail(self.name, "name", self.name, "use 1-10 lowercase letters or digits, starting with a letter")
+        if not _SHORT_NAME_PATTERN.match(self.short_name):
+            raise _fail(self.name, "short_name", self.short_name, "use 1-12 lowercase letters, digits or '-'")
+        if not _SERVICE_NAME_PATTERN.match(self.service_name):
+            raise _fail(self.name, "service_name", self.service_name, "use 1-63 letters, digits, '.', '_' or '-'")
+        if self.account is not None and not _ACCOUNT_PATTERN.match(self.account):
+            raise _fail(self.name, "account", self.account, "use a 12-digit AWS account id or None")
+        if self.region is not None and not _REGION_PATTERN.match(self.region):
+            raise _fail(self.name, "region", self.region, "use a region name such as 'us-east-1' or None")
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise _fail(self.name, "log_level", self.log_level, "use DEBUG, INFO, WARNING or ERROR")
+
+    def _check_network(self) -> None:
+        if self.existing_vpc_id is not None and (self.account is None or self.region is None):
+            raise _fail(
+                self.name,
+                "existing_vpc_id",
+                self.existing_vpc_id,
+                "looking up an existing VPC needs account and region set in the same environment",
+            )
+        if self.existing_vpc_id is not None and not _VPC_ID_PATTERN.match(self.existing_vpc_id):
+            raise _fail(self.name, "existing_vpc_id", self.existing_vpc_id, "use a VPC id such as 'vpc-0abc1234'")
+        if not 0 <= self.nat_gateways <= self.max_azs:
+            raise _fail(self.name, "nat_gateways", self.nat_gateways, f"use 0 to max_azs ({self.max_azs})")
+        if not 2 <= self.max_azs <= 3:
+            raise _fail(self.name, "max_azs", self.max_azs, "use 2 or 3 (an ALB needs two AZs)")
+
+    def _check_size(self) -> None:
+        if self.cpu not in FARGATE_CPU_MEMORY:
+            raise _fail(self.name, "cpu", self.cpu, f"Fargate allows {sorted(FARGATE_CPU_MEMORY)}")
+        allowed = FARGATE_CPU_MEMORY[self.cpu]
+        if self.memory_mib not in allowed:
+            raise _fail(
+                self.name,
+                "memory_mib",
+                self.memory_mib,
+                f"with cpu {self.cpu} Fargate allows {allowed[0]} to {allowed[-1]} MiB in the steps {list(allowed)}",
+            )
+
+    def _check_scaling(self) -> None:
+        if self.min_capacity < 0:
+            raise _fail(self.name, "min_capacity", self.min_capacity, "use 0 or more")
+        if self.max_capacity < max(self.min_capacity, 1):
+            raise _fail(
+                self.name,
+                "max_capacity",
+                self.max_capacity,
+                f"it must be at least 1 and at least min_capacity ({self.min_capacity})",
+            )
+        if not self.min_capacity <= self.desired_count <= self.max_capacity:
+            raise _fail(
+                self.name,
+                "desired_count",
+                self.desired_count,
+                f"use a value from min_capacity ({self.min_capacity}) to max_capacity ({self.max_capacity})",
+            )
+        if self.deploy_min_healthy_percent not in (0, 50, 100):
+            raise _fail(self.name, "deploy_min_healthy_percent", self.deploy_min_healthy_percent, "use 0, 50 or 100")
+        if not 10 <= self.cpu_target_percent <= 90:
+            raise _fail(self.name, "cpu_target_percent", self.cpu_target_percent, "use 10 to 90")
+        if self.requests_per_target_per_minute < 1:
+            raise _fail(
+                self.name, "requests_per_target_per_minute", self.requests_per_target_per_minute, "use 1 or more"
+            )
+        if self.scale_to_zero is not None:
+            for name in ("scale_down_cron", "scale_up_cron"):
+                value = getattr(self.scale_to_zero, name)
+                if not _CRON_PATTERN.match(value):
+                    raise _fail(
+                        self.name, f"scale_to_zero.{name}", value, "use an EventBridge cron such as 'cron(0 19 ? * MON-FRI *)'"
+                    )
+
+    def _check_logs_and_alarms(self) -> None:
+        if self.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+            raise _fail(
+                self.name,
+                "log_retention_days",
+                self.log_retention_days,
+                f"CloudWatch Logs allows {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}",
+            )
+        if not isinstance(self.removal_policy, RemovalPolicyName):
+            raise _fail(self.name, "removal_policy", self.removal_policy, "use RemovalPolicyName.DESTROY or RETAIN")
+        if self.alarm_email is not None and not _EMAIL_PATTERN.match(self.alarm_email):
+            raise _fail(self.name, "alarm_email", self.alarm_email, "use an e-mail address or None")
+        if self.slow_request_threshold_seconds <= 0:
+            raise _fail(
+                self.name, "slow_request_threshold_seconds", self.slow_request_threshold_seconds, "use a positive number"
+            )
+        thresholds = self.alarm_thresholds
+        for name in ("cpu_percent", "memory_percent"):
+            value = getattr(thresholds, name)
+            if not 0 < value <= 100:
+                raise _fail(self.name, f"alarm_thresholds.{name}", value, "use a percentage above 0 and at most 100")
+        if thresholds.period_minutes not in (1, 5, 10, 15, 30, 60):
+            raise _fail(
+                self.name, "alarm_thresholds.period_minutes", thresholds.period_minutes, "use 1, 5, 10, 15, 30 or 60"
+            )
+        for name in ("alb_5xx_count", "target_5xx_count", "unhealthy_hosts", "error_log_lines", "evaluation_periods"):
+            value = getattr(thresholds, name)
+            if not isinstance(value, int) or value < 1:
+                raise _fail(self.name, f"alarm_thresholds.{name}", value, "use a whole number of 1 or more")
+        if thresholds.p99_latency_seconds <= 0:
+            raise _fail(
+                self.name, "alarm_thresholds.p99_latency_seconds", thresholds.p99_latency_seconds, "use a positive number"
+            )
+
+    def _check_sampling_rules(self) -> None:
+        names = [rule.rule_name for rule in self.sampling_rules]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise _fail(self.name, "sampling_rules", duplicates, "give every rule a unique rule_name")
+        for index, rule in enumerate(self.sampling_rules):
+            where = f"sampling_rules[{index}]"
+            if not _RULE_NAME_PATTERN.match(rule.rule_name):
+                raise _fail(self.name, f"{where}.rule_name", rule.rule_name, "use 1-32 letters, digits, '_' or '-'")
+            if not 1 <= rule.priority <= 9999:
+                raise _fail(self.name, f"{where}.priority", rule.priority, "use 1 to 9999")
+            if not 0.0 <= rule.fixed_rate <= 1.0:
+                raise _fail(self.name, f"{where}.fixed_rate", rule.fixed_rate, "use a rate from 0.0 to 1.0")
+            if not isinstance(rule.reservoir_size, int) or rule.reservoir_size < 0:
+                raise _fail(self.name, f"{where}.reservoir_size", rule.reservoir_size, "use a whole number of 0 or more")
+            if rule.service_name is not None and not fnmatch.fnmatchcase(self.service_name, rule.service_name):
+                raise _fail(
+                    self.name,
+                    f"{where}.service_name",
+                    rule.service_name,
+                    f"the rule could never match: the service reports '{self.service_name}' "
+                    "(leave service_name None to use it)",
+                )
+            if rule.service_type not in XRAY_SERVICE_TYPES_MATCHING_ECS:
+                raise _fail(
+                    self.name,
+                    f"{where}.service_type",
+                    rule.service_type,
+                    f"the rule could never match: the service reports origin 'AWS::ECS::Container'; "
+                    f"use one of {list(XRAY_SERVICE_TYPES_MATCHING_ECS)}",
+                )
+            if rule.url_path != "*" and not rule.url_path.startswith("/"):
+                raise _fail(self.name, f"{where}.url_path", rule.url_path, "use '*' or a path starting with '/'")
+
+    def _check_images(self) -> None:
+        if self.image_uri is not None and not _IMAGE_URI_PATTERN.match(self.image_uri):
+            raise _fail(
+                self.name,
+                "image_uri",
+                self.image_uri,
+                "use a registry image with a tag or digest, such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0'",
+            )
+        for name in ("xray_daemon_image", "collector_image"):
+            value = getattr(self, name)
+            if not _IMAGE_URI_PATTERN.match(value) or value.endswith(":latest"):
+                raise _fail(self.name, name, value, "pin an image with an explicit tag other than 'latest', or a digest")
+

@@ -1,0 +1,20 @@
+"""The network stack: the VPC, kept apart so the service can be replaced without it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from stacks.components.network import Network
+from stacks.config import EnvironmentConfig
+
+
+class NetworkStack(Stack):
+    """Owns the environment's VPC."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+        """Create the VPC described by ``config``."""
+        super().__init__(scope, construct_id, **kwargs)
+        self.network = Network(self, "Network", config=config)

@@ -1,0 +1,25 @@
+"""The observability stack: X-Ray sampling rules and groups, and the collector configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from stacks.components.collector_config import CollectorConfiguration
+from stacks.components.xray_groups import XRayGroups
+from stacks.components.xray_sampling import XRaySamplingRules
+from stacks.config import EnvironmentConfig
+
+
+class ObservabilityStack(Stack):
+    """What tracing needs that does not run inside the task."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+        """Create the sampling rules, the groups and the collector configuration parameter."""
+        super().__init__(scope, construct_id, **kwargs)
+        self.sampling_rules = XRaySamplingRules(self, "SamplingRules", config=config)
+        self.groups = XRayGroups(self, "Groups", config=config)
+        self.collector_configuration = CollectorConfiguration(self, "CollectorConfiguration", config=config)
+        CfnOutput(self, "CollectorConfigParameter", value=self.collector_configuration.parameter.parameter_name)

@@ -1,0 +1,92 @@
+"""The service stack: log groups, the traced Fargate service and its monitoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from stacks.components.log_groups import ServiceLogGroups
+from stacks.components.monitoring import ServiceMonitoring
+from stacks.components.network import Network
+from stacks.components.secrets import TelemetrySecrets
+from stacks.components.traced_service import TracedFargateService
+from stacks.compliance import acknowledge
+from stacks.config import EnvironmentConfig
+
+
+class ServiceStack(Stack):
+    """Runs the service and watches it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        network: Network,
+        xray_group_names: tuple[str, ...],
+        **kwargs: Any,
+    ) -> None:
+        """Compose the service's constructs for ``config``."""
+        super().__init__(scope, construct_id, **kwargs)
+        self.log_groups = ServiceLogGroups(self, "LogGroups", config=config)
+        self.secrets = TelemetrySecrets(self, "Secrets", config=config)
+        self.service = TracedFargateService(
+            self,
+            "TracedService",
+            config=config,
+            vpc=network.vpc,
+            task_subnets=network.task_subnets,
+            assign_public_ip=network.tasks_in_public_subnets,
+            log_groups=self.log_groups,
+            secrets=self.secrets,
+        )
+        self.monitoring = ServiceMonitoring(
+            self,
+            "Monitoring",
+            config=config,
+            service=self.service,
+            log_groups=self.log_groups,
+            xray_group_names=xray_group_names,
+        )
+        CfnOutput(self, "ServiceUrl", value=f"http://{self.service.fargate.load_balancer.load_balancer_dns_name}")
+        CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
+        CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
+        CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        """cdk-nag findings that are deliberate, each with its reason, at the narrowest construct."""
+        load_balancer = self.service.fargate.load_balancer
+        acknowledge(
+            load_balancer,
+            "AwsSolutions-ELB2",
+            "Every request is traced (X-Ray, Honeycomb) and logged by the service; ALB access logs would add "
+            "an S3 bucket per environment that destroy has to empty first.",
+        )
+        acknowledge(
+            load_balancer,
+            "AwsSolutions-EC23",
+            "The load balancer is the public entry point of a web API and must accept any source on its "
+            "listener port; the tasks accept traffic only from this load balancer.",
+        )
+        task_definition = self.service.task_definition
+        acknowledge(
+            task_definition,
+            "AwsSolutions-ECS2",
+            "The environment holds only non-secret settings from the service contract; the secrets come "
+            "from SSM SecureString parameters through the container's secrets.",
+        )
+        acknowledge(
+            task_definition.obtain_execution_role(),
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken, which pulling the image needs, does not support resource-level permissions.",
+        )
+        acknowledge(
+            task_definition.task_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments, PutTelemetryRecords and sampling actions do not support resource-level "
+            "permissions.",
+        )
