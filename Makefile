@@ -34,7 +34,7 @@ synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks
 	$(VENV_PY) scripts/summarize_assembly.py cdk.out
 
 test: install ## Run the whole test suite.
-	$(VENV_PY) -m pytest
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for ENV.
 	$(VENV_PY) scripts/put_secrets.py --env $(ENV)

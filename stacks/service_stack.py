@@ -58,34 +58,34 @@ class ServiceStack(Stack):
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:
-        """cdk-nag findings that are deliberate, each with its reason, at the narrowest construct."""
+        """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
         load_balancer = self.service.fargate.load_balancer
         acknowledge(
-            load_balancer,
+            load_balancer.node.default_child,
             "AwsSolutions-ELB2",
             "Every request is traced (X-Ray, Honeycomb) and logged by the service; ALB access logs would add "
             "an S3 bucket per environment that destroy has to empty first.",
         )
         acknowledge(
-            load_balancer,
+            load_balancer.connections.security_groups[0].node.default_child,
             "AwsSolutions-EC23",
             "The load balancer is the public entry point of a web API and must accept any source on its "
             "listener port; the tasks accept traffic only from this load balancer.",
         )
         task_definition = self.service.task_definition
         acknowledge(
-            task_definition,
+            task_definition.node.default_child,
             "AwsSolutions-ECS2",
             "The environment holds only non-secret settings from the service contract; the secrets come "
             "from SSM SecureString parameters through the container's secrets.",
         )
         acknowledge(
-            task_definition.obtain_execution_role(),
+            task_definition.obtain_execution_role().node.find_child("DefaultPolicy").node.default_child,
             "AwsSolutions-IAM5[Resource::*]",
             "ecr:GetAuthorizationToken, which pulling the image needs, does not support resource-level permissions.",
         )
         acknowledge(
-            task_definition.task_role,
+            task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray's PutTraceSegments, PutTelemetryRecords and sampling actions do not support resource-level "
             "permissions.",

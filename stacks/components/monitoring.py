@@ -18,7 +18,6 @@ from constructs import Construct
 
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.traced_service import TracedFargateService
-from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
 
 ERROR_LOG_METRIC_NAME = "ErrorLogLines"
@@ -44,12 +43,6 @@ class ServiceMonitoring(Construct):
         period = Duration.minutes(thresholds.period_minutes)
 
         self.topic = sns.Topic(self, "AlarmTopic", display_name=f"{config.resource_prefix} alarms", enforce_ssl=True)
-        acknowledge(
-            self.topic,
-            "AwsSolutions-SNS2",
-            "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, a "
-            "customer-managed key costs 1 USD a month per environment, and alarm messages carry no secrets.",
-        )
         if config.alarm_email is not None:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
 

@@ -1,0 +1,47 @@
+"""Least privilege for the task role and the execution role."""
+
+from __future__ import annotations
+
+from stacks.components.traced_service import XRAY_WRITE_ACTIONS
+
+
+def _policy_statements(env, role_word: str) -> list[dict]:
+    policies = env.resources("service", "AWS::IAM::Policy")
+    (policy,) = [p for lid, p in policies.items() if role_word in lid]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_task_role_may_write_xray_and_only_the_watchtower_group(any_env):
+    """X-Ray write and sampling actions, and CreateLogStream/PutLogEvents on the watchtower group only."""
+    statements = _policy_statements(any_env, "TaskRole")
+    by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
+    assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
+    watchtower_group = next(lid for lid in any_env.resources("service", "AWS::Logs::LogGroup") if "Watchtower" in lid)
+    assert by_action[("logs:CreateLogStream", "logs:PutLogEvents")] == {"Fn::GetAtt": [watchtower_group, "Arn"]}
+    assert len(statements) == 2
+
+
+def test_execution_role_reads_exactly_the_three_parameters(any_env):
+    """ssm:GetParameters only, on the collector config and the two secrets, by exact ARN."""
+    statements = _policy_statements(any_env, "ExecutionRole")
+    ssm = [s for s in statements if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
+    assert len(ssm) == 1
+    assert ssm[0]["Action"] == "ssm:GetParameters"
+    resources = [r["Fn::Join"][1][-1] for r in ssm[0]["Resource"]]
+    path = any_env.config.parameter_path
+    assert sorted(resources) == sorted(
+        f":parameter{path}/{name}" for name in ("HONEYCOMB_API_KEY", "ROLLBAR_ACCESS_TOKEN", "otel-collector-config")
+    )
+
+
+def test_wildcard_resources_only_where_aws_offers_nothing_narrower(any_env):
+    """'*' appears only for X-Ray actions and ecr:GetAuthorizationToken."""
+    allowed = set(XRAY_WRITE_ACTIONS) | {"ecr:GetAuthorizationToken"}
+    for policy in any_env.all_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Resource"] == "*" or "*" in _as_list(statement["Resource"]):
+                assert set(_as_list(statement["Action"])) <= allowed, statement

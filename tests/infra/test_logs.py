@@ -1,0 +1,48 @@
+"""Every log group has a retention and the environment's removal policy; none is implicit."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.cruddur import contract
+
+
+def test_no_log_group_anywhere_lacks_retention(any_env):
+    """Every AWS::Logs::LogGroup in every stack sets RetentionInDays to the configured value."""
+    groups = any_env.all_resources("AWS::Logs::LogGroup")
+    assert groups, "expected log groups"
+    for logical_id, group in groups.items():
+        assert group["Properties"].get("RetentionInDays") == any_env.config.log_retention_days, logical_id
+
+
+def test_nothing_creates_a_log_group_implicitly(any_env):
+    """No Lambda function (whose log group CloudWatch would create without retention) hides in the stacks."""
+    assert any_env.all_resources("AWS::Lambda::Function") == {}
+
+
+@pytest.mark.parametrize(("env_name", "policy"), [("dev", "Delete"), ("staging", "Delete"), ("prod", "Retain")])
+def test_removal_policy_follows_the_environment(synthesized_environments, env_name, policy):
+    """dev and staging delete their logs on destroy; prod keeps them."""
+    env = synthesized_environments(env_name)
+    for logical_id, group in env.all_resources("AWS::Logs::LogGroup").items():
+        assert group["DeletionPolicy"] == policy, logical_id
+        assert group["UpdateReplacePolicy"] == policy, logical_id
+
+
+def test_each_container_logs_to_its_own_group(dev):
+    """app, X-Ray daemon and collector each use awslogs with a distinct group; watchtower has a fourth."""
+    task = next(iter(dev.resources("service", "AWS::ECS::TaskDefinition").values()))
+    groups = {}
+    for container in task["Properties"]["ContainerDefinitions"]:
+        log_configuration = container["LogConfiguration"]
+        assert log_configuration["LogDriver"] == "awslogs"
+        groups[container["Name"]] = log_configuration["Options"]["awslogs-group"]["Ref"]
+    assert set(groups) == {
+        contract.APP_CONTAINER_NAME,
+        contract.XRAY_DAEMON_CONTAINER_NAME,
+        contract.COLLECTOR_CONTAINER_NAME,
+    }
+    assert len(set(groups.values())) == 3
+    service_groups = set(dev.resources("service", "AWS::Logs::LogGroup"))
+    assert set(groups.values()) < service_groups
+    assert len(service_groups) == 4

@@ -1,0 +1,31 @@
+"""The VPC: two AZs; dev has no NAT gateway, prod has private subnets behind NAT."""
+
+from __future__ import annotations
+
+
+def test_dev_has_public_subnets_only_and_no_nat(dev):
+    """dev keeps the NAT gateway's hourly cost away: two public subnets, tasks with public IPs."""
+    assert dev.resources("network", "AWS::EC2::NatGateway") == {}
+    subnets = dev.resources("network", "AWS::EC2::Subnet")
+    assert len(subnets) == 2
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] for s in subnets.values())
+    service = next(iter(dev.resources("service", "AWS::ECS::Service").values()))
+    awsvpc = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert awsvpc["AssignPublicIp"] == "ENABLED"
+
+
+def test_prod_runs_tasks_in_private_subnets_behind_nat(prod):
+    """prod: a NAT gateway per AZ and tasks without public IPs."""
+    assert len(prod.resources("network", "AWS::EC2::NatGateway")) == 2
+    subnets = prod.resources("network", "AWS::EC2::Subnet")
+    private = [s for s in subnets.values() if not s["Properties"]["MapPublicIpOnLaunch"]]
+    assert len(private) == 2
+    service = next(iter(prod.resources("service", "AWS::ECS::Service").values()))
+    assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_every_vpc_has_rejected_traffic_flow_logs(any_env):
+    """Flow logs record rejected traffic into a log group with retention."""
+    flow_logs = any_env.resources("network", "AWS::EC2::FlowLog")
+    assert len(flow_logs) == 1
+    assert next(iter(flow_logs.values()))["Properties"]["TrafficType"] == "REJECT"

@@ -1,0 +1,125 @@
+"""The task definition: the app, the X-Ray daemon and the ADOT collector, wired by the contract."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from service.cruddur import contract
+
+
+def _containers(env) -> dict[str, dict]:
+    task = next(iter(env.resources("service", "AWS::ECS::TaskDefinition").values()))
+    return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+
+
+def _secret_names(container: dict) -> dict[str, str]:
+    """Secret variable -> the parameter path its ARN ends with."""
+    names = {}
+    for secret in container.get("Secrets", []):
+        parts = secret["ValueFrom"]["Fn::Join"][1]
+        names[secret["Name"]] = parts[-1].removeprefix(":parameter")
+    return names
+
+
+def test_app_container_runs_gunicorn_as_non_root_on_the_contract_port(any_env):
+    """Command, user, port and health check come from the contract."""
+    app = _containers(any_env)[contract.APP_CONTAINER_NAME]
+    assert app["Essential"] is True
+    assert app["Command"] == list(contract.APP_COMMAND)
+    assert app["User"] == contract.APP_USER and app["User"] != "0"
+    assert app["PortMappings"] == [{"ContainerPort": contract.CONTAINER_PORT, "Protocol": "tcp"}]
+    assert app["HealthCheck"]["Command"] == ["CMD", *contract.APP_HEALTHCHECK_COMMAND]
+    assert app["StopTimeout"] == contract.STOP_TIMEOUT_SECONDS
+
+
+def test_app_starts_even_when_sidecars_are_unhealthy(any_env):
+    """The app waits for the sidecars to START, never to be HEALTHY."""
+    app = _containers(any_env)[contract.APP_CONTAINER_NAME]
+    assert {d["ContainerName"]: d["Condition"] for d in app["DependsOn"]} == {
+        contract.XRAY_DAEMON_CONTAINER_NAME: "START",
+        contract.COLLECTOR_CONTAINER_NAME: "START",
+    }
+
+
+def test_xray_daemon_sidecar(any_env):
+    """Pinned image, UDP 2000, non-essential, with CPU and memory reservations."""
+    daemon = _containers(any_env)[contract.XRAY_DAEMON_CONTAINER_NAME]
+    assert daemon["Image"] == any_env.config.xray_daemon_image
+    assert daemon["Image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
+    assert not daemon["Image"].endswith(":latest")
+    assert daemon["Essential"] is False
+    assert daemon["PortMappings"] == [{"ContainerPort": 2000, "Protocol": "udp"}]
+    assert daemon["Cpu"] > 0 and daemon["MemoryReservation"] > 0
+
+
+def test_collector_sidecar(any_env):
+    """Pinned ADOT image, non-essential, health-checked, configured from SSM, OTLP ports only."""
+    collector = _containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
+    assert collector["Image"].startswith("public.ecr.aws/aws-observability/aws-otel-collector:v")
+    assert collector["Essential"] is False
+    assert collector["HealthCheck"]["Command"] == ["CMD", "/healthcheck"]
+    ports = {(p["ContainerPort"], p["Protocol"]) for p in collector["PortMappings"]}
+    assert ports == {(4317, "tcp"), (4318, "tcp")}
+    secrets = _secret_names(collector)
+    assert secrets["AOT_CONFIG_CONTENT"] == f"{any_env.config.parameter_path}/otel-collector-config"
+
+
+def test_honeycomb_key_reaches_only_the_collector_and_rollbar_token_only_the_app(any_env):
+    """Each secret is referenced by name from the container that needs it, and nowhere else."""
+    containers = _containers(any_env)
+    path = any_env.config.parameter_path
+    assert _secret_names(containers[contract.COLLECTOR_CONTAINER_NAME])[contract.SECRET_HONEYCOMB_API_KEY] == (
+        f"{path}/HONEYCOMB_API_KEY"
+    )
+    assert _secret_names(containers[contract.APP_CONTAINER_NAME]) == {
+        contract.SECRET_ROLLBAR_ACCESS_TOKEN: f"{path}/ROLLBAR_ACCESS_TOKEN"
+    }
+    assert contract.SECRET_HONEYCOMB_API_KEY not in _secret_names(containers[contract.APP_CONTAINER_NAME])
+    assert _secret_names(containers[contract.XRAY_DAEMON_CONTAINER_NAME]) == {}
+    assert contract.SECRET_ROLLBAR_ACCESS_TOKEN not in _secret_names(containers[contract.COLLECTOR_CONTAINER_NAME])
+
+
+def test_task_size_fits_the_containers_reservations(any_env):
+    """The sidecars' reservations leave the app most of the task."""
+    task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))["Properties"]
+    assert int(task["Cpu"]) == any_env.config.cpu and int(task["Memory"]) == any_env.config.memory_mib
+    reserved = sum(c.get("MemoryReservation", 0) for c in task["ContainerDefinitions"])
+    assert reserved <= any_env.config.memory_mib // 2
+
+
+def test_no_secure_string_is_created_by_cloudformation(any_env):
+    """The only SSM parameter in the templates is the collector configuration, a plain String."""
+    parameters = any_env.all_resources("AWS::SSM::Parameter")
+    assert len(parameters) == 1
+    (parameter,) = parameters.values()
+    assert parameter["Properties"]["Type"] == "String"
+    assert parameter["Properties"]["Name"] == f"{any_env.config.parameter_path}/otel-collector-config"
+
+
+@pytest.fixture
+def collector_yaml(any_env) -> dict:
+    """The collector configuration as stored in SSM."""
+    (parameter,) = any_env.all_resources("AWS::SSM::Parameter").values()
+    return yaml.safe_load(parameter["Properties"]["Value"])
+
+
+def test_collector_receives_otlp_only_and_never_binds_udp_2000(collector_yaml):
+    """ADOT's default ECS config binds UDP 2000 for X-Ray, which collides with the daemon; this one does not."""
+    assert set(collector_yaml["receivers"]) == {"otlp"}
+    protocols = collector_yaml["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"].endswith(":4317")
+    assert protocols["http"]["endpoint"].endswith(":4318")
+    assert ":2000" not in yaml.safe_dump(collector_yaml)
+
+
+def test_collector_exports_to_honeycomb_with_the_key_by_reference(collector_yaml):
+    """otlphttp to Honeycomb with x-honeycomb-team from the environment, and awsxray, in one pipeline."""
+    honeycomb = collector_yaml["exporters"]["otlphttp/honeycomb"]
+    assert honeycomb["endpoint"] == "https://api.honeycomb.io"
+    assert honeycomb["headers"] == {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}
+    pipeline = collector_yaml["service"]["pipelines"]["traces"]
+    assert pipeline["exporters"] == ["otlphttp/honeycomb", "awsxray"]
+    for kind in ("receivers", "processors", "exporters"):
+        for component in pipeline[kind]:
+            assert component in collector_yaml[kind], f"{kind} {component} is used but not defined"
