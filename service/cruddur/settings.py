@@ -1,0 +1,155 @@
+"""Typed settings, parsed once from the environment variables of the contract.
+
+Every name comes from ``cruddur.contract``. A bad value raises
+``SettingsError`` with a sentence naming the variable, the value and what is
+allowed, so a misconfigured task fails at start-up instead of at the first
+request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from . import contract
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    service_name: str
+    environment: str
+    aws_region: str
+    log_level: str
+    otel_enabled: bool
+    otlp_endpoint: str
+    sampling_ratio: float
+    excluded_urls: str
+    console_export: bool
+    xray_enabled: bool
+    xray_daemon_address: str
+    watchtower_enabled: bool
+    watchtower_log_group: str | None
+    logs_endpoint_url: str | None
+    rollbar_enabled: bool
+    rollbar_access_token: str | None
+    rollbar_endpoint: str
+
+    @property
+    def otlp_traces_url(self) -> str:
+        """The OTLP/HTTP traces URL: the base endpoint with /v1/traces, as the SDK derives it."""
+        return self.otlp_endpoint.rstrip("/") + "/v1/traces"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Parse ``environ``; raises SettingsError naming the first bad variable."""
+        reader = _Reader(environ)
+        settings = cls(
+            service_name=reader.required(contract.SERVICE_NAME),
+            environment=reader.text(contract.DEPLOYMENT_ENVIRONMENT),
+            aws_region=reader.text(contract.AWS_REGION),
+            log_level=reader.choice(contract.LOG_LEVEL, _LOG_LEVELS),
+            otel_enabled=reader.flag(contract.OTEL_ENABLED),
+            otlp_endpoint=reader.url(contract.OTEL_EXPORTER_OTLP_ENDPOINT),
+            sampling_ratio=reader.ratio(contract.OTEL_TRACES_SAMPLER_ARG),
+            excluded_urls=reader.text(contract.OTEL_EXCLUDED_URLS),
+            console_export=reader.flag(contract.OTEL_CONSOLE_EXPORT),
+            xray_enabled=reader.flag(contract.XRAY_ENABLED),
+            xray_daemon_address=reader.host_port(contract.XRAY_DAEMON_ADDRESS),
+            watchtower_enabled=reader.flag(contract.WATCHTOWER_ENABLED),
+            watchtower_log_group=reader.optional(contract.WATCHTOWER_LOG_GROUP),
+            logs_endpoint_url=reader.optional(contract.AWS_ENDPOINT_URL_LOGS),
+            rollbar_enabled=reader.flag(contract.ROLLBAR_ENABLED),
+            rollbar_access_token=reader.optional(contract.ROLLBAR_ACCESS_TOKEN),
+            rollbar_endpoint=reader.url(contract.ROLLBAR_ENDPOINT),
+        )
+        if settings.watchtower_enabled and not settings.watchtower_log_group:
+            raise SettingsError(
+                f"{contract.WATCHTOWER_LOG_GROUP.name} is not set but {contract.WATCHTOWER_ENABLED.name} is true; "
+                "set it to the log group the stack created, or turn watchtower off"
+            )
+        if settings.rollbar_enabled and not settings.rollbar_access_token:
+            raise SettingsError(
+                f"{contract.ROLLBAR_ACCESS_TOKEN.name} is not set but {contract.ROLLBAR_ENABLED.name} is true; "
+                "put it with 'make secrets ENV=<env>' (the task reads it from SSM), or turn Rollbar off"
+            )
+        return settings
+
+
+class _Reader:
+    """Reads contract variables with their defaults and reports bad values by name."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def _raw(self, var: contract.EnvVar) -> str:
+        value = self._environ.get(var.name)
+        if value is None:
+            return var.default or ""
+        return value.strip()
+
+    def _fail(self, var: contract.EnvVar, value: str, allowed: str) -> SettingsError:
+        shown = "<redacted>" if var.secret else repr(value)
+        return SettingsError(f"{var.name}={shown} is invalid; {allowed}")
+
+    def required(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not value:
+            raise SettingsError(f"{var.name} is not set; {var.description}")
+        return value
+
+    def text(self, var: contract.EnvVar) -> str:
+        return self._raw(var)
+
+    def optional(self, var: contract.EnvVar) -> str | None:
+        return self._raw(var) or None
+
+    def flag(self, var: contract.EnvVar) -> bool:
+        value = self._raw(var).lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise self._fail(var, value, "use true or false")
+
+    def choice(self, var: contract.EnvVar, allowed: tuple[str, ...]) -> str:
+        value = self._raw(var).upper()
+        if value not in allowed:
+            raise self._fail(var, value, f"use one of {', '.join(allowed)}")
+        return value
+
+    def ratio(self, var: contract.EnvVar) -> float:
+        value = self._raw(var)
+        try:
+            ratio = float(value)
+        except ValueError:
+            raise self._fail(var, value, "use a number from 0 to 1") from None
+        if not 0.0 <= ratio <= 1.0:
+            raise self._fail(var, value, "use a number from 0 to 1")
+        return ratio
+
+    def url(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise self._fail(var, value, "use an http:// or https:// URL")
+        return value
+
+    def host_port(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        match = _HOST_PORT.match(value)
+        if match is None or not 0 < int(match["port"]) < 65536:
+            raise self._fail(var, value, "use host:port, such as 127.0.0.1:2000")
+        return value

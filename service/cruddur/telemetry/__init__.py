@@ -1,0 +1,217 @@
+"""Telemetry for the Cruddur service, behind one entry point.
+
+Usage::
+
+    telemetry = Telemetry.install(app, settings)   # in create_app, once per worker
+    with operation("home-activities") as op:       # in a service function
+        op.set("app.result_length", len(results))
+    telemetry.shutdown()                           # gunicorn worker_exit: drain everything
+
+Each part is switched on by its own environment variable (``cruddur.contract``):
+
+* OpenTelemetry (``TELEMETRY_OTEL_ENABLED``): spans for every request except
+  ``OTEL_PYTHON_FLASK_EXCLUDED_URLS``, sampled parent-based at
+  ``OTEL_TRACES_SAMPLER_ARG``, X-Ray-compatible ids, exported OTLP/HTTP to
+  ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces`` (the collector sidecar).
+* X-Ray SDK (``TELEMETRY_XRAY_ENABLED``): a segment per request to the daemon
+  at ``AWS_XRAY_DAEMON_ADDRESS``, with the same trace id and sampling
+  decision as OpenTelemetry when both are on.
+* watchtower (``TELEMETRY_WATCHTOWER_ENABLED``): log records to the existing
+  group ``WATCHTOWER_LOG_GROUP``, one stream per process.
+* Rollbar (``TELEMETRY_ROLLBAR_ENABLED``): unhandled exceptions with the trace id.
+
+JSON log lines on stdout always carry the trace ids. Nothing here may fail a
+request: exporters run on background threads with short timeouts, request-path
+hooks catch their own errors, and telemetry failures are logged at a bounded
+rate (``ratelimit``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Flask, current_app, g, has_app_context, has_request_context
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from ..settings import Settings
+from . import errors, logs, otel, xray
+from .headers import TraceHeaderGuard
+
+log = logging.getLogger("cruddur.telemetry")
+
+EXTENSION_KEY = "cruddur.telemetry"
+TRACER_NAME = "cruddur"
+
+
+class Operation:
+    """What a service function records: attributes go to its span and its X-Ray subsegment."""
+
+    def __init__(self, span: Any = None, subsegment: Any = None) -> None:
+        """Wrap the active span and subsegment (either may be None)."""
+        self._span = span
+        self._subsegment = subsegment
+
+    def set(self, key: str, value: Any) -> None:
+        """Record ``key`` = ``value``; never raises."""
+        try:
+            if self._span is not None and self._span.is_recording():
+                self._span.set_attribute(key, value)
+            if self._subsegment is not None:
+                self._subsegment.put_metadata(key, value, "app")
+                if isinstance(value, (int, float, bool, str)):
+                    self._subsegment.put_annotation(key.replace(".", "_"), value)
+        except Exception:  # noqa: BLE001
+            log.exception("could not record %s", key)
+
+
+_NO_OP = Operation()
+
+
+class Telemetry:
+    """The telemetry of one app: tracer provider, X-Ray recorder, log handlers, Rollbar."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Hold the parts; ``install`` builds them."""
+        self.settings = settings
+        self.tracer_provider: TracerProvider | None = None
+        self.tracer: Any = None
+        self.xray_recorder: Any = None
+        self.watchtower_handler: logging.Handler | None = None
+        self.stdout_handler: logging.Handler | None = None
+
+    @classmethod
+    def install(cls, app: Flask, settings: Settings, *, span_exporter: SpanExporter | None = None) -> Telemetry:
+        """Configure every enabled part for ``app`` and register it as ``app.extensions['cruddur.telemetry']``."""
+        telemetry = cls(settings)
+        telemetry.stdout_handler = logs.configure_logging(
+            level=settings.log_level, service=settings.service_name, environment=settings.environment
+        )
+        if settings.watchtower_enabled:
+            telemetry.watchtower_handler = logs.watchtower_handler(
+                log_group=settings.watchtower_log_group or "",
+                region=settings.aws_region,
+                endpoint_url=settings.logs_endpoint_url,
+                service=settings.service_name,
+                environment=settings.environment,
+            )
+        if settings.otel_enabled:
+            telemetry.tracer_provider = otel.build_tracer_provider(settings, span_exporter)
+            telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
+            otel.instrument(app, telemetry.tracer_provider, settings)
+        if settings.xray_enabled:
+            telemetry.xray_recorder = xray.build_recorder(settings)
+            xray.install(app, telemetry.xray_recorder, follow_opentelemetry=settings.otel_enabled)
+        if settings.rollbar_enabled:
+            errors.install(app, settings)
+        # Outermost, so that no propagator ever sees a malformed header.
+        app.wsgi_app = TraceHeaderGuard(app.wsgi_app)  # type: ignore[method-assign]
+        app.extensions[EXTENSION_KEY] = telemetry
+        log.info("telemetry started: %s", ", ".join(telemetry.enabled_parts()) or "logs only")
+        return telemetry
+
+    def enabled_parts(self) -> list[str]:
+        """The names of the parts that are on."""
+        s = self.settings
+        flags = {"opentelemetry": s.otel_enabled, "xray": s.xray_enabled, "watchtower": s.watchtower_enabled}
+        flags["rollbar"] = s.rollbar_enabled
+        return [name for name, on in flags.items() if on]
+
+    @contextlib.contextmanager
+    def operation(self, name: str) -> Iterator[Operation]:
+        """A child span and an X-Ray subsegment named ``name`` around a unit of work."""
+        span_cm = self.tracer.start_as_current_span(name) if self.tracer is not None else contextlib.nullcontext()
+        with span_cm as span:
+            subsegment = self._begin_subsegment(name)
+            try:
+                record = Operation(span, subsegment)
+                record.set("app.now", dt.datetime.now(dt.timezone.utc).isoformat())
+                yield record
+            finally:
+                if subsegment is not None:
+                    self._end_subsegment()
+
+    def _begin_subsegment(self, name: str) -> Any:
+        if self.xray_recorder is None or not has_request_context():
+            return None
+        segment = g.get("cruddur_xray_segment")
+        if segment is None or not getattr(segment, "sampled", False):
+            return None
+        try:
+            return self.xray_recorder.begin_subsegment(name)
+        except Exception:  # noqa: BLE001
+            log.exception("could not begin X-Ray subsegment %s", name)
+            return None
+
+    def _end_subsegment(self) -> None:
+        try:
+            self.xray_recorder.end_subsegment()
+        except Exception:  # noqa: BLE001
+            log.exception("could not end X-Ray subsegment")
+
+    def shutdown(self, timeout_seconds: float = 10.0) -> None:
+        """Drain spans, log records and Rollbar items, within ``timeout_seconds`` in all."""
+        deadline = _Deadline(timeout_seconds)
+        if self.tracer_provider is not None:
+            provider = self.tracer_provider
+            _run_bounded(lambda: provider.force_flush(int(deadline.remaining() * 1000)), deadline.remaining())
+            _run_bounded(provider.shutdown, deadline.remaining())
+        if self.settings.rollbar_enabled:
+            _run_bounded(lambda: errors.wait(deadline.remaining()), deadline.remaining())
+        if self.watchtower_handler is not None:
+            handler = self.watchtower_handler
+            _run_bounded(handler.close, deadline.remaining())
+            logging.getLogger().removeHandler(handler)
+        if self.stdout_handler is not None:
+            self.stdout_handler.flush()
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+
+def _run_bounded(work: Callable[[], Any], seconds: float) -> bool:
+    """Run ``work`` on a daemon thread; give up waiting after ``seconds``. True if it finished."""
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001
+            log.exception("telemetry shutdown step failed")
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="telemetry-shutdown", daemon=True).start()
+    finished = done.wait(seconds)
+    if not finished:
+        log.warning("telemetry shutdown step did not finish within %.1fs", seconds)
+    return finished
+
+
+def current_telemetry() -> Telemetry | None:
+    """The telemetry of the current Flask app, or None outside an app."""
+    if not has_app_context():
+        return None
+    return current_app.extensions.get(EXTENSION_KEY)
+
+
+@contextlib.contextmanager
+def operation(name: str) -> Iterator[Operation]:
+    """Trace a unit of work of the current app; a no-op outside an app or with telemetry off."""
+    telemetry = current_telemetry()
+    if telemetry is None:
+        yield _NO_OP
+        return
+    with telemetry.operation(name) as record:
+        yield record

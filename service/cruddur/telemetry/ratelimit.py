@@ -1,0 +1,67 @@
+"""Bounded logging of telemetry failures: a backend that is down must not cause a log storm."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+# Loggers whose records describe telemetry failures (exporters, SDKs, our own glue).
+TELEMETRY_LOGGER_PREFIXES = (
+    "opentelemetry",
+    "aws_xray_sdk",
+    "rollbar",
+    "watchtower",
+    "py.warnings",
+    "cruddur.telemetry",
+)
+
+
+class RateLimitFilter(logging.Filter):
+    """Lets at most ``burst`` telemetry records through per ``period_seconds`` for each logger prefix.
+
+    Records from other loggers pass untouched. When records were dropped, the
+    next one let through says how many.
+    """
+
+    def __init__(
+        self,
+        *,
+        burst: int = 5,
+        period_seconds: float = 60.0,
+        prefixes: tuple[str, ...] = TELEMETRY_LOGGER_PREFIXES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Allow ``burst`` records per ``period_seconds`` for each of ``prefixes``."""
+        super().__init__()
+        self._burst = burst
+        self._period = period_seconds
+        self._prefixes = prefixes
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int, int]] = {}  # prefix -> (window start, passed, dropped)
+
+    def _prefix_of(self, name: str) -> str | None:
+        for prefix in self._prefixes:
+            if name == prefix or name.startswith(prefix + "."):
+                return prefix
+        return None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True to emit ``record``; False once its prefix has used up the current window."""
+        prefix = self._prefix_of(record.name)
+        if prefix is None:
+            return True
+        now = self._clock()
+        with self._lock:
+            start, passed, dropped = self._windows.get(prefix, (now, 0, 0))
+            if now - start >= self._period:
+                start, passed = now, 0
+            if passed >= self._burst:
+                self._windows[prefix] = (start, passed, dropped + 1)
+                return False
+            self._windows[prefix] = (start, passed + 1, 0)
+        if dropped:
+            record.msg = f"{record.msg} ({dropped} similar telemetry messages suppressed)"
+        return True
