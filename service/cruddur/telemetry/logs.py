@@ -85,6 +85,23 @@ class _ExcludeLoggers(logging.Filter):
         return not record.name.startswith(self._prefixes)
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes each record to whatever ``sys.stdout`` is when the record is emitted."""
+
+    def __init__(self) -> None:
+        """A stream handler without a fixed stream."""
+        super().__init__(sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D401
+        """The current standard output."""
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _mark(handler: logging.Handler) -> logging.Handler:
     setattr(handler, HANDLER_MARK, True)
     return handler
@@ -96,7 +113,7 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
     for existing in [h for h in root.handlers if getattr(h, HANDLER_MARK, False)]:
         root.removeHandler(existing)
     root.setLevel(level)
-    handler = logging.StreamHandler(sys.stdout)
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter(service=service, environment=environment))
     handler.addFilter(TraceContextFilter())
     handler.addFilter(RateLimitFilter())

@@ -1,0 +1,90 @@
+"""Fixtures for the service: loopback stand-ins and an app wired to them."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from service.cruddur import contract
+from service.cruddur.app import create_app
+from service.cruddur.telemetry import EXTENSION_KEY
+from service.cruddur.telemetry.otel import uninstrument
+from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon
+
+
+@pytest.fixture
+def otlp_receiver():
+    """An OTLP/HTTP receiver on loopback."""
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def xray_daemon():
+    """A UDP X-Ray daemon socket on loopback."""
+    with XRayDaemon() as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def rollbar_api():
+    """A Rollbar API stand-in on loopback."""
+    with RollbarApi() as api:
+        yield api
+
+
+def telemetry_environ(otlp_receiver, xray_daemon, **overrides) -> dict[str, str]:
+    """Environment variables of the contract with OpenTelemetry and X-Ray on, pointed at the stand-ins."""
+    environ = {
+        contract.SERVICE_NAME.name: "cruddur-backend-flask",
+        contract.DEPLOYMENT_ENVIRONMENT.name: "test",
+        contract.OTEL_ENABLED.name: "true",
+        contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: otlp_receiver.url,
+        contract.OTEL_TRACES_SAMPLER_ARG.name: "1.0",
+        contract.XRAY_ENABLED.name: "true",
+        contract.XRAY_DAEMON_ADDRESS.name: xray_daemon.address,
+    }
+    environ.update(overrides)
+    return environ
+
+
+@pytest.fixture
+def make_app():
+    """Build apps from an environ mapping; shuts their telemetry down and un-instruments them afterwards."""
+    built = []
+
+    def build(environ: dict[str, str], **options):
+        app = create_app(environ=environ, **options)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions[EXTENSION_KEY].shutdown(3)
+        uninstrument(app)
+    logging.getLogger().setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def traced_app(otlp_receiver, xray_daemon, make_app):
+    """The app with OpenTelemetry and X-Ray on, everything sampled."""
+    return make_app(telemetry_environ(otlp_receiver, xray_daemon))
+
+
+@pytest.fixture
+def plain_app(make_app):
+    """The app with every telemetry part off."""
+    return make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask"})
+
+
+@pytest.fixture
+def client(plain_app):
+    """A test client of the plain app."""
+    return plain_app.test_client()
+
+
+def flush(app) -> None:
+    """Export every finished span now."""
+    provider = app.extensions[EXTENSION_KEY].tracer_provider
+    assert provider.force_flush(5000)

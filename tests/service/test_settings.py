@@ -1,0 +1,72 @@
+"""Settings are parsed once from the contract's variables; a bad value names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.cruddur import contract
+from service.cruddur.settings import Settings, SettingsError
+
+BASE = {contract.SERVICE_NAME.name: "cruddur-backend-flask"}
+
+
+def test_defaults_turn_every_telemetry_part_off():
+    """Only the service name is required; every part defaults to off."""
+    settings = Settings.from_environ(BASE)
+    assert not (settings.otel_enabled or settings.xray_enabled or settings.watchtower_enabled or settings.rollbar_enabled)
+    assert settings.otlp_traces_url == "http://localhost:4318/v1/traces"
+    assert settings.xray_daemon_address == "127.0.0.1:2000"
+
+
+def test_each_part_is_independent():
+    """Turning one part on leaves the others off."""
+    settings = Settings.from_environ({**BASE, contract.XRAY_ENABLED.name: "true"})
+    assert settings.xray_enabled and not settings.otel_enabled
+
+
+def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
+    """OTEL_EXPORTER_OTLP_ENDPOINT is the base; a trailing slash is tolerated."""
+    settings = Settings.from_environ({**BASE, contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: "http://collector:4318/"})
+    assert settings.otlp_traces_url == "http://collector:4318/v1/traces"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (contract.OTEL_ENABLED.name, "maybe", "use true or false"),
+        (contract.OTEL_TRACES_SAMPLER_ARG.name, "1.5", "from 0 to 1"),
+        (contract.OTEL_TRACES_SAMPLER_ARG.name, "-0.1", "from 0 to 1"),
+        (contract.OTEL_TRACES_SAMPLER_ARG.name, "ten percent", "from 0 to 1"),
+        (contract.OTEL_EXPORTER_OTLP_ENDPOINT.name, "localhost:4318", "http:// or https://"),
+        (contract.XRAY_DAEMON_ADDRESS.name, "localhost", "host:port"),
+        (contract.XRAY_DAEMON_ADDRESS.name, "127.0.0.1:70000", "host:port"),
+        (contract.LOG_LEVEL.name, "LOUD", "DEBUG, INFO"),
+        (contract.ROLLBAR_ENDPOINT.name, "ftp://rollbar", "http://"),
+    ],
+)
+def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, expected):
+    """One sentence: NAME='value' is invalid; allowed."""
+    with pytest.raises(SettingsError) as error:
+        Settings.from_environ({**BASE, name: value})
+    message = str(error.value)
+    assert message.startswith(f"{name}=")
+    assert repr(value.strip().upper() if name == contract.LOG_LEVEL.name else value.strip()) in message
+    assert expected in message
+
+
+def test_missing_service_name_is_named():
+    """OTEL_SERVICE_NAME is required: the sampling rules and groups match on it."""
+    with pytest.raises(SettingsError, match="OTEL_SERVICE_NAME is not set"):
+        Settings.from_environ({})
+
+
+def test_watchtower_needs_its_log_group():
+    """Watchtower on without a log group is refused with both names."""
+    with pytest.raises(SettingsError, match="WATCHTOWER_LOG_GROUP is not set but TELEMETRY_WATCHTOWER_ENABLED"):
+        Settings.from_environ({**BASE, contract.WATCHTOWER_ENABLED.name: "true"})
+
+
+def test_rollbar_needs_its_token_and_says_how_to_put_it():
+    """Rollbar on without a token points at make secrets."""
+    with pytest.raises(SettingsError, match="make secrets"):
+        Settings.from_environ({**BASE, contract.ROLLBAR_ENABLED.name: "true"})

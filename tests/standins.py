@@ -1,0 +1,221 @@
+"""Loopback stand-ins for the telemetry backends, speaking their real protocols.
+
+* ``OtlpReceiver``: an HTTP server on 127.0.0.1 that decodes OTLP/HTTP
+  protobuf (``ExportTraceServiceRequest``) with opentelemetry-proto.
+* ``XRayDaemon``: a UDP socket on 127.0.0.1 that reads X-Ray daemon frames
+  (a ``{"format": "json", "version": 1}`` header line, then the document).
+* ``RollbarApi``: an HTTP server on 127.0.0.1 that accepts Rollbar items.
+
+Each can answer with errors or slowly, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; returns the last result."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def closed_port() -> int:
+    """A loopback TCP port with nothing listening (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class ReceivedSpan:
+    """One span as the receiver decoded it."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+
+
+def _attribute_value(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind else None
+
+
+class _HttpStandIn:
+    """A threaded loopback HTTP server with a configurable status and delay."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.delay_seconds = 0.0
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                owner.requests += 1
+                if owner.delay_seconds:
+                    time.sleep(owner.delay_seconds)
+                status, response = owner.handle(self.path, dict(self.headers), body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(response)))
+                self.end_headers()
+                self.wfile.write(response)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class OtlpReceiver(_HttpStandIn):
+    """Collects the spans POSTed to /v1/traces."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: list[ReceivedSpan] = []
+        self.paths: list[str] = []
+        self._lock = threading.Lock()
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        self.paths.append(path)
+        if self.status != 200:
+            return self.status, b"{}"
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        received = []
+        for resource_spans in request.resource_spans:
+            resource = {a.key: _attribute_value(a.value) for a in resource_spans.resource.attributes}
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    received.append(
+                        ReceivedSpan(
+                            trace_id=span.trace_id.hex(),
+                            span_id=span.span_id.hex(),
+                            parent_span_id=span.parent_span_id.hex(),
+                            name=span.name,
+                            attributes={a.key: _attribute_value(a.value) for a in span.attributes},
+                            resource=resource,
+                        )
+                    )
+        with self._lock:
+            self.spans.extend(received)
+        return 200, b"{}"
+
+    def spans_named(self, name: str) -> list[ReceivedSpan]:
+        with self._lock:
+            return [s for s in self.spans if s.name == name]
+
+
+class RollbarApi(_HttpStandIn):
+    """Collects the items POSTed to <endpoint>/item/."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.url}/api/1/"
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        if self.status != 200:
+            return self.status, b'{"err": 1, "message": "stand-in error"}'
+        self.items.append(json.loads(body))
+        self.headers.append(headers)
+        return 200, b'{"err": 0, "result": {"uuid": "00000000000000000000000000000000"}}'
+
+
+@dataclass
+class XRayDaemon:
+    """A UDP socket on loopback that decodes X-Ray daemon frames into segment documents."""
+
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    bad_frames: int = 0
+
+    def __post_init__(self) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.settimeout(0.1)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    @property
+    def address(self) -> str:
+        host, port = self._socket.getsockname()
+        return f"{host}:{port}"
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame, _ = self._socket.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            header, _, document = frame.partition(b"\n")
+            try:
+                if json.loads(header) != {"format": "json", "version": 1}:
+                    raise ValueError(header)
+                with self._lock:
+                    self.segments.append(json.loads(document))
+            except ValueError:
+                self.bad_frames += 1
+
+    def segments_of(self, trace_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [s for s in self.segments if s.get("trace_id") == trace_id]
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
