@@ -32,6 +32,9 @@ keepalive = 75  # longer than the ALB's 60 s idle timeout, so the ALB closes fir
 graceful_timeout = contract.STOP_TIMEOUT_SECONDS - 5
 # Larger trace headers are refused with 400 by gunicorn itself.
 limit_request_field_size = 8190
+# gunicorn >= 25 opens a management socket under $HOME by default; the
+# container user has no home, and nothing here manages workers at run time.
+control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = "info"

@@ -1,0 +1,129 @@
+"""The task definition and the service agree on every environment variable, port and path.
+
+Names are defined once in ``service/cruddur/contract.py``; here both sides
+are checked against it: what the synthesized task definition sets, and what
+the service's code reads.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import yaml
+
+from service.cruddur import contract
+from service.cruddur.settings import Settings
+
+SERVICE_PACKAGE = Path(__file__).resolve().parents[2] / "service" / "cruddur"
+# Set by the ECS agent itself, not by our task definition.
+PLATFORM_VARIABLES = {"ECS_CONTAINER_METADATA_URI_V4"}
+
+
+def _app_container(env) -> dict:
+    task = next(iter(env.resources("service", "AWS::ECS::TaskDefinition").values()))
+    return next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.APP_CONTAINER_NAME)
+
+
+def _task_environ(env) -> dict[str, object]:
+    container = _app_container(env)
+    environ: dict[str, object] = {item["Name"]: item["Value"] for item in container["Environment"]}
+    environ.update({secret["Name"]: "<from SSM>" for secret in container.get("Secrets", [])})
+    return environ
+
+
+def _resolved(environ: dict[str, object]) -> dict[str, str]:
+    """CloudFormation tokens replaced by test values, as ECS would resolve them."""
+    return {name: value if isinstance(value, str) else f"resolved-{name.lower()}" for name, value in environ.items()}
+
+
+def test_every_variable_the_task_sets_is_read_by_the_service(any_env):
+    """No variable in the task definition is unknown to the contract."""
+    assert set(_task_environ(any_env)) <= contract.NAMES
+
+
+def test_every_variable_without_a_default_is_set_where_its_part_is_on(any_env):
+    """Required variables are set: the service name always, the watchtower group and Rollbar token with their parts."""
+    environ = _task_environ(any_env)
+    parts = any_env.config.telemetry
+    required = {contract.SERVICE_NAME.name}
+    if parts.watchtower:
+        required.add(contract.WATCHTOWER_LOG_GROUP.name)
+    if parts.rollbar:
+        required.add(contract.ROLLBAR_ACCESS_TOKEN.name)
+    assert required <= set(environ)
+    defaults_missing = {v.name for v in contract.ALL if v.default is None}
+    assert defaults_missing <= required | {contract.ROLLBAR_ACCESS_TOKEN.name, contract.WATCHTOWER_LOG_GROUP.name}
+
+
+def test_the_service_parses_the_task_environment(any_env):
+    """The task's environment is valid settings, and they point where the sidecars listen."""
+    settings = Settings.from_environ(_resolved(_task_environ(any_env)))
+    config = any_env.config
+    assert settings.service_name == config.service_name
+    assert settings.environment == config.name
+    assert settings.sampling_ratio == config.otel_sampling_ratio
+    assert settings.otel_enabled and settings.xray_enabled and settings.watchtower_enabled and settings.rollbar_enabled
+    # OTLP/HTTP goes to the collector's http receiver port
+    (parameter,) = any_env.all_resources("AWS::SSM::Parameter").values()
+    collector = yaml.safe_load(parameter["Properties"]["Value"])
+    http_receiver_port = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"].rsplit(":", 1)[1]
+    assert settings.otlp_traces_url == f"http://localhost:{http_receiver_port}/v1/traces"
+    # segments go to the daemon container's UDP port
+    task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))
+    daemon = next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.XRAY_DAEMON_CONTAINER_NAME)
+    assert settings.xray_daemon_address.endswith(f":{daemon['PortMappings'][0]['ContainerPort']}")
+
+
+def test_the_service_name_is_what_xray_rules_and_groups_match(any_env):
+    """OTEL_SERVICE_NAME equals every sampling rule's ServiceName and every group's service("...")."""
+    name = _task_environ(any_env)[contract.SERVICE_NAME.name]
+    for rule in any_env.resources("observability", "AWS::XRay::SamplingRule").values():
+        assert rule["Properties"]["SamplingRule"]["ServiceName"] == name
+    for group in any_env.resources("observability", "AWS::XRay::Group").values():
+        assert group["Properties"]["FilterExpression"].startswith(f'service("{name}")')
+
+
+def test_the_watchtower_group_is_the_one_the_task_may_write(any_env):
+    """WATCHTOWER_LOG_GROUP refers to the log group the task role may CreateLogStream/PutLogEvents on."""
+    group_ref = _task_environ(any_env)[contract.WATCHTOWER_LOG_GROUP.name]
+    policies = any_env.resources("service", "AWS::IAM::Policy")
+    task_policy = next(p for lid, p in policies.items() if "TaskRole" in lid)
+    writable = [
+        s["Resource"]["Fn::GetAtt"][0]
+        for s in task_policy["Properties"]["PolicyDocument"]["Statement"]
+        if "logs:PutLogEvents" in s["Action"]
+    ]
+    assert group_ref == {"Ref": writable[0]}
+
+
+def _environment_reads(tree: ast.AST) -> set[str]:
+    """String literals passed to os.environ.get / os.getenv / os.environ[...] in a module."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = ast.unparse(node.func)
+            if func in ("os.environ.get", "os.getenv", "environ.get"):
+                names.add(node.args[0].value)
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            if isinstance(node.slice, ast.Constant):
+                names.add(node.slice.value)
+    return names
+
+
+def test_the_service_reads_no_variable_outside_the_contract():
+    """Every literal environment read in the service package is a contract name or set by the platform."""
+    reads = set()
+    for path in SERVICE_PACKAGE.rglob("*.py"):
+        reads |= _environment_reads(ast.parse(path.read_text()))
+    assert "ECS_CONTAINER_METADATA_URI_V4" in reads  # the scanner sees the reads that exist
+    assert reads <= contract.NAMES | PLATFORM_VARIABLES, reads - contract.NAMES - PLATFORM_VARIABLES
+
+
+def test_ports_and_paths_agree(any_env):
+    """Container port, health path and stop timeout in the template are the contract's."""
+    container = _app_container(any_env)
+    assert container["PortMappings"][0]["ContainerPort"] == contract.CONTAINER_PORT
+    assert container["HealthCheck"]["Command"][1:] == list(contract.APP_HEALTHCHECK_COMMAND)
+    group = next(iter(any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()))
+    assert group["Properties"]["HealthCheckPath"] == contract.HEALTH_CHECK_PATH

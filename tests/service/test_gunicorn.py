@@ -1,0 +1,83 @@
+"""gunicorn as the task runs it: start, serve, SIGTERM, and nothing buffered is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from service.cruddur import contract
+from service.cruddur.healthcheck import check
+from tests.service.conftest import telemetry_environ
+from tests.standins import closed_port, wait_until
+
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
+REQUESTS = 30
+
+
+def start_gunicorn(environ: dict[str, str], port: int) -> subprocess.Popen:
+    """The task definition's command, with the address changed only through GUNICORN_CMD_ARGS."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **environ,
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+    }
+    command = [sys.executable, "-m", *contract.APP_COMMAND]
+    return subprocess.Popen(command, cwd=SERVICE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stop(process: subprocess.Popen, timeout: float = contract.STOP_TIMEOUT_SECONDS) -> tuple[str, str]:
+    """SIGTERM, as ECS sends it, and wait at most the task's stop timeout."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"gunicorn did not stop within {timeout}s:\n{err[-3000:]}")
+
+
+def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon):
+    """Every request made before SIGTERM is exported by the worker that served it, within the stop timeout."""
+    port = closed_port()
+    process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon), port)
+    try:
+        assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+        for index in range(REQUESTS):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/activities/home", timeout=5) as response:
+                assert response.status == 200
+    finally:
+        _, err = stop(process)
+    assert process.returncode == 0, err[-3000:]
+    # Spans are batched every second: those of the last requests were still buffered at SIGTERM.
+    server_spans = [s for s in otlp_receiver.spans if s.name == "GET /api/activities/home"]
+    assert len(server_spans) == REQUESTS
+    assert len(otlp_receiver.spans_named("home-activities")) == REQUESTS
+    trace_ids = {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
+    assert {s["trace_id"] for s in xray_daemon.segments} == trace_ids
+    workers = {s.resource.get("process.pid") for s in server_spans}
+    assert len(workers) >= 1
+
+
+def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_daemon):
+    """OTEL_TRACES_SAMPLER_ARG=1.5: the master exits before serving, with one sentence naming the variable."""
+    environ = telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG="1.5")
+    process = start_gunicorn(environ, closed_port())
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("gunicorn kept running with a bad variable")
+    assert process.returncode != 0
+    assert "OTEL_TRACES_SAMPLER_ARG='1.5' is invalid; use a number from 0 to 1" in err
+
+
+def test_the_container_health_check_fails_when_nothing_listens():
+    """python -m cruddur.healthcheck exits 1 when the service is down."""
+    assert check(closed_port(), timeout_seconds=0.5) is False
