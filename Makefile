@@ -40,7 +40,7 @@ secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for 
 	$(VENV_PY) scripts/put_secrets.py --env $(ENV)
 
 diff: install ## cdk diff of ENV against the deployed stacks.
-	$(CDK) diff --all -c env=$(ENV)
+	$(CDK) diff -c env=$(ENV)
 
 deploy: install ## Deploy ENV (needs credentials; IMAGE_URI=... skips the Docker build).
 	$(CDK) deploy --all -c env=$(ENV) $(if $(IMAGE_URI),-c image_uri=$(IMAGE_URI)) --require-approval never
