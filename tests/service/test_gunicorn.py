@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from service.cruddur import contract
 from service.cruddur.healthcheck import check
 from tests.service.conftest import telemetry_environ
+from tests.processes import start_gunicorn, stop
 from tests.standins import closed_port, wait_until
 
-SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
 REQUESTS = 30
-
-
-def start_gunicorn(environ: dict[str, str], port: int) -> subprocess.Popen:
-    """The task definition's command, with the address changed only through GUNICORN_CMD_ARGS."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        **environ,
-        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-    }
-    command = [sys.executable, "-m", *contract.APP_COMMAND]
-    return subprocess.Popen(command, cwd=SERVICE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def stop(process: subprocess.Popen, timeout: float = contract.STOP_TIMEOUT_SECONDS) -> tuple[str, str]:
-    """SIGTERM, as ECS sends it, and wait at most the task's stop timeout."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        pytest.fail(f"gunicorn did not stop within {timeout}s:\n{err[-3000:]}")
 
 
 def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Any
 
@@ -23,6 +24,8 @@ TTLS = {
     "1-hour": dt.timedelta(hours=1),
 }
 DEFAULT_TTL = "7-days"
+
+log = logging.getLogger("cruddur.activities")
 
 
 def _now() -> dt.datetime:
@@ -106,6 +109,7 @@ def create_activity(store: Store, body: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInputError("ttl", f"use one of {', '.join(TTLS)}")
         activity = store.new_activity(handle, message, _now(), TTLS[ttl])
         op.set("app.activity_uuid", activity["uuid"])
+        log.info("activity %s created by %s", activity["uuid"], handle)
         return activity
 
 
@@ -118,4 +122,5 @@ def create_reply(store: Store, activity_uuid: str, body: dict[str, Any]) -> dict
         if reply is None:
             raise NotFoundError("activity", activity_uuid)
         op.set("app.activity_uuid", activity_uuid)
+        log.info("reply %s to activity %s created by %s", reply["uuid"], activity_uuid, handle)
         return reply

@@ -1,0 +1,47 @@
+"""Run the service under gunicorn the way the task does, and stop it the way ECS does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from service.cruddur import contract
+
+SERVICE_DIR = Path(__file__).resolve().parents[1] / "service"
+
+
+def start_gunicorn(environ: dict[str, str], port: int, command: Sequence[str] = contract.APP_COMMAND) -> subprocess.Popen:
+    """``command`` (the task's) with ``environ``; the address changes only through GUNICORN_CMD_ARGS."""
+    if command[0] != "gunicorn":
+        raise ValueError(f"expected a gunicorn command, got {command!r}")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **environ,
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", *command],
+        cwd=SERVICE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop(process: subprocess.Popen, timeout: float = contract.STOP_TIMEOUT_SECONDS) -> tuple[str, str]:
+    """SIGTERM, as ECS sends it; fail if the process outlives the task's stop timeout."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        pytest.fail(f"gunicorn did not stop within {timeout}s:\n{err[-3000:]}")
