@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """CDK entry point: synthesize the stacks of one environment.
 
-    cdk synth -c env=dev|staging|prod [-c image_uri=REGISTRY/IMAGE:TAG]
+    cdk synth -c env=dev|staging|prod [-c image_uri=REGISTRY/IMAGE:TAG] [-c secrets_preflight=false]
+
+``image_uri`` deploys a prebuilt image instead of building service/Dockerfile.
+``secrets_preflight=false`` leaves out the Lambda-backed check that the
+secrets exist (for emulators that cannot run Lambda functions).
 
 Environment look-ups happen here and nowhere else.
 """
@@ -19,6 +23,16 @@ from stacks.environment_stacks import create_environment_stacks
 from stacks.environments import DEFAULT_ENVIRONMENT, load_environment
 
 
+def context_flag(name: str, value: object) -> bool:
+    """A boolean from -c NAME=true|false (the CLI passes strings; cdk.json may pass booleans)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ConfigError(f"-c {name}={value!r} is invalid; use true or false")
+    return text == "true"
+
+
 def main() -> None:
     """Build the selected environment and apply the compliance checks."""
     app = App()
@@ -28,6 +42,9 @@ def main() -> None:
         image_uri = app.node.try_get_context("image_uri")
         if image_uri:
             config = dataclasses.replace(config, image_uri=image_uri)
+        preflight = app.node.try_get_context("secrets_preflight")
+        if preflight is not None:
+            config = dataclasses.replace(config, secrets_preflight=context_flag("secrets_preflight", preflight))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

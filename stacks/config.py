@@ -154,6 +154,10 @@ class EnvironmentConfig:
     xray_daemon_image: str = "public.ecr.aws/xray/aws-xray-daemon:3.7.0"
     collector_image: str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.48.0"
     honeycomb_endpoint: str = "https://api.honeycomb.io"
+    secrets_preflight: bool = True
+    canary_rate_minutes: int | None = None
+    canary_wait_seconds: int = 60
+    canary_failed_periods: int = 3
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -166,6 +170,7 @@ class EnvironmentConfig:
             self._check_logs_and_alarms,
             self._check_sampling_rules,
             self._check_images,
+            self._check_canary,
         ):
             check()
 
@@ -334,6 +339,16 @@ class EnvironmentConfig:
                 )
             if rule.url_path != "*" and not rule.url_path.startswith("/"):
                 raise _fail(self.name, f"{where}.url_path", rule.url_path, "use '*' or a path starting with '/'")
+
+    def _check_canary(self) -> None:
+        if self.canary_rate_minutes is not None and not 1 <= self.canary_rate_minutes <= 1440:
+            raise _fail(
+                self.name, "canary_rate_minutes", self.canary_rate_minutes, "use 1 to 1440 minutes, or None to turn it off"
+            )
+        if not 10 <= self.canary_wait_seconds <= 600:
+            raise _fail(self.name, "canary_wait_seconds", self.canary_wait_seconds, "use 10 to 600 seconds")
+        if self.canary_failed_periods < 1:
+            raise _fail(self.name, "canary_failed_periods", self.canary_failed_periods, "use 1 or more")
 
     def _check_images(self) -> None:
         if self.image_uri is not None and not _IMAGE_URI_PATTERN.match(self.image_uri):

@@ -73,6 +73,7 @@ def staging() -> EnvironmentConfig:
         sampling_rules=_sampling_rules("staging", reservoir_size=5, fixed_rate=0.1),
         log_retention_days=14,
         removal_policy=RemovalPolicyName.DESTROY,
+        canary_rate_minutes=15,
     )
 
 
@@ -91,6 +92,7 @@ def prod() -> EnvironmentConfig:
         log_retention_days=90,
         removal_policy=RemovalPolicyName.RETAIN,
         xray_insights=True,
+        canary_rate_minutes=5,
         alarm_thresholds=AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3),
         log_level="INFO",
     )

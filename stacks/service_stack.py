@@ -11,6 +11,8 @@ from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.monitoring import ServiceMonitoring
 from stacks.components.network import Network
 from stacks.components.secrets import TelemetrySecrets
+from stacks.components.secrets_preflight import SecretsPreflight
+from stacks.components.trace_canary import TraceCanary
 from stacks.components.traced_service import TracedFargateService
 from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
@@ -43,6 +45,17 @@ class ServiceStack(Stack):
             log_groups=self.log_groups,
             secrets=self.secrets,
         )
+        self.preflight: SecretsPreflight | None = None
+        if config.secrets_preflight:
+            self.preflight = SecretsPreflight(
+                self,
+                "SecretsPreflight",
+                config=config,
+                parameter_names=self.secrets.referenced_parameter_names(config),
+                rerun_when=self.service.task_definition.task_definition_arn,
+            )
+            # The service is created or updated only after the preflight has passed.
+            self.service.fargate.service.node.add_dependency(self.preflight.resource)
         self.monitoring = ServiceMonitoring(
             self,
             "Monitoring",
@@ -51,7 +64,13 @@ class ServiceStack(Stack):
             log_groups=self.log_groups,
             xray_group_names=xray_group_names,
         )
-        CfnOutput(self, "ServiceUrl", value=f"http://{self.service.fargate.load_balancer.load_balancer_dns_name}")
+        service_url = f"http://{self.service.fargate.load_balancer.load_balancer_dns_name}"
+        self.canary: TraceCanary | None = None
+        if config.canary_rate_minutes is not None:
+            self.canary = TraceCanary(
+                self, "TraceCanary", config=config, service_url=service_url, alarm_topic=self.monitoring.topic
+            )
+        CfnOutput(self, "ServiceUrl", value=service_url)
         CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
         CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)

@@ -71,3 +71,12 @@ class TelemetrySecrets(Construct):
         self.rollbar_access_token = SsmParameterSecret(
             self, config.secret_parameter_name(contract.SECRET_ROLLBAR_ACCESS_TOKEN)
         )
+
+    def referenced_parameter_names(self, config: EnvironmentConfig) -> list[str]:
+        """The SecureString parameters the task definition injects, given the telemetry parts that are on."""
+        names = []
+        if config.telemetry.needs_collector:
+            names.append(self.honeycomb_api_key.parameter_name)
+        if config.telemetry.rollbar:
+            names.append(self.rollbar_access_token.parameter_name)
+        return names

@@ -45,6 +45,12 @@ NOT_EMULATED = {
     "AWS::XRay::Group",
     "AWS::XRay::SamplingRule",
 }
+# moto runs Lambda functions only through Docker, which this machine lacks: a
+# Lambda-backed custom resource would never answer and the deploy would wait.
+# The secrets preflight is therefore left out here (-c secrets_preflight=false);
+# its handler is tested against moto in tests/lambda_functions/, and its place
+# in the deploy order in tests/infra/test_lambda_constructs.py.
+NOT_RUNNABLE = ("Custom::SecretsPreflight",)
 # Deletions moto does not perform, named so that the rest can be asserted.
 MOTO_VPC_DELETE_ORDER = "has dependencies and cannot be deleted"  # deletes the VPC before its gateway and routes
 # moto's ECS models implement CloudFormation create and update but no delete.
@@ -108,11 +114,11 @@ def client(aws_env, service: str):
 def cdk(aws_env, *args: str, outdir: Path) -> subprocess.CompletedProcess:
     """The project's CDK CLI (node_modules/.bin/cdk), as a user runs it."""
     command = ["cdk", *args, "--no-notices", "-o", str(outdir)]
-    return subprocess.run(command, cwd=REPO_ROOT, env=aws_env, capture_output=True, text=True, timeout=540)
+    return subprocess.run(command, cwd=REPO_ROOT, env=aws_env, capture_output=True, text=True, timeout=240)
 
 
 def _app_args() -> list[str]:
-    return ["-c", f"env={CONFIG.name}", "-c", f"image_uri={IMAGE_URI}"]
+    return ["-c", f"env={CONFIG.name}", "-c", f"image_uri={IMAGE_URI}", "-c", "secrets_preflight=false"]
 
 
 def _stack_statuses(aws_env) -> dict[str, str]:
@@ -172,6 +178,8 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
 
     skipped = set(re.findall(r"Tried to parse (\S+) but it's not supported", emulator["log"].read_text()))
     assert skipped == NOT_EMULATED
+    deployed = str(client(aws_env, "cloudformation").get_template(StackName=STACKS[-1])["TemplateBody"])
+    assert not [kind for kind in NOT_RUNNABLE if kind in deployed]
 
     # -- diff -------------------------------------------------------------
     result = cdk(aws_env, "diff", *_app_args(), "--method=template", "--fail", outdir=tmp_path / "diff")

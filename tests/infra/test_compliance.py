@@ -16,7 +16,9 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ("AwsSolutions-EC23", "AWS::EC2::SecurityGroup"),
     ("AwsSolutions-ECS2", "AWS::ECS::TaskDefinition"),
     ("AwsSolutions-IAM5[Resource::*]", "AWS::IAM::Policy"),
+    ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]", "AWS::IAM::Role"),
 }
+EXPECTED_FRAMEWORK_INVOKE = "AwsSolutions-IAM5[Resource::<SecretsPreflightHandler"
 
 
 def test_every_environment_passes_with_only_the_expected_acknowledgements(any_env):
@@ -29,10 +31,13 @@ def test_every_environment_passes_with_only_the_expected_acknowledgements(any_en
                 if not rule["id"].startswith("AwsSolutions-"):
                     continue  # aws-cdk-lib's own acknowledgements for its built-in template validator
                 assert len(rule["reason"]) > 40, rule
+                if rule["id"].startswith(EXPECTED_FRAMEWORK_INVOKE):
+                    continue  # the provider framework may invoke the preflight handler's versions
                 found.add((rule["id"], resource["Type"]))
                 count += 1
     assert found == EXPECTED_ACKNOWLEDGEMENTS
-    assert count == 5  # IAM5 twice: the task role's policy and the execution role's policy
+    # IAM5[Resource::*]: task role, execution role, preflight role, and the canary's role where it runs
+    assert count == 7 + (1 if any_env.config.canary_rate_minutes else 0)
 
 
 def _app_with_topic(tmp_path, acknowledged: bool) -> App:

@@ -1,0 +1,95 @@
+"""A custom resource that fails the deploy early when a SecureString the task needs is missing.
+
+It runs before the ECS service is created or updated (the service depends on
+it), and again whenever the task definition changes. Its function may call
+``ssm:DescribeParameters`` (metadata only; the action has no resource-level
+permissions) and nothing that reads or decrypts a value.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from stacks.compliance import acknowledge
+from stacks.components.lambda_code import RUNTIME, function_code
+from stacks.components.log_groups import retained_log_group
+from stacks.config import EnvironmentConfig
+
+
+class SecretsPreflight(Construct):
+    """Checks that each named SecureString parameter exists before the service deploys."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        parameter_names: list[str],
+        rerun_when: str,
+    ) -> None:
+        """Check ``parameter_names``; run again whenever ``rerun_when`` (a token) changes."""
+        super().__init__(scope, construct_id)
+        handler_log_group = retained_log_group(self, "HandlerLogGroup", config=config)
+        role = iam.Role(
+            self,
+            "HandlerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Secrets preflight: parameter metadata only, no values, no decryption",
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["ssm:DescribeParameters"], resources=["*"]))
+        handler_log_group.grant_write(role)
+        acknowledge(
+            role.node.find_child("DefaultPolicy").node.default_child,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ssm:DescribeParameters has no resource-level permissions; it returns metadata only, never values, "
+            "and the role has no ssm:GetParameter* or kms:Decrypt.",
+        )
+        self.function = lambda_.Function(
+            self,
+            "Handler",
+            runtime=RUNTIME,
+            handler="handler.on_event",
+            code=function_code("secrets_preflight"),
+            timeout=Duration.seconds(30),
+            memory_size=128,
+            role=role,
+            log_group=handler_log_group,
+            description=f"Secrets preflight for {config.service_name} in {config.name}",
+        )
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.function,
+            log_group=retained_log_group(self, "ProviderLogGroup", config=config),
+        )
+        framework = self.provider.node.find_child("framework-onEvent")
+        acknowledge(
+            framework.node.find_child("ServiceRole").node.default_child,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "The CDK provider framework's own function uses the AWS-managed basic execution role; it only writes "
+            "its logs to the log group given to the provider.",
+        )
+        stack = Stack.of(self)
+        handler_logical_id = stack.resolve(stack.get_logical_id(self.function.node.default_child))
+        acknowledge(
+            framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy").node.default_child,
+            f"AwsSolutions-IAM5[Resource::<{handler_logical_id}.Arn>:*]",
+            "The provider framework may invoke every version of the preflight handler (ARN:*), and nothing else.",
+        )
+        self.resource = CustomResource(
+            self,
+            "Check",
+            service_token=self.provider.service_token,
+            resource_type="Custom::SecretsPreflight",
+            properties={
+                "ParameterNames": parameter_names,
+                "FixCommand": f"make secrets ENV={config.name}",
+                "Environment": config.name,
+                "RerunWhen": rerun_when,
+            },
+        )

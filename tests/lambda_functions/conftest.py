@@ -1,0 +1,32 @@
+"""Load the handlers by path (``lambda`` is a Python keyword) and give them moto."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
+
+
+def load_handler(function: str):
+    """``lambda/<function>/handler.py`` as a fresh module, with its client cache empty."""
+    name = f"lambda_{function}_handler"
+    spec = importlib.util.spec_from_file_location(name, LAMBDA_ROOT / function / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto for SSM, X-Ray and CloudWatch, with fake credentials and a region."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield
