@@ -23,11 +23,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.t
 	$(VENV_PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+.venv-checkov/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed ## Create .venv and install the pinned Python and Node tools.
+install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed ## Create the virtualenvs and install the pinned Python and Node tools.
 
 synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks.
 	$(CDK) synth -c env=$(ENV) --quiet

@@ -2,6 +2,7 @@
 """CDK entry point: synthesize the stacks of one environment.
 
     cdk synth -c env=dev|staging|prod [-c image_uri=REGISTRY/IMAGE:TAG] [-c secrets_preflight=false]
+    cdk deploy cruddur-github-deploy-roles -c github_repository=OWNER/REPO   (once per account)
 
 ``image_uri`` deploys a prebuilt image instead of building service/Dockerfile.
 ``secrets_preflight=false`` leaves out the Lambda-backed check that the
@@ -20,6 +21,7 @@ from aws_cdk import App
 from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError
 from stacks.environment_stacks import create_environment_stacks
+from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.environments import DEFAULT_ENVIRONMENT, load_environment
 
 
@@ -42,6 +44,8 @@ def main() -> None:
         image_uri = app.node.try_get_context("image_uri")
         if image_uri:
             config = dataclasses.replace(config, image_uri=image_uri)
+        repository = app.node.try_get_context("github_repository")
+        github = GitHubDeployConfig(repository=repository) if repository else None
         preflight = app.node.try_get_context("secrets_preflight")
         if preflight is not None:
             config = dataclasses.replace(config, secrets_preflight=context_flag("secrets_preflight", preflight))
@@ -49,6 +53,13 @@ def main() -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     create_environment_stacks(app, config)
+    if github is not None:
+        GitHubDeployRolesStack(
+            app,
+            f"{config.short_name}-github-deploy-roles",
+            github=github,
+            description=f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments",
+        )
     apply_compliance_checks(app)
     app.synth()
 

@@ -1,0 +1,87 @@
+"""The GitHub workflows: valid (action-validator) and keyless (OIDC only), with gated deploys."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+VALIDATOR = REPO_ROOT / "node_modules" / ".bin" / "action-validator"
+
+
+def _validate(path: Path) -> subprocess.CompletedProcess:
+    if not VALIDATOR.exists():
+        pytest.fail(f"{VALIDATOR} is missing: run 'make install' (make test does it)")
+    return subprocess.run([str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=60)
+
+
+def _load(name: str) -> dict:
+    # PyYAML reads the key "on" as True.
+    document = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / name).read_text())
+    document["on"] = document.pop(True, document.get("on"))
+    return document
+
+
+def test_there_are_three_workflows():
+    """Pull request, deploy, destroy."""
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "destroy.yml", "pull-request.yml"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_is_valid(path):
+    """action-validator accepts each workflow."""
+    result = _validate(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_broken_workflow_is_rejected(tmp_path):
+    """The validator is not a no-op: a job with a misspelt key fails."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text("name: x\non: [push]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz:\n      - run: echo\n")
+    assert _validate(broken).returncode != 0
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_long_lived_aws_keys(path):
+    """No workflow reads AWS access keys; every job that configures AWS may request an OIDC token."""
+    text = path.read_text()
+    assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+    document = _load(path.name)
+    for job_id, job in document["jobs"].items():
+        steps = job.get("steps", [])
+        if any("configure-aws-credentials" in str(step.get("uses", "")) for step in steps):
+            assert job.get("permissions", {}).get("id-token") == "write", job_id
+            assert any("role-to-assume" in step.get("with", {}) for step in steps), job_id
+
+
+def test_pull_requests_run_the_readme_test_command_and_synth_every_environment():
+    """make test, then synth of dev, staging and prod, and a diff per environment."""
+    document = _load("pull-request.yml")
+    assert document["on"] == {"pull_request": {"branches": ["main"]}}
+    jobs = document["jobs"]
+    assert any(step.get("run") == "make test" for step in jobs["test"]["steps"])
+    assert "for env in dev staging prod" in str(jobs["synth"]["steps"])
+    assert [item["env"] for item in jobs["diff"]["strategy"]["matrix"]["include"]] == ["dev", "staging", "prod"]
+
+
+def test_main_deploys_dev_then_gated_staging_and_prod():
+    """dev deploys on push; staging and prod follow, each in its GitHub environment."""
+    document = _load("deploy.yml")
+    assert document["on"] == {"push": {"branches": ["main"]}}
+    jobs = document["jobs"]
+    assert [jobs[name]["environment"] for name in ("dev", "staging", "prod")] == ["dev", "staging", "prod"]
+    assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
+    assert "make deploy ENV=${{ github.job }}" in str(jobs["prod"]["steps"])
+
+
+def test_destroy_is_manual_and_defaults_to_dev():
+    """workflow_dispatch with dev as the default, reporting what it removed."""
+    document = _load("destroy.yml")
+    inputs = document["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["environment"]["default"] == "dev"
+    assert inputs["environment"]["options"] == ["dev", "staging", "prod"]
+    assert "stack_inventory.py --report" in str(document["jobs"]["destroy"]["steps"])

@@ -1,0 +1,67 @@
+"""checkov over every synthesized template: no failed check but those accepted, with reasons, in one file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.infra.synthesis import REPO_ROOT
+
+CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+ACCEPTED_FILE = REPO_ROOT / "checkov-accepted.yaml"
+
+
+def _failed_checks(assembly_dir: Path) -> dict[str, set[str]]:
+    """check id -> the resources failing it, for every template in ``assembly_dir``."""
+    if not CHECKOV.exists():
+        pytest.fail(f"{CHECKOV} is missing: run 'make install' (make test does it)")
+    templates = sorted(str(p) for p in assembly_dir.glob("*.template.json"))
+    command = [str(CHECKOV), "--framework", "cloudformation", "--skip-download", "--quiet", "--compact", "-o", "json"]
+    for template in templates:
+        command += ["-f", template]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr[-2000:]  # 1 means "some check failed"
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    failed: dict[str, set[str]] = {}
+    for report in reports:
+        assert report["summary"]["parsing_errors"] == 0, report["summary"]
+        for check in report["results"]["failed_checks"]:
+            failed.setdefault(check["check_id"], set()).add(check["resource"])
+    return failed
+
+
+@pytest.fixture(scope="session")
+def accepted() -> dict[str, str]:
+    """The accepted findings and their reasons."""
+    return yaml.safe_load(ACCEPTED_FILE.read_text())
+
+
+@pytest.fixture(scope="session")
+def failed_by_env(synthesized_environments) -> dict[str, dict[str, set[str]]]:
+    """checkov's failed checks for each environment."""
+    return {name: _failed_checks(synthesized_environments(name).outdir) for name in ("dev", "staging", "prod")}
+
+
+def test_every_accepted_finding_has_a_reason(accepted):
+    """Each entry explains itself."""
+    for check_id, reason in accepted.items():
+        assert check_id.startswith("CKV_"), check_id
+        assert isinstance(reason, str) and len(reason) > 60, check_id
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_no_failed_check_but_the_accepted_ones(failed_by_env, accepted, env_name):
+    """A new finding fails here, naming the check and the resources."""
+    unexpected = {check: sorted(resources) for check, resources in failed_by_env[env_name].items() if check not in accepted}
+    assert unexpected == {}
+
+
+def test_no_accepted_entry_is_stale(failed_by_env, accepted):
+    """Every accepted check still fails somewhere; a fixed one must leave the list."""
+    seen = set().union(*(set(failed) for failed in failed_by_env.values()))
+    assert set(accepted) - seen == set()
