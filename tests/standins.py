@@ -14,11 +14,15 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -219,3 +223,42 @@ class XRayDaemon:
         self._stop.set()
         self._thread.join(timeout=5)
         self._socket.close()
+
+
+class MotoServer:
+    """moto_server (with the fixes in tests/emulator/moto_server.py) on loopback, its log kept for reading."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = closed_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(log_path)
+        self._command = [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "emulator" / "moto_server.py"),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
+        self._process: subprocess.Popen | None = None
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def __enter__(self):
+        self._log = open(self.log_path, "w")
+        self._process = subprocess.Popen(self._command, stdout=self._log, stderr=subprocess.STDOUT)
+        if not wait_until(self._ready, timeout=30):
+            self.__exit__()
+            raise RuntimeError(f"moto_server did not start; see {self.log_path}")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+        self._log.close()

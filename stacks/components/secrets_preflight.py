@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.compliance import acknowledge
-from stacks.components.lambda_code import RUNTIME, function_code
+from stacks.components.lambda_code import python_function, role_policy
 from stacks.components.log_groups import retained_log_group
 from stacks.config import EnvironmentConfig
 
@@ -34,32 +33,21 @@ class SecretsPreflight(Construct):
     ) -> None:
         """Check ``parameter_names``; run again whenever ``rerun_when`` (a token) changes."""
         super().__init__(scope, construct_id)
-        handler_log_group = retained_log_group(self, "HandlerLogGroup", config=config)
-        role = iam.Role(
+        self.function = python_function(
             self,
-            "HandlerRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Secrets preflight: parameter metadata only, no values, no decryption",
+            "Handler",
+            config=config,
+            code="secrets_preflight",
+            handler="handler.on_event",
+            timeout=Duration.seconds(30),
+            description=f"Secrets preflight for {config.service_name} in {config.name}",
         )
-        role.add_to_policy(iam.PolicyStatement(actions=["ssm:DescribeParameters"], resources=["*"]))
-        handler_log_group.grant_write(role)
+        self.function.add_to_role_policy(iam.PolicyStatement(actions=["ssm:DescribeParameters"], resources=["*"]))
         acknowledge(
-            role.node.find_child("DefaultPolicy").node.default_child,
+            role_policy(self.function),
             "AwsSolutions-IAM5[Resource::*]",
             "ssm:DescribeParameters has no resource-level permissions; it returns metadata only, never values, "
             "and the role has no ssm:GetParameter* or kms:Decrypt.",
-        )
-        self.function = lambda_.Function(
-            self,
-            "Handler",
-            runtime=RUNTIME,
-            handler="handler.on_event",
-            code=function_code("secrets_preflight"),
-            timeout=Duration.seconds(30),
-            memory_size=128,
-            role=role,
-            log_group=handler_log_group,
-            description=f"Secrets preflight for {config.service_name} in {config.name}",
         )
         self.provider = cr.Provider(
             self,

@@ -18,8 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.compliance import acknowledge
-from stacks.components.lambda_code import RUNTIME, function_code
-from stacks.components.log_groups import retained_log_group
+from stacks.components.lambda_code import python_function, role_policy
 from stacks.config import EnvironmentConfig
 
 TRACE_DELIVERED_METRIC = "TraceDelivered"
@@ -48,27 +47,14 @@ class TraceCanary(Construct):
         if config.canary_rate_minutes is None:
             raise ValueError(f"environment '{config.name}': the canary is off (canary_rate_minutes is None)")
         namespace = canary_namespace(config)
-        log_group = retained_log_group(self, "LogGroup", config=config)
-        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        role.add_to_policy(iam.PolicyStatement(actions=["xray:BatchGetTraces"], resources=["*"]))
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
-            )
-        )
-        log_group.grant_write(role)
-        self.function = lambda_.Function(
+        self.function = python_function(
             self,
             "Function",
-            runtime=RUNTIME,
+            config=config,
+            code="trace_canary",
             handler="handler.handler",
-            code=function_code("trace_canary"),
             timeout=Duration.seconds(config.canary_wait_seconds + 30),
-            memory_size=128,
-            role=role,
-            log_group=log_group,
+            description=f"Trace delivery canary for {config.service_name} in {config.name}",
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "SERVICE_URL": service_url,
@@ -77,10 +63,17 @@ class TraceCanary(Construct):
                 "METRIC_NAMESPACE": namespace,
                 "WAIT_SECONDS": str(config.canary_wait_seconds),
             },
-            description=f"Trace delivery canary for {config.service_name} in {config.name}",
+        )
+        self.function.add_to_role_policy(iam.PolicyStatement(actions=["xray:BatchGetTraces"], resources=["*"]))
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+            )
         )
         acknowledge(
-            role.node.find_child("DefaultPolicy").node.default_child,
+            role_policy(self.function),
             "AwsSolutions-IAM5[Resource::*]",
             "xray:BatchGetTraces and X-Ray active tracing have no resource-level permissions; "
             "cloudwatch:PutMetricData is limited to the service's namespace by condition.",

@@ -10,20 +10,16 @@ address the app binds.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 
 from service.cruddur import contract
 from tests.processes import start_gunicorn, stop
-from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until
+from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {
     contract.OTEL_EXPORTER_OTLP_ENDPOINT.name,
@@ -50,29 +46,8 @@ def task(dev) -> dict:
 @pytest.fixture(scope="module")
 def cloudwatch_logs(tmp_path_factory):
     """moto_server on loopback standing in for CloudWatch Logs."""
-    port = closed_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "tests/emulator/moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
-                return True
-        except OSError:
-            return False
-
-    try:
-        assert wait_until(ready, timeout=30)
-        yield boto3.client("logs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield boto3.client("logs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
 
 
 def _resolve(value: object, logical_names: dict[str, str]) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -21,7 +19,7 @@ import yaml
 
 from service.cruddur import contract
 from stacks.environments import load_environment
-from tests.standins import closed_port, wait_until
+from tests.standins import MotoServer
 
 pytestmark = pytest.mark.emulator
 
@@ -60,28 +58,8 @@ MOTO_KEEPS_ON_STACK_DELETE = ("AWS::ECS::Cluster", "AWS::ECS::Service", "AWS::EC
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
     """moto_server on 127.0.0.1 for the whole cycle; its log is read for unsupported types."""
-    port = closed_port()
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "tests/emulator/moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def ready() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):
-                return True
-        except OSError:
-            return False
-
-    try:
-        assert wait_until(ready, timeout=30), "moto_server did not start"
-        yield {"port": port, "log": log_path}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield {"port": server.port, "log": server.log_path}
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def test_the_canary_is_off_in_dev_and_on_elsewhere(dev, prod):
 def test_the_canary_may_put_metrics_only_in_its_namespace(prod):
     """cloudwatch:PutMetricData carries a namespace condition."""
     policies = prod.resources("service", "AWS::IAM::Policy")
-    (policy,) = [p for lid, p in policies.items() if lid.startswith("TraceCanaryRole")]
+    (policy,) = [p for lid, p in policies.items() if lid.startswith("TraceCanaryFunctionRole")]
     (put,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "cloudwatch:PutMetricData"]
     assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": f"{prod.config.service_name}/prod"}}
 

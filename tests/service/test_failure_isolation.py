@@ -9,7 +9,6 @@ import time
 import pytest
 
 from service.cruddur.telemetry.ratelimit import RateLimitFilter
-from tests.service.conftest import telemetry_environ
 from tests.standins import closed_port
 
 REQUESTS = 40

@@ -7,7 +7,6 @@ import urllib.request
 
 import pytest
 
-from service.cruddur import contract
 from service.cruddur.healthcheck import check
 from tests.service.conftest import telemetry_environ
 from tests.processes import start_gunicorn, stop

@@ -9,7 +9,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from service.cruddur import contract
 from tests.service.conftest import flush, telemetry_environ
 from tests.standins import wait_until
 

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from service.cruddur import contract
 from tests.service.conftest import flush, telemetry_environ
 from tests.standins import wait_until
 
