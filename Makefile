@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install synth synth-all test test-fast secrets diff deploy destroy local clean
+.PHONY: help install synth test secrets diff deploy destroy local clean cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,8 +50,9 @@ diff: install ## cdk diff of ENV against the deployed stacks.
 deploy: install ## Deploy ENV (needs credentials; IMAGE_URI=... skips the Docker build).
 	$(CDK) deploy --all -c env=$(ENV) $(if $(IMAGE_URI),-c image_uri=$(IMAGE_URI)) --require-approval never
 
-destroy: install ## Remove every stack of ENV.
+destroy: install ## Remove every stack of ENV, then say what was kept by design (prod's log groups).
 	$(CDK) destroy --all -c env=$(ENV) --force
+	$(VENV_PY) scripts/summarize_assembly.py --retained cdk.out
 
 local: install ## Run the service here, telemetry printed to the console.
 	cd service && OTEL_SERVICE_NAME=cruddur-backend-flask DEPLOYMENT_ENVIRONMENT=local \
@@ -60,3 +61,7 @@ local: install ## Run the service here, telemetry printed to the console.
 
 clean: ## Remove build output (keeps .venv and node_modules).
 	rm -rf cdk.out .pytest_cache
+
+FORMAT ?= text
+cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json).
+	$(VENV_PY) -m cost.estimate --format $(FORMAT)

@@ -26,14 +26,38 @@ def summarize(assembly_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def retained(assembly_dir: Path) -> list[str]:
+    """The resources ``cdk destroy`` leaves behind by design (DeletionPolicy Retain)."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    kept = []
+    for artifact_id, artifact in manifest["artifacts"].items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template = json.loads((assembly_dir / artifact["properties"]["templateFile"]).read_text())
+        for logical_id, resource in template.get("Resources", {}).items():
+            if resource.get("DeletionPolicy") == "Retain":
+                kept.append(f"{artifact_id}/{logical_id} ({resource['Type']})")
+    return kept
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Parse the arguments and print the summary."""
+    """Parse the arguments and print the summary (or, with --retained, what destroy keeps)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("assembly_dir", type=Path, nargs="?", default=Path("cdk.out"))
+    parser.add_argument("--retained", action="store_true", help="list what cdk destroy keeps by design")
     args = parser.parse_args(argv)
     if not (args.assembly_dir / "manifest.json").is_file():
         raise SystemExit(f"error: {args.assembly_dir}/manifest.json not found; run 'make synth' first")
-    print(summarize(args.assembly_dir))
+    if not args.retained:
+        print(summarize(args.assembly_dir))
+        return
+    kept = retained(args.assembly_dir)
+    if not kept:
+        print("destroy keeps nothing: every resource of these stacks is deleted")
+        return
+    print("destroy keeps these by design (RemovalPolicy.RETAIN); delete them by hand when no longer needed:")
+    for item in kept:
+        print(f"  {item}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,15 @@ FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 
+# What the sidecars reserve in every task, and what the app needs beside them:
+# gunicorn with 2 workers and every telemetry part on measured 214 MiB RSS.
+XRAY_DAEMON_CPU_UNITS = 32
+XRAY_DAEMON_MEMORY_RESERVATION_MIB = 64
+COLLECTOR_CPU_UNITS = 128
+COLLECTOR_MEMORY_RESERVATION_MIB = 256
+APP_MIN_MEMORY_MIB = 256
+APP_MIN_CPU_UNITS = 64
+
 # The ECS X-Ray plugin of the aws-xray-sdk reports this origin; a sampling
 # rule with any other ServiceType can never match the service.
 XRAY_SERVICE_TYPES_MATCHING_ECS = ("*", "AWS::ECS::Container")
@@ -166,6 +175,7 @@ class EnvironmentConfig:
             self._check_identity,
             self._check_network,
             self._check_size,
+            self._check_containers_fit,
             self._check_scaling,
             self._check_logs_and_alarms,
             self._check_sampling_rules,
@@ -238,6 +248,22 @@ class EnvironmentConfig:
                 self.memory_mib,
                 f"with cpu {self.cpu} Fargate allows {allowed[0]} to {allowed[-1]} MiB in the steps {list(allowed)}",
             )
+
+    def _check_containers_fit(self) -> None:
+        parts = self.telemetry
+        cpu = APP_MIN_CPU_UNITS + (XRAY_DAEMON_CPU_UNITS if parts.needs_xray_daemon else 0)
+        cpu += COLLECTOR_CPU_UNITS if parts.needs_collector else 0
+        memory = APP_MIN_MEMORY_MIB + (XRAY_DAEMON_MEMORY_RESERVATION_MIB if parts.needs_xray_daemon else 0)
+        memory += COLLECTOR_MEMORY_RESERVATION_MIB if parts.needs_collector else 0
+        if self.memory_mib < memory:
+            raise _fail(
+                self.name,
+                "memory_mib",
+                self.memory_mib,
+                f"the app ({APP_MIN_MEMORY_MIB} MiB) and the sidecars' reservations need at least {memory} MiB",
+            )
+        if self.cpu < cpu:
+            raise _fail(self.name, "cpu", self.cpu, f"the app and the sidecars' reservations need at least {cpu} CPU units")
 
     def _check_scaling(self) -> None:
         if self.min_capacity < 0:

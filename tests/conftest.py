@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.environments import ENVIRONMENTS, load_environment
-from tests.infra.synthesis import SynthesizedEnvironment, synthesize
+from stacks.assembly import SynthesizedEnvironment, synthesize
 
 
 @pytest.fixture(scope="session")

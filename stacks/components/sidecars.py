@@ -12,12 +12,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from service.cruddur import contract
-from stacks.config import EnvironmentConfig
-
-XRAY_DAEMON_CPU_UNITS = 32
-XRAY_DAEMON_MEMORY_RESERVATION_MIB = 64
-COLLECTOR_CPU_UNITS = 128
-COLLECTOR_MEMORY_RESERVATION_MIB = 256
+from stacks.config import (
+    COLLECTOR_CPU_UNITS,
+    COLLECTOR_MEMORY_RESERVATION_MIB,
+    XRAY_DAEMON_CPU_UNITS,
+    XRAY_DAEMON_MEMORY_RESERVATION_MIB,
+    EnvironmentConfig,
+)
 
 
 class XRayDaemonSidecar(Construct):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.infra.synthesis import REPO_ROOT
+from stacks.assembly import REPO_ROOT
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 ACCEPTED_FILE = REPO_ROOT / "checkov-accepted.yaml"

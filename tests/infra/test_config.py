@@ -12,7 +12,7 @@ import pytest
 
 from stacks.config import AlarmThresholds, ConfigError, SamplingRuleConfig, ScaleToZeroSchedule
 from stacks.environments import ENVIRONMENTS, load_environment
-from tests.infra.synthesis import REPO_ROOT
+from stacks.assembly import REPO_ROOT
 
 
 @pytest.mark.parametrize("name", list(ENVIRONMENTS))
@@ -69,6 +69,7 @@ def _rule(**overrides) -> SamplingRuleConfig:
         ({"cpu": 300}, "cpu", "300", "256"),
         ({"cpu": 256, "memory_mib": 4096}, "memory_mib", "4096", "with cpu 256"),
         ({"cpu": 1024, "memory_mib": 1024}, "memory_mib", "1024", "2048 to 8192"),
+        ({"cpu": 256, "memory_mib": 512}, "memory_mib", "512", "need at least 576 MiB"),
         ({"alarm_email": "not-an-email"}, "alarm_email", "not-an-email", "e-mail"),
         ({"nat_gateways": 3}, "nat_gateways", "3", "max_azs"),
         ({"existing_vpc_id": "vpc-0abc1234"}, "existing_vpc_id", "vpc-0abc1234", "account and region"),

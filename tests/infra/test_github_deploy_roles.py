@@ -10,7 +10,7 @@ from aws_cdk import App
 from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError
 from stacks.github_deploy_roles import BOOTSTRAP_ROLES, GitHubDeployConfig, GitHubDeployRolesStack
-from tests.infra.synthesis import project_context
+from stacks.assembly import project_context
 
 
 @pytest.fixture(scope="module")

@@ -49,3 +49,29 @@ def test_each_container_logs_to_its_own_group(dev):
     service_groups = set(dev.resources("service", "AWS::Logs::LogGroup"))
     assert set(groups.values()) < service_groups
     assert len([g for g in service_groups if g.startswith("LogGroups")]) == 4
+
+
+def test_dev_and_staging_destroy_everything(synthesized_environments):
+    """No resource of any type is retained in dev or staging: destroy leaves nothing billing."""
+    for name in ("dev", "staging"):
+        env = synthesized_environments(name)
+        for key, template in env.templates.items():
+            kept = [lid for lid, r in template["Resources"].items() if r.get("DeletionPolicy") == "Retain"]
+            assert kept == [], f"{name}/{key}: {kept}"
+
+
+def test_prod_retains_only_its_log_groups(prod):
+    """prod keeps log groups by design, and nothing else."""
+    kept_types = {
+        r["Type"] for template in prod.templates.values() for r in template["Resources"].values() if r.get("DeletionPolicy") == "Retain"
+    }
+    assert kept_types == {"AWS::Logs::LogGroup"}
+
+
+def test_destroy_says_what_it_keeps(prod, dev):
+    """The retained list make destroy prints names prod's log groups and is empty for dev."""
+    from scripts.summarize_assembly import retained
+
+    assert retained(dev.outdir) == []
+    kept = retained(prod.outdir)
+    assert kept and all(item.endswith("(AWS::Logs::LogGroup)") for item in kept)

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from stacks.environments import load_environment
-from tests.infra.synthesis import synthesize
+from stacks.assembly import synthesize
 
 EXPECTED_ALARMS = (
     "Alb5xx",

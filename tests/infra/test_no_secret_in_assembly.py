@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.infra.synthesis import REPO_ROOT
+from stacks.assembly import REPO_ROOT
 
 CANARIES = {
     "HONEYCOMB_API_KEY": "hcaik_canary_7f3e9d1b2c4a6e8f0a1b3c5d7e9f1a2b",

@@ -1,4 +1,4 @@
-"""Synthesize one environment in-process exactly as app.py does, and read its templates."""
+"""Synthesize one environment in-process exactly as app.py does, and read its templates (tests, make cost)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from stacks.compliance import apply_compliance_checks
 from stacks.config import EnvironmentConfig
 from stacks.environment_stacks import create_environment_stacks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 STACK_KEYS = ("network", "observability", "service")
 
 

@@ -1,0 +1,177 @@
+"""make cost: a template with known resources gives the hand-computed figure to the cent."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from cost.estimate import (
+    DEFAULT_PRICES,
+    Usage,
+    estimate,
+    estimates_for,
+    load_prices,
+    load_usage,
+    render_json,
+    render_markdown,
+    running_fraction,
+)
+
+PRICES = {
+    "region": "test-region-1",
+    "currency": "USD",
+    "as_of": "2026-01-01",
+    "source": "round numbers for hand computation",
+    "hours_per_month": 730,
+    "prices": {
+        "fargate_vcpu_hour": 0.05,
+        "fargate_gb_hour": 0.005,
+        "alb_hour": 0.02,
+        "alb_lcu_hour": 0.008,
+        "nat_gateway_hour": 0.05,
+        "nat_gateway_gb": 0.05,
+        "public_ipv4_hour": 0.005,
+        "logs_ingestion_gb": 0.5,
+        "logs_storage_gb_month": 0.03,
+        "custom_metric_month": 0.3,
+        "alarm_metric_month": 0.1,
+        "dashboard_month": 3.0,
+        "xray_traces_recorded_million": 5.0,
+        "xray_traces_recorded_free_per_month": 100000,
+        "xray_traces_scanned_million": 0.5,
+        "xray_traces_scanned_free_per_month": 1000000,
+        "lambda_request_million": 0.2,
+        "lambda_gb_second": 0.0000166667,
+        "container_insights_metrics_per_service": 11,
+        "container_insights_metrics_per_cluster": 8,
+        "container_insights_log_gb_per_task_month": 0.05,
+    },
+}
+USAGE = Usage(
+    requests_per_day=86400,  # one a second
+    log_bytes_per_request=1000,
+    sidecar_log_mb_per_task_day=0,
+    response_bytes=0,
+    nat_gb_per_day=1,
+    trace_scans_per_recorded=1.0,
+    flow_log_mb_per_day=0,
+)
+TEMPLATE = {
+    "Resources": {
+        "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {}},
+        "AppLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+        "Task": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "Cpu": "256",
+                "Memory": "512",
+                "ContainerDefinitions": [
+                    {"Name": "app", "Essential": True, "LogConfiguration": {"Options": {"awslogs-group": {"Ref": "AppLogs"}}}},
+                    {"Name": "xray-daemon", "Essential": False, "Cpu": 32, "MemoryReservation": 64},
+                ],
+            },
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Properties": {"TaskDefinition": {"Ref": "Task"}, "DesiredCount": 2, "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "DISABLED"}}},
+        },
+        "Target": {
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+            "Properties": {
+                "ScheduledActions": [
+                    {"Schedule": "cron(0 20 ? * MON-FRI *)", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}},
+                    {"Schedule": "cron(0 8 ? * MON-FRI *)", "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 4}},
+                ]
+            },
+        },
+        "Balancer": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": ["a", "b"]}},
+        "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
+        "NatAddress": {"Type": "AWS::EC2::EIP", "Properties": {}},
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "x"}},
+        "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
+        "Rule": {"Type": "AWS::XRay::SamplingRule", "Properties": {"SamplingRule": {"URLPath": "*", "HTTPMethod": "*", "Priority": 9000, "FixedRate": 0.5}}},
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+    }
+}
+
+# Worked by hand (730 h, 30.41667 days a month; 2 tasks of 256 CPU / 512 MiB = 1,460 task-hours):
+EXPECTED_ALWAYS_ON = {
+    "Fargate vCPU: app (224 CPU units)": "15.97",  # 224/1024 * 1460 = 319.375 vCPU-h * 0.05
+    "Fargate memory: app (448 MiB)": "3.19",  # 448/1024 * 1460 = 638.75 GB-h * 0.005
+    "Fargate vCPU: xray-daemon (32 CPU units)": "2.28",  # 45.625 vCPU-h * 0.05
+    "Fargate memory: xray-daemon (64 MiB)": "0.46",  # 91.25 GB-h * 0.005
+    "Load balancer hours (Balancer)": "14.60",  # 730 * 0.02
+    "Load balancer capacity units": "0.23",  # 1 req/s / 25 = 0.04 LCU * 730 h * 0.008
+    "Public IPv4: load balancer": "7.30",  # 2 subnets * 730 h * 0.005
+    "NAT gateway hours": "36.50",  # 730 * 0.05
+    "NAT gateway data processed": "1.52",  # 30.41667 GB * 0.05
+    "Public IPv4: NAT gateway addresses": "3.65",  # 730 * 0.005
+    "Logs ingested: AppLogs": "1.31",  # 86,400 * 1,000 B * 30.41667 = 2.628 GB * 0.5
+    "Logs stored: AppLogs (30 days)": "0.08",  # 2.628 / 30.41667 * 30 = 2.592 GB * 0.03
+    "Alarms (metrics alarmed on)": "0.10",
+    "Dashboards": "3.00",
+    "X-Ray traces recorded (1,314,000, 100,000 free)": "6.07",  # 50 % of 2,628,000; 1,214,000 * 5 / 1e6
+    "X-Ray traces scanned (1,314,000, 1,000,000 free)": "0.16",  # 314,000 * 0.5 / 1e6
+}
+
+
+def test_the_fixture_costs_the_hand_computed_amount_to_the_cent():
+    """Every line and the total match the worked figures."""
+    result = estimate("fixture", [TEMPLATE], USAGE, PRICES)
+    assert {line.item: str(line.monthly_usd) for line in result.lines} == EXPECTED_ALWAYS_ON
+    assert result.total == Decimal("96.42")
+
+
+def test_unknown_resource_types_are_listed_as_not_priced():
+    """The DynamoDB table is named, not ignored."""
+    assert estimate("fixture", [TEMPLATE], USAGE, PRICES).not_priced == ["AWS::DynamoDB::Table (Table)"]
+
+
+def test_the_schedule_scales_the_tasks_not_the_load_balancer():
+    """12 hours on 5 days a week is 60/168 of the month for tasks; the load balancer runs all the time."""
+    assert running_fraction(TEMPLATE["Resources"]["Target"]["Properties"]["ScheduledActions"]) == pytest.approx(60 / 168)
+    lines = {line.item: str(line.monthly_usd) for line in estimate("fixture", [TEMPLATE], USAGE, PRICES, on_schedule=True).lines}
+    assert lines["Fargate vCPU: app (224 CPU units)"] == "5.70"  # 319.375 * 60/168 = 114.0625 vCPU-h * 0.05
+    assert lines["Load balancer hours (Balancer)"] == "14.60"
+
+
+def test_an_unknown_schedule_is_refused_rather_than_guessed():
+    """A cron the tool does not understand is an error naming it."""
+    actions = [
+        {"Schedule": "cron(0 20 ? * SUN *)", "ScalableTargetAction": {"MaxCapacity": 0}},
+        {"Schedule": "cron(0 8 ? * SUN *)", "ScalableTargetAction": {"MaxCapacity": 2}},
+    ]
+    with pytest.raises(ValueError, match="schedule not understood"):
+        running_fraction(actions)
+
+
+def test_formats_carry_the_same_totals():
+    """Markdown and JSON show the same figure and the prices' region and date."""
+    results = estimates_for({"fixture": [TEMPLATE]}, {"fixture": USAGE}, PRICES)
+    assert [r.variant for r in results] == ["always on", "on schedule"]
+    document = json.loads(render_json(results, PRICES))
+    assert document["estimates"][0]["total_usd"] == "96.42"
+    assert document["prices"]["as_of"] == "2026-01-01"
+    assert "| fixture | always on | 96.42 |" in render_markdown(results, PRICES)
+
+
+def test_the_price_file_names_its_region_and_date():
+    """The shipped prices say where and when they are from."""
+    prices = load_prices(DEFAULT_PRICES)
+    assert prices["region"] == "us-east-1" and prices["as_of"] and prices["source"]
+    assert set(PRICES["prices"]) == set(prices["prices"])
+
+
+def test_the_real_environments_are_priced_without_gaps(synthesized_environments):
+    """dev, staging and prod: every resource type is priced or known free; dev is the cheapest."""
+    environments = {name: list(synthesized_environments(name).templates.values()) for name in ("dev", "staging", "prod")}
+    results = estimates_for(environments, load_usage(), load_prices())
+    assert all(r.not_priced == [] for r in results)
+    totals = {(r.environment, r.variant): r.total for r in results}
+    assert totals[("dev", "on schedule")] < totals[("dev", "always on")] < totals[("staging", "always on")] < totals[("prod", "always on")]
+    dev = next(r for r in results if r.environment == "dev" and r.variant == "always on")
+    recorded = next(line for line in dev.lines if line.item.startswith("X-Ray traces recorded"))
+    assert recorded.monthly_usd == Decimal("0.00")  # dev's sampling stays inside the X-Ray free tier
+    assert not [line for line in dev.lines if line.item.startswith("NAT")]
