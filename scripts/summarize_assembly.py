@@ -9,14 +9,18 @@ from collections import Counter
 from pathlib import Path
 
 
+def stack_templates(assembly_dir: Path):
+    """(stack name, template) for each stack of the assembly, in manifest order."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    for artifact_id, artifact in manifest["artifacts"].items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            yield artifact_id, json.loads((assembly_dir / artifact["properties"]["templateFile"]).read_text())
+
+
 def summarize(assembly_dir: Path) -> str:
     """A table: one line per stack with its resource count, then the counts by type."""
-    manifest = json.loads((assembly_dir / "manifest.json").read_text())
     lines = []
-    for artifact_id, artifact in manifest["artifacts"].items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template = json.loads((assembly_dir / artifact["properties"]["templateFile"]).read_text())
+    for artifact_id, template in stack_templates(assembly_dir):
         resources = template.get("Resources", {})
         by_type = Counter(resource["Type"] for resource in resources.values() if resource["Type"] != "AWS::CDK::Metadata")
         lines.append(f"{artifact_id}: {sum(by_type.values())} resources")
@@ -28,12 +32,8 @@ def summarize(assembly_dir: Path) -> str:
 
 def retained(assembly_dir: Path) -> list[str]:
     """The resources ``cdk destroy`` leaves behind by design (DeletionPolicy Retain)."""
-    manifest = json.loads((assembly_dir / "manifest.json").read_text())
     kept = []
-    for artifact_id, artifact in manifest["artifacts"].items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template = json.loads((assembly_dir / artifact["properties"]["templateFile"]).read_text())
+    for artifact_id, template in stack_templates(assembly_dir):
         for logical_id, resource in template.get("Resources", {}).items():
             if resource.get("DeletionPolicy") == "Retain":
                 kept.append(f"{artifact_id}/{logical_id} ({resource['Type']})")
