@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install synth test secrets diff deploy destroy local clean cost
+.PHONY: help install synth test secrets diff deploy destroy local clean cost bench bench-synth
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,3 +65,10 @@ clean: ## Remove build output (keeps .venv and node_modules).
 FORMAT ?= text
 cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json).
 	$(VENV_PY) -m cost.estimate --format $(FORMAT)
+
+bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes bench/RESULTS.md.
+	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk"; exit 2; }
+	$(VENV_PY) bench/overhead.py
+
+bench-synth: install ## Time cdk synth of dev and of every environment against a minimal app; appends to bench/RESULTS.md.
+	$(VENV_PY) bench/synth_time.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CDK entry point: synthesize the stacks of one environment.
 
-    cdk synth -c env=dev|staging|prod [-c image_uri=REGISTRY/IMAGE:TAG] [-c secrets_preflight=false]
+    cdk synth -c env=dev|staging|prod|all [-c image_uri=REGISTRY/IMAGE:TAG] [-c secrets_preflight=false]
     cdk deploy cruddur-github-deploy-roles -c github_repository=OWNER/REPO   (once per account)
 
 ``image_uri`` deploys a prebuilt image instead of building service/Dockerfile.
@@ -22,7 +22,9 @@ from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError
 from stacks.environment_stacks import create_environment_stacks
 from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
-from stacks.environments import DEFAULT_ENVIRONMENT, load_environment
+from stacks.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
+
+ALL_ENVIRONMENTS = "all"
 
 
 def context_flag(name: str, value: object) -> bool:
@@ -40,19 +42,23 @@ def main() -> None:
     app = App()
     env_name = app.node.try_get_context("env") or DEFAULT_ENVIRONMENT
     try:
-        config = load_environment(env_name)
+        names = list(ENVIRONMENTS) if env_name == ALL_ENVIRONMENTS else [env_name]
+        configs = [load_environment(name) for name in names]
         image_uri = app.node.try_get_context("image_uri")
         if image_uri:
-            config = dataclasses.replace(config, image_uri=image_uri)
-        repository = app.node.try_get_context("github_repository")
-        github = GitHubDeployConfig(repository=repository) if repository else None
+            configs = [dataclasses.replace(config, image_uri=image_uri) for config in configs]
         preflight = app.node.try_get_context("secrets_preflight")
         if preflight is not None:
-            config = dataclasses.replace(config, secrets_preflight=context_flag("secrets_preflight", preflight))
+            flag = context_flag("secrets_preflight", preflight)
+            configs = [dataclasses.replace(config, secrets_preflight=flag) for config in configs]
+        repository = app.node.try_get_context("github_repository")
+        github = GitHubDeployConfig(repository=repository) if repository else None
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    create_environment_stacks(app, config)
+    for config in configs:
+        create_environment_stacks(app, config)
+    config = configs[0]
     if github is not None:
         GitHubDeployRolesStack(
             app,

@@ -110,5 +110,7 @@ def load_environment(name: str) -> EnvironmentConfig:
     factory = ENVIRONMENTS.get(name)
     if factory is None:
         valid = ", ".join(ENVIRONMENTS)
-        raise ConfigError(f"unknown environment {name!r}; valid environments are {valid} (select one with -c env=NAME)")
+        raise ConfigError(
+            f"unknown environment {name!r}; valid environments are {valid} (select one with -c env=NAME, or -c env=all)"
+        )
     return factory()

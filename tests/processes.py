@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,19 @@ from service.cruddur import contract
 SERVICE_DIR = Path(__file__).resolve().parents[1] / "service"
 
 
-def start_gunicorn(environ: dict[str, str], port: int, command: Sequence[str] = contract.APP_COMMAND) -> subprocess.Popen:
-    """``command`` (the task's) with ``environ``; the address changes only through GUNICORN_CMD_ARGS."""
+def start_gunicorn(
+    environ: dict[str, str],
+    port: int,
+    command: Sequence[str] = contract.APP_COMMAND,
+    *,
+    output: Any = subprocess.PIPE,
+) -> subprocess.Popen:
+    """``command`` (the task's) with ``environ``; the address changes only through GUNICORN_CMD_ARGS.
+
+    ``output`` receives stdout and stderr. The default pipe suits short tests
+    that read it with ``stop``; a long run must pass a file, or the pipe fills
+    and every log write blocks.
+    """
     if command[0] != "gunicorn":
         raise ValueError(f"expected a gunicorn command, got {command!r}")
     env = {
@@ -30,8 +42,8 @@ def start_gunicorn(environ: dict[str, str], port: int, command: Sequence[str] = 
         [sys.executable, "-m", *command],
         cwd=SERVICE_DIR,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output if output is not subprocess.PIPE else subprocess.PIPE,
         text=True,
     )
 

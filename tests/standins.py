@@ -116,17 +116,18 @@ class _HttpStandIn:
 
 
 class OtlpReceiver(_HttpStandIn):
-    """Collects the spans POSTed to /v1/traces."""
+    """Collects the spans POSTed to /v1/traces; with ``decode=False`` only accepts them (benchmarks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, decode: bool = True) -> None:
         super().__init__()
+        self.decode = decode
         self.spans: list[ReceivedSpan] = []
         self.paths: list[str] = []
         self._lock = threading.Lock()
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         self.paths.append(path)
-        if self.status != 200:
+        if self.status != 200 or not self.decode:
             return self.status, b"{}"
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
@@ -154,6 +155,20 @@ class OtlpReceiver(_HttpStandIn):
             return [s for s in self.spans if s.name == name]
 
 
+class CloudWatchLogsApi(_HttpStandIn):
+    """Accepts CreateLogStream and PutLogEvents like CloudWatch Logs, keeping only a count (benchmarks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        if headers.get("X-Amz-Target", "").endswith("PutLogEvents"):
+            self.batches += 1
+            return 200, b'{"nextSequenceToken": "1"}'
+        return 200, b"{}"
+
+
 class RollbarApi(_HttpStandIn):
     """Collects the items POSTed to <endpoint>/item/."""
 
@@ -176,10 +191,12 @@ class RollbarApi(_HttpStandIn):
 
 @dataclass
 class XRayDaemon:
-    """A UDP socket on loopback that decodes X-Ray daemon frames into segment documents."""
+    """A UDP socket on loopback that decodes X-Ray daemon frames; with ``decode=False`` only counts them."""
 
     segments: list[dict[str, Any]] = field(default_factory=list)
     bad_frames: int = 0
+    decode: bool = True
+    frames: int = 0
 
     def __post_init__(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -202,6 +219,9 @@ class XRayDaemon:
                 continue
             except OSError:
                 return
+            self.frames += 1
+            if not self.decode:
+                continue
             header, _, document = frame.partition(b"\n")
             try:
                 if json.loads(header) != {"format": "json", "version": 1}:

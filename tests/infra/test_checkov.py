@@ -15,11 +15,11 @@ CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 ACCEPTED_FILE = REPO_ROOT / "checkov-accepted.yaml"
 
 
-def _failed_checks(assembly_dir: Path) -> dict[str, set[str]]:
-    """check id -> the resources failing it, for every template in ``assembly_dir``."""
+def _failed_checks(assembly_dirs: list[Path]) -> dict[str, dict[str, set[str]]]:
+    """template file name -> check id -> the resources failing it, in one checkov run over every directory."""
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run 'make install' (make test does it)")
-    templates = sorted(str(p) for p in assembly_dir.glob("*.template.json"))
+    templates = sorted(str(p) for d in assembly_dirs for p in d.glob("*.template.json"))
     command = [str(CHECKOV), "--framework", "cloudformation", "--skip-download", "--quiet", "--compact", "-o", "json"]
     for template in templates:
         command += ["-f", template]
@@ -27,11 +27,12 @@ def _failed_checks(assembly_dir: Path) -> dict[str, set[str]]:
     assert result.returncode in (0, 1), result.stderr[-2000:]  # 1 means "some check failed"
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
-    failed: dict[str, set[str]] = {}
+    failed: dict[str, dict[str, set[str]]] = {}
     for report in reports:
         assert report["summary"]["parsing_errors"] == 0, report["summary"]
         for check in report["results"]["failed_checks"]:
-            failed.setdefault(check["check_id"], set()).add(check["resource"])
+            by_check = failed.setdefault(Path(check["file_path"]).name, {})
+            by_check.setdefault(check["check_id"], set()).add(check["resource"])
     return failed
 
 
@@ -43,8 +44,15 @@ def accepted() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def failed_by_env(synthesized_environments) -> dict[str, dict[str, set[str]]]:
-    """checkov's failed checks for each environment."""
-    return {name: _failed_checks(synthesized_environments(name).outdir) for name in ("dev", "staging", "prod")}
+    """checkov's failed checks for each environment (one checkov run for all three)."""
+    names = ("dev", "staging", "prod")
+    by_file = _failed_checks([synthesized_environments(name).outdir for name in names])
+    result: dict[str, dict[str, set[str]]] = {name: {} for name in names}
+    for file_name, checks in by_file.items():
+        env_name = next(name for name in names if file_name.startswith(f"cruddur-{name}-"))
+        for check, resources in checks.items():
+            result[env_name].setdefault(check, set()).update(resources)
+    return result
 
 
 def test_every_accepted_finding_has_a_reason(accepted):

@@ -130,10 +130,3 @@ def test_app_rejects_a_malformed_preflight_flag(tmp_path):
     assert result.returncode == 2
     assert "-c secrets_preflight='maybe' is invalid; use true or false" in result.stderr
 
-
-def test_app_can_leave_the_preflight_out(tmp_path):
-    """-c secrets_preflight=false synthesizes dev without the custom resource."""
-    result = _run_app({"env": "dev", "secrets_preflight": "false"}, tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    template = (tmp_path / "cruddur-dev-service.template.json").read_text()
-    assert "Custom::SecretsPreflight" not in template

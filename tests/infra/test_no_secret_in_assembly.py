@@ -1,4 +1,9 @@
-"""Secret values in the synthesizing shell never reach cdk.out."""
+"""Secret values in the synthesizing shell never reach cdk.out; app.py's context switches work.
+
+One subprocess run of app.py serves every test here: every environment at
+once (-c env=all), without the preflight, with canary secret values in its
+environment, exactly as the CLI would start it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from stacks.assembly import REPO_ROOT
 
@@ -15,18 +22,41 @@ CANARIES = {
 }
 
 
-def test_canary_secret_values_do_not_reach_the_cloud_assembly(tmp_path):
-    """Given canary values in the environment, when app.py synthesizes, then no file in cdk.out contains them."""
-    env = {**os.environ, **CANARIES, "CDK_OUTDIR": str(tmp_path), "CDK_CONTEXT_JSON": json.dumps({"env": "dev"})}
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory):
+    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, canary values set."""
+    outdir = tmp_path_factory.mktemp("cdk-all")
+    context = {"env": "all", "secrets_preflight": "false"}
+    env = {**os.environ, **CANARIES, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
+    result = subprocess.run([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    return outdir, result
+
+
+def test_canary_secret_values_do_not_reach_the_cloud_assembly(assembly):
+    """Given canary values in the environment, no file in cdk.out and no output line contains them."""
+    outdir, result = assembly
+    files = [path for path in outdir.rglob("*") if path.is_file()]
     assert any(path.name.endswith(".template.json") for path in files)
     for path in files:
         content = path.read_bytes()
         for name, value in CANARIES.items():
-            assert value.encode() not in content, f"{name} leaked into {path.relative_to(tmp_path)}"
+            assert value.encode() not in content, f"{name} leaked into {path.relative_to(outdir)}"
     for value in CANARIES.values():
         assert value not in result.stdout and value not in result.stderr
+
+
+def test_every_environment_is_synthesized_at_once(assembly):
+    """-c env=all puts the stacks of dev, staging and prod into one assembly."""
+    outdir, _ = assembly
+    names = sorted(p.name for p in outdir.glob("*.template.json"))
+    assert names == sorted(
+        f"cruddur-{env}-{stack}.template.json" for env in ("dev", "staging", "prod") for stack in ("network", "observability", "service")
+    )
+
+
+def test_the_preflight_can_be_left_out(assembly):
+    """-c secrets_preflight=false synthesizes without the custom resource."""
+    outdir, _ = assembly
+    for template in outdir.glob("*-service.template.json"):
+        assert "Custom::SecretsPreflight" not in template.read_text()

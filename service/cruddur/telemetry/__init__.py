@@ -131,7 +131,8 @@ class Telemetry:
             subsegment = self._begin_subsegment(name)
             try:
                 record = Operation(span, subsegment)
-                record.set("app.now", dt.datetime.now(dt.timezone.utc).isoformat())
+                if subsegment is not None or (span is not None and span.is_recording()):
+                    record.set("app.now", dt.datetime.now(dt.timezone.utc).isoformat())
                 yield record
             finally:
                 if subsegment is not None:

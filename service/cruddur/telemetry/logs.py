@@ -51,16 +51,27 @@ class TraceContextFilter(logging.Filter):
         return True
 
 
+_IDENTITIES: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _identity(service: str, environment: str) -> dict[str, str]:
+    """One shared mapping per identity, so formatters of the same service recognise each other's output."""
+    return _IDENTITIES.setdefault((service, environment), {"service": service, "environment": environment})
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the trace fields and the service's identity."""
 
     def __init__(self, *, service: str, environment: str) -> None:
         """Stamp every line with ``service`` and ``environment``."""
         super().__init__()
-        self._static = {"service": service, "environment": environment}
+        self._static = _identity(service, environment)
 
     def format(self, record: logging.LogRecord) -> str:
-        """Render ``record`` as JSON."""
+        """Render ``record`` as JSON, once: stdout and watchtower share the rendering."""
+        cached = record.__dict__.get("_cruddur_json")
+        if cached is not None and cached[0] is self._static:
+            return cached[1]
         document: dict[str, Any] = {
             "timestamp": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -73,7 +84,9 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
-        return json.dumps(document, default=str)
+        rendered = json.dumps(document, default=str)
+        record._cruddur_json = (self._static, rendered)
+        return rendered
 
 
 class _ExcludeLoggers(logging.Filter):

@@ -60,21 +60,47 @@ def build_recorder(settings: Settings) -> AWSXRayRecorder:
 
 
 def share_trace_with_xray() -> None:
-    """before_request: make the X-Ray middleware use OpenTelemetry's trace id, parent and decision."""
+    """before_request: make the X-Ray middleware use OpenTelemetry's trace id, parent and decision.
+
+    A request OpenTelemetry did not sample is skipped by the middleware
+    altogether: it would only build a segment that is never sent.
+    """
     try:
         span_context = trace.get_current_span().get_span_context()
-        if span_context.is_valid:
-            sampled = "1" if span_context.trace_flags.sampled else "0"
-            header = f"Root={xray_trace_id(span_context.trace_id)};Parent={span_context.span_id:016x};Sampled={sampled}"
-        else:
-            header = "Sampled=0"  # not traced by OpenTelemetry (an excluded URL): not by X-Ray either
-        request.environ["HTTP_X_AMZN_TRACE_ID"] = header
+        if not (span_context.is_valid and span_context.trace_flags.sampled):
+            g.cruddur_xray_skip = True
+            return
+        request.environ["HTTP_X_AMZN_TRACE_ID"] = (
+            f"Root={xray_trace_id(span_context.trace_id)};Parent={span_context.span_id:016x};Sampled=1"
+        )
     except Exception:  # noqa: BLE001 - telemetry must never fail a request
+        g.cruddur_xray_skip = True
         log.exception("could not share the trace context with X-Ray")
+
+
+class SampledOnlyXRayMiddleware(XRayMiddleware):
+    """The aws-xray-sdk Flask middleware, doing nothing for requests marked as not sampled."""
+
+    def _before_request(self):
+        if g.get("cruddur_xray_skip"):
+            return None
+        return super()._before_request()
+
+    def _after_request(self, response):
+        if g.get("cruddur_xray_skip"):
+            return response
+        return super()._after_request(response)
+
+    def _teardown_request(self, exception):
+        if g.get("cruddur_xray_skip"):
+            return None
+        return super()._teardown_request(exception)
 
 
 def remember_segment(recorder: AWSXRayRecorder) -> None:
     """before_request, after the middleware's: keep the request's segment for subsegments and logs."""
+    if g.get("cruddur_xray_skip"):
+        return
     try:
         segment = recorder.current_segment()
         g.cruddur_xray_segment = segment
@@ -95,6 +121,8 @@ def install(app: Flask, recorder: AWSXRayRecorder, *, follow_opentelemetry: bool
     """Attach the X-Ray middleware to ``app``; with ``follow_opentelemetry``, share its trace first."""
     if follow_opentelemetry:
         app.before_request(share_trace_with_xray)
-    XRayMiddleware(app, recorder)
+        SampledOnlyXRayMiddleware(app, recorder)
+    else:
+        XRayMiddleware(app, recorder)
     app.before_request(lambda: remember_segment(recorder))
     app.teardown_request(forget_segment)
