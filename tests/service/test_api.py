@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.cruddur import contract
+
+UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"  # fixed: parametrize ids must not change between runs
 
 
 def test_health_check(client):
@@ -76,7 +77,7 @@ def test_search_finds_case_insensitively(client):
         ("post", "/api/activities", {"handle": "worf", "message": "hi", "ttl": "1-year"}, 400, "ttl: use one of"),
         ("post", "/api/activities", {"handle": "worf", "message": 42}, 400, "message"),
         ("post", "/api/activities", ["handle", "worf"], 400, "must be a JSON object"),
-        ("post", f"/api/activities/{uuid.uuid4()}/reply", {"handle": "worf", "message": "hi"}, 404, "unknown activity"),
+        ("post", f"/api/activities/{UNKNOWN_UUID}/reply", {"handle": "worf", "message": "hi"}, 404, "unknown activity"),
         ("post", "/api/activities/not-a-uuid/reply", {"handle": "worf", "message": "hi"}, 404, "unknown activity"),
         ("get", "/api/nothing-here", None, 404, "Not Found"),
         ("delete", "/api/activities/home", None, 405, "method"),
