@@ -8,6 +8,15 @@ from stacks.environments import ENVIRONMENTS, load_environment
 from stacks.assembly import SynthesizedEnvironment, synthesize
 
 
+@pytest.fixture
+def fake_aws_credentials(monkeypatch):
+    """Fake credentials and a region, so that boto3 in a test can only ever reach moto or a stand-in."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
 @pytest.fixture(scope="session")
 def synthesized_environments(tmp_path_factory):
     """A lazy cache: environment name -> SynthesizedEnvironment."""

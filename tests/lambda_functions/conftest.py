@@ -23,10 +23,7 @@ def load_handler(function: str):
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(fake_aws_credentials):
     """moto for SSM, X-Ray and CloudWatch, with fake credentials and a region."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         yield

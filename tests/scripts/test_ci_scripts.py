@@ -51,10 +51,8 @@ TEMPLATE = {
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(fake_aws_credentials):
     """moto with fake credentials."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         yield boto3.client("cloudformation", region_name="us-east-1"), boto3.client("logs", region_name="us-east-1")
 

@@ -13,11 +13,8 @@ VALUES = {"HONEYCOMB_API_KEY": "hc-test-value-123", "ROLLBAR_ACCESS_TOKEN": "rb-
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(fake_aws_credentials):
     """moto in-process with fake credentials and a region."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
     with mock_aws():
         yield boto3.client("ssm", region_name="us-east-1")
 

@@ -6,7 +6,6 @@ import json
 import logging
 import time
 
-import pytest
 
 from service.cruddur.telemetry.ratelimit import RateLimitFilter
 from tests.standins import closed_port
@@ -61,14 +60,7 @@ def _with_bug_route(app):
     return app
 
 
-@pytest.fixture
-def aws_credentials(monkeypatch):
-    """Fake credentials, so failures come from the endpoint and not from a missing profile."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-
-
-def test_every_backend_unreachable(aws_credentials, make_app, capsys):
+def test_every_backend_unreachable(fake_aws_credentials, make_app, capsys):
     """Collector, daemon, CloudWatch Logs and Rollbar all refuse connections: requests are unaffected."""
     port = closed_port()
     app = _with_bug_route(
@@ -81,7 +73,7 @@ def test_every_backend_unreachable(aws_credentials, make_app, capsys):
     _assert_bounded_telemetry_logging(capsys.readouterr().out, reported=("opentelemetry", "rollbar"))
 
 
-def test_every_backend_slow(aws_credentials, otlp_receiver, rollbar_api, xray_daemon, make_app, capsys):
+def test_every_backend_slow(fake_aws_credentials, otlp_receiver, rollbar_api, xray_daemon, make_app, capsys):
     """Collector and Rollbar answer after 5 s: requests are unaffected."""
     otlp_receiver.delay_seconds = BACKEND_DELAY_SECONDS
     rollbar_api.delay_seconds = BACKEND_DELAY_SECONDS
@@ -93,7 +85,7 @@ def test_every_backend_slow(aws_credentials, otlp_receiver, rollbar_api, xray_da
     _assert_bounded_telemetry_logging(capsys.readouterr().out)
 
 
-def test_every_backend_failing(aws_credentials, otlp_receiver, rollbar_api, xray_daemon, make_app, capsys):
+def test_every_backend_failing(fake_aws_credentials, otlp_receiver, rollbar_api, xray_daemon, make_app, capsys):
     """Collector and Rollbar answer 500/503: requests are unaffected."""
     otlp_receiver.status = 503
     rollbar_api.status = 500

@@ -47,10 +47,8 @@ def test_lines_outside_a_request_have_no_trace(traced_app, capsys):
 
 
 @pytest.fixture
-def cloudwatch(monkeypatch):
+def cloudwatch(fake_aws_credentials):
     """moto's CloudWatch Logs with the group the stack would have created."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("logs", region_name="us-east-1")
         client.create_log_group(logGroupName=GROUP)
