@@ -177,6 +177,7 @@ def estimate(
     hours = float(prices["hours_per_month"])
     days = hours / 24
     t = _Template(templates)
+    app_log_bytes_per_month = usage.requests_per_day * usage.log_bytes_per_request * days
     result = Estimate(environment, "on schedule" if on_schedule else "always on")
     add = result.lines.append
 
@@ -219,11 +220,11 @@ def estimate(
             environment_vars = {e["Name"]: e["Value"] for e in container.get("Environment", [])}
             if essential:
                 if group:
-                    log_group_bytes[group] = log_group_bytes.get(group, 0.0) + usage.requests_per_day * usage.log_bytes_per_request * days
+                    log_group_bytes[group] = log_group_bytes.get(group, 0.0) + app_log_bytes_per_month
                 if environment_vars.get("TELEMETRY_WATCHTOWER_ENABLED") == "true":
                     watchtower_group = t.ref(environment_vars.get("WATCHTOWER_LOG_GROUP"))
                     if watchtower_group:
-                        log_group_bytes[watchtower_group] = log_group_bytes.get(watchtower_group, 0.0) + usage.requests_per_day * usage.log_bytes_per_request * days
+                        log_group_bytes[watchtower_group] = log_group_bytes.get(watchtower_group, 0.0) + app_log_bytes_per_month
                 if environment_vars.get("TELEMETRY_OTEL_ENABLED") == "true":
                     sampling_ratio = float(environment_vars.get("OTEL_TRACES_SAMPLER_ARG", "1"))
             elif group:
@@ -275,7 +276,7 @@ def estimate(
 
     # -- CloudWatch Logs ---------------------------------------------------------------
     for flow_log in t.of_type("AWS::EC2::FlowLog").values():
-        group = t.ref(flow_log["Properties"].get("LogGroupName")) or _group_of_arn(t, flow_log["Properties"].get("LogDestination"))
+        group = t.ref(flow_log["Properties"].get("LogGroupName")) or _group_of_arn(flow_log["Properties"].get("LogDestination"))
         if group:
             log_group_bytes[group] = log_group_bytes.get(group, 0.0) + usage.flow_log_mb_per_day * 1e6 * days
     for logical_id, group in sorted(t.of_type("AWS::Logs::LogGroup").items()):
@@ -336,7 +337,7 @@ def estimate(
     return result
 
 
-def _group_of_arn(t: _Template, value: Any) -> str | None:
+def _group_of_arn(value: Any) -> str | None:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return value["Fn::GetAtt"][0]
     return None

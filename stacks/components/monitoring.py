@@ -61,20 +61,17 @@ class ServiceMonitoring(Construct):
         )
         error_lines = self.error_log_metric_filter.metric(statistic="Sum", period=period)
 
-        running = cloudwatch.Metric(
-            namespace="ECS/ContainerInsights",
-            metric_name="RunningTaskCount",
-            dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
-            statistic="Minimum",
-            period=period,
-        )
-        desired = cloudwatch.Metric(
-            namespace="ECS/ContainerInsights",
-            metric_name="DesiredTaskCount",
-            dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
-            statistic="Maximum",
-            period=period,
-        )
+        def task_count(metric_name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="ECS/ContainerInsights",
+                metric_name=metric_name,
+                dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
+                statistic=statistic,
+                period=period,
+            )
+
+        running = task_count("RunningTaskCount", "Minimum")
+        desired = task_count("DesiredTaskCount", "Maximum")
         tasks_missing = cloudwatch.MathExpression(
             expression="desired - running",
             using_metrics={"desired": desired, "running": running},

@@ -119,8 +119,12 @@ class Telemetry:
     def enabled_parts(self) -> list[str]:
         """The names of the parts that are on."""
         s = self.settings
-        flags = {"opentelemetry": s.otel_enabled, "xray": s.xray_enabled, "watchtower": s.watchtower_enabled}
-        flags["rollbar"] = s.rollbar_enabled
+        flags = {
+            "opentelemetry": s.otel_enabled,
+            "xray": s.xray_enabled,
+            "watchtower": s.watchtower_enabled,
+            "rollbar": s.rollbar_enabled,
+        }
         return [name for name, on in flags.items() if on]
 
     @contextlib.contextmanager
@@ -164,7 +168,7 @@ class Telemetry:
             _run_bounded(lambda: provider.force_flush(int(deadline.remaining() * 1000)), deadline.remaining())
             _run_bounded(provider.shutdown, deadline.remaining())
         if self.settings.rollbar_enabled:
-            _run_bounded(lambda: errors.wait(deadline.remaining()), deadline.remaining())
+            _run_bounded(errors.wait, deadline.remaining())
         if self.watchtower_handler is not None:
             handler = self.watchtower_handler
             _run_bounded(handler.close, deadline.remaining())

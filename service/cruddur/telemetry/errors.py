@@ -9,12 +9,10 @@ from typing import Any
 
 import rollbar
 from flask import Flask, got_request_exception, request
-from opentelemetry import trace
 
 from .. import contract
 from ..settings import Settings
-from .headers import xray_trace_id
-from .logs import current_xray_trace_id
+from .logs import current_trace_ids
 
 log = logging.getLogger("cruddur.telemetry.rollbar")
 
@@ -57,27 +55,14 @@ def install(app: Flask, settings: Settings) -> None:
     got_request_exception.connect(_report, app, weak=False)
 
 
-def trace_ids() -> dict[str, Any]:
-    """The current trace in both forms, for joining a Rollbar item with the traces and logs."""
-    span_context = trace.get_current_span().get_span_context()
-    if span_context.is_valid:
-        return {
-            "trace_id": f"{span_context.trace_id:032x}",
-            "span_id": f"{span_context.span_id:016x}",
-            "xray_trace_id": xray_trace_id(span_context.trace_id),
-        }
-    return {"trace_id": None, "span_id": None, "xray_trace_id": current_xray_trace_id.get()}
-
-
 def _report(sender: Flask, exception: BaseException, **_: Any) -> None:
     try:
-        ids = trace_ids()
+        ids = current_trace_ids()
         rollbar.report_exc_info(sys.exc_info(), request, extra_data=ids, payload_data={"custom": ids})
     except Exception:  # noqa: BLE001 - reporting must never replace the original error
         log.exception("could not report the exception to Rollbar")
 
 
-def wait(timeout_seconds: float) -> None:
-    """Wait for the items being sent (rollbar's thread handler); callers bound the total time."""
-    del timeout_seconds  # rollbar.wait has no timeout; Telemetry.shutdown runs it under one
+def wait() -> None:
+    """Wait for the items being sent (rollbar's thread handler); it has no timeout of its own, so callers bound it."""
     rollbar.wait()

@@ -34,20 +34,24 @@ HANDLER_MARK = "_cruddur_handler"
 WATCHTOWER_EXCLUDED_PREFIXES = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "py.warnings")
 
 
+def current_trace_ids() -> dict[str, str | None]:
+    """The active trace as trace_id and span_id (hex) and xray_trace_id, for logs and error reports."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        return {
+            "trace_id": f"{span_context.trace_id:032x}",
+            "span_id": f"{span_context.span_id:016x}",
+            "xray_trace_id": xray_trace_id(span_context.trace_id),
+        }
+    return {"trace_id": None, "span_id": None, "xray_trace_id": current_xray_trace_id.get()}
+
+
 class TraceContextFilter(logging.Filter):
     """Adds trace_id, span_id and xray_trace_id of the active trace to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Annotate ``record``; never drops it."""
-        span_context = trace.get_current_span().get_span_context()
-        if span_context.is_valid:
-            record.trace_id = f"{span_context.trace_id:032x}"
-            record.span_id = f"{span_context.span_id:016x}"
-            record.xray_trace_id = xray_trace_id(span_context.trace_id)
-        else:
-            record.trace_id = None
-            record.span_id = None
-            record.xray_trace_id = current_xray_trace_id.get()
+        record.__dict__.update(current_trace_ids())
         return True
 
 
