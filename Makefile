@@ -5,6 +5,8 @@ SHELL := /bin/bash
 
 ENV ?= dev
 PYTHON ?= python3
+# Test processes (pytest-xdist); the suite shares one synthesis per environment between them.
+PYTEST_WORKERS ?= 2
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
 # The project's own Node 22 and CDK CLI come first, then the virtualenv.
@@ -38,8 +40,8 @@ synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks
 	$(CDK) synth -c env=$(ENV) --quiet
 	$(VENV_PY) scripts/summarize_assembly.py cdk.out
 
-test: install ## Run the whole test suite.
-	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+test: install ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
+	$(VENV_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for ENV.
 	$(VENV_PY) scripts/put_secrets.py --env $(ENV)

@@ -149,7 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--configuration",
+        action="append",
+        choices=CONFIGURATIONS,
+        help="run only this configuration (repeatable); telemetry off always runs, as the reference",
+    )
     args = parser.parse_args(argv)
+    chosen = set(args.configuration or CONFIGURATIONS)
+    configurations = tuple(c for c in CONFIGURATIONS if c == "telemetry off" or c in chosen)
     if shutil.which("wrk") is None:
         print("error: wrk is not installed; install it with: apt-get install -y wrk", file=sys.stderr)
         return 2
@@ -158,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.sched_setaffinity(0, {LOAD_CPU})
 
-    samples: dict[str, dict[str, list[dict[str, float]]]] = {c: {e: [] for e in ENDPOINTS} for c in CONFIGURATIONS}
+    samples: dict[str, dict[str, list[dict[str, float]]]] = {c: {e: [] for e in ENDPOINTS} for c in configurations}
     started = time.monotonic()
     # The stand-ins accept without decoding: in production the collector and the
     # daemon have CPU of their own, here they would take it from the service.
@@ -166,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         decode=False
     ) as daemon, RollbarApi() as rollbar, CloudWatchLogsApi() as logs:
         for round_number in range(args.rounds):
-            for name in CONFIGURATIONS:
+            for name in configurations:
                 port = closed_port()
                 print(f"round {round_number + 1}/{args.rounds}: {name}", flush=True)
                 log_path = Path(scratch) / f"{name.replace(' ', '-').replace(',', '')}.log"
@@ -215,7 +223,7 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
             "| configuration | req/s | p50 ms | p99 ms | req/s ratio | p50 ratio | p99 ratio | non-2xx |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        for name in CONFIGURATIONS:
+        for name in samples:
             results = samples[name][endpoint]
             rps, p50, p99 = (_median(results, k) for k in ("rps", "p50_ms", "p99_ms"))
             errors = sum(r["non_2xx"] for r in results)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+from pathlib import Path
+
 import pytest
 
 from stacks.environments import ENVIRONMENTS, load_environment
@@ -18,16 +22,39 @@ def fake_aws_credentials(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def synthesized_environments(tmp_path_factory):
-    """A lazy cache: environment name -> SynthesizedEnvironment."""
+def synthesized_environments(tmp_path_factory, worker_id):
+    """A lazy cache: environment name -> SynthesizedEnvironment, synthesized once per test run.
+
+    Under pytest-xdist the workers share one synthesis per environment: the
+    first to ask synthesizes it under a file lock, the others read its templates.
+    """
+    if worker_id == "master":
+        shared = tmp_path_factory.mktemp("cdk")
+    else:
+        shared = tmp_path_factory.getbasetemp().parent / "cdk-shared"
+        shared.mkdir(exist_ok=True)
     cache: dict[str, SynthesizedEnvironment] = {}
 
     def get(name: str) -> SynthesizedEnvironment:
         if name not in cache:
-            cache[name] = synthesize(load_environment(name), tmp_path_factory.mktemp(f"cdk-{name}"))
+            cache[name] = _synthesize_once(name, shared)
         return cache[name]
 
     return get
+
+
+def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
+    config = load_environment(name)
+    outdir = shared / name
+    summary = shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if summary.exists():
+            saved = json.loads(summary.read_text())
+            return SynthesizedEnvironment(config, outdir, saved["stack_names"], saved["templates"])
+        synthesized = synthesize(config, outdir)
+        summary.write_text(json.dumps({"stack_names": synthesized.stack_names, "templates": synthesized.templates}))
+        return synthesized
 
 
 @pytest.fixture(scope="session", params=list(ENVIRONMENTS))

@@ -75,9 +75,14 @@ OTEL_TRACES_SAMPLER_ARG = EnvVar(
     "Ratio (0 to 1) of new traces sampled; children follow their parent's decision.",
 )
 OTEL_EXCLUDED_URLS = EnvVar(
-    "OTEL_PYTHON_FLASK_EXCLUDED_URLS",
+    "OTEL_PYTHON_EXCLUDED_URLS",
     "api/health-check",
-    "Comma-separated URL regexes never traced (health checks).",
+    "Comma-separated regexes of URL paths never traced (health checks).",
+)
+OTEL_SEMCONV_STABILITY_OPT_IN = EnvVar(
+    "OTEL_SEMCONV_STABILITY_OPT_IN",
+    "http",
+    "HTTP attribute conventions of the server spans: http (the stable ones) or http/dup (stable and the old ones).",
 )
 OTEL_CONSOLE_EXPORT = EnvVar(
     "TELEMETRY_CONSOLE_EXPORT", "false", "Print finished spans to stdout instead of exporting (make local)."
@@ -118,6 +123,7 @@ ALL: tuple[EnvVar, ...] = (
     OTEL_EXPORTER_OTLP_ENDPOINT,
     OTEL_TRACES_SAMPLER_ARG,
     OTEL_EXCLUDED_URLS,
+    OTEL_SEMCONV_STABILITY_OPT_IN,
     OTEL_CONSOLE_EXPORT,
     XRAY_ENABLED,
     XRAY_DAEMON_ADDRESS,

@@ -19,6 +19,7 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_SEMCONV_OPT_INS = ("http", "http/dup")
 
 
 class SettingsError(ValueError):
@@ -37,6 +38,7 @@ class Settings:
     otlp_endpoint: str
     sampling_ratio: float
     excluded_urls: str
+    semconv_opt_in: str
     console_export: bool
     xray_enabled: bool
     xray_daemon_address: str
@@ -65,6 +67,7 @@ class Settings:
             otlp_endpoint=reader.url(contract.OTEL_EXPORTER_OTLP_ENDPOINT),
             sampling_ratio=reader.ratio(contract.OTEL_TRACES_SAMPLER_ARG),
             excluded_urls=reader.text(contract.OTEL_EXCLUDED_URLS),
+            semconv_opt_in=reader.one_of(contract.OTEL_SEMCONV_STABILITY_OPT_IN, _SEMCONV_OPT_INS),
             console_export=reader.flag(contract.OTEL_CONSOLE_EXPORT),
             xray_enabled=reader.flag(contract.XRAY_ENABLED),
             xray_daemon_address=reader.host_port(contract.XRAY_DAEMON_ADDRESS),
@@ -126,6 +129,12 @@ class _Reader:
 
     def choice(self, var: contract.EnvVar, allowed: tuple[str, ...]) -> str:
         value = self._raw(var).upper()
+        if value not in allowed:
+            raise self._fail(var, value, f"use one of {', '.join(allowed)}")
+        return value
+
+    def one_of(self, var: contract.EnvVar, allowed: tuple[str, ...]) -> str:
+        value = self._raw(var)
         if value not in allowed:
             raise self._fail(var, value, f"use one of {', '.join(allowed)}")
         return value

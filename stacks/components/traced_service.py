@@ -59,6 +59,7 @@ def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str
         environment[contract.OTEL_EXPORTER_OTLP_ENDPOINT.name] = f"http://localhost:{contract.OTLP_HTTP_PORT}"
         environment[contract.OTEL_TRACES_SAMPLER_ARG.name] = f"{config.otel_sampling_ratio:g}"
         environment[contract.OTEL_EXCLUDED_URLS.name] = contract.HEALTH_CHECK_PATH.lstrip("/")
+        environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
     if parts.xray_sdk:
         environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
     if parts.watchtower:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from flask.testing import FlaskClient
 
 from service.cruddur import contract
 from service.cruddur.app import create_app
 from service.cruddur.telemetry import EXTENSION_KEY
-from service.cruddur.telemetry.otel import uninstrument
 from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon
 
 
@@ -49,20 +49,32 @@ def telemetry_environ(otlp_receiver, xray_daemon, **overrides) -> dict[str, str]
     return environ
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client that reads each response whole and closes it at once, as gunicorn does.
+
+    The server span ends when its response has been iterated; werkzeug's
+    default client reads the body lazily, gunicorn does not.
+    """
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app():
-    """Build apps from an environ mapping; shuts their telemetry down and un-instruments them afterwards."""
+    """Build apps from an environ mapping; shuts their telemetry down afterwards."""
     built = []
 
     def build(environ: dict[str, str], **options):
         app = create_app(environ=environ, **options)
+        app.test_client_class = ServerLikeClient
         built.append(app)
         return app
 
     yield build
     for app in built:
         app.extensions[EXTENSION_KEY].shutdown(3)
-        uninstrument(app)
     logging.getLogger().setLevel(logging.WARNING)
 
 

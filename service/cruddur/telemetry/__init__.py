@@ -10,8 +10,9 @@ Usage::
 Each part is switched on by its own environment variable (``cruddur.contract``):
 
 * OpenTelemetry (``TELEMETRY_OTEL_ENABLED``): spans for every request except
-  ``OTEL_PYTHON_FLASK_EXCLUDED_URLS``, sampled parent-based at
-  ``OTEL_TRACES_SAMPLER_ARG``, X-Ray-compatible ids, exported OTLP/HTTP to
+  ``OTEL_PYTHON_EXCLUDED_URLS``, sampled parent-based at
+  ``OTEL_TRACES_SAMPLER_ARG`` once, before any tracing work (``otel.SamplingGate``),
+  X-Ray-compatible ids, exported OTLP/HTTP to
   ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces`` (the collector sidecar).
 * X-Ray SDK (``TELEMETRY_XRAY_ENABLED``): a segment per request to the daemon
   at ``AWS_XRAY_DAEMON_ADDRESS``, with the same trace id and sampling
@@ -36,7 +37,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context, has_request_context
+from flask import Flask, current_app, has_app_context, has_request_context
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -101,13 +103,21 @@ class Telemetry:
                 service=settings.service_name,
                 environment=settings.environment,
             )
+        if settings.xray_enabled:
+            telemetry.xray_recorder = xray.build_recorder(settings, follow_opentelemetry=settings.otel_enabled)
         if settings.otel_enabled:
             telemetry.tracer_provider = otel.build_tracer_provider(settings, span_exporter)
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
-            otel.instrument(app, telemetry.tracer_provider, settings)
-        if settings.xray_enabled:
-            telemetry.xray_recorder = xray.build_recorder(settings)
-            xray.install(app, telemetry.xray_recorder, follow_opentelemetry=settings.otel_enabled)
+            recorder = telemetry.xray_recorder
+            otel.instrument(
+                app,
+                telemetry.tracer_provider,
+                settings,
+                # X-Ray follows OpenTelemetry's decision: a segment for each sampled request only.
+                sampled_path=(lambda inner: xray.SampledRequestSegments(inner, recorder, app)) if recorder else None,
+            )
+        elif telemetry.xray_recorder is not None:
+            xray.install_middleware(app, telemetry.xray_recorder)
         if settings.rollbar_enabled:
             errors.install(app, settings)
         # Outermost, so that no propagator ever sees a malformed header.
@@ -129,24 +139,28 @@ class Telemetry:
 
     @contextlib.contextmanager
     def operation(self, name: str) -> Iterator[Operation]:
-        """A child span and an X-Ray subsegment named ``name`` around a unit of work."""
-        span_cm = self.tracer.start_as_current_span(name) if self.tracer is not None else contextlib.nullcontext()
+        """A child span and an X-Ray subsegment named ``name`` around a unit of work.
+
+        Each is recorded only inside a request its tracer sampled; an
+        unsampled request pays for two checks and no span.
+        """
+        recording = self.tracer is not None and trace.get_current_span().is_recording()
+        span_cm = self.tracer.start_as_current_span(name) if recording else contextlib.nullcontext()
         with span_cm as span:
             subsegment = self._begin_subsegment(name)
             try:
+                if span is None and subsegment is None:
+                    yield _NO_OP
+                    return
                 record = Operation(span, subsegment)
-                if subsegment is not None or (span is not None and span.is_recording()):
-                    record.set("app.now", dt.datetime.now(dt.timezone.utc).isoformat())
+                record.set("app.now", dt.datetime.now(dt.timezone.utc).isoformat())
                 yield record
             finally:
                 if subsegment is not None:
                     self._end_subsegment()
 
     def _begin_subsegment(self, name: str) -> Any:
-        if self.xray_recorder is None or not has_request_context():
-            return None
-        segment = g.get("cruddur_xray_segment")
-        if segment is None or not getattr(segment, "sampled", False):
+        if self.xray_recorder is None or not has_request_context() or xray.current_segment() is None:
             return None
         try:
             return self.xray_recorder.begin_subsegment(name)

@@ -1,23 +1,35 @@
-"""The aws-xray-sdk: a recorder per app, the Flask middleware, and one trace id shared with OpenTelemetry.
+"""The aws-xray-sdk: a recorder per app, one segment per traced request, one trace id shared with OpenTelemetry.
 
-When OpenTelemetry is on it decides first (parent-based ratio), and
-``share_trace_with_xray`` hands that decision to the X-Ray middleware by
-writing the span's trace id, span id and sampled flag into the request's
-``X-Amzn-Trace-Id`` before the middleware reads it. The X-Ray segment then
-has the same trace id as the spans, is a child of the server span, and is
-sampled exactly when they are. When OpenTelemetry is off, the X-Ray SDK
-decides with the centralized sampling rules, falling back to local rules
-that never sample health checks.
+With OpenTelemetry on, it has already decided (``otel.SamplingGate``), and
+``SampledRequestSegments`` sits on the gate's sampled path only: it records
+the X-Ray segment of exactly the requests OpenTelemetry sampled, with the
+same trace id (in X-Ray form), the server span as the segment's parent, and
+the HTTP fields the SDK's Flask middleware records. The middleware itself is
+not used in that mode: it would parse a trace header back, ask for a
+sampling decision already made, and run three Flask hooks for every request,
+recorded or not. Here an unsampled request never reaches X-Ray code.
+
+With OpenTelemetry off, the SDK's ``XRayMiddleware`` decides with the
+centralized sampling rules, falling back to local rules that never sample
+health checks.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.util import request_uri
 
 from aws_xray_sdk.core import AWSXRayRecorder
+from aws_xray_sdk.core.models import http
+from aws_xray_sdk.core.models.trace_header import TraceHeader
+from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
+from aws_xray_sdk.core.utils import stacktrace
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
-from flask import Flask, g, request
+from flask import Flask, got_request_exception
 from opentelemetry import trace
 
 from .. import contract
@@ -43,9 +55,19 @@ LOCAL_SAMPLING_RULES = {
     "default": {"fixed_target": 1, "rate": 0.05},
 }
 
+# The sampled segment of the request being handled on this thread, for subsegments.
+_current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_xray_segment", default=None)
 
-def build_recorder(settings: Settings) -> AWSXRayRecorder:
-    """A recorder reporting ``settings.service_name`` to the daemon, logging (not raising) outside requests."""
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRayRecorder:
+    """A recorder reporting ``settings.service_name`` to the daemon, logging (not raising) outside requests.
+
+    Following OpenTelemetry, the SDK never samples, so it gets the local
+    sampler: no X-Ray API client and no rule pollers (each client costs a
+    botocore session at start-up).
+    """
     recorder = AWSXRayRecorder()
     recorder.configure(
         service=settings.service_name,
@@ -53,76 +75,119 @@ def build_recorder(settings: Settings) -> AWSXRayRecorder:
         context_missing="LOG_ERROR",
         plugins=("ECSPlugin",) if os.environ.get("ECS_CONTAINER_METADATA_URI_V4") else None,
         sampling=True,
-        sampling_rules=LOCAL_SAMPLING_RULES,
+        sampler=LocalSampler(LOCAL_SAMPLING_RULES) if follow_opentelemetry else None,
+        sampling_rules=None if follow_opentelemetry else LOCAL_SAMPLING_RULES,
         stream_sql=False,
     )
     return recorder
 
 
-def share_trace_with_xray() -> None:
-    """before_request: make the X-Ray middleware use OpenTelemetry's trace id, parent and decision.
+def current_segment() -> Any:
+    """The sampled X-Ray segment of the current request, or None."""
+    return _current_segment.get()
 
-    A request OpenTelemetry did not sample is skipped by the middleware
-    altogether: it would only build a segment that is never sent.
-    """
-    try:
+
+class SampledRequestSegments:
+    """WSGI middleware for requests OpenTelemetry sampled: an X-Ray segment, child of the current server span."""
+
+    def __init__(self, wsgi_app: WSGIApp, recorder: AWSXRayRecorder, app: Flask) -> None:
+        """Wrap ``wsgi_app`` (``app``'s); ``app``'s unhandled exceptions are added to their segment."""
+        self.wsgi_app = wsgi_app
+        self.recorder = recorder
+        got_request_exception.connect(self._record_exception, app, weak=False)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Begin the segment, let the app build the response, end the segment and send it to the daemon."""
+        segment = self._begin(environ)
+        if segment is None:
+            return self.wsgi_app(environ, start_response)
+
+        def recording_start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            self._record_response(segment, status, headers)
+            return start_response(status, headers, *exc_info)
+
+        token = _current_segment.set(segment)
+        try:
+            return self.wsgi_app(environ, recording_start_response)
+        except BaseException as error:  # the app propagates (testing, or PROPAGATE_EXCEPTIONS)
+            self._record_exception(None, error)
+            raise
+        finally:
+            _current_segment.reset(token)
+            self._end()
+
+    def _begin(self, environ: dict[str, Any]) -> Any:
         span_context = trace.get_current_span().get_span_context()
-        if not (span_context.is_valid and span_context.trace_flags.sampled):
-            g.cruddur_xray_skip = True
+        if not span_context.trace_flags.sampled:
+            return None
+        try:
+            segment = self.recorder.begin_segment(
+                name=self.recorder.service,
+                traceid=xray_trace_id(span_context.trace_id),
+                parent_id=f"{span_context.span_id:016x}",
+                sampling=1,
+            )
+            segment.put_http_meta(http.URL, request_uri(environ, include_query=False))
+            segment.put_http_meta(http.METHOD, environ.get("REQUEST_METHOD"))
+            segment.put_http_meta(http.USER_AGENT, environ.get("HTTP_USER_AGENT"))
+            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
+            if forwarded_for:
+                segment.put_http_meta(http.CLIENT_IP, forwarded_for)
+                segment.put_http_meta(http.X_FORWARDED_FOR, True)
+            else:
+                segment.put_http_meta(http.CLIENT_IP, environ.get("REMOTE_ADDR"))
+            return segment
+        except Exception:  # noqa: BLE001 - telemetry must never fail a request
+            log.exception("could not begin the X-Ray segment")
+            return None
+
+    def _record_response(self, segment: Any, status: str, headers: list[tuple[str, str]]) -> None:
+        """Status and length, and the X-Amzn-Trace-Id response header, as the SDK's middleware records them."""
+        try:
+            segment.put_http_meta(http.STATUS, int(status.split(" ", 1)[0]))
+            length = next((value for name, value in headers if name.lower() == "content-length"), None)
+            if length is not None:
+                segment.put_http_meta(http.CONTENT_LENGTH, int(length))
+            headers.append((http.XRAY_HEADER, TraceHeader(root=segment.trace_id).to_header_str()))
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the response on the X-Ray segment")
+
+    def _record_exception(self, _sender: Any, exception: BaseException, **_: Any) -> None:
+        segment = _current_segment.get()
+        if segment is None:
             return
-        request.environ["HTTP_X_AMZN_TRACE_ID"] = (
-            f"Root={xray_trace_id(span_context.trace_id)};Parent={span_context.span_id:016x};Sampled=1"
-        )
-    except Exception:  # noqa: BLE001 - telemetry must never fail a request
-        g.cruddur_xray_skip = True
-        log.exception("could not share the trace context with X-Ray")
+        try:
+            segment.put_http_meta(http.STATUS, 500)
+            segment.add_exception(exception, stacktrace.get_stacktrace(limit=self.recorder.max_trace_back))
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the exception on the X-Ray segment")
+
+    def _end(self) -> None:
+        try:
+            self.recorder.end_segment()
+        except Exception:  # noqa: BLE001
+            log.exception("could not end the X-Ray segment")
 
 
-class SampledOnlyXRayMiddleware(XRayMiddleware):
-    """The aws-xray-sdk Flask middleware, doing nothing for requests marked as not sampled."""
-
-    def _before_request(self):
-        if g.get("cruddur_xray_skip"):
-            return None
-        return super()._before_request()
-
-    def _after_request(self, response):
-        if g.get("cruddur_xray_skip"):
-            return response
-        return super()._after_request(response)
-
-    def _teardown_request(self, exception):
-        if g.get("cruddur_xray_skip"):
-            return None
-        return super()._teardown_request(exception)
-
-
-def remember_segment(recorder: AWSXRayRecorder) -> None:
-    """before_request, after the middleware's: keep the request's segment for subsegments and logs."""
-    if g.get("cruddur_xray_skip"):
-        return
+def _remember_segment(recorder: AWSXRayRecorder) -> None:
+    """before_request, after XRayMiddleware's: keep a sampled segment for subsegments and its trace id for logs."""
     try:
         segment = recorder.current_segment()
-        g.cruddur_xray_segment = segment
-        if segment is not None and getattr(segment, "sampled", False):
-            current_xray_trace_id.set(segment.trace_id)
-        else:
-            current_xray_trace_id.set(None)
+        sampled = segment is not None and getattr(segment, "sampled", False)
+        _current_segment.set(segment if sampled else None)
+        current_xray_trace_id.set(segment.trace_id if sampled else None)
     except Exception:  # noqa: BLE001
         log.exception("could not read the X-Ray segment")
 
 
-def forget_segment(_error: BaseException | None = None) -> None:
-    """teardown_request: the request's trace id must not outlive it on this thread."""
+def _forget_segment(_error: BaseException | None = None) -> None:
+    """teardown_request: the request's segment and trace id must not outlive it on this thread."""
+    _current_segment.set(None)
     current_xray_trace_id.set(None)
 
 
-def install(app: Flask, recorder: AWSXRayRecorder, *, follow_opentelemetry: bool) -> None:
-    """Attach the X-Ray middleware to ``app``; with ``follow_opentelemetry``, share its trace first."""
-    if follow_opentelemetry:
-        app.before_request(share_trace_with_xray)
-        SampledOnlyXRayMiddleware(app, recorder)
-    else:
-        XRayMiddleware(app, recorder)
-    app.before_request(lambda: remember_segment(recorder))
-    app.teardown_request(forget_segment)
+def install_middleware(app: Flask, recorder: AWSXRayRecorder) -> None:
+    """Without OpenTelemetry: the SDK's Flask middleware, deciding with X-Ray's sampling rules."""
+    XRayMiddleware(app, recorder)
+    app.before_request(lambda: _remember_segment(recorder))
+    app.teardown_request(_forget_segment)

@@ -1,0 +1,128 @@
+"""The sampling gate: one decision per request, made first, shared by OpenTelemetry and X-Ray; only sampled requests pay."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+
+from opentelemetry import trace
+
+from service.cruddur.telemetry.headers import xray_trace_id
+from service.cruddur.telemetry.otel import SamplingGate
+from tests.service.conftest import flush, telemetry_environ
+from tests.standins import wait_until
+
+RATIO = 0.5
+REQUESTS = 60
+
+
+def _server_spans(receiver):
+    return [s for s in receiver.spans if s.parent_span_id == ""]
+
+
+def _gate(app) -> SamplingGate:
+    wsgi_app = app.wsgi_app
+    while not isinstance(wsgi_app, SamplingGate):
+        wsgi_app = wsgi_app.wsgi_app
+    return wsgi_app
+
+
+def test_server_spans_are_named_after_the_route(traced_app, otlp_receiver):
+    """"{method} {route}" with http.route for a matched route; the method alone for a path no route matches."""
+    traced_app.test_client().get("/api/activities/@worf")
+    traced_app.test_client().get("/no/such/path/4711")
+    flush(traced_app)
+    assert wait_until(lambda: len(_server_spans(otlp_receiver)) == 2)
+    by_status = {s.attributes["http.response.status_code"]: s for s in _server_spans(otlp_receiver)}
+    assert by_status[200].name == "GET /api/activities/@<handle>"
+    assert by_status[200].attributes["http.route"] == "/api/activities/@<handle>"
+    assert by_status[200].attributes["http.request.method"] == "GET"
+    assert by_status[404].name == "GET"
+    assert "http.route" not in by_status[404].attributes
+
+
+def test_otel_and_xray_record_exactly_the_same_requests(otlp_receiver, xray_daemon, make_app):
+    """At ratio 0.5 some requests are sampled and some are not, and X-Ray has a segment for exactly the sampled ones."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG=str(RATIO)))
+    for _ in range(REQUESTS):
+        assert app.test_client().get("/api/message_groups").status_code == 200
+    flush(app)
+    sampled = {s.trace_id for s in _server_spans(otlp_receiver)}
+    assert 0 < len(sampled) < REQUESTS  # 2 ** -59 chance of a false failure
+    assert wait_until(lambda: len(xray_daemon.segments) >= len(sampled))
+    assert {s["trace_id"] for s in xray_daemon.segments} == {xray_trace_id(int(t, 16)) for t in sampled}
+    # The decision is TraceIdRatioBased's on the trace id the span carries: its low 64 bits under the bound.
+    bound = round(RATIO * (1 << 64))
+    assert all(int(t, 16) & ((1 << 64) - 1) < bound for t in sampled)
+
+
+def test_an_unsampled_request_still_has_a_trace_id_for_its_logs(otlp_receiver, xray_daemon, make_app, capsys):
+    """Nothing is recorded, but its log lines carry a valid trace id (for Rollbar and log search)."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG="0"))
+
+    @app.get("/_log")
+    def log_something():
+        logging.getLogger("cruddur.test").warning("unsampled")
+        return {}
+
+    app.test_client().get("/_log")
+    flush(app)
+    (line,) = [json.loads(l) for l in capsys.readouterr().out.splitlines() if '"unsampled"' in l]
+    assert line["trace_id"] and line["trace_id"] != "0" * 32
+    assert line["xray_trace_id"] == xray_trace_id(int(line["trace_id"], 16))
+    assert not otlp_receiver.spans and not xray_daemon.segments
+
+
+def _environ(path: str) -> dict:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+    }
+
+
+def test_a_response_closed_unread_leaves_no_trace_context_behind(traced_app, otlp_receiver):
+    """A server that closes a response without iterating it (client gone) must not leak the span into the next request."""
+    response = traced_app.wsgi_app(_environ("/api/activities/home"), lambda status, headers, *exc: None)
+    response.close()
+    assert not trace.get_current_span().get_span_context().is_valid
+    traced_app.test_client().get("/api/message_groups")
+    flush(traced_app)
+    assert wait_until(lambda: otlp_receiver.spans_named("message-groups"))
+    (child,) = otlp_receiver.spans_named("message-groups")
+    (server,) = [s for s in otlp_receiver.spans if s.span_id == child.parent_span_id]
+    assert server.parent_span_id == ""  # a root: not a child of the abandoned request
+
+
+def test_a_failing_sampling_decision_serves_the_request_untraced(traced_app, otlp_receiver, caplog):
+    """The gate never fails a request: the error is logged and the request runs without a span."""
+
+    class BrokenSampler:
+        def should_sample(self, *args, **kwargs):
+            raise RuntimeError("sampler bug")
+
+    _gate(traced_app)._sampler = BrokenSampler()
+    with caplog.at_level(logging.ERROR, logger="cruddur.telemetry.otel"):
+        response = traced_app.test_client().get("/api/activities/home")
+    assert response.status_code == 200
+    assert "could not make the sampling decision" in caplog.text
+    flush(traced_app)
+    assert not wait_until(lambda: otlp_receiver.spans, timeout=1.0)
+
+
+def test_health_checks_never_reach_the_tracers(traced_app):
+    """The excluded path goes straight to the app: no decision, no span, no trace id."""
+    gate = _gate(traced_app)
+    seen = []
+    gate._sampler = type("Spy", (), {"should_sample": lambda self, *a, **k: seen.append(a)})()
+    assert traced_app.test_client().get("/api/health-check").status_code == 200
+    assert seen == []
+    assert traced_app.test_client().get("/api/activities/home").status_code == 200
+    assert len(seen) == 1  # the spy does see the requests it should
