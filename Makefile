@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install synth test secrets diff deploy destroy local clean cost bench bench-synth
+.PHONY: help install synth test secrets diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,9 +68,12 @@ FORMAT ?= text
 cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json).
 	$(VENV_PY) -m cost.estimate --format $(FORMAT)
 
-bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes bench/RESULTS.md.
+bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes its section of bench/RESULTS.md.
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk"; exit 2; }
 	$(VENV_PY) bench/overhead.py
 
-bench-synth: install ## Time cdk synth of dev and of every environment against a minimal app; appends to bench/RESULTS.md.
+bench-synth: install ## Time cdk synth of dev and of every environment against a minimal app; writes its section of bench/RESULTS.md.
 	$(VENV_PY) bench/synth_time.py
+
+bench-cost: install ## Where a request's CPU goes (in-process, by part); writes its section of bench/RESULTS.md.
+	$(VENV_PY) bench/request_cost.py

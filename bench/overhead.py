@@ -1,14 +1,15 @@
 """Telemetry overhead: throughput and latency of the service under gunicorn, per telemetry configuration.
 
-    make bench            # or: .venv/bin/python bench/overhead.py --rounds 3 --seconds 8
+    make bench            # or: .venv/bin/python bench/overhead.py --rounds 12 --seconds 3
 
-Each configuration starts the service as the task does (gunicorn, 2 workers)
+Each configuration runs the service as the task does (gunicorn, 2 workers)
 with stand-ins on loopback for the collector (OTLP/HTTP), the X-Ray daemon
-(UDP), CloudWatch Logs (moto_server) and Rollbar, so exporting is real work.
-Load comes from wrk in a separate process. Configurations alternate round
-by round so that drift of the machine affects all alike; the table reports
-the median of the rounds and each figure as a ratio to telemetry off.
-Writes bench/RESULTS.md. This is a benchmark: nothing here is a test.
+(UDP), CloudWatch Logs and Rollbar, so exporting is real work. Load comes
+from wrk in a separate process. All configurations run at once and short
+loads alternate between them for many rounds, so that the drift of a shared
+machine falls on all alike; the table reports medians of the rounds and each
+ratio as the median of the same-round ratios to telemetry off. Writes its
+section of bench/RESULTS.md. This is a benchmark: nothing here is a test.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.results import write_section  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
 from tests.processes import start_gunicorn, stop  # noqa: E402
 from tests.standins import CloudWatchLogsApi, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until  # noqa: E402
@@ -43,7 +45,14 @@ SLOW_COLLECTOR_SECONDS = 1.0
 LOAD_CPU, SERVICE_CPU = 0, 1
 
 
-def environ_for(name: str, collector: OtlpReceiver, daemon: XRayDaemon, logs_url: str, rollbar: RollbarApi) -> dict[str, str]:
+def environ_for(
+    name: str,
+    collector: OtlpReceiver,
+    daemon: XRayDaemon,
+    logs_url: str,
+    rollbar: RollbarApi,
+    slow_collector: OtlpReceiver | None = None,
+) -> dict[str, str]:
     """The contract's variables for one configuration."""
     base = {"OTEL_SERVICE_NAME": "cruddur-backend-flask", "DEPLOYMENT_ENVIRONMENT": "bench", "LOG_LEVEL": "INFO"}
     if name == "telemetry off":
@@ -66,6 +75,8 @@ def environ_for(name: str, collector: OtlpReceiver, daemon: XRayDaemon, logs_url
         "ROLLBAR_ACCESS_TOKEN": "bench-token",
         "ROLLBAR_ENDPOINT": rollbar.endpoint,
     }
+    if name == "prod, collector slow" and slow_collector is not None:
+        environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = slow_collector.url
     if name == "prod, backends down":
         port = closed_port()
         environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
@@ -96,39 +107,40 @@ def run_wrk(url: str, extra: list[str], seconds: int, connections: int) -> dict[
     return parse_wrk(result.stdout)
 
 
-def measure(name: str, port: int, stand_ins: tuple, seconds: int, connections: int, log_path: Path) -> dict[str, dict[str, float]]:
-    """Start the service in configuration ``name``, warm it up, load each endpoint, stop it."""
-    collector, daemon, logs, rollbar = stand_ins
-    collector.delay_seconds = SLOW_COLLECTOR_SECONDS if name == "prod, collector slow" else 0.0
-    output = open(log_path, "a")  # stdout and stderr, as the awslogs driver would take them
-    # The service (master and workers inherit it at fork) runs on SERVICE_CPU; this process,
-    # the stand-ins and wrk stay on LOAD_CPU, so the load generator never competes with the service.
-    os.sched_setaffinity(0, {SERVICE_CPU})
-    try:
-        process = start_gunicorn(environ_for(name, collector, daemon, logs.url, rollbar), port, output=output)
-    finally:
-        os.sched_setaffinity(0, {LOAD_CPU})
-    base = f"http://127.0.0.1:{port}"
+class RunningService:
+    """The service under gunicorn in one configuration, on its own port, pinned to SERVICE_CPU."""
 
-    def healthy() -> bool:
+    def __init__(self, name: str, environ: dict[str, str], log_path: Path) -> None:
+        """Start it; ``log_path`` takes stdout and stderr, as the awslogs driver would."""
+        self.name = name
+        self.port = closed_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._output = open(log_path, "a")  # noqa: SIM115 - closed in stop()
+        # The service (master and workers inherit it at fork) runs on SERVICE_CPU; this process,
+        # the stand-ins and wrk stay on LOAD_CPU, so the load generator never competes with the service.
+        os.sched_setaffinity(0, {SERVICE_CPU})
         try:
-            with urllib.request.urlopen(f"{base}/api/health-check", timeout=1) as response:
+            self.process = start_gunicorn(environ, self.port, output=self._output)
+        finally:
+            os.sched_setaffinity(0, {LOAD_CPU})
+
+    def healthy(self) -> bool:
+        """True once the health check answers 200."""
+        try:
+            with urllib.request.urlopen(f"{self.base}/api/health-check", timeout=1) as response:
                 return response.status == 200
         except OSError:
             return False
 
-    try:
-        if not wait_until(healthy, timeout=30):
-            raise RuntimeError(f"{name}: the service did not start")
-        run_wrk(f"{base}/api/activities/home", [], 2, connections)  # warm-up
-        results = {}
-        for endpoint, extra in ENDPOINTS.items():
-            path = endpoint.split(" ", 1)[1]
-            results[endpoint] = run_wrk(f"{base}{path}", extra, seconds, connections)
-        return results
-    finally:
-        stop(process)
-        output.close()
+    def load(self, endpoint: str, seconds: int, connections: int) -> dict[str, float]:
+        """One wrk run against ``endpoint`` ("METHOD /path")."""
+        path = endpoint.split(" ", 1)[1]
+        return run_wrk(f"{self.base}{path}", ENDPOINTS.get(endpoint, []), seconds, connections)
+
+    def stop(self) -> None:
+        """SIGTERM, as ECS stops it."""
+        stop(self.process)
+        self._output.close()
 
 
 def machine() -> str:
@@ -145,8 +157,8 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run every configuration for ``--rounds`` alternating rounds and write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
     parser.add_argument(
@@ -170,27 +182,47 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # The stand-ins accept without decoding: in production the collector and the
     # daemon have CPU of their own, here they would take it from the service.
-    with tempfile.TemporaryDirectory() as scratch, OtlpReceiver(decode=False) as collector, XRayDaemon(
+    with tempfile.TemporaryDirectory() as scratch, OtlpReceiver(decode=False) as collector, OtlpReceiver(
         decode=False
-    ) as daemon, RollbarApi() as rollbar, CloudWatchLogsApi() as logs:
-        for round_number in range(args.rounds):
+    ) as slow_collector, XRayDaemon(decode=False) as daemon, RollbarApi() as rollbar, CloudWatchLogsApi() as logs:
+        slow_collector.delay_seconds = SLOW_COLLECTOR_SECONDS
+        # Every configuration runs at once (idle ones cost nothing), so that short runs can
+        # alternate many times: the machine's drift then falls on all of them alike. Each
+        # endpoint has its own instance: the POSTs add activities, which the home page would
+        # otherwise return (and copy) in ever growing numbers.
+        services: dict[tuple[str, str], RunningService] = {}
+        try:
             for name in configurations:
-                port = closed_port()
-                print(f"round {round_number + 1}/{args.rounds}: {name}", flush=True)
-                log_path = Path(scratch) / f"{name.replace(' ', '-').replace(',', '')}.log"
-                stand_ins = (collector, daemon, logs, rollbar)
-                for endpoint, result in measure(name, port, stand_ins, args.seconds, args.connections, log_path).items():
-                    samples[name][endpoint].append(result)
+                environ = environ_for(name, collector, daemon, logs.url, rollbar, slow_collector)
+                for endpoint in ENDPOINTS:
+                    slug = f"{name}-{endpoint}".replace(" ", "-").replace(",", "").replace("/", "_")
+                    services[name, endpoint] = RunningService(name, environ, Path(scratch) / f"{slug}.log")
+            for service in services.values():
+                if not wait_until(service.healthy, timeout=60):
+                    raise RuntimeError(f"{service.name}: the service did not start")
+                service.load("GET /api/health-check", 1, args.connections)  # warm-up
+            for round_number in range(args.rounds):
+                print(f"round {round_number + 1}/{args.rounds}", flush=True)
+                for (name, endpoint), service in services.items():
+                    samples[name][endpoint].append(service.load(endpoint, args.seconds, args.connections))
+        finally:
+            for service in services.values():
+                service.stop()
     elapsed = time.monotonic() - started
 
     report = render(samples, args, elapsed)
-    args.output.write_text(report)
+    write_section(args.output, report)
     print(report)
     return 0
 
 
 def _median(results: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in results)
+
+
+def _paired_ratio(results: list[dict[str, float]], reference: list[dict[str, float]], key: str) -> float:
+    """The median over rounds of ``results``' figure divided by ``reference``'s in the same round."""
+    return statistics.median(r[key] / o[key] for r, o in zip(results, reference, strict=True))
 
 
 def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse.Namespace, elapsed: float) -> str:
@@ -206,7 +238,10 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         f"pinned to CPU {SERVICE_CPU}; wrk (1 thread) and the stand-ins pinned to CPU {LOAD_CPU}, so the load never "
         "competes with the service; stand-ins on loopback for the collector (OTLP/HTTP, accepted "
         "without decoding), the daemon (UDP), CloudWatch Logs (CreateLogStream/PutLogEvents) and Rollbar. "
-        "Medians of the rounds; ratios are to telemetry off.",
+        "Every configuration's service runs throughout; each round loads each of them in turn for "
+        f"{args.seconds} s per endpoint. Figures are medians of the rounds; each ratio is the median of the "
+        "rounds' ratios to telemetry off in the same round (runs seconds apart, so the drift of a shared "
+        "machine cancels out).",
         "",
         "Configurations: *prod* is prod's sampling ratio "
         f"({load_environment('prod').otel_sampling_ratio:g}) with OpenTelemetry, the X-Ray SDK, watchtower and Rollbar on; "
@@ -216,7 +251,6 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
     ]
     for endpoint in ENDPOINTS:
         off = samples["telemetry off"][endpoint]
-        off_rps, off_p50, off_p99 = (_median(off, k) for k in ("rps", "p50_ms", "p99_ms"))
         lines += [
             f"## {endpoint}",
             "",
@@ -226,9 +260,10 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         for name in samples:
             results = samples[name][endpoint]
             rps, p50, p99 = (_median(results, k) for k in ("rps", "p50_ms", "p99_ms"))
+            rps_ratio, p50_ratio, p99_ratio = (_paired_ratio(results, off, k) for k in ("rps", "p50_ms", "p99_ms"))
             errors = sum(r["non_2xx"] for r in results)
             lines.append(
-                f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps / off_rps:.2f} | {p50 / off_p50:.2f} | {p99 / off_p99:.2f} | {errors:.0f} |"
+                f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps_ratio:.2f} | {p50_ratio:.2f} | {p99_ratio:.2f} | {errors:.0f} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -4,7 +4,7 @@
 
 Each command runs through the project's own CDK CLI (node_modules/.bin/cdk),
 as CI runs it, alternating so drift affects all alike; the median of the
-runs is reported with its ratio to the minimal app. Appends to bench/RESULTS.md.
+runs is reported with its ratio to the minimal app. Writes its section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from bench.results import write_section  # noqa: E402
+
 VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 COMMANDS = {
     "minimal app (one ApplicationLoadBalancedFargateService)": ["--app", f"{VENV_PYTHON} bench/minimal_app/app.py"],
@@ -50,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {run + 1}: {name}: {samples[name][-1]:.1f}s", flush=True)
     baseline = statistics.median(samples[next(iter(COMMANDS))])
     lines = [
-        "",
         "# Synth time",
         "",
         f"`bench/synth_time.py --runs {args.runs}` (`make bench-synth`): `cdk synth --quiet` through the project's CLI, "
@@ -63,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(values)
         lines.append(f"| {name} | {median:.1f} | {median / baseline:.2f} |")
     text = "\n".join(lines) + "\n"
-    with open(args.output, "a") as output:
-        output.write(text)
+    write_section(args.output, text)
     print(text)
     return 0
 

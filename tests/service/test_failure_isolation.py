@@ -81,7 +81,8 @@ def test_every_backend_slow(fake_aws_credentials, otlp_receiver, rollbar_api, xr
         make_app(_environ(otlp_receiver.url, xray_daemon.address, f"http://127.0.0.1:{closed_port()}", rollbar_api.endpoint))
     )
     latencies = _exercise(app)
-    assert max(latencies) < 1.0
+    # Well under the backends' delay: no request waited for one (a loaded test machine can take a second).
+    assert max(latencies) < BACKEND_DELAY_SECONDS / 2
     _assert_bounded_telemetry_logging(capsys.readouterr().out)
 
 
