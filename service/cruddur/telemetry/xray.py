@@ -65,8 +65,8 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
     """A recorder reporting ``settings.service_name`` to the daemon, logging (not raising) outside requests.
 
     Following OpenTelemetry, the SDK never samples, so it gets the local
-    sampler: no X-Ray API client and no rule pollers (each client costs a
-    botocore session at start-up).
+    sampler: its rule pollers never start, and configuring it creates no
+    further X-Ray API client (each costs a botocore session at start-up).
     """
     recorder = AWSXRayRecorder()
     recorder.configure(
