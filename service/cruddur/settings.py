@@ -67,7 +67,7 @@ class Settings:
             otlp_endpoint=reader.url(contract.OTEL_EXPORTER_OTLP_ENDPOINT),
             sampling_ratio=reader.ratio(contract.OTEL_TRACES_SAMPLER_ARG),
             excluded_urls=reader.text(contract.OTEL_EXCLUDED_URLS),
-            semconv_opt_in=reader.one_of(contract.OTEL_SEMCONV_STABILITY_OPT_IN, _SEMCONV_OPT_INS),
+            semconv_opt_in=reader.choice(contract.OTEL_SEMCONV_STABILITY_OPT_IN, _SEMCONV_OPT_INS, upper=False),
             console_export=reader.flag(contract.OTEL_CONSOLE_EXPORT),
             xray_enabled=reader.flag(contract.XRAY_ENABLED),
             xray_daemon_address=reader.host_port(contract.XRAY_DAEMON_ADDRESS),
@@ -127,14 +127,8 @@ class _Reader:
             return False
         raise self._fail(var, value, "use true or false")
 
-    def choice(self, var: contract.EnvVar, allowed: tuple[str, ...]) -> str:
-        value = self._raw(var).upper()
-        if value not in allowed:
-            raise self._fail(var, value, f"use one of {', '.join(allowed)}")
-        return value
-
-    def one_of(self, var: contract.EnvVar, allowed: tuple[str, ...]) -> str:
-        value = self._raw(var)
+    def choice(self, var: contract.EnvVar, allowed: tuple[str, ...], *, upper: bool = True) -> str:
+        value = self._raw(var).upper() if upper else self._raw(var)
         if value not in allowed:
             raise self._fail(var, value, f"use one of {', '.join(allowed)}")
         return value

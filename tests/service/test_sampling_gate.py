@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import sys
 
 from opentelemetry import trace
+from werkzeug.test import EnvironBuilder
 
 from service.cruddur.telemetry.headers import xray_trace_id
 from service.cruddur.telemetry.otel import SamplingGate
@@ -75,22 +74,10 @@ def test_an_unsampled_request_still_has_a_trace_id_for_its_logs(otlp_receiver, x
     assert not otlp_receiver.spans and not xray_daemon.segments
 
 
-def _environ(path: str) -> dict:
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-    }
-
-
 def test_a_response_closed_unread_leaves_no_trace_context_behind(traced_app, otlp_receiver):
     """A server that closes a response without iterating it (client gone) must not leak the span into the next request."""
-    response = traced_app.wsgi_app(_environ("/api/activities/home"), lambda status, headers, *exc: None)
+    environ = EnvironBuilder(path="/api/activities/home").get_environ()
+    response = traced_app.wsgi_app(environ, lambda status, headers, *exc: None)
     response.close()
     assert not trace.get_current_span().get_span_context().is_valid
     traced_app.test_client().get("/api/message_groups")

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, has_request_context
+from flask import Flask, current_app, has_app_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -160,7 +160,7 @@ class Telemetry:
                     self._end_subsegment()
 
     def _begin_subsegment(self, name: str) -> Any:
-        if self.xray_recorder is None or not has_request_context() or xray.current_segment() is None:
+        if self.xray_recorder is None or xray.current_segment() is None:
             return None
         try:
             return self.xray_recorder.begin_subsegment(name)

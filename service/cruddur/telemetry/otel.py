@@ -5,9 +5,9 @@ Where unsampled requests stop paying
 ``FlaskInstrumentor`` does its work for every request, recorded or not: it
 collects the request attributes twice and builds the full URL to test the
 excluded-URL list. With it and the X-Ray SDK's Flask middleware, a request
-nobody records cost 778 more Python calls (~320 µs on the benchmark machine)
+nobody records cost 769 more Python calls (~290 µs on the benchmark machine)
 than with telemetry off, although 95 % of prod's requests are never
-recorded; behind the gate it costs 98 (``make bench-cost``). Here the sampling decision is made once, first:
+recorded; behind the gate it costs 96 (``make bench-cost``). Here the sampling decision is made once, first:
 ``SamplingGate`` (outermost WSGI middleware after the header guard) extracts
 the incoming trace context, draws the trace id and asks the provider's own
 sampler. Only a sampled request goes through OpenTelemetry's WSGI middleware
