@@ -5,7 +5,8 @@
 In-process and single-threaded, so the figures are CPU microseconds per
 request without gunicorn, the network or the load generator: the app is
 called as a WSGI application, and each sampled batch is exported (OTLP
-encoding included) before its time is taken. Configurations are measured in
+encoding included) before its time is taken; the collector and daemon
+stand-ins receive in a child process, outside the figures. Configurations are measured in
 short alternating batches and the minimum per configuration is kept, which
 on a shared machine is the figure least disturbed by other tenants. Then
 the parts of a sampled request are measured alone. Writes its section of
@@ -15,15 +16,18 @@ bench/RESULTS.md (``--output``). A benchmark: nothing here is a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
+import json
 import logging
 import os
 import pstats
+import subprocess
 import sys
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +37,6 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.results import write_section  # noqa: E402
 from service.cruddur import contract  # noqa: E402
 from service.cruddur.app import create_app  # noqa: E402
-from tests.standins import OtlpReceiver, XRayDaemon  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 PATH = "/api/activities/home"
@@ -57,13 +60,35 @@ def _call(app: Any) -> None:
     response.close()
 
 
-def _configurations(collector: OtlpReceiver, daemon: XRayDaemon) -> dict[str, dict[str, str]]:
+_STAND_INS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from tests.standins import OtlpReceiver, XRayDaemon
+with OtlpReceiver(decode=False) as collector, XRayDaemon(decode=False) as daemon:
+    print(json.dumps({"collector": collector.url, "daemon": daemon.address}), flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def stand_ins() -> Iterator[tuple[str, str]]:
+    """(collector URL, daemon address) of stand-ins in a child process, so that receiving is not counted as the service's CPU."""
+    child = subprocess.Popen([sys.executable, "-c", _STAND_INS, str(REPO_ROOT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        where = json.loads(child.stdout.readline())
+        yield where["collector"], where["daemon"]
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
+def _configurations(collector_url: str, daemon_address: str) -> dict[str, dict[str, str]]:
     base = {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.DEPLOYMENT_ENVIRONMENT.name: "bench"}
     otel = {
         contract.OTEL_ENABLED.name: "true",
-        contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
+        contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector_url,
     }
-    xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon.address}
+    xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon_address}
     return {
         "telemetry off": base,
         "unsampled (OpenTelemetry and X-Ray on, ratio 0)": {**base, **otel, **xray, contract.OTEL_TRACES_SAMPLER_ARG.name: "0"},
@@ -87,8 +112,8 @@ def _calls_per_request(app: Any, requests: int = 200) -> float:
 
 def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]:
     """(CPU µs, function calls) per request for each configuration; µs: minimum over alternating batches."""
-    with OtlpReceiver(decode=False) as collector, XRayDaemon(decode=False) as daemon:
-        apps = {name: create_app(environ=environ) for name, environ in _configurations(collector, daemon).items()}
+    with stand_ins() as (collector_url, daemon_address):
+        apps = {name: create_app(environ=environ) for name, environ in _configurations(collector_url, daemon_address).items()}
         logging.getLogger().setLevel(logging.WARNING)
         for app in apps.values():
             for _ in range(100):
@@ -155,9 +180,9 @@ def measure_parts() -> dict[str, float]:
     parts["OTLP encoding of the server span"] = _min_us(lambda: encode_spans([server]).SerializeToString())
     parts["OTLP encoding of the child span"] = _min_us(lambda: encode_spans([child]).SerializeToString())
 
-    with XRayDaemon(decode=False) as daemon:
+    with stand_ins() as (_, daemon_address):
         recorder = AWSXRayRecorder()
-        recorder.configure(service="bench", daemon_address=daemon.address, context_missing="LOG_ERROR", sampling=False)
+        recorder.configure(service="bench", daemon_address=daemon_address, context_missing="LOG_ERROR", sampling=False)
 
         def segment() -> None:
             recorder.begin_segment("bench", traceid="1-5759e988-bd862e3fe1be46a994272793", parent_id="53995c3f42cd8ad8", sampling=1)
@@ -178,7 +203,8 @@ def render(requests: dict[str, tuple[float, float]], parts: dict[str, float], ar
         "# Where a request's CPU goes",
         "",
         f"`make bench-cost` (`bench/request_cost.py --batches {args.batches} --batch {args.batch}`), "
-        f"{elapsed:.0f} s. GET {PATH} called in-process as a WSGI app, single-threaded, export included; "
+        f"{elapsed:.0f} s. GET {PATH} called in-process as a WSGI app, single-threaded, export included "
+        "(the stand-ins receive in a child process, outside the figures); "
         "CPU µs per request, minimum over alternating batches; on a shared machine the µs move with the other "
         "tenants (±20 µs between runs), the count of Python function calls on the request's thread "
         "(export excluded) does not.",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import boto3
 import pytest
+from flask import request
 from moto import mock_aws
 
+from service.cruddur.telemetry.logs import BurstHandler
 from tests.service.conftest import flush, telemetry_environ
 from tests.standins import wait_until
 
@@ -63,16 +66,17 @@ def _events(client) -> list[dict]:
     return events
 
 
+def _watchtower_app(make_app, otlp_receiver, xray_daemon, group: str):
+    """An app with OpenTelemetry, X-Ray and watchtower (to ``group``) on."""
+    environ = telemetry_environ(
+        otlp_receiver, xray_daemon, TELEMETRY_WATCHTOWER_ENABLED="true", WATCHTOWER_LOG_GROUP=group, AWS_REGION="us-east-1"
+    )
+    return make_app(environ)
+
+
 def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(cloudwatch, otlp_receiver, xray_daemon, make_app):
     """Records reach the group in one stream for this process, each with the request's trace id."""
-    environ = telemetry_environ(
-        otlp_receiver,
-        xray_daemon,
-        TELEMETRY_WATCHTOWER_ENABLED="true",
-        WATCHTOWER_LOG_GROUP=GROUP,
-        AWS_REGION="us-east-1",
-    )
-    app = make_app(environ)
+    app = _watchtower_app(make_app, otlp_receiver, xray_daemon, GROUP)
 
     @app.get("/_log")
     def log_something():
@@ -97,14 +101,113 @@ def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(cloudwatc
 
 def test_watchtower_never_creates_a_missing_group(cloudwatch, otlp_receiver, xray_daemon, make_app):
     """Pointed at a group that does not exist, nothing is created and requests still succeed."""
-    environ = telemetry_environ(
-        otlp_receiver,
-        xray_daemon,
-        TELEMETRY_WATCHTOWER_ENABLED="true",
-        WATCHTOWER_LOG_GROUP="/does/not/exist",
-        AWS_REGION="us-east-1",
-    )
-    app = make_app(environ)
+    app = _watchtower_app(make_app, otlp_receiver, xray_daemon, "/does/not/exist")
     assert app.test_client().get("/api/activities/home").status_code == 200
     app.extensions["cruddur.telemetry"].shutdown(5)
     assert [g["logGroupName"] for g in cloudwatch.describe_log_groups()["logGroups"]] == [GROUP]
+
+
+class _Recording(logging.Handler):
+    """A target that notes which thread handed it each record; can be told to fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[str, int]] = []
+        self.closed = False
+        self.fail = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.fail:
+            raise RuntimeError("target down")
+        self.received.append((record.getMessage(), threading.get_ident()))
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("cruddur.test", logging.INFO, __file__, 1, message, None, None)
+
+
+@pytest.fixture
+def burst_handler():
+    """BurstHandler(target, **options), closed after the test."""
+    made: list[BurstHandler] = []
+
+    def make(target: logging.Handler, **options) -> BurstHandler:
+        made.append(BurstHandler(target, **options))
+        return made[-1]
+
+    yield make
+    for handler in made:
+        handler.close()
+
+
+def test_burst_handler_hands_records_over_from_its_own_thread_within_the_interval(burst_handler):
+    """The logging thread only appends; the flusher delivers, in order, without being closed."""
+    target = _Recording()
+    burst = burst_handler(target, capacity=1000, interval=0.05)
+    for n in range(5):
+        burst.handle(_record(f"line {n}"))
+    assert wait_until(lambda: len(target.received) == 5, timeout=5)
+    assert [message for message, _ in target.received] == [f"line {n}" for n in range(5)]
+    assert {thread for _, thread in target.received} == {burst._flusher.ident}
+    assert threading.get_ident() not in {thread for _, thread in target.received}
+
+
+def test_burst_handler_wakes_at_capacity_long_before_the_interval(burst_handler):
+    """A full buffer is handed over at once, not after the (here one hour) interval."""
+    target = _Recording()
+    burst = burst_handler(target, capacity=10, interval=3600)
+    for n in range(10):
+        burst.handle(_record(f"line {n}"))
+    assert wait_until(lambda: len(target.received) == 10, timeout=5)
+
+
+def test_burst_handler_close_delivers_what_is_held_and_closes_the_target():
+    """Nothing held is lost on close; the target is closed; a second close is harmless."""
+    target = _Recording()
+    burst = BurstHandler(target, capacity=1000, interval=3600)
+    for n in range(3):
+        burst.handle(_record(f"line {n}"))
+    assert target.received == []
+    burst.close()
+    burst.close()
+    assert [message for message, _ in target.received] == ["line 0", "line 1", "line 2"]
+    assert target.closed
+
+
+def test_burst_handler_keeps_flushing_after_a_failing_target(burst_handler, caplog):
+    """A target that raises is reported, and later records still reach it once it recovers."""
+    target = _Recording()
+    target.fail = True
+    burst = burst_handler(target, capacity=1000, interval=0.05)
+    with caplog.at_level(logging.ERROR, logger="cruddur.telemetry.logs"):
+        burst.handle(_record("lost"))
+        assert wait_until(lambda: any("could not hand log records" in r.getMessage() for r in caplog.records), timeout=5)
+    target.fail = False
+    burst.handle(_record("delivered"))
+    assert wait_until(lambda: [m for m, _ in target.received] == ["delivered"], timeout=5)
+
+
+def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(cloudwatch, otlp_receiver, xray_daemon, make_app):
+    """The flusher ships outside any request, yet each event has the trace id of the request that logged it."""
+    app = _watchtower_app(make_app, otlp_receiver, xray_daemon, GROUP)
+
+    @app.get("/_log")
+    def log_something():
+        logging.getLogger("cruddur.test").warning("request %s", request.args["n"])
+        return {}
+
+    client = app.test_client()
+    for n in range(3):
+        client.get(f"/_log?n={n}")
+    flush(app)
+    app.extensions["cruddur.telemetry"].shutdown(5)
+    trace_of = {s.attributes["url.query"]: s.trace_id for s in otlp_receiver.spans if "url.query" in s.attributes}
+    events = {e["message"]: e for e in _events(cloudwatch) if e["message"].startswith("request ")}
+    assert sorted(events) == ["request 0", "request 1", "request 2"]
+    for n in range(3):
+        assert events[f"request {n}"]["trace_id"] == trace_of[f"n={n}"]
+    assert len(set(trace_of.values())) == 3

@@ -14,9 +14,11 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import logging.handlers
 import os
 import socket
 import sys
+import threading
 from typing import Any
 
 from opentelemetry import trace
@@ -50,8 +52,9 @@ class TraceContextFilter(logging.Filter):
     """Adds trace_id, span_id and xray_trace_id of the active trace to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Annotate ``record``; never drops it."""
-        record.__dict__.update(current_trace_ids())
+        """Annotate ``record`` (once: stdout's and watchtower's filters see the same record); never drops it."""
+        if "trace_id" not in record.__dict__:
+            record.__dict__.update(current_trace_ids())
         return True
 
 
@@ -119,6 +122,66 @@ class StdoutHandler(logging.StreamHandler):
         pass
 
 
+class BurstHandler(logging.handlers.MemoryHandler):
+    """Holds records and hands them to ``target`` in bursts, from its own thread.
+
+    watchtower wakes its sender thread for every record it is handed: under
+    load, that wake-up (a context switch and a hand-over of the GIL per log
+    line) cost more than shipping the record. Handed over in bursts, every
+    ``interval`` seconds or as soon as ``capacity`` records wait, the sender
+    wakes once per burst, and a request thread only appends to a list. The
+    request's trace is on the record already (filters run here, when the
+    record is logged); ``close()`` hands over what is left and closes
+    ``target``, so a clean stop loses no record.
+    """
+
+    def __init__(self, target: logging.Handler, *, capacity: int = 512, interval: float = 1.0) -> None:
+        """Buffer for ``target``; a daemon thread flushes every ``interval`` seconds, sooner at ``capacity``."""
+        super().__init__(capacity, flushLevel=logging.CRITICAL + 1, target=target, flushOnClose=True)
+        self._interval = interval
+        self._due = threading.Event()
+        self._stopped = threading.Event()
+        self._flusher = threading.Thread(target=self._run, name="cruddur-log-burst", daemon=True)
+        self._flusher.start()
+
+    def shouldFlush(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
+        """Never on the logging thread: at ``capacity``, wake the flusher instead."""
+        if len(self.buffer) >= self.capacity:
+            self._due.set()
+        return False
+
+    def flush(self) -> None:
+        """Hand every held record to ``target``; the lock is held only to take the list."""
+        with self.lock:
+            records, self.buffer = self.buffer, []
+            target = self.target
+        if target is None:
+            return
+        for record in records:
+            target.handle(record)
+
+    def close(self) -> None:
+        """Stop the flusher, hand over what is left, close ``target``."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self._due.set()
+        self._flusher.join(timeout=self._interval + 1)
+        target = self.target
+        super().close()  # flushes (flushOnClose) and lets go of the target
+        if target is not None:
+            target.close()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._due.wait(self._interval)
+            self._due.clear()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the flusher must outlive a failing target
+                logging.getLogger("cruddur.telemetry.logs").exception("could not hand log records to CloudWatch Logs")
+
+
 def _mark(handler: logging.Handler) -> logging.Handler:
     setattr(handler, HANDLER_MARK, True)
     return handler
@@ -144,7 +207,11 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
 def watchtower_handler(
     *, log_group: str, region: str, endpoint_url: str | None, service: str, environment: str
 ) -> logging.Handler:
-    """A watchtower handler writing to the existing ``log_group``, one stream per process."""
+    """A watchtower handler writing to the existing ``log_group``, one stream per process, fed in bursts.
+
+    The handler returned is the ``BurstHandler`` in front of watchtower's (on
+    the root logger); closing it ships what is held and closes watchtower's.
+    """
     import boto3
     import watchtower
     from botocore.config import Config
@@ -172,8 +239,10 @@ def watchtower_handler(
         use_queues=True,
     )
     handler.setFormatter(JsonFormatter(service=service, environment=environment))
-    handler.addFilter(_ExcludeLoggers(WATCHTOWER_EXCLUDED_PREFIXES))
-    handler.addFilter(TraceContextFilter())
-    handler.addFilter(RateLimitFilter())
-    logging.getLogger().addHandler(_mark(handler))
-    return handler
+    # Filters run in front, on the logging thread: the trace ids are those of the request.
+    burst = BurstHandler(handler)
+    burst.addFilter(_ExcludeLoggers(WATCHTOWER_EXCLUDED_PREFIXES))
+    burst.addFilter(TraceContextFilter())
+    burst.addFilter(RateLimitFilter())
+    logging.getLogger().addHandler(_mark(burst))
+    return burst
