@@ -6,11 +6,12 @@ In-process and single-threaded, so the figures are CPU microseconds per
 request without gunicorn, the network or the load generator: the app is
 called as a WSGI application, and each sampled batch is exported (OTLP
 encoding included) before its time is taken; the collector and daemon
-stand-ins receive in a child process, outside the figures. Configurations are measured in
-short alternating batches and the minimum per configuration is kept, which
-on a shared machine is the figure least disturbed by other tenants. Then
-the parts of a sampled request are measured alone. Writes its section of
-bench/RESULTS.md (``--output``). A benchmark: nothing here is a test.
+stand-ins receive in a child process, outside the figures. Configurations
+are measured in short alternating batches and the minimum per configuration
+is kept, which on a shared machine is the figure least disturbed by other
+tenants. Then the parts of a sampled request are measured alone. Writes its
+section of bench/RESULTS.md (``--output``). A benchmark: nothing here is a
+test.
 """
 
 from __future__ import annotations

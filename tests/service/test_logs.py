@@ -144,25 +144,21 @@ def burst_handler():
         handler.close()
 
 
-def test_burst_handler_hands_records_over_from_its_own_thread_within_the_interval(burst_handler):
+@pytest.mark.parametrize(
+    ("capacity", "interval", "records"),
+    [(1000, 0.05, 5), (10, 3600, 10)],
+    ids=["within-the-interval", "at-capacity-long-before-the-one-hour-interval"],
+)
+def test_burst_handler_hands_records_over_from_its_own_thread(burst_handler, capacity, interval, records):
     """The logging thread only appends; the flusher delivers, in order, without being closed."""
     target = _Recording()
-    burst = burst_handler(target, capacity=1000, interval=0.05)
-    for n in range(5):
+    burst = burst_handler(target, capacity=capacity, interval=interval)
+    for n in range(records):
         burst.handle(_record(f"line {n}"))
-    assert wait_until(lambda: len(target.received) == 5, timeout=5)
-    assert [message for message, _ in target.received] == [f"line {n}" for n in range(5)]
+    assert wait_until(lambda: len(target.received) == records, timeout=5)
+    assert [message for message, _ in target.received] == [f"line {n}" for n in range(records)]
     assert {thread for _, thread in target.received} == {burst._flusher.ident}
     assert threading.get_ident() not in {thread for _, thread in target.received}
-
-
-def test_burst_handler_wakes_at_capacity_long_before_the_interval(burst_handler):
-    """A full buffer is handed over at once, not after the (here one hour) interval."""
-    target = _Recording()
-    burst = burst_handler(target, capacity=10, interval=3600)
-    for n in range(10):
-        burst.handle(_record(f"line {n}"))
-    assert wait_until(lambda: len(target.received) == 10, timeout=5)
 
 
 def test_burst_handler_close_delivers_what_is_held_and_closes_the_target():
