@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from stacks.components.xray_sampling import SamplingPolicy
+
 COST_DIR = Path(__file__).resolve().parent
 DEFAULT_PRICES = COST_DIR / "prices-us-east-1.json"
 DEFAULT_USAGE = COST_DIR / "usage.yaml"
@@ -189,7 +191,6 @@ def estimate(
     # -- ECS services on Fargate ------------------------------------------------
     running_tasks_total = 0.0
     log_group_bytes: dict[str, float] = {}
-    sampling_ratio = None
     public_ip_tasks = 0.0
     for logical_id, service in sorted(t.of_type("AWS::ECS::Service").items()):
         properties = service["Properties"]
@@ -225,8 +226,6 @@ def estimate(
                     watchtower_group = t.ref(environment_vars.get("WATCHTOWER_LOG_GROUP"))
                     if watchtower_group:
                         log_group_bytes[watchtower_group] = log_group_bytes.get(watchtower_group, 0.0) + app_log_bytes_per_month
-                if environment_vars.get("TELEMETRY_OTEL_ENABLED") == "true":
-                    sampling_ratio = float(environment_vars.get("OTEL_TRACES_SAMPLER_ARG", "1"))
             elif group:
                 per_sidecar = usage.sidecar_log_mb_per_task_day * 1e6 / max(len(sidecars), 1)
                 log_group_bytes[group] = log_group_bytes.get(group, 0.0) + per_sidecar * tasks * fraction * days
@@ -321,12 +320,12 @@ def estimate(
         add(Line(f"Lambda: {logical_id}", round(runs, 1), "invocations", p["lambda_request_million"] / 1e6, _money(cost)))
 
     # -- X-Ray ------------------------------------------------------------------------------
-    if sampling_ratio is None:
-        rules = [r["Properties"]["SamplingRule"] for r in t.of_type("AWS::XRay::SamplingRule").values()]
-        catch_all = [r for r in rules if r.get("URLPath") == "*" and r.get("HTTPMethod") == "*"]
-        sampling_ratio = min(catch_all, key=lambda r: r["Priority"])["FixedRate"] if catch_all else 0.0
-    # Requests are assumed to arrive while the service runs, with or without a schedule.
-    recorded = usage.requests_per_day * days * sampling_ratio + canary_runs * 2
+    # The deployed rules decide (the service samples live by them). Requests are
+    # assumed to arrive while the service runs, with or without a schedule.
+    policy = SamplingPolicy.from_cloudformation(
+        r["Properties"]["SamplingRule"] for r in t.of_type("AWS::XRay::SamplingRule").values()
+    )
+    recorded = policy.traced_requests(usage.requests_per_day * days, days * 86400.0) + canary_runs * 2
     billable = max(0.0, recorded - p["xray_traces_recorded_free_per_month"])
     add(Line(f"X-Ray traces recorded ({recorded:,.0f}, {p['xray_traces_recorded_free_per_month']:,} free)", round(billable), "traces",
              p["xray_traces_recorded_million"] / 1e6, _money(billable / 1e6 * p["xray_traces_recorded_million"])))  # fmt: skip

@@ -101,18 +101,44 @@ class AlarmThresholds:
     evaluation_periods: int = 2
 
 
+class XRayPath(str, Enum):
+    """How traces reach X-Ray.
+
+    ``XRAY_SDK_AND_DAEMON`` (the default): the aws-xray-sdk records a segment
+    per sampled request and sends it to the X-Ray daemon sidecar, which also
+    proxies the sampling rules; the collector exports to Honeycomb only.
+    ``OPENTELEMETRY_COLLECTOR``: no X-Ray SDK and no daemon; the ADOT
+    collector exports the OpenTelemetry spans to X-Ray and proxies the
+    sampling rules (``awsproxy``). AWS ends support for the X-Ray SDKs and
+    daemon on 25 February 2027.
+    """
+
+    XRAY_SDK_AND_DAEMON = "xray-sdk-and-daemon"
+    OPENTELEMETRY_COLLECTOR = "opentelemetry-collector"
+
+
 @dataclass(frozen=True)
 class TelemetryParts:
-    """Which telemetry parts run; each is independent of the others."""
+    """Which telemetry parts run, and the path traces take to X-Ray."""
 
     opentelemetry: bool = True
-    xray_sdk: bool = True
+    xray_path: XRayPath = XRayPath.XRAY_SDK_AND_DAEMON
     watchtower: bool = True
     rollbar: bool = True
 
     @property
+    def xray_sdk(self) -> bool:
+        """The app records X-Ray segments with the aws-xray-sdk."""
+        return self.xray_path is XRayPath.XRAY_SDK_AND_DAEMON
+
+    @property
+    def collector_exports_to_xray(self) -> bool:
+        """The collector sends the OpenTelemetry spans to X-Ray (and serves the sampling rules)."""
+        return self.xray_path is XRayPath.OPENTELEMETRY_COLLECTOR
+
+    @property
     def needs_collector(self) -> bool:
-        """The ADOT collector sidecar runs only when something sends it OTLP."""
+        """The ADOT collector sidecar runs when something sends it OTLP."""
         return self.opentelemetry
 
     @property
@@ -179,6 +205,7 @@ class EnvironmentConfig:
             self._check_scaling,
             self._check_logs_and_alarms,
             self._check_sampling_rules,
+            self._check_telemetry,
             self._check_images,
             self._check_canary,
         ):
@@ -198,14 +225,6 @@ class EnvironmentConfig:
     def resource_prefix(self) -> str:
         """Prefix of every account-unique physical name (alarms, X-Ray groups, sampling rules)."""
         return f"{self.short_name}-{self.name}"
-
-    @property
-    def otel_sampling_ratio(self) -> float:
-        """Ratio the app's OpenTelemetry sampler uses: the catch-all rule's fixed rate."""
-        catch_all = [r for r in self.sampling_rules if r.url_path == "*" and r.http_method == "*"]
-        if not catch_all:
-            return 1.0
-        return min(catch_all, key=lambda rule: rule.priority).fixed_rate
 
     # -- checks -----------------------------------------------------------
     def _check_identity(self) -> None:
@@ -365,6 +384,23 @@ class EnvironmentConfig:
                 )
             if rule.url_path != "*" and not rule.url_path.startswith("/"):
                 raise _fail(self.name, f"{where}.url_path", rule.url_path, "use '*' or a path starting with '/'")
+
+    def _check_telemetry(self) -> None:
+        parts = self.telemetry
+        if not isinstance(parts.xray_path, XRayPath):
+            raise _fail(
+                self.name,
+                "telemetry.xray_path",
+                parts.xray_path,
+                f"use one of {', '.join(f'XRayPath.{path.name}' for path in XRayPath)}",
+            )
+        if parts.collector_exports_to_xray and not parts.opentelemetry:
+            raise _fail(
+                self.name,
+                "telemetry.xray_path",
+                parts.xray_path.value,
+                "the OpenTelemetry collector path needs telemetry.opentelemetry = True (it carries the spans to X-Ray)",
+            )
 
     def _check_canary(self) -> None:
         if self.canary_rate_minutes is not None and not 1 <= self.canary_rate_minutes <= 1440:

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from stacks.environments import ENVIRONMENTS, load_environment
 from stacks.assembly import SynthesizedEnvironment, synthesize
+from stacks.config import EnvironmentConfig, XRayPath
+from stacks.environments import ENVIRONMENTS, load_environment
+
+
+def dev_on_the_opentelemetry_path() -> EnvironmentConfig:
+    """dev with the one change the README gives for leaving the X-Ray SDK and daemon."""
+    config = load_environment("dev")
+    telemetry = dataclasses.replace(config.telemetry, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)
+    return dataclasses.replace(config, telemetry=telemetry)
+
+
+# What the infrastructure tests synthesize: every environment, and dev on the OpenTelemetry-only X-Ray path.
+SYNTHESIZED: dict[str, Callable[[], EnvironmentConfig]] = {
+    **{name: (lambda name=name: load_environment(name)) for name in ENVIRONMENTS},
+    "dev-otel": dev_on_the_opentelemetry_path,
+}
 
 
 @pytest.fixture
@@ -44,7 +61,7 @@ def synthesized_environments(tmp_path_factory, worker_id):
 
 
 def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
-    config = load_environment(name)
+    config = SYNTHESIZED[name]()
     outdir = shared / name
     summary = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:
@@ -57,9 +74,9 @@ def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
         return synthesized
 
 
-@pytest.fixture(scope="session", params=list(ENVIRONMENTS))
+@pytest.fixture(scope="session", params=list(SYNTHESIZED))
 def any_env(request, synthesized_environments) -> SynthesizedEnvironment:
-    """Each environment in turn."""
+    """Each environment in turn, and dev on the OpenTelemetry-only path."""
     return synthesized_environments(request.param)
 
 

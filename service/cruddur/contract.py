@@ -25,6 +25,8 @@ APP_CONTAINER_NAME = "app"
 XRAY_DAEMON_CONTAINER_NAME = "xray-daemon"
 COLLECTOR_CONTAINER_NAME = "otel-collector"
 XRAY_DAEMON_PORT = 2000
+# The sampling proxy: the daemon's TCP port, or the collector's awsproxy extension on the same port.
+XRAY_SAMPLING_PROXY_URL = f"http://127.0.0.1:{XRAY_DAEMON_PORT}"
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 GUNICORN_WORKERS = 2
@@ -69,16 +71,6 @@ OTEL_EXPORTER_OTLP_ENDPOINT = EnvVar(
     f"http://localhost:{OTLP_HTTP_PORT}",
     "Base URL of the collector's OTLP/HTTP receiver; /v1/traces is appended.",
 )
-OTEL_TRACES_SAMPLER_ARG = EnvVar(
-    "OTEL_TRACES_SAMPLER_ARG",
-    "1.0",
-    "Ratio (0 to 1) of new traces sampled; children follow their parent's decision.",
-)
-OTEL_EXCLUDED_URLS = EnvVar(
-    "OTEL_PYTHON_EXCLUDED_URLS",
-    "api/health-check",
-    "Comma-separated regexes of URL paths never traced (health checks).",
-)
 OTEL_SEMCONV_STABILITY_OPT_IN = EnvVar(
     "OTEL_SEMCONV_STABILITY_OPT_IN",
     "http",
@@ -91,6 +83,18 @@ OTEL_CONSOLE_EXPORT = EnvVar(
 XRAY_ENABLED = EnvVar("TELEMETRY_XRAY_ENABLED", "false", "Record X-Ray segments with the aws-xray-sdk.")
 XRAY_DAEMON_ADDRESS = EnvVar(
     "AWS_XRAY_DAEMON_ADDRESS", f"127.0.0.1:{XRAY_DAEMON_PORT}", "host:port of the X-Ray daemon (UDP)."
+)
+XRAY_SAMPLING_ENDPOINT = EnvVar(
+    "XRAY_SAMPLING_ENDPOINT",
+    "",
+    "URL of the X-Ray sampling proxy (the daemon's or the collector's awsproxy TCP port 2000) the sampler polls "
+    "for the account's rules and targets; empty: the fallback rules alone decide.",
+)
+XRAY_SAMPLING_RULES = EnvVar(
+    "XRAY_SAMPLING_RULES",
+    "",
+    "The environment's sampling rules as a JSON list of X-Ray SamplingRule objects, deciding until (and whenever) "
+    "the proxy cannot serve the account's; empty: every request is sampled.",
 )
 
 WATCHTOWER_ENABLED = EnvVar(
@@ -121,12 +125,12 @@ ALL: tuple[EnvVar, ...] = (
     LOG_LEVEL,
     OTEL_ENABLED,
     OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_TRACES_SAMPLER_ARG,
-    OTEL_EXCLUDED_URLS,
     OTEL_SEMCONV_STABILITY_OPT_IN,
     OTEL_CONSOLE_EXPORT,
     XRAY_ENABLED,
     XRAY_DAEMON_ADDRESS,
+    XRAY_SAMPLING_ENDPOINT,
+    XRAY_SAMPLING_RULES,
     WATCHTOWER_ENABLED,
     WATCHTOWER_LOG_GROUP,
     AWS_ENDPOINT_URL_LOGS,

@@ -8,9 +8,11 @@ request.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 from . import contract
@@ -20,6 +22,10 @@ _FALSE = {"false", "0", "no", "off", ""}
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _SEMCONV_OPT_INS = ("http", "http/dup")
+# Without rules in the environment every request is sampled, as OpenTelemetry's default sampler does.
+SAMPLE_EVERYTHING_RULES = '[{"RuleName": "SampleEverything", "Priority": 1, "ReservoirSize": 0, "FixedRate": 1.0}]'
+# A sampling rule's matchers, defaulting to "*" as in X-Ray's API.
+_RULE_MATCHERS = ("ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath", "ResourceARN")
 
 
 class SettingsError(ValueError):
@@ -36,12 +42,12 @@ class Settings:
     log_level: str
     otel_enabled: bool
     otlp_endpoint: str
-    sampling_ratio: float
-    excluded_urls: str
     semconv_opt_in: str
     console_export: bool
     xray_enabled: bool
     xray_daemon_address: str
+    sampling_endpoint: str | None
+    sampling_rules: tuple[Mapping[str, Any], ...]
     watchtower_enabled: bool
     watchtower_log_group: str | None
     logs_endpoint_url: str | None
@@ -65,12 +71,12 @@ class Settings:
             log_level=reader.choice(contract.LOG_LEVEL, _LOG_LEVELS),
             otel_enabled=reader.flag(contract.OTEL_ENABLED),
             otlp_endpoint=reader.url(contract.OTEL_EXPORTER_OTLP_ENDPOINT),
-            sampling_ratio=reader.ratio(contract.OTEL_TRACES_SAMPLER_ARG),
-            excluded_urls=reader.text(contract.OTEL_EXCLUDED_URLS),
             semconv_opt_in=reader.choice(contract.OTEL_SEMCONV_STABILITY_OPT_IN, _SEMCONV_OPT_INS, upper=False),
             console_export=reader.flag(contract.OTEL_CONSOLE_EXPORT),
             xray_enabled=reader.flag(contract.XRAY_ENABLED),
             xray_daemon_address=reader.host_port(contract.XRAY_DAEMON_ADDRESS),
+            sampling_endpoint=reader.optional_url(contract.XRAY_SAMPLING_ENDPOINT),
+            sampling_rules=reader.sampling_rules(contract.XRAY_SAMPLING_RULES),
             watchtower_enabled=reader.flag(contract.WATCHTOWER_ENABLED),
             watchtower_log_group=reader.optional(contract.WATCHTOWER_LOG_GROUP),
             logs_endpoint_url=reader.optional(contract.AWS_ENDPOINT_URL_LOGS),
@@ -133,15 +139,39 @@ class _Reader:
             raise self._fail(var, value, f"use one of {', '.join(allowed)}")
         return value
 
-    def ratio(self, var: contract.EnvVar) -> float:
-        value = self._raw(var)
+    def sampling_rules(self, var: contract.EnvVar) -> tuple[Mapping[str, Any], ...]:
+        """A JSON list of X-Ray SamplingRule objects; matchers default to '*', Version to 1."""
+        value = self._raw(var) or SAMPLE_EVERYTHING_RULES
+        shape = (
+            'use a JSON list of X-Ray sampling rules such as [{"RuleName": "default", "Priority": 9000, '
+            '"ReservoirSize": 5, "FixedRate": 0.1}]'
+        )
         try:
-            ratio = float(value)
+            rules = json.loads(value)
         except ValueError:
-            raise self._fail(var, value, "use a number from 0 to 1") from None
-        if not 0.0 <= ratio <= 1.0:
-            raise self._fail(var, value, "use a number from 0 to 1")
-        return ratio
+            raise self._fail(var, value, shape) from None
+        if not isinstance(rules, list) or not rules or not all(isinstance(rule, dict) for rule in rules):
+            raise self._fail(var, value, shape)
+        parsed = []
+        for index, rule in enumerate(rules):
+            name = rule.get("RuleName")
+            where = f"rule {index} ({name!r})"
+            if not isinstance(name, str) or not name:
+                raise self._fail(var, value, f"{where} has no RuleName; {shape}")
+            rate, reservoir, priority = rule.get("FixedRate"), rule.get("ReservoirSize"), rule.get("Priority")
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+                raise self._fail(var, value, f"{where}: FixedRate must be a number from 0 to 1")
+            if isinstance(reservoir, bool) or not isinstance(reservoir, int) or reservoir < 0:
+                raise self._fail(var, value, f"{where}: ReservoirSize must be a whole number of 0 or more")
+            if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10000:
+                raise self._fail(var, value, f"{where}: Priority must be a whole number from 1 to 10000")
+            matchers = {key: rule.get(key, "*") for key in _RULE_MATCHERS}
+            if not all(isinstance(matcher, str) and matcher for matcher in matchers.values()):
+                raise self._fail(var, value, f"{where}: {', '.join(_RULE_MATCHERS)} must be non-empty strings")
+            parsed.append(
+                {**rule, **matchers, "Version": rule.get("Version", 1), "Attributes": rule.get("Attributes") or {}}
+            )
+        return tuple(parsed)
 
     def url(self, var: contract.EnvVar) -> str:
         value = self._raw(var)
@@ -149,6 +179,9 @@ class _Reader:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise self._fail(var, value, "use an http:// or https:// URL")
         return value
+
+    def optional_url(self, var: contract.EnvVar) -> str | None:
+        return self.url(var) if self._raw(var) else None
 
     def host_port(self, var: contract.EnvVar) -> str:
         value = self._raw(var)

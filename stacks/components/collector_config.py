@@ -1,12 +1,21 @@
 """The ADOT collector's configuration, rendered from the environment and kept in SSM.
 
 The collector receives OTLP from the app on 4317 (gRPC) and 4318 (HTTP)
-only. ADOT's default ECS configuration also binds UDP 2000 for X-Ray, which
-in awsvpc mode collides with the X-Ray daemon sidecar, so this configuration
-never opens that port. Traces go to Honeycomb (``otlphttp`` with the
-``x-honeycomb-team`` header) and to X-Ray (``awsxray``). The Honeycomb key
-is an environment reference (``${env:HONEYCOMB_API_KEY}``), filled in by ECS
-from the SecureString parameter; the rendered YAML holds no secret.
+only; ADOT's default ECS configuration also binds UDP 2000 for X-Ray
+segments, which this configuration never opens. Traces go to Honeycomb
+(``otlphttp`` with the ``x-honeycomb-team`` header). Where X-Ray gets them
+depends on the environment's ``telemetry.xray_path``:
+
+- X-Ray SDK and daemon (the default): the SDK's segments reach X-Ray
+  through the daemon, so the collector does not export to X-Ray: each
+  backend gets each trace once, and X-Ray shows one node for the service.
+- OpenTelemetry collector: the collector exports the spans to X-Ray
+  (``awsxray``) and serves the sampling rules and targets to the app on
+  TCP 2000 (the ``awsproxy`` extension), where the daemon would.
+
+The Honeycomb key is an environment reference (``${env:HONEYCOMB_API_KEY}``),
+filled in by ECS from the SecureString parameter; the rendered YAML holds no
+secret.
 """
 
 from __future__ import annotations
@@ -25,8 +34,24 @@ COLLECTOR_HEALTH_PORT = 13133
 
 def collector_config(config: EnvironmentConfig) -> dict[str, Any]:
     """The collector configuration for ``config`` as a plain mapping."""
+    to_xray = config.telemetry.collector_exports_to_xray
+    extensions: dict[str, Any] = {"health_check": {"endpoint": f"0.0.0.0:{COLLECTOR_HEALTH_PORT}"}}
+    exporters: dict[str, Any] = {
+        "otlphttp/honeycomb": {
+            "endpoint": config.honeycomb_endpoint,
+            "headers": {"x-honeycomb-team": "${env:" + contract.SECRET_HONEYCOMB_API_KEY + "}"},
+            "compression": "gzip",
+        }
+    }
+    if to_xray:
+        # The app's sampler polls this as it would the daemon's TCP port; loopback only.
+        extensions["awsproxy"] = {
+            "endpoint": f"127.0.0.1:{contract.XRAY_DAEMON_PORT}",
+            "region": "${env:AWS_REGION}",
+        }
+        exporters["awsxray"] = {"region": "${env:AWS_REGION}", "indexed_attributes": ["deployment.environment"]}
     return {
-        "extensions": {"health_check": {"endpoint": f"0.0.0.0:{COLLECTOR_HEALTH_PORT}"}},
+        "extensions": extensions,
         "receivers": {
             "otlp": {
                 "protocols": {
@@ -40,21 +65,14 @@ def collector_config(config: EnvironmentConfig) -> dict[str, Any]:
             "resourcedetection": {"detectors": ["env", "ecs"], "timeout": "2s", "override": False},
             "batch/traces": {"timeout": "1s", "send_batch_size": 256},
         },
-        "exporters": {
-            "otlphttp/honeycomb": {
-                "endpoint": config.honeycomb_endpoint,
-                "headers": {"x-honeycomb-team": "${env:" + contract.SECRET_HONEYCOMB_API_KEY + "}"},
-                "compression": "gzip",
-            },
-            "awsxray": {"region": "${env:AWS_REGION}", "indexed_attributes": ["deployment.environment"]},
-        },
+        "exporters": exporters,
         "service": {
-            "extensions": ["health_check"],
+            "extensions": list(extensions),
             "pipelines": {
                 "traces": {
                     "receivers": ["otlp"],
                     "processors": ["memory_limiter", "resourcedetection", "batch/traces"],
-                    "exporters": ["otlphttp/honeycomb", "awsxray"],
+                    "exporters": list(exporters),
                 }
             },
         },

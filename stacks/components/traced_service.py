@@ -23,18 +23,20 @@ from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.collector_config import collector_config_parameter_name
 from stacks.components.secrets import SsmParameterSecret, TelemetrySecrets
 from stacks.components.sidecars import AdotCollectorSidecar, XRayDaemonSidecar
+from stacks.components.xray_sampling import SamplingPolicy
 from stacks.config import EnvironmentConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# The X-Ray API actions the SDK, the daemon and the collector call; X-Ray
-# offers no resource-level permissions for them.
+# The X-Ray API actions of either path: the daemon, or the collector's
+# awsxray exporter, sends segments and telemetry records; the daemon, or the
+# collector's awsproxy, forwards the app's sampling calls. X-Ray offers no
+# resource-level permissions for them.
 XRAY_WRITE_ACTIONS = (
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
-    "xray:GetSamplingStatisticSummaries",
 )
 
 
@@ -55,10 +57,12 @@ def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str
         contract.WATCHTOWER_ENABLED.name: _flag(parts.watchtower),
         contract.ROLLBAR_ENABLED.name: _flag(parts.rollbar),
     }
+    if parts.opentelemetry or parts.xray_sdk:
+        # The sampler asks the proxy (daemon or collector) for the account's rules; these decide until it answers.
+        environment[contract.XRAY_SAMPLING_ENDPOINT.name] = contract.XRAY_SAMPLING_PROXY_URL
+        environment[contract.XRAY_SAMPLING_RULES.name] = SamplingPolicy.of(config).fallback_rules_json()
     if parts.opentelemetry:
         environment[contract.OTEL_EXPORTER_OTLP_ENDPOINT.name] = f"http://localhost:{contract.OTLP_HTTP_PORT}"
-        environment[contract.OTEL_TRACES_SAMPLER_ARG.name] = f"{config.otel_sampling_ratio:g}"
-        environment[contract.OTEL_EXCLUDED_URLS.name] = contract.HEALTH_CHECK_PATH.lstrip("/")
         environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
     if parts.xray_sdk:
         environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"

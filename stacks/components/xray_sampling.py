@@ -1,4 +1,15 @@
-"""X-Ray sampling rules, one per rule in the environment's configuration.
+"""X-Ray sampling rules: one policy per environment, and every form it takes.
+
+``SamplingPolicy`` is the one translation of an environment's rules
+(``EnvironmentConfig.sampling_rules``):
+
+- ``cloudformation_rules()``: the ``AWS::XRay::SamplingRule`` resources
+  that ``XRaySamplingRules`` deploys, and that decide live: the service's
+  sampler fetches them through the task's sampling proxy and reports its
+  statistics for X-Ray's targets (``service/cruddur/telemetry/sampling.py``);
+- ``fallback_rules_json()``: the same rules for the task definition
+  (``XRAY_SAMPLING_RULES``), deciding until the proxy answers;
+- ``traced_requests()``: what the cost estimate counts as recorded.
 
 A rule whose ``ServiceName`` differs from the name the service reports never
 matches and silently samples nothing; ``EnvironmentConfig`` refuses such a
@@ -7,36 +18,120 @@ rule, and here a rule without a service name gets the service's own.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
-from stacks.config import EnvironmentConfig
+from stacks.config import EnvironmentConfig, SamplingRuleConfig
+
+# Every X-Ray account has this catch-all rule, last; it applies where no rule of ours does.
+XRAY_DEFAULT_RESERVOIR_PER_SECOND = 1
+XRAY_DEFAULT_FIXED_RATE = 0.05
+
+
+@dataclass(frozen=True)
+class SamplingPolicy:
+    """An environment's X-Ray sampling rules, for the service it samples."""
+
+    service_name: str
+    rules: tuple[SamplingRuleConfig, ...]
+
+    @classmethod
+    def of(cls, config: EnvironmentConfig) -> SamplingPolicy:
+        """The policy of ``config``'s rules and service."""
+        return cls(service_name=config.service_name, rules=config.sampling_rules)
+
+    @classmethod
+    def from_cloudformation(cls, rules: Iterable[Mapping[str, Any]]) -> SamplingPolicy:
+        """The policy of synthesized ``SamplingRule`` properties (for reading a template back)."""
+        configs = tuple(
+            SamplingRuleConfig(
+                rule_name=rule["RuleName"],
+                priority=rule["Priority"],
+                reservoir_size=rule["ReservoirSize"],
+                fixed_rate=rule["FixedRate"],
+                http_method=rule.get("HTTPMethod", "*"),
+                url_path=rule.get("URLPath", "*"),
+                host=rule.get("Host", "*"),
+                service_type=rule.get("ServiceType", "*"),
+                service_name=rule.get("ServiceName"),
+            )
+            for rule in rules
+        )
+        names = {rule.service_name for rule in configs}
+        return cls(service_name=names.pop() if len(names) == 1 else "*", rules=configs)
+
+    def api_rules(self) -> list[dict[str, Any]]:
+        """The rules as X-Ray's API (and CloudFormation's ``SamplingRule``) spell them, by priority."""
+        return [
+            {
+                "RuleName": rule.rule_name,
+                "Priority": rule.priority,
+                "ReservoirSize": rule.reservoir_size,
+                "FixedRate": rule.fixed_rate,
+                "ServiceName": rule.service_name or self.service_name,
+                "ServiceType": rule.service_type,
+                "Host": rule.host,
+                "HTTPMethod": rule.http_method,
+                "URLPath": rule.url_path,
+                "ResourceARN": "*",
+                "Version": 1,
+            }
+            for rule in sorted(self.rules, key=lambda rule: rule.priority)
+        ]
+
+    def cloudformation_rules(self) -> list[xray.CfnSamplingRule.SamplingRuleProperty]:
+        """One ``SamplingRuleProperty`` per rule."""
+        return [
+            xray.CfnSamplingRule.SamplingRuleProperty(
+                rule_name=rule["RuleName"],
+                priority=rule["Priority"],
+                reservoir_size=rule["ReservoirSize"],
+                fixed_rate=rule["FixedRate"],
+                service_name=rule["ServiceName"],
+                service_type=rule["ServiceType"],
+                host=rule["Host"],
+                http_method=rule["HTTPMethod"],
+                url_path=rule["URLPath"],
+                resource_arn=rule["ResourceARN"],
+                version=rule["Version"],
+            )
+            for rule in self.api_rules()
+        ]
+
+    def fallback_rules_json(self) -> str:
+        """``XRAY_SAMPLING_RULES`` for the task definition: the same rules, compact JSON."""
+        return json.dumps(self.api_rules(), separators=(",", ":"))
+
+    def catch_all(self) -> tuple[int, float]:
+        """(reservoir per second, fixed rate) of the first rule that matches every request: X-Ray's Default if none."""
+        for rule in sorted(self.rules, key=lambda rule: rule.priority):
+            if rule.http_method == rule.url_path == rule.host == "*":
+                return rule.reservoir_size, rule.fixed_rate
+        return XRAY_DEFAULT_RESERVOIR_PER_SECOND, XRAY_DEFAULT_FIXED_RATE
+
+    def traced_requests(self, requests: float, seconds: float) -> float:
+        """How many of ``requests`` spread evenly over ``seconds`` the catch-all rule records.
+
+        The reservoir takes up to its quota each second (X-Ray shares it
+        between the tasks), the fixed rate a share of the rest.
+        """
+        reservoir, rate = self.catch_all()
+        by_reservoir = min(requests, reservoir * seconds)
+        return by_reservoir + rate * (requests - by_reservoir)
 
 
 class XRaySamplingRules(Construct):
     """The environment's sampling rules, matching the service's reported name."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
-        """Create an AWS::XRay::SamplingRule for each configured rule."""
+    def __init__(self, scope: Construct, construct_id: str, *, policy: SamplingPolicy) -> None:
+        """Create an AWS::XRay::SamplingRule for each rule of ``policy``."""
         super().__init__(scope, construct_id)
-        self.rules: list[xray.CfnSamplingRule] = []
-        for rule in config.sampling_rules:
-            self.rules.append(
-                xray.CfnSamplingRule(
-                    self,
-                    rule.rule_name,
-                    sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
-                        rule_name=rule.rule_name,
-                        priority=rule.priority,
-                        reservoir_size=rule.reservoir_size,
-                        fixed_rate=rule.fixed_rate,
-                        service_name=rule.service_name or config.service_name,
-                        service_type=rule.service_type,
-                        host=rule.host,
-                        http_method=rule.http_method,
-                        url_path=rule.url_path,
-                        resource_arn="*",
-                        version=1,
-                    ),
-                )
-            )
+        self.rules: list[xray.CfnSamplingRule] = [
+            xray.CfnSamplingRule(self, rule.rule_name, sampling_rule=rule)
+            for rule in policy.cloudformation_rules()
+        ]

@@ -62,17 +62,28 @@ def test_the_service_parses_the_task_environment(any_env):
     config = any_env.config
     assert settings.service_name == config.service_name
     assert settings.environment == config.name
-    assert settings.sampling_ratio == config.otel_sampling_ratio
-    assert settings.otel_enabled and settings.xray_enabled and settings.watchtower_enabled and settings.rollbar_enabled
+    # the fallback rules are the deployed rules, as X-Ray's API spells them
+    deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
+    assert [{k: rule[k] for k in deployed[0]} for rule in settings.sampling_rules] == sorted(deployed, key=lambda r: r["Priority"])
+    assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
+    assert settings.otel_enabled and settings.watchtower_enabled and settings.rollbar_enabled
+    assert settings.xray_enabled == config.telemetry.xray_sdk
     # OTLP/HTTP goes to the collector's http receiver port
     (parameter,) = any_env.all_resources("AWS::SSM::Parameter").values()
     collector = yaml.safe_load(parameter["Properties"]["Value"])
     http_receiver_port = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"].rsplit(":", 1)[1]
     assert settings.otlp_traces_url == f"http://localhost:{http_receiver_port}/v1/traces"
-    # segments go to the daemon container's UDP port
     task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    daemon = next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.XRAY_DAEMON_CONTAINER_NAME)
-    assert settings.xray_daemon_address.endswith(f":{daemon['PortMappings'][0]['ContainerPort']}")
+    names = {c["Name"] for c in task["Properties"]["ContainerDefinitions"]}
+    if config.telemetry.xray_sdk:
+        # segments go to the daemon container's UDP port; the sampler asks its TCP port
+        daemon = next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.XRAY_DAEMON_CONTAINER_NAME)
+        assert settings.xray_daemon_address.endswith(f":{daemon['PortMappings'][0]['ContainerPort']}")
+        assert settings.sampling_endpoint.endswith(f":{daemon['PortMappings'][0]['ContainerPort']}")
+    else:
+        # no daemon: the sampler asks the collector's awsproxy, on the same port
+        assert contract.XRAY_DAEMON_CONTAINER_NAME not in names
+        assert settings.sampling_endpoint.endswith(collector["extensions"]["awsproxy"]["endpoint"].rsplit(":", 1)[1])
 
 
 def test_the_service_name_is_what_xray_rules_and_groups_match(any_env):

@@ -1,10 +1,11 @@
 """Run the service exactly as the synthesized dev task definition describes, and follow one trace through.
 
-The command, environment, secret names and health check come from the
-template. Only what must differ on a test machine differs, and only through
-the contract's own variables: where the collector, the daemon, CloudWatch
-Logs and Rollbar listen, and (through gunicorn's GUNICORN_CMD_ARGS) the
-address the app binds.
+Both X-Ray paths: dev as shipped (X-Ray SDK and daemon), and dev on the
+OpenTelemetry-only path. The command, environment, secret names and health
+check come from the template. Only what must differ on a test machine
+differs, and only through the contract's own variables: where the
+collector, the daemon, the sampling proxy, CloudWatch Logs and Rollbar
+listen, and (through gunicorn's GUNICORN_CMD_ARGS) the address the app binds.
 """
 
 from __future__ import annotations
@@ -18,21 +19,23 @@ import pytest
 
 from service.cruddur import contract
 from tests.processes import start_gunicorn, stop
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until
+from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, XRaySamplingApi, closed_port, wait_until
 
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {
     contract.OTEL_EXPORTER_OTLP_ENDPOINT.name,
     contract.XRAY_DAEMON_ADDRESS.name,
+    contract.XRAY_SAMPLING_ENDPOINT.name,
     contract.AWS_ENDPOINT_URL_LOGS.name,
     contract.ROLLBAR_ENDPOINT.name,
 }
 REQUESTS = 5
 
 
-@pytest.fixture(scope="module")
-def task(dev) -> dict:
-    """The app container of the synthesized dev task definition, and the template around it."""
+@pytest.fixture(scope="module", params=["dev", "dev-otel"])
+def task(request, synthesized_environments) -> dict:
+    """The app container of the synthesized dev task definition (on either X-Ray path), and the template around it."""
+    dev = synthesized_environments(request.param)
     task_definition = next(iter(dev.resources("service", "AWS::ECS::TaskDefinition").values()))
     containers = task_definition["Properties"]["ContainerDefinitions"]
     return {
@@ -40,6 +43,7 @@ def task(dev) -> dict:
         "target_group": next(iter(dev.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values())),
         "rules": [r["Properties"]["SamplingRule"] for r in dev.resources("observability", "AWS::XRay::SamplingRule").values()],
         "groups": [g["Properties"] for g in dev.resources("observability", "AWS::XRay::Group").values()],
+        "xray_sdk": dev.config.telemetry.xray_sdk,
     }
 
 
@@ -70,17 +74,21 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
     cloudwatch_logs.create_log_group(logGroupName=watchtower_group)
     logical_names = {watchtower_ref: watchtower_group}
 
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar:
+    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, XRaySamplingApi(task["rules"]) as proxy:
         environ = {e["Name"]: _resolve(e["Value"], logical_names) for e in app["Environment"]}
         environ.update({s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in app["Secrets"]})
+        assert environ[contract.XRAY_SAMPLING_ENDPOINT.name] == contract.XRAY_SAMPLING_PROXY_URL
         overrides = {
             contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
             contract.XRAY_DAEMON_ADDRESS.name: daemon.address,
+            contract.XRAY_SAMPLING_ENDPOINT.name: proxy.url,
             contract.AWS_ENDPOINT_URL_LOGS.name: cloudwatch_logs.meta.endpoint_url,
             contract.ROLLBAR_ENDPOINT.name: rollbar.endpoint,
         }
         assert set(overrides) == TEST_MACHINE_OVERRIDES
-        environ.update(overrides)
+        # The OpenTelemetry-only path has no daemon: the task sets no daemon address to override.
+        assert (contract.XRAY_DAEMON_ADDRESS.name in environ) == task["xray_sdk"]
+        environ.update({name: value for name, value in overrides.items() if name in environ})
         environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
 
         port = closed_port()
@@ -121,10 +129,16 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert {s.resource["service.name"] for s in server_spans} == {service_name}
         assert {s.resource["deployment.environment"] for s in server_spans} == {"dev"}
 
-        # segments: same trace ids, in X-Ray form
-        xray_ids = {f"1-{t[:8]}-{t[8:]}" for t in trace_ids}
-        assert {s["trace_id"] for s in daemon.segments} == xray_ids
-        assert {s["name"] for s in daemon.segments} == {service_name}
+        # sampling: the rules came from the proxy, as the task would fetch them
+        assert proxy.rule_requests >= 1
+
+        # segments: same trace ids, in X-Ray form; none without the SDK (the collector carries the spans to X-Ray)
+        if task["xray_sdk"]:
+            xray_ids = {f"1-{t[:8]}-{t[8:]}" for t in trace_ids}
+            assert {s["trace_id"] for s in daemon.segments} == xray_ids
+            assert {s["name"] for s in daemon.segments} == {service_name}
+        else:
+            assert daemon.segments == []
 
         # log lines: stdout (the awslogs driver) and watchtower
         stdout_lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]

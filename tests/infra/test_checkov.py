@@ -10,13 +10,14 @@ import pytest
 import yaml
 
 from stacks.assembly import REPO_ROOT
+from tests.conftest import SYNTHESIZED
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 ACCEPTED_FILE = REPO_ROOT / "checkov-accepted.yaml"
 
 
 def _failed_checks(assembly_dirs: list[Path]) -> dict[str, dict[str, set[str]]]:
-    """template file name -> check id -> the resources failing it, in one checkov run over every directory."""
+    """assembly directory name -> check id -> the resources failing it, in one checkov run over every directory."""
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run 'make install' (make test does it)")
     templates = sorted(str(p) for d in assembly_dirs for p in d.glob("*.template.json"))
@@ -31,7 +32,7 @@ def _failed_checks(assembly_dirs: list[Path]) -> dict[str, dict[str, set[str]]]:
     for report in reports:
         assert report["summary"]["parsing_errors"] == 0, report["summary"]
         for check in report["results"]["failed_checks"]:
-            by_check = failed.setdefault(Path(check["file_path"]).name, {})
+            by_check = failed.setdefault(Path(check["file_path"]).parent.name, {})
             by_check.setdefault(check["check_id"], set()).add(check["resource"])
     return failed
 
@@ -44,15 +45,10 @@ def accepted() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def failed_by_env(synthesized_environments) -> dict[str, dict[str, set[str]]]:
-    """checkov's failed checks for each environment (one checkov run for all three)."""
-    names = ("dev", "staging", "prod")
-    by_file = _failed_checks([synthesized_environments(name).outdir for name in names])
-    result: dict[str, dict[str, set[str]]] = {name: {} for name in names}
-    for file_name, checks in by_file.items():
-        env_name = next(name for name in names if file_name.startswith(f"cruddur-{name}-"))
-        for check, resources in checks.items():
-            result[env_name].setdefault(check, set()).update(resources)
-    return result
+    """checkov's failed checks for each synthesized environment (one checkov run for all)."""
+    outdirs = {name: synthesized_environments(name).outdir for name in SYNTHESIZED}
+    by_directory = _failed_checks(list(outdirs.values()))
+    return {name: by_directory.get(outdir.name, {}) for name, outdir in outdirs.items()}
 
 
 def test_every_accepted_finding_has_a_reason(accepted):
@@ -62,7 +58,7 @@ def test_every_accepted_finding_has_a_reason(accepted):
         assert isinstance(reason, str) and len(reason) > 60, check_id
 
 
-@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env_name", list(SYNTHESIZED))
 def test_no_failed_check_but_the_accepted_ones(failed_by_env, accepted, env_name):
     """A new finding fails here, naming the check and the resources."""
     unexpected = {check: sorted(resources) for check, resources in failed_by_env[env_name].items() if check not in accepted}

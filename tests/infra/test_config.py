@@ -10,7 +10,14 @@ import sys
 
 import pytest
 
-from stacks.config import AlarmThresholds, ConfigError, SamplingRuleConfig, ScaleToZeroSchedule
+from stacks.config import (
+    AlarmThresholds,
+    ConfigError,
+    SamplingRuleConfig,
+    ScaleToZeroSchedule,
+    TelemetryParts,
+    XRayPath,
+)
 from stacks.environments import ENVIRONMENTS, load_environment
 from stacks.assembly import REPO_ROOT
 
@@ -80,6 +87,18 @@ def _rule(**overrides) -> SamplingRuleConfig:
         ({"scale_to_zero": ScaleToZeroSchedule(scale_down_cron="0 19 * * *")}, "scale_to_zero.scale_down_cron", "0 19", "cron("),
         ({"deploy_min_healthy_percent": 75}, "deploy_min_healthy_percent", "75", "0, 50 or 100"),
         ({"service_name": "has space"}, "service_name", "has space", "letters"),
+        (
+            {"telemetry": TelemetryParts(xray_path="opentelemetry")},
+            "telemetry.xray_path",
+            "'opentelemetry'",
+            "XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.OPENTELEMETRY_COLLECTOR",
+        ),
+        (
+            {"telemetry": TelemetryParts(opentelemetry=False, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)},
+            "telemetry.xray_path",
+            "opentelemetry-collector",
+            "needs telemetry.opentelemetry = True",
+        ),
         ({"region": "mars-1"}, "region", "mars-1", "us-east-1"),
     ],
 )
@@ -93,12 +112,6 @@ def test_bad_values_name_environment_field_value_and_allowed(overrides, field, v
     assert f"{field} = " in message
     assert value_text in message
     assert allowed_text in message
-
-
-def test_otel_ratio_follows_the_catch_all_rule():
-    """The app's OpenTelemetry ratio is the fixed rate of the highest-priority catch-all rule."""
-    assert load_environment("dev").otel_sampling_ratio == 0.1
-    assert load_environment("prod").otel_sampling_ratio == 0.05
 
 
 def _run_app(context: dict, tmp_path) -> subprocess.CompletedProcess:

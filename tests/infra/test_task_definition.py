@@ -36,15 +36,19 @@ def test_app_container_runs_gunicorn_as_non_root_on_the_contract_port(any_env):
 def test_app_starts_even_when_sidecars_are_unhealthy(any_env):
     """The app waits for the sidecars to START, never to be HEALTHY."""
     app = _containers(any_env)[contract.APP_CONTAINER_NAME]
-    assert {d["ContainerName"]: d["Condition"] for d in app["DependsOn"]} == {
-        contract.XRAY_DAEMON_CONTAINER_NAME: "START",
-        contract.COLLECTOR_CONTAINER_NAME: "START",
-    }
+    expected = {contract.COLLECTOR_CONTAINER_NAME: "START"}
+    if any_env.config.telemetry.xray_sdk:
+        expected[contract.XRAY_DAEMON_CONTAINER_NAME] = "START"
+    assert {d["ContainerName"]: d["Condition"] for d in app["DependsOn"]} == expected
 
 
 def test_xray_daemon_sidecar(any_env):
-    """Pinned image, UDP 2000, non-essential, with CPU and memory reservations."""
-    daemon = _containers(any_env)[contract.XRAY_DAEMON_CONTAINER_NAME]
+    """Pinned image, UDP 2000, non-essential, with CPU and memory reservations; absent on the OpenTelemetry path."""
+    containers = _containers(any_env)
+    if not any_env.config.telemetry.xray_sdk:
+        assert set(containers) == {contract.APP_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME}
+        return
+    daemon = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
     assert daemon["Image"] == any_env.config.xray_daemon_image
     assert daemon["Image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
     assert not daemon["Image"].endswith(":latest")
@@ -76,7 +80,8 @@ def test_honeycomb_key_reaches_only_the_collector_and_rollbar_token_only_the_app
         contract.SECRET_ROLLBAR_ACCESS_TOKEN: f"{path}/ROLLBAR_ACCESS_TOKEN"
     }
     assert contract.SECRET_HONEYCOMB_API_KEY not in _secret_names(containers[contract.APP_CONTAINER_NAME])
-    assert _secret_names(containers[contract.XRAY_DAEMON_CONTAINER_NAME]) == {}
+    if contract.XRAY_DAEMON_CONTAINER_NAME in containers:
+        assert _secret_names(containers[contract.XRAY_DAEMON_CONTAINER_NAME]) == {}
     assert contract.SECRET_ROLLBAR_ACCESS_TOKEN not in _secret_names(containers[contract.COLLECTOR_CONTAINER_NAME])
 
 
@@ -104,22 +109,38 @@ def collector_yaml(any_env) -> dict:
     return yaml.safe_load(parameter["Properties"]["Value"])
 
 
-def test_collector_receives_otlp_only_and_never_binds_udp_2000(collector_yaml):
-    """ADOT's default ECS config binds UDP 2000 for X-Ray, which collides with the daemon; this one does not."""
+def test_collector_receives_otlp_only_and_never_binds_udp_2000(collector_yaml, any_env):
+    """ADOT's default ECS config binds UDP 2000 for X-Ray segments; this one has no receiver but OTLP.
+
+    On the OpenTelemetry path TCP 2000 is the awsproxy extension (sampling
+    rules and targets, on loopback); on the SDK path the daemon has port 2000.
+    """
     assert set(collector_yaml["receivers"]) == {"otlp"}
     protocols = collector_yaml["receivers"]["otlp"]["protocols"]
     assert protocols["grpc"]["endpoint"].endswith(":4317")
     assert protocols["http"]["endpoint"].endswith(":4318")
+    proxy = collector_yaml["extensions"].pop("awsproxy", None)
+    if any_env.config.telemetry.collector_exports_to_xray:
+        assert proxy == {"endpoint": f"127.0.0.1:{contract.XRAY_DAEMON_PORT}", "region": "${env:AWS_REGION}"}
+        assert "awsproxy" in collector_yaml["service"]["extensions"]
+    else:
+        assert proxy is None
     assert ":2000" not in yaml.safe_dump(collector_yaml)
 
 
-def test_collector_exports_to_honeycomb_with_the_key_by_reference(collector_yaml):
-    """otlphttp to Honeycomb with x-honeycomb-team from the environment, and awsxray, in one pipeline."""
+def test_each_backend_gets_each_trace_once(collector_yaml, any_env):
+    """Honeycomb always; X-Ray through the collector only on the OpenTelemetry path (the daemon carries the SDK's)."""
     honeycomb = collector_yaml["exporters"]["otlphttp/honeycomb"]
     assert honeycomb["endpoint"] == "https://api.honeycomb.io"
     assert honeycomb["headers"] == {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}
     pipeline = collector_yaml["service"]["pipelines"]["traces"]
-    assert pipeline["exporters"] == ["otlphttp/honeycomb", "awsxray"]
+    if any_env.config.telemetry.collector_exports_to_xray:
+        assert pipeline["exporters"] == ["otlphttp/honeycomb", "awsxray"]
+    else:
+        assert pipeline["exporters"] == ["otlphttp/honeycomb"]
+        assert "awsxray" not in collector_yaml["exporters"]
     for kind in ("receivers", "processors", "exporters"):
         for component in pipeline[kind]:
             assert component in collector_yaml[kind], f"{kind} {component} is used but not defined"
+    for extension in collector_yaml["service"]["extensions"]:
+        assert extension in collector_yaml["extensions"], f"extension {extension} is used but not defined"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -34,16 +35,29 @@ def rollbar_api():
         yield api
 
 
+# The deployed environments' health rule: load-balancer health checks are never sampled.
+HEALTH_RULE = {
+    "RuleName": "health", "Priority": 100, "ReservoirSize": 0, "FixedRate": 0.0,
+    "HTTPMethod": "GET", "URLPath": contract.HEALTH_CHECK_PATH,
+}  # fmt: skip
+
+
+def sampling_rules(fixed_rate: float, reservoir_size: int = 0, *rules: dict) -> str:
+    """XRAY_SAMPLING_RULES: ``rules`` first, then a catch-all rule with ``fixed_rate`` and ``reservoir_size``."""
+    catch_all = {"RuleName": "catch-all", "Priority": 9000, "ReservoirSize": reservoir_size, "FixedRate": fixed_rate}
+    return json.dumps([*rules, catch_all])
+
+
 def telemetry_environ(otlp_receiver, xray_daemon, **overrides) -> dict[str, str]:
-    """Environment variables of the contract with OpenTelemetry and X-Ray on, pointed at the stand-ins."""
+    """The contract's variables with OpenTelemetry and X-Ray on, pointed at the stand-ins; all but health checks sampled."""
     environ = {
         contract.SERVICE_NAME.name: "cruddur-backend-flask",
         contract.DEPLOYMENT_ENVIRONMENT.name: "test",
         contract.OTEL_ENABLED.name: "true",
         contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: otlp_receiver.url,
-        contract.OTEL_TRACES_SAMPLER_ARG.name: "1.0",
         contract.XRAY_ENABLED.name: "true",
         contract.XRAY_DAEMON_ADDRESS.name: xray_daemon.address,
+        contract.XRAY_SAMPLING_RULES.name: sampling_rules(1.0, 0, HEALTH_RULE),
     }
     environ.update(overrides)
     return environ

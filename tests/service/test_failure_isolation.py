@@ -20,7 +20,6 @@ def _environ(otlp_url: str, daemon_address: str, logs_url: str, rollbar_endpoint
         "DEPLOYMENT_ENVIRONMENT": "test",
         "TELEMETRY_OTEL_ENABLED": "true",
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url,
-        "OTEL_TRACES_SAMPLER_ARG": "1.0",
         "TELEMETRY_XRAY_ENABLED": "true",
         "AWS_XRAY_DAEMON_ADDRESS": daemon_address,
         "TELEMETRY_WATCHTOWER_ENABLED": "true",

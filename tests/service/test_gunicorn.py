@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from service.cruddur.healthcheck import check
-from tests.service.conftest import telemetry_environ
+from tests.service.conftest import sampling_rules, telemetry_environ
 from tests.processes import start_gunicorn, stop
 from tests.standins import closed_port, wait_until
 
@@ -38,8 +38,8 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon)
 
 
 def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_daemon):
-    """OTEL_TRACES_SAMPLER_ARG=1.5: the master exits before serving, with one sentence naming the variable."""
-    environ = telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG="1.5")
+    """A sampling rule with a fixed rate of 1.5: the master exits before serving, with one sentence naming the variable."""
+    environ = telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.5))
     process = start_gunicorn(environ, closed_port())
     try:
         _, err = process.communicate(timeout=30)
@@ -47,7 +47,8 @@ def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_dae
         process.kill()
         pytest.fail("gunicorn kept running with a bad variable")
     assert process.returncode != 0
-    assert "OTEL_TRACES_SAMPLER_ARG='1.5' is invalid; use a number from 0 to 1" in err
+    assert "XRAY_SAMPLING_RULES='" in err
+    assert "is invalid; rule 0 ('catch-all'): FixedRate must be a number from 0 to 1" in err
 
 
 def test_the_container_health_check_fails_when_nothing_listens():

@@ -10,7 +10,7 @@ from werkzeug.test import EnvironBuilder
 
 from service.cruddur.telemetry.headers import xray_trace_id
 from service.cruddur.telemetry.otel import SamplingGate
-from tests.service.conftest import flush, telemetry_environ
+from tests.service.conftest import HEALTH_RULE, flush, sampling_rules, telemetry_environ
 from tests.standins import wait_until
 
 RATIO = 0.5
@@ -43,8 +43,8 @@ def test_server_spans_are_named_after_the_route(traced_app, otlp_receiver):
 
 
 def test_otel_and_xray_record_exactly_the_same_requests(otlp_receiver, xray_daemon, make_app):
-    """At ratio 0.5 some requests are sampled and some are not, and X-Ray has a segment for exactly the sampled ones."""
-    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG=str(RATIO)))
+    """At a fixed rate of 0.5 some requests are sampled and some are not, and X-Ray has a segment for exactly the sampled ones."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(RATIO)))
     for _ in range(REQUESTS):
         assert app.test_client().get("/api/message_groups").status_code == 200
     flush(app)
@@ -52,14 +52,14 @@ def test_otel_and_xray_record_exactly_the_same_requests(otlp_receiver, xray_daem
     assert 0 < len(sampled) < REQUESTS  # 2 ** -59 chance of a false failure
     assert wait_until(lambda: len(xray_daemon.segments) >= len(sampled))
     assert {s["trace_id"] for s in xray_daemon.segments} == {xray_trace_id(int(t, 16)) for t in sampled}
-    # The decision is TraceIdRatioBased's on the trace id the span carries: its low 64 bits under the bound.
+    # The rule's fixed rate is TraceIdRatioBased on the trace id the span carries: its low 64 bits under the bound.
     bound = round(RATIO * (1 << 64))
     assert all(int(t, 16) & ((1 << 64) - 1) < bound for t in sampled)
 
 
 def test_an_unsampled_request_still_has_a_trace_id_for_its_logs(otlp_receiver, xray_daemon, make_app, capsys):
     """Nothing is recorded, but its log lines carry a valid trace id (for Rollbar and log search)."""
-    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG="0"))
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0)))
 
     @app.get("/_log")
     def log_something():
@@ -104,12 +104,23 @@ def test_a_failing_sampling_decision_serves_the_request_untraced(traced_app, otl
     assert not wait_until(lambda: otlp_receiver.spans, timeout=1.0)
 
 
-def test_health_checks_never_reach_the_tracers(traced_app):
-    """The excluded path goes straight to the app: no decision, no span, no trace id."""
-    gate = _gate(traced_app)
-    seen = []
-    gate._sampler = type("Spy", (), {"should_sample": lambda self, *a, **k: seen.append(a)})()
-    assert traced_app.test_client().get("/api/health-check").status_code == 200
-    assert seen == []
-    assert traced_app.test_client().get("/api/activities/home").status_code == 200
-    assert len(seen) == 1  # the spy does see the requests it should
+def test_health_checks_follow_their_rule(otlp_receiver, xray_daemon, make_app):
+    """Health checks are asked about like every request: their rule (never sampled) applies, the catch-all does not."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0, 0, HEALTH_RULE)))
+    for _ in range(5):
+        assert app.test_client().get("/api/health-check").status_code == 200
+    assert app.test_client().get("/api/activities/home").status_code == 200
+    flush(app)
+    assert wait_until(lambda: _server_spans(otlp_receiver))
+    assert [s.name for s in _server_spans(otlp_receiver)] == ["GET /api/activities/home"]
+
+
+def test_a_rule_that_samples_health_checks_is_honoured(otlp_receiver, xray_daemon, make_app):
+    """The decision is the rules': a health rule with a rate of 1 records health checks."""
+    rule = {**HEALTH_RULE, "FixedRate": 1.0}
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0, 0, rule)))
+    assert app.test_client().get("/api/health-check").status_code == 200
+    assert app.test_client().get("/api/activities/home").status_code == 200
+    flush(app)
+    assert wait_until(lambda: _server_spans(otlp_receiver))
+    assert [s.name for s in _server_spans(otlp_receiver)] == ["GET /api/health-check"]

@@ -34,9 +34,13 @@ def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
     ("name", "value", "expected"),
     [
         (contract.OTEL_ENABLED.name, "maybe", "use true or false"),
-        (contract.OTEL_TRACES_SAMPLER_ARG.name, "1.5", "from 0 to 1"),
-        (contract.OTEL_TRACES_SAMPLER_ARG.name, "-0.1", "from 0 to 1"),
-        (contract.OTEL_TRACES_SAMPLER_ARG.name, "ten percent", "from 0 to 1"),
+        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 0, "FixedRate": 1.5}]', "FixedRate must be a number from 0 to 1"),
+        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": -1, "FixedRate": 0.1}]', "ReservoirSize must be a whole number of 0 or more"),
+        (contract.XRAY_SAMPLING_RULES.name, '[{"Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1}]', "has no RuleName"),
+        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "URLPath": ""}]', "must be non-empty strings"),
+        (contract.XRAY_SAMPLING_RULES.name, "ten percent", "a JSON list of X-Ray sampling rules"),
+        (contract.XRAY_SAMPLING_RULES.name, "[]", "a JSON list of X-Ray sampling rules"),
+        (contract.XRAY_SAMPLING_ENDPOINT.name, "127.0.0.1:2000", "http:// or https://"),
         (contract.OTEL_EXPORTER_OTLP_ENDPOINT.name, "localhost:4318", "http:// or https://"),
         (contract.XRAY_DAEMON_ADDRESS.name, "localhost", "host:port"),
         (contract.XRAY_DAEMON_ADDRESS.name, "127.0.0.1:70000", "host:port"),
@@ -70,3 +74,20 @@ def test_rollbar_needs_its_token_and_says_how_to_put_it():
     """Rollbar on without a token points at make secrets."""
     with pytest.raises(SettingsError, match="make secrets"):
         Settings.from_environ({**BASE, contract.ROLLBAR_ENABLED.name: "true"})
+
+
+def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything():
+    """XRAY_SAMPLING_RULES is X-Ray's SamplingRule shape with '*' matchers by default; unset, every request is sampled."""
+    rules = Settings.from_environ(
+        {**BASE, contract.XRAY_SAMPLING_RULES.name: '[{"RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25}]'}
+    ).sampling_rules
+    assert rules == (
+        {
+            "RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25, "ServiceName": "*",
+            "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "ResourceARN": "*",
+            "Version": 1, "Attributes": {},
+        },
+    )  # fmt: skip
+    (everything,) = Settings.from_environ(BASE).sampling_rules
+    assert everything["FixedRate"] == 1.0
+    assert Settings.from_environ(BASE).sampling_endpoint is None

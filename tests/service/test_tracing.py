@@ -6,7 +6,7 @@ import pytest
 
 from service.cruddur import contract
 from service.cruddur.telemetry.headers import otel_trace_id, xray_trace_id
-from tests.service.conftest import flush, telemetry_environ
+from tests.service.conftest import flush, sampling_rules, telemetry_environ
 from tests.standins import wait_until
 
 SERVICE = "cruddur-backend-flask"
@@ -63,7 +63,7 @@ def test_the_xray_segment_carries_the_same_trace_id(traced_app, otlp_receiver, x
 
 
 def test_health_checks_are_traced_by_neither(traced_app, otlp_receiver, xray_daemon):
-    """The excluded health path produces no span and no segment."""
+    """Under the health rule (never sampled) a health check produces no span and no segment."""
     traced_app.test_client().get(contract.HEALTH_CHECK_PATH)
     traced_app.test_client().get("/api/message_groups")
     flush(traced_app)
@@ -74,8 +74,8 @@ def test_health_checks_are_traced_by_neither(traced_app, otlp_receiver, xray_dae
 
 
 def test_an_unsampled_request_is_recorded_by_neither(otlp_receiver, xray_daemon, make_app):
-    """At ratio 0 both SDKs drop the request, and the response is unaffected."""
-    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, OTEL_TRACES_SAMPLER_ARG="0"))
+    """With a fixed rate and a reservoir of 0 both SDKs drop the request, and the response is unaffected."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0)))
     for _ in range(5):
         assert app.test_client().get("/api/activities/home").status_code == 200
     flush(app)

@@ -9,14 +9,16 @@ Usage::
 
 Each part is switched on by its own environment variable (``cruddur.contract``):
 
-* OpenTelemetry (``TELEMETRY_OTEL_ENABLED``): spans for every request except
-  ``OTEL_PYTHON_EXCLUDED_URLS``, sampled parent-based at
-  ``OTEL_TRACES_SAMPLER_ARG`` once, before any tracing work (``otel.SamplingGate``),
-  X-Ray-compatible ids, exported OTLP/HTTP to
-  ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces`` (the collector sidecar).
-* X-Ray SDK (``TELEMETRY_XRAY_ENABLED``): a segment per request to the daemon
-  at ``AWS_XRAY_DAEMON_ADDRESS``, with the same trace id and sampling
-  decision as OpenTelemetry when both are on.
+* OpenTelemetry (``TELEMETRY_OTEL_ENABLED``): a server span for each request
+  X-Ray's sampling rules sample, decided once, before any tracing work
+  (``otel.SamplingGate``, ``sampling.XRayRulesSampler``: the account's rules
+  from the proxy at ``XRAY_SAMPLING_ENDPOINT``, the environment's
+  ``XRAY_SAMPLING_RULES`` until then), X-Ray-compatible ids, exported
+  OTLP/HTTP to ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces`` (the collector).
+* X-Ray SDK (``TELEMETRY_XRAY_ENABLED``): a segment per sampled request to
+  the daemon at ``AWS_XRAY_DAEMON_ADDRESS``, with the same trace id and
+  sampling decision as OpenTelemetry when both are on; alone, the SDK's own
+  centralized sampler decides, with the same fallback rules.
 * watchtower (``TELEMETRY_WATCHTOWER_ENABLED``): log records to the existing
   group ``WATCHTOWER_LOG_GROUP``, one stream per process.
 * Rollbar (``TELEMETRY_ROLLBAR_ENABLED``): unhandled exceptions with the trace id.
@@ -43,7 +45,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from ..settings import Settings
-from . import errors, logs, otel, xray
+from . import errors, logs, otel, sampling, xray
 from .headers import TraceHeaderGuard
 
 log = logging.getLogger("cruddur.telemetry")
@@ -83,6 +85,7 @@ class Telemetry:
         """Hold the parts; ``install`` builds them."""
         self.settings = settings
         self.tracer_provider: TracerProvider | None = None
+        self.sampler: sampling.XRayRulesSampler | None = None
         self.tracer: Any = None
         self.xray_recorder: Any = None
         self.watchtower_handler: logging.Handler | None = None
@@ -108,10 +111,12 @@ class Telemetry:
         if settings.otel_enabled:
             telemetry.tracer_provider = otel.build_tracer_provider(settings, span_exporter)
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
+            telemetry.sampler = otel.build_rules_sampler(settings, telemetry.tracer_provider.resource)
             recorder = telemetry.xray_recorder
             otel.instrument(
                 app,
                 telemetry.tracer_provider,
+                telemetry.sampler,
                 settings,
                 # X-Ray follows OpenTelemetry's decision: a segment for each sampled request only.
                 sampled_path=(lambda inner: xray.SampledRequestSegments(inner, recorder, app)) if recorder else None,
@@ -177,6 +182,8 @@ class Telemetry:
     def shutdown(self, timeout_seconds: float = 10.0) -> None:
         """Drain spans, log records and Rollbar items, within ``timeout_seconds`` in all."""
         deadline = _Deadline(timeout_seconds)
+        if self.sampler is not None:
+            self.sampler.shutdown(min(1.0, deadline.remaining()))
         if self.tracer_provider is not None:
             provider = self.tracer_provider
             _run_bounded(lambda: provider.force_flush(int(deadline.remaining() * 1000)), deadline.remaining())

@@ -1,25 +1,31 @@
 """OpenTelemetry: tracer provider, OTLP/HTTP export to the collector sidecar, requests traced behind a sampling gate.
 
-Where unsampled requests stop paying
-------------------------------------
-``FlaskInstrumentor`` does its work for every request, recorded or not: it
-collects the request attributes twice and builds the full URL to test the
-excluded-URL list. With it and the X-Ray SDK's Flask middleware, a request
-nobody records cost 769 more Python calls (~290 µs on the benchmark machine)
-than with telemetry off, although 95 % of prod's requests are never
-recorded; behind the gate it costs 96 (``make bench-cost``). Here the sampling decision is made once, first:
-``SamplingGate`` (outermost WSGI middleware after the header guard) extracts
-the incoming trace context, draws the trace id and asks the provider's own
-sampler. Only a sampled request goes through OpenTelemetry's WSGI middleware
-(``OpenTelemetryMiddleware``) to get a server span; an unsampled one runs the
-bare app under a non-recording span that still carries its trace id (for
-logs, Rollbar and outgoing ``traceparent`` headers with the sampled flag
-off). Excluded URLs (health checks) get neither.
+Where the decision is made
+--------------------------
+``SamplingGate`` (outermost WSGI middleware after the header guard) makes
+the one sampling decision of a request, first: it extracts the incoming
+trace context, draws the trace id and asks X-Ray's sampling rules
+(``sampling.XRayRulesSampler``, parent-based: an incoming ``traceparent`` or
+``X-Amzn-Trace-Id`` that carries a decision keeps it) with the request's
+path, method and host. Health checks are asked too, so that their rule
+applies. Only a sampled request goes through OpenTelemetry's WSGI
+middleware (``OpenTelemetryMiddleware``) to get a server span, and through
+``sampled_path`` (the X-Ray segment); an unsampled one runs the bare app
+under a non-recording span that still carries its trace id (for logs,
+Rollbar and outgoing ``traceparent`` headers with the sampled flag off).
 
-The server span gets the same decision the gate made: ``GateIdGenerator``
-hands the root span the trace id the gate drew, and the ratio sampler
-decides on the trace id alone, so the tracer's own call to the sampler
-agrees. A remote parent decides in both places through ``ParentBased``.
+The tracer provider never asks the rules again: the reservoir counts each
+request once. Its root sampler admits exactly the trace the gate admitted
+(``GateAdmission``: the id generator hands the server span the gate's trace
+id, the root sampler samples that id), and drops every other root span, so
+calls made by background threads (the sampling poller, watchtower's
+sender) never start traces of their own.
+
+Why not ``FlaskInstrumentor``: it does its work for every request, recorded
+or not (the request attributes twice, the full URL for the excluded-URL
+list). With it and the X-Ray SDK's Flask middleware a request nobody
+records cost 769 more Python calls than with telemetry off; behind the gate
+it costs about a hundred (``make bench-cost``).
 """
 
 from __future__ import annotations
@@ -45,13 +51,15 @@ from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 from opentelemetry.sdk.resources import Resource, get_aggregated_resources
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.sdk.trace.sampling import Decision, ParentBased, TraceIdRatioBased
-from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.semconv.attributes.http_attributes import HTTP_REQUEST_METHOD, HTTP_ROUTE
+from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS
+from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from opentelemetry.util.http import parse_excluded_urls
 
 from .. import contract
 from ..settings import Settings
+from .sampling import XRayRulesSampler
 
 log = logging.getLogger("cruddur.telemetry.otel")
 
@@ -64,20 +72,41 @@ MAX_EXPORT_BATCH_SIZE = 512
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-# The trace id the gate sampled on, for the server span it is about to start.
-_reserved_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("cruddur_reserved_trace_id", default=None)
+# The trace id the gate admitted, for the server span it is about to start.
+_admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("cruddur_admitted_trace_id", default=None)
 
 
 class GateIdGenerator(AwsXRayIdGenerator):
-    """X-Ray-compatible ids; the first root trace id inside the gate is the one the gate sampled on."""
+    """X-Ray-compatible ids; a root span inside the gate gets the trace id the gate admitted."""
 
     def generate_trace_id(self) -> int:
-        """The reserved trace id, once, else a new X-Ray-compatible one."""
-        reserved = _reserved_trace_id.get()
-        if reserved is not None:
-            _reserved_trace_id.set(None)
-            return reserved
-        return super().generate_trace_id()
+        """The admitted trace id, else a new X-Ray-compatible one."""
+        admitted = _admitted_trace_id.get()
+        return admitted if admitted is not None else super().generate_trace_id()
+
+
+class GateAdmission(Sampler):
+    """Root sampler of the provider: sample the trace the gate admitted, once; drop every other root span."""
+
+    def should_sample(
+        self,
+        parent_context: context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Any = None,
+        links: Any = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        """RECORD_AND_SAMPLE for the admitted trace id (then forget it), DROP otherwise."""
+        if trace_id == _admitted_trace_id.get():
+            _admitted_trace_id.set(None)
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        return SamplingResult(Decision.DROP)
+
+    def get_description(self) -> str:
+        """The sampler's name."""
+        return "GateAdmission"
 
 
 def build_resource(settings: Settings) -> Resource:
@@ -97,12 +126,17 @@ def build_exporter(settings: Settings) -> SpanExporter:
     return OTLPSpanExporter(endpoint=settings.otlp_traces_url, timeout=EXPORT_TIMEOUT_SECONDS)
 
 
+def build_rules_sampler(settings: Settings, resource: Resource) -> XRayRulesSampler:
+    """X-Ray's rules from the sampling proxy, the environment's own until then."""
+    return XRayRulesSampler(resource, endpoint=settings.sampling_endpoint, fallback_rules=settings.sampling_rules)
+
+
 def build_tracer_provider(settings: Settings, exporter: SpanExporter | None = None) -> TracerProvider:
-    """A provider with X-Ray-compatible ids, parent-based ratio sampling and batched export."""
+    """A provider with X-Ray-compatible ids, sampling what the gate admits, and batched export."""
     provider = TracerProvider(
         resource=build_resource(settings),
         id_generator=GateIdGenerator(),
-        sampler=ParentBased(TraceIdRatioBased(settings.sampling_ratio)),
+        sampler=ParentBased(GateAdmission()),
     )
     provider.add_span_processor(
         BatchSpanProcessor(
@@ -130,11 +164,11 @@ class SamplingGate:
         self,
         wsgi_app: WSGIApp,
         provider: TracerProvider,
-        excluded_urls: str,
+        rules: Sampler,
         *,
         sampled_path: Callable[[WSGIApp], WSGIApp] | None = None,
     ) -> None:
-        """Send sampled requests through OpenTelemetry's WSGI middleware (and ``sampled_path``) to ``wsgi_app``.
+        """Ask ``rules`` about each request; send sampled ones through OpenTelemetry's WSGI middleware.
 
         ``sampled_path`` wraps ``wsgi_app`` with what only sampled requests
         need (the X-Ray segment); it runs inside the server span.
@@ -144,19 +178,18 @@ class SamplingGate:
         self.traced = OpenTelemetryMiddleware(
             _RouteNamedSpan(inner), tracer_provider=provider, meter_provider=NoOpMeterProvider()
         )
-        self._sampler = provider.sampler
+        self._sampler = ParentBased(rules)
         self._ids = provider.id_generator
-        self._excluded = parse_excluded_urls(excluded_urls) if excluded_urls else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Trace the request if it is sampled; otherwise run it under a non-recording span."""
-        if self._excluded is not None and self._excluded.url_disabled(environ.get("PATH_INFO", "")):
-            return self.untraced(environ, start_response)
         try:
             parent_context = extract(environ, getter=wsgi_getter)
             parent = trace.get_current_span(parent_context).get_span_context()
             trace_id = parent.trace_id if parent.is_valid else self._ids.generate_trace_id()
-            decision = self._sampler.should_sample(parent_context, trace_id, "request", trace.SpanKind.SERVER).decision
+            decision = self._sampler.should_sample(
+                parent_context, trace_id, "request", trace.SpanKind.SERVER, _rule_attributes(environ)
+            ).decision
         except Exception:  # noqa: BLE001 - telemetry must never fail a request
             log.exception("could not make the sampling decision; the request is not traced")
             return self.untraced(environ, start_response)
@@ -166,8 +199,8 @@ class SamplingGate:
             # iterating it (a client gone before the body) would leave it attached
             # to this thread for good. Run it, and its response, in a copy instead.
             request_context = contextvars.copy_context()
-            reserved = None if parent.is_valid else trace_id
-            response = request_context.run(self._start_traced, environ, start_response, reserved)
+            admitted = None if parent.is_valid else trace_id
+            response = request_context.run(self._start_traced, environ, start_response, admitted)
             return _ResponseInContext(request_context, response)
         unsampled = trace.NonRecordingSpan(
             trace.SpanContext(
@@ -184,9 +217,21 @@ class SamplingGate:
         finally:
             context.detach(token)
 
-    def _start_traced(self, environ: dict[str, Any], start_response: Callable[..., Any], reserved: int | None) -> Iterable[bytes]:
-        _reserved_trace_id.set(reserved)
+    def _start_traced(self, environ: dict[str, Any], start_response: Callable[..., Any], admitted: int | None) -> Iterable[bytes]:
+        _admitted_trace_id.set(admitted)
         return self.traced(environ, start_response)
+
+
+def _rule_attributes(environ: dict[str, Any]) -> dict[str, str]:
+    """What X-Ray's rules match a request on: its path, its method and its host (the Host header, without a port)."""
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or ""
+    if host.rsplit(":", 1)[-1].isdigit() and not host.endswith("]"):
+        host = host.rsplit(":", 1)[0]
+    return {
+        URL_PATH: environ.get("PATH_INFO") or "/",
+        HTTP_REQUEST_METHOD: environ.get("REQUEST_METHOD") or "GET",
+        SERVER_ADDRESS: host,
+    }
 
 
 class _ResponseInContext:
@@ -250,16 +295,17 @@ def _name_after_route(span: trace.Span, environ: dict[str, Any]) -> None:
 def instrument(
     app: Flask,
     provider: TracerProvider,
+    rules: Sampler,
     settings: Settings,
     *,
     sampled_path: Callable[[WSGIApp], WSGIApp] | None = None,
 ) -> None:
-    """Trace ``app``'s sampled requests (health checks excluded) and outgoing ``requests`` calls."""
+    """Trace the requests of ``app`` that ``rules`` sample, and their outgoing ``requests`` calls."""
     install_propagators()
     # The instrumentation reads its conventions from the process environment, once.
     os.environ[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = settings.semconv_opt_in
     app.wsgi_app = SamplingGate(  # type: ignore[method-assign]
-        app.wsgi_app, provider, settings.excluded_urls, sampled_path=sampled_path
+        app.wsgi_app, provider, rules, sampled_path=sampled_path
     )
     requests_instrumentor = RequestsInstrumentor()
     if not requests_instrumentor.is_instrumented_by_opentelemetry:

@@ -9,9 +9,10 @@ not used in that mode: it would parse a trace header back, ask for a
 sampling decision already made, and run three Flask hooks for every request,
 recorded or not. Here an unsampled request never reaches X-Ray code.
 
-With OpenTelemetry off, the SDK's ``XRayMiddleware`` decides with the
-centralized sampling rules, falling back to local rules that never sample
-health checks.
+With OpenTelemetry off, the SDK's ``XRayMiddleware`` decides with its own
+centralized sampler (the account's rules through the daemon), falling back
+to the environment's rules (``XRAY_SAMPLING_RULES``) in the SDK's
+local-rules form.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from wsgiref.util import request_uri
 
@@ -32,28 +33,12 @@ from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, got_request_exception
 from opentelemetry import trace
 
-from .. import contract
 from ..settings import Settings
 from .headers import xray_trace_id
 from .logs import current_xray_trace_id
+from .sampling import XRAY_DEFAULT_RULE
 
 log = logging.getLogger("cruddur.telemetry.xray")
-
-# Used only when the daemon cannot serve the centralized rules.
-LOCAL_SAMPLING_RULES = {
-    "version": 2,
-    "rules": [
-        {
-            "description": "Never sample load-balancer health checks.",
-            "host": "*",
-            "http_method": "GET",
-            "url_path": contract.HEALTH_CHECK_PATH,
-            "fixed_target": 0,
-            "rate": 0.0,
-        }
-    ],
-    "default": {"fixed_target": 1, "rate": 0.05},
-}
 
 # The sampled segment of the request being handled on this thread, for subsegments.
 _current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_xray_segment", default=None)
@@ -61,13 +46,41 @@ _current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """X-Ray SamplingRule objects in the X-Ray SDK's local-rules form (version 2).
+
+    The first catch-all rule by priority (or X-Ray's own Default rule)
+    becomes the default; rules after it could never match and are left out.
+    """
+    ordered = sorted(rules, key=lambda rule: rule["Priority"])
+    wildcards = ("Host", "HTTPMethod", "URLPath", "ServiceName", "ServiceType")
+    catch_all = next((r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), XRAY_DEFAULT_RULE)
+    before = ordered[: ordered.index(catch_all)] if catch_all in ordered else ordered
+    return {
+        "version": 2,
+        "rules": [
+            {
+                "description": rule["RuleName"],
+                "host": rule.get("Host", "*"),
+                "http_method": rule.get("HTTPMethod", "*"),
+                "url_path": rule.get("URLPath", "*"),
+                "fixed_target": rule["ReservoirSize"],
+                "rate": rule["FixedRate"],
+            }
+            for rule in before
+        ],
+        "default": {"fixed_target": catch_all["ReservoirSize"], "rate": catch_all["FixedRate"]},
+    }
+
+
 def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRayRecorder:
     """A recorder reporting ``settings.service_name`` to the daemon, logging (not raising) outside requests.
 
-    Following OpenTelemetry, the SDK never samples, so it gets the local
+    Following OpenTelemetry, the SDK never samples, so it gets a local
     sampler: its rule pollers never start, and configuring it creates no
     further X-Ray API client (each costs a botocore session at start-up).
     """
+    local_rules = local_sampling_rules(settings.sampling_rules)
     recorder = AWSXRayRecorder()
     recorder.configure(
         service=settings.service_name,
@@ -75,8 +88,8 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
         context_missing="LOG_ERROR",
         plugins=("ECSPlugin",) if os.environ.get("ECS_CONTAINER_METADATA_URI_V4") else None,
         sampling=True,
-        sampler=LocalSampler(LOCAL_SAMPLING_RULES) if follow_opentelemetry else None,
-        sampling_rules=None if follow_opentelemetry else LOCAL_SAMPLING_RULES,
+        sampler=LocalSampler(local_rules) if follow_opentelemetry else None,
+        sampling_rules=None if follow_opentelemetry else local_rules,
         stream_sql=False,
     )
     return recorder
