@@ -57,3 +57,25 @@ def stop(process: subprocess.Popen, timeout: float = contract.STOP_TIMEOUT_SECON
         process.kill()
         _, err = process.communicate()
         pytest.fail(f"gunicorn did not stop within {timeout}s:\n{err[-3000:]}")
+
+
+def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -> dict[str, str]:
+    """A synthesized container's environment and secrets as ECS gives them at run time, on a test machine.
+
+    ``Ref``s resolve through ``logical_names`` (and the region to us-east-1);
+    each secret gets a stand-in value, never a real one.
+    """
+
+    def resolve(value: object) -> str:
+        if isinstance(value, str):
+            return value
+        ref = value.get("Ref")  # type: ignore[union-attr]
+        if ref == "AWS::Region":
+            return "us-east-1"
+        if ref in logical_names:
+            return logical_names[ref]
+        raise AssertionError(f"unexpected token in the task environment: {value!r}")
+
+    environ = {e["Name"]: resolve(e["Value"]) for e in container["Environment"]}
+    environ.update({s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in container.get("Secrets", [])})
+    return environ

@@ -192,7 +192,6 @@ class RollbarApi(_HttpStandIn):
         return 200, b'{"err": 0, "result": {"uuid": "00000000000000000000000000000000"}}'
 
 
-@dataclass
 class XRaySamplingApi(_HttpStandIn):
     """The sampling API the service polls; a test changes a rule's target (rate, quota) while it runs.
 
@@ -250,6 +249,7 @@ class XRaySamplingApi(_HttpStandIn):
         return 404, b'{"message": "unknown path"}'
 
 
+@dataclass
 class XRayDaemon:
     """A UDP socket on loopback that decodes X-Ray daemon frames; with ``decode=False`` only counts them."""
 

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from service.cruddur import contract
-from tests.processes import start_gunicorn, stop
+from tests.processes import start_gunicorn, stop, task_environment
 from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, XRaySamplingApi, closed_port, wait_until
 
 # The only variables the test machine changes, all in the contract.
@@ -44,6 +44,7 @@ def task(request, synthesized_environments) -> dict:
         "rules": [r["Properties"]["SamplingRule"] for r in dev.resources("observability", "AWS::XRay::SamplingRule").values()],
         "groups": [g["Properties"] for g in dev.resources("observability", "AWS::XRay::Group").values()],
         "xray_sdk": dev.config.telemetry.xray_sdk,
+        "name": request.param,
     }
 
 
@@ -54,29 +55,16 @@ def cloudwatch_logs(tmp_path_factory):
         yield boto3.client("logs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
 
 
-def _resolve(value: object, logical_names: dict[str, str]) -> str:
-    """A CloudFormation value as ECS would see it at run time."""
-    if isinstance(value, str):
-        return value
-    ref = value.get("Ref")  # type: ignore[union-attr]
-    if ref == "AWS::Region":
-        return "us-east-1"
-    if ref in logical_names:
-        return logical_names[ref]
-    raise AssertionError(f"unexpected token in the task environment: {value!r}")
-
-
 def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, cloudwatch_logs):
     """Health check 200; spans, segments and log lines (stdout and CloudWatch) share each request's trace id."""
     app = task["app"]
     watchtower_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.WATCHTOWER_LOG_GROUP.name)
-    watchtower_group = f"/test/{watchtower_ref}"
+    watchtower_group = f"/test/{task['name']}/{watchtower_ref}"
     cloudwatch_logs.create_log_group(logGroupName=watchtower_group)
     logical_names = {watchtower_ref: watchtower_group}
 
     with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, XRaySamplingApi(task["rules"]) as proxy:
-        environ = {e["Name"]: _resolve(e["Value"], logical_names) for e in app["Environment"]}
-        environ.update({s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in app["Secrets"]})
+        environ = task_environment(app, logical_names)
         assert environ[contract.XRAY_SAMPLING_ENDPOINT.name] == contract.XRAY_SAMPLING_PROXY_URL
         overrides = {
             contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
