@@ -128,13 +128,14 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task):
         service = Service(dev_task["app"], collector, daemon, proxy.url)
         try:
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
-            # Given the rules fetched by each worker
+            # Given the rules fetched by each worker, and a second for its reservoir to fill
             assert wait_until(lambda: proxy.rule_requests >= contract.GUNICORN_WORKERS, timeout=10)
+            time.sleep(1.2)
             # When health checks come: their rule applies, never sampled
             for _ in range(20):
                 assert service.get(contract.HEALTH_CHECK_PATH) == 200
-            # When one request a second comes: the reservoir takes every one
-            slow = _paced(service, "slow", 6, 1.1)
+            # When one request a second comes (before the first targets, ten seconds in): the reservoir takes each
+            slow = _paced(service, "slow", 5, 1.1)
             # When a burst comes: the fixed rate, beyond what the reservoirs take
             burst, burst_seconds = _burst(service, "burst", 400)
             # When X-Ray turns the rule down to nothing, then up to everything, through SamplingTargets

@@ -76,7 +76,9 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert set(overrides) == TEST_MACHINE_OVERRIDES
         # The OpenTelemetry-only path has no daemon: the task sets no daemon address to override.
         assert (contract.XRAY_DAEMON_ADDRESS.name in environ) == task["xray_sdk"]
-        environ.update({name: value for name, value in overrides.items() if name in environ})
+        if not task["xray_sdk"]:
+            del overrides[contract.XRAY_DAEMON_ADDRESS.name]
+        environ.update(overrides)
         environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
 
         port = closed_port()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from aws_cdk.assertions import Match
 
 from service.cruddur import contract
+from stacks.components.xray_sampling import SamplingPolicy
+from stacks.config import SamplingRuleConfig
 
 
 def _task_environment(env) -> dict[str, str]:
@@ -72,3 +77,37 @@ def test_insights_only_where_configured(dev, prod):
     for env, expected in ((dev, False), (prod, True)):
         for group in env.resources("observability", "AWS::XRay::Group").values():
             assert group["Properties"]["InsightsConfiguration"]["InsightsEnabled"] is expected
+
+
+def test_the_task_carries_the_deployed_rules_as_its_fallback(any_env):
+    """XRAY_SAMPLING_RULES is the SamplingPolicy's translation of the same rules the template deploys."""
+    deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
+    carried = json.loads(_task_environment(any_env)[contract.XRAY_SAMPLING_RULES.name])
+    assert carried == sorted(deployed, key=lambda rule: rule["Priority"])
+    assert _task_environment(any_env)[contract.XRAY_SAMPLING_ENDPOINT.name] == contract.XRAY_SAMPLING_PROXY_URL
+
+
+def test_the_policy_reads_back_from_the_template_unchanged(any_env):
+    """Reading the synthesized rules back gives the same policy (what make cost prices)."""
+    deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
+    policy = SamplingPolicy.from_cloudformation(deployed)
+    assert policy.api_rules() == SamplingPolicy.of(any_env.config).api_rules()
+
+
+@pytest.mark.parametrize(
+    ("rules", "requests", "seconds", "expected"),
+    [
+        # the reservoir takes everything while traffic stays under it: dev's 20,000 a day with 5 a second
+        ((SamplingRuleConfig("d", 9000, 5, 0.1),), 20_000, 86_400, 20_000),
+        # above it, the reservoir's share and the rate of the rest: 1,000,000 in 100 s, 5 a second
+        ((SamplingRuleConfig("d", 9000, 5, 0.1),), 1_000_000, 100, 500 + 0.1 * 999_500),
+        # the first catch-all by priority decides; a path rule does not
+        ((SamplingRuleConfig("h", 10, 0, 0.0, url_path="/x"), SamplingRuleConfig("d", 20, 0, 0.5)), 1000, 10, 500),
+        # without a catch-all rule X-Ray's own Default rule applies: 1 a second and 5 %
+        ((SamplingRuleConfig("h", 10, 0, 0.0, url_path="/x"),), 1100, 100, 100 + 0.05 * 1000),
+    ],
+)
+def test_traced_requests_follow_reservoir_then_rate(rules, requests, seconds, expected):
+    """The recorded-trace count the cost estimate uses."""
+    policy = SamplingPolicy(service_name="cruddur-backend-flask", rules=rules)
+    assert policy.traced_requests(requests, seconds) == pytest.approx(expected)

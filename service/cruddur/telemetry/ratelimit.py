@@ -10,6 +10,7 @@ from collections.abc import Callable
 # Loggers whose records describe telemetry failures (exporters, SDKs, our own glue).
 TELEMETRY_LOGGER_PREFIXES = (
     "opentelemetry",
+    "amazon.opentelemetry",
     "aws_xray_sdk",
     "rollbar",
     "watchtower",
