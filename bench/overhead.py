@@ -8,13 +8,17 @@ with stand-ins on loopback for the collector (OTLP/HTTP), the X-Ray daemon
 from wrk in a separate process. All configurations run at once and short
 loads alternate between them for many rounds, so that the drift of a shared
 machine falls on all alike; the table reports medians of the rounds and each
-ratio as the median of the same-round ratios to telemetry off. Writes its
+ratio as the median of the same-round ratios to a reference: telemetry off,
+and the course setup (the course's week-2 instrumentation of the same app,
+bench/course_app.py). Each exporting configuration has its own collector and
+daemon stand-ins; the run fails if any of them received nothing. Writes its
 section of bench/RESULTS.md. This is a benchmark: nothing here is a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -32,6 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from bench.results import write_section  # noqa: E402
+from service.cruddur import contract  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
 from tests.processes import start_gunicorn, stop  # noqa: E402
 from tests.standins import CloudWatchLogsApi, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until  # noqa: E402
@@ -40,23 +45,40 @@ ENDPOINTS = {
     "GET /api/activities/home": [],
     "POST /api/activities": ["-s", str(REPO_ROOT / "bench" / "post_activity.lua")],
 }
-CONFIGURATIONS = ("telemetry off", "prod", "all sampled", "prod, backends down", "prod, collector slow")
+CONFIGURATIONS = (
+    "telemetry off",
+    "course setup",
+    "prod",
+    "all sampled",
+    "prod, backends down",
+    "prod, collector slow",
+)
+# The figures every configuration is compared with; they always run.
+REFERENCES = {"telemetry off": "off", "course setup": "course"}
+# Configurations whose exporters point at a closed port: their stand-ins expect nothing.
+SILENT = ("telemetry off", "prod, backends down")
+# The course's setup is the project's app behind another factory, imported from the repository root.
+COURSE_COMMAND = (*contract.APP_COMMAND[:-1], "--pythonpath", str(REPO_ROOT), "bench.course_app:create_course_app()")
 SLOW_COLLECTOR_SECONDS = 1.0
 LOAD_CPU, SERVICE_CPU = 0, 1
 
 
 def environ_for(
-    name: str,
-    collector: OtlpReceiver,
-    daemon: XRayDaemon,
-    logs_url: str,
-    rollbar: RollbarApi,
-    slow_collector: OtlpReceiver | None = None,
+    name: str, collector: OtlpReceiver, daemon: XRayDaemon, logs_url: str, rollbar: RollbarApi
 ) -> dict[str, str]:
-    """The contract's variables for one configuration."""
+    """The contract's variables for one configuration (the course setup: the variables its docker-compose set)."""
     base = {"OTEL_SERVICE_NAME": "cruddur-backend-flask", "DEPLOYMENT_ENVIRONMENT": "bench", "LOG_LEVEL": "INFO"}
     if name == "telemetry off":
         return base
+    if name == "course setup":
+        # No sampler variable: the SDK's default sampler, as in the course.
+        return {
+            **base,
+            "OTEL_SERVICE_NAME": "backend-flask",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+            "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
+            "AWS_XRAY_URL": "*127.0.0.1*",
+        }
     ratio = load_environment("prod").otel_sampling_ratio
     environ = {
         **base,
@@ -75,8 +97,6 @@ def environ_for(
         "ROLLBAR_ACCESS_TOKEN": "bench-token",
         "ROLLBAR_ENDPOINT": rollbar.endpoint,
     }
-    if name == "prod, collector slow" and slow_collector is not None:
-        environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = slow_collector.url
     if name == "prod, backends down":
         port = closed_port()
         environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
@@ -110,8 +130,10 @@ def run_wrk(url: str, extra: list[str], seconds: int, connections: int) -> dict[
 class RunningService:
     """The service under gunicorn in one configuration, on its own port, pinned to SERVICE_CPU."""
 
-    def __init__(self, name: str, environ: dict[str, str], log_path: Path) -> None:
-        """Start it; ``log_path`` takes stdout and stderr, as the awslogs driver would."""
+    def __init__(
+        self, name: str, environ: dict[str, str], log_path: Path, command: tuple[str, ...] = contract.APP_COMMAND
+    ) -> None:
+        """Start ``command``; ``log_path`` takes stdout and stderr, as the awslogs driver would."""
         self.name = name
         self.port = closed_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -120,7 +142,7 @@ class RunningService:
         # the stand-ins and wrk stay on LOAD_CPU, so the load generator never competes with the service.
         os.sched_setaffinity(0, {SERVICE_CPU})
         try:
-            self.process = start_gunicorn(environ, self.port, output=self._output)
+            self.process = start_gunicorn(environ, self.port, command, output=self._output)
         finally:
             os.sched_setaffinity(0, {LOAD_CPU})
 
@@ -165,11 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         "--configuration",
         action="append",
         choices=CONFIGURATIONS,
-        help="run only this configuration (repeatable); telemetry off always runs, as the reference",
+        help="run only this configuration (repeatable); the references, telemetry off and the course setup, always run",
     )
     args = parser.parse_args(argv)
     chosen = set(args.configuration or CONFIGURATIONS)
-    configurations = tuple(c for c in CONFIGURATIONS if c == "telemetry off" or c in chosen)
+    configurations = tuple(c for c in CONFIGURATIONS if c in REFERENCES or c in chosen)
     if shutil.which("wrk") is None:
         print("error: wrk is not installed; install it with: apt-get install -y wrk", file=sys.stderr)
         return 2
@@ -182,10 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # The stand-ins accept without decoding: in production the collector and the
     # daemon have CPU of their own, here they would take it from the service.
-    with tempfile.TemporaryDirectory() as scratch, OtlpReceiver(decode=False) as collector, OtlpReceiver(
-        decode=False
-    ) as slow_collector, XRayDaemon(decode=False) as daemon, RollbarApi() as rollbar, CloudWatchLogsApi() as logs:
-        slow_collector.delay_seconds = SLOW_COLLECTOR_SECONDS
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory())
+        rollbar, logs = stack.enter_context(RollbarApi()), stack.enter_context(CloudWatchLogsApi())
+        # Each configuration has its own collector and daemon, so what each one delivered can be checked.
+        standins = {
+            name: (stack.enter_context(OtlpReceiver(decode=False)), stack.enter_context(XRayDaemon(decode=False)))
+            for name in configurations
+        }
+        if "prod, collector slow" in standins:
+            standins["prod, collector slow"][0].delay_seconds = SLOW_COLLECTOR_SECONDS
         # Every configuration runs at once (idle ones cost nothing), so that short runs can
         # alternate many times: the machine's drift then falls on all of them alike. Each
         # endpoint has its own instance: the POSTs add activities, which the home page would
@@ -193,10 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         services: dict[tuple[str, str], RunningService] = {}
         try:
             for name in configurations:
-                environ = environ_for(name, collector, daemon, logs.url, rollbar, slow_collector)
+                environ = environ_for(name, *standins[name], logs.url, rollbar)
+                command = COURSE_COMMAND if name == "course setup" else contract.APP_COMMAND
                 for endpoint in ENDPOINTS:
                     slug = f"{name}-{endpoint}".replace(" ", "-").replace(",", "").replace("/", "_")
-                    services[name, endpoint] = RunningService(name, environ, Path(scratch) / f"{slug}.log")
+                    services[name, endpoint] = RunningService(name, environ, Path(scratch) / f"{slug}.log", command)
             for service in services.values():
                 if not wait_until(service.healthy, timeout=60):
                     raise RuntimeError(f"{service.name}: the service did not start")
@@ -208,12 +237,28 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for service in services.values():
                 service.stop()
+        missing = undelivered(standins)
+        if missing:
+            raise RuntimeError("nothing was exported by " + "; ".join(missing))
     elapsed = time.monotonic() - started
 
     report = render(samples, args, elapsed)
     write_section(args.output, report)
     print(report)
     return 0
+
+
+def undelivered(standins: dict[str, tuple[OtlpReceiver, XRayDaemon]], timeout: float = 10.0) -> list[str]:
+    """Each exporting configuration whose collector received no OTLP request or whose daemon no segment."""
+    missing = []
+    for name, (collector, daemon) in standins.items():
+        if name in SILENT:
+            continue
+        if not wait_until(lambda c=collector, d=daemon: c.requests > 0 and d.frames > 0, timeout=timeout):
+            received = (("spans", collector.requests), ("X-Ray segments", daemon.frames))
+            nothing = [what for what, count in received if not count]
+            missing.append(f"{name}: no {' and no '.join(nothing)} reached its stand-ins")
+    return missing
 
 
 def _median(results: list[dict[str, float]], key: str) -> float:
@@ -237,34 +282,39 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         f"Machine: {machine()}. gunicorn with 2 workers (gthread, 4 threads each) as in the task definition, "
         f"pinned to CPU {SERVICE_CPU}; wrk (1 thread) and the stand-ins pinned to CPU {LOAD_CPU}, so the load never "
         "competes with the service; stand-ins on loopback for the collector (OTLP/HTTP, accepted "
-        "without decoding), the daemon (UDP), CloudWatch Logs (CreateLogStream/PutLogEvents) and Rollbar. "
+        "without decoding) and the daemon (UDP), one of each per configuration, CloudWatch Logs (CreateLogStream/PutLogEvents) and Rollbar. "
         "Every configuration's service runs throughout; each round loads each of them in turn for "
         f"{args.seconds} s per endpoint. Figures are medians of the rounds; each ratio is the median of the "
-        "rounds' ratios to telemetry off in the same round (runs seconds apart, so the drift of a shared "
-        "machine cancels out).",
+        "rounds' ratios to the reference (*off*: telemetry off; *course*: the course setup) in the same round "
+        "(runs seconds apart, so the drift of a shared machine cancels out).",
         "",
-        "Configurations: *prod* is prod's sampling ratio "
+        "Configurations: *course setup* is the same app with the project's telemetry off, instrumented as the "
+        "course's week-2 backend is (`bench/course_app.py`: FlaskInstrumentor, RequestsInstrumentor, "
+        "BatchSpanProcessor(OTLPSpanExporter()) with the SDK's default sampler, so every request is traced; "
+        "xray_recorder with XRayMiddleware and the X-Ray SDK's default sampler, which without a sampling-rules "
+        "API keeps its local rule: 1 request a second and 5 % of the others); *prod* is prod's sampling ratio "
         f"({load_environment('prod').otel_sampling_ratio:g}) with OpenTelemetry, the X-Ray SDK, watchtower and Rollbar on; "
         "*all sampled* is the same at ratio 1; *backends down* points every exporter at a closed port; "
         f"*collector slow* answers OTLP after {SLOW_COLLECTOR_SECONDS:g} s.",
         "",
     ]
+    figures = ("rps", "p50_ms", "p99_ms")
+    references = [(name, short) for name, short in REFERENCES.items() if name in samples]
+    ratio_columns = [f"{figure} vs {short}" for _, short in references for figure in ("req/s", "p50", "p99")]
     for endpoint in ENDPOINTS:
-        off = samples["telemetry off"][endpoint]
         lines += [
             f"## {endpoint}",
             "",
-            "| configuration | req/s | p50 ms | p99 ms | req/s ratio | p50 ratio | p99 ratio | non-2xx |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| " + " | ".join(["configuration", "req/s", "p50 ms", "p99 ms", *ratio_columns, "non-2xx"]) + " |",
+            "| --- |" + " ---: |" * (len(ratio_columns) + 4),
         ]
         for name in samples:
             results = samples[name][endpoint]
-            rps, p50, p99 = (_median(results, k) for k in ("rps", "p50_ms", "p99_ms"))
-            rps_ratio, p50_ratio, p99_ratio = (_paired_ratio(results, off, k) for k in ("rps", "p50_ms", "p99_ms"))
-            errors = sum(r["non_2xx"] for r in results)
-            lines.append(
-                f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps_ratio:.2f} | {p50_ratio:.2f} | {p99_ratio:.2f} | {errors:.0f} |"
-            )
+            cells = [name, f"{_median(results, 'rps'):,.0f}", *(f"{_median(results, k):.2f}" for k in figures[1:])]
+            for reference, _ in references:
+                cells += (f"{_paired_ratio(results, samples[reference][endpoint], k):.2f}" for k in figures)
+            cells.append(f"{sum(r['non_2xx'] for r in results):.0f}")
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
