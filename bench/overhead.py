@@ -18,6 +18,7 @@ section of bench/RESULTS.md. This is a benchmark: nothing here is a test.
 from __future__ import annotations
 
 import argparse
+import json
 import contextlib
 import datetime as dt
 import os
@@ -39,7 +40,16 @@ from bench.results import write_section  # noqa: E402
 from service.cruddur import contract  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
 from tests.processes import start_gunicorn, stop  # noqa: E402
-from tests.standins import CloudWatchLogsApi, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until  # noqa: E402
+from stacks.components.xray_sampling import SamplingPolicy  # noqa: E402
+from tests.standins import (  # noqa: E402
+    CloudWatchLogsApi,
+    OtlpReceiver,
+    RollbarApi,
+    XRayDaemon,
+    XRaySamplingApi,
+    closed_port,
+    wait_until,
+)
 
 ENDPOINTS = {
     "GET /api/activities/home": [],
@@ -49,6 +59,7 @@ CONFIGURATIONS = (
     "telemetry off",
     "course setup",
     "prod",
+    "prod, OpenTelemetry only",
     "all sampled",
     "prod, backends down",
     "prod, collector slow",
@@ -57,14 +68,29 @@ CONFIGURATIONS = (
 REFERENCES = {"telemetry off": "off", "course setup": "course"}
 # Configurations whose exporters point at a closed port: their stand-ins expect nothing.
 SILENT = ("telemetry off", "prod, backends down")
+# The OpenTelemetry-only X-Ray path: no X-Ray SDK, so no segments reach a daemon.
+NO_SEGMENTS = ("prod, OpenTelemetry only",)
 # The course's setup is the project's app behind another factory, imported from the repository root.
 COURSE_COMMAND = (*contract.APP_COMMAND[:-1], "--pythonpath", str(REPO_ROOT), "bench.course_app:create_course_app()")
 SLOW_COLLECTOR_SECONDS = 1.0
 LOAD_CPU, SERVICE_CPU = 0, 1
 
 
+def sampling_rules_for(name: str) -> list[dict]:
+    """The X-Ray rules a configuration's sampling proxy serves: prod's; every request but health checks for *all sampled*."""
+    rules = SamplingPolicy.of(load_environment("prod")).api_rules()
+    if name == "all sampled":
+        return [{**rule, "FixedRate": 1.0} if rule["URLPath"] == "*" else rule for rule in rules]
+    return rules
+
+
 def environ_for(
-    name: str, collector: OtlpReceiver, daemon: XRayDaemon, logs_url: str, rollbar: RollbarApi
+    name: str,
+    collector: OtlpReceiver,
+    daemon: XRayDaemon,
+    sampling: XRaySamplingApi | None,
+    logs_url: str,
+    rollbar: RollbarApi,
 ) -> dict[str, str]:
     """The contract's variables for one configuration (the course setup: the variables its docker-compose set)."""
     base = {"OTEL_SERVICE_NAME": "cruddur-backend-flask", "DEPLOYMENT_ENVIRONMENT": "bench", "LOG_LEVEL": "INFO"}
@@ -79,13 +105,15 @@ def environ_for(
             "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
             "AWS_XRAY_URL": "*127.0.0.1*",
         }
-    ratio = load_environment("prod").otel_sampling_ratio
+    assert sampling is not None, f"{name} needs a sampling proxy"
     environ = {
         **base,
         "TELEMETRY_OTEL_ENABLED": "true",
         "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
-        "OTEL_TRACES_SAMPLER_ARG": "1.0" if name == "all sampled" else f"{ratio:g}",
-        "TELEMETRY_XRAY_ENABLED": "true",
+        # The rules as the task carries them, and a sampling proxy serving them with X-Ray's targets.
+        "XRAY_SAMPLING_RULES": json.dumps(sampling.rules),
+        "XRAY_SAMPLING_ENDPOINT": sampling.url,
+        "TELEMETRY_XRAY_ENABLED": "false" if name in NO_SEGMENTS else "true",
         "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
         "TELEMETRY_WATCHTOWER_ENABLED": "true",
         "WATCHTOWER_LOG_GROUP": "/bench/watchtower",
@@ -103,6 +131,7 @@ def environ_for(
         environ["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{port}"
         environ["AWS_ENDPOINT_URL_LOGS"] = f"http://127.0.0.1:{port}"
         environ["ROLLBAR_ENDPOINT"] = f"http://127.0.0.1:{port}/api/1/"
+        environ["XRAY_SAMPLING_ENDPOINT"] = f"http://127.0.0.1:{port}"
     return environ
 
 
@@ -209,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         rollbar, logs = stack.enter_context(RollbarApi()), stack.enter_context(CloudWatchLogsApi())
         # Each configuration has its own collector and daemon, so what each one delivered can be checked.
         standins = {
-            name: (stack.enter_context(OtlpReceiver(decode=False)), stack.enter_context(XRayDaemon(decode=False)))
+            name: (
+                stack.enter_context(OtlpReceiver(decode=False)),
+                stack.enter_context(XRayDaemon(decode=False)),
+                stack.enter_context(XRaySamplingApi(sampling_rules_for(name))),
+            )
             for name in configurations
         }
         if "prod, collector slow" in standins:
@@ -248,14 +281,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def undelivered(standins: dict[str, tuple[OtlpReceiver, XRayDaemon]], timeout: float = 10.0) -> list[str]:
-    """Each exporting configuration whose collector received no OTLP request or whose daemon no segment."""
+def undelivered(standins: dict[str, tuple[OtlpReceiver, XRayDaemon, XRaySamplingApi | None]], timeout: float = 10.0) -> list[str]:
+    """Each exporting configuration whose collector received no OTLP request or whose daemon no segment (if it sends any)."""
     missing = []
-    for name, (collector, daemon) in standins.items():
+    for name, (collector, daemon, _) in standins.items():
         if name in SILENT:
             continue
-        if not wait_until(lambda c=collector, d=daemon: c.requests > 0 and d.frames > 0, timeout=timeout):
-            received = (("spans", collector.requests), ("X-Ray segments", daemon.frames))
+        segments = name not in NO_SEGMENTS
+        if not wait_until(lambda c=collector, d=daemon: c.requests > 0 and (d.frames > 0 or not segments), timeout=timeout):
+            received = (("spans", collector.requests), ("X-Ray segments", daemon.frames if segments else 1))
             nothing = [what for what, count in received if not count]
             missing.append(f"{name}: no {' and no '.join(nothing)} reached its stand-ins")
     return missing
@@ -292,9 +326,13 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         "course's week-2 backend is (`bench/course_app.py`: FlaskInstrumentor, RequestsInstrumentor, "
         "BatchSpanProcessor(OTLPSpanExporter()) with the SDK's default sampler, so every request is traced; "
         "xray_recorder with XRayMiddleware and the X-Ray SDK's default sampler, which without a sampling-rules "
-        "API keeps its local rule: 1 request a second and 5 % of the others); *prod* is prod's sampling ratio "
-        f"({load_environment('prod').otel_sampling_ratio:g}) with OpenTelemetry, the X-Ray SDK, watchtower and Rollbar on; "
-        "*all sampled* is the same at ratio 1; *backends down* points every exporter at a closed port; "
+        "API keeps its local rule: 1 request a second and 5 % of the others); *prod* is prod's sampling rules "
+        "(served by a sampling API stand-in with X-Ray's targets: a reservoir of 5 a second per worker, then "
+        f"{SamplingPolicy.of(load_environment('prod')).catch_all()[1]:g} of the rest) with OpenTelemetry, the X-Ray SDK, "
+        "watchtower and Rollbar on; *prod, OpenTelemetry only* is the same on the OpenTelemetry-only X-Ray path "
+        "(no X-Ray SDK: the collector would carry the spans to X-Ray); "
+        "*all sampled* has every request but health checks sampled; *backends down* points every exporter and the "
+        "sampling proxy at a closed port; "
         f"*collector slow* answers OTLP after {SLOW_COLLECTOR_SECONDS:g} s.",
         "",
     ]

@@ -38,6 +38,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.results import write_section  # noqa: E402
 from service.cruddur import contract  # noqa: E402
 from service.cruddur.app import create_app  # noqa: E402
+from stacks.components.xray_sampling import SamplingPolicy  # noqa: E402
+from stacks.environments import load_environment  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 PATH = "/api/activities/home"
@@ -90,11 +92,16 @@ def _configurations(collector_url: str, daemon_address: str) -> dict[str, dict[s
         contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector_url,
     }
     xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon_address}
+    # prod's rules as the task carries them; "none" keeps their reservoir check but a fixed rate of 0,
+    # "every" a fixed rate of 1: the rule matching is the same work either way.
+    rules = SamplingPolicy.of(load_environment("prod")).api_rules()
+    none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules])}
+    every = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 1.0} for r in rules])}
     return {
         "telemetry off": base,
-        "unsampled (OpenTelemetry and X-Ray on, ratio 0)": {**base, **otel, **xray, contract.OTEL_TRACES_SAMPLER_ARG.name: "0"},
-        "sampled, OpenTelemetry only": {**base, **otel, contract.OTEL_TRACES_SAMPLER_ARG.name: "1"},
-        "sampled, OpenTelemetry and X-Ray": {**base, **otel, **xray, contract.OTEL_TRACES_SAMPLER_ARG.name: "1"},
+        "unsampled (OpenTelemetry and X-Ray on, prod's rules at rate 0)": {**base, **otel, **xray, **none},
+        "sampled, OpenTelemetry only": {**base, **otel, **every},
+        "sampled, OpenTelemetry and X-Ray": {**base, **otel, **xray, **every},
     }
 
 

@@ -16,7 +16,7 @@ def test_the_course_setup_sends_spans_and_segments_and_none_of_the_projects_own(
     """Under gunicorn as the bench runs it: OTLP spans for every request, X-Ray segments, no project child span."""
     with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar:
         port = closed_port()
-        process = start_gunicorn(environ_for("course setup", collector, daemon, "", rollbar), port, COURSE_COMMAND)
+        process = start_gunicorn(environ_for("course setup", collector, daemon, None, "", rollbar), port, COURSE_COMMAND)
         try:
             assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
             for _ in range(REQUESTS):
@@ -36,14 +36,16 @@ def test_the_course_setup_sends_spans_and_segments_and_none_of_the_projects_own(
 
 
 def test_a_configuration_whose_standins_received_nothing_is_named():
+    """Each configuration that should export but did not is named with what is missing."""
     with OtlpReceiver() as quiet_otlp, XRayDaemon() as quiet_xray, OtlpReceiver() as otlp, XRayDaemon() as xray:
         otlp.requests, xray.frames = 3, 7
         missing = undelivered(
             {
-                "course setup": (quiet_otlp, xray),
-                "prod": (otlp, quiet_xray),
-                "all sampled": (otlp, xray),
-                "prod, backends down": (quiet_otlp, quiet_xray),
+                "course setup": (quiet_otlp, xray, None),
+                "prod": (otlp, quiet_xray, None),
+                "prod, OpenTelemetry only": (otlp, quiet_xray, None),  # no X-Ray SDK: no segments expected
+                "all sampled": (otlp, xray, None),
+                "prod, backends down": (quiet_otlp, quiet_xray, None),
             },
             timeout=0.1,
         )

@@ -96,7 +96,7 @@ def test_a_failing_sampling_decision_serves_the_request_untraced(traced_app, otl
         def should_sample(self, *args, **kwargs):
             raise RuntimeError("sampler bug")
 
-    _gate(traced_app)._sampler = BrokenSampler()
+    _gate(traced_app)._rules = BrokenSampler()
     with caplog.at_level(logging.ERROR, logger="cruddur.telemetry.otel"):
         response = traced_app.test_client().get("/api/activities/home")
     assert response.status_code == 200

@@ -178,7 +178,8 @@ class SamplingGate:
         self.traced = OpenTelemetryMiddleware(
             _RouteNamedSpan(inner), tracer_provider=provider, meter_provider=NoOpMeterProvider()
         )
-        self._sampler = ParentBased(rules)
+        self._rules = rules
+        self._parent_based = ParentBased(rules)
         self._ids = provider.id_generator
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -187,7 +188,9 @@ class SamplingGate:
             parent_context = extract(environ, getter=wsgi_getter)
             parent = trace.get_current_span(parent_context).get_span_context()
             trace_id = parent.trace_id if parent.is_valid else self._ids.generate_trace_id()
-            decision = self._sampler.should_sample(
+            # A caller's decision stands (ParentBased); only a new trace asks the rules.
+            sampler = self._parent_based if parent.is_valid else self._rules
+            decision = sampler.should_sample(
                 parent_context, trace_id, "request", trace.SpanKind.SERVER, _rule_attributes(environ)
             ).decision
         except Exception:  # noqa: BLE001 - telemetry must never fail a request

@@ -43,7 +43,11 @@ from typing import Any
 
 from amazon.opentelemetry.distro.sampler._aws_xray_sampling_client import _AwsXRaySamplingClient
 from amazon.opentelemetry.distro.sampler._clock import _Clock
-from amazon.opentelemetry.distro.sampler._rule_cache import DEFAULT_TARGET_POLLING_INTERVAL_SECONDS, _RuleCache
+from amazon.opentelemetry.distro.sampler._rule_cache import (
+    DEFAULT_TARGET_POLLING_INTERVAL_SECONDS,
+    RULE_CACHE_TTL_SECONDS,
+    _RuleCache,
+)
 from amazon.opentelemetry.distro.sampler._sampling_rule import _SamplingRule
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -101,7 +105,9 @@ class XRayRulesSampler(Sampler):
             rules.append(dict(XRAY_DEFAULT_RULE))
         self._fallback.update_sampling_rules([_SamplingRule(**rule) for rule in rules])
         self._remote: _RuleCache | None = None
-        self._remote_ready = False
+        # Until when the fetched rules hold (the rule cache's own time to live, kept here so
+        # that a request does not take the cache's lock to ask).
+        self._remote_valid_until = 0.0
         self._fallback_logged = False
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
@@ -114,7 +120,7 @@ class XRayRulesSampler(Sampler):
     @property
     def using_remote_rules(self) -> bool:
         """True while the account's rules, fetched from the proxy, decide."""
-        return self._remote is not None and self._remote_ready and not self._remote.expired()
+        return time.monotonic() < self._remote_valid_until
 
     def should_sample(
         self,
@@ -127,7 +133,7 @@ class XRayRulesSampler(Sampler):
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
         """Match the request's attributes (url.path, http.request.method, server.address) against the rules."""
-        if self.using_remote_rules:
+        if time.monotonic() < self._remote_valid_until:
             rules = self._remote
         else:
             rules = self._fallback
@@ -174,9 +180,9 @@ class XRayRulesSampler(Sampler):
                 return
             assert self._remote is not None
             self._remote.update_sampling_rules(rules)
-            if not self._remote_ready:
+            if not self.using_remote_rules:
                 log.info("sampling with the account's X-Ray rules from %s (%d rules)", self._endpoint, len(rules))
-            self._remote_ready = True
+            self._remote_valid_until = time.monotonic() + RULE_CACHE_TTL_SECONDS
         except Exception:  # noqa: BLE001 - the poller must outlive any answer
             log.exception("could not refresh the X-Ray sampling rules")
 
