@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from opentelemetry import trace
 from werkzeug.test import EnvironBuilder
 
@@ -105,26 +106,21 @@ def test_a_failing_sampling_decision_serves_the_request_untraced(traced_app, otl
     assert not wait_until(lambda: otlp_receiver.spans, timeout=1.0)
 
 
-def test_health_checks_follow_their_rule(otlp_receiver, xray_daemon, make_app):
-    """Health checks are asked about like every request: their rule (never sampled) applies, the catch-all does not."""
-    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0, 0, HEALTH_RULE)))
+@pytest.mark.parametrize(
+    ("health_rate", "catch_all_rate", "recorded"),
+    [(0.0, 1.0, "GET /api/activities/home"), (1.0, 0.0, "GET /api/health-check")],
+    ids=["health-rule-never", "health-rule-always"],
+)
+def test_health_checks_are_asked_about_and_follow_their_rule(otlp_receiver, xray_daemon, make_app, health_rate, catch_all_rate, recorded):
+    """Health checks meet the rules like every request: their own rule applies, not the catch-all."""
+    rules = sampling_rules(catch_all_rate, 0, {**HEALTH_RULE, "FixedRate": health_rate})
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=rules))
     for _ in range(5):
         assert app.test_client().get("/api/health-check").status_code == 200
     assert app.test_client().get("/api/activities/home").status_code == 200
     flush(app)
     assert wait_until(lambda: _server_spans(otlp_receiver))
-    assert [s.name for s in _server_spans(otlp_receiver)] == ["GET /api/activities/home"]
-
-
-def test_a_rule_that_samples_health_checks_is_honoured(otlp_receiver, xray_daemon, make_app):
-    """The decision is the rules': a health rule with a rate of 1 records health checks."""
-    rule = {**HEALTH_RULE, "FixedRate": 1.0}
-    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0, 0, rule)))
-    assert app.test_client().get("/api/health-check").status_code == 200
-    assert app.test_client().get("/api/activities/home").status_code == 200
-    flush(app)
-    assert wait_until(lambda: _server_spans(otlp_receiver))
-    assert [s.name for s in _server_spans(otlp_receiver)] == ["GET /api/health-check"]
+    assert {s.name for s in _server_spans(otlp_receiver)} == {recorded}
 
 
 def test_an_incoming_decision_is_honoured_by_both_tracers(otlp_receiver, xray_daemon, make_app):
