@@ -15,8 +15,16 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def test_task_role_may_write_xray_and_only_the_watchtower_group(any_env):
-    """X-Ray write and sampling actions, and CreateLogStream/PutLogEvents on the watchtower group only."""
+def test_task_role_may_write_xray_and_nothing_else(any_env):
+    """X-Ray write and sampling actions only: the awslogs driver (execution role) ships the log lines."""
+    statements = _policy_statements(any_env, "TaskRole")
+    assert [tuple(sorted(_as_list(s["Action"]))) for s in statements] == [tuple(sorted(XRAY_WRITE_ACTIONS))]
+    assert statements[0]["Resource"] == "*"
+
+
+def test_task_role_may_write_xray_and_only_the_watchtower_group(staging_tls):
+    """With watchtower on: X-Ray, and CreateLogStream/PutLogEvents on the watchtower group only."""
+    any_env = staging_tls
     statements = _policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
