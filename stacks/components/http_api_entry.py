@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from aws_cdk import Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_certificatemanager as acm
@@ -102,4 +103,7 @@ class HttpApiEntry(Construct):
                     )
                 ),
             )
-        self.url = f"https://{domain_name}" if domain_name is not None else self.http_api.api_endpoint
+        # From the API id (a Ref), not the ApiEndpoint attribute: the same address, and emulators resolve it.
+        stack = Stack.of(self)
+        default_url = f"https://{self.http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+        self.url = f"https://{domain_name}" if domain_name is not None else default_url
