@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,3 +59,18 @@ def stop(process: subprocess.Popen, timeout: float = contract.STOP_TIMEOUT_SECON
         process.kill()
         _, err = process.communicate()
         pytest.fail(f"gunicorn did not stop within {timeout}s:\n{err[-3000:]}")
+
+
+def post_activity(port: int, message: str, trace_id: str | None = None) -> int:
+    """POST /api/activities on loopback ``port`` as andrewbrown, continuing ``trace_id`` (W3C) when given; the status."""
+    headers = {"Content-Type": "application/json"}
+    if trace_id is not None:
+        headers["traceparent"] = f"00-{trace_id}-{'1' * 16}-01"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/activities",
+        data=json.dumps({"handle": "andrewbrown", "message": message}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status

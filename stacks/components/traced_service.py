@@ -226,6 +226,20 @@ class TracedFargateService(Construct):
             self._load_balanced(config, task_subnets, assign_public_ip, capacity)
         self._autoscaling(config)
 
+    def _deployment(
+        self, config: EnvironmentConfig, capacity: list[ecs.CapacityProviderStrategy] | None
+    ) -> dict[str, object]:
+        """What every entry point's ECS service shares: task, count, capacity, rolling deploys with rollback."""
+        return {
+            "cluster": self.cluster,
+            "task_definition": self.task_definition,
+            "desired_count": config.desired_count,
+            "capacity_provider_strategies": capacity,
+            "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            "min_healthy_percent": config.deploy_min_healthy_percent,
+            "max_healthy_percent": 200,
+        }
+
     def _service_for_http_api(
         self,
         config: EnvironmentConfig,
@@ -240,15 +254,9 @@ class TracedFargateService(Construct):
         return ecs.FargateService(
             self,
             "Service",
-            cluster=self.cluster,
-            task_definition=self.task_definition,
-            desired_count=config.desired_count,
             assign_public_ip=assign_public_ip,
             vpc_subnets=task_subnets,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=config.deploy_min_healthy_percent,
-            max_healthy_percent=200,
-            capacity_provider_strategies=capacity,
+            **self._deployment(config, capacity),
             cloud_map_options=ecs.CloudMapOptions(
                 cloud_map_namespace=namespace,
                 name=config.service_name,
@@ -281,19 +289,13 @@ class TracedFargateService(Construct):
         self.fargate = ecs_patterns.ApplicationLoadBalancedFargateService(
             self,
             "Service",
-            cluster=self.cluster,
-            task_definition=self.task_definition,
-            desired_count=config.desired_count,
             public_load_balancer=True,
             open_listener=True,
             listener_port=443 if self.domain is not None else 80,
             assign_public_ip=assign_public_ip,
             task_subnets=task_subnets,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=config.deploy_min_healthy_percent,
-            max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(60),
-            capacity_provider_strategies=capacity,
+            **self._deployment(config, capacity),
             **https,
         )
         self.service = self.fargate.service

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from service.cruddur import contract
-from tests.processes import start_gunicorn, stop
+from tests.processes import post_activity, start_gunicorn, stop
 from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until
 
 # The only variables the test machine changes, all in the contract.
@@ -99,14 +99,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
 
             assert wait_until(healthy, timeout=20), "the health check path did not answer 200"
             for trace_id in trace_ids:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/api/activities",
-                    data=json.dumps({"handle": "andrewbrown", "message": f"trace {trace_id}"}).encode(),
-                    headers={"Content-Type": "application/json", "traceparent": f"00-{trace_id}-{'1' * 16}-01"},
-                    method="POST",
-                )
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    assert response.status == 201
+                assert post_activity(port, f"trace {trace_id}", trace_id) == 201
         finally:
             stdout, stderr = stop(process)
         assert process.returncode == 0, stderr[-3000:]

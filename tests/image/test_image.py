@@ -20,13 +20,12 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 
 import pytest
 
 from service.cruddur import contract
-from tests.processes import SERVICE_DIR
+from tests.processes import SERVICE_DIR, post_activity
 from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon, wait_until
 
 IMAGE = "localhost/cruddur-backend-flask:image-test"
@@ -160,14 +159,7 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
 
             trace_ids = [f"6b01{uuid.uuid4().hex[4:]}" for _ in range(REQUESTS)]
             for trace_id in trace_ids:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/api/activities",
-                    data=json.dumps({"handle": "andrewbrown", "message": f"image {trace_id}"}).encode(),
-                    headers={"Content-Type": "application/json", "traceparent": f"00-{trace_id}-{'1' * 16}-01"},
-                    method="POST",
-                )
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    assert response.status == 201
+                assert post_activity(port, f"image {trace_id}", trace_id) == 201
 
             # SIGTERM, as ECS sends it; the container must be gone within the task's stop timeout.
             began = time.monotonic()

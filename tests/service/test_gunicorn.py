@@ -9,7 +9,7 @@ import pytest
 
 from service.cruddur.healthcheck import check
 from tests.service.conftest import telemetry_environ
-from tests.processes import start_gunicorn, stop
+from tests.processes import post_activity, start_gunicorn, stop
 from tests.standins import closed_port, wait_until
 
 REQUESTS = 30
@@ -70,14 +70,7 @@ def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stder
     process = start_gunicorn(environ, port)
     try:
         assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/activities",
-            data=b'{"handle": "andrewbrown", "message": "still logged"}',
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 201
+        assert post_activity(port, "still logged") == 201
     finally:
         out, err = stop(process)
     assert process.returncode == 0, err[-3000:]
