@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install synth test secrets diff deploy destroy local clean cost bench bench-synth bench-cost
+.PHONY: help install synth test image-test secrets diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks
 
 test: install ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
 	$(VENV_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+image-test: install ## Build service/Dockerfile (podman or docker) and run it as the dev task definition says.
+	$(VENV_PY) -m pytest -n 0 tests/image $(PYTEST_ARGS)
 
 secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for ENV.
 	$(VENV_PY) scripts/put_secrets.py --env $(ENV)

@@ -51,7 +51,18 @@ FREE_TYPES = {
     "AWS::EC2::SubnetRouteTableAssociation",
     "AWS::EC2::VPC",
     "AWS::EC2::VPCGatewayAttachment",
+    "AWS::ApiGatewayV2::ApiMapping",
+    "AWS::ApiGatewayV2::DomainName",  # regional custom domains cost nothing beyond the requests
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",  # its access log is priced as log ingestion
+    "AWS::ApiGatewayV2::VpcLink",  # HTTP API VPC links have no charge
+    "AWS::CertificateManager::Certificate",  # public ACM certificates are free
+    "AWS::Route53::RecordSet",  # alias queries to AWS resources are free; the zone is the user's
+    "AWS::S3::BucketPolicy",
+    "Custom::S3AutoDeleteObjects",  # priced as its Lambda invocations
     "AWS::ECS::Cluster",  # Container Insights priced with the services
+    "AWS::ECS::ClusterCapacityProviderAssociations",
     "AWS::ECS::TaskDefinition",  # priced with its service
     "AWS::ElasticLoadBalancingV2::Listener",
     "AWS::ElasticLoadBalancingV2::TargetGroup",
@@ -71,6 +82,10 @@ FREE_TYPES = {
     "Custom::SecretsPreflight",  # priced as its Lambda invocations
 }
 PRICED_TYPES = {
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ServiceDiscovery::PrivateDnsNamespace",
+    "AWS::ServiceDiscovery::Service",
+    "AWS::S3::Bucket",
     "AWS::ECS::Service",
     "AWS::ElasticLoadBalancingV2::LoadBalancer",
     "AWS::EC2::NatGateway",
@@ -84,6 +99,10 @@ PRICED_TYPES = {
 CANARY_SECONDS_PER_RUN = 3.0
 PREFLIGHT_RUNS_PER_MONTH = 30  # one per deploy, about one a day
 PREFLIGHT_SECONDS_PER_RUN = 1.0
+# A load balancer node delivers an access log file every 5 minutes.
+ACCESS_LOG_FILES_PER_NODE_HOUR = 12
+# The HTTP API asks Cloud Map for the tasks' addresses; assumed once per request (an upper bound).
+DISCOVER_CALLS_PER_REQUEST = 1.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,8 @@ class Usage:
     nat_gb_per_day: float
     trace_scans_per_recorded: float
     flow_log_mb_per_day: float
+    access_log_bytes_per_request: float = 0.0  # load balancer access log (gzipped, in S3)
+    api_access_log_bytes_per_request: float = 0.0  # HTTP API access log line (CloudWatch Logs)
 
 
 @dataclass(frozen=True)
@@ -203,6 +224,10 @@ def estimate(
                 fraction = running_fraction(target["Properties"]["ScheduledActions"]) or 1.0
         task_hours = tasks * hours * fraction
         running_tasks_total += tasks * fraction
+        spot = any(s.get("CapacityProvider") == "FARGATE_SPOT" for s in properties.get("CapacityProviderStrategy", []))
+        vcpu_price = p["fargate_spot_vcpu_hour"] if spot else p["fargate_vcpu_hour"]
+        gb_price = p["fargate_spot_gb_hour"] if spot else p["fargate_gb_hour"]
+        fargate = "Fargate Spot" if spot else "Fargate"
         containers = task["ContainerDefinitions"]
         sidecars = [c for c in containers if not c.get("Essential", True)]
         app_cpu = cpu_units - sum(c.get("Cpu", 0) for c in sidecars)
@@ -213,10 +238,10 @@ def estimate(
             share_memory = app_memory if essential else container.get("MemoryReservation", 0)
             vcpu_hours = share_cpu / 1024 * task_hours
             gb_hours = share_memory / 1024 * task_hours
-            add(Line(f"Fargate vCPU: {container['Name']} ({share_cpu} CPU units)", round(vcpu_hours, 1), "vCPU-hours",
-                     p["fargate_vcpu_hour"], _money(vcpu_hours * p["fargate_vcpu_hour"])))  # fmt: skip
-            add(Line(f"Fargate memory: {container['Name']} ({share_memory} MiB)", round(gb_hours, 1), "GB-hours",
-                     p["fargate_gb_hour"], _money(gb_hours * p["fargate_gb_hour"])))  # fmt: skip
+            add(Line(f"{fargate} vCPU: {container['Name']} ({share_cpu} CPU units)", round(vcpu_hours, 1), "vCPU-hours",
+                     vcpu_price, _money(vcpu_hours * vcpu_price)))  # fmt: skip
+            add(Line(f"{fargate} memory: {container['Name']} ({share_memory} MiB)", round(gb_hours, 1), "GB-hours",
+                     gb_price, _money(gb_hours * gb_price)))  # fmt: skip
             group = t.ref(container.get("LogConfiguration", {}).get("Options", {}).get("awslogs-group"))
             environment_vars = {e["Name"]: e["Value"] for e in container.get("Environment", [])}
             if essential:
@@ -254,10 +279,41 @@ def estimate(
         gb_per_hour = usage.requests_per_day * usage.response_bytes / 24 / 1e9
         lcu = max(new_connections_per_second / 25, gb_per_hour / 1.0)
         add(Line("Load balancer capacity units", round(lcu * hours, 2), "LCU-hours", p["alb_lcu_hour"], _money(lcu * hours * p["alb_lcu_hour"])))
+        addresses = len(balancer["Properties"].get("Subnets", []))
         if balancer["Properties"].get("Scheme", "internet-facing") == "internet-facing":
-            addresses = len(balancer["Properties"].get("Subnets", []))
             add(Line("Public IPv4: load balancer", addresses * hours, "IP-hours", p["public_ipv4_hour"],
                      _money(addresses * hours * p["public_ipv4_hour"])))  # fmt: skip
+        attributes = {a["Key"]: a["Value"] for a in balancer["Properties"].get("LoadBalancerAttributes", [])}
+        bucket = t.ref(attributes.get("access_logs.s3.bucket")) if attributes.get("access_logs.s3.enabled") == "true" else None
+        if bucket:
+            rules = t.resources[bucket]["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+            kept_days = min((r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r), default=3650)
+            stored_gb = usage.requests_per_day * usage.access_log_bytes_per_request * kept_days / 1e9
+            add(Line(f"Access logs stored: {bucket} ({kept_days} days)", round(stored_gb, 3), "GB-months",
+                     p["s3_standard_gb_month"], _money(stored_gb * p["s3_standard_gb_month"])))  # fmt: skip
+            files = addresses * ACCESS_LOG_FILES_PER_NODE_HOUR * hours
+            add(Line(f"Access log files written: {bucket}", files, "PUT requests", p["s3_put_thousand"] / 1000,
+                     _money(files / 1000 * p["s3_put_thousand"])))  # fmt: skip
+
+    # -- HTTP APIs and Cloud Map ------------------------------------------------------
+    api_requests = usage.requests_per_day * days
+    for logical_id in sorted(t.of_type("AWS::ApiGatewayV2::Api")):
+        add(Line(f"HTTP API requests ({logical_id})", round(api_requests), "requests", p["api_gateway_http_million"] / 1e6,
+                 _money(api_requests / 1e6 * p["api_gateway_http_million"])))  # fmt: skip
+    for stage in t.of_type("AWS::ApiGatewayV2::Stage").values():
+        group = _group_of_arn(stage["Properties"].get("AccessLogSettings", {}).get("DestinationArn"))
+        if group:
+            log_group_bytes[group] = log_group_bytes.get(group, 0.0) + api_requests * usage.api_access_log_bytes_per_request
+    namespaces = len(t.of_type("AWS::ServiceDiscovery::PrivateDnsNamespace"))
+    if namespaces:
+        add(Line("Cloud Map private namespaces (a Route 53 private zone each)", namespaces, "zones", p["route53_hosted_zone_month"],
+                 _money(namespaces * p["route53_hosted_zone_month"])))  # fmt: skip
+    if t.of_type("AWS::ServiceDiscovery::Service"):
+        add(Line("Cloud Map registered tasks", round(running_tasks_total, 2), "instances", p["cloud_map_instance_month"],
+                 _money(running_tasks_total * p["cloud_map_instance_month"])))  # fmt: skip
+        calls = api_requests * DISCOVER_CALLS_PER_REQUEST if t.of_type("AWS::ApiGatewayV2::Api") else 0.0
+        add(Line("Cloud Map DiscoverInstances calls", round(calls), "calls", p["cloud_map_discover_million"] / 1e6,
+                 _money(calls / 1e6 * p["cloud_map_discover_million"])))  # fmt: skip
 
     # -- NAT and public addresses ----------------------------------------------------
     nat_count = len(t.of_type("AWS::EC2::NatGateway"))
@@ -320,12 +376,12 @@ def estimate(
         add(Line(f"Lambda: {logical_id}", round(runs, 1), "invocations", p["lambda_request_million"] / 1e6, _money(cost)))
 
     # -- X-Ray ------------------------------------------------------------------------------
-    # The deployed rules decide (the service samples live by them). Requests are
-    # assumed to arrive while the service runs, with or without a schedule.
-    policy = SamplingPolicy.from_cloudformation(
-        r["Properties"]["SamplingRule"] for r in t.of_type("AWS::XRay::SamplingRule").values()
-    )
-    recorded = policy.traced_requests(usage.requests_per_day * days, days * 86400.0) + canary_runs * 2
+    # The deployed rules decide (the service samples live by them); templates without
+    # rules trace nothing. Requests are assumed to arrive while the service runs,
+    # with or without a schedule.
+    rules = [r["Properties"]["SamplingRule"] for r in t.of_type("AWS::XRay::SamplingRule").values()]
+    traced = SamplingPolicy.from_cloudformation(rules).traced_requests(usage.requests_per_day * days, days * 86400.0)
+    recorded = (traced if rules else 0.0) + canary_runs * 2
     billable = max(0.0, recorded - p["xray_traces_recorded_free_per_month"])
     add(Line(f"X-Ray traces recorded ({recorded:,.0f}, {p['xray_traces_recorded_free_per_month']:,} free)", round(billable), "traces",
              p["xray_traces_recorded_million"] / 1e6, _money(billable / 1e6 * p["xray_traces_recorded_million"])))  # fmt: skip

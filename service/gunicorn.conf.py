@@ -35,6 +35,8 @@ limit_request_field_size = 8190
 # gunicorn >= 25 opens a management socket under $HOME by default; the
 # container user has no home, and nothing here manages workers at run time.
 control_socket_disable = True
+# The root file system is read-only in the task; this is the one writable path it declares.
+worker_tmp_dir = contract.APP_TEMP_DIR
 accesslog = None
 errorlog = "-"
 loglevel = "info"

@@ -53,7 +53,11 @@ _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _CRON_PATTERN = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
-_IMAGE_URI_PATTERN = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+_IMAGE_URI_PATTERN = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64}|:[\w.-]+@sha256:[0-9a-f]{64})$")
+_TAG_AND_DIGEST_PATTERN = re.compile(r":[\w.-]+@sha256:[0-9a-f]{64}$")
+_CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_DOMAIN_NAME_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
 class ConfigError(ValueError):
@@ -62,6 +66,13 @@ class ConfigError(ValueError):
 
 def _fail(env: str, field_name: str, value: object, allowed: str) -> ConfigError:
     return ConfigError(f"environment '{env}': {field_name} = {value!r} is invalid; {allowed}.")
+
+
+class EntryPoint(str, Enum):
+    """How requests reach the tasks."""
+
+    LOAD_BALANCER = "load_balancer"  # an Application Load Balancer (billed by the hour)
+    HTTP_API = "http_api"  # an API Gateway HTTP API with a VPC link to Cloud Map (billed by the request)
 
 
 class RemovalPolicyName(str, Enum):
@@ -123,7 +134,8 @@ class TelemetryParts:
 
     opentelemetry: bool = True
     xray_path: XRayPath = XRayPath.XRAY_SDK_AND_DAEMON
-    watchtower: bool = True
+    # Off: stdout through the awslogs driver already carries every line once (README, "Where each log line lives").
+    watchtower: bool = False
     rollbar: bool = True
 
     @property
@@ -186,14 +198,30 @@ class EnvironmentConfig:
     image_uri: str | None = None
     image_directory: str = "service"
     scale_to_zero: ScaleToZeroSchedule | None = None
-    xray_daemon_image: str = "public.ecr.aws/xray/aws-xray-daemon:3.7.0"
-    collector_image: str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.48.0"
+    # Pinned by tag and digest (the multi-architecture index of each release).
+    xray_daemon_image: str = (
+        "public.ecr.aws/xray/aws-xray-daemon:3.7.0@sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
+    )
+    collector_image: str = (
+        "public.ecr.aws/aws-observability/aws-otel-collector:v0.48.0"
+        "@sha256:9b28046359054b414f4ba76056ba4e8cffda2d53fbcee06171d7eeecd71326c3"
+    )
     honeycomb_endpoint: str = "https://api.honeycomb.io"
     secrets_preflight: bool = True
     canary_rate_minutes: int | None = None
     canary_wait_seconds: int = 60
     canary_failed_periods: int = 3
     log_level: str = "INFO"
+    # -- entry point, TLS, access logs, capacity -------------------------------
+    entry_point: EntryPoint = EntryPoint.LOAD_BALANCER
+    tls_certificate_arn: str | None = None
+    domain_name: str | None = None
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+    warn_without_tls: bool = False
+    access_logs: bool = False
+    container_insights: bool = True
+    fargate_spot: bool = False
 
     def __post_init__(self) -> None:
         """Reject every invalid value with a sentence naming it."""
@@ -208,6 +236,7 @@ class EnvironmentConfig:
             self._check_telemetry,
             self._check_images,
             self._check_canary,
+            self._check_edge,
         ):
             check()
 
@@ -225,6 +254,11 @@ class EnvironmentConfig:
     def resource_prefix(self) -> str:
         """Prefix of every account-unique physical name (alarms, X-Ray groups, sampling rules)."""
         return f"{self.short_name}-{self.name}"
+
+    @property
+    def tls(self) -> bool:
+        """The entry point serves HTTPS for ``domain_name``: a certificate is given, or issued in its zone."""
+        return self.domain_name is not None
 
     # -- checks -----------------------------------------------------------
     def _check_identity(self) -> None:
@@ -422,6 +456,61 @@ class EnvironmentConfig:
             )
         for name in ("xray_daemon_image", "collector_image"):
             value = getattr(self, name)
-            if not _IMAGE_URI_PATTERN.match(value) or value.endswith(":latest"):
-                raise _fail(self.name, name, value, "pin an image with an explicit tag other than 'latest', or a digest")
+            if not _IMAGE_URI_PATTERN.match(value) or not _TAG_AND_DIGEST_PATTERN.search(value) or ":latest@" in value:
+                raise _fail(
+                    self.name, name, value, "pin the image by a tag other than 'latest' and its digest ('REPO:TAG@sha256:...')"
+                )
+
+    def _check_edge(self) -> None:
+        if not isinstance(self.entry_point, EntryPoint):
+            raise _fail(self.name, "entry_point", self.entry_point, "use EntryPoint.LOAD_BALANCER or EntryPoint.HTTP_API")
+        if self.tls_certificate_arn is not None and not _CERTIFICATE_ARN_PATTERN.match(self.tls_certificate_arn):
+            raise _fail(
+                self.name,
+                "tls_certificate_arn",
+                self.tls_certificate_arn,
+                "use an ACM certificate ARN such as 'arn:aws:acm:us-east-1:123456789012:certificate/<uuid>', or None",
+            )
+        if self.domain_name is not None and not _DOMAIN_NAME_PATTERN.match(self.domain_name):
+            raise _fail(self.name, "domain_name", self.domain_name, "use a lowercase DNS name such as 'api.example.com', or None")
+        if self.hosted_zone_id is not None and not _HOSTED_ZONE_ID_PATTERN.match(self.hosted_zone_id):
+            raise _fail(self.name, "hosted_zone_id", self.hosted_zone_id, "use a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'")
+        zone_given = (self.hosted_zone_id is not None, self.hosted_zone_name is not None)
+        if any(zone_given) and zone_given != (True, True):
+            raise _fail(
+                self.name, "hosted_zone_id", self.hosted_zone_id, "give hosted_zone_id and hosted_zone_name together, or neither"
+            )
+        if self.tls_certificate_arn is not None and self.domain_name is None:
+            raise _fail(
+                self.name,
+                "tls_certificate_arn",
+                self.tls_certificate_arn,
+                "a certificate is served for a name: set domain_name too (the service's HTTPS address)",
+            )
+        if self.domain_name is not None and self.tls_certificate_arn is None and not all(zone_given):
+            raise _fail(
+                self.name,
+                "domain_name",
+                self.domain_name,
+                "issuing its certificate needs the Route 53 zone that holds it (hosted_zone_id and hosted_zone_name), "
+                "or give tls_certificate_arn",
+            )
+        if self.domain_name is None and any(zone_given):
+            raise _fail(
+                self.name, "hosted_zone_id", self.hosted_zone_id, "a hosted zone is used only with domain_name; set both or neither"
+            )
+        if all(zone_given) and not (
+            self.domain_name == self.hosted_zone_name or str(self.domain_name).endswith(f".{self.hosted_zone_name}")
+        ):
+            raise _fail(
+                self.name, "hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'"
+            )
+        if self.entry_point is EntryPoint.HTTP_API:
+            if self.access_logs:
+                raise _fail(
+                    self.name,
+                    "access_logs",
+                    self.access_logs,
+                    "access logs are the load balancer's; the HTTP API logs every request to its access log group",
+                )
 

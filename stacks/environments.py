@@ -13,6 +13,7 @@ from collections.abc import Callable
 from stacks.config import (
     AlarmThresholds,
     ConfigError,
+    EntryPoint,
     EnvironmentConfig,
     RemovalPolicyName,
     SamplingRuleConfig,
@@ -47,7 +48,10 @@ def dev() -> EnvironmentConfig:
     """Cheapest useful environment: public subnets, no NAT, short retention, off at night.
 
     256 CPU units / 1024 MiB is the smallest Fargate size that holds the app
-    (214 MiB measured) beside the sidecars' reservations (320 MiB).
+    (214 MiB measured) beside the sidecars' reservations (320 MiB). Nothing
+    in it bills by the hour but the task: an HTTP API (per request) instead
+    of a load balancer and its two public addresses, no Container Insights,
+    Fargate Spot (a reclaimed task is replaced; dev can afford the gap).
     """
     return EnvironmentConfig(
         name="dev",
@@ -61,6 +65,9 @@ def dev() -> EnvironmentConfig:
         log_retention_days=7,
         removal_policy=RemovalPolicyName.DESTROY,
         scale_to_zero=ScaleToZeroSchedule(),
+        entry_point=EntryPoint.HTTP_API,
+        container_insights=False,
+        fargate_spot=True,
     )
 
 
@@ -92,13 +99,16 @@ def prod() -> EnvironmentConfig:
         deploy_min_healthy_percent=100,
         min_capacity=2,
         max_capacity=6,
-        sampling_rules=_sampling_rules("prod", reservoir_size=5, fixed_rate=0.05),
+        # One a second: at prod's traffic each reservoir request is a trace billed (5 a second was 13 M traces a month).
+        sampling_rules=_sampling_rules("prod", reservoir_size=1, fixed_rate=0.05),
         log_retention_days=90,
         removal_policy=RemovalPolicyName.RETAIN,
         xray_insights=True,
         canary_rate_minutes=5,
         alarm_thresholds=AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3),
         log_level="INFO",
+        access_logs=True,
+        warn_without_tls=True,
     )
 
 

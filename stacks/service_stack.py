@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
 from stacks.components.log_groups import ServiceLogGroups
@@ -55,7 +55,7 @@ class ServiceStack(Stack):
                 rerun_when=self.service.task_definition.task_definition_arn,
             )
             # The service is created or updated only after the preflight has passed.
-            self.service.fargate.service.node.add_dependency(self.preflight.resource)
+            self.service.service.node.add_dependency(self.preflight.resource)
         self.monitoring = ServiceMonitoring(
             self,
             "Monitoring",
@@ -64,7 +64,14 @@ class ServiceStack(Stack):
             log_groups=self.log_groups,
             xray_group_names=xray_group_names,
         )
-        service_url = f"http://{self.service.fargate.load_balancer.load_balancer_dns_name}"
+        service_url = self.service.url
+        if config.warn_without_tls and not config.tls:
+            Annotations.of(self).add_warning_v2(
+                "cruddur:no-tls",
+                f"environment '{config.name}' serves plain HTTP: set domain_name with hosted_zone_id and "
+                "hosted_zone_name (a certificate is issued and validated in that zone), or domain_name with "
+                "tls_certificate_arn, in stacks/environments.py",
+            )
         self.canary: TraceCanary | None = None
         if config.canary_rate_minutes is not None:
             self.canary = TraceCanary(
@@ -72,25 +79,42 @@ class ServiceStack(Stack):
             )
         CfnOutput(self, "ServiceUrl", value=service_url)
         CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
-        CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
+        if self.log_groups.watchtower is not None:
+            CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
-        self._acknowledge_findings()
+        self._acknowledge_findings(config)
 
-    def _acknowledge_findings(self) -> None:
+    def _acknowledge_findings(self, config: EnvironmentConfig) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
-        load_balancer = self.service.fargate.load_balancer
-        acknowledge(
-            load_balancer.node.default_child,
-            "AwsSolutions-ELB2",
-            "Every request is traced (X-Ray, Honeycomb) and logged by the service; ALB access logs would add "
-            "an S3 bucket per environment that destroy has to empty first.",
-        )
-        acknowledge(
-            load_balancer.connections.security_groups[0].node.default_child,
-            "AwsSolutions-EC23",
-            "The load balancer is the public entry point of a web API and must accept any source on its "
-            "listener port; the tasks accept traffic only from this load balancer.",
-        )
+        load_balancer = self.service.load_balancer
+        if load_balancer is not None:
+            if self.service.access_logs is None:
+                acknowledge(
+                    load_balancer.node.default_child,
+                    "AwsSolutions-ELB2",
+                    "Every request is traced (X-Ray, Honeycomb) and logged by the service; access logs are on where "
+                    "requests the load balancer rejects matter (prod, access_logs in stacks/environments.py).",
+                )
+            acknowledge(
+                load_balancer.connections.security_groups[0].node.default_child,
+                "AwsSolutions-EC23",
+                "The load balancer is the public entry point of a web API and must accept any source on its "
+                "listener ports; the tasks accept traffic only from this load balancer.",
+            )
+        if not config.container_insights:
+            acknowledge(
+                self.service.cluster.node.default_child,
+                "AwsSolutions-ECS4",
+                f"Container Insights is off in {config.name} to stay inside its budget (5.70 USD a month for one "
+                "task); the service's CPU and memory metrics, alarms, traces and logs remain.",
+            )
+        if self.service.http_api is not None:
+            acknowledge(
+                self.service.http_api.http_api.node.find_child("DefaultRoute").node.default_child,
+                "AwsSolutions-APIG4",
+                "The API is public, as the load balancer of staging and prod is; the service authorizes by handle "
+                "in its own layer (Cruddur's course design) and has no identity provider to authorize against.",
+            )
         task_definition = self.service.task_definition
         acknowledge(
             task_definition.node.default_child,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stacks.assembly import SynthesizedEnvironment, synthesize
-from stacks.config import EnvironmentConfig, XRayPath
+from stacks.config import EnvironmentConfig, TelemetryParts, XRayPath
 from stacks.environments import ENVIRONMENTS, load_environment
 
 
@@ -26,6 +26,26 @@ def dev_on_the_opentelemetry_path() -> EnvironmentConfig:
 SYNTHESIZED: dict[str, Callable[[], EnvironmentConfig]] = {
     **{name: (lambda name=name: load_environment(name)) for name in ENVIRONMENTS},
     "dev-otel": dev_on_the_opentelemetry_path,
+}
+
+EXAMPLE_ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"}
+EXAMPLE_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+
+# Each environment as a user with a domain would configure it: the certificate
+# issued in the zone (dev, staging) or given by ARN (prod). staging also has
+# access logs and watchtower on, so those paths are synthesized in a removable environment.
+VARIANTS: dict[str, Callable[[], EnvironmentConfig]] = {
+    "dev-tls": lambda: dataclasses.replace(load_environment("dev"), domain_name="api.dev.example.com", **EXAMPLE_ZONE),
+    "staging-tls": lambda: dataclasses.replace(
+        load_environment("staging"),
+        domain_name="api.staging.example.com",
+        access_logs=True,
+        telemetry=TelemetryParts(watchtower=True),
+        **EXAMPLE_ZONE,
+    ),
+    "prod-tls": lambda: dataclasses.replace(
+        load_environment("prod"), domain_name="api.example.com", tls_certificate_arn=EXAMPLE_CERTIFICATE_ARN, **EXAMPLE_ZONE
+    ),
 }
 
 
@@ -61,7 +81,7 @@ def synthesized_environments(tmp_path_factory, worker_id):
 
 
 def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
-    config = SYNTHESIZED[name]()
+    config = {**SYNTHESIZED, **VARIANTS}[name]()
     outdir = shared / name
     summary = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:
@@ -90,3 +110,15 @@ def dev(synthesized_environments) -> SynthesizedEnvironment:
 def prod(synthesized_environments) -> SynthesizedEnvironment:
     """The prod environment."""
     return synthesized_environments("prod")
+
+
+@pytest.fixture(scope="session", params=list(VARIANTS))
+def with_tls(request, synthesized_environments) -> SynthesizedEnvironment:
+    """Each environment in turn, with a domain and its certificate (see VARIANTS)."""
+    return synthesized_environments(request.param)
+
+
+@pytest.fixture(scope="session")
+def staging_tls(synthesized_environments) -> SynthesizedEnvironment:
+    """staging with a domain, access logs and watchtower on."""
+    return synthesized_environments("staging-tls")

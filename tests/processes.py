@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,3 +81,18 @@ def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -
     environ = {e["Name"]: resolve(e["Value"]) for e in container["Environment"]}
     environ.update({s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in container.get("Secrets", [])})
     return environ
+
+
+def post_activity(port: int, message: str, trace_id: str | None = None) -> int:
+    """POST /api/activities on loopback ``port`` as andrewbrown, continuing ``trace_id`` (W3C) when given; the status."""
+    headers = {"Content-Type": "application/json"}
+    if trace_id is not None:
+        headers["traceparent"] = f"00-{trace_id}-{'1' * 16}-01"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/activities",
+        data=json.dumps({"handle": "andrewbrown", "message": message}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status

@@ -39,6 +39,9 @@ SHUTDOWN_DRAIN_SECONDS = 10
 APP_COMMAND = ("gunicorn", "--config", "gunicorn.conf.py", "cruddur.app:create_app()")
 APP_HEALTHCHECK_COMMAND = ("python", "-m", "cruddur.healthcheck")
 APP_USER = "10001"
+# The only writable path of the app container (its root file system is read-only):
+# gunicorn's worker heartbeat files and Python's tempfile.
+APP_TEMP_DIR = "/tmp"
 
 SECRET_HONEYCOMB_API_KEY = "HONEYCOMB_API_KEY"
 SECRET_ROLLBAR_ACCESS_TOKEN = "ROLLBAR_ACCESS_TOKEN"

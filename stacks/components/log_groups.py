@@ -6,7 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.config import CLOUDWATCH_RETENTION_DAYS, EnvironmentConfig, RemovalPolicyName
+from stacks.config import CLOUDWATCH_RETENTION_DAYS, EntryPoint, EnvironmentConfig, RemovalPolicyName
 
 # aws-cdk-lib lists RetentionDays in ascending order, the same order as
 # CLOUDWATCH_RETENTION_DAYS, with INFINITE last (never used here).
@@ -35,12 +35,21 @@ def retained_log_group(scope: Construct, construct_id: str, *, config: Environme
 
 
 class ServiceLogGroups(Construct):
-    """The service's log groups: app, X-Ray daemon, collector, watchtower."""
+    """The service's log groups: app, X-Ray daemon, collector; watchtower and the HTTP API's access log when used.
+
+    ``app`` receives the app container's stdout and stderr (every app log line,
+    gunicorn's own messages, start-up errors) through the awslogs driver, once.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
-        """Create the four groups with ``config``'s retention and removal policy."""
+        """Create the groups with ``config``'s retention and removal policy."""
         super().__init__(scope, construct_id)
         self.app = retained_log_group(self, "App", config=config)
         self.xray_daemon = retained_log_group(self, "XRayDaemon", config=config)
         self.collector = retained_log_group(self, "Collector", config=config)
-        self.watchtower = retained_log_group(self, "Watchtower", config=config)
+        self.watchtower: logs.LogGroup | None = None
+        if config.telemetry.watchtower:
+            self.watchtower = retained_log_group(self, "Watchtower", config=config)
+        self.entry_access: logs.LogGroup | None = None
+        if config.entry_point is EntryPoint.HTTP_API:
+            self.entry_access = retained_log_group(self, "HttpApiAccess", config=config)

@@ -46,13 +46,11 @@ class ServiceMonitoring(Construct):
         if config.alarm_email is not None:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
 
-        load_balancer = service.fargate.load_balancer
-        target_group = service.fargate.target_group
-        ecs_service = service.fargate.service
-
+        ecs_service = service.service
         self.error_log_metric_filter = logs.MetricFilter(
             self,
             "ErrorLogLinesFilter",
+            # The app container's stdout and stderr: the one group every app log line reaches.
             log_group=log_groups.app,
             metric_namespace=f"{config.service_name}/{config.name}",
             metric_name=ERROR_LOG_METRIC_NAME,
@@ -60,54 +58,79 @@ class ServiceMonitoring(Construct):
             metric_value="1",
         )
         error_lines = self.error_log_metric_filter.metric(statistic="Sum", period=period)
-
-        def task_count(metric_name: str, statistic: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace="ECS/ContainerInsights",
-                metric_name=metric_name,
-                dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
-                statistic=statistic,
-                period=period,
-            )
-
-        running = task_count("RunningTaskCount", "Minimum")
-        desired = task_count("DesiredTaskCount", "Maximum")
-        tasks_missing = cloudwatch.MathExpression(
-            expression="desired - running",
-            using_metrics={"desired": desired, "running": running},
-            label="Tasks below desired",
-            period=period,
-        )
-
-        requests = load_balancer.metrics.request_count(period=period, statistic="Sum")
-        alb_5xx = load_balancer.metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=period, statistic="Sum")
-        target_5xx = target_group.metrics.http_code_target(
-            elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum"
-        )
-        target_4xx = target_group.metrics.http_code_target(
-            elbv2.HttpCodeTarget.TARGET_4XX_COUNT, period=period, statistic="Sum"
-        )
-        latency = {
-            stat: target_group.metrics.target_response_time(period=period, statistic=stat)
-            for stat in ("p50", "p90", "p99")
-        }
-        unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
         cpu = ecs_service.metric_cpu_utilization(period=period)
         memory = ecs_service.metric_memory_utilization(period=period)
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        self._alarm("Alb5xx", alb_5xx, thresholds.alb_5xx_count, "The load balancer returned 5xx responses.")
-        self._alarm("Target5xx", target_5xx, thresholds.target_5xx_count, "The service returned 5xx responses.")
+        # Each alarm watches a metric the environment has: load balancer metrics only behind a
+        # load balancer, the HTTP API's only behind it, task counts only with Container Insights.
+        if service.load_balancer is not None and service.target_group is not None:
+            load_balancer, target_group = service.load_balancer, service.target_group
+            requests = load_balancer.metrics.request_count(period=period, statistic="Sum")
+            edge_5xx = load_balancer.metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=period, statistic="Sum")
+            target_5xx = target_group.metrics.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum"
+            )
+            target_4xx = target_group.metrics.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_4XX_COUNT, period=period, statistic="Sum"
+            )
+            errors = [edge_5xx, target_5xx, target_4xx]
+            latency = {
+                stat: target_group.metrics.target_response_time(period=period, statistic=stat)
+                for stat in ("p50", "p90", "p99")
+            }
+            unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
+            self._alarm("Alb5xx", edge_5xx, thresholds.alb_5xx_count, "The load balancer returned 5xx responses.")
+            self._alarm("Target5xx", target_5xx, thresholds.target_5xx_count, "The service returned 5xx responses.")
+            self._alarm("UnhealthyHosts", unhealthy, thresholds.unhealthy_hosts, "Targets fail the health check.")
+        elif service.http_api is not None:
+            api = service.http_api.http_api
+            requests = api.metric_count(period=period, statistic="Sum")
+            edge_5xx = api.metric_server_error(period=period, statistic="Sum")
+            errors = [edge_5xx, api.metric_client_error(period=period, statistic="Sum")]
+            # Seconds, as the load balancer's TargetResponseTime (the HTTP API reports milliseconds).
+            latency = {
+                stat: cloudwatch.MathExpression(
+                    expression=f"latency_{stat} / 1000",
+                    using_metrics={f"latency_{stat}": api.metric_integration_latency(period=period, statistic=stat)},
+                    label=f"integration latency {stat}",
+                    period=period,
+                )
+                for stat in ("p50", "p90", "p99")
+            }
+            self._alarm("Api5xx", edge_5xx, thresholds.alb_5xx_count, "The HTTP API returned 5xx responses.")
+        else:
+            raise ValueError("the service has neither a load balancer nor an HTTP API to watch")
         self._alarm(
             "P99Latency",
             latency["p99"],
             thresholds.p99_latency_seconds,
-            "p99 target response time (seconds) is above the threshold.",
+            "p99 response time of the service (seconds) is above the threshold.",
         )
-        self._alarm("UnhealthyHosts", unhealthy, thresholds.unhealthy_hosts, "Targets fail the health check.")
         self._alarm("Cpu", cpu, thresholds.cpu_percent, "Service CPU utilization (%) is high.")
         self._alarm("Memory", memory, thresholds.memory_percent, "Service memory utilization (%) is high.")
-        self._alarm("TasksBelowDesired", tasks_missing, 1, "Fewer tasks are running than desired.")
+        task_counts: list[cloudwatch.IMetric] = []
+        if config.container_insights:
+
+            def task_count(metric_name: str, statistic: str) -> cloudwatch.Metric:
+                return cloudwatch.Metric(
+                    namespace="ECS/ContainerInsights",
+                    metric_name=metric_name,
+                    dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": ecs_service.service_name},
+                    statistic=statistic,
+                    period=period,
+                )
+
+            running = task_count("RunningTaskCount", "Minimum")
+            desired = task_count("DesiredTaskCount", "Maximum")
+            task_counts = [running, desired]
+            tasks_missing = cloudwatch.MathExpression(
+                expression="desired - running",
+                using_metrics={"desired": desired, "running": running},
+                label="Tasks below desired",
+                period=period,
+            )
+            self._alarm("TasksBelowDesired", tasks_missing, 1, "Fewer tasks are running than desired.")
         self._alarm("ErrorLogLines", error_lines, thresholds.error_log_lines, "The service logged ERROR lines.")
 
         xray_traces = [
@@ -129,13 +152,11 @@ class ServiceMonitoring(Construct):
                 [
                     cloudwatch.GraphWidget(title="Requests", left=[requests], width=8),
                     cloudwatch.GraphWidget(title="Latency (s)", left=list(latency.values()), width=8),
-                    cloudwatch.GraphWidget(
-                        title="Errors", left=[alb_5xx, target_5xx, target_4xx], right=[error_lines], width=8
-                    ),
+                    cloudwatch.GraphWidget(title="Errors", left=errors, right=[error_lines], width=8),
                 ],
                 [
                     cloudwatch.GraphWidget(title="CPU and memory (%)", left=[cpu, memory], width=8),
-                    cloudwatch.GraphWidget(title="Tasks", left=[running, desired], width=8),
+                    cloudwatch.GraphWidget(title="Tasks", left=task_counts or [cpu.with_(statistic="SampleCount", label="tasks reporting CPU")], width=8),
                     cloudwatch.GraphWidget(title="X-Ray group traces", left=xray_traces, width=8),
                 ],
             ],

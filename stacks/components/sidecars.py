@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from service.cruddur import contract
+from stacks.components.hardening import hardened_linux_parameters
 from stacks.config import (
     COLLECTOR_CPU_UNITS,
     COLLECTOR_MEMORY_RESERVATION_MIB,
@@ -48,6 +49,8 @@ class XRayDaemonSidecar(Construct):
                 ecs.PortMapping(container_port=contract.XRAY_DAEMON_PORT, protocol=ecs.Protocol.UDP),
             ],
             logging=ecs.LogDriver.aws_logs(stream_prefix="xray-daemon", log_group=log_group),
+            readonly_root_filesystem=True,
+            linux_parameters=hardened_linux_parameters(self),
         )
 
 
@@ -95,4 +98,6 @@ class AdotCollectorSidecar(Construct):
                 start_period=Duration.seconds(15),
             ),
             logging=ecs.LogDriver.aws_logs(stream_prefix="otel-collector", log_group=log_group),
+            readonly_root_filesystem=True,
+            linux_parameters=hardened_linux_parameters(self),
         )

@@ -1,4 +1,4 @@
-"""The Flask service on ECS Fargate behind an Application Load Balancer, with its sidecars.
+"""The Flask service on ECS Fargate, with its sidecars, behind a load balancer or an HTTP API.
 
 The app container's environment is built by ``app_environment`` from the
 names in ``service/cruddur/contract.py``, the same module the service
@@ -15,16 +15,22 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ecs_patterns as ecs_patterns
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
 from service.cruddur import contract
-from stacks.components.log_groups import ServiceLogGroups
+from stacks.components.access_logs import AccessLogBucket
 from stacks.components.collector_config import collector_config_parameter_name
+from stacks.components.hardening import hardened_linux_parameters, writable_path
+from stacks.components.http_api_entry import HttpApiEntry
+from stacks.components.log_groups import ServiceLogGroups, removal_policy
 from stacks.components.secrets import SsmParameterSecret, TelemetrySecrets
+from stacks.components.service_domain import ServiceDomain
 from stacks.components.sidecars import AdotCollectorSidecar, XRayDaemonSidecar
 from stacks.components.xray_sampling import SamplingPolicy
-from stacks.config import EnvironmentConfig
+from stacks.config import EntryPoint, EnvironmentConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +50,7 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str, region: str) -> dict[str, str]:
+def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str | None, region: str) -> dict[str, str]:
     """The app container's environment: the contract's variables, set for ``config``."""
     parts = config.telemetry
     environment = {
@@ -66,7 +72,7 @@ def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str
         environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
     if parts.xray_sdk:
         environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
-    if parts.watchtower:
+    if parts.watchtower and watchtower_log_group_name is not None:
         environment[contract.WATCHTOWER_LOG_GROUP.name] = watchtower_log_group_name
     return environment
 
@@ -81,7 +87,13 @@ def app_image(config: EnvironmentConfig) -> ecs.ContainerImage:
 
 
 class TracedFargateService(Construct):
-    """Cluster, task definition (app + sidecars), load-balanced service and autoscaling."""
+    """Cluster, task definition (app + sidecars), the service behind its entry point, autoscaling.
+
+    ``config.entry_point`` chooses the entry point: an Application Load
+    Balancer (``fargate``, ``load_balancer``, ``target_group``; HTTPS with a
+    domain, access logs on request) or an HTTP API (``http_api``). Either
+    way ``service`` is the ECS service and ``url`` the address clients use.
+    """
 
     def __init__(
         self,
@@ -98,7 +110,13 @@ class TracedFargateService(Construct):
         """Build the service for ``config`` in ``vpc``."""
         super().__init__(scope, construct_id)
         parts = config.telemetry
-        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED if config.container_insights else ecs.ContainerInsights.DISABLED,
+            enable_fargate_capacity_providers=config.fargate_spot,
+        )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "TaskDefinition",
@@ -122,7 +140,7 @@ class TracedFargateService(Construct):
             port_mappings=[ecs.PortMapping(container_port=contract.CONTAINER_PORT, protocol=ecs.Protocol.TCP)],
             environment=app_environment(
                 config,
-                watchtower_log_group_name=log_groups.watchtower.log_group_name,
+                watchtower_log_group_name=log_groups.watchtower.log_group_name if log_groups.watchtower else None,
                 region=Stack.of(self).region,
             ),
             secrets=app_secrets,
@@ -135,7 +153,10 @@ class TracedFargateService(Construct):
             ),
             stop_timeout=Duration.seconds(contract.STOP_TIMEOUT_SECONDS),
             logging=ecs.LogDriver.aws_logs(stream_prefix="app", log_group=log_groups.app),
+            readonly_root_filesystem=True,
+            linux_parameters=hardened_linux_parameters(self),
         )
+        writable_path(self.app_container, volume_name="app-tmp", container_path=contract.APP_TEMP_DIR)
 
         self.xray_daemon: XRayDaemonSidecar | None = None
         if parts.needs_xray_daemon:
@@ -169,25 +190,121 @@ class TracedFargateService(Construct):
         task_role = self.task_definition.task_role
         if parts.xray_sdk or parts.opentelemetry:
             task_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
-        if parts.watchtower:
+        if parts.watchtower and log_groups.watchtower is not None:
             log_groups.watchtower.grant(task_role, "logs:CreateLogStream", "logs:PutLogEvents")
+
+        self.domain: ServiceDomain | None = None
+        if config.domain_name is not None:
+            self.domain = ServiceDomain(
+                self,
+                "Domain",
+                domain_name=config.domain_name,
+                certificate_arn=config.tls_certificate_arn,
+                hosted_zone_id=config.hosted_zone_id,
+                hosted_zone_name=config.hosted_zone_name,
+            )
+        capacity = None
+        if config.fargate_spot:
+            capacity = [ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)]
+        self.fargate: ecs_patterns.ApplicationLoadBalancedFargateService | None = None
+        self.load_balancer: elbv2.ApplicationLoadBalancer | None = None
+        self.target_group: elbv2.ApplicationTargetGroup | None = None
+        self.access_logs: AccessLogBucket | None = None
+        self.http_api: HttpApiEntry | None = None
+        if config.entry_point is EntryPoint.HTTP_API:
+            self.service = self._service_for_http_api(config, task_subnets, assign_public_ip, capacity)
+            self.http_api = HttpApiEntry(
+                self,
+                "HttpApi",
+                vpc=vpc,
+                subnets=task_subnets,
+                service=self.service,
+                container_port=contract.CONTAINER_PORT,
+                access_log_group=log_groups.entry_access,
+                domain_name=config.domain_name,
+                certificate=self.domain.certificate if self.domain else None,
+                hosted_zone=self.domain.hosted_zone if self.domain else None,
+            )
+            self.url = self.http_api.url
+        else:
+            self._load_balanced(config, task_subnets, assign_public_ip, capacity)
+        self._autoscaling(config)
+
+    def _deployment(
+        self, config: EnvironmentConfig, capacity: list[ecs.CapacityProviderStrategy] | None
+    ) -> dict[str, object]:
+        """What every entry point's ECS service shares: task, count, capacity, rolling deploys with rollback."""
+        return {
+            "cluster": self.cluster,
+            "task_definition": self.task_definition,
+            "desired_count": config.desired_count,
+            "capacity_provider_strategies": capacity,
+            "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            "min_healthy_percent": config.deploy_min_healthy_percent,
+            "max_healthy_percent": 200,
+        }
+
+    def _service_for_http_api(
+        self,
+        config: EnvironmentConfig,
+        task_subnets: ec2.SubnetSelection,
+        assign_public_ip: bool,
+        capacity: list[ecs.CapacityProviderStrategy] | None,
+    ) -> ecs.FargateService:
+        """The ECS service, registered in a private Cloud Map namespace for the HTTP API's VPC link."""
+        namespace = servicediscovery.PrivateDnsNamespace(
+            self, "Namespace", name=f"{config.resource_prefix}.internal", vpc=self.cluster.vpc
+        )
+        return ecs.FargateService(
+            self,
+            "Service",
+            assign_public_ip=assign_public_ip,
+            vpc_subnets=task_subnets,
+            **self._deployment(config, capacity),
+            cloud_map_options=ecs.CloudMapOptions(
+                cloud_map_namespace=namespace,
+                name=config.service_name,
+                dns_record_type=servicediscovery.DnsRecordType.SRV,
+                dns_ttl=Duration.seconds(10),
+                container=self.app_container,
+                container_port=contract.CONTAINER_PORT,
+            ),
+        )
+
+    def _load_balanced(
+        self,
+        config: EnvironmentConfig,
+        task_subnets: ec2.SubnetSelection,
+        assign_public_ip: bool,
+        capacity: list[ecs.CapacityProviderStrategy] | None,
+    ) -> None:
+        """The ECS service behind a public ALB: HTTPS with a redirect from 80 when there is a domain."""
+        https = {}
+        if self.domain is not None:
+            https = {
+                "protocol": elbv2.ApplicationProtocol.HTTPS,
+                "certificate": self.domain.certificate,
+                "ssl_policy": elbv2.SslPolicy.RECOMMENDED_TLS,  # TLS 1.3 and 1.2 only
+                "redirect_http": True,
+                "domain_name": self.domain.domain_name if self.domain.hosted_zone else None,
+                "domain_zone": self.domain.hosted_zone,
+            }
 
         self.fargate = ecs_patterns.ApplicationLoadBalancedFargateService(
             self,
             "Service",
-            cluster=self.cluster,
-            task_definition=self.task_definition,
-            desired_count=config.desired_count,
             public_load_balancer=True,
             open_listener=True,
-            listener_port=80,
+            listener_port=443 if self.domain is not None else 80,
             assign_public_ip=assign_public_ip,
             task_subnets=task_subnets,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=config.deploy_min_healthy_percent,
-            max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(60),
+            **self._deployment(config, capacity),
+            **https,
         )
+        self.service = self.fargate.service
+        self.load_balancer = self.fargate.load_balancer
+        self.target_group = self.fargate.target_group
         self.fargate.target_group.configure_health_check(
             path=contract.HEALTH_CHECK_PATH,
             healthy_http_codes="200",
@@ -199,16 +316,26 @@ class TracedFargateService(Construct):
         # Shorter than ECS's stop timeout, so draining finishes before SIGKILL.
         self.fargate.target_group.set_attribute("deregistration_delay.timeout_seconds", "20")
         self.fargate.load_balancer.set_attribute("routing.http.drop_invalid_header_fields.enabled", "true")
+        if config.access_logs:
+            self.access_logs = AccessLogBucket(
+                self, "AccessLogs", expiration_days=config.log_retention_days, removal_policy=removal_policy(config)
+            )
+            self.access_logs.deliver_from(self.fargate.load_balancer)
+        if self.domain is not None:
+            self.url = f"https://{self.domain.domain_name}"
+        else:
+            self.url = f"http://{self.fargate.load_balancer.load_balancer_dns_name}"
 
-        self.scaling = self.fargate.service.auto_scale_task_count(
-            min_capacity=config.min_capacity, max_capacity=config.max_capacity
-        )
+    def _autoscaling(self, config: EnvironmentConfig) -> None:
+        """CPU target tracking, request count per target behind a load balancer, and the night schedule."""
+        self.scaling = self.service.auto_scale_task_count(min_capacity=config.min_capacity, max_capacity=config.max_capacity)
         self.scaling.scale_on_cpu_utilization("CpuScaling", target_utilization_percent=config.cpu_target_percent)
-        self.scaling.scale_on_request_count(
-            "RequestScaling",
-            requests_per_target=config.requests_per_target_per_minute,
-            target_group=self.fargate.target_group,
-        )
+        if self.target_group is not None:
+            self.scaling.scale_on_request_count(
+                "RequestScaling",
+                requests_per_target=config.requests_per_target_per_minute,
+                target_group=self.target_group,
+            )
         if config.scale_to_zero is not None:
             self.scaling.scale_on_schedule(
                 "ScaleToZero",

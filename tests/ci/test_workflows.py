@@ -85,3 +85,23 @@ def test_destroy_is_manual_and_defaults_to_dev():
     assert inputs["environment"]["default"] == "dev"
     assert inputs["environment"]["options"] == ["dev", "staging", "prod"]
     assert "stack_inventory.py --report" in str(document["jobs"]["destroy"]["steps"])
+
+
+def test_pull_requests_build_and_run_the_service_image():
+    """A job builds service/Dockerfile and runs it as the task does (make image-test: HEALTHCHECK, a request)."""
+    jobs = _load("pull-request.yml")["jobs"]
+    assert any(step.get("run") == "make image-test" for step in jobs["image"]["steps"])
+
+
+def test_main_deploys_the_image_it_built_and_tested():
+    """One job tests the image and saves it; every deploy job pushes that archive and deploys it by digest."""
+    jobs = _load("deploy.yml")["jobs"]
+    runs = [step.get("run", "") for step in jobs["image"]["steps"]]
+    assert runs.index("make image-test") < next(i for i, r in enumerate(runs) if r.startswith("docker save"))
+    assert jobs["dev"]["needs"] == "image"
+    for name in ("dev", "staging", "prod"):
+        steps = jobs[name]["steps"]
+        assert any("download-artifact" in step.get("uses", "") for step in steps)
+        publish = next(step for step in steps if step.get("run", "").startswith("scripts/publish_image.sh"))
+        deploy = next(step for step in steps if step.get("run", "").startswith("make deploy"))
+        assert f"IMAGE_URI=${{{{ steps.{publish['id']}.outputs.uri }}}}" in deploy["run"]

@@ -66,8 +66,10 @@ def test_the_service_parses_the_task_environment(any_env):
     deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
     assert [{k: rule[k] for k in deployed[0]} for rule in settings.sampling_rules] == sorted(deployed, key=lambda r: r["Priority"])
     assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
-    assert settings.otel_enabled and settings.watchtower_enabled and settings.rollbar_enabled
+    assert settings.otel_enabled and settings.rollbar_enabled
     assert settings.xray_enabled == config.telemetry.xray_sdk
+    # Every app log line reaches CloudWatch once, through stdout and the awslogs driver (README).
+    assert settings.watchtower_enabled is config.telemetry.watchtower is False
     # OTLP/HTTP goes to the collector's http receiver port
     (parameter,) = any_env.all_resources("AWS::SSM::Parameter").values()
     collector = yaml.safe_load(parameter["Properties"]["Value"])
@@ -95,8 +97,22 @@ def test_the_service_name_is_what_xray_rules_and_groups_match(any_env):
         assert group["Properties"]["FilterExpression"].startswith(f'service("{name}")')
 
 
-def test_the_watchtower_group_is_the_one_the_task_may_write(any_env):
-    """WATCHTOWER_LOG_GROUP refers to the log group the task role may CreateLogStream/PutLogEvents on."""
+def _log_writes(env) -> list[dict]:
+    policies = env.resources("service", "AWS::IAM::Policy")
+    task_policy = next(p for lid, p in policies.items() if "TaskRole" in lid)
+    return [s for s in task_policy["Properties"]["PolicyDocument"]["Statement"] if "logs:PutLogEvents" in s["Action"]]
+
+
+def test_without_watchtower_the_task_writes_no_log_group_itself(any_env):
+    """Every environment ships app lines once (awslogs): no watchtower group, variable or permission."""
+    assert contract.WATCHTOWER_LOG_GROUP.name not in _task_environ(any_env)
+    assert _log_writes(any_env) == []
+    assert not [lid for lid in any_env.resources("service", "AWS::Logs::LogGroup") if "Watchtower" in lid]
+
+
+def test_the_watchtower_group_is_the_one_the_task_may_write(staging_tls):
+    """With watchtower on, WATCHTOWER_LOG_GROUP refers to the log group the task role may CreateLogStream/PutLogEvents on."""
+    any_env = staging_tls
     group_ref = _task_environ(any_env)[contract.WATCHTOWER_LOG_GROUP.name]
     policies = any_env.resources("service", "AWS::IAM::Policy")
     task_policy = next(p for lid, p in policies.items() if "TaskRole" in lid)
@@ -141,5 +157,5 @@ def test_ports_and_paths_agree(any_env):
     container = _app_container(any_env)
     assert container["PortMappings"][0]["ContainerPort"] == contract.CONTAINER_PORT
     assert container["HealthCheck"]["Command"][1:] == list(contract.APP_HEALTHCHECK_COMMAND)
-    group = next(iter(any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()))
-    assert group["Properties"]["HealthCheckPath"] == contract.HEALTH_CHECK_PATH
+    for group in any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values():
+        assert group["Properties"]["HealthCheckPath"] == contract.HEALTH_CHECK_PATH

@@ -28,6 +28,14 @@ PRICES = {
     "prices": {
         "fargate_vcpu_hour": 0.05,
         "fargate_gb_hour": 0.005,
+        "fargate_spot_vcpu_hour": 0.015,
+        "fargate_spot_gb_hour": 0.0015,
+        "api_gateway_http_million": 1.0,
+        "cloud_map_instance_month": 0.1,
+        "cloud_map_discover_million": 1.0,
+        "route53_hosted_zone_month": 0.5,
+        "s3_standard_gb_month": 0.025,
+        "s3_put_thousand": 0.005,
         "alb_hour": 0.02,
         "alb_lcu_hour": 0.008,
         "nat_gateway_hour": 0.05,
@@ -176,3 +184,96 @@ def test_the_real_environments_are_priced_without_gaps(synthesized_environments)
     # dev's reservoir (5 a second) is far above its 20,000 requests a day: the rules record every one of them
     assert recorded.item.startswith(f"X-Ray traces recorded ({20000 * 730 / 24:,.0f},")
     assert not [line for line in dev.lines if line.item.startswith("NAT")]
+
+
+EDGE_USAGE = Usage(
+    requests_per_day=86400,
+    log_bytes_per_request=0,
+    sidecar_log_mb_per_task_day=0,
+    response_bytes=0,
+    nat_gb_per_day=0,
+    trace_scans_per_recorded=0,
+    flow_log_mb_per_day=0,
+    access_log_bytes_per_request=50,
+    api_access_log_bytes_per_request=100,
+)
+EDGE_TEMPLATE = {
+    "Resources": {
+        "Task": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {"Cpu": "256", "Memory": "512", "ContainerDefinitions": [{"Name": "app", "Essential": True}]},
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Properties": {
+                "TaskDefinition": {"Ref": "Task"},
+                "DesiredCount": 1,
+                "CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
+            },
+        },
+        "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {}},
+        "ApiLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
+        "Stage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {"AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": ["ApiLogs", "Arn"]}}},
+        },
+        "Namespace": {"Type": "AWS::ServiceDiscovery::PrivateDnsNamespace", "Properties": {}},
+        "Discovery": {"Type": "AWS::ServiceDiscovery::Service", "Properties": {}},
+        "Balancer": {
+            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "Properties": {
+                "Subnets": ["a", "b"],
+                "LoadBalancerAttributes": [
+                    {"Key": "access_logs.s3.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Logs"}},
+                ],
+            },
+        },
+        "Logs": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 90}]}}},
+    }
+}
+# Worked by hand (730 h, 30.41667 days; 86,400 requests a day = 2,628,000 a month):
+EXPECTED_EDGE = {
+    "Fargate Spot vCPU: app (256 CPU units)": "2.74",  # 0.25 * 730 = 182.5 vCPU-h * 0.015
+    "Fargate Spot memory: app (512 MiB)": "0.55",  # 0.5 * 730 = 365 GB-h * 0.0015
+    "Load balancer hours (Balancer)": "14.60",
+    "Load balancer capacity units": "0.23",
+    "Public IPv4: load balancer": "7.30",
+    "Access logs stored: Logs (90 days)": "0.01",  # 86,400 * 50 B * 90 days = 0.3888 GB * 0.025
+    "Access log files written: Logs": "0.09",  # 2 nodes * 12 files an hour * 730 h = 17,520 PUTs * 0.005 / 1000
+    "HTTP API requests (Api)": "2.63",  # 2,628,000 * 1.0 / 1e6
+    "Cloud Map private namespaces (a Route 53 private zone each)": "0.50",
+    "Cloud Map registered tasks": "0.10",  # one task all month * 0.1
+    "Cloud Map DiscoverInstances calls": "2.63",  # one per request
+    "Logs ingested: ApiLogs": "0.13",  # 2,628,000 * 100 B = 0.2628 GB * 0.5
+    "Logs stored: ApiLogs (7 days)": "0.00",  # 0.2628 / 30.41667 * 7 = 0.0605 GB * 0.03
+    "X-Ray traces recorded (0, 100,000 free)": "0.00",  # no sampling rule, no OTel ratio: nothing recorded
+    "X-Ray traces scanned (0, 1,000,000 free)": "0.00",
+}
+
+
+def test_spot_http_api_cloud_map_and_access_logs_cost_the_hand_computed_amounts():
+    """dev's levers (Spot, HTTP API, Cloud Map) and prod's access logs, line by line."""
+    result = estimate("edge", [EDGE_TEMPLATE], EDGE_USAGE, PRICES)
+    assert result.not_priced == []
+    assert {line.item: str(line.monthly_usd) for line in result.lines} == EXPECTED_EDGE
+    assert result.total == Decimal("31.51")
+
+
+def test_dev_stays_within_its_budget_running_all_day(synthesized_environments):
+    """The issue's goal: dev at or under 25 USD a month all day, with the shipped prices and usage."""
+    environments = {"dev": list(synthesized_environments("dev").templates.values())}
+    (always_on, _) = estimates_for(environments, load_usage(), load_prices())
+    assert always_on.variant == "always on" and always_on.total <= Decimal("25.00")
+    assert not [line for line in always_on.lines if line.item.startswith(("Load balancer", "Container Insights"))]
+
+
+def test_each_app_log_line_is_ingested_once(synthesized_environments):
+    """prod's app group gets requests * bytes per request, once: no watchtower group is priced beside it."""
+    prod = synthesized_environments("prod")
+    (result,) = estimates_for({"prod": list(prod.templates.values())}, load_usage(), load_prices())
+    usage = load_usage()["prod"]
+    ingested = [line for line in result.lines if line.item.startswith("Logs ingested: LogGroupsApp")]
+    (app,) = ingested
+    assert app.quantity == round(usage.requests_per_day * usage.log_bytes_per_request * 730 / 24 / 1e9, 3)
+    assert not [line for line in result.lines if "Watchtower" in line.item]

@@ -37,10 +37,25 @@ def _failed_checks(assembly_dirs: list[Path]) -> dict[str, dict[str, set[str]]]:
     return failed
 
 
+def _reason(entry: str | dict) -> str:
+    return entry if isinstance(entry, str) else entry["reason"]
+
+
 @pytest.fixture(scope="session")
 def accepted() -> dict[str, str]:
     """The accepted findings and their reasons."""
-    return yaml.safe_load(ACCEPTED_FILE.read_text())
+    return {check: _reason(entry) for check, entry in yaml.safe_load(ACCEPTED_FILE.read_text()).items()}
+
+
+@pytest.fixture(scope="session")
+def accepted_with_certificate() -> dict[str, str]:
+    """The accepted findings that still hold where the environment has a domain and certificate."""
+    entries = yaml.safe_load(ACCEPTED_FILE.read_text())
+    return {
+        check: _reason(entry)
+        for check, entry in entries.items()
+        if not (isinstance(entry, dict) and entry.get("only_without_certificate"))
+    }
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +64,31 @@ def failed_by_env(synthesized_environments) -> dict[str, dict[str, set[str]]]:
     outdirs = {name: synthesized_environments(name).outdir for name in SYNTHESIZED}
     by_directory = _failed_checks(list(outdirs.values()))
     return {name: by_directory.get(outdir.name, {}) for name, outdir in outdirs.items()}
+
+
+@pytest.fixture(scope="session")
+def failed_with_certificate(synthesized_environments) -> dict[str, dict[str, set[str]]]:
+    """checkov's failed checks for each environment configured with a domain and certificate."""
+    from tests.conftest import VARIANTS
+
+    result = {}
+    for name in VARIANTS:
+        by_file = _failed_checks([synthesized_environments(name).outdir])
+        checks: dict[str, set[str]] = {}
+        for file_checks in by_file.values():
+            for check, resources in file_checks.items():
+                checks.setdefault(check, set()).update(resources)
+        result[name] = checks
+    return result
+
+
+@pytest.mark.parametrize("variant", ["dev-tls", "staging-tls", "prod-tls"])
+def test_with_a_certificate_the_tls_acceptances_do_not_apply(failed_with_certificate, accepted_with_certificate, variant):
+    """HTTPS listener and TLS policy pass; nothing else new fails."""
+    failed = failed_with_certificate[variant]
+    assert "CKV_AWS_2" not in failed and "CKV_AWS_103" not in failed
+    unexpected = {check: sorted(r) for check, r in failed.items() if check not in accepted_with_certificate}
+    assert unexpected == {}
 
 
 def test_every_accepted_finding_has_a_reason(accepted):

@@ -11,12 +11,20 @@ from aws_cdk import aws_sns as sns
 from stacks.compliance import acknowledge, apply_compliance_checks
 
 # Each deliberate finding, and the one resource type it may sit on.
-EXPECTED_ACKNOWLEDGEMENTS = {
-    ("AwsSolutions-ELB2", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
-    ("AwsSolutions-EC23", "AWS::EC2::SecurityGroup"),
+COMMON_ACKNOWLEDGEMENTS = {
     ("AwsSolutions-ECS2", "AWS::ECS::TaskDefinition"),
     ("AwsSolutions-IAM5[Resource::*]", "AWS::IAM::Policy"),
     ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]", "AWS::IAM::Role"),
+}
+LOAD_BALANCER_ENTRY = {("AwsSolutions-EC23", "AWS::EC2::SecurityGroup")}
+WITHOUT_ACCESS_LOGS = {("AwsSolutions-ELB2", "AWS::ElasticLoadBalancingV2::LoadBalancer")}
+WITH_ACCESS_LOGS = {("AwsSolutions-S1", "AWS::S3::Bucket")}
+HTTP_API_ENTRY = {("AwsSolutions-APIG4", "AWS::ApiGatewayV2::Route")}
+WITHOUT_CONTAINER_INSIGHTS = {("AwsSolutions-ECS4", "AWS::ECS::Cluster")}
+EXPECTED_ACKNOWLEDGEMENTS = {
+    "dev": COMMON_ACKNOWLEDGEMENTS | HTTP_API_ENTRY | WITHOUT_CONTAINER_INSIGHTS,
+    "staging": COMMON_ACKNOWLEDGEMENTS | LOAD_BALANCER_ENTRY | WITHOUT_ACCESS_LOGS,
+    "prod": COMMON_ACKNOWLEDGEMENTS | LOAD_BALANCER_ENTRY | WITH_ACCESS_LOGS,
 }
 EXPECTED_FRAMEWORK_INVOKE = "AwsSolutions-IAM5[Resource::<SecretsPreflightHandler"
 
@@ -35,7 +43,7 @@ def test_every_environment_passes_with_only_the_expected_acknowledgements(any_en
                     continue  # the provider framework may invoke the preflight handler's versions
                 found.add((rule["id"], resource["Type"]))
                 count += 1
-    assert found == EXPECTED_ACKNOWLEDGEMENTS
+    assert found == EXPECTED_ACKNOWLEDGEMENTS[any_env.config.name]
     # IAM5[Resource::*]: task role, execution role, preflight role, and the canary's role where it runs
     assert count == 7 + (1 if any_env.config.canary_rate_minutes else 0)
 

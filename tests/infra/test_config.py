@@ -100,6 +100,28 @@ def _rule(**overrides) -> SamplingRuleConfig:
             "needs telemetry.opentelemetry = True",
         ),
         ({"region": "mars-1"}, "region", "mars-1", "us-east-1"),
+        # pinned by tag and digest
+        ({"xray_daemon_image": "public.ecr.aws/xray/aws-xray-daemon:3.7.0"}, "xray_daemon_image", "3.7.0", "and its digest"),
+        ({"collector_image": f"public.ecr.aws/x/y@sha256:{'a' * 64}"}, "collector_image", "x/y@sha256", "by a tag"),
+        # HTTPS and the entry point
+        ({"tls_certificate_arn": "arn:aws:acm:us-east-1:1:certificate/x"}, "tls_certificate_arn", "certificate/x", "ACM certificate ARN"),
+        (
+            {"tls_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"},
+            "tls_certificate_arn",
+            "0f0e0d0c",
+            "set domain_name too",
+        ),
+        ({"domain_name": "api.example.com"}, "domain_name", "api.example.com", "hosted_zone_id and hosted_zone_name"),
+        ({"domain_name": "Not A Domain"}, "domain_name", "Not A Domain", "DNS name"),
+        (
+            {"domain_name": "api.example.org", "hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"},
+            "hosted_zone_name",
+            "example.com",
+            "must contain domain_name 'api.example.org'",
+        ),
+        ({"hosted_zone_id": "Z0123456789ABCDEFGHIJ"}, "hosted_zone_id", "Z0123456789ABCDEFGHIJ", "together"),
+        ({"hosted_zone_id": "zone-1", "hosted_zone_name": "example.com"}, "hosted_zone_id", "zone-1", "Route 53 hosted zone id"),
+        ({"access_logs": True}, "access_logs", "True", "the load balancer's"),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):

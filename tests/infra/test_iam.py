@@ -15,8 +15,17 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def test_task_role_may_write_xray_and_only_the_watchtower_group(any_env):
-    """X-Ray write and sampling actions, and CreateLogStream/PutLogEvents on the watchtower group only."""
+def test_task_role_may_write_xray_and_no_logs(any_env):
+    """X-Ray write and sampling actions, and no CloudWatch Logs action: the awslogs driver ships the log lines."""
+    statements = _policy_statements(any_env, "TaskRole")
+    by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
+    assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
+    assert not [a for s in statements for a in _as_list(s["Action"]) if a.startswith("logs:")]
+
+
+def test_task_role_may_write_xray_and_only_the_watchtower_group(staging_tls):
+    """With watchtower on: X-Ray, and CreateLogStream/PutLogEvents on the watchtower group only."""
+    any_env = staging_tls
     statements = _policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"

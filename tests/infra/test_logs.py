@@ -61,17 +61,18 @@ def test_dev_and_staging_destroy_everything(synthesized_environments):
 
 
 def test_prod_retains_only_its_log_groups(prod):
-    """prod keeps log groups by design, and nothing else."""
+    """prod keeps log groups and the load balancer's access logs by design, and nothing else."""
     kept_types = {
         r["Type"] for template in prod.templates.values() for r in template["Resources"].values() if r.get("DeletionPolicy") == "Retain"
     }
-    assert kept_types == {"AWS::Logs::LogGroup"}
+    assert kept_types == {"AWS::Logs::LogGroup", "AWS::S3::Bucket"}
 
 
 def test_destroy_says_what_it_keeps(prod, dev):
-    """The retained list make destroy prints names prod's log groups and is empty for dev."""
+    """The retained list make destroy prints names prod's log groups and access log bucket, and is empty for dev."""
     from scripts.summarize_assembly import retained
 
     assert retained(dev.outdir) == []
     kept = retained(prod.outdir)
-    assert kept and all(item.endswith("(AWS::Logs::LogGroup)") for item in kept)
+    assert kept and all(item.endswith(("(AWS::Logs::LogGroup)", "(AWS::S3::Bucket)")) for item in kept)
+    assert len([item for item in kept if item.endswith("(AWS::S3::Bucket)")]) == 1

@@ -6,27 +6,31 @@ import dataclasses
 
 import pytest
 
+from stacks.config import EntryPoint
 from stacks.environments import load_environment
 from stacks.assembly import synthesize
 
-EXPECTED_ALARMS = (
-    "Alb5xx",
-    "Target5xx",
-    "P99Latency",
-    "UnhealthyHosts",
-    "Cpu",
-    "Memory",
-    "TasksBelowDesired",
-    "ErrorLogLines",
-)
+# Alarms on metrics every environment has, then those of its entry point and of Container Insights.
+EXPECTED_ALARMS = ("P99Latency", "Cpu", "Memory", "ErrorLogLines")
+LOAD_BALANCER_ALARMS = ("Alb5xx", "Target5xx", "UnhealthyHosts")
+HTTP_API_ALARMS = ("Api5xx",)
+CONTAINER_INSIGHTS_ALARMS = ("TasksBelowDesired",)
+
+
+def expected_alarms(config) -> set[str]:
+    """The alarm names (without prefix) an environment must have: none on a metric it does not produce."""
+    names = set(EXPECTED_ALARMS)
+    names |= set(HTTP_API_ALARMS if config.entry_point is EntryPoint.HTTP_API else LOAD_BALANCER_ALARMS)
+    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.container_insights else set()
+    names |= {"TraceNotDelivered"} if config.canary_rate_minutes else set()
+    return names
 
 
 def test_every_alarm_notifies_the_topic(any_env):
     """Each expected alarm exists, is named from the prefix and notifies the topic on ALARM and OK."""
     alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in any_env.resources("service", "AWS::CloudWatch::Alarm").values()}
     prefix = any_env.config.resource_prefix
-    expected = set(EXPECTED_ALARMS) | ({"TraceNotDelivered"} if any_env.config.canary_rate_minutes else set())
-    assert set(alarms) == {f"{prefix}-{name}" for name in expected}
+    assert set(alarms) == {f"{prefix}-{name}" for name in expected_alarms(any_env.config)}
     (topic_id,) = any_env.resources("service", "AWS::SNS::Topic")
     for properties in alarms.values():
         assert properties["AlarmActions"] == [{"Ref": topic_id}]
@@ -81,3 +85,22 @@ def test_configured_email_subscribes_to_the_topic(with_email):
     (subscription,) = with_email.resources("service", "AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "oncall@example.com"
+
+
+def test_dev_alarms_only_on_metrics_it_has(dev):
+    """dev has no load balancer and no Container Insights: its 5xx and latency alarms read the HTTP API's metrics."""
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in dev.resources("service", "AWS::CloudWatch::Alarm").values()}
+    namespaces = set()
+    for properties in alarms.values():
+        if "Namespace" in properties:
+            namespaces.add(properties["Namespace"])
+        for query in properties.get("Metrics", []):
+            if "MetricStat" in query:
+                namespaces.add(query["MetricStat"]["Metric"]["Namespace"])
+    assert "AWS/ApplicationELB" not in namespaces and "ECS/ContainerInsights" not in namespaces
+    assert alarms["cruddur-dev-Api5xx"]["Namespace"] == "AWS/ApiGateway"
+    (api_id,) = dev.resources("service", "AWS::ApiGatewayV2::Api")
+    assert {"Name": "ApiId", "Value": {"Ref": api_id}} in alarms["cruddur-dev-Api5xx"]["Dimensions"]
+    (latency,) = [q for q in alarms["cruddur-dev-P99Latency"]["Metrics"] if "MetricStat" in q]
+    assert latency["MetricStat"]["Metric"]["MetricName"] == "IntegrationLatency"
+    assert latency["MetricStat"]["Stat"] == "p99"

@@ -5,18 +5,24 @@ from __future__ import annotations
 from aws_cdk.assertions import Match
 
 from service.cruddur import contract
+from stacks.config import EntryPoint
 
 
-def test_cluster_has_container_insights(any_env):
-    """Container Insights feeds the running-task alarm and the dashboard."""
+def test_cluster_has_container_insights_where_configured(any_env):
+    """Container Insights feeds the running-task alarm and the dashboard in staging and prod; dev saves it."""
+    value = "enabled" if any_env.config.container_insights else "disabled"
     any_env.template("service").has_resource_properties(
         "AWS::ECS::Cluster",
-        {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+        {"ClusterSettings": [{"Name": "containerInsights", "Value": value}]},
     )
+    assert any_env.config.container_insights is (any_env.config.name != "dev")
 
 
 def test_load_balancer_health_check_uses_the_health_endpoint(any_env):
-    """The target group probes the contract's health path on the container port."""
+    """The target group probes the contract's health path on the container port (where there is a load balancer)."""
+    if any_env.config.entry_point is EntryPoint.HTTP_API:
+        assert any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup") == {}
+        return
     any_env.template("service").has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         {
@@ -32,16 +38,28 @@ def test_load_balancer_health_check_uses_the_health_endpoint(any_env):
 
 
 def test_deployments_roll_back_on_failure(any_env):
-    """The deployment circuit breaker is on with rollback."""
+    """The deployment circuit breaker is on with rollback; dev's tasks run on Fargate Spot, the others on Fargate."""
+    capacity = (
+        {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]}
+        if any_env.config.fargate_spot
+        else {"LaunchType": "FARGATE"}
+    )
     any_env.template("service").has_resource_properties(
         "AWS::ECS::Service",
         {
             "DeploymentConfiguration": Match.object_like(
                 {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}, "MaximumPercent": 200}
             ),
-            "LaunchType": "FARGATE",
+            **capacity,
         },
     )
+    assert any_env.config.fargate_spot is (any_env.config.name == "dev")
+
+
+def test_fargate_spot_is_a_capacity_provider_of_the_cluster(dev):
+    """The service's FARGATE_SPOT strategy needs the cluster's capacity provider association."""
+    (association,) = dev.resources("service", "AWS::ECS::ClusterCapacityProviderAssociations").values()
+    assert "FARGATE_SPOT" in association["Properties"]["CapacityProviders"]
 
 
 def test_prod_keeps_every_task_healthy_during_deploys(dev, prod):
@@ -64,10 +82,10 @@ def test_target_tracking_on_cpu_and_requests(any_env):
         for p in policies
     }
     config = any_env.config
-    assert metrics == {
-        "ECSServiceAverageCPUUtilization": config.cpu_target_percent,
-        "ALBRequestCountPerTarget": config.requests_per_target_per_minute,
-    }
+    expected = {"ECSServiceAverageCPUUtilization": config.cpu_target_percent}
+    if config.entry_point is EntryPoint.LOAD_BALANCER:  # requests per target exist only behind a load balancer
+        expected["ALBRequestCountPerTarget"] = config.requests_per_target_per_minute
+    assert metrics == expected
     target = next(iter(any_env.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
     assert target["Properties"]["MinCapacity"] == config.min_capacity
     assert target["Properties"]["MaxCapacity"] == config.max_capacity

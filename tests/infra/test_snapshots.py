@@ -47,3 +47,8 @@ def test_normalization_removes_only_volatile_values(dev):
     assert set(template["Resources"]) - set(normalized["Resources"]) <= {"CDKMetadata"}
     assert "<asset-hash>" in json.dumps(normalized)
     assert not _HASH.search(json.dumps(normalized))
+
+
+def test_service_with_a_certificate_matches_snapshot(with_tls, snapshot_json):
+    """Each environment's service stack with a domain and certificate (tests/conftest.py VARIANTS)."""
+    assert normalize(with_tls.templates["service"]) == snapshot_json

@@ -144,3 +144,47 @@ def test_each_backend_gets_each_trace_once(collector_yaml, any_env):
             assert component in collector_yaml[kind], f"{kind} {component} is used but not defined"
     for extension in collector_yaml["service"]["extensions"]:
         assert extension in collector_yaml["extensions"], f"extension {extension} is used but not defined"
+
+
+def test_every_container_is_hardened(any_env):
+    """Read-only root, tini as PID 1, every capability dropped and none added, in every container."""
+    for name, container in _containers(any_env).items():
+        assert container["ReadonlyRootFilesystem"] is True, name
+        linux = container["LinuxParameters"]
+        assert linux["InitProcessEnabled"] is True, name
+        assert linux["Capabilities"] == {"Drop": ["ALL"]}, name
+        assert container.get("Privileged") is not True, name
+
+
+def test_only_the_app_writes_and_only_its_temporary_directory(any_env):
+    """One empty task volume, at the app's APP_TEMP_DIR (gunicorn's worker files, tempfile); sidecars write nothing."""
+    task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))
+    volumes = task["Properties"]["Volumes"]
+    assert volumes == [{"Name": "app-tmp"}]  # no host path: Fargate ephemeral storage
+    containers = _containers(any_env)
+    assert containers[contract.APP_CONTAINER_NAME]["MountPoints"] == [
+        {"ContainerPath": contract.APP_TEMP_DIR, "ReadOnly": False, "SourceVolume": "app-tmp"}
+    ]
+    for name in containers.keys() - {contract.APP_CONTAINER_NAME}:
+        assert not containers[name].get("MountPoints"), name
+
+
+def test_sidecar_images_are_pinned_by_tag_and_digest(any_env):
+    """A tag a reader can recognise, and the digest that makes it immutable."""
+    import re
+
+    containers = _containers(any_env)
+    for name in containers.keys() - {contract.APP_CONTAINER_NAME}:
+        assert re.fullmatch(r"public\.ecr\.aws/[\w/.-]+:[\w.-]+@sha256:[0-9a-f]{64}", containers[name]["Image"]), name
+
+
+def test_gunicorn_writes_only_the_declared_temporary_directory():
+    """gunicorn's worker heartbeat files go to the one writable path the task declares."""
+    import subprocess
+    import sys
+
+    from tests.processes import SERVICE_DIR
+
+    read = "import runpy; print(runpy.run_path('gunicorn.conf.py')['worker_tmp_dir'])"
+    result = subprocess.run([sys.executable, "-c", read], cwd=SERVICE_DIR, capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == contract.APP_TEMP_DIR, result.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from service.cruddur.healthcheck import check
 from tests.service.conftest import sampling_rules, telemetry_environ
-from tests.processes import start_gunicorn, stop
+from tests.processes import post_activity, start_gunicorn, stop
 from tests.standins import closed_port, wait_until
 
 REQUESTS = 30
@@ -54,3 +54,27 @@ def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_dae
 def test_the_container_health_check_fails_when_nothing_listens():
     """python -m cruddur.healthcheck exits 1 when the service is down."""
     assert check(closed_port(), timeout_seconds=0.5) is False
+
+
+def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(otlp_receiver, xray_daemon):
+    """What the awslogs driver ships does not depend on watchtower: gunicorn's own lines and the app's lines."""
+    environ = telemetry_environ(
+        otlp_receiver,
+        xray_daemon,
+        TELEMETRY_WATCHTOWER_ENABLED="true",
+        WATCHTOWER_LOG_GROUP="/does/not/exist",
+        AWS_ENDPOINT_URL_LOGS=f"http://127.0.0.1:{closed_port()}",  # nothing listens: CloudWatch Logs is down
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
+    port = closed_port()
+    process = start_gunicorn(environ, port)
+    try:
+        assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+        assert post_activity(port, "still logged") == 201
+    finally:
+        out, err = stop(process)
+    assert process.returncode == 0, err[-3000:]
+    assert "Listening at: http://127.0.0.1:" in err and "Booting worker" in err  # gunicorn's own, on stderr
+    app_lines = [line for line in out.splitlines() if '"logger": "cruddur.activities"' in line]
+    assert len(app_lines) == 1  # the app's line, once, on stdout
