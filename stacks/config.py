@@ -53,6 +53,7 @@ _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _CRON_PATTERN = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
+_ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _IMAGE_URI_PATTERN = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
 
 
@@ -168,6 +169,9 @@ class EnvironmentConfig:
     canary_wait_seconds: int = 60
     canary_failed_periods: int = 3
     log_level: str = "INFO"
+    # -- the data and the frontend (DynamoDB, CORS) --
+    table_point_in_time_recovery: bool = False
+    frontend_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject every invalid value with a sentence naming it."""
@@ -181,6 +185,7 @@ class EnvironmentConfig:
             self._check_sampling_rules,
             self._check_images,
             self._check_canary,
+            self._check_frontend_origins,
         ):
             check()
 
@@ -389,3 +394,9 @@ class EnvironmentConfig:
             if not _IMAGE_URI_PATTERN.match(value) or value.endswith(":latest"):
                 raise _fail(self.name, name, value, "pin an image with an explicit tag other than 'latest', or a digest")
 
+    def _check_frontend_origins(self) -> None:
+        for index, origin in enumerate(self.frontend_origins):
+            if not isinstance(origin, str) or not _ORIGIN_PATTERN.match(origin):
+                raise _fail(
+                    self.name, f"frontend_origins[{index}]", origin, "use an origin such as 'https://cruddur.example.com', without a path"
+                )

@@ -78,6 +78,7 @@ def staging() -> EnvironmentConfig:
         log_retention_days=14,
         removal_policy=RemovalPolicyName.DESTROY,
         canary_rate_minutes=15,
+        table_point_in_time_recovery=True,
     )
 
 
@@ -99,6 +100,7 @@ def prod() -> EnvironmentConfig:
         canary_rate_minutes=5,
         alarm_thresholds=AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3),
         log_level="INFO",
+        table_point_in_time_recovery=True,
     )
 
 

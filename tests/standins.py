@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -282,3 +283,17 @@ class MotoServer:
             self._process.terminate()
             self._process.wait(timeout=10)
         self._log.close()
+
+
+def create_service_table(endpoint_url: str, name: str | None = None) -> str:
+    """A fresh table of the service's design (``cruddur.table``) at ``endpoint_url`` (moto); returns its name."""
+    import boto3
+
+    from service.cruddur import table
+
+    name = name or f"cruddur-test-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint_url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    table.create_table(client, name)
+    return name

@@ -23,6 +23,7 @@ from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.collector_config import collector_config_parameter_name
 from stacks.components.secrets import SsmParameterSecret, TelemetrySecrets
 from stacks.components.sidecars import AdotCollectorSidecar, XRayDaemonSidecar
+from stacks.components.table import ServiceTable
 from stacks.config import EnvironmentConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,9 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str, region: str) -> dict[str, str]:
+def app_environment(
+    config: EnvironmentConfig, *, watchtower_log_group_name: str, region: str, table_name: str
+) -> dict[str, str]:
     """The app container's environment: the contract's variables, set for ``config``."""
     parts = config.telemetry
     environment = {
@@ -64,6 +67,10 @@ def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str
         environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
     if parts.watchtower:
         environment[contract.WATCHTOWER_LOG_GROUP.name] = watchtower_log_group_name
+    # -- the data and the frontend
+    environment[contract.DYNAMODB_TABLE_NAME.name] = table_name
+    if config.frontend_origins:
+        environment[contract.FRONTEND_URL.name] = ",".join(config.frontend_origins)
     return environment
 
 
@@ -90,8 +97,9 @@ class TracedFargateService(Construct):
         assign_public_ip: bool,
         log_groups: ServiceLogGroups,
         secrets: TelemetrySecrets,
+        table: ServiceTable,
     ) -> None:
-        """Build the service for ``config`` in ``vpc``."""
+        """Build the service for ``config`` in ``vpc``, reading and writing ``table``."""
         super().__init__(scope, construct_id)
         parts = config.telemetry
         self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
@@ -120,6 +128,7 @@ class TracedFargateService(Construct):
                 config,
                 watchtower_log_group_name=log_groups.watchtower.log_group_name,
                 region=Stack.of(self).region,
+                table_name=table.table.table_name,
             ),
             secrets=app_secrets,
             health_check=ecs.HealthCheck(
@@ -167,6 +176,7 @@ class TracedFargateService(Construct):
             task_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
         if parts.watchtower:
             log_groups.watchtower.grant(task_role, "logs:CreateLogStream", "logs:PutLogEvents")
+        table.grant_service(task_role)
 
         self.fargate = ecs_patterns.ApplicationLoadBalancedFargateService(
             self,

@@ -43,10 +43,10 @@ def test_every_variable_the_task_sets_is_read_by_the_service(any_env):
 
 
 def test_every_variable_without_a_default_is_set_where_its_part_is_on(any_env):
-    """Required variables are set: the service name always, the watchtower group and Rollbar token with their parts."""
+    """Required variables are set: the service name and the table always, the watchtower group and Rollbar token with their parts."""
     environ = _task_environ(any_env)
     parts = any_env.config.telemetry
-    required = {contract.SERVICE_NAME.name}
+    required = {contract.SERVICE_NAME.name, contract.DYNAMODB_TABLE_NAME.name}
     if parts.watchtower:
         required.add(contract.WATCHTOWER_LOG_GROUP.name)
     if parts.rollbar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.cruddur.table import SERVICE_ACTIONS
 from stacks.components.traced_service import XRAY_WRITE_ACTIONS
 
 
@@ -15,14 +16,18 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def test_task_role_may_write_xray_and_only_the_watchtower_group(any_env):
-    """X-Ray write and sampling actions, and CreateLogStream/PutLogEvents on the watchtower group only."""
+def test_task_role_may_write_xray_the_watchtower_group_and_use_the_table(any_env):
+    """X-Ray write and sampling actions, CreateLogStream/PutLogEvents on the watchtower group only,
+    and the service's DynamoDB actions on its table and that table's indexes only."""
     statements = _policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
     watchtower_group = next(lid for lid in any_env.resources("service", "AWS::Logs::LogGroup") if "Watchtower" in lid)
     assert by_action[("logs:CreateLogStream", "logs:PutLogEvents")] == {"Fn::GetAtt": [watchtower_group, "Arn"]}
-    assert len(statements) == 2
+    (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
+    table_arn = {"Fn::GetAtt": [table, "Arn"]}
+    assert by_action[tuple(sorted(SERVICE_ACTIONS))] == [table_arn, {"Fn::Join": ["", [table_arn, "/index/*"]]}]
+    assert len(statements) == 3
 
 
 def test_execution_role_reads_exactly_the_three_parameters(any_env):

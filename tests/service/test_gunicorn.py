@@ -15,10 +15,10 @@ from tests.standins import closed_port, wait_until
 REQUESTS = 30
 
 
-def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon):
+def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon, gunicorn_data_environ):
     """Every request made before SIGTERM is exported by the worker that served it, within the stop timeout."""
     port = closed_port()
-    process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon), port)
+    process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
         assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
         for index in range(REQUESTS):

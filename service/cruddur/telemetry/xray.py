@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.util import request_uri
 
-from aws_xray_sdk.core import AWSXRayRecorder
+from aws_xray_sdk.core import AWSXRayRecorder, xray_recorder
 from aws_xray_sdk.core.models import http
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
+from aws_xray_sdk.core.sampling.sampler import DefaultSampler
 from aws_xray_sdk.core.utils import stacktrace
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, got_request_exception
@@ -68,14 +69,16 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
     sampler: its rule pollers never start, and configuring it creates no
     further X-Ray API client (each costs a botocore session at start-up).
     """
-    recorder = AWSXRayRecorder()
+    # The SDK's own recorder: its botocore patch (``aws_calls``) records DynamoDB
+    # subsegments into the segments of this recorder and no other.
+    recorder = xray_recorder
     recorder.configure(
         service=settings.service_name,
         daemon_address=settings.xray_daemon_address,
         context_missing="LOG_ERROR",
         plugins=("ECSPlugin",) if os.environ.get("ECS_CONTAINER_METADATA_URI_V4") else None,
         sampling=True,
-        sampler=LocalSampler(LOCAL_SAMPLING_RULES) if follow_opentelemetry else None,
+        sampler=LocalSampler(LOCAL_SAMPLING_RULES) if follow_opentelemetry else DefaultSampler(),
         sampling_rules=None if follow_opentelemetry else LOCAL_SAMPLING_RULES,
         stream_sql=False,
     )
