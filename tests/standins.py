@@ -60,6 +60,8 @@ class ReceivedSpan:
 
 def _attribute_value(value: Any) -> Any:
     kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_attribute_value(item) for item in value.array_value.values]
     return getattr(value, kind) if kind else None
 
 

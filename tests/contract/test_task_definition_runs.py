@@ -18,7 +18,7 @@ import pytest
 
 from service.cruddur import contract
 from tests.processes import start_gunicorn, stop
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until
+from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, create_service_table, wait_until
 
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {
@@ -26,6 +26,7 @@ TEST_MACHINE_OVERRIDES = {
     contract.XRAY_DAEMON_ADDRESS.name,
     contract.AWS_ENDPOINT_URL_LOGS.name,
     contract.ROLLBAR_ENDPOINT.name,
+    contract.AWS_ENDPOINT_URL_DYNAMODB.name,
 }
 REQUESTS = 5
 
@@ -63,12 +64,16 @@ def _resolve(value: object, logical_names: dict[str, str]) -> str:
 
 
 def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, cloudwatch_logs):
-    """Health check 200; spans, segments and log lines (stdout and CloudWatch) share each request's trace id."""
+    """Health check 200; spans, segments and log lines (stdout and CloudWatch) share each request's trace id,
+    and each request's DynamoDB calls are client spans and subsegments of it."""
     app = task["app"]
     watchtower_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.WATCHTOWER_LOG_GROUP.name)
     watchtower_group = f"/test/{watchtower_ref}"
     cloudwatch_logs.create_log_group(logGroupName=watchtower_group)
-    logical_names = {watchtower_ref: watchtower_group}
+    table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+    moto_url = cloudwatch_logs.meta.endpoint_url
+    table_name = create_service_table(moto_url, f"test-{table_ref}")
+    logical_names = {watchtower_ref: watchtower_group, table_ref: table_name}
 
     with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar:
         environ = {e["Name"]: _resolve(e["Value"], logical_names) for e in app["Environment"]}
@@ -78,6 +83,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             contract.XRAY_DAEMON_ADDRESS.name: daemon.address,
             contract.AWS_ENDPOINT_URL_LOGS.name: cloudwatch_logs.meta.endpoint_url,
             contract.ROLLBAR_ENDPOINT.name: rollbar.endpoint,
+            contract.AWS_ENDPOINT_URL_DYNAMODB.name: moto_url,
         }
         assert set(overrides) == TEST_MACHINE_OVERRIDES
         environ.update(overrides)
@@ -138,3 +144,27 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             shipped.extend(json.loads(e["message"]) for e in events["events"])
         assert {e["trace_id"] for e in shipped if e["logger"] == "cruddur.activities"} == set(trace_ids)
         assert rollbar.items == []  # no errors were raised
+
+        # DynamoDB: a client span per call inside each request's trace, and a subsegment in its segment
+        server_span_ids = {s.trace_id: s.span_id for s in server_spans}
+        for trace_id in trace_ids:
+            calls = [s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"]
+            assert {s.name for s in calls} == {"DynamoDB.GetItem", "DynamoDB.PutItem"}, calls
+            assert {s.attributes["aws.dynamodb.table_names"][0] for s in calls} == {table_name}
+            operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "create-activity")
+            assert operation_span.parent_span_id == server_span_ids[trace_id]
+            assert {s.parent_span_id for s in calls} == {operation_span.span_id}
+        for segment in daemon.segments:
+            subsegments = _all_subsegments(segment)
+            dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]
+            assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
+            assert {s["aws"]["table_name"] for s in dynamodb} == {table_name}
+
+
+def _all_subsegments(entity: dict) -> list[dict]:
+    """Every subsegment under ``entity``, at any depth."""
+    found = []
+    for child in entity.get("subsegments", []):
+        found.append(child)
+        found.extend(_all_subsegments(child))
+    return found
