@@ -158,6 +158,21 @@ class OtlpReceiver(_HttpStandIn):
             return [s for s in self.spans if s.name == name]
 
 
+class FailingDynamoDb(_HttpStandIn):
+    """Answers every DynamoDB call with an error, as DynamoDB throttling (or failing) does; slowly with ``delay_seconds``."""
+
+    def __init__(self, error_type: str = "ProvisionedThroughputExceededException", status: int = 400) -> None:
+        super().__init__()
+        self.status = status
+        self.error_type = error_type
+        self.operations: list[str] = []
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        self.operations.append(headers.get("X-Amz-Target", "").rsplit(".", 1)[-1])
+        error = {"__type": f"com.amazonaws.dynamodb.v20120810#{self.error_type}", "message": "stand-in failure"}
+        return self.status, json.dumps(error).encode()
+
+
 class CloudWatchLogsApi(_HttpStandIn):
     """Accepts CreateLogStream and PutLogEvents like CloudWatch Logs, keeping only a count (benchmarks)."""
 

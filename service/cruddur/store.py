@@ -33,7 +33,7 @@ MAX_REPLIES = 100  # replies live in their activity's item; this keeps it far be
 
 CONNECT_TIMEOUT_SECONDS = 1.0
 READ_TIMEOUT_SECONDS = 2.0
-MAX_ATTEMPTS = 2  # one retry, for throttling and transient errors ("standard" mode)
+MAX_ATTEMPTS = 2  # the first try and one retry, for throttling and transient errors ("standard" mode)
 WORST_CASE_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 1
 
 log = logging.getLogger("cruddur.store")
@@ -54,7 +54,7 @@ def client_config() -> Config:
     return Config(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
     )
 
 
