@@ -280,6 +280,14 @@ class MotoServer:
         ]
         self._process: subprocess.Popen | None = None
 
+    def enforce_iam(self, enforced: bool) -> None:
+        """From now on, check every request's signature and its IAM policies (moto's reset-auth), or stop checking."""
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/reset-auth", data=b"0" if enforced else b"inf", method="POST", headers={"Content-Type": "text/plain"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+
     def _ready(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1):

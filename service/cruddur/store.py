@@ -100,7 +100,8 @@ class Store:
     def __init__(self, table_name: str, *, region: str, endpoint_url: str | None = None, client: Any = None) -> None:
         """Use ``table_name`` in ``region`` (at ``endpoint_url``: moto, or None for AWS)."""
         self.table_name = table_name
-        self.client = client or boto3.client(
+        # A session of its own: credentials are resolved now, from this process's environment or task role.
+        self.client = client or boto3.session.Session().client(
             "dynamodb", region_name=region, endpoint_url=endpoint_url or None, config=client_config()
         )
 
