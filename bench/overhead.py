@@ -4,7 +4,9 @@
 
 Each configuration runs the service as the task does (gunicorn, 2 workers)
 with stand-ins on loopback for the collector (OTLP/HTTP), the X-Ray daemon
-(UDP), CloudWatch Logs and Rollbar, so exporting is real work. Load comes
+(UDP), CloudWatch Logs and Rollbar, so exporting is real work, and its data
+in DynamoDB (moto's server, a table per service instance, on the load
+generator's CPU like every stand-in). Load comes
 from wrk in a separate process. All configurations run at once and short
 loads alternate between them for many rounds, so that the drift of a shared
 machine falls on all alike; the table reports medians of the rounds and each
@@ -34,7 +36,16 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.results import write_section  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
 from tests.processes import start_gunicorn, stop  # noqa: E402
-from tests.standins import CloudWatchLogsApi, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until  # noqa: E402
+from tests.standins import (  # noqa: E402
+    CloudWatchLogsApi,
+    MotoServer,
+    OtlpReceiver,
+    RollbarApi,
+    XRayDaemon,
+    closed_port,
+    create_service_table,
+    wait_until,
+)
 
 ENDPOINTS = {
     "GET /api/activities/home": [],
@@ -52,9 +63,20 @@ def environ_for(
     logs_url: str,
     rollbar: RollbarApi,
     slow_collector: OtlpReceiver | None = None,
+    *,
+    dynamodb_url: str,
+    table_name: str,
 ) -> dict[str, str]:
-    """The contract's variables for one configuration."""
-    base = {"OTEL_SERVICE_NAME": "cruddur-backend-flask", "DEPLOYMENT_ENVIRONMENT": "bench", "LOG_LEVEL": "INFO"}
+    """The contract's variables for one configuration; every configuration keeps its data in ``table_name``."""
+    base = {
+        "OTEL_SERVICE_NAME": "cruddur-backend-flask",
+        "DEPLOYMENT_ENVIRONMENT": "bench",
+        "LOG_LEVEL": "INFO",
+        "DYNAMODB_TABLE_NAME": table_name,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
     if name == "telemetry off":
         return base
     ratio = load_environment("prod").otel_sampling_ratio
@@ -184,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     # daemon have CPU of their own, here they would take it from the service.
     with tempfile.TemporaryDirectory() as scratch, OtlpReceiver(decode=False) as collector, OtlpReceiver(
         decode=False
-    ) as slow_collector, XRayDaemon(decode=False) as daemon, RollbarApi() as rollbar, CloudWatchLogsApi() as logs:
+    ) as slow_collector, XRayDaemon(decode=False) as daemon, RollbarApi() as rollbar, CloudWatchLogsApi() as logs, MotoServer(
+        Path(scratch) / "dynamodb.log"
+    ) as dynamodb:  # started from this process, so it runs on LOAD_CPU
         slow_collector.delay_seconds = SLOW_COLLECTOR_SECONDS
         # Every configuration runs at once (idle ones cost nothing), so that short runs can
         # alternate many times: the machine's drift then falls on all of them alike. Each
@@ -193,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         services: dict[tuple[str, str], RunningService] = {}
         try:
             for name in configurations:
-                environ = environ_for(name, collector, daemon, logs.url, rollbar, slow_collector)
                 for endpoint in ENDPOINTS:
+                    table_name = create_service_table(dynamodb.url)
+                    environ = environ_for(
+                        name, collector, daemon, logs.url, rollbar, slow_collector, dynamodb_url=dynamodb.url, table_name=table_name
+                    )
                     slug = f"{name}-{endpoint}".replace(" ", "-").replace(",", "").replace("/", "_")
                     services[name, endpoint] = RunningService(name, environ, Path(scratch) / f"{slug}.log")
             for service in services.values():
