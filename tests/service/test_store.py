@@ -127,3 +127,18 @@ def test_an_unreachable_database_is_a_503_and_the_worker_still_starts(make_app):
     client = app.test_client()
     assert client.get(contract.HEALTH_CHECK_PATH).status_code == 200
     assert client.get("/api/message_groups").status_code == 503
+
+
+def test_database_failures_are_logged_at_a_bounded_rate(make_app, capsys):
+    """Eight failing requests in a row write at most five 'cruddur.store' lines to stdout, the last saying how many were held back."""
+    import json
+
+    with FailingDynamoDb() as dynamodb:
+        app = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url})
+        client = app.test_client()
+        capsys.readouterr()
+        for _ in range(8):
+            assert client.get("/api/activities/home").status_code == 503
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    store_lines = [line for line in lines if line["logger"] == "cruddur.store"]
+    assert 1 <= len(store_lines) <= 5
