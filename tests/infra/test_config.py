@@ -81,6 +81,8 @@ def _rule(**overrides) -> SamplingRuleConfig:
         ({"deploy_min_healthy_percent": 75}, "deploy_min_healthy_percent", "75", "0, 50 or 100"),
         ({"service_name": "has space"}, "service_name", "has space", "letters"),
         ({"region": "mars-1"}, "region", "mars-1", "us-east-1"),
+        ({"frontend_origins": ("localhost:3000",)}, "frontend_origins[0]", "localhost:3000", "without a path"),
+        ({"frontend_origins": ("https://ok.example.com", "https://x.example.com/app")}, "frontend_origins[1]", "/app", "origin such as"),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):
