@@ -59,10 +59,8 @@ destroy: install ## Remove every stack of ENV, then say what was kept by design 
 	$(CDK) destroy --all -c env=$(ENV) --force
 	$(VENV_PY) scripts/summarize_assembly.py --retained cdk.out
 
-local: install ## Run the service here, telemetry printed to the console.
-	cd service && OTEL_SERVICE_NAME=cruddur-backend-flask DEPLOYMENT_ENVIRONMENT=local \
-	  TELEMETRY_OTEL_ENABLED=true TELEMETRY_CONSOLE_EXPORT=true \
-	  ../$(VENV)/bin/gunicorn --config gunicorn.conf.py 'cruddur.app:create_app()'
+local: install ## Run the service here against an embedded DynamoDB (moto) on :8000, spans printed to the console.
+	$(VENV_PY) scripts/run_local.py $(if $(FRONTEND_URL),--frontend-url $(FRONTEND_URL))
 
 clean: ## Remove build output (keeps .venv and node_modules).
 	rm -rf cdk.out .pytest_cache

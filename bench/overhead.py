@@ -4,7 +4,9 @@
 
 Each configuration runs the service as the task does (gunicorn, 2 workers)
 with stand-ins on loopback for the collector (OTLP/HTTP), the X-Ray daemon
-(UDP), CloudWatch Logs and Rollbar, so exporting is real work. Load comes
+(UDP), CloudWatch Logs and Rollbar, so exporting is real work, and its data
+in DynamoDB (moto's server, a table per service instance, on the load
+generator's CPU like every stand-in). Load comes
 from wrk in a separate process. All configurations run at once and short
 loads alternate between them for many rounds, so that the drift of a shared
 machine falls on all alike; the table reports medians of the rounds and each
@@ -43,11 +45,13 @@ from tests.processes import start_gunicorn, stop  # noqa: E402
 from stacks.components.xray_sampling import SamplingPolicy  # noqa: E402
 from tests.standins import (  # noqa: E402
     CloudWatchLogsApi,
+    MotoServer,
     OtlpReceiver,
     RollbarApi,
     XRayDaemon,
     XRaySamplingApi,
     closed_port,
+    create_service_table,
     wait_until,
 )
 
@@ -91,9 +95,23 @@ def environ_for(
     sampling: XRaySamplingApi | None,
     logs_url: str,
     rollbar: RollbarApi,
+    *,
+    dynamodb_url: str,
+    table_name: str,
 ) -> dict[str, str]:
-    """The contract's variables for one configuration (the course setup: the variables its docker-compose set)."""
-    base = {"OTEL_SERVICE_NAME": "cruddur-backend-flask", "DEPLOYMENT_ENVIRONMENT": "bench", "LOG_LEVEL": "INFO"}
+    """The contract's variables for one configuration (the course setup: the variables its docker-compose set).
+
+    Every configuration keeps its data in its own ``table_name``.
+    """
+    base = {
+        "OTEL_SERVICE_NAME": "cruddur-backend-flask",
+        "DEPLOYMENT_ENVIRONMENT": "bench",
+        "LOG_LEVEL": "INFO",
+        "DYNAMODB_TABLE_NAME": table_name,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
     if name == "telemetry off":
         return base
     if name == "course setup":
@@ -247,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         if "prod, collector slow" in standins:
             standins["prod, collector slow"][0].delay_seconds = SLOW_COLLECTOR_SECONDS
+        # started from this process, so it runs on LOAD_CPU
+        dynamodb = stack.enter_context(MotoServer(Path(scratch) / "dynamodb.log"))
         # Every configuration runs at once (idle ones cost nothing), so that short runs can
         # alternate many times: the machine's drift then falls on all of them alike. Each
         # endpoint has its own instance: the POSTs add activities, which the home page would
@@ -254,9 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         services: dict[tuple[str, str], RunningService] = {}
         try:
             for name in configurations:
-                environ = environ_for(name, *standins[name], logs.url, rollbar)
                 command = COURSE_COMMAND if name == "course setup" else contract.APP_COMMAND
                 for endpoint in ENDPOINTS:
+                    table_name = create_service_table(dynamodb.url)
+                    environ = environ_for(
+                        name, *standins[name], logs.url, rollbar, dynamodb_url=dynamodb.url, table_name=table_name
+                    )
                     slug = f"{name}-{endpoint}".replace(" ", "-").replace(",", "").replace("/", "_")
                     services[name, endpoint] = RunningService(name, environ, Path(scratch) / f"{slug}.log", command)
             for service in services.values():

@@ -6,7 +6,8 @@ In-process and single-threaded, so the figures are CPU microseconds per
 request without gunicorn, the network or the load generator: the app is
 called as a WSGI application, and each sampled batch is exported (OTLP
 encoding included) before its time is taken; the collector and daemon
-stand-ins receive in a child process, outside the figures. Configurations
+stand-ins receive in a child process, and the data is in DynamoDB (moto's
+server, a process of its own), outside the figures. Configurations
 are measured in short alternating batches and the minimum per configuration
 is kept, which on a shared machine is the figure least disturbed by other
 tenants. Then the parts of a sampled request are measured alone. Writes its
@@ -26,6 +27,7 @@ import os
 import pstats
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 from collections.abc import Callable, Iterator
@@ -40,6 +42,7 @@ from service.cruddur import contract  # noqa: E402
 from service.cruddur.app import create_app  # noqa: E402
 from stacks.components.xray_sampling import SamplingPolicy  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
+from tests.standins import MotoServer, create_service_table  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 PATH = "/api/activities/home"
@@ -74,19 +77,30 @@ with OtlpReceiver(decode=False) as collector, XRayDaemon(decode=False) as daemon
 
 
 @contextlib.contextmanager
-def stand_ins() -> Iterator[tuple[str, str]]:
-    """(collector URL, daemon address) of stand-ins in a child process, so that receiving is not counted as the service's CPU."""
+def stand_ins() -> Iterator[tuple[str, str, str]]:
+    """(collector URL, daemon address, DynamoDB URL) of stand-ins in other processes, so that their work is not counted as the service's CPU."""
     child = subprocess.Popen([sys.executable, "-c", _STAND_INS, str(REPO_ROOT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        where = json.loads(child.stdout.readline())
-        yield where["collector"], where["daemon"]
+        with tempfile.TemporaryDirectory() as scratch, MotoServer(Path(scratch) / "dynamodb.log") as dynamodb:
+            where = json.loads(child.stdout.readline())
+            yield where["collector"], where["daemon"], dynamodb.url
     finally:
         child.stdin.close()
         child.wait(timeout=10)
 
 
-def _configurations(collector_url: str, daemon_address: str) -> dict[str, dict[str, str]]:
-    base = {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.DEPLOYMENT_ENVIRONMENT.name: "bench"}
+def _configurations(collector_url: str, daemon_address: str, dynamodb_url: str) -> dict[str, dict[str, str]]:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+
+    def base() -> dict[str, str]:
+        return {
+            contract.SERVICE_NAME.name: "cruddur-backend-flask",
+            contract.DEPLOYMENT_ENVIRONMENT.name: "bench",
+            contract.DYNAMODB_TABLE_NAME.name: create_service_table(dynamodb_url),
+            contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb_url,
+        }
+
     otel = {
         contract.OTEL_ENABLED.name: "true",
         contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector_url,
@@ -98,10 +112,10 @@ def _configurations(collector_url: str, daemon_address: str) -> dict[str, dict[s
     none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules])}
     every = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 1.0} for r in rules])}
     return {
-        "telemetry off": base,
-        "unsampled (OpenTelemetry and X-Ray on, prod's rules at rate 0)": {**base, **otel, **xray, **none},
-        "sampled, OpenTelemetry only": {**base, **otel, **every},
-        "sampled, OpenTelemetry and X-Ray": {**base, **otel, **xray, **every},
+        "telemetry off": base(),
+        "unsampled (OpenTelemetry and X-Ray on, prod's rules at rate 0)": {**base(), **otel, **xray, **none},
+        "sampled, OpenTelemetry only": {**base(), **otel, **every},
+        "sampled, OpenTelemetry and X-Ray": {**base(), **otel, **xray, **every},
     }
 
 
@@ -120,8 +134,8 @@ def _calls_per_request(app: Any, requests: int = 200) -> float:
 
 def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]:
     """(CPU µs, function calls) per request for each configuration; µs: minimum over alternating batches."""
-    with stand_ins() as (collector_url, daemon_address):
-        apps = {name: create_app(environ=environ) for name, environ in _configurations(collector_url, daemon_address).items()}
+    with stand_ins() as (collector_url, daemon_address, dynamodb_url):
+        apps = {name: create_app(environ=environ) for name, environ in _configurations(collector_url, daemon_address, dynamodb_url).items()}
         logging.getLogger().setLevel(logging.WARNING)
         for app in apps.values():
             for _ in range(100):
@@ -188,7 +202,7 @@ def measure_parts() -> dict[str, float]:
     parts["OTLP encoding of the server span"] = _min_us(lambda: encode_spans([server]).SerializeToString())
     parts["OTLP encoding of the child span"] = _min_us(lambda: encode_spans([child]).SerializeToString())
 
-    with stand_ins() as (_, daemon_address):
+    with stand_ins() as (_, daemon_address, _dynamodb):
         recorder = AWSXRayRecorder()
         recorder.configure(service="bench", daemon_address=daemon_address, context_missing="LOG_ERROR", sampling=False)
 

@@ -95,6 +95,7 @@ PRICED_TYPES = {
     "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard",
     "AWS::Lambda::Function",
+    "AWS::DynamoDB::Table",
 }
 CANARY_SECONDS_PER_RUN = 3.0
 PREFLIGHT_RUNS_PER_MONTH = 30  # one per deploy, about one a day
@@ -118,6 +119,10 @@ class Usage:
     flow_log_mb_per_day: float
     access_log_bytes_per_request: float = 0.0  # load balancer access log (gzipped, in S3)
     api_access_log_bytes_per_request: float = 0.0  # HTTP API access log line (CloudWatch Logs)
+    # -- DynamoDB (on-demand): request units per API request, averaged over the mix of reads and writes
+    dynamodb_read_units_per_request: float = 0.0
+    dynamodb_write_units_per_request: float = 0.0
+    dynamodb_stored_gb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -374,6 +379,24 @@ def estimate(
             runs, seconds = PREFLIGHT_RUNS_PER_MONTH, PREFLIGHT_SECONDS_PER_RUN
         cost = runs / 1e6 * p["lambda_request_million"] + runs * seconds * memory_gb * p["lambda_gb_second"]
         add(Line(f"Lambda: {logical_id}", round(runs, 1), "invocations", p["lambda_request_million"] / 1e6, _money(cost)))
+
+    # -- DynamoDB (on-demand) ---------------------------------------------------------------------
+    for logical_id, table in sorted(t.of_type("AWS::DynamoDB::Table").items()):
+        properties = table["Properties"]
+        if properties.get("BillingMode") != "PAY_PER_REQUEST":
+            result.not_priced.append(f"AWS::DynamoDB::Table ({logical_id}, provisioned capacity)")
+            continue
+        reads = usage.requests_per_day * days * usage.dynamodb_read_units_per_request
+        writes = usage.requests_per_day * days * usage.dynamodb_write_units_per_request
+        add(Line(f"DynamoDB read request units: {logical_id}", round(reads), "RRUs", p["dynamodb_read_request_million"] / 1e6,
+                 _money(reads / 1e6 * p["dynamodb_read_request_million"])))  # fmt: skip
+        add(Line(f"DynamoDB write request units: {logical_id} (indexes included)", round(writes), "WRUs",
+                 p["dynamodb_write_request_million"] / 1e6, _money(writes / 1e6 * p["dynamodb_write_request_million"])))  # fmt: skip
+        add(Line(f"DynamoDB storage: {logical_id}", usage.dynamodb_stored_gb, "GB-months", p["dynamodb_storage_gb_month"],
+                 _money(usage.dynamodb_stored_gb * p["dynamodb_storage_gb_month"])))  # fmt: skip
+        if properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+            add(Line(f"DynamoDB point-in-time recovery: {logical_id}", usage.dynamodb_stored_gb, "GB-months",
+                     p["dynamodb_pitr_gb_month"], _money(usage.dynamodb_stored_gb * p["dynamodb_pitr_gb_month"])))  # fmt: skip
 
     # -- X-Ray ------------------------------------------------------------------------------
     # The deployed rules decide (the service samples live by them); templates without

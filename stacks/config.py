@@ -58,6 +58,7 @@ _TAG_AND_DIGEST_PATTERN = re.compile(r":[\w.-]+@sha256:[0-9a-f]{64}$")
 _CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _DOMAIN_NAME_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class ConfigError(ValueError):
@@ -222,6 +223,9 @@ class EnvironmentConfig:
     access_logs: bool = False
     container_insights: bool = True
     fargate_spot: bool = False
+    # -- the data and the frontend (DynamoDB, CORS) --
+    table_point_in_time_recovery: bool = False
+    frontend_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject every invalid value with a sentence naming it."""
@@ -237,6 +241,7 @@ class EnvironmentConfig:
             self._check_images,
             self._check_canary,
             self._check_edge,
+            self._check_frontend_origins,
         ):
             check()
 
@@ -514,3 +519,9 @@ class EnvironmentConfig:
                     "access logs are the load balancer's; the HTTP API logs every request to its access log group",
                 )
 
+    def _check_frontend_origins(self) -> None:
+        for index, origin in enumerate(self.frontend_origins):
+            if not isinstance(origin, str) or not _ORIGIN_PATTERN.match(origin):
+                raise _fail(
+                    self.name, f"frontend_origins[{index}]", origin, "use an origin such as 'https://cruddur.example.com', without a path"
+                )

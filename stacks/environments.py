@@ -85,6 +85,7 @@ def staging() -> EnvironmentConfig:
         log_retention_days=14,
         removal_policy=RemovalPolicyName.DESTROY,
         canary_rate_minutes=15,
+        table_point_in_time_recovery=True,
     )
 
 
@@ -109,6 +110,7 @@ def prod() -> EnvironmentConfig:
         log_level="INFO",
         access_logs=True,
         warn_without_tls=True,
+        table_point_in_time_recovery=True,
     )
 
 

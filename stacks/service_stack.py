@@ -7,11 +7,12 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from stacks.components.log_groups import ServiceLogGroups
+from stacks.components.log_groups import ServiceLogGroups, removal_policy
 from stacks.components.monitoring import ServiceMonitoring
 from stacks.components.network import Network
 from stacks.components.secrets import TelemetrySecrets
 from stacks.components.secrets_preflight import SecretsPreflight
+from stacks.components.table import ServiceTable
 from stacks.components.trace_canary import TraceCanary
 from stacks.components.traced_service import TracedFargateService
 from stacks.compliance import acknowledge
@@ -35,6 +36,12 @@ class ServiceStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.log_groups = ServiceLogGroups(self, "LogGroups", config=config)
         self.secrets = TelemetrySecrets(self, "Secrets", config=config)
+        self.table = ServiceTable(
+            self,
+            "Table",
+            point_in_time_recovery=config.table_point_in_time_recovery,
+            removal_policy=removal_policy(config),
+        )
         self.service = TracedFargateService(
             self,
             "TracedService",
@@ -44,6 +51,7 @@ class ServiceStack(Stack):
             assign_public_ip=network.tasks_in_public_subnets,
             log_groups=self.log_groups,
             secrets=self.secrets,
+            table=self.table,
         )
         self.preflight: SecretsPreflight | None = None
         if config.secrets_preflight:
@@ -82,10 +90,18 @@ class ServiceStack(Stack):
         if self.log_groups.watchtower is not None:
             CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "TableName", value=self.table.table.table_name)
         self._acknowledge_findings(config)
 
     def _acknowledge_findings(self, config: EnvironmentConfig) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
+        if not config.table_point_in_time_recovery:
+            acknowledge(
+                self.table.table.node.default_child,
+                "AwsSolutions-DDB3",
+                "This environment holds only demo data that the service seeds again into an empty table; "
+                "point-in-time recovery is on where data must survive (staging, prod).",
+            )
         load_balancer = self.service.load_balancer
         if load_balancer is not None:
             if self.service.access_logs is None:
@@ -132,4 +148,11 @@ class ServiceStack(Stack):
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray's PutTraceSegments, PutTelemetryRecords and sampling actions do not support resource-level "
             "permissions.",
+        )
+        table_logical_id = Stack.of(self).get_logical_id(self.table.table.node.default_child)
+        acknowledge(
+            task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
+            f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",
+            "The service queries the table's own global secondary indexes (feed, by_handle, groups); the "
+            "wildcard is limited to the indexes of this one table.",
         )

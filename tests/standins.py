@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +63,8 @@ class ReceivedSpan:
 
 def _attribute_value(value: Any) -> Any:
     kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_attribute_value(item) for item in value.array_value.values]
     return getattr(value, kind) if kind else None
 
 
@@ -156,6 +159,21 @@ class OtlpReceiver(_HttpStandIn):
     def spans_named(self, name: str) -> list[ReceivedSpan]:
         with self._lock:
             return [s for s in self.spans if s.name == name]
+
+
+class FailingDynamoDb(_HttpStandIn):
+    """Answers every DynamoDB call with an error, as DynamoDB throttling (or failing) does; slowly with ``delay_seconds``."""
+
+    def __init__(self, error_type: str = "ProvisionedThroughputExceededException", status: int = 400) -> None:
+        super().__init__()
+        self.status = status
+        self.error_type = error_type
+        self.operations: list[str] = []
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        self.operations.append(headers.get("X-Amz-Target", "").rsplit(".", 1)[-1])
+        error = {"__type": f"com.amazonaws.dynamodb.v20120810#{self.error_type}", "message": "stand-in failure"}
+        return self.status, json.dumps(error).encode()
 
 
 class CloudWatchLogsApi(_HttpStandIn):
@@ -322,6 +340,14 @@ class MotoServer:
         ]
         self._process: subprocess.Popen | None = None
 
+    def enforce_iam(self, enforced: bool) -> None:
+        """From now on, check every request's signature and its IAM policies (moto's reset-auth), or stop checking."""
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/reset-auth", data=b"0" if enforced else b"inf", method="POST", headers={"Content-Type": "text/plain"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+
     def _ready(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1):
@@ -342,3 +368,17 @@ class MotoServer:
             self._process.terminate()
             self._process.wait(timeout=10)
         self._log.close()
+
+
+def create_service_table(endpoint_url: str, name: str | None = None) -> str:
+    """A fresh table of the service's design (``cruddur.table``) at ``endpoint_url`` (moto); returns its name."""
+    import boto3
+
+    from service.cruddur import table
+
+    name = name or f"cruddur-test-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint_url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    table.create_table(client, name)
+    return name

@@ -5,18 +5,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 from collections.abc import Mapping
 
 from flask import Flask
+from flask_cors import CORS
 
 from .api import activities, health, messages
 from .api.errors import register_error_handlers
 from .settings import Settings
-from .store import Store
+from .store import Store, StoreUnavailableError
 from .telemetry import Telemetry
 
 MAX_BODY_BYTES = 16 * 1024
+
+log = logging.getLogger("cruddur.app")
 
 
 def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] | None = None, **telemetry_options) -> Flask:
@@ -27,10 +32,29 @@ def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] |
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.sort_keys = False
     app.extensions["cruddur.settings"] = settings
-    app.extensions["cruddur.store"] = Store.seeded()
+    app.extensions["cruddur.store"] = store = Store(
+        settings.dynamodb_table_name, region=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url
+    )
+    # The frontend's origins only; no origin is allowed unless the contract names it.
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": list(settings.frontend_origins)}},
+        methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Accept", "If-Modified-Since", "traceparent", "X-Amzn-Trace-Id"],
+        expose_headers=["Location", "Link"],
+    )
     app.register_blueprint(health.bp)
     app.register_blueprint(activities.bp)
     app.register_blueprint(messages.bp)
     register_error_handlers(app)
     Telemetry.install(app, settings, **telemetry_options)
+    _seed(store)
     return app
+
+
+def _seed(store: Store) -> None:
+    """Seed a fresh table; a database that is down now must not stop the worker (the health check does not need it)."""
+    try:
+        store.seed(dt.datetime.now(dt.timezone.utc))
+    except StoreUnavailableError as error:
+        log.warning("could not seed table %s (%s); it is seeded at the next start", store.table_name, error)

@@ -121,6 +121,21 @@ ROLLBAR_ENDPOINT = EnvVar(
     "ROLLBAR_ENDPOINT", "https://api.rollbar.com/api/1/", "Rollbar API base URL (tests point it at loopback)."
 )
 
+# -- the data and the frontend (DynamoDB, CORS) ---------------------------------
+DYNAMODB_TABLE_NAME = EnvVar("DYNAMODB_TABLE_NAME", None, "The DynamoDB table the stack created (cruddur.table's design).")
+AWS_ENDPOINT_URL_DYNAMODB = EnvVar(
+    "AWS_ENDPOINT_URL_DYNAMODB", "", "Override of the DynamoDB endpoint (make local, tests and emulators only)."
+)
+FRONTEND_URL = EnvVar(
+    "FRONTEND_URL",
+    "",
+    "Origins of the frontend allowed by CORS, comma-separated (http://localhost:3000); none when empty.",
+)
+DEMO_USER_HANDLE = EnvVar(
+    "DEMO_USER_HANDLE", "andrewbrown", "Handle requests act as until sign-in exists (the course's demo user)."
+)
+DATA_VARIABLES: tuple[EnvVar, ...] = (DYNAMODB_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, FRONTEND_URL, DEMO_USER_HANDLE)
+
 ALL: tuple[EnvVar, ...] = (
     SERVICE_NAME,
     DEPLOYMENT_ENVIRONMENT,
@@ -140,5 +155,6 @@ ALL: tuple[EnvVar, ...] = (
     ROLLBAR_ENABLED,
     ROLLBAR_ACCESS_TOKEN,
     ROLLBAR_ENDPOINT,
+    *DATA_VARIABLES,
 )
 NAMES: frozenset[str] = frozenset(var.name for var in ALL)

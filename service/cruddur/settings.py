@@ -26,6 +26,8 @@ _SEMCONV_OPT_INS = ("http", "http/dup")
 SAMPLE_EVERYTHING_RULES = '[{"RuleName": "SampleEverything", "Priority": 1, "ReservoirSize": 0, "FixedRate": 1.0}]'
 # A sampling rule's matchers, defaulting to "*" as in X-Ray's API.
 _RULE_MATCHERS = ("ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath", "ResourceARN")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_HANDLE = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 class SettingsError(ValueError):
@@ -54,6 +56,11 @@ class Settings:
     rollbar_enabled: bool
     rollbar_access_token: str | None
     rollbar_endpoint: str
+    # -- the data and the frontend
+    dynamodb_table_name: str = ""
+    dynamodb_endpoint_url: str | None = None
+    frontend_origins: tuple[str, ...] = ()
+    demo_user_handle: str = "andrewbrown"
 
     @property
     def otlp_traces_url(self) -> str:
@@ -83,6 +90,10 @@ class Settings:
             rollbar_enabled=reader.flag(contract.ROLLBAR_ENABLED),
             rollbar_access_token=reader.optional(contract.ROLLBAR_ACCESS_TOKEN),
             rollbar_endpoint=reader.url(contract.ROLLBAR_ENDPOINT),
+            dynamodb_table_name=reader.table_name(contract.DYNAMODB_TABLE_NAME),
+            dynamodb_endpoint_url=reader.optional_url(contract.AWS_ENDPOINT_URL_DYNAMODB),
+            frontend_origins=reader.origins(contract.FRONTEND_URL),
+            demo_user_handle=reader.handle(contract.DEMO_USER_HANDLE),
         )
         if settings.watchtower_enabled and not settings.watchtower_log_group:
             raise SettingsError(
@@ -188,4 +199,28 @@ class _Reader:
         match = _HOST_PORT.match(value)
         if match is None or not 0 < int(match["port"]) < 65536:
             raise self._fail(var, value, "use host:port, such as 127.0.0.1:2000")
+        return value
+
+    def table_name(self, var: contract.EnvVar) -> str:
+        value = self.required(var)
+        if not _TABLE_NAME.match(value):
+            raise self._fail(var, value, "use a DynamoDB table name: 3-255 letters, digits, '_', '-' or '.'")
+        return value
+
+    def optional_url(self, var: contract.EnvVar) -> str | None:
+        return self.url(var) if self._raw(var) else None
+
+    def origins(self, var: contract.EnvVar) -> tuple[str, ...]:
+        origins = []
+        for origin in filter(None, (part.strip() for part in self._raw(var).split(","))):
+            parsed = urlparse(origin)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
+                raise self._fail(var, origin, "use origins such as http://localhost:3000, comma-separated, without a path")
+            origins.append(origin.rstrip("/"))
+        return tuple(origins)
+
+    def handle(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not _HANDLE.match(value):
+            raise self._fail(var, value, "use 1-32 lowercase letters, digits or '_'")
         return value

@@ -1,90 +1,328 @@
-"""In-memory data, seeded like the course's mock data; thread-safe for gunicorn's threads."""
+"""The service's data in DynamoDB (the table of ``cruddur.table``), shared by every worker and task.
+
+Every read is one bounded ``GetItem`` or ``Query`` (``Limit`` is a page);
+every write is conditional, so a write botocore retries after a lost
+response can never be stored twice: a repeated ``PutItem`` or reply
+``UpdateItem`` fails its condition and is recognised as already done.
+
+The client's timeouts and retries are chosen so that a DynamoDB that is
+down, slow or throttling costs a request at most about ``WORST_CASE_SECONDS``
+before the API answers 503 (``StoreUnavailableError``).
+"""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import threading
+import decimal
+import logging
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+from . import table
+
+FEED_PAGE_SIZE = 20
+MESSAGES_PAGE_SIZE = 50
+MESSAGE_GROUPS_PAGE_SIZE = 50
+SEARCH_WINDOW = 100  # search looks through the newest SEARCH_WINDOW activities
+MAX_REPLIES = 100  # replies live in their activity's item; this keeps it far below 400 KB
+
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0
+MAX_ATTEMPTS = 2  # the first try and one retry, for throttling and transient errors ("standard" mode)
+WORST_CASE_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 1
+
+log = logging.getLogger("cruddur.store")
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
 
 
-@dataclass
+class StoreUnavailableError(RuntimeError):
+    """DynamoDB could not answer (down, slow, throttling, or refusing); the API answers 503."""
+
+
+class TooManyRepliesError(RuntimeError):
+    """The activity already has ``MAX_REPLIES`` replies."""
+
+
+def client_config() -> Config:
+    """The botocore settings: short timeouts, one retry, so a failing DynamoDB answers fast."""
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    )
+
+
+def _epoch(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+_KEY_NAMES = frozenset(table.key_attributes())
+_ACTIVITY_FIELDS = ("uuid", "handle", "display_name", "message", "created_at", "expires_at", "likes_count", "reposts_count")
+
+
+def _activity(item: dict[str, Any]) -> dict[str, Any]:
+    """An activity item as the API shows it: replies oldest first, their count, no key attributes."""
+    values = _from_item(item)
+    replies = values.get("replies", [])
+    activity = {name: values.get(name) for name in _ACTIVITY_FIELDS}
+    activity["replies_count"] = len(replies)
+    activity["replies"] = replies
+    return activity
+
+
 class Store:
-    """Users, activities and message groups, guarded by one lock."""
+    """Users, activities and messages in one DynamoDB table."""
 
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    activities: list[dict[str, Any]] = field(default_factory=list)
-    message_groups: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self, table_name: str, *, region: str, endpoint_url: str | None = None, client: Any = None) -> None:
+        """Use ``table_name`` in ``region`` (at ``endpoint_url``: moto, or None for AWS)."""
+        self.table_name = table_name
+        # A session of its own: credentials are resolved now, from this process's environment or task role.
+        self.client = client or boto3.session.Session().client(
+            "dynamodb", region_name=region, endpoint_url=endpoint_url or None, config=client_config()
+        )
 
-    @classmethod
-    def seeded(cls) -> Store:
-        """The course's cast: Andrew Brown, Worf and Garek, with a few activities and messages."""
-        now = _now()
+    def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        try:
+            return getattr(self.client, operation)(TableName=self.table_name, **request)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise
+            raise StoreUnavailableError(f"DynamoDB {operation} failed: {error.response['Error'].get('Code')}") from error
+        except BotoCoreError as error:
+            raise StoreUnavailableError(f"DynamoDB {operation} failed: {type(error).__name__}") from error
+
+    def _put_new(self, values: dict[str, Any]) -> bool:
+        """Put an item unless its key exists; False when it did (a retry of this same write, or a seed)."""
+        try:
+            self._call("put_item", Item=_to_item(values), ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError:
+            return False
+
+    # -- users -------------------------------------------------------------
+    def user(self, handle: str) -> dict[str, Any] | None:
+        """The user ``handle`` ({"handle", "display_name"}), or None."""
+        item = self._call("get_item", Key=_to_item({"pk": f"USER#{handle}", "sk": "PROFILE"})).get("Item")
+        if item is None:
+            return None
+        values = _from_item(item)
+        return {"handle": values["handle"], "display_name": values["display_name"]}
+
+    def put_user(self, handle: str, display_name: str) -> None:
+        """Add a user unless it exists."""
+        self._put_new({"pk": f"USER#{handle}", "sk": "PROFILE", "handle": handle, "display_name": display_name})
+
+    # -- activities ----------------------------------------------------------
+    def new_activity(
+        self, user: dict[str, Any], message: str, created_at: dt.datetime, ttl: dt.timedelta, *, activity_uuid: str | None = None
+    ) -> dict[str, Any]:
+        """Store a new activity by ``user``; returns it as the API shows it."""
+        expires_at = created_at + ttl
+        activity = {
+            "uuid": activity_uuid or str(uuid.uuid4()),
+            "handle": user["handle"],
+            "display_name": user["display_name"],
+            "message": message,
+            "created_at": created_at.isoformat(),
+            "expires_at": expires_at.isoformat(),
+            "likes_count": 0,
+            "reposts_count": 0,
+        }
+        order = f"{activity['created_at']}#{activity['uuid']}"
+        self._put_new(
+            {
+                **activity,
+                "pk": f"ACTIVITY#{activity['uuid']}",
+                "sk": "ACTIVITY",
+                "feed_pk": "FEED",
+                "feed_sk": order,
+                "handle_pk": f"USER#{user['handle']}",
+                "handle_sk": order,
+                table.TTL_ATTRIBUTE: _epoch(expires_at),
+                "replies": [],
+                "reply_uuids": [],
+            }
+        )
+        return {**activity, "replies_count": 0, "replies": []}
+
+    def add_reply(self, activity_uuid: str, user: dict[str, Any], message: str, created_at: dt.datetime, *, reply_uuid: str | None = None) -> dict[str, Any] | None:
+        """Append a reply to a live activity; None when there is no such activity (or it expired)."""
+        reply = {
+            "uuid": reply_uuid or str(uuid.uuid4()),
+            "reply_to_activity_uuid": activity_uuid,
+            "handle": user["handle"],
+            "display_name": user["display_name"],
+            "message": message,
+            "created_at": created_at.isoformat(),
+            "likes_count": 0,
+            "replies_count": 0,
+            "reposts_count": 0,
+        }
+        key = _to_item({"pk": f"ACTIVITY#{activity_uuid}", "sk": "ACTIVITY"})
+        try:
+            self._call(
+                "update_item",
+                Key=key,
+                UpdateExpression="SET replies = list_append(replies, :reply), reply_uuids = list_append(reply_uuids, :uuid)",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND #ttl > :now AND size(replies) < :max AND NOT contains(reply_uuids, :reply_uuid)"
+                ),
+                ExpressionAttributeNames={"#ttl": table.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=_to_item(
+                    {
+                        ":reply": [reply],
+                        ":uuid": [reply["uuid"]],
+                        ":reply_uuid": reply["uuid"],
+                        ":now": _epoch(created_at),
+                        ":max": MAX_REPLIES,
+                    }
+                ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            old = error.response.get("Item")
+            if old is None:
+                return None
+            values = _from_item(old)
+            if reply["uuid"] in values.get("reply_uuids", []):
+                return reply  # a retry of this same write, already applied
+            if values.get(table.TTL_ATTRIBUTE, 0) <= _epoch(created_at):
+                return None
+            raise TooManyRepliesError(activity_uuid) from None
+        return reply
+
+    def _query(self, *, limit: int, forward: bool = False, index: str | None = None, **condition: str) -> list[dict[str, Any]]:
+        (attribute, value), = condition.items()
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": attribute},
+            "ExpressionAttributeValues": _to_item({":v": value}),
+            "ScanIndexForward": forward,
+            "Limit": limit,
+        }
+        if index is not None:
+            request["IndexName"] = index
+        return self._call("query", **request).get("Items", [])
+
+    def _live_activities(self, items: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+        now_epoch = _epoch(now)
+        return [_activity(item) for item in items if int(item[table.TTL_ATTRIBUTE]["N"]) > now_epoch]
+
+    def home_feed(self, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[dict[str, Any]]:
+        """The newest page of activities that have not expired, newest first."""
+        return self._live_activities(self._query(index=table.FEED_INDEX, feed_pk="FEED", limit=limit), now)
+
+    def user_feed(self, handle: str, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[dict[str, Any]]:
+        """``handle``'s newest page of live activities, newest first."""
+        items = self._query(index=table.BY_HANDLE_INDEX, handle_pk=f"USER#{handle}", limit=limit)
+        return self._live_activities(items, now)
+
+    # -- messages ------------------------------------------------------------
+    def message_groups(self, handle: str, *, limit: int = MESSAGE_GROUPS_PAGE_SIZE) -> list[dict[str, Any]]:
+        """``handle``'s conversations, the most recent first."""
+        items = self._query(index=table.GROUPS_INDEX, groups_pk=f"GROUPS#{handle}", limit=limit)
+        fields = ("uuid", "handle", "display_name", "message", "created_at")
+        return [{name: _from_item(item).get(name) for name in fields} for item in items]
+
+    def messages(self, handle: str, other: str, *, limit: int = MESSAGES_PAGE_SIZE) -> list[dict[str, Any]]:
+        """The newest page of messages between ``handle`` and ``other``, oldest first (as a chat reads)."""
+        items = self._query(pk=_conversation(handle, other), limit=limit)
+        fields = ("uuid", "handle", "display_name", "message", "created_at")
+        return [{name: _from_item(item).get(name) for name in fields} for item in reversed(items)]
+
+    def new_message(self, sender: dict[str, Any], receiver: dict[str, Any], message: str, created_at: dt.datetime, *, message_uuid: str | None = None) -> dict[str, Any]:
+        """Store a message and bring both sides' conversation entries up to date."""
+        stored = {
+            "uuid": message_uuid or str(uuid.uuid4()),
+            "handle": sender["handle"],
+            "display_name": sender["display_name"],
+            "message": message,
+            "created_at": created_at.isoformat(),
+        }
+        pk = _conversation(sender["handle"], receiver["handle"])
+        self._put_new({**stored, "pk": pk, "sk": f"MESSAGE#{stored['created_at']}#{stored['uuid']}"})
+        for owner, other in ((sender, receiver), (receiver, sender)):
+            # Setting the same values again is harmless, so a retried update cannot double anything.
+            self._call(
+                "put_item",
+                Item=_to_item(
+                    {
+                        "pk": f"USER#{owner['handle']}",
+                        "sk": f"GROUP#{other['handle']}",
+                        "groups_pk": f"GROUPS#{owner['handle']}",
+                        "groups_sk": f"{stored['created_at']}#{other['handle']}",
+                        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, pk)),
+                        "handle": other["handle"],
+                        "display_name": other["display_name"],
+                        "message": message,
+                        "created_at": stored["created_at"],
+                    }
+                ),
+            )
+        return stored
+
+    # -- seed ----------------------------------------------------------------
+    def seed(self, now: dt.datetime) -> bool:
+        """The course's cast and mock data, once per table; True when this call finished seeding it.
+
+        Every seeded item has a fixed key and is put only if absent, and every
+        time is relative to the ``seeded_at`` of the first worker to claim the
+        seed marker, so workers starting at once write the same items once.
+        """
+        marker = _to_item({"pk": "SEED", "sk": "SEED"})
+        found = self._call("get_item", Key=marker, ConsistentRead=True).get("Item")
+        if found is not None and found.get("complete", {}).get("BOOL"):
+            return False
+        self._put_new({"pk": "SEED", "sk": "SEED", "seeded_at": now.isoformat(), "complete": False})
+        claimed = _from_item(self._call("get_item", Key=marker, ConsistentRead=True)["Item"])
+        base = dt.datetime.fromisoformat(claimed["seeded_at"])
         users = {
             "andrewbrown": {"handle": "andrewbrown", "display_name": "Andrew Brown"},
             "worf": {"handle": "worf", "display_name": "Worf"},
             "garek": {"handle": "garek", "display_name": "Garek"},
         }
-        store = cls(users=users)
-        first = store.new_activity("andrewbrown", "Cloud is very fun!", now - dt.timedelta(days=2), dt.timedelta(days=5))
-        store.add_reply(first["uuid"], "worf", "This post has no honor!", now - dt.timedelta(days=2))
-        store.new_activity("worf", "I am out of prune juice", now - dt.timedelta(days=7), dt.timedelta(days=9))
-        store.new_activity("garek", "My dear doctor, I am just a simple tailor", now - dt.timedelta(hours=1), dt.timedelta(hours=12))
-        store.message_groups = [
-            {"uuid": str(uuid.uuid4()), "display_name": "Worf", "handle": "worf", "message": "This is a great idea", "created_at": (now - dt.timedelta(days=1)).isoformat()},
-            {"uuid": str(uuid.uuid4()), "display_name": "Garek", "handle": "garek", "message": "Quick question", "created_at": (now - dt.timedelta(hours=3)).isoformat()},
-        ]  # fmt: skip
-        return store
+        for user in users.values():
+            self.put_user(user["handle"], user["display_name"])
+        days, hours = dt.timedelta(days=1), dt.timedelta(hours=1)
+        cloud = "68f126b0-1ceb-4a33-88be-d90fa7109eee"
+        self.new_activity(users["andrewbrown"], "Cloud is very fun!", base - 2 * days, 7 * days, activity_uuid=cloud)
+        self.add_reply(cloud, users["worf"], "This post has no honor!", base - 2 * days, reply_uuid="26e12864-1c26-5c3a-9658-97a10f8fea67")
+        self.new_activity(users["worf"], "I am out of prune juice", base - 7 * days, 16 * days, activity_uuid="66e12864-8c26-4c3a-9658-95a10f8fea67")
+        self.new_activity(users["garek"], "My dear doctor, I am just a simple tailor", base - hours, 13 * hours, activity_uuid="248959df-3079-4947-b847-9e0892d1bab4")
+        self.new_message(users["worf"], users["andrewbrown"], "This is a great idea", base - days, message_uuid="4e81c06a-db0f-4281-b4cc-98208537772a")
+        self.new_message(users["andrewbrown"], users["worf"], "Cloud is fun!", base - 20 * hours, message_uuid="66e12864-8c26-4c3a-9658-95a10f8fea68")
+        self.new_message(users["garek"], users["andrewbrown"], "Quick question", base - 3 * hours, message_uuid="417c360e-c4e6-4fce-873b-d2d71469b4ac")
+        self._call(
+            "update_item", Key=marker, UpdateExpression="SET complete = :done", ExpressionAttributeValues=_to_item({":done": True})
+        )
+        log.info("seeded table %s with the course's mock data", self.table_name)
+        return True
 
-    def new_activity(
-        self, handle: str, message: str, created_at: dt.datetime, ttl: dt.timedelta
-    ) -> dict[str, Any]:
-        """Add an activity by ``handle``; returns a copy."""
-        activity = {
-            "uuid": str(uuid.uuid4()),
-            "handle": handle,
-            "display_name": self.users[handle]["display_name"],
-            "message": message,
-            "created_at": created_at.isoformat(),
-            "expires_at": (created_at + ttl).isoformat(),
-            "likes_count": 0,
-            "replies_count": 0,
-            "reposts_count": 0,
-            "replies": [],
-        }
-        with self.lock:
-            self.activities.append(activity)
-            return copy.deepcopy(activity)
 
-    def add_reply(self, activity_uuid: str, handle: str, message: str, created_at: dt.datetime) -> dict[str, Any] | None:
-        """Reply to an activity; None when there is no such activity."""
-        reply = {
-            "uuid": str(uuid.uuid4()),
-            "reply_to_activity_uuid": activity_uuid,
-            "handle": handle,
-            "display_name": self.users[handle]["display_name"],
-            "message": message,
-            "created_at": created_at.isoformat(),
-            "likes_count": 0,
-            "replies_count": 0,
-            "reposts_count": 0,
-        }
-        with self.lock:
-            for activity in self.activities:
-                if activity["uuid"] == activity_uuid:
-                    activity["replies"].append(reply)
-                    activity["replies_count"] += 1
-                    return copy.deepcopy(reply)
-        return None
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        """A copy of every activity."""
-        with self.lock:
-            return copy.deepcopy(self.activities)
+def _conversation(handle: str, other: str) -> str:
+    first, second = sorted((handle, other))
+    return f"CONVERSATION#{first}#{second}"

@@ -29,6 +29,7 @@ from stacks.components.log_groups import ServiceLogGroups, removal_policy
 from stacks.components.secrets import SsmParameterSecret, TelemetrySecrets
 from stacks.components.service_domain import ServiceDomain
 from stacks.components.sidecars import AdotCollectorSidecar, XRayDaemonSidecar
+from stacks.components.table import ServiceTable
 from stacks.components.xray_sampling import SamplingPolicy
 from stacks.config import EntryPoint, EnvironmentConfig
 
@@ -50,7 +51,9 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str | None, region: str) -> dict[str, str]:
+def app_environment(
+    config: EnvironmentConfig, *, watchtower_log_group_name: str | None, region: str, table_name: str
+) -> dict[str, str]:
     """The app container's environment: the contract's variables, set for ``config``."""
     parts = config.telemetry
     environment = {
@@ -74,6 +77,10 @@ def app_environment(config: EnvironmentConfig, *, watchtower_log_group_name: str
         environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
     if parts.watchtower and watchtower_log_group_name is not None:
         environment[contract.WATCHTOWER_LOG_GROUP.name] = watchtower_log_group_name
+    # -- the data and the frontend
+    environment[contract.DYNAMODB_TABLE_NAME.name] = table_name
+    if config.frontend_origins:
+        environment[contract.FRONTEND_URL.name] = ",".join(config.frontend_origins)
     return environment
 
 
@@ -106,8 +113,9 @@ class TracedFargateService(Construct):
         assign_public_ip: bool,
         log_groups: ServiceLogGroups,
         secrets: TelemetrySecrets,
+        table: ServiceTable,
     ) -> None:
-        """Build the service for ``config`` in ``vpc``."""
+        """Build the service for ``config`` in ``vpc``, reading and writing ``table``."""
         super().__init__(scope, construct_id)
         parts = config.telemetry
         self.cluster = ecs.Cluster(
@@ -142,6 +150,7 @@ class TracedFargateService(Construct):
                 config,
                 watchtower_log_group_name=log_groups.watchtower.log_group_name if log_groups.watchtower else None,
                 region=Stack.of(self).region,
+                table_name=table.table.table_name,
             ),
             secrets=app_secrets,
             health_check=ecs.HealthCheck(
@@ -192,6 +201,7 @@ class TracedFargateService(Construct):
             task_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
         if parts.watchtower and log_groups.watchtower is not None:
             log_groups.watchtower.grant(task_role, "logs:CreateLogStream", "logs:PutLogEvents")
+        table.grant_service(task_role)
 
         self.domain: ServiceDomain | None = None
         if config.domain_name is not None:

@@ -43,10 +43,10 @@ def test_every_variable_the_task_sets_is_read_by_the_service(any_env):
 
 
 def test_every_variable_without_a_default_is_set_where_its_part_is_on(any_env):
-    """Required variables are set: the service name always, the watchtower group and Rollbar token with their parts."""
+    """Required variables are set: the service name and the table always, the watchtower group and Rollbar token with their parts."""
     environ = _task_environ(any_env)
     parts = any_env.config.telemetry
-    required = {contract.SERVICE_NAME.name}
+    required = {contract.SERVICE_NAME.name, contract.DYNAMODB_TABLE_NAME.name}
     if parts.watchtower:
         required.add(contract.WATCHTOWER_LOG_GROUP.name)
     if parts.rollbar:
@@ -159,3 +159,18 @@ def test_ports_and_paths_agree(any_env):
     assert container["HealthCheck"]["Command"][1:] == list(contract.APP_HEALTHCHECK_COMMAND)
     for group in any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values():
         assert group["Properties"]["HealthCheckPath"] == contract.HEALTH_CHECK_PATH
+
+
+def test_the_frontend_origins_of_an_environment_reach_cors():
+    """frontend_origins in the config become FRONTEND_URL in the task, and the service parses the same origins back."""
+    import dataclasses
+
+    from stacks.components.traced_service import app_environment
+    from stacks.environments import load_environment
+
+    origins = ("https://cruddur.example.com", "http://localhost:3000")
+    config = dataclasses.replace(load_environment("dev"), frontend_origins=origins)
+    environ = app_environment(config, watchtower_log_group_name="/group", region="us-east-1", table_name="cruddur-dev-table")
+    environ[contract.ROLLBAR_ACCESS_TOKEN.name] = "from-ssm"  # a secret of the task, not its environment
+    assert Settings.from_environ(environ).frontend_origins == origins
+    assert Settings.from_environ(environ).dynamodb_table_name == "cruddur-dev-table"

@@ -20,7 +20,15 @@ import pytest
 
 from service.cruddur import contract
 from tests.processes import start_gunicorn, stop, task_environment
-from tests.standins import OtlpReceiver, XRayDaemon, XRaySamplingApi, closed_port, wait_until
+from tests.standins import (
+    MotoServer,
+    OtlpReceiver,
+    XRayDaemon,
+    XRaySamplingApi,
+    closed_port,
+    create_service_table,
+    wait_until,
+)
 
 TARGETS_INTERVAL_SECONDS = 10
 HOME = "/api/activities/home"
@@ -39,6 +47,13 @@ def dev_task(dev) -> dict:
     return {"app": app, "rules": rules}
 
 
+@pytest.fixture(scope="module")
+def dynamodb(tmp_path_factory):
+    """moto_server on loopback standing in for DynamoDB."""
+    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield server
+
+
 def _rule(rules: list[dict], *, catch_all: bool) -> dict:
     (rule,) = [r for r in rules if (r["URLPath"] == "*") == catch_all]
     return rule
@@ -47,9 +62,11 @@ def _rule(rules: list[dict], *, catch_all: bool) -> dict:
 class Service:
     """The task's app under gunicorn, with its telemetry pointed at loopback stand-ins."""
 
-    def __init__(self, app: dict, collector: OtlpReceiver, daemon: XRayDaemon, sampling_endpoint: str) -> None:
-        refs = {e["Value"]["Ref"]: f"/test/{e['Value']['Ref']}" for e in app["Environment"] if isinstance(e["Value"], dict)}
-        environ = task_environment(app, refs)
+    def __init__(
+        self, app: dict, collector: OtlpReceiver, daemon: XRayDaemon, sampling_endpoint: str, dynamodb: MotoServer
+    ) -> None:
+        table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+        environ = task_environment(app, {table_ref: create_service_table(dynamodb.url)})
         for name in (contract.WATCHTOWER_ENABLED.name, contract.ROLLBAR_ENABLED.name):
             environ[name] = "false"  # not what this test is about; the contract test runs them
         environ.update(
@@ -57,6 +74,9 @@ class Service:
                 contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
                 contract.XRAY_DAEMON_ADDRESS.name: daemon.address,
                 contract.XRAY_SAMPLING_ENDPOINT.name: sampling_endpoint,
+                contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
             }
         )
         self.collector, self.daemon = collector, daemon
@@ -116,7 +136,7 @@ def _after(service: Service, ids: list[str], moment: float) -> list[str]:
     return [request_id for request_id in ids if service.sent[request_id] >= moment]
 
 
-def test_the_deployed_rules_decide_live_in_both_tracers(dev_task):
+def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
     """Rules fetched; health never sampled; the reservoir at low traffic, the rate in a burst; targets followed live."""
     rules = dev_task["rules"]
     health, catch_all = _rule(rules, catch_all=False), _rule(rules, catch_all=True)
@@ -125,7 +145,7 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task):
     assert reservoir >= 1 and 0 < rate < 0.5
 
     with OtlpReceiver() as collector, XRayDaemon() as daemon, XRaySamplingApi(rules, interval_seconds=TARGETS_INTERVAL_SECONDS) as proxy:
-        service = Service(dev_task["app"], collector, daemon, proxy.url)
+        service = Service(dev_task["app"], collector, daemon, proxy.url, dynamodb)
         try:
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
             # Given the rules fetched by each worker, and a second for its reservoir to fill
@@ -169,11 +189,11 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task):
         assert {s["trace_id"] for s in daemon.segments} == {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
 
 
-def test_with_the_proxy_down_every_request_succeeds_and_the_fallback_rules_decide(dev_task):
+def test_with_the_proxy_down_every_request_succeeds_and_the_fallback_rules_decide(dev_task, dynamodb):
     """No proxy: nothing waits, health checks follow the health rule, a burst the catch-all rule's rate."""
     rate = _rule(dev_task["rules"], catch_all=True)["FixedRate"]
     with OtlpReceiver() as collector, XRayDaemon() as daemon:
-        service = Service(dev_task["app"], collector, daemon, f"http://127.0.0.1:{closed_port()}")
+        service = Service(dev_task["app"], collector, daemon, f"http://127.0.0.1:{closed_port()}", dynamodb)
         try:
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
             for _ in range(20):

@@ -19,7 +19,16 @@ import pytest
 
 from service.cruddur import contract
 from tests.processes import post_activity, start_gunicorn, stop, task_environment
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, XRaySamplingApi, closed_port, wait_until
+from tests.standins import (
+    MotoServer,
+    OtlpReceiver,
+    RollbarApi,
+    XRayDaemon,
+    XRaySamplingApi,
+    closed_port,
+    create_service_table,
+    wait_until,
+)
 
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {
@@ -28,6 +37,7 @@ TEST_MACHINE_OVERRIDES = {
     contract.XRAY_SAMPLING_ENDPOINT.name,
     contract.AWS_ENDPOINT_URL_LOGS.name,
     contract.ROLLBAR_ENDPOINT.name,
+    contract.AWS_ENDPOINT_URL_DYNAMODB.name,
 }
 REQUESTS = 5
 
@@ -60,9 +70,13 @@ def cloudwatch_logs(tmp_path_factory):
 
 
 def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, cloudwatch_logs):
-    """Health check 200; spans, segments and stdout log lines (the awslogs driver's) share each request's trace id."""
+    """Health check 200; spans, segments and stdout log lines (the awslogs driver's) share each request's trace id,
+    and each request's DynamoDB calls are client spans and subsegments of it."""
     app = task["app"]
-    logical_names: dict[str, str] = {}
+    table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+    moto_url = cloudwatch_logs.meta.endpoint_url
+    table_name = create_service_table(moto_url, f"test-{task['name']}-{table_ref}")
+    logical_names = {table_ref: table_name}
 
     with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, XRaySamplingApi(task["rules"]) as proxy:
         environ = task_environment(app, logical_names)
@@ -73,6 +87,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             contract.XRAY_SAMPLING_ENDPOINT.name: proxy.url,
             contract.AWS_ENDPOINT_URL_LOGS.name: cloudwatch_logs.meta.endpoint_url,
             contract.ROLLBAR_ENDPOINT.name: rollbar.endpoint,
+            contract.AWS_ENDPOINT_URL_DYNAMODB.name: moto_url,
         }
         assert set(overrides) == TEST_MACHINE_OVERRIDES
         # The OpenTelemetry-only path has no daemon: the task sets no daemon address to override.
@@ -97,7 +112,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
 
             assert wait_until(healthy, timeout=20), "the health check path did not answer 200"
             for trace_id in trace_ids:
-                assert post_activity(port, f"trace {trace_id}", trace_id) == 201
+                assert post_activity(port, f"trace {trace_id}", trace_id) == 200
         finally:
             stdout, stderr = stop(process)
         assert process.returncode == 0, stderr[-3000:]
@@ -132,3 +147,30 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert environ[contract.WATCHTOWER_ENABLED.name] == "false"
         assert cloudwatch_logs.describe_log_groups()["logGroups"] == []  # nothing was sent to CloudWatch Logs directly
         assert rollbar.items == []  # no errors were raised
+
+        # DynamoDB: a client span per call inside each request's trace, and a subsegment in its segment
+        server_span_ids = {s.trace_id: s.span_id for s in server_spans}
+        for trace_id in trace_ids:
+            calls = [s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"]
+            assert {s.name for s in calls} == {"DynamoDB.GetItem", "DynamoDB.PutItem"}, calls
+            assert {s.attributes["aws.dynamodb.table_names"][0] for s in calls} == {table_name}
+            # rpc.system aws-api is what the collector's awsxray exporter turns into an AWS subsegment: on the
+            # OpenTelemetry-only path X-Ray's service map keeps the DynamoDB node
+            assert {s.attributes.get("rpc.system") for s in calls} == {"aws-api"}
+            operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "create-activity")
+            assert operation_span.parent_span_id == server_span_ids[trace_id]
+            assert {s.parent_span_id for s in calls} == {operation_span.span_id}
+        for segment in daemon.segments:
+            subsegments = _all_subsegments(segment)
+            dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]
+            assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
+            assert {s["aws"]["table_name"] for s in dynamodb} == {table_name}
+
+
+def _all_subsegments(entity: dict) -> list[dict]:
+    """Every subsegment under ``entity``, at any depth."""
+    found = []
+    for child in entity.get("subsegments", []):
+        found.append(child)
+        found.extend(_all_subsegments(child))
+    return found

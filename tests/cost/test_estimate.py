@@ -55,6 +55,10 @@ PRICES = {
         "container_insights_metrics_per_service": 11,
         "container_insights_metrics_per_cluster": 8,
         "container_insights_log_gb_per_task_month": 0.05,
+        "dynamodb_read_request_million": 0.25,
+        "dynamodb_write_request_million": 1.25,
+        "dynamodb_storage_gb_month": 0.25,
+        "dynamodb_pitr_gb_month": 0.2,
     },
 }
 USAGE = Usage(
@@ -100,7 +104,7 @@ TEMPLATE = {
         "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "x"}},
         "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
         "Rule": {"Type": "AWS::XRay::SamplingRule", "Properties": {"SamplingRule": {"RuleName": "default", "URLPath": "*", "HTTPMethod": "*", "Priority": 9000, "ReservoirSize": 0, "FixedRate": 0.5}}},
-        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}},
     }
 }
 
@@ -133,8 +137,25 @@ def test_the_fixture_costs_the_hand_computed_amount_to_the_cent():
 
 
 def test_unknown_resource_types_are_listed_as_not_priced():
-    """The DynamoDB table is named, not ignored."""
-    assert estimate("fixture", [TEMPLATE], USAGE, PRICES).not_priced == ["AWS::DynamoDB::Table (Table)"]
+    """The bucket is named, not ignored."""
+    assert estimate("fixture", [TEMPLATE], USAGE, PRICES).not_priced == ["AWS::Kinesis::Stream (Stream)"]
+
+
+def test_an_on_demand_table_is_priced_from_the_usage_profile():
+    """Request units per API request, storage, and point-in-time recovery where it is on; provisioned is not guessed."""
+    prices = PRICES
+    usage = Usage(**{**USAGE.__dict__, "dynamodb_read_units_per_request": 2.0, "dynamodb_write_units_per_request": 0.5, "dynamodb_stored_gb": 4})
+    table = {"BillingMode": "PAY_PER_REQUEST", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}
+    template = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": table}}}
+    lines = {line.item: str(line.monthly_usd) for line in estimate("fixture", [template], usage, prices).lines if "DynamoDB" in line.item}
+    assert lines == {
+        "DynamoDB read request units: Table": "1.31",  # 86,400 * 30.41667 * 2 = 5,256,000 RRU * 0.25 / 1e6
+        "DynamoDB write request units: Table (indexes included)": "1.64",  # 1,314,000 WRU * 1.25 / 1e6
+        "DynamoDB storage: Table": "1.00",  # 4 GB * 0.25
+        "DynamoDB point-in-time recovery: Table": "0.80",  # 4 GB * 0.2
+    }
+    provisioned = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PROVISIONED"}}}}
+    assert estimate("fixture", [provisioned], usage, prices).not_priced == ["AWS::DynamoDB::Table (Table, provisioned capacity)"]
 
 
 def test_the_schedule_scales_the_tasks_not_the_load_balancer():

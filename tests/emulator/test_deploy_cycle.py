@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from service.cruddur import contract
+from service.cruddur import table as table_design
 from stacks.environments import load_environment
 from tests.standins import MotoServer
 
@@ -165,6 +166,13 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
     assert len(client(aws_env, "sns").list_topics()["Topics"]) == 1
     dashboards = client(aws_env, "cloudwatch").list_dashboards()["DashboardEntries"]
     assert [d["DashboardName"] for d in dashboards] == [CONFIG.resource_prefix]
+    # the table: the one the task is given, with the service's design
+    dynamodb = client(aws_env, "dynamodb")
+    (table_name,) = dynamodb.list_tables()["TableNames"]
+    assert {"name": contract.DYNAMODB_TABLE_NAME.name, "value": table_name} in app["environment"]
+    described = dynamodb.describe_table(TableName=table_name)["Table"]
+    assert {i["IndexName"] for i in described["GlobalSecondaryIndexes"]} == set(table_design.INDEXES)
+    assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
     skipped = set(re.findall(r"Tried to parse (\S+) but it's not supported", emulator["log"].read_text()))
     assert skipped == NOT_EMULATED
@@ -191,6 +199,7 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
     assert parameters == ["/cdk-bootstrap/hnb659fds/version"]
     assert client(aws_env, "sns").list_topics()["Topics"] == []
     assert client(aws_env, "cloudwatch").list_dashboards()["DashboardEntries"] == []
+    assert dynamodb.list_tables()["TableNames"] == []  # dev: the table is deleted with its stack
     # Named above: the ECS resources outlive their stack only in moto (MOTO_KEEPS_ON_STACK_DELETE);
     # on AWS, CloudFormation deletes them with the stack.
     assert ecs.list_services(cluster=cluster)["serviceArns"] == [service_arn]

@@ -122,6 +122,8 @@ def _rule(**overrides) -> SamplingRuleConfig:
         ({"hosted_zone_id": "Z0123456789ABCDEFGHIJ"}, "hosted_zone_id", "Z0123456789ABCDEFGHIJ", "together"),
         ({"hosted_zone_id": "zone-1", "hosted_zone_name": "example.com"}, "hosted_zone_id", "zone-1", "Route 53 hosted zone id"),
         ({"access_logs": True}, "access_logs", "True", "the load balancer's"),
+        ({"frontend_origins": ("localhost:3000",)}, "frontend_origins[0]", "localhost:3000", "without a path"),
+        ({"frontend_origins": ("https://ok.example.com", "https://x.example.com/app")}, "frontend_origins[1]", "/app", "origin such as"),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.cruddur.table import SERVICE_ACTIONS
 from stacks.components.traced_service import XRAY_WRITE_ACTIONS
 
 
@@ -15,23 +16,31 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def test_task_role_may_write_xray_and_no_logs(any_env):
-    """X-Ray write and sampling actions, and no CloudWatch Logs action: the awslogs driver ships the log lines."""
+def test_task_role_may_write_xray_use_the_table_and_no_logs(any_env):
+    """X-Ray write and sampling actions, the service's DynamoDB actions on its table and that table's indexes only,
+    and no CloudWatch Logs action: the awslogs driver ships the log lines."""
     statements = _policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
+    (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
+    table_arn = {"Fn::GetAtt": [table, "Arn"]}
+    assert by_action[tuple(sorted(SERVICE_ACTIONS))] == [table_arn, {"Fn::Join": ["", [table_arn, "/index/*"]]}]
     assert not [a for s in statements for a in _as_list(s["Action"]) if a.startswith("logs:")]
+    assert len(statements) == 2
 
 
-def test_task_role_may_write_xray_and_only_the_watchtower_group(staging_tls):
-    """With watchtower on: X-Ray, and CreateLogStream/PutLogEvents on the watchtower group only."""
+def test_task_role_may_write_xray_the_table_and_only_the_watchtower_group(staging_tls):
+    """With watchtower on: CreateLogStream/PutLogEvents on the watchtower group only, beside X-Ray and the table."""
     any_env = staging_tls
     statements = _policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
     watchtower_group = next(lid for lid in any_env.resources("service", "AWS::Logs::LogGroup") if "Watchtower" in lid)
     assert by_action[("logs:CreateLogStream", "logs:PutLogEvents")] == {"Fn::GetAtt": [watchtower_group, "Arn"]}
-    assert len(statements) == 2
+    (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
+    table_arn = {"Fn::GetAtt": [table, "Arn"]}
+    assert by_action[tuple(sorted(SERVICE_ACTIONS))] == [table_arn, {"Fn::Join": ["", [table_arn, "/index/*"]]}]
+    assert len(statements) == 3
 
 
 def test_execution_role_reads_exactly_the_three_parameters(any_env):

@@ -60,19 +60,24 @@ def test_dev_and_staging_destroy_everything(synthesized_environments):
             assert kept == [], f"{name}/{key}: {kept}"
 
 
-def test_prod_retains_only_its_log_groups(prod):
-    """prod keeps log groups and the load balancer's access logs by design, and nothing else."""
+def test_prod_retains_only_its_log_groups_access_logs_and_table(prod):
+    """prod keeps its log groups, the load balancer's access logs and its table by design, and nothing else;
+    the table is also deletion-protected."""
     kept_types = {
         r["Type"] for template in prod.templates.values() for r in template["Resources"].values() if r.get("DeletionPolicy") == "Retain"
     }
-    assert kept_types == {"AWS::Logs::LogGroup", "AWS::S3::Bucket"}
+    assert kept_types == {"AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::DynamoDB::Table"}
+    (table,) = prod.resources("service", "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
 
 
 def test_destroy_says_what_it_keeps(prod, dev):
-    """The retained list make destroy prints names prod's log groups and access log bucket, and is empty for dev."""
+    """The retained list make destroy prints names prod's log groups, access log bucket and table, and is empty for dev."""
     from scripts.summarize_assembly import retained
 
     assert retained(dev.outdir) == []
     kept = retained(prod.outdir)
-    assert kept and all(item.endswith(("(AWS::Logs::LogGroup)", "(AWS::S3::Bucket)")) for item in kept)
+    kept_types = ("(AWS::Logs::LogGroup)", "(AWS::S3::Bucket)", "(AWS::DynamoDB::Table)")
+    assert kept and all(item.endswith(kept_types) for item in kept)
     assert len([item for item in kept if item.endswith("(AWS::S3::Bucket)")]) == 1
+    assert sum(item.endswith("(AWS::DynamoDB::Table)") for item in kept) == 1

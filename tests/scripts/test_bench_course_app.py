@@ -7,16 +7,17 @@ import urllib.request
 from bench.overhead import COURSE_COMMAND, environ_for, undelivered
 from service.cruddur.healthcheck import check
 from tests.processes import start_gunicorn, stop
-from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon, closed_port, wait_until
+from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, create_service_table, wait_until
 
 REQUESTS = 5
 
 
-def test_the_course_setup_sends_spans_and_segments_and_none_of_the_projects_own():
+def test_the_course_setup_sends_spans_and_segments_and_none_of_the_projects_own(tmp_path):
     """Under gunicorn as the bench runs it: OTLP spans for every request, X-Ray segments, no project child span."""
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar:
+    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, MotoServer(tmp_path / "moto.log") as dynamodb:
         port = closed_port()
-        process = start_gunicorn(environ_for("course setup", collector, daemon, None, "", rollbar), port, COURSE_COMMAND)
+        data = {"dynamodb_url": dynamodb.url, "table_name": create_service_table(dynamodb.url)}
+        process = start_gunicorn(environ_for("course setup", collector, daemon, None, "", rollbar, **data), port, COURSE_COMMAND)
         try:
             assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
             for _ in range(REQUESTS):

@@ -11,7 +11,33 @@ from flask.testing import FlaskClient
 from service.cruddur import contract
 from service.cruddur.app import create_app
 from service.cruddur.telemetry import EXTENSION_KEY
-from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon
+from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, create_service_table
+
+
+@pytest.fixture(scope="session")
+def dynamodb_server(tmp_path_factory):
+    """moto_server on loopback standing in for DynamoDB, one per test process."""
+    with MotoServer(tmp_path_factory.mktemp("dynamodb") / "moto.log") as server:
+        yield server
+
+
+# What boto3 in a gunicorn started by a test needs to reach moto (it inherits no credentials).
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@pytest.fixture
+def dynamodb_environ(dynamodb_server, fake_aws_credentials) -> dict[str, str]:
+    """The contract's DynamoDB variables for a fresh table on the moto server."""
+    return {
+        contract.DYNAMODB_TABLE_NAME.name: create_service_table(dynamodb_server.url),
+        contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb_server.url,
+    }
+
+
+@pytest.fixture
+def gunicorn_data_environ(dynamodb_environ) -> dict[str, str]:
+    """The DynamoDB variables and the credentials a gunicorn subprocess needs to use a fresh moto table."""
+    return {**dynamodb_environ, **TEST_CREDENTIALS}
 
 
 @pytest.fixture
@@ -76,12 +102,12 @@ class ServerLikeClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app():
-    """Build apps from an environ mapping; shuts their telemetry down afterwards."""
+def make_app(dynamodb_environ):
+    """Build apps from an environ mapping, on a fresh DynamoDB table unless it names one; shuts their telemetry down afterwards."""
     built = []
 
     def build(environ: dict[str, str], **options):
-        app = create_app(environ=environ, **options)
+        app = create_app(environ={**dynamodb_environ, **environ}, **options)
         app.test_client_class = ServerLikeClient
         built.append(app)
         return app

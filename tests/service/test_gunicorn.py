@@ -15,10 +15,10 @@ from tests.standins import closed_port, wait_until
 REQUESTS = 30
 
 
-def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon):
+def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon, gunicorn_data_environ):
     """Every request made before SIGTERM is exported by the worker that served it, within the stop timeout."""
     port = closed_port()
-    process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon), port)
+    process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
         assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
         for index in range(REQUESTS):
@@ -56,22 +56,21 @@ def test_the_container_health_check_fails_when_nothing_listens():
     assert check(closed_port(), timeout_seconds=0.5) is False
 
 
-def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(otlp_receiver, xray_daemon):
+def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(otlp_receiver, xray_daemon, gunicorn_data_environ):
     """What the awslogs driver ships does not depend on watchtower: gunicorn's own lines and the app's lines."""
     environ = telemetry_environ(
         otlp_receiver,
         xray_daemon,
+        **gunicorn_data_environ,
         TELEMETRY_WATCHTOWER_ENABLED="true",
         WATCHTOWER_LOG_GROUP="/does/not/exist",
         AWS_ENDPOINT_URL_LOGS=f"http://127.0.0.1:{closed_port()}",  # nothing listens: CloudWatch Logs is down
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
     )
     port = closed_port()
     process = start_gunicorn(environ, port)
     try:
         assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
-        assert post_activity(port, "still logged") == 201
+        assert post_activity(port, "still logged") == 200
     finally:
         out, err = stop(process)
     assert process.returncode == 0, err[-3000:]

@@ -7,7 +7,7 @@ import pytest
 from service.cruddur import contract
 from service.cruddur.settings import Settings, SettingsError
 
-BASE = {contract.SERVICE_NAME.name: "cruddur-backend-flask"}
+BASE = {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.DYNAMODB_TABLE_NAME.name: "cruddur-local"}
 
 
 def test_defaults_turn_every_telemetry_part_off():
@@ -46,6 +46,11 @@ def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
         (contract.XRAY_DAEMON_ADDRESS.name, "127.0.0.1:70000", "host:port"),
         (contract.LOG_LEVEL.name, "LOUD", "DEBUG, INFO"),
         (contract.ROLLBAR_ENDPOINT.name, "ftp://rollbar", "http://"),
+        (contract.DYNAMODB_TABLE_NAME.name, "a table", "DynamoDB table name"),
+        (contract.AWS_ENDPOINT_URL_DYNAMODB.name, "localhost:8000", "http:// or https://"),
+        (contract.FRONTEND_URL.name, "localhost:3000", "origins such as http://localhost:3000"),
+        (contract.FRONTEND_URL.name, "http://localhost:3000/app", "without a path"),
+        (contract.DEMO_USER_HANDLE.name, "Andrew Brown", "lowercase letters"),
     ],
 )
 def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, expected):
@@ -56,6 +61,18 @@ def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, e
     assert message.startswith(f"{name}=")
     assert repr(value.strip().upper() if name == contract.LOG_LEVEL.name else value.strip()) in message
     assert expected in message
+
+
+def test_the_data_and_frontend_variables():
+    """The table is required; FRONTEND_URL takes comma-separated origins and defaults to none; the demo user to andrewbrown."""
+    with pytest.raises(SettingsError, match="DYNAMODB_TABLE_NAME is not set"):
+        Settings.from_environ({contract.SERVICE_NAME.name: "cruddur-backend-flask"})
+    defaults = Settings.from_environ(BASE)
+    assert (defaults.frontend_origins, defaults.demo_user_handle, defaults.dynamodb_endpoint_url) == ((), "andrewbrown", None)
+    settings = Settings.from_environ(
+        {**BASE, contract.FRONTEND_URL.name: "http://localhost:3000, https://cruddur.example.com/"}
+    )
+    assert settings.frontend_origins == ("http://localhost:3000", "https://cruddur.example.com")
 
 
 def test_missing_service_name_is_named():

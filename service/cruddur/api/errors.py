@@ -8,8 +8,10 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services.errors import InvalidInputError, NotFoundError
+from ..store import StoreUnavailableError
 
 log = logging.getLogger("cruddur.api")
+store_log = logging.getLogger("cruddur.store")
 
 
 def _error(status: int, message: str, **details: str):
@@ -26,6 +28,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotFoundError)
     def not_found(error: NotFoundError):
         return _error(404, str(error), kind=error.kind)
+
+    @app.errorhandler(StoreUnavailableError)
+    def store_unavailable(error: StoreUnavailableError):
+        # Logged at a bounded rate (the "cruddur.store" prefix of the rate limit);
+        # the span and segment of the call are already marked by their instrumentation.
+        store_log.error("%s; answering 503", error)
+        return _error(503, "the database is unavailable; try again shortly", kind="database")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

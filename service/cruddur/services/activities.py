@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from ..store import Store
+from ..store import MAX_REPLIES, SEARCH_WINDOW, Store, TooManyRepliesError
 from ..telemetry import operation
 from .errors import InvalidInputError, NotFoundError
 
@@ -32,18 +32,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _live(store: Store) -> list[dict[str, Any]]:
-    now = _now().isoformat()
-    live = [a for a in store.snapshot() if a["expires_at"] > now]
-    return sorted(live, key=lambda a: a["created_at"], reverse=True)
-
-
-def _known_handle(store: Store, handle: Any, field: str = "handle") -> str:
+def known_user(store: Store, handle: Any, field: str = "handle") -> dict[str, Any]:
+    """The user ``handle`` names; InvalidInputError for a malformed one (naming ``field``), NotFoundError for an unknown one."""
     if not isinstance(handle, str) or not HANDLE_PATTERN.match(handle):
         raise InvalidInputError(field, "use 1-32 lowercase letters, digits or '_'")
-    if handle not in store.users:
+    user = store.user(handle)
+    if user is None:
         raise NotFoundError("handle", handle)
-    return handle
+    return user
 
 
 def _message(value: Any) -> str:
@@ -54,73 +50,76 @@ def _message(value: Any) -> str:
     return value.strip()
 
 
+def _author(store: Store, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+    """The body's ``handle``, or the current user when the body names none (as the course's frontend sends)."""
+    return known_user(store, body.get("handle", current_user))
+
+
 def home_activities(store: Store) -> list[dict[str, Any]]:
-    """Every live activity, newest first."""
+    """The newest page of live activities, newest first, each with its replies."""
     with operation("home-activities") as op:
-        results = _live(store)
+        results = store.home_feed(_now())
         op.set("app.result_length", len(results))
         return results
 
 
-def notifications_activities(store: Store, handle: str = "andrewbrown") -> list[dict[str, Any]]:
-    """Replies to ``handle``'s activities, newest first."""
+def notifications_activities(store: Store, handle: str) -> list[dict[str, Any]]:
+    """``handle``'s live activities that have replies, newest first, each with its replies."""
     with operation("notifications-activities") as op:
-        results = [
-            reply
-            for activity in _live(store)
-            if activity["handle"] == handle
-            for reply in activity["replies"]
-        ]
-        results.sort(key=lambda r: r["created_at"], reverse=True)
+        results = [activity for activity in store.user_feed(handle, _now()) if activity["replies"]]
+        op.set("app.user_handle", handle)
         op.set("app.result_length", len(results))
         return results
 
 
 def user_activities(store: Store, handle: str) -> list[dict[str, Any]]:
-    """``handle``'s live activities; NotFoundError for an unknown handle."""
+    """``handle``'s newest page of live activities; NotFoundError for an unknown handle."""
     with operation("user-activities") as op:
-        _known_handle(store, handle)
-        results = [a for a in _live(store) if a["handle"] == handle]
+        known_user(store, handle)
+        results = store.user_feed(handle, _now())
         op.set("app.user_handle", handle)
         op.set("app.result_length", len(results))
         return results
 
 
 def search_activities(store: Store, term: Any) -> list[dict[str, Any]]:
-    """Live activities whose message contains ``term`` (case-insensitive)."""
+    """Live activities among the newest ``SEARCH_WINDOW`` whose message contains ``term`` (case-insensitive)."""
     with operation("search-activities") as op:
         if not isinstance(term, str) or not term.strip():
             raise InvalidInputError("term", "is required, for example ?term=cloud")
         if len(term) > MAX_SEARCH_TERM_LENGTH:
             raise InvalidInputError("term", f"is {len(term)} characters; the limit is {MAX_SEARCH_TERM_LENGTH}")
         needle = term.strip().lower()
-        results = [a for a in _live(store) if needle in a["message"].lower()]
+        results = [a for a in store.home_feed(_now(), limit=SEARCH_WINDOW) if needle in a["message"].lower()]
         op.set("app.result_length", len(results))
         return results
 
 
-def create_activity(store: Store, body: dict[str, Any]) -> dict[str, Any]:
-    """Create an activity from a validated body: handle, message, optional ttl."""
+def create_activity(store: Store, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+    """Create an activity from a body: message, optional ttl, optional handle (default ``current_user``)."""
     with operation("create-activity") as op:
-        handle = _known_handle(store, body.get("handle"))
         message = _message(body.get("message"))
         ttl = body.get("ttl", DEFAULT_TTL)
-        if ttl not in TTLS:
+        if not isinstance(ttl, str) or ttl not in TTLS:
             raise InvalidInputError("ttl", f"use one of {', '.join(TTLS)}")
-        activity = store.new_activity(handle, message, _now(), TTLS[ttl])
+        user = _author(store, body, current_user)
+        activity = store.new_activity(user, message, _now(), TTLS[ttl])
         op.set("app.activity_uuid", activity["uuid"])
-        log.info("activity %s created by %s", activity["uuid"], handle)
+        log.info("activity %s created by %s", activity["uuid"], user["handle"])
         return activity
 
 
-def create_reply(store: Store, activity_uuid: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Reply to an activity; NotFoundError for an unknown activity."""
+def create_reply(store: Store, activity_uuid: str, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+    """Reply to a live activity; NotFoundError for an unknown or expired one."""
     with operation("create-reply") as op:
-        handle = _known_handle(store, body.get("handle"))
         message = _message(body.get("message"))
-        reply = store.add_reply(activity_uuid, handle, message, _now())
+        user = _author(store, body, current_user)
+        try:
+            reply = store.add_reply(activity_uuid, user, message, _now())
+        except TooManyRepliesError:
+            raise InvalidInputError("activity", f"has the maximum of {MAX_REPLIES} replies; reply to another") from None
         if reply is None:
             raise NotFoundError("activity", activity_uuid)
         op.set("app.activity_uuid", activity_uuid)
-        log.info("reply %s to activity %s created by %s", reply["uuid"], activity_uuid, handle)
+        log.info("reply %s to activity %s created by %s", reply["uuid"], activity_uuid, user["handle"])
         return reply

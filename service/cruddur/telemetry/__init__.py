@@ -22,6 +22,8 @@ Each part is switched on by its own environment variable (``cruddur.contract``):
 * watchtower (``TELEMETRY_WATCHTOWER_ENABLED``): log records to the existing
   group ``WATCHTOWER_LOG_GROUP``, one stream per process.
 * Rollbar (``TELEMETRY_ROLLBAR_ENABLED``): unhandled exceptions with the trace id.
+* DynamoDB calls of recorded requests (``aws_calls``): a client span and an
+  X-Ray subsegment each, by the libraries' botocore instrumentation.
 
 JSON log lines on stdout always carry the trace ids. Nothing here may fail a
 request: exporters run on background threads with short timeouts, request-path
@@ -45,7 +47,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from ..settings import Settings
-from . import errors, logs, otel, sampling, xray
+from . import aws_calls, errors, logs, otel, sampling, xray
 from .headers import TraceHeaderGuard
 
 log = logging.getLogger("cruddur.telemetry")
@@ -123,6 +125,7 @@ class Telemetry:
             )
         elif telemetry.xray_recorder is not None:
             xray.install_middleware(app, telemetry.xray_recorder)
+        aws_calls.instrument(tracer_provider=telemetry.tracer_provider, xray=telemetry.xray_recorder is not None)
         if settings.rollbar_enabled:
             errors.install(app, settings)
         # Outermost, so that no propagator ever sees a malformed header.

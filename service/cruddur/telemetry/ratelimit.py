@@ -16,6 +16,7 @@ TELEMETRY_LOGGER_PREFIXES = (
     "watchtower",
     "py.warnings",
     "cruddur.telemetry",
+    "cruddur.store",  # DynamoDB failures: one line per failing request would be a storm too
 )
 
 

@@ -24,10 +24,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from wsgiref.util import request_uri
 
-from aws_xray_sdk.core import AWSXRayRecorder
+from aws_xray_sdk.core import AWSXRayRecorder, xray_recorder
 from aws_xray_sdk.core.models import http
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
+from aws_xray_sdk.core.sampling.sampler import DefaultSampler
 from aws_xray_sdk.core.utils import stacktrace
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, got_request_exception
@@ -81,14 +82,16 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
     further X-Ray API client (each costs a botocore session at start-up).
     """
     local_rules = local_sampling_rules(settings.sampling_rules)
-    recorder = AWSXRayRecorder()
+    # The SDK's own recorder: its botocore patch (``aws_calls``) records DynamoDB
+    # subsegments into the segments of this recorder and no other.
+    recorder = xray_recorder
     recorder.configure(
         service=settings.service_name,
         daemon_address=settings.xray_daemon_address,
         context_missing="LOG_ERROR",
         plugins=("ECSPlugin",) if os.environ.get("ECS_CONTAINER_METADATA_URI_V4") else None,
         sampling=True,
-        sampler=LocalSampler(local_rules) if follow_opentelemetry else None,
+        sampler=LocalSampler(local_rules) if follow_opentelemetry else DefaultSampler(),
         sampling_rules=None if follow_opentelemetry else local_rules,
         stream_sql=False,
     )
