@@ -38,6 +38,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.dynamodb_replay import ReplayProcess  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from service.cruddur import contract  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
@@ -265,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         if "prod, collector slow" in standins:
             standins["prod, collector slow"][0].delay_seconds = SLOW_COLLECTOR_SECONDS
-        # started from this process, so it runs on LOAD_CPU
+        # started from this process, so both run on LOAD_CPU; the services talk to the replay endpoint
         dynamodb = stack.enter_context(MotoServer(Path(scratch) / "dynamodb.log"))
+        replay = stack.enter_context(ReplayProcess(dynamodb.url))
         # Every configuration runs at once (idle ones cost nothing), so that short runs can
         # alternate many times: the machine's drift then falls on all of them alike. Each
         # endpoint has its own instance: the POSTs add activities, which the home page would
@@ -278,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 for endpoint in ENDPOINTS:
                     table_name = create_service_table(dynamodb.url)
                     environ = environ_for(
-                        name, *standins[name], logs.url, rollbar, dynamodb_url=dynamodb.url, table_name=table_name
+                        name, *standins[name], logs.url, rollbar, dynamodb_url=replay.url, table_name=table_name
                     )
                     slug = f"{name}-{endpoint}".replace(" ", "-").replace(",", "").replace("/", "_")
                     services[name, endpoint] = RunningService(name, environ, Path(scratch) / f"{slug}.log", command)
@@ -286,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
                 if not wait_until(service.healthy, timeout=60):
                     raise RuntimeError(f"{service.name}: the service did not start")
                 service.load("GET /api/health-check", 1, args.connections)  # warm-up
+            # Each instance's requests once through moto (seeded tables, its reads and writes), then replayed.
+            for (_, endpoint), service in services.items():
+                service.load(endpoint, 1, 1)
+            print(f"DynamoDB answers recorded: {replay.freeze()}", flush=True)
             for round_number in range(args.rounds):
                 print(f"round {round_number + 1}/{args.rounds}", flush=True)
                 for (name, endpoint), service in services.items():

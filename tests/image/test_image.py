@@ -25,8 +25,8 @@ import uuid
 import pytest
 
 from service.cruddur import contract
-from tests.processes import SERVICE_DIR, post_activity
-from tests.standins import OtlpReceiver, RollbarApi, XRayDaemon, wait_until
+from tests.processes import SERVICE_DIR, post_activity, task_environment
+from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, create_service_table, wait_until
 
 IMAGE = "localhost/cruddur-backend-flask:image-test"
 BUILD_TIMEOUT_SECONDS = 900
@@ -95,15 +95,6 @@ def run_arguments(app: dict, environ: dict[str, str]) -> list[str]:
     return arguments
 
 
-def _resolve(value: object) -> str:
-    """A CloudFormation value as ECS would see it at run time (the task environment holds only the region token)."""
-    if isinstance(value, str):
-        return value
-    if value == {"Ref": "AWS::Region"}:
-        return "us-east-1"
-    raise AssertionError(f"unexpected token in the task environment: {value!r}")
-
-
 def _health(engine: str, name: str) -> str:
     """The image's HEALTHCHECK, run once now: 'healthy' or why not."""
     if engine == "podman":
@@ -115,7 +106,7 @@ def _health(engine: str, name: str) -> str:
     return result.stdout.strip()
 
 
-def test_the_image_runs_as_the_task_definition_says(engine, image, app_container):
+def test_the_image_runs_as_the_task_definition_says(engine, image, app_container, tmp_path):
     """Read-only root with only the declared writable path; HEALTHCHECK passes; traced; SIGTERM stops it in time."""
     app = app_container
     assert app["ReadonlyRootFilesystem"] is True and app.get("MountPoints"), "the task must declare its writable paths"
@@ -124,14 +115,17 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             pytest.skip(f"port {port} is in use on this machine (make local?); the image's HEALTHCHECK needs it")
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar:
-        environ = {e["Name"]: _resolve(e["Value"]) for e in app["Environment"]}
-        environ.update({s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in app.get("Secrets", [])})
+    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, MotoServer(tmp_path / "moto.log") as dynamodb:
+        table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+        environ = task_environment(app, {table_ref: create_service_table(dynamodb.url)})
         environ.update(
             {
                 contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
                 contract.XRAY_DAEMON_ADDRESS.name: daemon.address,
                 contract.ROLLBAR_ENDPOINT.name: rollbar.endpoint,
+                contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
                 "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
             }
         )
@@ -159,7 +153,7 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
 
             trace_ids = [f"6b01{uuid.uuid4().hex[4:]}" for _ in range(REQUESTS)]
             for trace_id in trace_ids:
-                assert post_activity(port, f"image {trace_id}", trace_id) == 201
+                assert post_activity(port, f"image {trace_id}", trace_id) == 200
 
             # SIGTERM, as ECS sends it; the container must be gone within the task's stop timeout.
             began = time.monotonic()
