@@ -267,6 +267,15 @@ class XRaySamplingApi(_HttpStandIn):
         return 404, b'{"message": "unknown path"}'
 
 
+def all_subsegments(entity: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every subsegment under an X-Ray segment or subsegment, at any depth."""
+    found = []
+    for child in entity.get("subsegments", []):
+        found.append(child)
+        found.extend(all_subsegments(child))
+    return found
+
+
 @dataclass
 class XRayDaemon:
     """A UDP socket on loopback that decodes X-Ray daemon frames; with ``decode=False`` only counts them."""
@@ -366,7 +375,11 @@ class MotoServer:
     def __exit__(self, *exc: Any) -> None:
         if self._process is not None:
             self._process.terminate()
-            self._process.wait(timeout=10)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # busy answering a queue of requests: it holds nothing worth keeping
+                self._process.kill()
+                self._process.wait(timeout=10)
         self._log.close()
 
 

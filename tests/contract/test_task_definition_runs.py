@@ -25,6 +25,7 @@ from tests.standins import (
     RollbarApi,
     XRayDaemon,
     XRaySamplingApi,
+    all_subsegments,
     closed_port,
     create_service_table,
     wait_until,
@@ -161,16 +162,8 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             assert operation_span.parent_span_id == server_span_ids[trace_id]
             assert {s.parent_span_id for s in calls} == {operation_span.span_id}
         for segment in daemon.segments:
-            subsegments = _all_subsegments(segment)
+            subsegments = all_subsegments(segment)
             dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]
             assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
             assert {s["aws"]["table_name"] for s in dynamodb} == {table_name}
 
-
-def _all_subsegments(entity: dict) -> list[dict]:
-    """Every subsegment under ``entity``, at any depth."""
-    found = []
-    for child in entity.get("subsegments", []):
-        found.append(child)
-        found.extend(_all_subsegments(child))
-    return found

@@ -9,17 +9,9 @@ import pstats
 from service.cruddur import contract
 from service.cruddur.telemetry.headers import xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
-from tests.standins import FailingDynamoDb, wait_until
+from tests.standins import FailingDynamoDb, all_subsegments, wait_until
 
 INSTRUMENTATION = ("opentelemetry/instrumentation/botocore", "aws_xray_sdk/ext/botocore", "aws_xray_sdk/ext/boto_utils")
-
-
-def _subsegments(entity: dict) -> list[dict]:
-    found = []
-    for child in entity.get("subsegments", []):
-        found.append(child)
-        found.extend(_subsegments(child))
-    return found
 
 
 def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_receiver, xray_daemon):
@@ -31,7 +23,7 @@ def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_r
     assert wait_until(lambda: xray_daemon.segments_of(xray_trace_id(int(child.trace_id, 16))))
     (segment,) = xray_daemon.segments_of(xray_trace_id(int(child.trace_id, 16)))
     (function,) = [s for s in segment["subsegments"] if s["name"] == "user-activities"]
-    calls = [s for s in _subsegments(function) if s["name"] == "dynamodb"]
+    calls = [s for s in all_subsegments(function) if s["name"] == "dynamodb"]
     table_name = traced_app.extensions["cruddur.store"].table_name
     assert [(s["namespace"], s["aws"]["operation"], s["aws"]["table_name"]) for s in calls] == [
         ("aws", "GetItem", table_name),
@@ -75,7 +67,7 @@ def test_a_failing_call_is_marked_on_the_subsegment_and_the_segment(otlp_receive
         assert wait_until(lambda: xray_daemon.segments)
     (segment,) = xray_daemon.segments
     assert segment["fault"] is True and segment["http"]["response"]["status"] == 503
-    calls = [s for s in _subsegments(segment) if s["name"] == "dynamodb"]
+    calls = [s for s in all_subsegments(segment) if s["name"] == "dynamodb"]
     assert calls and all(s.get("error") or s.get("throttle") or s.get("fault") for s in calls)
     assert {s["aws"]["operation"] for s in calls} == {"Query"}
     assert contract.HEALTH_CHECK_PATH not in str(segment)
