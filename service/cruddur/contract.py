@@ -93,6 +93,22 @@ XRAY_SAMPLING_ENDPOINT = EnvVar(
     "URL of the X-Ray sampling proxy (the daemon's or the collector's awsproxy TCP port 2000) the sampler polls "
     "for the account's rules and targets; empty: the fallback rules alone decide.",
 )
+# X-Ray's own catch-all rule, last in every account: it decides what no rule of the environment matches,
+# in the service's fallback and in the cost estimate alike.
+XRAY_DEFAULT_SAMPLING_RULE: dict[str, object] = {
+    "RuleName": "Default",
+    "Priority": 10000,
+    "ReservoirSize": 1,
+    "FixedRate": 0.05,
+    "ServiceName": "*",
+    "ServiceType": "*",
+    "Host": "*",
+    "HTTPMethod": "*",
+    "URLPath": "*",
+    "ResourceARN": "*",
+    "Version": 1,
+    "Attributes": {},
+}
 XRAY_SAMPLING_RULES = EnvVar(
     "XRAY_SAMPLING_RULES",
     "",

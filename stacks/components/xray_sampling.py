@@ -26,11 +26,9 @@ from typing import Any
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
+from service.cruddur import contract
 from stacks.config import EnvironmentConfig, SamplingRuleConfig
 
-# Every X-Ray account has this catch-all rule, last; it applies where no rule of ours does.
-XRAY_DEFAULT_RESERVOIR_PER_SECOND = 1
-XRAY_DEFAULT_FIXED_RATE = 0.05
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,8 @@ class SamplingPolicy:
         for rule in sorted(self.rules, key=lambda rule: rule.priority):
             if rule.http_method == rule.url_path == rule.host == "*":
                 return rule.reservoir_size, rule.fixed_rate
-        return XRAY_DEFAULT_RESERVOIR_PER_SECOND, XRAY_DEFAULT_FIXED_RATE
+        default = contract.XRAY_DEFAULT_SAMPLING_RULE
+        return int(default["ReservoirSize"]), float(default["FixedRate"])
 
     def traced_requests(self, requests: float, seconds: float) -> float:
         """How many of ``requests`` spread evenly over ``seconds`` the catch-all rule records.

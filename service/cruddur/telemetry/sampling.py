@@ -56,29 +56,14 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
+from .. import contract
+
 log = logging.getLogger("cruddur.telemetry.sampling")
 
 # X-Ray's own intervals: rules every five minutes, targets every ten seconds
 # unless X-Ray answers another interval.
 RULES_INTERVAL_SECONDS = 300
 TARGETS_INTERVAL_SECONDS = DEFAULT_TARGET_POLLING_INTERVAL_SECONDS
-
-# Every X-Ray account has this rule last; applied when no fallback rule matches.
-XRAY_DEFAULT_RULE: dict[str, Any] = {
-    "RuleName": "Default",
-    "Priority": 10000,
-    "ReservoirSize": 1,
-    "FixedRate": 0.05,
-    "ServiceName": "*",
-    "ServiceType": "*",
-    "Host": "*",
-    "HTTPMethod": "*",
-    "URLPath": "*",
-    "ResourceARN": "*",
-    "Version": 1,
-    "Attributes": {},
-}
-
 
 def _rule_cache(resource: Resource, client_id: str) -> _RuleCache:
     # A request no rule matches is not sampled: the account always has a
@@ -101,8 +86,8 @@ class XRayRulesSampler(Sampler):
         self._endpoint = endpoint
         self._fallback = _rule_cache(resource, self._client_id)
         rules = [dict(rule) for rule in fallback_rules]
-        if not any(rule["RuleName"] == XRAY_DEFAULT_RULE["RuleName"] for rule in rules):
-            rules.append(dict(XRAY_DEFAULT_RULE))
+        if not any(rule["RuleName"] == contract.XRAY_DEFAULT_SAMPLING_RULE["RuleName"] for rule in rules):
+            rules.append(dict(contract.XRAY_DEFAULT_SAMPLING_RULE))
         self._fallback.update_sampling_rules([_SamplingRule(**rule) for rule in rules])
         self._remote: _RuleCache | None = None
         # Until when the fetched rules hold (the rule cache's own time to live, kept here so

@@ -34,10 +34,10 @@ from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, got_request_exception
 from opentelemetry import trace
 
+from .. import contract
 from ..settings import Settings
 from .headers import xray_trace_id
 from .logs import current_xray_trace_id
-from .sampling import XRAY_DEFAULT_RULE
 
 log = logging.getLogger("cruddur.telemetry.xray")
 
@@ -55,7 +55,7 @@ def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """
     ordered = sorted(rules, key=lambda rule: rule["Priority"])
     wildcards = ("Host", "HTTPMethod", "URLPath", "ServiceName", "ServiceType")
-    catch_all = next((r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), XRAY_DEFAULT_RULE)
+    catch_all = next((r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), contract.XRAY_DEFAULT_SAMPLING_RULE)
     before = ordered[: ordered.index(catch_all)] if catch_all in ordered else ordered
     return {
         "version": 2,
