@@ -134,7 +134,8 @@ def environ_for(
         "XRAY_SAMPLING_ENDPOINT": sampling.url,
         "TELEMETRY_XRAY_ENABLED": "false" if name in NO_SEGMENTS else "true",
         "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
-        "TELEMETRY_WATCHTOWER_ENABLED": "true",
+        # as prod runs it: off there, stdout and the awslogs driver carry each line once
+        "TELEMETRY_WATCHTOWER_ENABLED": "true" if load_environment("prod").telemetry.watchtower else "false",
         "WATCHTOWER_LOG_GROUP": "/bench/watchtower",
         "AWS_ENDPOINT_URL_LOGS": logs_url,
         "AWS_REGION": "us-east-1",
@@ -358,8 +359,10 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         "API keeps its local rule: 1 request a second and 5 % of the others); *prod* is prod's sampling rules "
         "(served by a sampling API stand-in with X-Ray's targets: a reservoir of "
         f"{SamplingPolicy.of(load_environment('prod')).catch_all()[0]} a second per worker, then "
-        f"{SamplingPolicy.of(load_environment('prod')).catch_all()[1]:g} of the rest) with OpenTelemetry, the X-Ray SDK, "
-        "watchtower and Rollbar on; *prod, OpenTelemetry only* is the same on the OpenTelemetry-only X-Ray path "
+        f"{SamplingPolicy.of(load_environment('prod')).catch_all()[1]:g} of the rest) with OpenTelemetry, the X-Ray SDK "
+        "and Rollbar on, and watchtower as prod has it "
+        f"({'on' if load_environment('prod').telemetry.watchtower else 'off: stdout carries each log line once'}); "
+        "*prod, OpenTelemetry only* is the same on the OpenTelemetry-only X-Ray path "
         "(no X-Ray SDK: the collector would carry the spans to X-Ray); "
         "*all sampled* has every request but health checks sampled; *backends down* points every exporter and the "
         "sampling proxy at a closed port; "
