@@ -207,9 +207,6 @@ class _Reader:
             raise self._fail(var, value, "use a DynamoDB table name: 3-255 letters, digits, '_', '-' or '.'")
         return value
 
-    def optional_url(self, var: contract.EnvVar) -> str | None:
-        return self.url(var) if self._raw(var) else None
-
     def origins(self, var: contract.EnvVar) -> tuple[str, ...]:
         origins = []
         for origin in filter(None, (part.strip() for part in self._raw(var).split(","))):
