@@ -118,7 +118,7 @@ class XRayRulesSampler(Sampler):
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
         """Match the request's attributes (url.path, http.request.method, server.address) against the rules."""
-        if time.monotonic() < self._remote_valid_until:
+        if self.using_remote_rules:
             rules = self._remote
         else:
             rules = self._fallback
