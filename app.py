@@ -46,7 +46,7 @@ def main() -> None:
         configs = [load_environment(name) for name in names]
         image_uri = app.node.try_get_context("image_uri")
         if image_uri:
-            configs = [dataclasses.replace(config, image_uri=image_uri) for config in configs]
+            configs = [config.with_changes(images={"app_uri": image_uri}) for config in configs]
         preflight = app.node.try_get_context("secrets_preflight")
         if preflight is not None:
             flag = context_flag("secrets_preflight", preflight)

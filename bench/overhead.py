@@ -43,7 +43,6 @@ from bench.results import write_section  # noqa: E402
 from service.cruddur import contract  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
 from tests.processes import start_gunicorn, stop  # noqa: E402
-from stacks.components.xray_sampling import SamplingPolicy  # noqa: E402
 from tests.standins import (  # noqa: E402
     CloudWatchLogsApi,
     MotoServer,
@@ -83,7 +82,7 @@ LOAD_CPU, SERVICE_CPU = 0, 1
 
 def sampling_rules_for(name: str) -> list[dict]:
     """The X-Ray rules a configuration's sampling proxy serves: prod's; every request but health checks for *all sampled*."""
-    rules = SamplingPolicy.of(load_environment("prod")).api_rules()
+    rules = load_environment("prod").sampling_policy.api_rules()
     if name == "all sampled":
         return [{**rule, "FixedRate": 1.0} if rule["URLPath"] == "*" else rule for rule in rules]
     return rules
@@ -358,8 +357,8 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         "xray_recorder with XRayMiddleware and the X-Ray SDK's default sampler, which without a sampling-rules "
         "API keeps its local rule: 1 request a second and 5 % of the others); *prod* is prod's sampling rules "
         "(served by a sampling API stand-in with X-Ray's targets: a reservoir of "
-        f"{SamplingPolicy.of(load_environment('prod')).catch_all()[0]} a second per worker, then "
-        f"{SamplingPolicy.of(load_environment('prod')).catch_all()[1]:g} of the rest) with OpenTelemetry, the X-Ray SDK "
+        f"{load_environment('prod').sampling_policy.catch_all()[0]} a second per worker, then "
+        f"{load_environment('prod').sampling_policy.catch_all()[1]:g} of the rest) with OpenTelemetry, the X-Ray SDK "
         "and Rollbar on, and watchtower as prod has it "
         f"({'on' if load_environment('prod').telemetry.watchtower else 'off: stdout carries each log line once'}); "
         "*prod, OpenTelemetry only* is the same on the OpenTelemetry-only X-Ray path "

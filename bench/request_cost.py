@@ -40,7 +40,6 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.results import write_section  # noqa: E402
 from service.cruddur import contract  # noqa: E402
 from service.cruddur.app import create_app  # noqa: E402
-from stacks.components.xray_sampling import SamplingPolicy  # noqa: E402
 from stacks.environments import load_environment  # noqa: E402
 from tests.standins import MotoServer, create_service_table  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
@@ -109,7 +108,7 @@ def _configurations(collector_url: str, daemon_address: str, dynamodb_url: str) 
     xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon_address}
     # prod's rules as the task carries them; "none" keeps their reservoir check but a fixed rate of 0,
     # "every" a fixed rate of 1: the rule matching is the same work either way.
-    rules = SamplingPolicy.of(load_environment("prod")).api_rules()
+    rules = load_environment("prod").sampling_policy.api_rules()
     none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules])}
     every = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 1.0} for r in rules])}
     return {
@@ -172,7 +171,7 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     from service.cruddur.telemetry import otel
     from service.cruddur.telemetry.headers import TraceHeaderGuard
 
-    rules = SamplingPolicy.of(load_environment("prod")).api_rules()
+    rules = load_environment("prod").sampling_policy.api_rules()
     settings = Settings.from_environ(
         {
             contract.SERVICE_NAME.name: "cruddur-backend-flask",

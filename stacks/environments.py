@@ -11,22 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stacks.config import (
-    AlarmThresholds,
+    AlarmsConfig,
+    CanaryConfig,
     ConfigError,
+    DataConfig,
+    EdgeConfig,
     EntryPoint,
     EnvironmentConfig,
+    LogsConfig,
+    NetworkConfig,
     RemovalPolicyName,
+    SamplingConfig,
     SamplingRuleConfig,
     ScaleToZeroSchedule,
+    ScalingConfig,
+    TaskSizeConfig,
+    XRayGroupsConfig,
 )
 from service.cruddur import contract
 
 DEFAULT_ENVIRONMENT = "dev"
 
 
-def _sampling_rules(env: str, *, reservoir_size: int, fixed_rate: float) -> tuple[SamplingRuleConfig, ...]:
+def _sampling(env: str, *, reservoir_size: int, fixed_rate: float) -> SamplingConfig:
     """Health checks are never sampled; everything else follows the course's seed rule."""
-    return (
+    return SamplingConfig(rules=(
         SamplingRuleConfig(
             rule_name=f"cruddur-{env}-health",
             priority=100,
@@ -41,7 +50,7 @@ def _sampling_rules(env: str, *, reservoir_size: int, fixed_rate: float) -> tupl
             reservoir_size=reservoir_size,
             fixed_rate=fixed_rate,
         ),
-    )
+    ))
 
 
 def dev() -> EnvironmentConfig:
@@ -55,19 +64,14 @@ def dev() -> EnvironmentConfig:
     """
     return EnvironmentConfig(
         name="dev",
-        nat_gateways=0,
-        cpu=256,
-        memory_mib=1024,
-        desired_count=1,
-        min_capacity=1,
-        max_capacity=2,
-        sampling_rules=_sampling_rules("dev", reservoir_size=5, fixed_rate=0.1),
-        log_retention_days=7,
         removal_policy=RemovalPolicyName.DESTROY,
-        scale_to_zero=ScaleToZeroSchedule(),
-        entry_point=EntryPoint.HTTP_API,
-        container_insights=False,
-        fargate_spot=True,
+        network=NetworkConfig(nat_gateways=0),
+        task=TaskSizeConfig(cpu=256, memory_mib=1024, fargate_spot=True),
+        scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=2, scale_to_zero=ScaleToZeroSchedule()),
+        logs=LogsConfig(retention_days=7),
+        alarms=AlarmsConfig(container_insights=False),
+        sampling=_sampling("dev", reservoir_size=5, fixed_rate=0.1),
+        edge=EdgeConfig(entry_point=EntryPoint.HTTP_API),
     )
 
 
@@ -75,17 +79,14 @@ def staging() -> EnvironmentConfig:
     """Production's shape at a smaller size: private subnets behind one NAT gateway."""
     return EnvironmentConfig(
         name="staging",
-        nat_gateways=1,
-        cpu=512,
-        memory_mib=1024,
-        desired_count=1,
-        min_capacity=1,
-        max_capacity=3,
-        sampling_rules=_sampling_rules("staging", reservoir_size=5, fixed_rate=0.1),
-        log_retention_days=14,
         removal_policy=RemovalPolicyName.DESTROY,
-        canary_rate_minutes=15,
-        table_point_in_time_recovery=True,
+        network=NetworkConfig(nat_gateways=1),
+        task=TaskSizeConfig(cpu=512, memory_mib=1024),
+        scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=3),
+        logs=LogsConfig(retention_days=14),
+        canary=CanaryConfig(rate_minutes=15),
+        sampling=_sampling("staging", reservoir_size=5, fixed_rate=0.1),
+        data=DataConfig(point_in_time_recovery=True),
     )
 
 
@@ -93,24 +94,18 @@ def prod() -> EnvironmentConfig:
     """Two AZs with a NAT gateway each, two tasks at least, logs kept after destroy."""
     return EnvironmentConfig(
         name="prod",
-        nat_gateways=2,
-        cpu=1024,
-        memory_mib=2048,
-        desired_count=2,
-        deploy_min_healthy_percent=100,
-        min_capacity=2,
-        max_capacity=6,
-        # One a second: at prod's traffic each reservoir request is a trace billed (5 a second was 13 M traces a month).
-        sampling_rules=_sampling_rules("prod", reservoir_size=1, fixed_rate=0.05),
-        log_retention_days=90,
         removal_policy=RemovalPolicyName.RETAIN,
-        xray_insights=True,
-        canary_rate_minutes=5,
-        alarm_thresholds=AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3),
-        log_level="INFO",
-        access_logs=True,
-        warn_without_tls=True,
-        table_point_in_time_recovery=True,
+        network=NetworkConfig(nat_gateways=2),
+        task=TaskSizeConfig(cpu=1024, memory_mib=2048),
+        scaling=ScalingConfig(desired_count=2, min_capacity=2, max_capacity=6, deploy_min_healthy_percent=100),
+        logs=LogsConfig(retention_days=90, level="INFO"),
+        alarms=AlarmsConfig(p99_latency_seconds=1.5, evaluation_periods=3),
+        canary=CanaryConfig(rate_minutes=5),
+        # One a second: at prod's traffic each reservoir request is a trace billed (5 a second was 13 M traces a month).
+        sampling=_sampling("prod", reservoir_size=1, fixed_rate=0.05),
+        xray_groups=XRayGroupsConfig(insights=True),
+        data=DataConfig(point_in_time_recovery=True),
+        edge=EdgeConfig(access_logs=True, warn_without_tls=True),
     )
 
 

@@ -15,6 +15,14 @@ class NetworkStack(Stack):
     """Owns the environment's VPC."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
-        """Create the VPC described by ``config``."""
+        """Create the VPC of ``config.network``."""
         super().__init__(scope, construct_id, **kwargs)
-        self.network = Network(self, "Network", config=config)
+        self.network = Network(
+            self,
+            "Network",
+            max_azs=config.network.max_azs,
+            nat_gateways=config.network.nat_gateways,
+            existing_vpc_id=config.network.existing_vpc_id,
+            flow_log_retention_days=config.logs.retention_days,
+            removal_policy=config.removal_policy.cdk(),
+        )

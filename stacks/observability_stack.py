@@ -9,7 +9,7 @@ from constructs import Construct
 
 from stacks.components.collector_config import CollectorConfiguration
 from stacks.components.xray_groups import XRayGroups
-from stacks.components.xray_sampling import SamplingPolicy, XRaySamplingRules
+from stacks.components.xray_sampling import XRaySamplingRules
 from stacks.config import EnvironmentConfig
 
 
@@ -19,7 +19,21 @@ class ObservabilityStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
         """Create the sampling rules, the groups and the collector configuration parameter."""
         super().__init__(scope, construct_id, **kwargs)
-        self.sampling_rules = XRaySamplingRules(self, "SamplingRules", policy=SamplingPolicy.of(config))
-        self.groups = XRayGroups(self, "Groups", config=config)
-        self.collector_configuration = CollectorConfiguration(self, "CollectorConfiguration", config=config)
+        self.sampling_rules = XRaySamplingRules(self, "SamplingRules", policy=config.sampling_policy)
+        self.groups = XRayGroups(
+            self,
+            "Groups",
+            name_prefix=config.resource_prefix,
+            service_name=config.service_name,
+            slow_request_seconds=config.xray_groups.slow_request_seconds,
+            insights=config.xray_groups.insights,
+        )
+        self.collector_configuration = CollectorConfiguration(
+            self,
+            "CollectorConfiguration",
+            parameter_path=config.parameter_path,
+            honeycomb_endpoint=config.telemetry.honeycomb_endpoint,
+            export_to_xray=config.telemetry.collector_exports_to_xray,
+            description=f"ADOT collector configuration for {config.service_name} in {config.name}",
+        )
         CfnOutput(self, "CollectorConfigParameter", value=self.collector_configuration.parameter.parameter_name)

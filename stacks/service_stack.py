@@ -7,14 +7,16 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from stacks.components.log_groups import ServiceLogGroups, removal_policy
+from stacks.components.app_environment import AppEnvironment
+from stacks.components.collector_config import collector_config_parameter_name
+from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.monitoring import ServiceMonitoring
 from stacks.components.network import Network
 from stacks.components.secrets import TelemetrySecrets
 from stacks.components.secrets_preflight import SecretsPreflight
 from stacks.components.table import ServiceTable
 from stacks.components.trace_canary import TraceCanary
-from stacks.components.traced_service import TracedFargateService
+from stacks.components.traced_service import EntryPoint, TracedFargateService, app_image
 from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
 
@@ -34,46 +36,102 @@ class ServiceStack(Stack):
     ) -> None:
         """Compose the service's constructs for ``config``."""
         super().__init__(scope, construct_id, **kwargs)
-        self.log_groups = ServiceLogGroups(self, "LogGroups", config=config)
-        self.secrets = TelemetrySecrets(self, "Secrets", config=config)
-        self.table = ServiceTable(
+        removal_policy = config.removal_policy.cdk()
+        retention = {"log_retention_days": config.logs.retention_days, "removal_policy": removal_policy}
+        telemetry, task, scaling, edge = config.telemetry, config.task, config.scaling, config.edge
+        self.log_groups = ServiceLogGroups(
             self,
-            "Table",
-            point_in_time_recovery=config.table_point_in_time_recovery,
-            removal_policy=removal_policy(config),
+            "LogGroups",
+            retention_days=config.logs.retention_days,
+            removal_policy=removal_policy,
+            watchtower=telemetry.watchtower,
+            http_api_access=edge.entry_point is EntryPoint.HTTP_API,
+        )
+        self.secrets = TelemetrySecrets(self, "Secrets", parameter_path=config.parameter_path)
+        self.table = ServiceTable(
+            self, "Table", point_in_time_recovery=config.data.point_in_time_recovery, removal_policy=removal_policy
         )
         self.service = TracedFargateService(
             self,
             "TracedService",
-            config=config,
             vpc=network.vpc,
             task_subnets=network.task_subnets,
             assign_public_ip=network.tasks_in_public_subnets,
+            image=app_image(image_uri=config.images.app_uri, image_directory=config.images.app_directory),
+            app_environment=AppEnvironment(
+                service_name=config.service_name,
+                environment_name=config.name,
+                log_level=config.logs.level,
+                opentelemetry=telemetry.opentelemetry,
+                xray_sdk=telemetry.xray_sdk,
+                watchtower=telemetry.watchtower,
+                rollbar=telemetry.rollbar,
+                sampling_rules_json=config.sampling_policy.fallback_rules_json(),
+                frontend_origins=edge.frontend_origins,
+            ),
             log_groups=self.log_groups,
             secrets=self.secrets,
             table=self.table,
+            xray_daemon_image=config.images.xray_daemon,
+            collector_image=config.images.collector,
+            collector_config_parameter_name=collector_config_parameter_name(config.parameter_path),
+            cpu=task.cpu,
+            memory_limit_mib=task.memory_mib,
+            fargate_spot=task.fargate_spot,
+            container_insights=config.alarms.container_insights,
+            desired_count=scaling.desired_count,
+            min_healthy_percent=scaling.deploy_min_healthy_percent,
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+            cpu_target_percent=scaling.cpu_target_percent,
+            requests_per_target_per_minute=scaling.requests_per_target_per_minute,
+            scale_to_zero=scaling.scale_to_zero,
+            entry_point=edge.entry_point,
+            cloud_map_namespace_name=f"{config.resource_prefix}.internal",
+            domain_name=edge.domain_name,
+            tls_certificate_arn=edge.tls_certificate_arn,
+            hosted_zone_id=edge.hosted_zone_id,
+            hosted_zone_name=edge.hosted_zone_name,
+            access_logs=edge.access_logs,
+            access_log_expiration_days=config.logs.retention_days,
+            removal_policy=removal_policy,
         )
         self.preflight: SecretsPreflight | None = None
         if config.secrets_preflight:
             self.preflight = SecretsPreflight(
                 self,
                 "SecretsPreflight",
-                config=config,
-                parameter_names=self.secrets.referenced_parameter_names(config),
+                parameter_names=self.service.secret_parameter_names,
                 rerun_when=self.service.task_definition.task_definition_arn,
+                environment_name=config.name,
+                service_name=config.service_name,
+                **retention,
             )
             # The service is created or updated only after the preflight has passed.
             self.service.service.node.add_dependency(self.preflight.resource)
+        alarms = config.alarms
         self.monitoring = ServiceMonitoring(
             self,
             "Monitoring",
-            config=config,
             service=self.service,
             log_groups=self.log_groups,
             xray_group_names=xray_group_names,
+            name_prefix=config.resource_prefix,
+            metric_namespace=config.metric_namespace,
+            period_minutes=alarms.period_minutes,
+            evaluation_periods=alarms.evaluation_periods,
+            edge_5xx_count=alarms.edge_5xx_count,
+            target_5xx_count=alarms.target_5xx_count,
+            unhealthy_hosts=alarms.unhealthy_hosts,
+            p99_latency_seconds=alarms.p99_latency_seconds,
+            cpu_percent=alarms.cpu_percent,
+            memory_percent=alarms.memory_percent,
+            error_log_lines=alarms.error_log_lines,
+            container_insights=alarms.container_insights,
+            alarm_email=alarms.email,
         )
         service_url = self.service.url
-        if config.warn_without_tls and not config.tls:
+        if edge.warn_without_tls and not edge.tls:
             Annotations.of(self).add_warning_v2(
                 "cruddur:no-tls",
                 f"environment '{config.name}' serves plain HTTP: set domain_name with hosted_zone_id and "
@@ -81,9 +139,20 @@ class ServiceStack(Stack):
                 "tls_certificate_arn, in stacks/environments.py",
             )
         self.canary: TraceCanary | None = None
-        if config.canary_rate_minutes is not None:
+        if config.canary is not None:
             self.canary = TraceCanary(
-                self, "TraceCanary", config=config, service_url=service_url, alarm_topic=self.monitoring.topic
+                self,
+                "TraceCanary",
+                service_url=service_url,
+                service_name=config.service_name,
+                environment_name=config.name,
+                metric_namespace=config.metric_namespace,
+                alarm_topic=self.monitoring.topic,
+                alarm_name=f"{config.resource_prefix}-TraceNotDelivered",
+                rate_minutes=config.canary.rate_minutes,
+                wait_seconds=config.canary.wait_seconds,
+                failed_periods=config.canary.failed_periods,
+                **retention,
             )
         CfnOutput(self, "ServiceUrl", value=service_url)
         CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
@@ -95,7 +164,7 @@ class ServiceStack(Stack):
 
     def _acknowledge_findings(self, config: EnvironmentConfig) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
-        if not config.table_point_in_time_recovery:
+        if not config.data.point_in_time_recovery:
             acknowledge(
                 self.table.table.node.default_child,
                 "AwsSolutions-DDB3",
@@ -117,7 +186,7 @@ class ServiceStack(Stack):
                 "The load balancer is the public entry point of a web API and must accept any source on its "
                 "listener ports; the tasks accept traffic only from this load balancer.",
             )
-        if not config.container_insights:
+        if not config.alarms.container_insights:
             acknowledge(
                 self.service.cluster.node.default_child,
                 "AwsSolutions-ECS4",

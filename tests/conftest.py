@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 from collections.abc import Callable
@@ -11,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from stacks.assembly import SynthesizedEnvironment, synthesize
-from stacks.config import EnvironmentConfig, TelemetryParts, XRayPath
+from stacks.config import EnvironmentConfig, XRayPath
 from stacks.environments import ENVIRONMENTS, load_environment
 
 
 def dev_on_the_opentelemetry_path() -> EnvironmentConfig:
     """dev with the one change the README gives for leaving the X-Ray SDK and daemon."""
-    config = load_environment("dev")
-    telemetry = dataclasses.replace(config.telemetry, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)
-    return dataclasses.replace(config, telemetry=telemetry)
+    return load_environment("dev").with_changes(telemetry={"xray_path": XRayPath.OPENTELEMETRY_COLLECTOR})
 
 
 # What the infrastructure tests synthesize: every environment, and dev on the OpenTelemetry-only X-Ray path.
@@ -35,16 +32,13 @@ EXAMPLE_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d
 # issued in the zone (dev, staging) or given by ARN (prod). staging also has
 # access logs and watchtower on, so those paths are synthesized in a removable environment.
 VARIANTS: dict[str, Callable[[], EnvironmentConfig]] = {
-    "dev-tls": lambda: dataclasses.replace(load_environment("dev"), domain_name="api.dev.example.com", **EXAMPLE_ZONE),
-    "staging-tls": lambda: dataclasses.replace(
-        load_environment("staging"),
-        domain_name="api.staging.example.com",
-        access_logs=True,
-        telemetry=TelemetryParts(watchtower=True),
-        **EXAMPLE_ZONE,
+    "dev-tls": lambda: load_environment("dev").with_changes(edge={"domain_name": "api.dev.example.com", **EXAMPLE_ZONE}),
+    "staging-tls": lambda: load_environment("staging").with_changes(
+        edge={"domain_name": "api.staging.example.com", "access_logs": True, **EXAMPLE_ZONE},
+        telemetry={"watchtower": True},
     ),
-    "prod-tls": lambda: dataclasses.replace(
-        load_environment("prod"), domain_name="api.example.com", tls_certificate_arn=EXAMPLE_CERTIFICATE_ARN, **EXAMPLE_ZONE
+    "prod-tls": lambda: load_environment("prod").with_changes(
+        edge={"domain_name": "api.example.com", "tls_certificate_arn": EXAMPLE_CERTIFICATE_ARN, **EXAMPLE_ZONE},
     ),
 }
 

@@ -4,7 +4,7 @@ The collector receives OTLP from the app on 4317 (gRPC) and 4318 (HTTP)
 only; ADOT's default ECS configuration also binds UDP 2000 for X-Ray
 segments, which this configuration never opens. Traces go to Honeycomb
 (``otlphttp`` with the ``x-honeycomb-team`` header). Where X-Ray gets them
-depends on the environment's ``telemetry.xray_path``:
+depends on ``export_to_xray`` (the environment's ``telemetry.xray_path``):
 
 - X-Ray SDK and daemon (the default): the SDK's segments reach X-Ray
   through the daemon, so the collector does not export to X-Ray: each
@@ -27,18 +27,17 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from service.cruddur import contract
-from stacks.config import EnvironmentConfig
 
 COLLECTOR_HEALTH_PORT = 13133
 
 
-def collector_config(config: EnvironmentConfig) -> dict[str, Any]:
-    """The collector configuration for ``config`` as a plain mapping."""
-    to_xray = config.telemetry.collector_exports_to_xray
+def collector_config(*, honeycomb_endpoint: str, export_to_xray: bool) -> dict[str, Any]:
+    """The collector configuration as a plain mapping: OTLP in, Honeycomb out, and X-Ray too when ``export_to_xray``."""
+    to_xray = export_to_xray
     extensions: dict[str, Any] = {"health_check": {"endpoint": f"0.0.0.0:{COLLECTOR_HEALTH_PORT}"}}
     exporters: dict[str, Any] = {
         "otlphttp/honeycomb": {
-            "endpoint": config.honeycomb_endpoint,
+            "endpoint": honeycomb_endpoint,
             "headers": {"x-honeycomb-team": "${env:" + contract.SECRET_HONEYCOMB_API_KEY + "}"},
             "compression": "gzip",
         }
@@ -79,28 +78,39 @@ def collector_config(config: EnvironmentConfig) -> dict[str, Any]:
     }
 
 
-def collector_config_parameter_name(config: EnvironmentConfig) -> str:
-    """Where the collector configuration lives in SSM."""
-    return f"{config.parameter_path}/otel-collector-config"
+def collector_config_parameter_name(parameter_path: str) -> str:
+    """Where the collector configuration lives in SSM, under the environment's ``parameter_path``."""
+    return f"{parameter_path}/otel-collector-config"
 
 
-def render_collector_config(config: EnvironmentConfig) -> str:
-    """The collector configuration for ``config`` as YAML text."""
-    return yaml.safe_dump(collector_config(config), sort_keys=False)
+def render_collector_config(*, honeycomb_endpoint: str, export_to_xray: bool) -> str:
+    """The collector configuration as YAML text."""
+    return yaml.safe_dump(
+        collector_config(honeycomb_endpoint=honeycomb_endpoint, export_to_xray=export_to_xray), sort_keys=False
+    )
 
 
 class CollectorConfiguration(Construct):
     """A String parameter holding the collector's YAML, read by ECS as AOT_CONFIG_CONTENT."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
-        """Render the configuration and store it at ``/<service>/<env>/otel-collector-config``."""
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        parameter_path: str,
+        honeycomb_endpoint: str,
+        export_to_xray: bool,
+        description: str,
+    ) -> None:
+        """Render the configuration and store it at ``<parameter_path>/otel-collector-config``."""
         super().__init__(scope, construct_id)
-        self.yaml = render_collector_config(config)
+        self.yaml = render_collector_config(honeycomb_endpoint=honeycomb_endpoint, export_to_xray=export_to_xray)
         self.parameter = ssm.StringParameter(
             self,
             "Parameter",
-            parameter_name=collector_config_parameter_name(config),
-            description=f"ADOT collector configuration for {config.service_name} in {config.name}",
+            parameter_name=collector_config_parameter_name(parameter_path),
+            description=description,
             string_value=self.yaml,
             tier=ssm.ParameterTier.STANDARD,
         )

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.components.log_groups import retained_log_group
-from stacks.config import EnvironmentConfig
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
 # The newest Python runtime this aws-cdk-lib knows (cdk-nag AwsSolutions-L1).
@@ -27,18 +26,21 @@ def python_function(
     scope: Construct,
     construct_id: str,
     *,
-    config: EnvironmentConfig,
     code: str,
     handler: str,
     timeout: Duration,
     description: str,
+    log_retention_days: int,
+    removal_policy: RemovalPolicy,
     **function_options: Any,
 ) -> lambda_.Function:
     """A function running ``lambda/<code>/``, with a role of its own (no managed policy) and a log group with retention.
 
     Add permissions with ``function.add_to_role_policy``.
     """
-    log_group = retained_log_group(scope, f"{construct_id}LogGroup", config=config)
+    log_group = retained_log_group(
+        scope, f"{construct_id}LogGroup", retention_days=log_retention_days, removal_policy=removal_policy
+    )
     role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     log_group.grant_write(role)
     return lambda_.Function(

@@ -1,8 +1,8 @@
 """Alarms and the dashboard for one environment's service.
 
 Handed the service object, it returns alarms that notify one SNS topic and a
-dashboard; alarm names share the environment's prefix, thresholds come from
-the configuration.
+dashboard; alarm names share one prefix, and every threshold is a prop of
+its own (the stack passes the environment's ``alarms`` section).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from constructs import Construct
 
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.traced_service import TracedFargateService
-from stacks.config import EnvironmentConfig
 
 ERROR_LOG_METRIC_NAME = "ErrorLogLines"
 
@@ -31,20 +30,39 @@ class ServiceMonitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
         service: TracedFargateService,
         log_groups: ServiceLogGroups,
         xray_group_names: tuple[str, ...],
+        name_prefix: str,
+        metric_namespace: str,
+        period_minutes: int,
+        evaluation_periods: int,
+        edge_5xx_count: int,
+        target_5xx_count: int,
+        unhealthy_hosts: int,
+        p99_latency_seconds: float,
+        cpu_percent: float,
+        memory_percent: float,
+        error_log_lines: int,
+        container_insights: bool,
+        alarm_email: str | None = None,
     ) -> None:
-        """Create the alarms for ``service`` with ``config``'s thresholds."""
-        super().__init__(scope, construct_id)
-        self._config = config
-        thresholds = config.alarm_thresholds
-        period = Duration.minutes(thresholds.period_minutes)
+        """Watch ``service``: alarms named ``<name_prefix>-<Alarm>``, the dashboard ``<name_prefix>``.
 
-        self.topic = sns.Topic(self, "AlarmTopic", display_name=f"{config.resource_prefix} alarms", enforce_ssl=True)
-        if config.alarm_email is not None:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        Counts are per ``period_minutes``; an alarm fires after
+        ``evaluation_periods`` periods at or above its threshold. ERROR lines
+        of ``log_groups.app`` are counted in ``metric_namespace``; task counts
+        are watched only with ``container_insights``; ``alarm_email`` (default
+        none) is subscribed to the topic.
+        """
+        super().__init__(scope, construct_id)
+        self._name_prefix = name_prefix
+        self._evaluation_periods = evaluation_periods
+        period = Duration.minutes(period_minutes)
+
+        self.topic = sns.Topic(self, "AlarmTopic", display_name=f"{name_prefix} alarms", enforce_ssl=True)
+        if alarm_email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
         ecs_service = service.service
         self.error_log_metric_filter = logs.MetricFilter(
@@ -52,7 +70,7 @@ class ServiceMonitoring(Construct):
             "ErrorLogLinesFilter",
             # The app container's stdout and stderr: the one group every app log line reaches.
             log_group=log_groups.app,
-            metric_namespace=f"{config.service_name}/{config.name}",
+            metric_namespace=metric_namespace,
             metric_name=ERROR_LOG_METRIC_NAME,
             filter_pattern=logs.FilterPattern.string_value("$.level", "=", "ERROR"),
             metric_value="1",
@@ -80,9 +98,9 @@ class ServiceMonitoring(Construct):
                 for stat in ("p50", "p90", "p99")
             }
             unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
-            self._alarm("Alb5xx", edge_5xx, thresholds.alb_5xx_count, "The load balancer returned 5xx responses.")
-            self._alarm("Target5xx", target_5xx, thresholds.target_5xx_count, "The service returned 5xx responses.")
-            self._alarm("UnhealthyHosts", unhealthy, thresholds.unhealthy_hosts, "Targets fail the health check.")
+            self._alarm("Alb5xx", edge_5xx, edge_5xx_count, "The load balancer returned 5xx responses.")
+            self._alarm("Target5xx", target_5xx, target_5xx_count, "The service returned 5xx responses.")
+            self._alarm("UnhealthyHosts", unhealthy, unhealthy_hosts, "Targets fail the health check.")
         elif service.http_api is not None:
             api = service.http_api.http_api
             requests = api.metric_count(period=period, statistic="Sum")
@@ -98,19 +116,19 @@ class ServiceMonitoring(Construct):
                 )
                 for stat in ("p50", "p90", "p99")
             }
-            self._alarm("Api5xx", edge_5xx, thresholds.alb_5xx_count, "The HTTP API returned 5xx responses.")
+            self._alarm("Api5xx", edge_5xx, edge_5xx_count, "The HTTP API returned 5xx responses.")
         else:
             raise ValueError("the service has neither a load balancer nor an HTTP API to watch")
         self._alarm(
             "P99Latency",
             latency["p99"],
-            thresholds.p99_latency_seconds,
+            p99_latency_seconds,
             "p99 response time of the service (seconds) is above the threshold.",
         )
-        self._alarm("Cpu", cpu, thresholds.cpu_percent, "Service CPU utilization (%) is high.")
-        self._alarm("Memory", memory, thresholds.memory_percent, "Service memory utilization (%) is high.")
+        self._alarm("Cpu", cpu, cpu_percent, "Service CPU utilization (%) is high.")
+        self._alarm("Memory", memory, memory_percent, "Service memory utilization (%) is high.")
         task_counts: list[cloudwatch.IMetric] = []
-        if config.container_insights:
+        if container_insights:
 
             def task_count(metric_name: str, statistic: str) -> cloudwatch.Metric:
                 return cloudwatch.Metric(
@@ -131,7 +149,7 @@ class ServiceMonitoring(Construct):
                 period=period,
             )
             self._alarm("TasksBelowDesired", tasks_missing, 1, "Fewer tasks are running than desired.")
-        self._alarm("ErrorLogLines", error_lines, thresholds.error_log_lines, "The service logged ERROR lines.")
+        self._alarm("ErrorLogLines", error_lines, error_log_lines, "The service logged ERROR lines.")
 
         xray_traces = [
             cloudwatch.Metric(
@@ -147,7 +165,7 @@ class ServiceMonitoring(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=config.resource_prefix,
+            dashboard_name=name_prefix,
             widgets=[
                 [
                     cloudwatch.GraphWidget(title="Requests", left=[requests], width=8),
@@ -166,11 +184,11 @@ class ServiceMonitoring(Construct):
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
-            alarm_name=f"{self._config.resource_prefix}-{construct_id}",
+            alarm_name=f"{self._name_prefix}-{construct_id}",
             alarm_description=description,
             metric=metric,
             threshold=threshold,
-            evaluation_periods=self._config.alarm_thresholds.evaluation_periods,
+            evaluation_periods=self._evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from stacks.components.log_groups import retained_log_group
-from stacks.config import EnvironmentConfig
 
 
 class Network(Construct):
     """A VPC with flow logs; public subnets only when there is no NAT gateway."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
-        """Create or look up the VPC described by ``config``."""
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        flow_log_retention_days: int,
+        removal_policy: RemovalPolicy,
+        max_azs: int = 2,
+        nat_gateways: int = 0,
+        existing_vpc_id: str | None = None,
+    ) -> None:
+        """A new VPC over ``max_azs`` zones with ``nat_gateways`` (0: tasks in public subnets), or ``existing_vpc_id``."""
         super().__init__(scope, construct_id)
-        if config.existing_vpc_id is not None:
-            self.vpc: ec2.IVpc = ec2.Vpc.from_lookup(self, "Vpc", vpc_id=config.existing_vpc_id)
+        if existing_vpc_id is not None:
+            self.vpc: ec2.IVpc = ec2.Vpc.from_lookup(self, "Vpc", vpc_id=existing_vpc_id)
             self.tasks_in_public_subnets = not self.vpc.private_subnets
             return
 
         # Without a NAT gateway a private subnet has no route out, so the
         # tasks (which pull images and export telemetry) live in public
         # subnets behind a security group that only admits the load balancer.
-        self.tasks_in_public_subnets = config.nat_gateways == 0
+        self.tasks_in_public_subnets = nat_gateways == 0
         subnets = [ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)]
         if not self.tasks_in_public_subnets:
             subnets.append(
@@ -32,13 +42,15 @@ class Network(Construct):
         vpc = ec2.Vpc(
             self,
             "Vpc",
-            max_azs=config.max_azs,
-            nat_gateways=config.nat_gateways,
+            max_azs=max_azs,
+            nat_gateways=nat_gateways,
             subnet_configuration=subnets,
             # True would add a Lambda-backed custom resource (and its log group) to every environment.
             restrict_default_security_group=False,
         )
-        self.flow_log_group = retained_log_group(self, "FlowLogGroup", config=config)
+        self.flow_log_group = retained_log_group(
+            self, "FlowLogGroup", retention_days=flow_log_retention_days, removal_policy=removal_policy
+        )
         vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),

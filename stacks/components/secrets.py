@@ -17,7 +17,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from service.cruddur import contract
-from stacks.config import EnvironmentConfig
 
 
 class SsmParameterSecret(ecs.Secret):
@@ -62,21 +61,8 @@ class SsmParameterSecret(ecs.Secret):
 class TelemetrySecrets(Construct):
     """The Honeycomb API key and the Rollbar access token, by parameter name."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
-        """Reference ``/<service>/<env>/HONEYCOMB_API_KEY`` and ``.../ROLLBAR_ACCESS_TOKEN``."""
+    def __init__(self, scope: Construct, construct_id: str, *, parameter_path: str) -> None:
+        """Reference ``<parameter_path>/HONEYCOMB_API_KEY`` and ``<parameter_path>/ROLLBAR_ACCESS_TOKEN``."""
         super().__init__(scope, construct_id)
-        self.honeycomb_api_key = SsmParameterSecret(
-            self, config.secret_parameter_name(contract.SECRET_HONEYCOMB_API_KEY)
-        )
-        self.rollbar_access_token = SsmParameterSecret(
-            self, config.secret_parameter_name(contract.SECRET_ROLLBAR_ACCESS_TOKEN)
-        )
-
-    def referenced_parameter_names(self, config: EnvironmentConfig) -> list[str]:
-        """The SecureString parameters the task definition injects, given the telemetry parts that are on."""
-        names = []
-        if config.telemetry.needs_collector:
-            names.append(self.honeycomb_api_key.parameter_name)
-        if config.telemetry.rollbar:
-            names.append(self.rollbar_access_token.parameter_name)
-        return names
+        self.honeycomb_api_key = SsmParameterSecret(self, f"{parameter_path}/{contract.SECRET_HONEYCOMB_API_KEY}")
+        self.rollbar_access_token = SsmParameterSecret(self, f"{parameter_path}/{contract.SECRET_ROLLBAR_ACCESS_TOKEN}")

@@ -8,7 +8,7 @@ permissions) and nothing that reads or decrypts a value.
 
 from __future__ import annotations
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
@@ -16,7 +16,6 @@ from constructs import Construct
 from stacks.compliance import acknowledge
 from stacks.components.lambda_code import python_function, role_policy
 from stacks.components.log_groups import retained_log_group
-from stacks.config import EnvironmentConfig
 
 
 class SecretsPreflight(Construct):
@@ -27,20 +26,27 @@ class SecretsPreflight(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
         parameter_names: list[str],
         rerun_when: str,
+        environment_name: str,
+        service_name: str,
+        log_retention_days: int,
+        removal_policy: RemovalPolicy,
     ) -> None:
-        """Check ``parameter_names``; run again whenever ``rerun_when`` (a token) changes."""
+        """Check ``parameter_names``; run again whenever ``rerun_when`` (a token) changes.
+
+        A missing parameter fails the deploy with ``make secrets ENV=<environment_name>`` as the fix.
+        """
         super().__init__(scope, construct_id)
         self.function = python_function(
             self,
             "Handler",
-            config=config,
             code="secrets_preflight",
             handler="handler.on_event",
             timeout=Duration.seconds(30),
-            description=f"Secrets preflight for {config.service_name} in {config.name}",
+            description=f"Secrets preflight for {service_name} in {environment_name}",
+            log_retention_days=log_retention_days,
+            removal_policy=removal_policy,
         )
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["ssm:DescribeParameters"], resources=["*"]))
         acknowledge(
@@ -53,7 +59,9 @@ class SecretsPreflight(Construct):
             self,
             "Provider",
             on_event_handler=self.function,
-            log_group=retained_log_group(self, "ProviderLogGroup", config=config),
+            log_group=retained_log_group(
+                self, "ProviderLogGroup", retention_days=log_retention_days, removal_policy=removal_policy
+            ),
         )
         framework = self.provider.node.find_child("framework-onEvent")
         acknowledge(
@@ -76,8 +84,8 @@ class SecretsPreflight(Construct):
             resource_type="Custom::SecretsPreflight",
             properties={
                 "ParameterNames": parameter_names,
-                "FixCommand": f"make secrets ENV={config.name}",
-                "Environment": config.name,
+                "FixCommand": f"make secrets ENV={environment_name}",
+                "Environment": environment_name,
                 "RerunWhen": rerun_when,
             },
         )

@@ -1,13 +1,13 @@
 """A scheduled canary that proves traces still travel from the load balancer to X-Ray.
 
-Its alarm fires when delivery fails for ``canary_failed_periods`` runs in a
+Its alarm fires when delivery fails for ``failed_periods`` runs in a
 row, and also when the canary itself stops reporting (missing data counts
 as a failure: a canary that is silent proves nothing).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -19,15 +19,9 @@ from constructs import Construct
 
 from stacks.compliance import acknowledge
 from stacks.components.lambda_code import python_function, role_policy
-from stacks.config import EnvironmentConfig
 
 TRACE_DELIVERED_METRIC = "TraceDelivered"
 DELIVERY_LATENCY_METRIC = "DeliveryLatency"
-
-
-def canary_namespace(config: EnvironmentConfig) -> str:
-    """The CloudWatch namespace of the service's own metrics."""
-    return f"{config.service_name}/{config.name}"
 
 
 class TraceCanary(Construct):
@@ -38,31 +32,41 @@ class TraceCanary(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
         service_url: str,
+        service_name: str,
+        environment_name: str,
+        metric_namespace: str,
         alarm_topic: sns.ITopic,
+        alarm_name: str,
+        rate_minutes: int,
+        log_retention_days: int,
+        removal_policy: RemovalPolicy,
+        wait_seconds: int = 60,
+        failed_periods: int = 3,
     ) -> None:
-        """Check ``service_url`` every ``config.canary_rate_minutes`` minutes."""
+        """Request ``service_url`` every ``rate_minutes`` and look for its trace in X-Ray for up to ``wait_seconds``.
+
+        ``alarm_name`` fires on ``alarm_topic`` after ``failed_periods`` runs in a row without the trace.
+        """
         super().__init__(scope, construct_id)
-        if config.canary_rate_minutes is None:
-            raise ValueError(f"environment '{config.name}': the canary is off (canary_rate_minutes is None)")
-        namespace = canary_namespace(config)
+        namespace = metric_namespace
         self.function = python_function(
             self,
             "Function",
-            config=config,
             code="trace_canary",
             handler="handler.handler",
-            timeout=Duration.seconds(config.canary_wait_seconds + 30),
-            description=f"Trace delivery canary for {config.service_name} in {config.name}",
+            timeout=Duration.seconds(wait_seconds + 30),
+            description=f"Trace delivery canary for {service_name} in {environment_name}",
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "SERVICE_URL": service_url,
-                "SERVICE_NAME": config.service_name,
-                "ENVIRONMENT": config.name,
+                "SERVICE_NAME": service_name,
+                "ENVIRONMENT": environment_name,
                 "METRIC_NAMESPACE": namespace,
-                "WAIT_SECONDS": str(config.canary_wait_seconds),
+                "WAIT_SECONDS": str(wait_seconds),
             },
+            log_retention_days=log_retention_days,
+            removal_policy=removal_policy,
         )
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["xray:BatchGetTraces"], resources=["*"]))
         self.function.add_to_role_policy(
@@ -81,26 +85,26 @@ class TraceCanary(Construct):
         self.schedule = events.Rule(
             self,
             "Schedule",
-            schedule=events.Schedule.rate(Duration.minutes(config.canary_rate_minutes)),
+            schedule=events.Schedule.rate(Duration.minutes(rate_minutes)),
             targets=[targets.LambdaFunction(self.function, retry_attempts=0)],
-            description=f"Run the trace canary every {config.canary_rate_minutes} minutes",
+            description=f"Run the trace canary every {rate_minutes} minutes",
         )
         self.delivered = cloudwatch.Metric(
             namespace=namespace,
             metric_name=TRACE_DELIVERED_METRIC,
-            dimensions_map={"Environment": config.name},
+            dimensions_map={"Environment": environment_name},
             statistic="Minimum",
-            period=Duration.minutes(config.canary_rate_minutes),
+            period=Duration.minutes(rate_minutes),
         )
         self.alarm = cloudwatch.Alarm(
             self,
             "NotDeliveredAlarm",
-            alarm_name=f"{config.resource_prefix}-TraceNotDelivered",
+            alarm_name=alarm_name,
             alarm_description="The trace canary's request did not reach X-Ray (or the canary stopped reporting).",
             metric=self.delivered,
             threshold=1,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=config.canary_failed_periods,
+            evaluation_periods=failed_periods,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
         action = cloudwatch_actions.SnsAction(alarm_topic)

@@ -9,38 +9,48 @@ from __future__ import annotations
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
-from stacks.config import EnvironmentConfig
 
-
-def service_filter(config: EnvironmentConfig) -> str:
-    """The filter-expression term that selects this service's traces."""
-    return f'service("{config.service_name}")'
+def service_filter(service_name: str) -> str:
+    """The filter-expression term that selects the traces of ``service_name``."""
+    return f'service("{service_name}")'
 
 
 class XRayGroups(Construct):
     """Groups for faults and errors, and for requests slower than the configured threshold."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
-        """Create both groups, with X-Ray Insights where ``config.xray_insights`` is set."""
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        service_name: str,
+        slow_request_seconds: float = 1.0,
+        insights: bool = False,
+    ) -> None:
+        """Create ``<name_prefix>-errors`` and ``<name_prefix>-slow`` (slower than ``slow_request_seconds``).
+
+        ``insights`` turns on X-Ray Insights and its notifications for both (default off: billed per trace).
+        """
         super().__init__(scope, construct_id)
-        insights = xray.CfnGroup.InsightsConfigurationProperty(
-            insights_enabled=config.xray_insights, notifications_enabled=config.xray_insights
+        insights_configuration = xray.CfnGroup.InsightsConfigurationProperty(
+            insights_enabled=insights, notifications_enabled=insights
         )
-        self.errors_group_name = f"{config.resource_prefix}-errors"
-        self.slow_group_name = f"{config.resource_prefix}-slow"
+        self.errors_group_name = f"{name_prefix}-errors"
+        self.slow_group_name = f"{name_prefix}-slow"
         self.errors = xray.CfnGroup(
             self,
             "Errors",
             group_name=self.errors_group_name,
-            filter_expression=f"{service_filter(config)} {{ fault OR error }}",
-            insights_configuration=insights,
+            filter_expression=f"{service_filter(service_name)} {{ fault OR error }}",
+            insights_configuration=insights_configuration,
         )
         self.slow = xray.CfnGroup(
             self,
             "Slow",
             group_name=self.slow_group_name,
-            filter_expression=f"{service_filter(config)} AND responsetime > {config.slow_request_threshold_seconds:g}",
-            insights_configuration=insights,
+            filter_expression=f"{service_filter(service_name)} AND responsetime > {slow_request_seconds:g}",
+            insights_configuration=insights_configuration,
         )
 
     @property

@@ -1,7 +1,8 @@
 """X-Ray sampling rules: one policy per environment, and every form it takes.
 
 ``SamplingPolicy`` is the one translation of an environment's rules
-(``EnvironmentConfig.sampling_rules``):
+(``SamplingRuleConfig``, listed in ``stacks/environments.py``; the environment
+hands them over as ``EnvironmentConfig.sampling_policy``):
 
 - ``cloudformation_rules()``: the ``AWS::XRay::SamplingRule`` resources
   that ``XRaySamplingRules`` deploys, and that decide live: the service's
@@ -12,7 +13,7 @@
 - ``traced_requests()``: what the cost estimate counts as recorded.
 
 A rule whose ``ServiceName`` differs from the name the service reports never
-matches and silently samples nothing; ``EnvironmentConfig`` refuses such a
+matches and silently samples nothing; the configuration refuses such a
 rule, and here a rule without a service name gets the service's own.
 """
 
@@ -27,7 +28,21 @@ from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from service.cruddur import contract
-from stacks.config import EnvironmentConfig, SamplingRuleConfig
+
+
+@dataclass(frozen=True)
+class SamplingRuleConfig:
+    """One X-Ray sampling rule; ``service_name`` None means the service's own name."""
+
+    rule_name: str
+    priority: int
+    reservoir_size: int
+    fixed_rate: float
+    http_method: str = "*"
+    url_path: str = "*"
+    host: str = "*"
+    service_type: str = "*"
+    service_name: str | None = None
 
 
 
@@ -37,11 +52,6 @@ class SamplingPolicy:
 
     service_name: str
     rules: tuple[SamplingRuleConfig, ...]
-
-    @classmethod
-    def of(cls, config: EnvironmentConfig) -> SamplingPolicy:
-        """The policy of ``config``'s rules and service."""
-        return cls(service_name=config.service_name, rules=config.sampling_rules)
 
     @classmethod
     def from_cloudformation(cls, rules: Iterable[Mapping[str, Any]]) -> SamplingPolicy:

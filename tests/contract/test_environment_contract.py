@@ -161,16 +161,13 @@ def test_ports_and_paths_agree(any_env):
         assert group["Properties"]["HealthCheckPath"] == contract.HEALTH_CHECK_PATH
 
 
-def test_the_frontend_origins_of_an_environment_reach_cors():
+def test_the_frontend_origins_of_an_environment_reach_cors(tmp_path):
     """frontend_origins in the config become FRONTEND_URL in the task, and the service parses the same origins back."""
-    import dataclasses
-
-    from stacks.components.traced_service import app_environment
+    from stacks.assembly import synthesize
     from stacks.environments import load_environment
-
+    
     origins = ("https://cruddur.example.com", "http://localhost:3000")
-    config = dataclasses.replace(load_environment("dev"), frontend_origins=origins)
-    environ = app_environment(config, watchtower_log_group_name="/group", region="us-east-1", table_name="cruddur-dev-table")
-    environ[contract.ROLLBAR_ACCESS_TOKEN.name] = "from-ssm"  # a secret of the task, not its environment
+    config = load_environment("dev").with_changes(edge={"frontend_origins": origins})
+    environ = _resolved(_task_environ(synthesize(config, tmp_path)))
+    assert environ[contract.FRONTEND_URL.name] == ",".join(origins)
     assert Settings.from_environ(environ).frontend_origins == origins
-    assert Settings.from_environ(environ).dynamodb_table_name == "cruddur-dev-table"

@@ -49,10 +49,10 @@ def test_every_environment_passes_with_only_the_expected_acknowledgements(any_en
                 found.add((rule["id"], resource["Type"]))
                 count += 1
     # dev has no point-in-time recovery, by design (its demo data is seeded again)
-    without_recovery = set() if any_env.config.table_point_in_time_recovery else {("AwsSolutions-DDB3", "AWS::DynamoDB::Table")}
+    without_recovery = set() if any_env.config.data.point_in_time_recovery else {("AwsSolutions-DDB3", "AWS::DynamoDB::Table")}
     assert found == EXPECTED_ACKNOWLEDGEMENTS[any_env.config.name] | {("table indexes", "AWS::IAM::Policy")} | without_recovery
     # IAM5[Resource::*]: task role, execution role, preflight role, and the canary's role where it runs; DDB3 in dev
-    assert count == 7 + (1 if any_env.config.canary_rate_minutes else 0) + len(without_recovery)
+    assert count == 7 + (1 if any_env.config.canary is not None else 0) + len(without_recovery)
 
 
 def _app_with_topic(tmp_path, acknowledged: bool) -> App:

@@ -11,11 +11,20 @@ import sys
 import pytest
 
 from stacks.config import (
-    AlarmThresholds,
+    AlarmsConfig,
+    CanaryConfig,
     ConfigError,
+    EdgeConfig,
+    FieldError,
+    ImagesConfig,
+    LogsConfig,
+    NetworkConfig,
+    SamplingConfig,
     SamplingRuleConfig,
     ScaleToZeroSchedule,
-    TelemetryParts,
+    ScalingConfig,
+    TaskSizeConfig,
+    TelemetryConfig,
     XRayPath,
 )
 from stacks.environments import ENVIRONMENTS, load_environment
@@ -24,11 +33,13 @@ from stacks.assembly import REPO_ROOT
 
 @pytest.mark.parametrize("name", list(ENVIRONMENTS))
 def test_every_environment_is_valid(name):
-    """Given the shipped environments, when loaded, then each builds and is frozen."""
+    """Given the shipped environments, when loaded, then each builds and is frozen, sections too."""
     config = load_environment(name)
     assert config.name == name
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.cpu = 4096  # type: ignore[misc]
+        config.name = "qa"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.task.cpu = 4096  # type: ignore[misc]
 
 
 def test_unknown_environment_lists_the_valid_ones():
@@ -48,82 +59,123 @@ def _rule(**overrides) -> SamplingRuleConfig:
     return SamplingRuleConfig(**values)
 
 
+def _rules(*rules: SamplingRuleConfig) -> dict:
+    return {"sampling": SamplingConfig(rules=rules)}
+
+
+ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"}
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "value_text", "allowed_text"),
     [
-        ({"sampling_rules": (_rule(fixed_rate=1.5),)}, "sampling_rules[0].fixed_rate", "1.5", "0.0 to 1.0"),
-        ({"sampling_rules": (_rule(fixed_rate=-0.1),)}, "sampling_rules[0].fixed_rate", "-0.1", "0.0 to 1.0"),
-        ({"sampling_rules": (_rule(priority=0),)}, "sampling_rules[0].priority", "0", "1 to 9999"),
-        ({"sampling_rules": (_rule(reservoir_size=-1),)}, "sampling_rules[0].reservoir_size", "-1", "0 or more"),
+        (_rules(_rule(fixed_rate=1.5)), "sampling.rules[0].fixed_rate", "1.5", "0.0 to 1.0"),
+        (_rules(_rule(fixed_rate=-0.1)), "sampling.rules[0].fixed_rate", "-0.1", "0.0 to 1.0"),
+        (_rules(_rule(priority=0)), "sampling.rules[0].priority", "0", "1 to 9999"),
+        (_rules(_rule(reservoir_size=-1)), "sampling.rules[0].reservoir_size", "-1", "0 or more"),
+        (_rules(_rule(service_name="Cruddur")), "sampling.rules[0].service_name", "'Cruddur'", "could never match"),
         (
-            {"sampling_rules": (_rule(service_name="Cruddur"),)},
-            "sampling_rules[0].service_name",
-            "'Cruddur'",
-            "could never match",
-        ),
-        (
-            {"sampling_rules": (_rule(service_type="AWS::EC2::Instance"),)},
-            "sampling_rules[0].service_type",
+            _rules(_rule(service_type="AWS::EC2::Instance")),
+            "sampling.rules[0].service_type",
             "AWS::EC2::Instance",
             "could never match",
         ),
-        ({"sampling_rules": (_rule(), _rule(priority=10))}, "sampling_rules", "cruddur-dev-default", "unique"),
-        ({"sampling_rules": (_rule(rule_name="x" * 33),)}, "sampling_rules[0].rule_name", "xxx", "1-32"),
-        ({"log_retention_days": 10}, "log_retention_days", "10", "1, 3, 5, 7, 14"),
-        ({"log_retention_days": 0}, "log_retention_days", "0", "3653"),
-        ({"min_capacity": 3, "max_capacity": 2}, "max_capacity", "2", "min_capacity (3)"),
-        ({"desired_count": 5}, "desired_count", "5", "max_capacity"),
-        ({"cpu": 300}, "cpu", "300", "256"),
-        ({"cpu": 256, "memory_mib": 4096}, "memory_mib", "4096", "with cpu 256"),
-        ({"cpu": 1024, "memory_mib": 1024}, "memory_mib", "1024", "2048 to 8192"),
-        ({"cpu": 256, "memory_mib": 512}, "memory_mib", "512", "need at least 576 MiB"),
-        ({"alarm_email": "not-an-email"}, "alarm_email", "not-an-email", "e-mail"),
-        ({"nat_gateways": 3}, "nat_gateways", "3", "max_azs"),
-        ({"existing_vpc_id": "vpc-0abc1234"}, "existing_vpc_id", "vpc-0abc1234", "account and region"),
-        ({"image_uri": "nginx"}, "image_uri", "nginx", "tag or digest"),
-        ({"xray_daemon_image": "public.ecr.aws/xray/aws-xray-daemon:latest"}, "xray_daemon_image", "latest", "pin"),
-        ({"alarm_thresholds": AlarmThresholds(cpu_percent=150)}, "alarm_thresholds.cpu_percent", "150", "at most 100"),
-        ({"alarm_thresholds": AlarmThresholds(period_minutes=7)}, "alarm_thresholds.period_minutes", "7", "1, 5"),
-        ({"scale_to_zero": ScaleToZeroSchedule(scale_down_cron="0 19 * * *")}, "scale_to_zero.scale_down_cron", "0 19", "cron("),
-        ({"deploy_min_healthy_percent": 75}, "deploy_min_healthy_percent", "75", "0, 50 or 100"),
+        (_rules(_rule(), _rule(priority=10)), "sampling.rules", "cruddur-dev-default", "unique"),
+        (_rules(_rule(rule_name="x" * 33)), "sampling.rules[0].rule_name", "xxx", "1-32"),
+        (_rules(_rule(url_path="api/activities")), "sampling.rules[0].url_path", "api/activities", "starting with '/'"),
+        ({"logs": LogsConfig(retention_days=10)}, "logs.retention_days", "10", "1, 3, 5, 7, 14"),
+        ({"logs": LogsConfig(retention_days=0)}, "logs.retention_days", "0", "3653"),
+        ({"logs": LogsConfig(level="TRACE")}, "logs.level", "TRACE", "DEBUG, INFO"),
+        ({"scaling": ScalingConfig(min_capacity=3, max_capacity=2)}, "scaling.max_capacity", "2", "min_capacity (3)"),
+        ({"scaling": ScalingConfig(desired_count=5)}, "scaling.desired_count", "5", "max_capacity"),
+        ({"scaling": ScalingConfig(cpu_target_percent=95)}, "scaling.cpu_target_percent", "95", "10 to 90"),
+        ({"task": TaskSizeConfig(cpu=300)}, "task.cpu", "300", "256"),
+        ({"task": TaskSizeConfig(cpu=256, memory_mib=4096)}, "task.memory_mib", "4096", "with cpu 256"),
+        ({"task": TaskSizeConfig(cpu=1024, memory_mib=1024)}, "task.memory_mib", "1024", "2048 to 8192"),
+        ({"task": TaskSizeConfig(cpu=256, memory_mib=512)}, "task.memory_mib", "512", "need at least 576 MiB"),
+        ({"alarms": AlarmsConfig(email="not-an-email")}, "alarms.email", "not-an-email", "e-mail"),
+        ({"network": NetworkConfig(nat_gateways=3)}, "network.nat_gateways", "3", "max_azs"),
+        ({"network": NetworkConfig(max_azs=1)}, "network.max_azs", "1", "two AZs"),
+        (
+            {"network": NetworkConfig(existing_vpc_id="vpc-0abc1234")},
+            "network.existing_vpc_id",
+            "vpc-0abc1234",
+            "account and region",
+        ),
+        ({"images": ImagesConfig(app_uri="nginx")}, "images.app_uri", "nginx", "tag or digest"),
+        (
+            {"images": ImagesConfig(xray_daemon="public.ecr.aws/xray/aws-xray-daemon:latest")},
+            "images.xray_daemon",
+            "latest",
+            "pin",
+        ),
+        ({"alarms": AlarmsConfig(cpu_percent=150)}, "alarms.cpu_percent", "150", "at most 100"),
+        ({"alarms": AlarmsConfig(period_minutes=7)}, "alarms.period_minutes", "7", "1, 5"),
+        ({"alarms": AlarmsConfig(evaluation_periods=0)}, "alarms.evaluation_periods", "0", "1 or more"),
+        ({"canary": CanaryConfig(rate_minutes=0)}, "canary.rate_minutes", "0", "1 to 1440"),
+        ({"canary": CanaryConfig(rate_minutes=5, wait_seconds=5)}, "canary.wait_seconds", "5", "10 to 600"),
+        (
+            {"scaling": ScalingConfig(scale_to_zero=ScaleToZeroSchedule(scale_down_cron="0 19 * * *"))},
+            "scaling.scale_to_zero.scale_down_cron",
+            "0 19",
+            "cron(",
+        ),
+        ({"scaling": ScalingConfig(deploy_min_healthy_percent=75)}, "scaling.deploy_min_healthy_percent", "75", "0, 50 or 100"),
         ({"service_name": "has space"}, "service_name", "has space", "letters"),
         (
-            {"telemetry": TelemetryParts(xray_path="opentelemetry")},
+            {"telemetry": TelemetryConfig(xray_path="opentelemetry")},
             "telemetry.xray_path",
             "'opentelemetry'",
             "XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.OPENTELEMETRY_COLLECTOR",
         ),
         (
-            {"telemetry": TelemetryParts(opentelemetry=False, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)},
+            {"telemetry": TelemetryConfig(opentelemetry=False, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)},
             "telemetry.xray_path",
             "opentelemetry-collector",
             "needs telemetry.opentelemetry = True",
         ),
         ({"region": "mars-1"}, "region", "mars-1", "us-east-1"),
+        ({"task": "256 CPU"}, "task", "256 CPU", "use a TaskSizeConfig"),
         # pinned by tag and digest
-        ({"xray_daemon_image": "public.ecr.aws/xray/aws-xray-daemon:3.7.0"}, "xray_daemon_image", "3.7.0", "and its digest"),
-        ({"collector_image": f"public.ecr.aws/x/y@sha256:{'a' * 64}"}, "collector_image", "x/y@sha256", "by a tag"),
-        # HTTPS and the entry point
-        ({"tls_certificate_arn": "arn:aws:acm:us-east-1:1:certificate/x"}, "tls_certificate_arn", "certificate/x", "ACM certificate ARN"),
         (
-            {"tls_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"},
-            "tls_certificate_arn",
-            "0f0e0d0c",
-            "set domain_name too",
+            {"images": ImagesConfig(xray_daemon="public.ecr.aws/xray/aws-xray-daemon:3.7.0")},
+            "images.xray_daemon",
+            "3.7.0",
+            "and its digest",
         ),
-        ({"domain_name": "api.example.com"}, "domain_name", "api.example.com", "hosted_zone_id and hosted_zone_name"),
-        ({"domain_name": "Not A Domain"}, "domain_name", "Not A Domain", "DNS name"),
+        ({"images": ImagesConfig(collector=f"public.ecr.aws/x/y@sha256:{'a' * 64}")}, "images.collector", "x/y@sha256", "by a tag"),
+        # HTTPS and the entry point
         (
-            {"domain_name": "api.example.org", "hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"},
-            "hosted_zone_name",
+            {"edge": EdgeConfig(tls_certificate_arn="arn:aws:acm:us-east-1:1:certificate/x")},
+            "edge.tls_certificate_arn",
+            "certificate/x",
+            "ACM certificate ARN",
+        ),
+        ({"edge": EdgeConfig(tls_certificate_arn=CERTIFICATE_ARN)}, "edge.tls_certificate_arn", "0f0e0d0c", "set domain_name too"),
+        ({"edge": EdgeConfig(domain_name="api.example.com")}, "edge.domain_name", "api.example.com", "hosted_zone_id and hosted_zone_name"),
+        ({"edge": EdgeConfig(domain_name="Not A Domain")}, "edge.domain_name", "Not A Domain", "DNS name"),
+        (
+            {"edge": EdgeConfig(domain_name="api.example.org", **ZONE)},
+            "edge.hosted_zone_name",
             "example.com",
             "must contain domain_name 'api.example.org'",
         ),
-        ({"hosted_zone_id": "Z0123456789ABCDEFGHIJ"}, "hosted_zone_id", "Z0123456789ABCDEFGHIJ", "together"),
-        ({"hosted_zone_id": "zone-1", "hosted_zone_name": "example.com"}, "hosted_zone_id", "zone-1", "Route 53 hosted zone id"),
-        ({"access_logs": True}, "access_logs", "True", "the load balancer's"),
-        ({"frontend_origins": ("localhost:3000",)}, "frontend_origins[0]", "localhost:3000", "without a path"),
-        ({"frontend_origins": ("https://ok.example.com", "https://x.example.com/app")}, "frontend_origins[1]", "/app", "origin such as"),
+        ({"edge": EdgeConfig(hosted_zone_id="Z0123456789ABCDEFGHIJ")}, "edge.hosted_zone_id", "Z0123456789ABCDEFGHIJ", "together"),
+        (
+            {"edge": EdgeConfig(hosted_zone_id="zone-1", hosted_zone_name="example.com")},
+            "edge.hosted_zone_id",
+            "zone-1",
+            "Route 53 hosted zone id",
+        ),
+        ({"edge": EdgeConfig(entry_point="alb")}, "edge.entry_point", "alb", "EntryPoint.LOAD_BALANCER"),
+        ({"edge": EdgeConfig(frontend_origins=("localhost:3000",))}, "edge.frontend_origins[0]", "localhost:3000", "without a path"),
+        (
+            {"edge": EdgeConfig(frontend_origins=("https://ok.example.com", "https://x.example.com/app"))},
+            "edge.frontend_origins[1]",
+            "/app",
+            "origin such as",
+        ),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):
@@ -132,10 +184,28 @@ def test_bad_values_name_environment_field_value_and_allowed(overrides, field, v
     with pytest.raises(ConfigError) as error:
         dataclasses.replace(base, **overrides)
     message = str(error.value)
-    assert message.startswith("environment 'dev': ")
-    assert f"{field} = " in message
+    assert message.startswith(f"environment 'dev': {field} = ")
     assert value_text in message
     assert allowed_text in message
+    assert message.count("is invalid;") == 1
+
+
+def test_access_logs_are_refused_on_the_http_api_entry_point():
+    """dev's HTTP API has its own access log: asking for the load balancer's there names the field."""
+    with pytest.raises(ConfigError) as error:
+        load_environment("dev").with_changes(edge={"access_logs": True})
+    assert str(error.value).startswith("environment 'dev': edge.access_logs = True is invalid; access logs are the load balancer's")
+
+
+def test_a_section_checks_itself_and_the_environment_names_it():
+    """A section alone raises FieldError naming its own field; within an environment the sentence gains both names."""
+    section = NetworkConfig(nat_gateways=3)
+    with pytest.raises(FieldError) as alone:
+        section.check()
+    assert str(alone.value) == "nat_gateways = 3 is invalid; use 0 to max_azs (2)."
+    with pytest.raises(ConfigError) as within:
+        dataclasses.replace(load_environment("staging"), network=section)
+    assert str(within.value) == "environment 'staging': network.nat_gateways = 3 is invalid; use 0 to max_azs (2)."
 
 
 def _run_app(context: dict, tmp_path) -> subprocess.CompletedProcess:
@@ -158,7 +228,7 @@ def test_app_rejects_a_malformed_image_uri(tmp_path):
     """Given -c image_uri=latest, app.py names the field and the expected form."""
     result = _run_app({"env": "dev", "image_uri": "latest"}, tmp_path)
     assert result.returncode == 2
-    assert "image_uri = 'latest' is invalid" in result.stderr
+    assert "images.app_uri = 'latest' is invalid" in result.stderr
 
 
 def test_app_rejects_a_malformed_preflight_flag(tmp_path):

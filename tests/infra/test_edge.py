@@ -27,7 +27,7 @@ def test_each_environment_has_its_entry_point(any_env):
     balancers = any_env.resources("service", "AWS::ElasticLoadBalancingV2::LoadBalancer")
     apis = any_env.resources("service", "AWS::ApiGatewayV2::Api")
     if any_env.config.name == "dev":
-        assert any_env.config.entry_point is EntryPoint.HTTP_API
+        assert any_env.config.edge.entry_point is EntryPoint.HTTP_API
         assert (len(apis), len(balancers)) == (1, 0)
     else:
         assert (len(apis), len(balancers)) == (0, 1)
@@ -36,7 +36,7 @@ def test_each_environment_has_its_entry_point(any_env):
 def test_without_a_domain_the_load_balancer_serves_http_on_80(any_env):
     """As before: one HTTP listener on 80, and the service URL says http://."""
     listeners = list(any_env.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values())
-    if any_env.config.entry_point is EntryPoint.LOAD_BALANCER:
+    if any_env.config.edge.entry_point is EntryPoint.LOAD_BALANCER:
         assert [(l["Properties"]["Port"], l["Properties"]["Protocol"]) for l in listeners] == [(80, "HTTP")]
         assert json.dumps(_outputs(any_env)["ServiceUrl"]).startswith('{"Fn::Join": ["", ["http://"')
 
@@ -53,7 +53,7 @@ def test_prod_without_tls_warns_how_to_add_it(prod, dev, synthesized_environment
 def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
     """HTTPS on 443 with a TLS 1.3/1.2 policy and the certificate; 80 answers 301 to 443; the alias record and URL."""
     config = with_tls.config
-    if config.entry_point is not EntryPoint.LOAD_BALANCER:
+    if config.edge.entry_point is not EntryPoint.LOAD_BALANCER:
         return
     listeners = {l["Properties"]["Port"]: l["Properties"] for l in with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values()}
     assert set(listeners) == {80, 443}
@@ -61,35 +61,35 @@ def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
     assert https["Protocol"] == "HTTPS"
     assert https["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     (certificate,) = https["Certificates"]
-    if config.tls_certificate_arn is not None:
-        assert certificate["CertificateArn"] == config.tls_certificate_arn
+    if config.edge.tls_certificate_arn is not None:
+        assert certificate["CertificateArn"] == config.edge.tls_certificate_arn
         assert with_tls.resources("service", "AWS::CertificateManager::Certificate") == {}
     else:
         (issued_id, issued), = with_tls.resources("service", "AWS::CertificateManager::Certificate").items()
         assert certificate["CertificateArn"] == {"Ref": issued_id}
         assert issued["Properties"]["ValidationMethod"] == "DNS"
         assert issued["Properties"]["DomainValidationOptions"] == [
-            {"DomainName": config.domain_name, "HostedZoneId": config.hosted_zone_id}
+            {"DomainName": config.edge.domain_name, "HostedZoneId": config.edge.hosted_zone_id}
         ]
     (redirect,) = listeners[80]["DefaultActions"]
     assert redirect["RedirectConfig"] == {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}
     (record,) = with_tls.resources("service", "AWS::Route53::RecordSet").values()
-    assert record["Properties"]["Name"] == f"{config.domain_name}." and record["Properties"]["Type"] == "A"
-    assert _outputs(with_tls)["ServiceUrl"] == f"https://{config.domain_name}"
+    assert record["Properties"]["Name"] == f"{config.edge.domain_name}." and record["Properties"]["Type"] == "A"
+    assert _outputs(with_tls)["ServiceUrl"] == f"https://{config.edge.domain_name}"
 
 
 def test_with_a_domain_the_http_api_serves_it_alone(synthesized_environments):
     """dev with a domain: a TLS 1.2 custom domain, its alias record, the execute-api address turned off."""
     env = synthesized_environments("dev-tls")
     (domain_id, domain), = env.resources("service", "AWS::ApiGatewayV2::DomainName").items()
-    assert domain["Properties"]["DomainName"] == env.config.domain_name
+    assert domain["Properties"]["DomainName"] == env.config.edge.domain_name
     (configuration,) = domain["Properties"]["DomainNameConfigurations"]
     assert configuration["SecurityPolicy"] == "TLS_1_2"
     (api,) = env.resources("service", "AWS::ApiGatewayV2::Api").values()
     assert api["Properties"]["DisableExecuteApiEndpoint"] is True
     (record,) = env.resources("service", "AWS::Route53::RecordSet").values()
     assert record["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
-    assert _outputs(env)["ServiceUrl"] == f"https://{env.config.domain_name}"
+    assert _outputs(env)["ServiceUrl"] == f"https://{env.config.edge.domain_name}"
 
 
 def test_the_canary_calls_the_service_url(with_tls):
@@ -97,7 +97,7 @@ def test_the_canary_calls_the_service_url(with_tls):
     for function in with_tls.resources("service", "AWS::Lambda::Function").values():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         if "SERVICE_URL" in variables:
-            assert variables["SERVICE_URL"] == f"https://{with_tls.config.domain_name}"
+            assert variables["SERVICE_URL"] == f"https://{with_tls.config.edge.domain_name}"
 
 
 def test_dev_reaches_its_tasks_through_a_vpc_link_to_cloud_map(dev):
@@ -124,7 +124,7 @@ def test_dev_logs_every_api_request_to_a_group_with_retention(dev):
     (stage,) = dev.resources("service", "AWS::ApiGatewayV2::Stage").values()
     group_id = stage["Properties"]["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
     group = dev.resources("service", "AWS::Logs::LogGroup")[group_id]
-    assert group["Properties"]["RetentionInDays"] == dev.config.log_retention_days
+    assert group["Properties"]["RetentionInDays"] == dev.config.logs.retention_days
     assert {"status", "integrationError", "requestId"} <= set(json.loads(stage["Properties"]["AccessLogSettings"]["Format"]))
 
 
@@ -147,7 +147,7 @@ def test_prod_access_logs_go_to_a_private_tls_only_expiring_bucket(prod):
         "SSEAlgorithm": "AES256"
     }
     (rule,) = properties["LifecycleConfiguration"]["Rules"]
-    assert rule["ExpirationInDays"] == prod.config.log_retention_days
+    assert rule["ExpirationInDays"] == prod.config.logs.retention_days
     assert bucket["DeletionPolicy"] == "Retain"
     (policy,) = [p for p in prod.resources("service", "AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -164,7 +164,7 @@ def test_access_logs_are_emptied_and_removed_where_the_environment_is_destroyed(
     assert bucket["DeletionPolicy"] == "Delete"
     assert len(staging_tls.resources("service", "Custom::S3AutoDeleteObjects")) == 1
     (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert rule["ExpirationInDays"] == staging_tls.config.log_retention_days
+    assert rule["ExpirationInDays"] == staging_tls.config.logs.retention_days
 
 
 def test_staging_has_no_access_logs_by_default(synthesized_environments):

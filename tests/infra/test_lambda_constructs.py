@@ -43,7 +43,7 @@ def test_every_function_logs_to_a_group_with_retention(any_env):
     groups = any_env.resources("service", "AWS::Logs::LogGroup")
     for logical_id, function in _functions(any_env).items():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
-        assert groups[group]["Properties"]["RetentionInDays"] == any_env.config.log_retention_days, logical_id
+        assert groups[group]["Properties"]["RetentionInDays"] == any_env.config.logs.retention_days, logical_id
 
 
 def test_the_canary_is_off_in_dev_and_on_elsewhere(dev, prod):
@@ -54,7 +54,7 @@ def test_the_canary_is_off_in_dev_and_on_elsewhere(dev, prod):
     canary = next(f for lid, f in _functions(prod).items() if lid.startswith("TraceCanary"))
     assert canary["Properties"]["TracingConfig"] == {"Mode": "Active"}
     assert canary["Properties"]["Environment"]["Variables"]["SERVICE_NAME"] == prod.config.service_name
-    assert canary["Properties"]["Timeout"] > prod.config.canary_wait_seconds
+    assert canary["Properties"]["Timeout"] > prod.config.canary.wait_seconds
 
 
 def test_the_canary_may_put_metrics_only_in_its_namespace(prod):
@@ -72,7 +72,7 @@ def test_the_canary_alarm_fires_on_lost_traces_and_on_silence(prod):
     assert alarm["MetricName"] == "TraceDelivered"
     assert alarm["Dimensions"] == [{"Name": "Environment", "Value": "prod"}]
     assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
-    assert alarm["EvaluationPeriods"] == prod.config.canary_failed_periods
+    assert alarm["EvaluationPeriods"] == prod.config.canary.failed_periods
     assert alarm["TreatMissingData"] == "breaching"
     (topic_id,) = prod.resources("service", "AWS::SNS::Topic")
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]

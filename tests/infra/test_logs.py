@@ -12,7 +12,7 @@ def test_no_log_group_anywhere_lacks_retention(any_env):
     groups = any_env.all_resources("AWS::Logs::LogGroup")
     assert groups, "expected log groups"
     for logical_id, group in groups.items():
-        assert group["Properties"].get("RetentionInDays") == any_env.config.log_retention_days, logical_id
+        assert group["Properties"].get("RetentionInDays") == any_env.config.logs.retention_days, logical_id
 
 
 def test_nothing_creates_a_log_group_implicitly(any_env):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
@@ -20,9 +19,9 @@ CONTAINER_INSIGHTS_ALARMS = ("TasksBelowDesired",)
 def expected_alarms(config) -> set[str]:
     """The alarm names (without prefix) an environment must have: none on a metric it does not produce."""
     names = set(EXPECTED_ALARMS)
-    names |= set(HTTP_API_ALARMS if config.entry_point is EntryPoint.HTTP_API else LOAD_BALANCER_ALARMS)
-    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.container_insights else set()
-    names |= {"TraceNotDelivered"} if config.canary_rate_minutes else set()
+    names |= set(HTTP_API_ALARMS if config.edge.entry_point is EntryPoint.HTTP_API else LOAD_BALANCER_ALARMS)
+    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.alarms.container_insights else set()
+    names |= {"TraceNotDelivered"} if config.canary is not None else set()
     return names
 
 
@@ -38,13 +37,13 @@ def test_every_alarm_notifies_the_topic(any_env):
         if properties["AlarmName"].endswith("-TraceNotDelivered"):
             continue  # the canary's alarm: see test_lambda_constructs
         assert properties["TreatMissingData"] == "notBreaching"
-        assert properties["EvaluationPeriods"] == any_env.config.alarm_thresholds.evaluation_periods
+        assert properties["EvaluationPeriods"] == any_env.config.alarms.evaluation_periods
 
 
 def test_thresholds_come_from_the_config(prod):
     """p99 latency and CPU thresholds are the configured values."""
     alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in prod.resources("service", "AWS::CloudWatch::Alarm").values()}
-    thresholds = prod.config.alarm_thresholds
+    thresholds = prod.config.alarms
     assert alarms["cruddur-prod-P99Latency"]["Threshold"] == thresholds.p99_latency_seconds
     assert alarms["cruddur-prod-P99Latency"]["ExtendedStatistic"] == "p99"
     assert alarms["cruddur-prod-Cpu"]["Threshold"] == thresholds.cpu_percent
@@ -76,7 +75,7 @@ def test_topic_has_no_subscription_without_an_email(any_env):
 @pytest.fixture(scope="module")
 def with_email(tmp_path_factory):
     """dev with an alarm e-mail configured."""
-    config = dataclasses.replace(load_environment("dev"), alarm_email="oncall@example.com")
+    config = load_environment("dev").with_changes(alarms={"email": "oncall@example.com"})
     return synthesize(config, tmp_path_factory.mktemp("cdk-email"))
 
 

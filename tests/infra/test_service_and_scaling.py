@@ -10,17 +10,17 @@ from stacks.config import EntryPoint
 
 def test_cluster_has_container_insights_where_configured(any_env):
     """Container Insights feeds the running-task alarm and the dashboard in staging and prod; dev saves it."""
-    value = "enabled" if any_env.config.container_insights else "disabled"
+    value = "enabled" if any_env.config.alarms.container_insights else "disabled"
     any_env.template("service").has_resource_properties(
         "AWS::ECS::Cluster",
         {"ClusterSettings": [{"Name": "containerInsights", "Value": value}]},
     )
-    assert any_env.config.container_insights is (any_env.config.name != "dev")
+    assert any_env.config.alarms.container_insights is (any_env.config.name != "dev")
 
 
 def test_load_balancer_health_check_uses_the_health_endpoint(any_env):
     """The target group probes the contract's health path on the container port (where there is a load balancer)."""
-    if any_env.config.entry_point is EntryPoint.HTTP_API:
+    if any_env.config.edge.entry_point is EntryPoint.HTTP_API:
         assert any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup") == {}
         return
     any_env.template("service").has_resource_properties(
@@ -41,7 +41,7 @@ def test_deployments_roll_back_on_failure(any_env):
     """The deployment circuit breaker is on with rollback; dev's tasks run on Fargate Spot, the others on Fargate."""
     capacity = (
         {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]}
-        if any_env.config.fargate_spot
+        if any_env.config.task.fargate_spot
         else {"LaunchType": "FARGATE"}
     )
     any_env.template("service").has_resource_properties(
@@ -53,7 +53,7 @@ def test_deployments_roll_back_on_failure(any_env):
             **capacity,
         },
     )
-    assert any_env.config.fargate_spot is (any_env.config.name == "dev")
+    assert any_env.config.task.fargate_spot is (any_env.config.name == "dev")
 
 
 def test_fargate_spot_is_a_capacity_provider_of_the_cluster(dev):
@@ -82,24 +82,24 @@ def test_target_tracking_on_cpu_and_requests(any_env):
         for p in policies
     }
     config = any_env.config
-    expected = {"ECSServiceAverageCPUUtilization": config.cpu_target_percent}
-    if config.entry_point is EntryPoint.LOAD_BALANCER:  # requests per target exist only behind a load balancer
-        expected["ALBRequestCountPerTarget"] = config.requests_per_target_per_minute
+    expected = {"ECSServiceAverageCPUUtilization": config.scaling.cpu_target_percent}
+    if config.edge.entry_point is EntryPoint.LOAD_BALANCER:  # requests per target exist only behind a load balancer
+        expected["ALBRequestCountPerTarget"] = config.scaling.requests_per_target_per_minute
     assert metrics == expected
     target = next(iter(any_env.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
-    assert target["Properties"]["MinCapacity"] == config.min_capacity
-    assert target["Properties"]["MaxCapacity"] == config.max_capacity
+    assert target["Properties"]["MinCapacity"] == config.scaling.min_capacity
+    assert target["Properties"]["MaxCapacity"] == config.scaling.max_capacity
 
 
 def test_dev_scales_to_zero_on_its_schedule(dev, prod):
     """dev's scheduled actions set capacity to zero at night and back in the morning; prod has none."""
     target = next(iter(dev.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
     actions = {a["Schedule"]: a["ScalableTargetAction"] for a in target["Properties"]["ScheduledActions"]}
-    schedule = dev.config.scale_to_zero
+    schedule = dev.config.scaling.scale_to_zero
     assert actions[schedule.scale_down_cron] == {"MinCapacity": 0, "MaxCapacity": 0}
     assert actions[schedule.scale_up_cron] == {
-        "MinCapacity": dev.config.min_capacity,
-        "MaxCapacity": dev.config.max_capacity,
+        "MinCapacity": dev.config.scaling.min_capacity,
+        "MaxCapacity": dev.config.scaling.max_capacity,
     }
     prod_target = next(iter(prod.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
     assert "ScheduledActions" not in prod_target["Properties"]

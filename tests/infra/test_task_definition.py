@@ -49,7 +49,7 @@ def test_xray_daemon_sidecar(any_env):
         assert set(containers) == {contract.APP_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME}
         return
     daemon = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
-    assert daemon["Image"] == any_env.config.xray_daemon_image
+    assert daemon["Image"] == any_env.config.images.xray_daemon
     assert daemon["Image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
     assert not daemon["Image"].endswith(":latest")
     assert daemon["Essential"] is False
@@ -88,9 +88,9 @@ def test_honeycomb_key_reaches_only_the_collector_and_rollbar_token_only_the_app
 def test_task_size_fits_the_containers_reservations(any_env):
     """The sidecars' reservations leave the app most of the task."""
     task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))["Properties"]
-    assert int(task["Cpu"]) == any_env.config.cpu and int(task["Memory"]) == any_env.config.memory_mib
+    assert int(task["Cpu"]) == any_env.config.task.cpu and int(task["Memory"]) == any_env.config.task.memory_mib
     reserved = sum(c.get("MemoryReservation", 0) for c in task["ContainerDefinitions"])
-    assert reserved <= any_env.config.memory_mib // 2
+    assert reserved <= any_env.config.task.memory_mib // 2
 
 
 def test_no_secure_string_is_created_by_cloudformation(any_env):

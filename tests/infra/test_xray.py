@@ -22,7 +22,7 @@ def test_sampling_rules_name_the_service_the_task_reports(any_env):
     """Every rule's ServiceName is the OTEL_SERVICE_NAME the task definition gives the app."""
     reported = _task_environment(any_env)[contract.SERVICE_NAME.name]
     rules = any_env.resources("observability", "AWS::XRay::SamplingRule")
-    assert len(rules) == len(any_env.config.sampling_rules) == 2
+    assert len(rules) == len(any_env.config.sampling.rules) == 2
     for rule in rules.values():
         assert rule["Properties"]["SamplingRule"]["ServiceName"] == reported
 
@@ -68,7 +68,7 @@ def test_groups_filter_the_services_errors_and_slow_requests(any_env):
     groups = {g["Properties"]["GroupName"]: g["Properties"] for g in any_env.resources("observability", "AWS::XRay::Group").values()}
     prefix = any_env.config.resource_prefix
     assert groups[f"{prefix}-errors"]["FilterExpression"] == f'service("{name}") {{ fault OR error }}'
-    threshold = f"{any_env.config.slow_request_threshold_seconds:g}"
+    threshold = f"{any_env.config.xray_groups.slow_request_seconds:g}"
     assert groups[f"{prefix}-slow"]["FilterExpression"] == f'service("{name}") AND responsetime > {threshold}'
 
 
@@ -91,7 +91,7 @@ def test_the_policy_reads_back_from_the_template_unchanged(any_env):
     """Reading the synthesized rules back gives the same policy (what make cost prices)."""
     deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
     policy = SamplingPolicy.from_cloudformation(deployed)
-    assert policy.api_rules() == SamplingPolicy.of(any_env.config).api_rules()
+    assert policy.api_rules() == any_env.config.sampling_policy.api_rules()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,63 @@
+"""The app container's environment: the service contract's variables, set in one place.
+
+The names come from ``service/cruddur/contract.py``, the module the service
+parses them with (``service/cruddur/settings.py``); a test proves both sides
+agree (``tests/contract/test_environment_contract.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.cruddur import contract
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class AppEnvironment:
+    """What the app is told: who it is, which telemetry parts run, its sampling rules and allowed origins.
+
+    ``sampling_rules_json`` is ``SamplingPolicy.fallback_rules_json()``: the
+    rules that decide until the sampling proxy answers.
+    """
+
+    service_name: str
+    environment_name: str
+    log_level: str
+    opentelemetry: bool
+    xray_sdk: bool
+    watchtower: bool
+    rollbar: bool
+    sampling_rules_json: str
+    frontend_origins: tuple[str, ...] = ()
+
+    def variables(self, *, region: str, table_name: str, watchtower_log_group_name: str | None) -> dict[str, str]:
+        """The container's environment, given what only the stack knows (region, table, watchtower's group)."""
+        environment = {
+            contract.SERVICE_NAME.name: self.service_name,
+            contract.DEPLOYMENT_ENVIRONMENT.name: self.environment_name,
+            contract.AWS_REGION.name: region,
+            contract.LOG_LEVEL.name: self.log_level,
+            contract.OTEL_ENABLED.name: _flag(self.opentelemetry),
+            contract.XRAY_ENABLED.name: _flag(self.xray_sdk),
+            contract.WATCHTOWER_ENABLED.name: _flag(self.watchtower),
+            contract.ROLLBAR_ENABLED.name: _flag(self.rollbar),
+        }
+        if self.opentelemetry or self.xray_sdk:
+            # The sampler asks the proxy (daemon or collector) for the account's rules; these decide until it answers.
+            environment[contract.XRAY_SAMPLING_ENDPOINT.name] = contract.XRAY_SAMPLING_PROXY_URL
+            environment[contract.XRAY_SAMPLING_RULES.name] = self.sampling_rules_json
+        if self.opentelemetry:
+            environment[contract.OTEL_EXPORTER_OTLP_ENDPOINT.name] = f"http://localhost:{contract.OTLP_HTTP_PORT}"
+            environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
+        if self.xray_sdk:
+            environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
+        if self.watchtower and watchtower_log_group_name is not None:
+            environment[contract.WATCHTOWER_LOG_GROUP.name] = watchtower_log_group_name
+        environment[contract.DYNAMODB_TABLE_NAME.name] = table_name
+        if self.frontend_origins:
+            environment[contract.FRONTEND_URL.name] = ",".join(self.frontend_origins)
+        return environment

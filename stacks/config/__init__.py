@@ -1,0 +1,54 @@
+"""Typed, frozen configuration of one deployment environment.
+
+    environment.py  EnvironmentConfig: identity, sections, derived names, the checks across sections
+    sections.py     one frozen section per concern (network, task, scaling, logs, alarms, canary,
+                    images, telemetry, sampling, xray_groups, data, edge), each checking its own fields
+    errors.py       ConfigError, and FieldError: the one sentence every error reads as
+
+The environments themselves are data in ``stacks/environments.py``; AWS's
+fixed limits are in ``stacks/aws_limits.py``.
+"""
+
+from .environment import EnvironmentConfig, RemovalPolicyName
+from .errors import ConfigError, FieldError
+from .sections import (
+    AlarmsConfig,
+    CanaryConfig,
+    DataConfig,
+    EdgeConfig,
+    EntryPoint,
+    ImagesConfig,
+    LogsConfig,
+    NetworkConfig,
+    SamplingConfig,
+    SamplingRuleConfig,
+    ScaleToZeroSchedule,
+    ScalingConfig,
+    TaskSizeConfig,
+    TelemetryConfig,
+    XRayGroupsConfig,
+    XRayPath,
+)
+
+__all__ = [
+    "AlarmsConfig",
+    "CanaryConfig",
+    "ConfigError",
+    "DataConfig",
+    "EdgeConfig",
+    "EntryPoint",
+    "EnvironmentConfig",
+    "FieldError",
+    "ImagesConfig",
+    "LogsConfig",
+    "NetworkConfig",
+    "RemovalPolicyName",
+    "SamplingConfig",
+    "SamplingRuleConfig",
+    "ScaleToZeroSchedule",
+    "ScalingConfig",
+    "TaskSizeConfig",
+    "TelemetryConfig",
+    "XRayGroupsConfig",
+    "XRayPath",
+]

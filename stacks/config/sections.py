@@ -1,0 +1,433 @@
+"""The sections an environment's configuration is made of, each checking its own fields.
+
+Every section is a small frozen dataclass with defaults that suit dev, and a
+``check()`` that raises ``FieldError`` for the first bad field. The
+environment (``stacks/config/environment.py``) runs every check and adds
+its name and the section's to the message, and checks what involves two
+sections. AWS's own limits come from ``stacks/aws_limits.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from stacks import aws_limits
+from stacks.components.traced_service import EntryPoint, ScaleToZeroSchedule
+from stacks.components.xray_sampling import SamplingRuleConfig
+
+from .errors import FieldError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def _whole_number_at_least(name: str, value: object, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise FieldError(name, value, f"use a whole number of {minimum} or more")
+
+
+def check_format(name: str, value: str | None, pattern: re.Pattern[str], allowed: str) -> None:
+    """Raise FieldError unless ``value`` is None or matches ``pattern``."""
+    if value is not None and not pattern.match(value):
+        raise FieldError(name, value, allowed)
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise FieldError(name, value, "use a positive number")
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The VPC: a new one over ``max_azs`` zones with ``nat_gateways``, or an existing one by id."""
+
+    existing_vpc_id: str | None = None
+    nat_gateways: int = 0
+    max_azs: int = 2
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        check_format("existing_vpc_id", self.existing_vpc_id, aws_limits.VPC_ID, "use a VPC id such as 'vpc-0abc1234'")
+        if not 2 <= self.max_azs <= 3:
+            raise FieldError("max_azs", self.max_azs, "use 2 or 3 (an ALB needs two AZs)")
+        if not 0 <= self.nat_gateways <= self.max_azs:
+            raise FieldError("nat_gateways", self.nat_gateways, f"use 0 to max_azs ({self.max_azs})")
+
+
+@dataclass(frozen=True)
+class TaskSizeConfig:
+    """The Fargate task's size, and whether it runs on Fargate Spot."""
+
+    cpu: int = 512
+    memory_mib: int = 1024
+    # Spot: about 70 % cheaper; a reclaimed task is replaced. x86_64 only (Fargate Spot has no ARM64).
+    fargate_spot: bool = False
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        if self.cpu not in aws_limits.FARGATE_CPU_MEMORY:
+            raise FieldError("cpu", self.cpu, f"Fargate allows {sorted(aws_limits.FARGATE_CPU_MEMORY)}")
+        allowed = aws_limits.FARGATE_CPU_MEMORY[self.cpu]
+        if self.memory_mib not in allowed:
+            raise FieldError(
+                "memory_mib",
+                self.memory_mib,
+                f"with cpu {self.cpu} Fargate allows {allowed[0]} to {allowed[-1]} MiB in the steps {list(allowed)}",
+            )
+
+
+DEPLOY_MIN_HEALTHY_PERCENTS = (0, 50, 100)
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    """How many tasks run: the count, its bounds, what scales it, and rolling deploys."""
+
+    desired_count: int = 1
+    min_capacity: int = 1
+    max_capacity: int = 2
+    deploy_min_healthy_percent: int = 50
+    cpu_target_percent: int = 60
+    requests_per_target_per_minute: int = 1000
+    scale_to_zero: ScaleToZeroSchedule | None = None
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        if self.min_capacity < 0:
+            raise FieldError("min_capacity", self.min_capacity, "use 0 or more")
+        if self.max_capacity < max(self.min_capacity, 1):
+            raise FieldError(
+                "max_capacity", self.max_capacity, f"it must be at least 1 and at least min_capacity ({self.min_capacity})"
+            )
+        if not self.min_capacity <= self.desired_count <= self.max_capacity:
+            raise FieldError(
+                "desired_count",
+                self.desired_count,
+                f"use a value from min_capacity ({self.min_capacity}) to max_capacity ({self.max_capacity})",
+            )
+        if self.deploy_min_healthy_percent not in DEPLOY_MIN_HEALTHY_PERCENTS:
+            raise FieldError("deploy_min_healthy_percent", self.deploy_min_healthy_percent, "use 0, 50 or 100")
+        if not 10 <= self.cpu_target_percent <= 90:
+            raise FieldError("cpu_target_percent", self.cpu_target_percent, "use 10 to 90")
+        if self.requests_per_target_per_minute < 1:
+            raise FieldError("requests_per_target_per_minute", self.requests_per_target_per_minute, "use 1 or more")
+        if self.scale_to_zero is not None:
+            for name in ("scale_down_cron", "scale_up_cron"):
+                value = getattr(self.scale_to_zero, name)
+                if not aws_limits.EVENTBRIDGE_CRON.match(value):
+                    raise FieldError(
+                        f"scale_to_zero.{name}", value, "use an EventBridge cron such as 'cron(0 19 ? * MON-FRI *)'"
+                    )
+
+
+@dataclass(frozen=True)
+class LogsConfig:
+    """How long every log group keeps its lines, and the app's log level."""
+
+    retention_days: int = 7
+    level: str = "INFO"
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        if self.retention_days not in aws_limits.CLOUDWATCH_RETENTION_DAYS:
+            raise FieldError(
+                "retention_days",
+                self.retention_days,
+                f"CloudWatch Logs allows {', '.join(map(str, aws_limits.CLOUDWATCH_RETENTION_DAYS))}",
+            )
+        if self.level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise FieldError("level", self.level, "use DEBUG, INFO, WARNING or ERROR")
+
+
+ALARM_PERIOD_MINUTES = (1, 5, 10, 15, 30, 60)
+
+
+@dataclass(frozen=True)
+class AlarmsConfig:
+    """When each alarm fires and whom it tells; counts are per ``period_minutes`` window.
+
+    ``container_insights`` turns on the cluster's task-count metrics, which the
+    TasksBelowDesired alarm and the dashboard's Tasks widget read (billed per task).
+    """
+
+    email: str | None = None
+    edge_5xx_count: int = 5  # the load balancer's or the HTTP API's own 5xx responses
+    target_5xx_count: int = 5
+    p99_latency_seconds: float = 2.0
+    unhealthy_hosts: int = 1
+    cpu_percent: float = 85.0
+    memory_percent: float = 85.0
+    error_log_lines: int = 10
+    period_minutes: int = 5
+    evaluation_periods: int = 2
+    container_insights: bool = True
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        check_format("email", self.email, _EMAIL, "use an e-mail address or None")
+        for name in ("cpu_percent", "memory_percent"):
+            value = getattr(self, name)
+            if not 0 < value <= 100:
+                raise FieldError(name, value, "use a percentage above 0 and at most 100")
+        if self.period_minutes not in ALARM_PERIOD_MINUTES:
+            raise FieldError("period_minutes", self.period_minutes, "use 1, 5, 10, 15, 30 or 60")
+        for name in ("edge_5xx_count", "target_5xx_count", "unhealthy_hosts", "error_log_lines", "evaluation_periods"):
+            _whole_number_at_least(name, getattr(self, name), 1)
+        _positive("p99_latency_seconds", self.p99_latency_seconds)
+
+
+@dataclass(frozen=True)
+class CanaryConfig:
+    """A scheduled request that proves a trace reaches X-Ray, every ``rate_minutes``."""
+
+    rate_minutes: int
+    wait_seconds: int = 60
+    failed_periods: int = 3
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        if not 1 <= self.rate_minutes <= 1440:
+            raise FieldError("rate_minutes", self.rate_minutes, "use 1 to 1440 minutes, or canary = None to turn it off")
+        if not 10 <= self.wait_seconds <= 600:
+            raise FieldError("wait_seconds", self.wait_seconds, "use 10 to 600 seconds")
+        if self.failed_periods < 1:
+            raise FieldError("failed_periods", self.failed_periods, "use 1 or more")
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    """The images the task runs: the app's (prebuilt by URI, or built from ``app_directory``) and the sidecars'."""
+
+    app_uri: str | None = None
+    app_directory: str = "service"
+    # Pinned by tag and digest (the multi-architecture index of each release).
+    xray_daemon: str = (
+        "public.ecr.aws/xray/aws-xray-daemon:3.7.0@sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
+    )
+    collector: str = (
+        "public.ecr.aws/aws-observability/aws-otel-collector:v0.48.0"
+        "@sha256:9b28046359054b414f4ba76056ba4e8cffda2d53fbcee06171d7eeecd71326c3"
+    )
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        check_format(
+            "app_uri",
+            self.app_uri,
+            aws_limits.IMAGE_URI,
+            "use a registry image with a tag or digest, such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0'",
+        )
+        for name in ("xray_daemon", "collector"):
+            value = getattr(self, name)
+            pinned = aws_limits.IMAGE_URI.match(value) and aws_limits.IMAGE_TAG_AND_DIGEST.search(value)
+            if not pinned or ":latest@" in value:
+                raise FieldError(name, value, "pin the image by a tag other than 'latest' and its digest ('REPO:TAG@sha256:...')")
+
+
+class XRayPath(str, Enum):
+    """How traces reach X-Ray.
+
+    ``XRAY_SDK_AND_DAEMON`` (the default): the aws-xray-sdk records a segment
+    per sampled request and sends it to the X-Ray daemon sidecar, which also
+    proxies the sampling rules; the collector exports to Honeycomb only.
+    ``OPENTELEMETRY_COLLECTOR``: no X-Ray SDK and no daemon; the ADOT
+    collector exports the OpenTelemetry spans to X-Ray and proxies the
+    sampling rules (``awsproxy``). AWS ends support for the X-Ray SDKs and
+    daemon on 25 February 2027.
+    """
+
+    XRAY_SDK_AND_DAEMON = "xray-sdk-and-daemon"
+    OPENTELEMETRY_COLLECTOR = "opentelemetry-collector"
+
+
+@dataclass(frozen=True)
+class TelemetryConfig:
+    """Which telemetry parts run, the path traces take to X-Ray, and where the collector sends to Honeycomb."""
+
+    opentelemetry: bool = True
+    xray_path: XRayPath = XRayPath.XRAY_SDK_AND_DAEMON
+    # Off: stdout through the awslogs driver already carries every line once (README, "Where each log line lives").
+    watchtower: bool = False
+    rollbar: bool = True
+    honeycomb_endpoint: str = "https://api.honeycomb.io"
+
+    @property
+    def xray_sdk(self) -> bool:
+        """The app records X-Ray segments with the aws-xray-sdk."""
+        return self.xray_path is XRayPath.XRAY_SDK_AND_DAEMON
+
+    @property
+    def collector_exports_to_xray(self) -> bool:
+        """The collector sends the OpenTelemetry spans to X-Ray (and serves the sampling rules)."""
+        return self.xray_path is XRayPath.OPENTELEMETRY_COLLECTOR
+
+    @property
+    def needs_collector(self) -> bool:
+        """The ADOT collector sidecar runs when something sends it OTLP."""
+        return self.opentelemetry
+
+    @property
+    def needs_xray_daemon(self) -> bool:
+        """The X-Ray daemon sidecar runs only when the X-Ray SDK sends it segments."""
+        return self.xray_sdk
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        if not isinstance(self.xray_path, XRayPath):
+            raise FieldError(
+                "xray_path", self.xray_path, f"use one of {', '.join(f'XRayPath.{path.name}' for path in XRayPath)}"
+            )
+        if self.collector_exports_to_xray and not self.opentelemetry:
+            raise FieldError(
+                "xray_path",
+                self.xray_path.value,
+                "the OpenTelemetry collector path needs telemetry.opentelemetry = True (it carries the spans to X-Ray)",
+            )
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """The X-Ray sampling rules; ``stacks/components/xray_sampling.py`` turns them into every form they take."""
+
+    rules: tuple[SamplingRuleConfig, ...] = ()
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid rule (whether a rule matches the service is checked across sections)."""
+        names = [rule.rule_name for rule in self.rules]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise FieldError("rules", duplicates, "give every rule a unique rule_name")
+        for index, rule in enumerate(self.rules):
+            where = f"rules[{index}]"
+            if not aws_limits.XRAY_RULE_NAME.match(rule.rule_name):
+                raise FieldError(f"{where}.rule_name", rule.rule_name, "use 1-32 letters, digits, '_' or '-'")
+            if rule.priority not in aws_limits.XRAY_RULE_PRIORITIES:
+                raise FieldError(f"{where}.priority", rule.priority, "use 1 to 9999")
+            if not 0.0 <= rule.fixed_rate <= 1.0:
+                raise FieldError(f"{where}.fixed_rate", rule.fixed_rate, "use a rate from 0.0 to 1.0")
+            _whole_number_at_least(f"{where}.reservoir_size", rule.reservoir_size, 0)
+            if rule.service_type not in aws_limits.XRAY_SERVICE_TYPES_MATCHING_ECS:
+                raise FieldError(
+                    f"{where}.service_type",
+                    rule.service_type,
+                    "the rule could never match: the service reports origin 'AWS::ECS::Container'; "
+                    f"use one of {list(aws_limits.XRAY_SERVICE_TYPES_MATCHING_ECS)}",
+                )
+            if rule.url_path != "*" and not rule.url_path.startswith("/"):
+                raise FieldError(f"{where}.url_path", rule.url_path, "use '*' or a path starting with '/'")
+
+
+@dataclass(frozen=True)
+class XRayGroupsConfig:
+    """The X-Ray groups of failing and slow requests, and whether X-Ray Insights watches them."""
+
+    slow_request_seconds: float = 1.0
+    insights: bool = False
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        _positive("slow_request_seconds", self.slow_request_seconds)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The service's DynamoDB table."""
+
+    point_in_time_recovery: bool = False
+
+    def check(self) -> None:
+        """Nothing here can be out of range."""
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """How requests reach the tasks: the entry point, its domain and certificate, access logs, allowed origins."""
+
+    entry_point: EntryPoint = EntryPoint.LOAD_BALANCER
+    domain_name: str | None = None
+    tls_certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+    warn_without_tls: bool = False
+    access_logs: bool = False
+    # The course's frontend origins allowed by CORS (none: no browser origin may call the API).
+    frontend_origins: tuple[str, ...] = ()
+
+    @property
+    def tls(self) -> bool:
+        """The entry point serves HTTPS for ``domain_name``: a certificate is given, or issued in its zone."""
+        return self.domain_name is not None
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field or combination."""
+        if not isinstance(self.entry_point, EntryPoint):
+            raise FieldError("entry_point", self.entry_point, "use EntryPoint.LOAD_BALANCER or EntryPoint.HTTP_API")
+        self._check_formats()
+        self._check_domain_combination()
+        if self.entry_point is EntryPoint.HTTP_API and self.access_logs:
+            raise FieldError(
+                "access_logs",
+                self.access_logs,
+                "access logs are the load balancer's; the HTTP API logs every request to its access log group",
+            )
+        for index, origin in enumerate(self.frontend_origins):
+            if not isinstance(origin, str) or not _ORIGIN.match(origin):
+                raise FieldError(
+                    f"frontend_origins[{index}]", origin, "use an origin such as 'https://cruddur.example.com', without a path"
+                )
+
+    def _check_formats(self) -> None:
+        check_format(
+            "tls_certificate_arn",
+            self.tls_certificate_arn,
+            aws_limits.ACM_CERTIFICATE_ARN,
+            "use an ACM certificate ARN such as 'arn:aws:acm:us-east-1:123456789012:certificate/<uuid>', or None",
+        )
+        check_format("domain_name", self.domain_name, aws_limits.DNS_NAME, "use a lowercase DNS name such as 'api.example.com', or None")
+        check_format(
+            "hosted_zone_id", self.hosted_zone_id, aws_limits.ROUTE53_HOSTED_ZONE_ID, "use a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'"
+        )
+
+    def _check_domain_combination(self) -> None:
+        zone_given = (self.hosted_zone_id is not None, self.hosted_zone_name is not None)
+        if any(zone_given) and zone_given != (True, True):
+            raise FieldError("hosted_zone_id", self.hosted_zone_id, "give hosted_zone_id and hosted_zone_name together, or neither")
+        if self.tls_certificate_arn is not None and self.domain_name is None:
+            raise FieldError(
+                "tls_certificate_arn",
+                self.tls_certificate_arn,
+                "a certificate is served for a name: set domain_name too (the service's HTTPS address)",
+            )
+        if self.domain_name is not None and self.tls_certificate_arn is None and not all(zone_given):
+            raise FieldError(
+                "domain_name",
+                self.domain_name,
+                "issuing its certificate needs the Route 53 zone that holds it (hosted_zone_id and hosted_zone_name), "
+                "or give tls_certificate_arn",
+            )
+        if self.domain_name is None and any(zone_given):
+            raise FieldError("hosted_zone_id", self.hosted_zone_id, "a hosted zone is used only with domain_name; set both or neither")
+        if all(zone_given) and not (
+            self.domain_name == self.hosted_zone_name or str(self.domain_name).endswith(f".{self.hosted_zone_name}")
+        ):
+            raise FieldError("hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'")
+
+
+# The sections of an environment, by the name of the field that holds each (the prefix of its errors).
+SECTION_TYPES = {
+    "network": NetworkConfig,
+    "task": TaskSizeConfig,
+    "scaling": ScalingConfig,
+    "logs": LogsConfig,
+    "alarms": AlarmsConfig,
+    "canary": CanaryConfig,
+    "images": ImagesConfig,
+    "telemetry": TelemetryConfig,
+    "sampling": SamplingConfig,
+    "xray_groups": XRayGroupsConfig,
+    "data": DataConfig,
+    "edge": EdgeConfig,
+}
+
