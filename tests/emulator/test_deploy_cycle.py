@@ -158,7 +158,7 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
 
     log_groups = _log_groups(aws_env)
     assert len(log_groups) == 5  # app, daemon, collector, HTTP API access log, VPC flow logs
-    assert set(log_groups.values()) == {CONFIG.log_retention_days}
+    assert set(log_groups.values()) == {CONFIG.logs.retention_days}
 
     parameter = client(aws_env, "ssm").get_parameter(Name=f"{CONFIG.parameter_path}/otel-collector-config")["Parameter"]
     assert parameter["Type"] == "String"
