@@ -7,17 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from cost.estimate import (
-    DEFAULT_PRICES,
-    Usage,
-    estimate,
-    estimates_for,
-    load_prices,
-    load_usage,
-    render_json,
-    render_markdown,
-    running_fraction,
-)
+from cost.estimate import estimate, estimates_for
+from cost.prices import DEFAULT_PRICES, load_prices
+from cost.render import render_json, render_markdown
+from cost.usage import Usage, load_usage
+from cost.workload import running_fraction
 
 PRICES = {
     "region": "test-region-1",
