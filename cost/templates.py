@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from stacks.resource_roles import role_of
+
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 # What a template keeps without a retention or expiry (a log group, a bucket) is priced as ten years' worth.
 UNEXPIRED_DAYS = 3650
@@ -46,6 +48,10 @@ class Resources:
     def sorted_of_type(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         """The resources of type ``kind`` as (logical id, resource), by logical id."""
         return sorted(self.of_type(kind).items())
+
+    def with_role(self, role: str) -> list[tuple[str, dict[str, Any]]]:
+        """The resources the stack marked as playing ``role`` (``stacks.resource_roles``), by logical id."""
+        return [(lid, r) for lid, r in self.sorted_items() if role_of(r) == role]
 
     def scheduled_actions(self) -> list[list[dict[str, Any]]]:
         """The ``ScheduledActions`` of every scalable target that has some."""

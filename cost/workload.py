@@ -4,22 +4,22 @@
   schedule keeps them running, Spot or not, a public IP or not, and which of
   their containers is the app (``contract.APP_CONTAINER_NAME``) and which are
   sidecars;
-- the trace canary: how often its schedule runs it.
+- the trace canary (marked by the stack, ``stacks.resource_roles.TRACE_CANARY``):
+  how often the rule that targets it runs it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cost.templates import Resources, ref
+from cost.templates import Resources, get_att_target, ref
 from service.cruddur import contract
+from stacks.resource_roles import TRACE_CANARY
 
 ECS_SERVICE = "AWS::ECS::Service"
-LAMBDA_FUNCTION = "AWS::Lambda::Function"
 EVENTS_RULE = "AWS::Events::Rule"
 HOURS_PER_WEEK = 168
 _CRON = re.compile(r"^cron\((\d+) (\d+) \? \* (\S+) \*\)$")
@@ -46,6 +46,19 @@ def running_fraction(scheduled_actions: list[dict[str, Any]]) -> float | None:
     if days is None or not 0 < hours_up <= 24:
         raise ValueError(f"schedule not understood: {down['Schedule']} / {up['Schedule']}")
     return hours_up * days / HOURS_PER_WEEK
+
+
+def rate_minutes(expression: str) -> int:
+    """The minutes between runs of a ``rate(N minutes)`` schedule expression."""
+    match = _RATE.match(expression)
+    if not match:
+        raise ValueError(f"schedule not understood: {expression}")
+    return int(match[1])
+
+
+def targets_of(rule: Mapping[str, Any]) -> list[str]:
+    """The logical ids of the resources an EventBridge rule targets (by their ``Fn::GetAtt`` ARN)."""
+    return [lid for target in rule["Properties"].get("Targets", []) if (lid := get_att_target(target.get("Arn")))]
 
 
 def running_share(resources: Resources, *, on_schedule: bool) -> float:
@@ -105,16 +118,10 @@ class TaskService:
 
 def canary_runs(resources: Resources, hours: float) -> dict[str, float]:
     """Runs a month of each trace canary function (by logical id), from the rate of the rule that targets it."""
-    canaries = [
-        logical_id
-        for logical_id, function in resources.sorted_of_type(LAMBDA_FUNCTION)
-        if "METRIC_NAMESPACE" in function["Properties"].get("Environment", {}).get("Variables", {})
-    ]
     runs = {}
-    for logical_id in canaries:
-        rules = resources.of_type(EVENTS_RULE).values()
-        rule = next((r for r in rules if logical_id in json.dumps(r["Properties"].get("Targets", []))), None)
-        minutes = int(_RATE.match(rule["Properties"]["ScheduleExpression"])[1]) if rule else 0
+    for logical_id, _ in resources.with_role(TRACE_CANARY):
+        rule = next((r for r in resources.of_type(EVENTS_RULE).values() if logical_id in targets_of(r)), None)
+        minutes = rate_minutes(rule["Properties"]["ScheduleExpression"]) if rule else 0
         runs[logical_id] = hours * 60 / minutes if minutes else 0.0
     return runs
 

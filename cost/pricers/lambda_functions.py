@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cost.inputs import Inputs
 from cost.lines import MILLION, Line, money
-from cost.workload import LAMBDA_FUNCTION
 
+LAMBDA_FUNCTION = "AWS::Lambda::Function"
 TYPES = frozenset({LAMBDA_FUNCTION})
 DEFAULT_MEMORY_MB = 128
 CANARY_SECONDS_PER_RUN = 3.0
