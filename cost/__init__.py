@@ -16,7 +16,9 @@ Where things are:
 - ``usage.py`` and ``usage.yaml``: the traffic each environment is assumed to see;
 - ``prices.py`` and ``prices-us-east-1.json``: the unit prices and the month's length;
 - ``workload.py``: what runs and how often (the ECS services' tasks, the canary's runs);
+- ``inputs.py``: all of the above, as every pricer reads it;
 - ``pricers/<family>.py``: the price of one resource family, one module each;
+- ``lines.py``: a line of the estimate, and the quantity-times-price arithmetic the pricers share;
 - ``coverage.py``: which resource types cost nothing, and which are not priced;
 - ``estimate.py``: the pricers composed into one environment's ``Estimate``;
 - ``render.py``: text, markdown and JSON; ``cli.py``: ``python -m cost``.
