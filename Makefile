@@ -67,7 +67,7 @@ clean: ## Remove build output (keeps .venv and node_modules).
 
 FORMAT ?= text
 cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json).
-	$(VENV_PY) -m cost.estimate --format $(FORMAT)
+	$(VENV_PY) -m cost --format $(FORMAT)
 
 bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes its section of bench/RESULTS.md.
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk"; exit 2; }

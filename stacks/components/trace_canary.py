@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks import resource_roles
 from stacks.compliance import acknowledge
 from stacks.components.lambda_code import python_function, role_policy
 
@@ -68,6 +69,7 @@ class TraceCanary(Construct):
             log_retention_days=log_retention_days,
             removal_policy=removal_policy,
         )
+        resource_roles.mark(self.function.node.default_child, resource_roles.TRACE_CANARY)
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["xray:BatchGetTraces"], resources=["*"]))
         self.function.add_to_role_policy(
             iam.PolicyStatement(

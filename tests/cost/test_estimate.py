@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 
 import pytest
 
-from cost.estimate import (
-    DEFAULT_PRICES,
-    Usage,
-    estimate,
-    estimates_for,
-    load_prices,
-    load_usage,
-    render_json,
-    render_markdown,
-    running_fraction,
-)
+from cost.estimate import estimate, estimates_for
+from cost.prices import DEFAULT_PRICES, load_prices
+from cost.render import render_json, render_markdown
+from cost.usage import Usage, load_usage
+from cost.workload import running_fraction
+from tests.cost.fragments import NO_TRAFFIC
 
 PRICES = {
     "region": "test-region-1",
@@ -61,15 +57,7 @@ PRICES = {
         "dynamodb_pitr_gb_month": 0.2,
     },
 }
-USAGE = Usage(
-    requests_per_day=86400,  # one a second
-    log_bytes_per_request=1000,
-    sidecar_log_mb_per_task_day=0,
-    response_bytes=0,
-    nat_gb_per_day=1,
-    trace_scans_per_recorded=1.0,
-    flow_log_mb_per_day=0,
-)
+USAGE = dataclasses.replace(NO_TRAFFIC, requests_per_day=86400, log_bytes_per_request=1000, nat_gb_per_day=1, trace_scans_per_recorded=1.0)
 TEMPLATE = {
     "Resources": {
         "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {}},
@@ -207,17 +195,7 @@ def test_the_real_environments_are_priced_without_gaps(synthesized_environments)
     assert not [line for line in dev.lines if line.item.startswith("NAT")]
 
 
-EDGE_USAGE = Usage(
-    requests_per_day=86400,
-    log_bytes_per_request=0,
-    sidecar_log_mb_per_task_day=0,
-    response_bytes=0,
-    nat_gb_per_day=0,
-    trace_scans_per_recorded=0,
-    flow_log_mb_per_day=0,
-    access_log_bytes_per_request=50,
-    api_access_log_bytes_per_request=100,
-)
+EDGE_USAGE = dataclasses.replace(NO_TRAFFIC, requests_per_day=86400, access_log_bytes_per_request=50, api_access_log_bytes_per_request=100)
 EDGE_TEMPLATE = {
     "Resources": {
         "Task": {

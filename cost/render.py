@@ -1,0 +1,57 @@
+"""The estimates as text tables, markdown (for a pull-request comment) or JSON (for tools)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from cost.estimate import Estimate
+from cost.prices import DEFAULT_PRICES
+
+
+def render_text(estimates: list[Estimate], prices: dict[str, Any]) -> str:
+    """Plain tables."""
+    out = [f"Prices: {prices['region']}, {prices['currency']}, as of {prices['as_of']} ({DEFAULT_PRICES.name})", ""]
+    for est in estimates:
+        out.append(f"{est.environment} ({est.variant}): {est.total:,.2f} {prices['currency']}/month")
+        for line in est.lines:
+            out.append(f"  {line.monthly_usd:>9,.2f}  {line.item}: {line.quantity:,} {line.unit}")
+        for item in est.not_priced:
+            out.append(f"  {'?':>9}  not priced: {item}")
+        out.append("")
+    return "\n".join(out)
+
+
+def render_markdown(estimates: list[Estimate], prices: dict[str, Any]) -> str:
+    """Markdown tables for a pull-request comment."""
+    out = ["### Monthly cost estimate", "", "| environment | variant | USD / month |", "| --- | --- | ---: |"]
+    out += [f"| {e.environment} | {e.variant} | {e.total:,.2f} |" for e in estimates]
+    for est in estimates:
+        out += ["", f"<details><summary>{est.environment} ({est.variant})</summary>", "", "| item | quantity | USD |", "| --- | ---: | ---: |"]
+        out += [f"| {l.item} | {l.quantity:,} {l.unit} | {l.monthly_usd:,.2f} |" for l in est.lines]
+        out += [f"| not priced: {item} | | ? |" for item in est.not_priced]
+        out += ["", "</details>"]
+    out += ["", f"Prices: {prices['region']}, as of {prices['as_of']}. Usage: cost/usage.yaml."]
+    return "\n".join(out) + "\n"
+
+
+def render_json(estimates: list[Estimate], prices: dict[str, Any]) -> str:
+    """Everything, for tools."""
+    document = {
+        "prices": {k: prices[k] for k in ("region", "currency", "as_of", "source")},
+        "estimates": [
+            {
+                "environment": e.environment,
+                "variant": e.variant,
+                "total_usd": str(e.total),
+                "lines": [{**asdict(l), "monthly_usd": str(l.monthly_usd)} for l in e.lines],
+                "not_priced": e.not_priced,
+            }
+            for e in estimates
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

@@ -1,0 +1,40 @@
+"""The usage profile: the traffic each environment is assumed to see (``cost/usage.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_USAGE = Path(__file__).resolve().parent / "usage.yaml"
+SECONDS_PER_DAY = 86400
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The traffic an environment is assumed to see."""
+
+    requests_per_day: float
+    log_bytes_per_request: float
+    sidecar_log_mb_per_task_day: float
+    response_bytes: float
+    nat_gb_per_day: float
+    trace_scans_per_recorded: float
+    flow_log_mb_per_day: float
+    access_log_bytes_per_request: float = 0.0  # load balancer access log (gzipped, in S3)
+    api_access_log_bytes_per_request: float = 0.0  # HTTP API access log line (CloudWatch Logs)
+    # -- DynamoDB (on-demand): request units per API request, averaged over the mix of reads and writes
+    dynamodb_read_units_per_request: float = 0.0
+    dynamodb_write_units_per_request: float = 0.0
+    dynamodb_stored_gb: float = 0.0
+
+    @property
+    def requests_per_second(self) -> float:
+        """The day's requests spread evenly over its seconds."""
+        return self.requests_per_day / SECONDS_PER_DAY
+
+
+def load_usage(path: Path = DEFAULT_USAGE) -> dict[str, Usage]:
+    """The usage profile of each environment."""
+    return {name: Usage(**values) for name, values in yaml.safe_load(path.read_text()).items()}
