@@ -19,16 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from service.cruddur import contract
-from tests.processes import start_gunicorn, stop, task_environment
-from tests.standins import (
-    MotoServer,
-    OtlpReceiver,
-    XRayDaemon,
-    XRaySamplingApi,
-    closed_port,
-    create_service_table,
-    wait_until,
-)
+from testsupport.gunicorn import start_gunicorn, stop, task_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.xray_daemon import XRayDaemon
+from testsupport.standins.xray_sampling_api import XRaySamplingApi
+from testsupport.waiting import closed_port, wait_until
 
 TARGETS_INTERVAL_SECONDS = 10
 HOME = "/api/activities/home"

@@ -18,18 +18,13 @@ import boto3
 import pytest
 
 from service.cruddur import contract
-from tests.processes import post_activity, start_gunicorn, stop, task_environment
-from tests.standins import (
-    MotoServer,
-    OtlpReceiver,
-    RollbarApi,
-    XRayDaemon,
-    XRaySamplingApi,
-    all_subsegments,
-    closed_port,
-    create_service_table,
-    wait_until,
-)
+from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon, all_subsegments
+from testsupport.standins.xray_sampling_api import XRaySamplingApi
+from testsupport.waiting import closed_port, wait_until
 
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {

@@ -20,7 +20,7 @@ import yaml
 from service.cruddur import contract
 from service.cruddur import table as table_design
 from stacks.environments import load_environment
-from tests.standins import MotoServer
+from testsupport.standins.aws import MotoServer
 
 pytestmark = pytest.mark.emulator
 

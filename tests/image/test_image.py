@@ -25,8 +25,12 @@ import uuid
 import pytest
 
 from service.cruddur import contract
-from tests.processes import SERVICE_DIR, post_activity, task_environment
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, create_service_table, wait_until
+from testsupport.gunicorn import SERVICE_DIR, post_activity, task_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon
+from testsupport.waiting import wait_until
 
 IMAGE = "localhost/cruddur-backend-flask:image-test"
 BUILD_TIMEOUT_SECONDS = 900

@@ -183,7 +183,7 @@ def test_gunicorn_writes_only_the_declared_temporary_directory():
     import subprocess
     import sys
 
-    from tests.processes import SERVICE_DIR
+    from testsupport.gunicorn import SERVICE_DIR
 
     read = "import runpy; print(runpy.run_path('gunicorn.conf.py')['worker_tmp_dir'])"
     result = subprocess.run([sys.executable, "-c", read], cwd=SERVICE_DIR, capture_output=True, text=True, timeout=30)

@@ -9,7 +9,9 @@ import pstats
 from service.cruddur import contract
 from service.cruddur.telemetry.headers import xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
-from tests.standins import FailingDynamoDb, all_subsegments, wait_until
+from testsupport.standins.aws import FailingDynamoDb
+from testsupport.standins.xray_daemon import all_subsegments
+from testsupport.waiting import wait_until
 
 INSTRUMENTATION = ("opentelemetry/instrumentation/botocore", "aws_xray_sdk/ext/botocore", "aws_xray_sdk/ext/boto_utils")
 

@@ -9,8 +9,8 @@ import pytest
 
 from service.cruddur.healthcheck import check
 from tests.service.conftest import sampling_rules, telemetry_environ
-from tests.processes import post_activity, start_gunicorn, stop
-from tests.standins import closed_port, wait_until
+from testsupport.gunicorn import post_activity, start_gunicorn, stop
+from testsupport.waiting import closed_port, wait_until
 
 REQUESTS = 30
 

@@ -7,7 +7,7 @@ import pytest
 from service.cruddur import contract
 from service.cruddur.telemetry.headers import otel_trace_id, xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
-from tests.standins import wait_until
+from testsupport.waiting import wait_until
 
 SERVICE = "cruddur-backend-flask"
 
