@@ -1,4 +1,4 @@
-"""What the tests and the benchmarks share: stand-ins and the service under gunicorn.
+"""What the tests and the benchmarks share: stand-ins, the service under gunicorn, and template reading.
 
 Both ``tests/`` and ``bench/`` import it as a package from the repository
 root (``pytest.ini`` sets ``pythonpath = .``; benchmarks and scripts run as
@@ -18,6 +18,10 @@ root (``pytest.ini`` sets ``pythonpath = .``; benchmarks and scripts run as
   (``start_gunicorn``), stopped the way ECS stops it (``stop``), given a
   synthesized container's environment (``task_environment``), and sent the
   frontend's post (``post_activity``).
+* ``testsupport.templates``: reading a synthesized environment
+  (``stacks.assembly.SynthesizedEnvironment``): its task definition, the
+  app container and the sidecars, the deployed sampling rules, the
+  collector's configuration, alarms, role policies.
 
 The package holds no test and no fixture: fixtures stay in the
 ``conftest.py`` next to the tests that use them.
