@@ -38,7 +38,7 @@ install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed ## 
 
 synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks.
 	$(CDK) synth -c env=$(ENV) --quiet
-	$(VENV_PY) scripts/summarize_assembly.py cdk.out
+	$(VENV_PY) -m scripts.summarize_assembly cdk.out
 
 test: install ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
 	$(VENV_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
@@ -47,7 +47,7 @@ image-test: install ## Build service/Dockerfile (podman or docker) and run it as
 	$(VENV_PY) -m pytest -n 0 tests/image $(PYTEST_ARGS)
 
 secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for ENV.
-	$(VENV_PY) scripts/put_secrets.py --env $(ENV)
+	$(VENV_PY) -m scripts.put_secrets --env $(ENV)
 
 diff: install ## cdk diff of ENV against the deployed stacks.
 	$(CDK) diff -c env=$(ENV)
@@ -57,10 +57,10 @@ deploy: install ## Deploy ENV (needs credentials; IMAGE_URI=... skips the Docker
 
 destroy: install ## Remove every stack of ENV, then say what was kept by design (prod's log groups).
 	$(CDK) destroy --all -c env=$(ENV) --force
-	$(VENV_PY) scripts/summarize_assembly.py --retained cdk.out
+	$(VENV_PY) -m scripts.summarize_assembly --retained cdk.out
 
 local: install ## Run the service here against an embedded DynamoDB (moto) on :8000, spans printed to the console.
-	$(VENV_PY) scripts/run_local.py $(if $(FRONTEND_URL),--frontend-url $(FRONTEND_URL))
+	$(VENV_PY) -m scripts.run_local $(if $(FRONTEND_URL),--frontend-url $(FRONTEND_URL))
 
 clean: ## Remove build output (keeps .venv and node_modules).
 	rm -rf cdk.out .pytest_cache
@@ -71,10 +71,10 @@ cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdow
 
 bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes its section of bench/RESULTS.md.
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk"; exit 2; }
-	$(VENV_PY) bench/overhead.py
+	$(VENV_PY) -m bench.overhead
 
 bench-synth: install ## Time cdk synth of dev and of every environment against a minimal app; writes its section of bench/RESULTS.md.
-	$(VENV_PY) bench/synth_time.py
+	$(VENV_PY) -m bench.synth_time
 
 bench-cost: install ## Where a request's CPU goes (in-process, by part); writes its section of bench/RESULTS.md.
-	$(VENV_PY) bench/request_cost.py
+	$(VENV_PY) -m bench.request_cost

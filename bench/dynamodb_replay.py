@@ -1,6 +1,6 @@
 """A DynamoDB endpoint for benchmarks: moto until frozen, then moto's answers replayed.
 
-    python bench/dynamodb_replay.py --upstream http://127.0.0.1:PORT --port PORT
+    python -m bench.dynamodb_replay --upstream http://127.0.0.1:PORT --port PORT
 
 moto_server answers a few dozen requests a second; behind it every telemetry
 configuration of ``make bench`` measured the same ~65 requests a second, so
@@ -27,7 +27,10 @@ import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 READS = {"GetItem", "Query", "BatchGetItem", "Scan", "DescribeTable"}
 
@@ -106,7 +109,7 @@ class ReplayProcess:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._command = [sys.executable, __file__, "--upstream", upstream, "--port", str(self.port)]
+        self._command = [sys.executable, "-m", "bench.dynamodb_replay", "--upstream", upstream, "--port", str(self.port)]
         self._process: subprocess.Popen | None = None
 
     def freeze(self) -> dict[str, int]:
@@ -116,7 +119,7 @@ class ReplayProcess:
             return json.loads(response.read())
 
     def __enter__(self) -> ReplayProcess:
-        self._process = subprocess.Popen(self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(self._command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

@@ -1,6 +1,6 @@
 """Telemetry overhead: throughput and latency of the service under gunicorn, per telemetry configuration.
 
-    make bench            # or: .venv/bin/python bench/overhead.py --rounds 12 --seconds 3
+    make bench            # or: .venv/bin/python -m bench.overhead --rounds 12 --seconds 3
 
 Each configuration runs the service as the task does (gunicorn, 2 workers)
 with stand-ins on loopback for the collector (OTLP/HTTP), the X-Ray daemon
@@ -35,25 +35,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from bench.dynamodb_replay import ReplayProcess
+from bench.results import write_section
+from service.cruddur import contract
+from stacks.environments import load_environment
+from testsupport.gunicorn import start_gunicorn, stop
+from testsupport.standins.aws import CloudWatchLogsApi, MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon
+from testsupport.standins.xray_sampling_api import XRaySamplingApi
+from testsupport.waiting import closed_port, wait_until
 
-from bench.dynamodb_replay import ReplayProcess  # noqa: E402
-from bench.results import write_section  # noqa: E402
-from service.cruddur import contract  # noqa: E402
-from stacks.environments import load_environment  # noqa: E402
-from tests.processes import start_gunicorn, stop  # noqa: E402
-from tests.standins import (  # noqa: E402
-    CloudWatchLogsApi,
-    MotoServer,
-    OtlpReceiver,
-    RollbarApi,
-    XRayDaemon,
-    XRaySamplingApi,
-    closed_port,
-    create_service_table,
-    wait_until,
-)
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 ENDPOINTS = {
     "GET /api/activities/home": [],
@@ -339,7 +333,7 @@ def render(samples: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         "# Telemetry overhead",
         "",
         f"Measured {dt.date.today().isoformat()} with `make bench` "
-        f"(`bench/overhead.py --rounds {args.rounds} --seconds {args.seconds} --connections {args.connections}`), "
+        f"(`python -m bench.overhead --rounds {args.rounds} --seconds {args.seconds} --connections {args.connections}`), "
         f"{elapsed / 60:.1f} minutes.",
         "",
         f"Machine: {machine()}. gunicorn with 2 workers (gthread, 4 threads each) as in the task definition, "

@@ -1,6 +1,6 @@
 """Where a request's CPU goes: the service's own work, an unsampled request's telemetry, a sampled one's, by part.
 
-    make bench-cost       # or: .venv/bin/python bench/request_cost.py
+    make bench-cost       # or: .venv/bin/python -m bench.request_cost
 
 In-process and single-threaded, so the figures are CPU microseconds per
 request without gunicorn, the network or the load generator: the app is
@@ -34,15 +34,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from werkzeug.test import EnvironBuilder
 
-from bench.results import write_section  # noqa: E402
-from service.cruddur import contract  # noqa: E402
-from service.cruddur.app import create_app  # noqa: E402
-from stacks.environments import load_environment  # noqa: E402
-from tests.standins import MotoServer, create_service_table  # noqa: E402
-from werkzeug.test import EnvironBuilder  # noqa: E402
+from bench.results import write_section
+from service.cruddur import contract
+from service.cruddur.app import create_app
+from stacks.environments import load_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PATH = "/api/activities/home"
 
@@ -66,10 +66,11 @@ def _call(app: Any) -> None:
         response.close()
 
 
+# Run from the repository root, which ``python -c`` puts first on the child's path.
 _STAND_INS = """
 import json, sys
-sys.path.insert(0, sys.argv[1])
-from tests.standins import OtlpReceiver, XRayDaemon
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.xray_daemon import XRayDaemon
 with OtlpReceiver(decode=False) as collector, XRayDaemon(decode=False) as daemon:
     print(json.dumps({"collector": collector.url, "daemon": daemon.address}), flush=True)
     sys.stdin.read()
@@ -79,7 +80,7 @@ with OtlpReceiver(decode=False) as collector, XRayDaemon(decode=False) as daemon
 @contextlib.contextmanager
 def stand_ins() -> Iterator[tuple[str, str, str]]:
     """(collector URL, daemon address, DynamoDB URL) of stand-ins in other processes, so that their work is not counted as the service's CPU."""
-    child = subprocess.Popen([sys.executable, "-c", _STAND_INS, str(REPO_ROOT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-c", _STAND_INS], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         with tempfile.TemporaryDirectory() as scratch, MotoServer(Path(scratch) / "dynamodb.log") as dynamodb:
             where = json.loads(child.stdout.readline())
@@ -254,7 +255,7 @@ def render(requests: dict[str, tuple[float, float]], parts: dict[str, float], ar
     lines = [
         "# Where a request's CPU goes",
         "",
-        f"`make bench-cost` (`bench/request_cost.py --batches {args.batches} --batch {args.batch}`), "
+        f"`make bench-cost` (`python -m bench.request_cost --batches {args.batches} --batch {args.batch}`), "
         f"{elapsed:.0f} s. GET {PATH} called in-process as a WSGI app, single-threaded, export included "
         "(the stand-ins receive in a child process, outside the figures); "
         "CPU µs per request, minimum over alternating batches; each request includes its DynamoDB call through "

@@ -1,6 +1,6 @@
 """How long `cdk synth` takes: dev, every environment, and a minimal one-service app, in one run.
 
-    make bench-synth     # or: .venv/bin/python bench/synth_time.py --runs 3
+    make bench-synth     # or: .venv/bin/python -m bench.synth_time --runs 3
 
 Each command runs through the project's own CDK CLI (node_modules/.bin/cdk),
 as CI runs it, alternating so drift affects all alike; the median of the
@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from bench.results import write_section
 
-from bench.results import write_section  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 COMMANDS = {
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Synth time",
         "",
-        f"`bench/synth_time.py --runs {args.runs}` (`make bench-synth`): `cdk synth --quiet` through the project's CLI, "
+        f"`python -m bench.synth_time --runs {args.runs}` (`make bench-synth`): `cdk synth --quiet` through the project's CLI, "
         "median of the runs, same machine as above.",
         "",
         "| what | seconds | ratio to the minimal app |",

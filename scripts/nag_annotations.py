@@ -1,6 +1,6 @@
 """Print cdk-nag's findings from a cloud assembly as GitHub Actions annotations.
 
-    python scripts/nag_annotations.py cdk.out
+    python -m scripts.nag_annotations cdk.out
 
 Reads ``validation-report.json`` (written by every synth) and prints one
 ``::error`` or ``::warning`` line per violating construct. Prints nothing

@@ -18,11 +18,9 @@ from collections.abc import Mapping
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from service.cruddur import contract  # noqa: E402
-from stacks.config import ConfigError, EnvironmentConfig  # noqa: E402
-from stacks.environments import load_environment  # noqa: E402
+from service.cruddur import contract
+from stacks.config import ConfigError, EnvironmentConfig
+from stacks.environments import load_environment
 
 SECRET_NAMES = (contract.SECRET_HONEYCOMB_API_KEY, contract.SECRET_ROLLBAR_ACCESS_TOKEN)
 

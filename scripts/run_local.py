@@ -4,7 +4,7 @@ The table is created from ``service/cruddur/table.py``, the same design the
 stack deploys; the service seeds it with the course's mock data at start.
 Spans are printed to the console. Stop with Ctrl-C: both processes end.
 
-    FRONTEND_URL=http://localhost:3000 python scripts/run_local.py
+    FRONTEND_URL=http://localhost:3000 python -m scripts.run_local
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import boto3
+
+from service.cruddur import contract, table
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-import boto3  # noqa: E402
-
-from service.cruddur import contract, table  # noqa: E402
 
 # Credentials that exist only here: moto accepts any, and real ones must never be sent to it.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}

@@ -1,7 +1,7 @@
 """What an environment's stacks hold, before and after ``cdk destroy``.
 
-    python scripts/stack_inventory.py --env dev > before.json
-    python scripts/stack_inventory.py --report before.json after.json   # markdown
+    python -m scripts.stack_inventory --env dev > before.json
+    python -m scripts.stack_inventory --report before.json after.json   # markdown
 
 The report lists the stacks removed with their resources by type, and the
 log groups that still exist afterwards (prod keeps them by design).
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from typing import Any
@@ -19,9 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from stacks.environments import load_environment  # noqa: E402
+from stacks.environments import load_environment
 
 STACK_SUFFIXES = ("network", "observability", "service")
 

@@ -26,6 +26,11 @@ def _load(name: str) -> dict:
     return document
 
 
+def _commands(job: dict) -> list[str]:
+    """Every line the job's steps run, stripped, in order."""
+    return [line.strip() for step in job["steps"] for line in step.get("run", "").splitlines() if line.strip()]
+
+
 def test_there_are_three_workflows():
     """Pull request, deploy, destroy."""
     assert [p.name for p in WORKFLOWS] == ["deploy.yml", "destroy.yml", "pull-request.yml"]
@@ -64,7 +69,9 @@ def test_pull_requests_run_the_readme_test_command_and_synth_every_environment()
     assert document["on"] == {"pull_request": {"branches": ["main"]}}
     jobs = document["jobs"]
     assert any(step.get("run") == "make test" for step in jobs["test"]["steps"])
-    assert "for env in dev staging prod" in str(jobs["synth"]["steps"])
+    synth = _commands(jobs["synth"])
+    assert synth[:2] == ["for env in dev staging prod; do", 'make synth ENV="$env" || status=1']
+    assert ".venv/bin/python -m scripts.nag_annotations cdk.out" in synth
     assert [item["env"] for item in jobs["diff"]["strategy"]["matrix"]["include"]] == ["dev", "staging", "prod"]
 
 
@@ -75,7 +82,8 @@ def test_main_deploys_dev_then_gated_staging_and_prod():
     jobs = document["jobs"]
     assert [jobs[name]["environment"] for name in ("dev", "staging", "prod")] == ["dev", "staging", "prod"]
     assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
-    assert "make deploy ENV=${{ github.job }}" in str(jobs["prod"]["steps"])
+    (deploy,) = [command for command in _commands(jobs["prod"]) if command.startswith("make deploy")]
+    assert deploy.startswith("make deploy ENV=${{ github.job }} ")
 
 
 def test_destroy_is_manual_and_defaults_to_dev():
@@ -84,7 +92,11 @@ def test_destroy_is_manual_and_defaults_to_dev():
     inputs = document["on"]["workflow_dispatch"]["inputs"]
     assert inputs["environment"]["default"] == "dev"
     assert inputs["environment"]["options"] == ["dev", "staging", "prod"]
-    assert "stack_inventory.py --report" in str(document["jobs"]["destroy"]["steps"])
+    commands = _commands(document["jobs"]["destroy"])
+    before = next(i for i, c in enumerate(commands) if c.endswith("-m scripts.stack_inventory --env \"${{ inputs.environment }}\" > before.json"))
+    destroy = commands.index("make destroy ENV=${{ inputs.environment }}")
+    report = commands.index('.venv/bin/python -m scripts.stack_inventory --report before.json after.json >> "$GITHUB_STEP_SUMMARY"')
+    assert before < destroy < report
 
 
 def test_pull_requests_build_and_run_the_service_image():

@@ -10,24 +10,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import yaml
-
 from service.cruddur import contract
 from service.cruddur.settings import Settings
+from testsupport import templates
 
 SERVICE_PACKAGE = Path(__file__).resolve().parents[2] / "service" / "cruddur"
 # Set by the ECS agent itself, not by our task definition.
 PLATFORM_VARIABLES = {"ECS_CONTAINER_METADATA_URI_V4"}
 
 
-def _app_container(env) -> dict:
-    task = next(iter(env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    return next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.APP_CONTAINER_NAME)
-
-
 def _task_environ(env) -> dict[str, object]:
-    container = _app_container(env)
-    environ: dict[str, object] = {item["Name"]: item["Value"] for item in container["Environment"]}
+    container = templates.app_container(env)
+    environ = templates.environment(container)
     environ.update({secret["Name"]: "<from SSM>" for secret in container.get("Secrets", [])})
     return environ
 
@@ -63,7 +57,7 @@ def test_the_service_parses_the_task_environment(any_env):
     assert settings.service_name == config.service_name
     assert settings.environment == config.name
     # the fallback rules are the deployed rules, as X-Ray's API spells them
-    deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
+    deployed = templates.sampling_rules(any_env)
     assert [{k: rule[k] for k in deployed[0]} for rule in settings.sampling_rules] == sorted(deployed, key=lambda r: r["Priority"])
     assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
     assert settings.otel_enabled and settings.rollbar_enabled
@@ -71,20 +65,18 @@ def test_the_service_parses_the_task_environment(any_env):
     # Every app log line reaches CloudWatch once, through stdout and the awslogs driver (README).
     assert settings.watchtower_enabled is config.telemetry.watchtower is False
     # OTLP/HTTP goes to the collector's http receiver port
-    (parameter,) = any_env.all_resources("AWS::SSM::Parameter").values()
-    collector = yaml.safe_load(parameter["Properties"]["Value"])
+    collector = templates.collector_configuration(any_env)
     http_receiver_port = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"].rsplit(":", 1)[1]
     assert settings.otlp_traces_url == f"http://localhost:{http_receiver_port}/v1/traces"
-    task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    names = {c["Name"] for c in task["Properties"]["ContainerDefinitions"]}
+    containers = templates.containers(any_env)
     if config.telemetry.xray_sdk:
         # segments go to the daemon container's UDP port; the sampler asks its TCP port
-        daemon = next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.XRAY_DAEMON_CONTAINER_NAME)
+        daemon = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
         assert settings.xray_daemon_address.endswith(f":{daemon['PortMappings'][0]['ContainerPort']}")
         assert settings.sampling_endpoint.endswith(f":{daemon['PortMappings'][0]['ContainerPort']}")
     else:
         # no daemon: the sampler asks the collector's awsproxy, on the same port
-        assert contract.XRAY_DAEMON_CONTAINER_NAME not in names
+        assert contract.XRAY_DAEMON_CONTAINER_NAME not in containers
         assert settings.sampling_endpoint.endswith(collector["extensions"]["awsproxy"]["endpoint"].rsplit(":", 1)[1])
 
 
@@ -98,9 +90,7 @@ def test_the_service_name_is_what_xray_rules_and_groups_match(any_env):
 
 
 def _log_writes(env) -> list[dict]:
-    policies = env.resources("service", "AWS::IAM::Policy")
-    task_policy = next(p for lid, p in policies.items() if "TaskRole" in lid)
-    return [s for s in task_policy["Properties"]["PolicyDocument"]["Statement"] if "logs:PutLogEvents" in s["Action"]]
+    return [s for s in templates.policy_statements(env, "TaskRole") if "logs:PutLogEvents" in s["Action"]]
 
 
 def test_without_watchtower_the_task_writes_no_log_group_itself(any_env):
@@ -114,14 +104,8 @@ def test_the_watchtower_group_is_the_one_the_task_may_write(staging_tls):
     """With watchtower on, WATCHTOWER_LOG_GROUP refers to the log group the task role may CreateLogStream/PutLogEvents on."""
     any_env = staging_tls
     group_ref = _task_environ(any_env)[contract.WATCHTOWER_LOG_GROUP.name]
-    policies = any_env.resources("service", "AWS::IAM::Policy")
-    task_policy = next(p for lid, p in policies.items() if "TaskRole" in lid)
-    writable = [
-        s["Resource"]["Fn::GetAtt"][0]
-        for s in task_policy["Properties"]["PolicyDocument"]["Statement"]
-        if "logs:PutLogEvents" in s["Action"]
-    ]
-    assert group_ref == {"Ref": writable[0]}
+    (writable,) = [s["Resource"]["Fn::GetAtt"][0] for s in _log_writes(any_env)]
+    assert group_ref == {"Ref": writable}
 
 
 def _environment_reads(tree: ast.AST) -> set[str]:
@@ -154,7 +138,7 @@ def test_the_service_reads_no_variable_outside_the_contract():
 
 def test_ports_and_paths_agree(any_env):
     """Container port, health path and stop timeout in the template are the contract's."""
-    container = _app_container(any_env)
+    container = templates.app_container(any_env)
     assert container["PortMappings"][0]["ContainerPort"] == contract.CONTAINER_PORT
     assert container["HealthCheck"]["Command"][1:] == list(contract.APP_HEALTHCHECK_COMMAND)
     for group in any_env.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values():

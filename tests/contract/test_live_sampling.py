@@ -19,16 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from service.cruddur import contract
-from tests.processes import start_gunicorn, stop, task_environment
-from tests.standins import (
-    MotoServer,
-    OtlpReceiver,
-    XRayDaemon,
-    XRaySamplingApi,
-    closed_port,
-    create_service_table,
-    wait_until,
-)
+from testsupport import templates
+from testsupport.gunicorn import start_gunicorn, stop, task_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.xray_daemon import XRayDaemon
+from testsupport.standins.xray_sampling_api import XRaySamplingApi
+from testsupport.waiting import closed_port, wait_until
 
 TARGETS_INTERVAL_SECONDS = 10
 HOME = "/api/activities/home"
@@ -41,10 +38,7 @@ FOLLOW_WITHIN_SECONDS = TARGETS_INTERVAL_SECONDS + 1.5
 @pytest.fixture(scope="module")
 def dev_task(dev) -> dict:
     """The app container of dev's task definition and the sampling rules of its template."""
-    task_definition = next(iter(dev.resources("service", "AWS::ECS::TaskDefinition").values()))
-    app = next(c for c in task_definition["Properties"]["ContainerDefinitions"] if c["Name"] == contract.APP_CONTAINER_NAME)
-    rules = [r["Properties"]["SamplingRule"] for r in dev.resources("observability", "AWS::XRay::SamplingRule").values()]
-    return {"app": app, "rules": rules}
+    return {"app": templates.app_container(dev), "rules": templates.sampling_rules(dev)}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +59,7 @@ class Service:
     def __init__(
         self, app: dict, collector: OtlpReceiver, daemon: XRayDaemon, sampling_endpoint: str, dynamodb: MotoServer
     ) -> None:
-        table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+        table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
         environ = task_environment(app, {table_ref: create_service_table(dynamodb.url)})
         for name in (contract.WATCHTOWER_ENABLED.name, contract.ROLLBAR_ENABLED.name):
             environ[name] = "false"  # not what this test is about; the contract test runs them

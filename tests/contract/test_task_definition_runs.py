@@ -18,18 +18,14 @@ import boto3
 import pytest
 
 from service.cruddur import contract
-from tests.processes import post_activity, start_gunicorn, stop, task_environment
-from tests.standins import (
-    MotoServer,
-    OtlpReceiver,
-    RollbarApi,
-    XRayDaemon,
-    XRaySamplingApi,
-    all_subsegments,
-    closed_port,
-    create_service_table,
-    wait_until,
-)
+from testsupport import templates
+from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon, all_subsegments
+from testsupport.standins.xray_sampling_api import XRaySamplingApi
+from testsupport.waiting import closed_port, wait_until
 
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {
@@ -47,16 +43,14 @@ REQUESTS = 5
 def task(request, synthesized_environments) -> dict:
     """The app container of the synthesized dev task definition (on either X-Ray path), and the template around it."""
     dev = synthesized_environments(request.param)
-    task_definition = next(iter(dev.resources("service", "AWS::ECS::TaskDefinition").values()))
-    containers = task_definition["Properties"]["ContainerDefinitions"]
     return {
-        "app": next(c for c in containers if c["Name"] == contract.APP_CONTAINER_NAME),
+        "app": templates.app_container(dev),
         # dev has no load balancer (an HTTP API): the container's own health check probes the contract's path.
         "health_check_path": next(
             (g["Properties"]["HealthCheckPath"] for g in dev.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()),
             contract.HEALTH_CHECK_PATH,
         ),
-        "rules": [r["Properties"]["SamplingRule"] for r in dev.resources("observability", "AWS::XRay::SamplingRule").values()],
+        "rules": templates.sampling_rules(dev),
         "groups": [g["Properties"] for g in dev.resources("observability", "AWS::XRay::Group").values()],
         "xray_sdk": dev.config.telemetry.xray_sdk,
         "name": request.param,
@@ -74,7 +68,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
     """Health check 200; spans, segments and stdout log lines (the awslogs driver's) share each request's trace id,
     and each request's DynamoDB calls are client spans and subsegments of it."""
     app = task["app"]
-    table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+    table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
     moto_url = cloudwatch_logs.meta.endpoint_url
     table_name = create_service_table(moto_url, f"test-{task['name']}-{table_ref}")
     logical_names = {table_ref: table_name}

@@ -1,13 +1,14 @@
 """bootstrap, deploy, diff and destroy of dev through the project's own CDK CLI, against moto_server.
 
-moto_server runs on loopback (``tests/emulator/moto_server.py``, moto with
-three documented CloudFormation fixes). The CLI reaches it through
+moto_server runs on loopback (``testsupport/standins/moto_server.py``, moto with
+four documented CloudFormation fixes). The CLI reaches it through
 ``AWS_ENDPOINT_URL=http://localhost:PORT``. Where moto does not emulate a
 resource type or a deletion, the test names it and asserts on everything else.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -20,7 +21,7 @@ import yaml
 from service.cruddur import contract
 from service.cruddur import table as table_design
 from stacks.environments import load_environment
-from tests.standins import MotoServer
+from testsupport.standins.aws import MotoServer
 
 pytestmark = pytest.mark.emulator
 
@@ -176,8 +177,9 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
 
     skipped = set(re.findall(r"Tried to parse (\S+) but it's not supported", emulator["log"].read_text()))
     assert skipped == NOT_EMULATED
-    deployed = str(client(aws_env, "cloudformation").get_template(StackName=STACKS[-1])["TemplateBody"])
-    assert not [kind for kind in NOT_RUNNABLE if kind in deployed]
+    body = client(aws_env, "cloudformation").get_template(StackName=STACKS[-1])["TemplateBody"]
+    deployed_types = {r["Type"] for r in (json.loads(body) if isinstance(body, str) else body)["Resources"].values()}
+    assert "AWS::ECS::Service" in deployed_types and not deployed_types & set(NOT_RUNNABLE)
 
     # -- diff -------------------------------------------------------------
     result = cdk(aws_env, "diff", *_app_args(), "--method=template", "--fail", outdir=tmp_path / "diff")

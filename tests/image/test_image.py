@@ -25,8 +25,13 @@ import uuid
 import pytest
 
 from service.cruddur import contract
-from tests.processes import SERVICE_DIR, post_activity, task_environment
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, create_service_table, wait_until
+from testsupport import templates
+from testsupport.gunicorn import SERVICE_DIR, post_activity, task_environment
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon
+from testsupport.waiting import wait_until
 
 IMAGE = "localhost/cruddur-backend-flask:image-test"
 BUILD_TIMEOUT_SECONDS = 900
@@ -71,9 +76,8 @@ def image(engine) -> str:
 @pytest.fixture(scope="module")
 def app_container(dev) -> dict:
     """The app container definition of the synthesized dev task, with the task's volumes."""
-    task = next(iter(dev.resources("service", "AWS::ECS::TaskDefinition").values()))["Properties"]
-    app = next(c for c in task["ContainerDefinitions"] if c["Name"] == contract.APP_CONTAINER_NAME)
-    return {**app, "TaskVolumes": task.get("Volumes", [])}
+    volumes = templates.task_definition(dev)["Properties"].get("Volumes", [])
+    return {**templates.app_container(dev), "TaskVolumes": volumes}
 
 
 def run_arguments(app: dict, environ: dict[str, str]) -> list[str]:
@@ -116,7 +120,7 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             pytest.skip(f"port {port} is in use on this machine (make local?); the image's HEALTHCHECK needs it")
     with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, MotoServer(tmp_path / "moto.log") as dynamodb:
-        table_ref = next(e["Value"]["Ref"] for e in app["Environment"] if e["Name"] == contract.DYNAMODB_TABLE_NAME.name)
+        table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
         environ = task_environment(app, {table_ref: create_service_table(dynamodb.url)})
         environ.update(
             {

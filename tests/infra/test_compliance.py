@@ -55,24 +55,40 @@ def test_every_environment_passes_with_only_the_expected_acknowledgements(any_en
     assert count == 7 + (1 if any_env.config.canary is not None else 0) + len(without_recovery)
 
 
+REASON = "a test acknowledgement with a long enough reason"
+
+
 def _app_with_topic(tmp_path, acknowledged: bool) -> App:
     app = App(outdir=str(tmp_path))
     stack = Stack(app, "NagProbe")
     topic = sns.Topic(stack, "Topic")  # no enforce_ssl: AwsSolutions-SNS3
     if acknowledged:
-        acknowledge(topic.node.default_child, "AwsSolutions-SNS3", "a test acknowledgement with a long enough reason")
+        acknowledge(topic.node.default_child, "AwsSolutions-SNS3", REASON)
     apply_compliance_checks(app)
     return app
 
 
+def _violations(tmp_path) -> list[tuple[str, str]]:
+    """(rule, construct path) of every violation in the assembly's validation report."""
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    return [
+        (violation["ruleName"], construct["constructPath"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+
+
 def test_an_unacknowledged_finding_fails_synthesis(tmp_path):
-    """Given a topic that allows plain HTTP and no acknowledgement, synthesis fails and the report names the rule."""
+    """Given a topic that allows plain HTTP and no acknowledgement, synthesis fails and the report names the rule and the topic."""
     with pytest.raises(Exception, match="ValidationFailed(.|\n)*AwsSolutions-SNS3"):
         _app_with_topic(tmp_path, acknowledged=False).synth()
-    report = json.loads((tmp_path / "validation-report.json").read_text())
-    assert "AwsSolutions-SNS3" in json.dumps(report)
+    assert _violations(tmp_path) == [("AwsSolutions-SNS3", "NagProbe/Topic/Resource")]
 
 
 def test_an_acknowledged_finding_passes(tmp_path):
-    """The same topic with an acknowledgement synthesizes."""
-    _app_with_topic(tmp_path, acknowledged=True).synth()
+    """The same topic with an acknowledgement synthesizes: no violation, and the template records the rule with its reason."""
+    template = _app_with_topic(tmp_path, acknowledged=True).synth().get_stack_by_name("NagProbe").template
+    assert _violations(tmp_path) == []
+    (topic,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
+    assert topic["Metadata"]["cdk_nag"]["rules_to_suppress"] == [{"id": "AwsSolutions-SNS3", "reason": REASON}]

@@ -6,6 +6,7 @@ import json
 
 from service.cruddur import contract
 from stacks.config import EntryPoint
+from testsupport import templates
 
 
 def _outputs(env) -> dict:
@@ -34,11 +35,15 @@ def test_each_environment_has_its_entry_point(any_env):
 
 
 def test_without_a_domain_the_load_balancer_serves_http_on_80(any_env):
-    """As before: one HTTP listener on 80, and the service URL says http://."""
+    """As before: one HTTP listener on 80, and the service URL says http://; dev's HTTP API is its https:// address."""
     listeners = list(any_env.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values())
+    url = templates.joined(_outputs(any_env)["ServiceUrl"])
     if any_env.config.edge.entry_point is EntryPoint.LOAD_BALANCER:
         assert [(l["Properties"]["Port"], l["Properties"]["Protocol"]) for l in listeners] == [(80, "HTTP")]
-        assert json.dumps(_outputs(any_env)["ServiceUrl"]).startswith('{"Fn::Join": ["", ["http://"')
+        assert url == f"http://{templates.TOKEN}"  # the load balancer's DNS name
+    else:
+        assert listeners == []
+        assert url == f"https://{templates.TOKEN}.execute-api.{templates.TOKEN}.{templates.TOKEN}"
 
 
 def test_prod_without_tls_warns_how_to_add_it(prod, dev, synthesized_environments):
@@ -54,6 +59,7 @@ def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
     """HTTPS on 443 with a TLS 1.3/1.2 policy and the certificate; 80 answers 301 to 443; the alias record and URL."""
     config = with_tls.config
     if config.edge.entry_point is not EntryPoint.LOAD_BALANCER:
+        assert with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener") == {}  # see the HTTP API's test below
         return
     listeners = {l["Properties"]["Port"]: l["Properties"] for l in with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values()}
     assert set(listeners) == {80, 443}
@@ -93,11 +99,14 @@ def test_with_a_domain_the_http_api_serves_it_alone(synthesized_environments):
 
 
 def test_the_canary_calls_the_service_url(with_tls):
-    """Where the canary runs, it calls the HTTPS address."""
-    for function in with_tls.resources("service", "AWS::Lambda::Function").values():
-        variables = function["Properties"].get("Environment", {}).get("Variables", {})
-        if "SERVICE_URL" in variables:
-            assert variables["SERVICE_URL"] == f"https://{with_tls.config.edge.domain_name}"
+    """Where the canary runs, it calls the HTTPS address; where it does not (dev), no function calls the service."""
+    called = [
+        function["Properties"]["Environment"]["Variables"]["SERVICE_URL"]
+        for function in with_tls.resources("service", "AWS::Lambda::Function").values()
+        if "SERVICE_URL" in function["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    expected = [f"https://{with_tls.config.edge.domain_name}"] if with_tls.config.canary is not None else []
+    assert called == expected
 
 
 def test_dev_reaches_its_tasks_through_a_vpc_link_to_cloud_map(dev):
@@ -108,8 +117,7 @@ def test_dev_reaches_its_tasks_through_a_vpc_link_to_cloud_map(dev):
     (service_id, discovery), = dev.resources("service", "AWS::ServiceDiscovery::Service").items()
     assert properties["IntegrationUri"] == {"Fn::GetAtt": [service_id, "Arn"]}
     assert [r["Type"] for r in discovery["Properties"]["DnsConfig"]["DnsRecords"]] == ["SRV"]
-    (ecs_service,) = dev.resources("service", "AWS::ECS::Service").values()
-    (registry,) = ecs_service["Properties"]["ServiceRegistries"]
+    (registry,) = templates.ecs_service(dev)["Properties"]["ServiceRegistries"]
     assert registry["ContainerName"] == contract.APP_CONTAINER_NAME and registry["ContainerPort"] == contract.CONTAINER_PORT
     link_groups = [lid for lid in dev.resources("service", "AWS::EC2::SecurityGroup") if "VpcLink" in lid]
     ingress = [

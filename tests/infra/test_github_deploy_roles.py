@@ -11,6 +11,7 @@ from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError
 from stacks.github_deploy_roles import BOOTSTRAP_ROLES, GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.assembly import project_context
+from testsupport.templates import joined
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def _assumable(template, prefix) -> list[str]:
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "sts:AssumeRole"
     resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    return ["".join(p if isinstance(p, str) else "<token>" for p in r["Fn::Join"][1]) for r in resources]
+    return [joined(r) for r in resources]
 
 
 def test_the_roles_may_assume_only_cdk_bootstrap_roles(template):

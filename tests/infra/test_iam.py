@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from service.cruddur.table import SERVICE_ACTIONS
 from stacks.components.traced_service import XRAY_WRITE_ACTIONS
-
-
-def _policy_statements(env, role_word: str) -> list[dict]:
-    policies = env.resources("service", "AWS::IAM::Policy")
-    (policy,) = [p for lid, p in policies.items() if role_word in lid]
-    return policy["Properties"]["PolicyDocument"]["Statement"]
+from testsupport import templates
 
 
 def _as_list(value):
@@ -19,7 +14,7 @@ def _as_list(value):
 def test_task_role_may_write_xray_use_the_table_and_no_logs(any_env):
     """X-Ray write and sampling actions, the service's DynamoDB actions on its table and that table's indexes only,
     and no CloudWatch Logs action: the awslogs driver ships the log lines."""
-    statements = _policy_statements(any_env, "TaskRole")
+    statements = templates.policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
     (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
@@ -32,7 +27,7 @@ def test_task_role_may_write_xray_use_the_table_and_no_logs(any_env):
 def test_task_role_may_write_xray_the_table_and_only_the_watchtower_group(staging_tls):
     """With watchtower on: CreateLogStream/PutLogEvents on the watchtower group only, beside X-Ray and the table."""
     any_env = staging_tls
-    statements = _policy_statements(any_env, "TaskRole")
+    statements = templates.policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
     assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
     watchtower_group = next(lid for lid in any_env.resources("service", "AWS::Logs::LogGroup") if "Watchtower" in lid)
@@ -45,7 +40,7 @@ def test_task_role_may_write_xray_the_table_and_only_the_watchtower_group(stagin
 
 def test_execution_role_reads_exactly_the_three_parameters(any_env):
     """ssm:GetParameters only, on the collector config and the two secrets, by exact ARN."""
-    statements = _policy_statements(any_env, "ExecutionRole")
+    statements = templates.policy_statements(any_env, "ExecutionRole")
     ssm = [s for s in statements if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
     assert len(ssm) == 1
     assert ssm[0]["Action"] == "ssm:GetParameters"
@@ -70,4 +65,4 @@ def test_wildcard_resources_only_where_aws_offers_nothing_narrower(any_env):
                 actions = set(_as_list(statement["Action"]))
                 assert actions <= allowed, statement
                 if "cloudwatch:PutMetricData" in actions:
-                    assert "cloudwatch:namespace" in str(statement.get("Condition")), statement
+                    assert list(statement["Condition"]["StringEquals"]) == ["cloudwatch:namespace"], statement

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.cruddur import contract
+from testsupport import templates
 
 
 def _functions(env) -> dict[str, dict]:
@@ -12,8 +13,7 @@ def _functions(env) -> dict[str, dict]:
 def test_the_service_waits_for_the_preflight(any_env):
     """The ECS service DependsOn the preflight custom resource: a missing secret stops the deploy first."""
     (check_id,) = any_env.resources("service", "Custom::SecretsPreflight")
-    service = next(iter(any_env.resources("service", "AWS::ECS::Service").values()))
-    assert check_id in service["DependsOn"]
+    assert check_id in templates.ecs_service(any_env)["DependsOn"]
 
 
 def test_the_preflight_checks_exactly_the_secrets_the_task_injects(any_env):
@@ -23,16 +23,13 @@ def test_the_preflight_checks_exactly_the_secrets_the_task_injects(any_env):
     path = any_env.config.parameter_path
     assert properties["ParameterNames"] == [f"{path}/{contract.SECRET_HONEYCOMB_API_KEY}", f"{path}/{contract.SECRET_ROLLBAR_ACCESS_TOKEN}"]
     assert properties["FixCommand"] == f"make secrets ENV={any_env.config.name}"
-    task_id = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition")))
-    assert properties["RerunWhen"] == {"Ref": task_id}
+    assert properties["RerunWhen"] == {"Ref": templates.task_definition_id(any_env)}
 
 
 def test_the_preflight_role_reads_metadata_only(any_env):
     """Its only SSM action is DescribeParameters: no GetParameter*, no kms:Decrypt."""
-    policies = any_env.resources("service", "AWS::IAM::Policy")
-    (policy,) = [p for lid, p in policies.items() if lid.startswith("SecretsPreflightHandlerRole")]
     actions = set()
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+    for statement in templates.policy_statements(any_env, "SecretsPreflightHandlerRole"):
         action = statement["Action"]
         actions |= set(action if isinstance(action, list) else [action])
     assert actions == {"ssm:DescribeParameters", "logs:CreateLogStream", "logs:PutLogEvents"}
@@ -59,16 +56,14 @@ def test_the_canary_is_off_in_dev_and_on_elsewhere(dev, prod):
 
 def test_the_canary_may_put_metrics_only_in_its_namespace(prod):
     """cloudwatch:PutMetricData carries a namespace condition."""
-    policies = prod.resources("service", "AWS::IAM::Policy")
-    (policy,) = [p for lid, p in policies.items() if lid.startswith("TraceCanaryFunctionRole")]
-    (put,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "cloudwatch:PutMetricData"]
+    statements = templates.policy_statements(prod, "TraceCanaryFunctionRole")
+    (put,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
     assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": f"{prod.config.service_name}/prod"}}
 
 
 def test_the_canary_alarm_fires_on_lost_traces_and_on_silence(prod):
     """TraceDelivered < 1 for the configured periods, missing data breaching, to the alarm topic."""
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in prod.resources("service", "AWS::CloudWatch::Alarm").values()}
-    alarm = alarms["cruddur-prod-TraceNotDelivered"]
+    alarm = templates.alarms(prod)["cruddur-prod-TraceNotDelivered"]
     assert alarm["MetricName"] == "TraceDelivered"
     assert alarm["Dimensions"] == [{"Name": "Environment", "Value": "prod"}]
     assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1

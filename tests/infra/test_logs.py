@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.cruddur import contract
+from testsupport import templates
 
 
 def test_no_log_group_anywhere_lacks_retention(any_env):
@@ -34,12 +35,11 @@ def test_removal_policy_follows_the_environment(synthesized_environments, env_na
 
 def test_each_container_logs_to_its_own_group(dev):
     """app, X-Ray daemon and collector each use awslogs with a distinct group; watchtower has a fourth."""
-    task = next(iter(dev.resources("service", "AWS::ECS::TaskDefinition").values()))
     groups = {}
-    for container in task["Properties"]["ContainerDefinitions"]:
+    for name, container in templates.containers(dev).items():
         log_configuration = container["LogConfiguration"]
         assert log_configuration["LogDriver"] == "awslogs"
-        groups[container["Name"]] = log_configuration["Options"]["awslogs-group"]["Ref"]
+        groups[name] = log_configuration["Options"]["awslogs-group"]["Ref"]
     assert set(groups) == {
         contract.APP_CONTAINER_NAME,
         contract.XRAY_DAEMON_CONTAINER_NAME,

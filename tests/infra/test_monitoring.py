@@ -8,6 +8,7 @@ import pytest
 from stacks.config import EntryPoint
 from stacks.environments import load_environment
 from stacks.assembly import synthesize
+from testsupport import templates
 
 # Alarms on metrics every environment has, then those of its entry point and of Container Insights.
 EXPECTED_ALARMS = ("P99Latency", "Cpu", "Memory", "ErrorLogLines")
@@ -27,7 +28,7 @@ def expected_alarms(config) -> set[str]:
 
 def test_every_alarm_notifies_the_topic(any_env):
     """Each expected alarm exists, is named from the prefix and notifies the topic on ALARM and OK."""
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in any_env.resources("service", "AWS::CloudWatch::Alarm").values()}
+    alarms = templates.alarms(any_env)
     prefix = any_env.config.resource_prefix
     assert set(alarms) == {f"{prefix}-{name}" for name in expected_alarms(any_env.config)}
     (topic_id,) = any_env.resources("service", "AWS::SNS::Topic")
@@ -42,7 +43,7 @@ def test_every_alarm_notifies_the_topic(any_env):
 
 def test_thresholds_come_from_the_config(prod):
     """p99 latency and CPU thresholds are the configured values."""
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in prod.resources("service", "AWS::CloudWatch::Alarm").values()}
+    alarms = templates.alarms(prod)
     thresholds = prod.config.alarms
     assert alarms["cruddur-prod-P99Latency"]["Threshold"] == thresholds.p99_latency_seconds
     assert alarms["cruddur-prod-P99Latency"]["ExtendedStatistic"] == "p99"
@@ -59,12 +60,20 @@ def test_error_lines_are_counted_from_the_json_logs(any_env):
 
 
 def test_one_dashboard_with_xray_group_counts(any_env):
-    """The dashboard charts the X-Ray groups' ApproximateTraceCount."""
+    """The dashboard charts ApproximateTraceCount of exactly the X-Ray groups the observability stack deploys."""
     (dashboard,) = any_env.resources("service", "AWS::CloudWatch::Dashboard").values()
     assert dashboard["Properties"]["DashboardName"] == any_env.config.resource_prefix
-    body = str(dashboard["Properties"]["DashboardBody"])
-    assert "ApproximateTraceCount" in body
-    assert f"{any_env.config.resource_prefix}-errors" in body and f"{any_env.config.resource_prefix}-slow" in body
+    widgets = templates.dashboard_body(any_env)["widgets"]
+    xray_metrics = [
+        metric[:4]
+        for widget in widgets
+        for metric in widget["properties"].get("metrics", [])
+        if metric[0] == "AWS/X-Ray"
+    ]
+    groups = sorted(g["Properties"]["GroupName"] for g in any_env.resources("observability", "AWS::XRay::Group").values())
+    prefix = any_env.config.resource_prefix
+    assert groups == [f"{prefix}-errors", f"{prefix}-slow"]
+    assert xray_metrics == [["AWS/X-Ray", "ApproximateTraceCount", "GroupName", group] for group in groups]
 
 
 def test_topic_has_no_subscription_without_an_email(any_env):
@@ -88,7 +97,7 @@ def test_configured_email_subscribes_to_the_topic(with_email):
 
 def test_dev_alarms_only_on_metrics_it_has(dev):
     """dev has no load balancer and no Container Insights: its 5xx and latency alarms read the HTTP API's metrics."""
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in dev.resources("service", "AWS::CloudWatch::Alarm").values()}
+    alarms = templates.alarms(dev)
     namespaces = set()
     for properties in alarms.values():
         if "Namespace" in properties:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from testsupport import templates
+
 
 def test_dev_has_public_subnets_only_and_no_nat(dev):
     """dev keeps the NAT gateway's hourly cost away: two public subnets, tasks with public IPs."""
@@ -9,8 +11,7 @@ def test_dev_has_public_subnets_only_and_no_nat(dev):
     subnets = dev.resources("network", "AWS::EC2::Subnet")
     assert len(subnets) == 2
     assert all(s["Properties"]["MapPublicIpOnLaunch"] for s in subnets.values())
-    service = next(iter(dev.resources("service", "AWS::ECS::Service").values()))
-    awsvpc = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    awsvpc = templates.ecs_service(dev)["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert awsvpc["AssignPublicIp"] == "ENABLED"
 
 
@@ -20,12 +21,11 @@ def test_prod_runs_tasks_in_private_subnets_behind_nat(prod):
     subnets = prod.resources("network", "AWS::EC2::Subnet")
     private = [s for s in subnets.values() if not s["Properties"]["MapPublicIpOnLaunch"]]
     assert len(private) == 2
-    service = next(iter(prod.resources("service", "AWS::ECS::Service").values()))
-    assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+    awsvpc = templates.ecs_service(prod)["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert awsvpc["AssignPublicIp"] == "DISABLED"
 
 
 def test_every_vpc_has_rejected_traffic_flow_logs(any_env):
     """Flow logs record rejected traffic into a log group with retention."""
-    flow_logs = any_env.resources("network", "AWS::EC2::FlowLog")
-    assert len(flow_logs) == 1
-    assert next(iter(flow_logs.values()))["Properties"]["TrafficType"] == "REJECT"
+    (flow_log,) = any_env.resources("network", "AWS::EC2::FlowLog").values()
+    assert flow_log["Properties"]["TrafficType"] == "REJECT"

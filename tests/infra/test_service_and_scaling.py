@@ -6,6 +6,7 @@ from aws_cdk.assertions import Match
 
 from service.cruddur import contract
 from stacks.config import EntryPoint
+from testsupport import templates
 
 
 def test_cluster_has_container_insights_where_configured(any_env):
@@ -31,8 +32,7 @@ def test_load_balancer_health_check_uses_the_health_endpoint(any_env):
             "TargetType": "ip",
         },
     )
-    service = next(iter(any_env.resources("service", "AWS::ECS::Service").values()))
-    (mapping,) = service["Properties"]["LoadBalancers"]
+    (mapping,) = templates.ecs_service(any_env)["Properties"]["LoadBalancers"]
     assert mapping["ContainerName"] == contract.APP_CONTAINER_NAME
     assert mapping["ContainerPort"] == contract.CONTAINER_PORT
 
@@ -65,8 +65,7 @@ def test_fargate_spot_is_a_capacity_provider_of_the_cluster(dev):
 def test_prod_keeps_every_task_healthy_during_deploys(dev, prod):
     """prod deploys with MinimumHealthyPercent 100; dev may dip to save cost."""
     def minimum(env):
-        service = next(iter(env.resources("service", "AWS::ECS::Service").values()))
-        return service["Properties"]["DeploymentConfiguration"]["MinimumHealthyPercent"]
+        return templates.ecs_service(env)["Properties"]["DeploymentConfiguration"]["MinimumHealthyPercent"]
 
     assert minimum(prod) == 100
     assert minimum(dev) < 100
@@ -86,14 +85,14 @@ def test_target_tracking_on_cpu_and_requests(any_env):
     if config.edge.entry_point is EntryPoint.LOAD_BALANCER:  # requests per target exist only behind a load balancer
         expected["ALBRequestCountPerTarget"] = config.scaling.requests_per_target_per_minute
     assert metrics == expected
-    target = next(iter(any_env.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
+    (target,) = any_env.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()
     assert target["Properties"]["MinCapacity"] == config.scaling.min_capacity
     assert target["Properties"]["MaxCapacity"] == config.scaling.max_capacity
 
 
 def test_dev_scales_to_zero_on_its_schedule(dev, prod):
     """dev's scheduled actions set capacity to zero at night and back in the morning; prod has none."""
-    target = next(iter(dev.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
+    (target,) = dev.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()
     actions = {a["Schedule"]: a["ScalableTargetAction"] for a in target["Properties"]["ScheduledActions"]}
     schedule = dev.config.scaling.scale_to_zero
     assert actions[schedule.scale_down_cron] == {"MinCapacity": 0, "MaxCapacity": 0}
@@ -101,7 +100,7 @@ def test_dev_scales_to_zero_on_its_schedule(dev, prod):
         "MinCapacity": dev.config.scaling.min_capacity,
         "MaxCapacity": dev.config.scaling.max_capacity,
     }
-    prod_target = next(iter(prod.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()))
+    (prod_target,) = prod.resources("service", "AWS::ApplicationAutoScaling::ScalableTarget").values()
     assert "ScheduledActions" not in prod_target["Properties"]
 
 

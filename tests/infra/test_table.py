@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from service.cruddur import contract
 from service.cruddur import table as design
+from testsupport import templates
 
 
 def _table(env) -> dict:
@@ -33,11 +35,7 @@ def test_recovery_and_retention_follow_the_environment(any_env):
 
 def test_the_task_is_given_the_table_it_may_use(any_env):
     """DYNAMODB_TABLE_NAME in the app container is a reference to this table."""
-    from service.cruddur import contract
-
     (table_id,) = any_env.resources("service", "AWS::DynamoDB::Table")
-    task_definition = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    app = next(c for c in task_definition["Properties"]["ContainerDefinitions"] if c["Name"] == contract.APP_CONTAINER_NAME)
-    environment = {e["Name"]: e["Value"] for e in app["Environment"]}
+    environment = templates.environment(templates.app_container(any_env))
     assert environment[contract.DYNAMODB_TABLE_NAME.name] == {"Ref": table_id}
     assert contract.FRONTEND_URL.name not in environment  # no origin is allowed unless configured

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+
 import pytest
 import yaml
 
 from service.cruddur import contract
-
-
-def _containers(env) -> dict[str, dict]:
-    task = next(iter(env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+from stacks.components.sidecars import (
+    APP_MIN_CPU_UNITS,
+    APP_MIN_MEMORY_MIB,
+    COLLECTOR_CPU_UNITS,
+    COLLECTOR_MEMORY_RESERVATION_MIB,
+    XRAY_DAEMON_CPU_UNITS,
+    XRAY_DAEMON_MEMORY_RESERVATION_MIB,
+)
+from testsupport import templates
+from testsupport.gunicorn import SERVICE_DIR
 
 
 def _secret_names(container: dict) -> dict[str, str]:
@@ -24,7 +33,7 @@ def _secret_names(container: dict) -> dict[str, str]:
 
 def test_app_container_runs_gunicorn_as_non_root_on_the_contract_port(any_env):
     """Command, user, port and health check come from the contract."""
-    app = _containers(any_env)[contract.APP_CONTAINER_NAME]
+    app = templates.app_container(any_env)
     assert app["Essential"] is True
     assert app["Command"] == list(contract.APP_COMMAND)
     assert app["User"] == contract.APP_USER and app["User"] != "0"
@@ -35,7 +44,7 @@ def test_app_container_runs_gunicorn_as_non_root_on_the_contract_port(any_env):
 
 def test_app_starts_even_when_sidecars_are_unhealthy(any_env):
     """The app waits for the sidecars to START, never to be HEALTHY."""
-    app = _containers(any_env)[contract.APP_CONTAINER_NAME]
+    app = templates.app_container(any_env)
     expected = {contract.COLLECTOR_CONTAINER_NAME: "START"}
     if any_env.config.telemetry.xray_sdk:
         expected[contract.XRAY_DAEMON_CONTAINER_NAME] = "START"
@@ -43,8 +52,8 @@ def test_app_starts_even_when_sidecars_are_unhealthy(any_env):
 
 
 def test_xray_daemon_sidecar(any_env):
-    """Pinned image, UDP 2000, non-essential, with CPU and memory reservations; absent on the OpenTelemetry path."""
-    containers = _containers(any_env)
+    """Pinned image, UDP 2000, non-essential, with its CPU and memory reservations; absent on the OpenTelemetry path."""
+    containers = templates.containers(any_env)
     if not any_env.config.telemetry.xray_sdk:
         assert set(containers) == {contract.APP_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME}
         return
@@ -54,14 +63,15 @@ def test_xray_daemon_sidecar(any_env):
     assert not daemon["Image"].endswith(":latest")
     assert daemon["Essential"] is False
     assert daemon["PortMappings"] == [{"ContainerPort": 2000, "Protocol": "udp"}]
-    assert daemon["Cpu"] > 0 and daemon["MemoryReservation"] > 0
+    assert (daemon["Cpu"], daemon["MemoryReservation"]) == (XRAY_DAEMON_CPU_UNITS, XRAY_DAEMON_MEMORY_RESERVATION_MIB)
 
 
 def test_collector_sidecar(any_env):
     """Pinned ADOT image, non-essential, health-checked, configured from SSM, OTLP ports only."""
-    collector = _containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
+    collector = templates.containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
     assert collector["Image"].startswith("public.ecr.aws/aws-observability/aws-otel-collector:v")
     assert collector["Essential"] is False
+    assert (collector["Cpu"], collector["MemoryReservation"]) == (COLLECTOR_CPU_UNITS, COLLECTOR_MEMORY_RESERVATION_MIB)
     assert collector["HealthCheck"]["Command"] == ["CMD", "/healthcheck"]
     ports = {(p["ContainerPort"], p["Protocol"]) for p in collector["PortMappings"]}
     assert ports == {(4317, "tcp"), (4318, "tcp")}
@@ -71,7 +81,7 @@ def test_collector_sidecar(any_env):
 
 def test_honeycomb_key_reaches_only_the_collector_and_rollbar_token_only_the_app(any_env):
     """Each secret is referenced by name from the container that needs it, and nowhere else."""
-    containers = _containers(any_env)
+    containers = templates.containers(any_env)
     path = any_env.config.parameter_path
     assert _secret_names(containers[contract.COLLECTOR_CONTAINER_NAME])[contract.SECRET_HONEYCOMB_API_KEY] == (
         f"{path}/HONEYCOMB_API_KEY"
@@ -86,11 +96,16 @@ def test_honeycomb_key_reaches_only_the_collector_and_rollbar_token_only_the_app
 
 
 def test_task_size_fits_the_containers_reservations(any_env):
-    """The sidecars' reservations leave the app most of the task."""
-    task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))["Properties"]
+    """Only the sidecars reserve; what they leave the app is at least its minimum, and most of the task's memory."""
+    task = templates.task_definition(any_env)["Properties"]
     assert int(task["Cpu"]) == any_env.config.task.cpu and int(task["Memory"]) == any_env.config.task.memory_mib
-    reserved = sum(c.get("MemoryReservation", 0) for c in task["ContainerDefinitions"])
-    assert reserved <= any_env.config.task.memory_mib // 2
+    app = templates.app_container(any_env)
+    assert "Cpu" not in app and "MemoryReservation" not in app  # the app takes what the sidecars leave
+    sidecars = templates.sidecars(any_env).values()
+    left_cpu = int(task["Cpu"]) - sum(c["Cpu"] for c in sidecars)
+    left_memory = int(task["Memory"]) - sum(c["MemoryReservation"] for c in sidecars)
+    assert left_cpu >= APP_MIN_CPU_UNITS and left_memory >= APP_MIN_MEMORY_MIB
+    assert left_memory >= int(task["Memory"]) // 2
 
 
 def test_no_secure_string_is_created_by_cloudformation(any_env):
@@ -105,8 +120,7 @@ def test_no_secure_string_is_created_by_cloudformation(any_env):
 @pytest.fixture
 def collector_yaml(any_env) -> dict:
     """The collector configuration as stored in SSM."""
-    (parameter,) = any_env.all_resources("AWS::SSM::Parameter").values()
-    return yaml.safe_load(parameter["Properties"]["Value"])
+    return templates.collector_configuration(any_env)
 
 
 def test_collector_receives_otlp_only_and_never_binds_udp_2000(collector_yaml, any_env):
@@ -148,7 +162,7 @@ def test_each_backend_gets_each_trace_once(collector_yaml, any_env):
 
 def test_every_container_is_hardened(any_env):
     """Read-only root, tini as PID 1, every capability dropped and none added, in every container."""
-    for name, container in _containers(any_env).items():
+    for name, container in templates.containers(any_env).items():
         assert container["ReadonlyRootFilesystem"] is True, name
         linux = container["LinuxParameters"]
         assert linux["InitProcessEnabled"] is True, name
@@ -158,33 +172,23 @@ def test_every_container_is_hardened(any_env):
 
 def test_only_the_app_writes_and_only_its_temporary_directory(any_env):
     """One empty task volume, at the app's APP_TEMP_DIR (gunicorn's worker files, tempfile); sidecars write nothing."""
-    task = next(iter(any_env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    volumes = task["Properties"]["Volumes"]
+    volumes = templates.task_definition(any_env)["Properties"]["Volumes"]
     assert volumes == [{"Name": "app-tmp"}]  # no host path: Fargate ephemeral storage
-    containers = _containers(any_env)
-    assert containers[contract.APP_CONTAINER_NAME]["MountPoints"] == [
+    assert templates.app_container(any_env)["MountPoints"] == [
         {"ContainerPath": contract.APP_TEMP_DIR, "ReadOnly": False, "SourceVolume": "app-tmp"}
     ]
-    for name in containers.keys() - {contract.APP_CONTAINER_NAME}:
-        assert not containers[name].get("MountPoints"), name
+    for name, sidecar in templates.sidecars(any_env).items():
+        assert not sidecar.get("MountPoints"), name
 
 
 def test_sidecar_images_are_pinned_by_tag_and_digest(any_env):
     """A tag a reader can recognise, and the digest that makes it immutable."""
-    import re
-
-    containers = _containers(any_env)
-    for name in containers.keys() - {contract.APP_CONTAINER_NAME}:
-        assert re.fullmatch(r"public\.ecr\.aws/[\w/.-]+:[\w.-]+@sha256:[0-9a-f]{64}", containers[name]["Image"]), name
+    for name, sidecar in templates.sidecars(any_env).items():
+        assert re.fullmatch(r"public\.ecr\.aws/[\w/.-]+:[\w.-]+@sha256:[0-9a-f]{64}", sidecar["Image"]), name
 
 
 def test_gunicorn_writes_only_the_declared_temporary_directory():
     """gunicorn's worker heartbeat files go to the one writable path the task declares."""
-    import subprocess
-    import sys
-
-    from tests.processes import SERVICE_DIR
-
     read = "import runpy; print(runpy.run_path('gunicorn.conf.py')['worker_tmp_dir'])"
     result = subprocess.run([sys.executable, "-c", read], cwd=SERVICE_DIR, capture_output=True, text=True, timeout=30)
     assert result.stdout.strip() == contract.APP_TEMP_DIR, result.stderr

@@ -10,12 +10,11 @@ from aws_cdk.assertions import Match
 from service.cruddur import contract
 from stacks.components.xray_sampling import SamplingPolicy
 from stacks.config import SamplingRuleConfig
+from testsupport import templates
 
 
 def _task_environment(env) -> dict[str, str]:
-    task = next(iter(env.resources("service", "AWS::ECS::TaskDefinition").values()))
-    app = next(c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == contract.APP_CONTAINER_NAME)
-    return {item["Name"]: item["Value"] for item in app["Environment"]}
+    return templates.environment(templates.app_container(env))
 
 
 def test_sampling_rules_name_the_service_the_task_reports(any_env):
@@ -81,7 +80,7 @@ def test_insights_only_where_configured(dev, prod):
 
 def test_the_task_carries_the_deployed_rules_as_its_fallback(any_env):
     """XRAY_SAMPLING_RULES is the SamplingPolicy's translation of the same rules the template deploys."""
-    deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
+    deployed = templates.sampling_rules(any_env)
     carried = json.loads(_task_environment(any_env)[contract.XRAY_SAMPLING_RULES.name])
     assert carried == sorted(deployed, key=lambda rule: rule["Priority"])
     assert _task_environment(any_env)[contract.XRAY_SAMPLING_ENDPOINT.name] == contract.XRAY_SAMPLING_PROXY_URL
@@ -89,7 +88,7 @@ def test_the_task_carries_the_deployed_rules_as_its_fallback(any_env):
 
 def test_the_policy_reads_back_from_the_template_unchanged(any_env):
     """Reading the synthesized rules back gives the same policy (what make cost prices)."""
-    deployed = [r["Properties"]["SamplingRule"] for r in any_env.resources("observability", "AWS::XRay::SamplingRule").values()]
+    deployed = templates.sampling_rules(any_env)
     policy = SamplingPolicy.from_cloudformation(deployed)
     assert policy.api_rules() == any_env.config.sampling_policy.api_rules()
 

@@ -112,7 +112,7 @@ def test_a_5xx_from_the_service_is_a_failure_with_its_status(canary):
 
 def test_an_unreachable_service_is_a_failure(canary):
     """Connection refused is reported, not raised."""
-    from tests.standins import closed_port
+    from testsupport.waiting import closed_port
 
     outcome = canary.run_canary(_config(canary, f"http://127.0.0.1:{closed_port()}"), boto3.client("xray"))
     assert not outcome.delivered and outcome.reason.startswith("the service could not be reached")

@@ -6,8 +6,12 @@ import urllib.request
 
 from bench.overhead import COURSE_COMMAND, environ_for, undelivered
 from service.cruddur.healthcheck import check
-from tests.processes import start_gunicorn, stop
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, closed_port, create_service_table, wait_until
+from testsupport.gunicorn import start_gunicorn, stop
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon
+from testsupport.waiting import closed_port, wait_until
 
 REQUESTS = 5
 

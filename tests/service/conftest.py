@@ -11,7 +11,10 @@ from flask.testing import FlaskClient
 from service.cruddur import contract
 from service.cruddur.app import create_app
 from service.cruddur.telemetry import EXTENSION_KEY
-from tests.standins import MotoServer, OtlpReceiver, RollbarApi, XRayDaemon, create_service_table
+from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
+from testsupport.standins.xray_daemon import XRayDaemon
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -96,7 +97,7 @@ def test_bad_input_gets_a_json_4xx_that_says_what_is_wrong(client, method, path,
     assert response.status_code == status
     error = response.json["error"]
     assert error["status"] == status
-    assert says.lower() in error["message"].lower() or says in str(error)
+    assert says.lower() in error["message"].lower()
 
 
 def test_invalid_json_is_a_400(client):
@@ -140,9 +141,13 @@ def test_no_body_produces_a_server_error(client, body):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=512))
 def test_no_raw_bytes_produce_a_server_error(client, raw):
-    """Arbitrary bytes as a JSON body are a 4xx."""
+    """Arbitrary bytes as a JSON body are a JSON 4xx, or a 200 where they happen to be a valid post (``{"message": "!"}``)."""
     response = client.post("/api/activities", data=raw, content_type="application/json")
-    assert 400 <= response.status_code < 500
+    if response.status_code == 200:
+        assert response.json["message"] == json.loads(raw)["message"]
+    else:
+        assert 400 <= response.status_code < 500
+        assert response.json["error"]["status"] == response.status_code
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import cProfile
 import logging
 import pstats
+from urllib.parse import urlsplit
 
-from service.cruddur import contract
 from service.cruddur.telemetry.headers import xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
-from tests.standins import FailingDynamoDb, all_subsegments, wait_until
+from testsupport.standins.aws import FailingDynamoDb
+from testsupport.standins.xray_daemon import all_subsegments
+from testsupport.waiting import wait_until
 
 INSTRUMENTATION = ("opentelemetry/instrumentation/botocore", "aws_xray_sdk/ext/botocore", "aws_xray_sdk/ext/boto_utils")
 
@@ -52,7 +54,7 @@ def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_
 def test_calls_outside_requests_are_not_traced(traced_app, otlp_receiver, xray_daemon, caplog):
     """A call with no request around it (seeding, a background thread) starts no trace and logs no missing segment."""
     with caplog.at_level(logging.INFO):
-        assert traced_app.extensions["cruddur.store"].user("worf") is not None
+        assert traced_app.extensions["cruddur.store"].user("worf") == {"handle": "worf", "display_name": "Worf"}
     flush(traced_app)
     assert not wait_until(lambda: otlp_receiver.spans or xray_daemon.segments, timeout=1.0)
     assert not [r for r in caplog.records if r.name.startswith("aws_xray_sdk") and r.levelno >= logging.WARNING]
@@ -70,4 +72,4 @@ def test_a_failing_call_is_marked_on_the_subsegment_and_the_segment(otlp_receive
     calls = [s for s in all_subsegments(segment) if s["name"] == "dynamodb"]
     assert calls and all(s.get("error") or s.get("throttle") or s.get("fault") for s in calls)
     assert {s["aws"]["operation"] for s in calls} == {"Query"}
-    assert contract.HEALTH_CHECK_PATH not in str(segment)
+    assert urlsplit(segment["http"]["request"]["url"]).path == "/api/activities/home"

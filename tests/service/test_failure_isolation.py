@@ -8,7 +8,7 @@ import time
 
 
 from service.cruddur.telemetry.ratelimit import RateLimitFilter
-from tests.standins import closed_port
+from testsupport.waiting import closed_port
 
 REQUESTS = 40
 BACKEND_DELAY_SECONDS = 5.0

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import urllib.request
 
 import pytest
 
+from service.cruddur import contract
 from service.cruddur.healthcheck import check
 from tests.service.conftest import sampling_rules, telemetry_environ
-from tests.processes import post_activity, start_gunicorn, stop
-from tests.standins import closed_port, wait_until
+from testsupport.gunicorn import post_activity, start_gunicorn, stop
+from testsupport.waiting import closed_port, wait_until
 
 REQUESTS = 30
 
 
 def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon, gunicorn_data_environ):
-    """Every request made before SIGTERM is exported by the worker that served it, within the stop timeout."""
+    """Every request made before SIGTERM is exported by the worker that served it, and every worker exits, within the stop timeout."""
     port = closed_port()
     process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
@@ -33,8 +35,9 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon,
     assert len(otlp_receiver.spans_named("home-activities")) == REQUESTS
     trace_ids = {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
     assert {s["trace_id"] for s in xray_daemon.segments} == trace_ids
-    workers = {s.resource.get("process.pid") for s in server_spans}
-    assert len(workers) >= 1
+    booted = set(re.findall(r"Booting worker with pid: (\d+)", err))
+    assert len(booted) == contract.GUNICORN_WORKERS, err[-3000:]
+    assert set(re.findall(r"Worker exiting \(pid: (\d+)\)", err)) == booted, err[-3000:]
 
 
 def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_daemon):

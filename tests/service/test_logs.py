@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from service.cruddur.telemetry.logs import BurstHandler
 from tests.service.conftest import flush, telemetry_environ
-from tests.standins import wait_until
+from testsupport.waiting import wait_until
 
 GROUP = "/test/cruddur/watchtower"
 

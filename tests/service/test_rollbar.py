@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.service.conftest import flush, telemetry_environ
-from tests.standins import wait_until
+from testsupport.waiting import wait_until
 
 TOKEN = "rollbar-test-token-0123456789"
 

@@ -13,7 +13,7 @@ from service.cruddur.telemetry.headers import xray_trace_id
 from service.cruddur.telemetry.otel import SamplingGate
 from service.cruddur.telemetry.xray import local_sampling_rules
 from tests.service.conftest import HEALTH_RULE, flush, sampling_rules, telemetry_environ
-from tests.standins import wait_until
+from testsupport.waiting import wait_until
 
 RATIO = 0.5
 REQUESTS = 60

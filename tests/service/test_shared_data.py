@@ -11,8 +11,8 @@ import boto3
 from service.cruddur import contract
 from service.cruddur import table as design
 from service.cruddur.healthcheck import check
-from tests.processes import start_gunicorn, stop
-from tests.standins import closed_port, wait_until
+from testsupport.gunicorn import start_gunicorn, stop
+from testsupport.waiting import closed_port, wait_until
 
 POSTS = 40
 

@@ -9,7 +9,8 @@ import pytest
 
 from service.cruddur import contract
 from service.cruddur.store import MAX_ATTEMPTS, WORST_CASE_SECONDS, Store
-from tests.standins import FailingDynamoDb, closed_port
+from testsupport.standins.aws import FailingDynamoDb
+from testsupport.waiting import closed_port
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -19,7 +19,7 @@ from service.cruddur import contract
 from service.cruddur import table as design
 from service.cruddur.app import create_app
 from service.cruddur.telemetry import EXTENSION_KEY
-from tests.standins import MotoServer, create_service_table
+from testsupport.standins.aws import MotoServer, create_service_table
 
 ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 

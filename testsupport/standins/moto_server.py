@@ -1,4 +1,4 @@
-"""moto_server, with four CloudFormation fixes, for the emulator deploy cycle.
+"""moto_server, with four CloudFormation fixes: the program ``aws.MotoServer`` runs.
 
 Everything else is moto as released. The fixes fill gaps that stop our
 templates from deploying at all; each does what AWS documents:
@@ -14,7 +14,10 @@ templates from deploying at all; each does what AWS documents:
   ECS service and HTTP API integration read the service's ``Arn``. The two
   models below create and delete them through that API.
 
-    python tests/emulator/moto_server.py -H 127.0.0.1 -p PORT
+    python -m testsupport.standins.moto_server -H 127.0.0.1 -p PORT
+
+It runs in a process of its own: importing it patches moto, which the
+tests also use in-process (``mock_aws``) unpatched.
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""The X-Ray daemon's UDP port: frames of a ``{"format": "json", "version": 1}`` header line, then the segment."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def all_subsegments(entity: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every subsegment under an X-Ray segment or subsegment, at any depth."""
+    found = []
+    for child in entity.get("subsegments", []):
+        found.append(child)
+        found.extend(all_subsegments(child))
+    return found
+
+
+@dataclass
+class XRayDaemon:
+    """A UDP socket on loopback that decodes X-Ray daemon frames; with ``decode=False`` only counts them."""
+
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    bad_frames: int = 0
+    decode: bool = True
+    frames: int = 0
+
+    def __post_init__(self) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.settimeout(0.1)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:<port>``, as XRAY_DAEMON_ADDRESS takes it."""
+        host, port = self._socket.getsockname()
+        return f"{host}:{port}"
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame, _ = self._socket.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.frames += 1
+            if not self.decode:
+                continue
+            header, _, document = frame.partition(b"\n")
+            try:
+                if json.loads(header) != {"format": "json", "version": 1}:
+                    raise ValueError(header)
+                with self._lock:
+                    self.segments.append(json.loads(document))
+            except ValueError:
+                self.bad_frames += 1
+
+    def segments_of(self, trace_id: str) -> list[dict[str, Any]]:
+        """The segments received so far of X-Ray trace ``trace_id`` (``1-...``)."""
+        with self._lock:
+            return [s for s in self.segments if s.get("trace_id") == trace_id]
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
