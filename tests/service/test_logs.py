@@ -49,6 +49,24 @@ def test_lines_outside_a_request_have_no_trace(traced_app, capsys):
     assert line["trace_id"] is None and line["xray_trace_id"] is None
 
 
+def test_with_x_ray_alone_lines_carry_the_segments_trace_id(otlp_receiver, xray_daemon, make_app, capsys):
+    """Without OpenTelemetry a line logged in a sampled request has the X-Ray segment's trace id; after the request, none."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, TELEMETRY_OTEL_ENABLED="false"))
+
+    @app.get("/_log")
+    def log_something():
+        logging.getLogger("cruddur.test").warning("inside the request")
+        return {}
+
+    root = "1-5f0a3b2c-" + "f" * 24
+    app.test_client().get("/_log", headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"})
+    logging.getLogger("cruddur.test").warning("after the request")
+    lines = {l["message"]: l for l in _json_lines(capsys.readouterr().out)}
+    assert lines["inside the request"]["xray_trace_id"] == root
+    assert lines["inside the request"]["trace_id"] is None  # no OpenTelemetry span
+    assert lines["after the request"]["xray_trace_id"] is None
+
+
 @pytest.fixture
 def cloudwatch(fake_aws_credentials):
     """moto's CloudWatch Logs with the group the stack would have created."""

@@ -13,6 +13,10 @@ With OpenTelemetry off, the SDK's ``XRayMiddleware`` decides with its own
 centralized sampler (the account's rules through the daemon), falling back
 to the environment's rules (``XRAY_SAMPLING_RULES``) in the SDK's
 local-rules form.
+
+Either way this module owns the current request's sampled segment
+(``current_segment``, ``current_trace_id``): subsegments, the DynamoDB gate
+(``aws_calls``) and log lines (``logs``) read it through those functions.
 """
 
 from __future__ import annotations
@@ -37,11 +41,10 @@ from opentelemetry import trace
 from .. import contract
 from ..settings import Settings
 from .headers import xray_trace_id
-from .logs import current_xray_trace_id
 
 log = logging.getLogger("cruddur.telemetry.xray")
 
-# The sampled segment of the request being handled on this thread, for subsegments.
+# The sampled segment of the request being handled on this thread, for subsegments and log lines.
 _current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_xray_segment", default=None)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -101,6 +104,12 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
 def current_segment() -> Any:
     """The sampled X-Ray segment of the current request, or None."""
     return _current_segment.get()
+
+
+def current_trace_id() -> str | None:
+    """The X-Ray trace id (``1-...``) of the current request's sampled segment, or None."""
+    segment = _current_segment.get()
+    return segment.trace_id if segment is not None else None
 
 
 class SampledRequestSegments:
@@ -186,20 +195,18 @@ class SampledRequestSegments:
 
 
 def _remember_segment(recorder: AWSXRayRecorder) -> None:
-    """before_request, after XRayMiddleware's: keep a sampled segment for subsegments and its trace id for logs."""
+    """before_request, after XRayMiddleware's: keep a sampled segment for subsegments and log lines."""
     try:
         segment = recorder.current_segment()
         sampled = segment is not None and getattr(segment, "sampled", False)
         _current_segment.set(segment if sampled else None)
-        current_xray_trace_id.set(segment.trace_id if sampled else None)
     except Exception:  # noqa: BLE001
         log.exception("could not read the X-Ray segment")
 
 
 def _forget_segment(_error: BaseException | None = None) -> None:
-    """teardown_request: the request's segment and trace id must not outlive it on this thread."""
+    """teardown_request: the request's segment must not outlive it on this thread."""
     _current_segment.set(None)
-    current_xray_trace_id.set(None)
 
 
 def install_middleware(app: Flask, recorder: AWSXRayRecorder) -> None:
