@@ -40,6 +40,11 @@ from flask import Flask
 from opentelemetry import context, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation._semconv import (
+    _OpenTelemetrySemanticConventionStability,
+    _OpenTelemetryStabilitySignalType,
+    _StabilityMode,
+)
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware, wsgi_getter
 from opentelemetry.metrics import NoOpMeterProvider
@@ -57,7 +62,6 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from .. import contract
 from ..settings import Settings
 from .sampling import XRayRulesSampler
 
@@ -305,11 +309,24 @@ def instrument(
 ) -> None:
     """Trace the requests of ``app`` that ``rules`` sample, and their outgoing ``requests`` calls."""
     install_propagators()
-    # The instrumentation reads its conventions from the process environment, once.
-    os.environ[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = settings.semconv_opt_in
+    use_http_conventions(settings.semconv_opt_in)
     app.wsgi_app = SamplingGate(  # type: ignore[method-assign]
         app.wsgi_app, provider, rules, sampled_path=sampled_path
     )
     requests_instrumentor = RequestsInstrumentor()
     if not requests_instrumentor.is_instrumented_by_opentelemetry:
         requests_instrumentor.instrument(tracer_provider=provider)
+
+
+def use_http_conventions(opt_in: str) -> None:
+    """HTTP spans built from now on follow ``opt_in`` (``OTEL_SEMCONV_STABILITY_OPT_IN``'s ``http`` or ``http/dup``).
+
+    The instrumentations keep their conventions in one table per process,
+    filled from the environment variable the first time one is built; the
+    setting is handed to that table, as parsed, instead of being written
+    back into the process environment. Only the HTTP row is set: the other
+    signals keep what the environment says.
+    """
+    stability = _OpenTelemetrySemanticConventionStability
+    stability._initialize()  # noqa: SLF001 - reads the environment once, if no instrumentation has yet
+    stability._OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING[_OpenTelemetryStabilitySignalType.HTTP] = _StabilityMode(opt_in)  # noqa: SLF001
