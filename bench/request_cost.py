@@ -170,7 +170,7 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     """
     from service.cruddur.settings import Settings
     from service.cruddur.telemetry import otel
-    from service.cruddur.telemetry.headers import TraceHeaderGuard
+    from service.cruddur.telemetry.wsgi import build_wsgi_chain
 
     rules = load_environment("prod").sampling_policy.api_rules()
     settings = Settings.from_environ(
@@ -183,7 +183,7 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     )
     provider = otel.build_tracer_provider(settings, exporter)
     sampler = otel.build_rules_sampler(settings, provider.resource)
-    guarded = TraceHeaderGuard(otel.SamplingGate(bare_app, provider, sampler))
+    guarded = build_wsgi_chain(bare_app, tracer_provider=provider, sampler=sampler)
     _call(guarded)  # the fallback rules' one log line, outside the measurement
     return _min_us(lambda: _call(guarded)) - _min_us(lambda: _call(bare_app))
 
