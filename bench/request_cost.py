@@ -39,6 +39,7 @@ from werkzeug.test import EnvironBuilder
 from bench.results import write_section
 from service.cruddur import contract
 from service.cruddur.app import create_app
+from service.cruddur.telemetry import EXTENSION_KEY
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
@@ -144,7 +145,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
         best = {name: float("inf") for name in apps}
         for _ in range(batches):
             for name, app in apps.items():
-                provider = app.extensions["cruddur.telemetry"].tracer_provider
+                provider = app.extensions[EXTENSION_KEY].tracer_provider
                 started = time.process_time()
                 for _ in range(batch):
                     _call(app)
@@ -153,7 +154,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
                 best[name] = min(best[name], (time.process_time() - started) / batch * 1e6)
         calls = {name: _calls_per_request(app) for name, app in apps.items()}
         for app in apps.values():
-            app.extensions["cruddur.telemetry"].shutdown(5)
+            app.extensions[EXTENSION_KEY].shutdown(5)
     return {name: (best[name], calls[name]) for name in apps}
 
 

@@ -58,6 +58,7 @@ from .wsgi import build_wsgi_chain
 
 log = logging.getLogger("cruddur.telemetry")
 
+# Where the app keeps its Telemetry (gunicorn.conf.py, tests and benchmarks look it up there).
 EXTENSION_KEY = "cruddur.telemetry"
 TRACER_NAME = "cruddur"
 
@@ -101,7 +102,7 @@ class Telemetry:
 
     @classmethod
     def install(cls, app: Flask, settings: Settings, *, span_exporter: SpanExporter | None = None) -> Telemetry:
-        """Configure every enabled part for ``app`` and register it as ``app.extensions['cruddur.telemetry']``."""
+        """Configure every enabled part for ``app`` and register it as ``app.extensions[EXTENSION_KEY]``."""
         telemetry = cls(settings)
         telemetry.stdout_handler = logs.configure_logging(
             level=settings.log_level, service=settings.service_name, environment=settings.environment
