@@ -39,6 +39,7 @@ from werkzeug.test import EnvironBuilder
 from bench.results import write_section
 from service.cruddur import contract
 from service.cruddur.app import create_app
+from service.cruddur.telemetry import EXTENSION_KEY
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
@@ -144,7 +145,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
         best = {name: float("inf") for name in apps}
         for _ in range(batches):
             for name, app in apps.items():
-                provider = app.extensions["cruddur.telemetry"].tracer_provider
+                provider = app.extensions[EXTENSION_KEY].tracer_provider
                 started = time.process_time()
                 for _ in range(batch):
                     _call(app)
@@ -153,7 +154,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
                 best[name] = min(best[name], (time.process_time() - started) / batch * 1e6)
         calls = {name: _calls_per_request(app) for name, app in apps.items()}
         for app in apps.values():
-            app.extensions["cruddur.telemetry"].shutdown(5)
+            app.extensions[EXTENSION_KEY].shutdown(5)
     return {name: (best[name], calls[name]) for name in apps}
 
 
@@ -170,7 +171,7 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     """
     from service.cruddur.settings import Settings
     from service.cruddur.telemetry import otel
-    from service.cruddur.telemetry.headers import TraceHeaderGuard
+    from service.cruddur.telemetry.wsgi import build_wsgi_chain
 
     rules = load_environment("prod").sampling_policy.api_rules()
     settings = Settings.from_environ(
@@ -183,7 +184,7 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     )
     provider = otel.build_tracer_provider(settings, exporter)
     sampler = otel.build_rules_sampler(settings, provider.resource)
-    guarded = TraceHeaderGuard(otel.SamplingGate(bare_app, provider, sampler))
+    guarded = build_wsgi_chain(bare_app, tracer_provider=provider, sampler=sampler)
     _call(guarded)  # the fallback rules' one log line, outside the measurement
     return _min_us(lambda: _call(guarded)) - _min_us(lambda: _call(bare_app))
 

@@ -54,7 +54,12 @@ def on_starting(server) -> None:
 def worker_exit(server, worker) -> None:
     """Drain this worker's telemetry before it exits."""
     app = getattr(worker, "wsgi", None)
-    extensions = getattr(app, "extensions", {})
-    telemetry = extensions.get("cruddur.telemetry")
+    if app is None:
+        return  # the app never loaded
+    # Imported here, in the worker, where the app has imported it already: the
+    # master (which reads this file) never loads telemetry or opens its sockets.
+    from cruddur.telemetry import EXTENSION_KEY
+
+    telemetry = getattr(app, "extensions", {}).get(EXTENSION_KEY)
     if telemetry is not None:
         telemetry.shutdown(contract.SHUTDOWN_DRAIN_SECONDS)

@@ -136,6 +136,34 @@ def test_the_service_reads_no_variable_outside_the_contract():
     assert reads <= contract.NAMES | PLATFORM_VARIABLES, reads - contract.NAMES - PLATFORM_VARIABLES
 
 
+_ENVIRON_MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
+
+
+def _environment_writes(tree: ast.AST) -> list[str]:
+    """The statements of a module that change the process environment (os.environ, os.putenv, os.unsetenv)."""
+    writes = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        if any(isinstance(t, ast.Subscript) and ast.unparse(t.value) == "os.environ" for t in targets):
+            writes.append(ast.unparse(node))
+        if isinstance(node, ast.Call):
+            func = ast.unparse(node.func)
+            if func in ("os.putenv", "os.unsetenv") or func in {f"os.environ.{m}" for m in _ENVIRON_MUTATORS}:
+                writes.append(ast.unparse(node))
+    return writes
+
+
+def test_the_service_never_writes_the_process_environment():
+    """The environment is read once, into Settings: no module of the service, gunicorn.conf.py included, changes it."""
+    assert _environment_writes(ast.parse("os.environ['X'] = '1'\nos.environ.update(X='1')")) != []  # the scanner sees writes
+    for path in [*SERVICE_PACKAGE.rglob("*.py"), SERVICE_PACKAGE.parent / "gunicorn.conf.py"]:
+        assert _environment_writes(ast.parse(path.read_text())) == [], path
+
+
 def test_ports_and_paths_agree(any_env):
     """Container port, health path and stop timeout in the template are the contract's."""
     container = templates.app_container(any_env)

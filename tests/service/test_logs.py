@@ -11,6 +11,7 @@ import pytest
 from flask import request
 from moto import mock_aws
 
+from service.cruddur.telemetry import EXTENSION_KEY
 from service.cruddur.telemetry.logs import BurstHandler
 from tests.service.conftest import flush, telemetry_environ
 from testsupport.waiting import wait_until
@@ -47,6 +48,24 @@ def test_lines_outside_a_request_have_no_trace(traced_app, capsys):
     logging.getLogger("cruddur.test").warning("after the request")
     (line,) = [l for l in _json_lines(capsys.readouterr().out) if l["message"] == "after the request"]
     assert line["trace_id"] is None and line["xray_trace_id"] is None
+
+
+def test_with_x_ray_alone_lines_carry_the_segments_trace_id(otlp_receiver, xray_daemon, make_app, capsys):
+    """Without OpenTelemetry a line logged in a sampled request has the X-Ray segment's trace id; after the request, none."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, TELEMETRY_OTEL_ENABLED="false"))
+
+    @app.get("/_log")
+    def log_something():
+        logging.getLogger("cruddur.test").warning("inside the request")
+        return {}
+
+    root = "1-5f0a3b2c-" + "f" * 24
+    app.test_client().get("/_log", headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"})
+    logging.getLogger("cruddur.test").warning("after the request")
+    lines = {l["message"]: l for l in _json_lines(capsys.readouterr().out)}
+    assert lines["inside the request"]["xray_trace_id"] == root
+    assert lines["inside the request"]["trace_id"] is None  # no OpenTelemetry span
+    assert lines["after the request"]["xray_trace_id"] is None
 
 
 @pytest.fixture
@@ -86,7 +105,7 @@ def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(cloudwatc
 
     app.test_client().get("/_log")
     flush(app)
-    app.extensions["cruddur.telemetry"].shutdown(5)  # flushes watchtower's queue
+    app.extensions[EXTENSION_KEY].shutdown(5)  # flushes watchtower's queue
     events = _events(cloudwatch)
     mine = [e for e in events if e["message"] == "to cloudwatch"]
     assert len(mine) == 1
@@ -103,7 +122,7 @@ def test_watchtower_never_creates_a_missing_group(cloudwatch, otlp_receiver, xra
     """Pointed at a group that does not exist, nothing is created and requests still succeed."""
     app = _watchtower_app(make_app, otlp_receiver, xray_daemon, "/does/not/exist")
     assert app.test_client().get("/api/activities/home").status_code == 200
-    app.extensions["cruddur.telemetry"].shutdown(5)
+    app.extensions[EXTENSION_KEY].shutdown(5)
     assert [g["logGroupName"] for g in cloudwatch.describe_log_groups()["logGroups"]] == [GROUP]
 
 
@@ -200,7 +219,7 @@ def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(cloudwatc
     for n in range(3):
         client.get(f"/_log?n={n}")
     flush(app)
-    app.extensions["cruddur.telemetry"].shutdown(5)
+    app.extensions[EXTENSION_KEY].shutdown(5)
     trace_of = {s.attributes["url.query"]: s.trace_id for s in otlp_receiver.spans if "url.query" in s.attributes}
     events = {e["message"]: e for e in _events(cloudwatch) if e["message"].startswith("request ")}
     assert sorted(events) == ["request 0", "request 1", "request 2"]

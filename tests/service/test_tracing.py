@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 import pytest
@@ -156,3 +157,21 @@ def test_service_functions_work_outside_a_request(traced_app, caplog):
     with traced_app.app_context():
         assert home_activities(traced_app.extensions["cruddur.store"])
     assert "cannot find the current segment" not in caplog.text.lower()
+
+
+def test_the_http_conventions_come_from_the_settings_not_the_process_environment(otlp_receiver, xray_daemon, make_app):
+    """OTEL_SEMCONV_STABILITY_OPT_IN in the app's environ decides the server span's attributes; os.environ is left as it was."""
+    before = os.environ.get(contract.OTEL_SEMCONV_STABILITY_OPT_IN.name)
+    servers = lambda: [s for s in otlp_receiver.spans if s.parent_span_id == ""]  # noqa: E731
+    stable_only = make_app(telemetry_environ(otlp_receiver, xray_daemon))
+    stable_only.test_client().get("/api/message_groups")
+    flush(stable_only)
+    assert wait_until(lambda: len(servers()) == 1)
+    duplicated = make_app(telemetry_environ(otlp_receiver, xray_daemon, OTEL_SEMCONV_STABILITY_OPT_IN="http/dup"))
+    duplicated.test_client().get("/api/message_groups")
+    flush(duplicated)
+    assert wait_until(lambda: len(servers()) == 2)
+    first, second = servers()
+    assert first.attributes["http.request.method"] == "GET" and "http.method" not in first.attributes
+    assert second.attributes["http.request.method"] == second.attributes["http.method"] == "GET"
+    assert os.environ.get(contract.OTEL_SEMCONV_STABILITY_OPT_IN.name) == before

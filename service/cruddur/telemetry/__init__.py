@@ -25,6 +25,12 @@ Each part is switched on by its own environment variable (``cruddur.contract``):
 * DynamoDB calls of recorded requests (``aws_calls``): a client span and an
   X-Ray subsegment each, by the libraries' botocore instrumentation.
 
+Where things are: ``wsgi.build_wsgi_chain`` builds the request path (every
+WSGI layer, listed in order) and ``Telemetry.install`` assigns it once, then
+connects the Flask hooks; each module keeps its own per-request state and
+hands it out through functions (``xray.current_segment``,
+``logs.current_trace_ids``). Nothing here writes the process environment.
+
 JSON log lines on stdout always carry the trace ids. Nothing here may fail a
 request: exporters run on background threads with short timeouts, request-path
 hooks catch their own errors, and telemetry failures are logged at a bounded
@@ -48,10 +54,11 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from ..settings import Settings
 from . import aws_calls, errors, logs, otel, sampling, xray
-from .headers import TraceHeaderGuard
+from .wsgi import build_wsgi_chain
 
 log = logging.getLogger("cruddur.telemetry")
 
+# Where the app keeps its Telemetry (gunicorn.conf.py, tests and benchmarks look it up there).
 EXTENSION_KEY = "cruddur.telemetry"
 TRACER_NAME = "cruddur"
 
@@ -95,7 +102,7 @@ class Telemetry:
 
     @classmethod
     def install(cls, app: Flask, settings: Settings, *, span_exporter: SpanExporter | None = None) -> Telemetry:
-        """Configure every enabled part for ``app`` and register it as ``app.extensions['cruddur.telemetry']``."""
+        """Configure every enabled part for ``app`` and register it as ``app.extensions[EXTENSION_KEY]``."""
         telemetry = cls(settings)
         telemetry.stdout_handler = logs.configure_logging(
             level=settings.log_level, service=settings.service_name, environment=settings.environment
@@ -114,22 +121,23 @@ class Telemetry:
             telemetry.tracer_provider = otel.build_tracer_provider(settings, span_exporter)
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
             telemetry.sampler = otel.build_rules_sampler(settings, telemetry.tracer_provider.resource)
-            recorder = telemetry.xray_recorder
-            otel.instrument(
-                app,
-                telemetry.tracer_provider,
-                telemetry.sampler,
-                settings,
-                # X-Ray follows OpenTelemetry's decision: a segment for each sampled request only.
-                sampled_path=(lambda inner: xray.SampledRequestSegments(inner, recorder, app)) if recorder else None,
-            )
-        elif telemetry.xray_recorder is not None:
-            xray.install_middleware(app, telemetry.xray_recorder)
+            otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
         aws_calls.instrument(tracer_provider=telemetry.tracer_provider, xray=telemetry.xray_recorder is not None)
+        # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
+        app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
+            app.wsgi_app,
+            tracer_provider=telemetry.tracer_provider,
+            sampler=telemetry.sampler,
+            xray_recorder=telemetry.xray_recorder,
+        )
+        # Flask's hooks and signals, in the order they are connected.
+        if telemetry.xray_recorder is not None:
+            if settings.otel_enabled:
+                xray.record_unhandled_exceptions(app, telemetry.xray_recorder)
+            else:
+                xray.install_middleware(app, telemetry.xray_recorder)
         if settings.rollbar_enabled:
             errors.install(app, settings)
-        # Outermost, so that no propagator ever sees a malformed header.
-        app.wsgi_app = TraceHeaderGuard(app.wsgi_app)  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = telemetry
         log.info("telemetry started: %s", ", ".join(telemetry.enabled_parts()) or "logs only")
         return telemetry

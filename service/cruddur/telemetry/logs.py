@@ -10,7 +10,6 @@ to our handlers and adds the X-Ray form too.)
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import json
 import logging
@@ -23,11 +22,9 @@ from typing import Any
 
 from opentelemetry import trace
 
+from . import xray
 from .headers import xray_trace_id
 from .ratelimit import RateLimitFilter
-
-# Set by the X-Ray integration when only X-Ray (no OpenTelemetry) traces the request.
-current_xray_trace_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("xray_trace_id", default=None)
 
 HANDLER_MARK = "_cruddur_handler"
 
@@ -45,7 +42,8 @@ def current_trace_ids() -> dict[str, str | None]:
             "span_id": f"{span_context.span_id:016x}",
             "xray_trace_id": xray_trace_id(span_context.trace_id),
         }
-    return {"trace_id": None, "span_id": None, "xray_trace_id": current_xray_trace_id.get()}
+    # Only the X-Ray SDK (no OpenTelemetry) traces the request, if anything does.
+    return {"trace_id": None, "span_id": None, "xray_trace_id": xray.current_trace_id()}
 
 
 class TraceContextFilter(logging.Filter):

@@ -1,5 +1,19 @@
 """OpenTelemetry: tracer provider, OTLP/HTTP export to the collector sidecar, requests traced behind a sampling gate.
 
+Usage (``Telemetry.install`` does this)::
+
+    provider = build_tracer_provider(settings)
+    sampler = build_rules_sampler(settings, provider.resource)
+    instrument_process(provider, http_conventions=settings.semconv_opt_in)
+    # then the gate and the server span are layers of wsgi.build_wsgi_chain
+
+Settings: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (the collector),
+``OTEL_SEMCONV_STABILITY_OPT_IN`` (the server spans' HTTP attribute
+conventions, ``http`` or ``http/dup``), ``TELEMETRY_CONSOLE_EXPORT``
+(``make local``), and the sampling variables of ``sampling``; all of them
+come parsed, in ``Settings``. The process environment is only read, and only
+for ``ECS_CONTAINER_METADATA_URI_V4`` (the ECS resource attributes).
+
 Where the decision is made
 --------------------------
 ``SamplingGate`` (outermost WSGI middleware after the header guard) makes
@@ -8,9 +22,9 @@ trace context, draws the trace id and asks X-Ray's sampling rules
 (``sampling.XRayRulesSampler``, parent-based: an incoming ``traceparent`` or
 ``X-Amzn-Trace-Id`` that carries a decision keeps it) with the request's
 path, method and host. Health checks are asked too, so that their rule
-applies. Only a sampled request goes through OpenTelemetry's WSGI
-middleware (``OpenTelemetryMiddleware``) to get a server span, and through
-``sampled_path`` (the X-Ray segment); an unsampled one runs the bare app
+applies. Only a sampled request goes on to its ``traced`` path: OpenTelemetry's WSGI
+middleware (``OpenTelemetryMiddleware``, ``server_span``) for a server span,
+and on to the X-Ray segment; an unsampled one runs the bare app
 under a non-recording span that still carries its trace id (for logs,
 Rollbar and outgoing ``traceparent`` headers with the sampled flag off).
 
@@ -31,15 +45,20 @@ it costs about a hundred (``make bench-cost``).
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from opentelemetry import context, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation._semconv import (
+    _OpenTelemetrySemanticConventionStability,
+    _OpenTelemetryStabilitySignalType,
+    _StabilityMode,
+)
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware, wsgi_getter
 from opentelemetry.metrics import NoOpMeterProvider
@@ -57,9 +76,11 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from .. import contract
 from ..settings import Settings
 from .sampling import XRayRulesSampler
+
+if TYPE_CHECKING:
+    from .wsgi import Layer, WSGIApp
 
 log = logging.getLogger("cruddur.telemetry.otel")
 
@@ -69,8 +90,6 @@ EXPORT_TIMEOUT_SECONDS = 3
 MAX_QUEUE_SIZE = 2048
 SCHEDULE_DELAY_MILLIS = 1000
 MAX_EXPORT_BATCH_SIZE = 512
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # The trace id the gate admitted, for the server span it is about to start.
 _admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("cruddur_admitted_trace_id", default=None)
@@ -160,24 +179,14 @@ def install_propagators() -> None:
 class SamplingGate:
     """WSGI middleware deciding once per request whether it is traced; only traced requests pay for a span."""
 
-    def __init__(
-        self,
-        wsgi_app: WSGIApp,
-        provider: TracerProvider,
-        rules: Sampler,
-        *,
-        sampled_path: Callable[[WSGIApp], WSGIApp] | None = None,
-    ) -> None:
-        """Ask ``rules`` about each request; send sampled ones through OpenTelemetry's WSGI middleware.
+    def __init__(self, untraced: WSGIApp, *, traced: WSGIApp, provider: TracerProvider, rules: Sampler) -> None:
+        """Ask ``rules`` about each request; send sampled ones to ``traced``, the others to ``untraced``.
 
-        ``sampled_path`` wraps ``wsgi_app`` with what only sampled requests
-        need (the X-Ray segment); it runs inside the server span.
+        ``traced`` starts the server span (``server_span``) with the trace id
+        the gate admitted, so it needs the ids of ``provider`` (a ``GateIdGenerator``).
         """
-        self.untraced = wsgi_app
-        inner = sampled_path(wsgi_app) if sampled_path is not None else wsgi_app
-        self.traced = OpenTelemetryMiddleware(
-            _RouteNamedSpan(inner), tracer_provider=provider, meter_provider=NoOpMeterProvider()
-        )
+        self.untraced = untraced
+        self.traced = traced
         self._rules = rules
         self._parent_based = ParentBased(rules)
         self._ids = provider.id_generator
@@ -259,7 +268,12 @@ class _ResponseInContext:
             self._context.run(close)
 
 
-class _RouteNamedSpan:
+def server_span(provider: TracerProvider) -> Layer:
+    """OpenTelemetry's WSGI middleware as a layer: a server span of ``provider`` per request (metrics off)."""
+    return functools.partial(OpenTelemetryMiddleware, tracer_provider=provider, meter_provider=NoOpMeterProvider())
+
+
+class RouteNamedSpan:
     """Inside the server span: name it after the request's route and set http.route.
 
     The HTTP conventions name a server span "{method} {route}", and only
@@ -270,9 +284,11 @@ class _RouteNamedSpan:
     """
 
     def __init__(self, wsgi_app: WSGIApp) -> None:
+        """Wrap ``wsgi_app``."""
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Name the current span when the app starts its response."""
         span = trace.get_current_span()
 
         def naming_start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
@@ -295,21 +311,28 @@ def _name_after_route(span: trace.Span, environ: dict[str, Any]) -> None:
         log.exception("could not name the server span")
 
 
-def instrument(
-    app: Flask,
-    provider: TracerProvider,
-    rules: Sampler,
-    settings: Settings,
-    *,
-    sampled_path: Callable[[WSGIApp], WSGIApp] | None = None,
-) -> None:
-    """Trace the requests of ``app`` that ``rules`` sample, and their outgoing ``requests`` calls."""
+def instrument_process(provider: TracerProvider, *, http_conventions: str) -> None:
+    """What OpenTelemetry sets for the whole process: HTTP conventions, propagators, outgoing ``requests`` calls.
+
+    Runs before any server span middleware is built: each instrumentation
+    reads its HTTP conventions when it is built.
+    """
+    use_http_conventions(http_conventions)
     install_propagators()
-    # The instrumentation reads its conventions from the process environment, once.
-    os.environ[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = settings.semconv_opt_in
-    app.wsgi_app = SamplingGate(  # type: ignore[method-assign]
-        app.wsgi_app, provider, rules, sampled_path=sampled_path
-    )
     requests_instrumentor = RequestsInstrumentor()
     if not requests_instrumentor.is_instrumented_by_opentelemetry:
         requests_instrumentor.instrument(tracer_provider=provider)
+
+
+def use_http_conventions(opt_in: str) -> None:
+    """HTTP spans built from now on follow ``opt_in`` (``OTEL_SEMCONV_STABILITY_OPT_IN``'s ``http`` or ``http/dup``).
+
+    The instrumentations keep their conventions in one table per process,
+    filled from the environment variable the first time one is built; the
+    setting is handed to that table, as parsed, instead of being written
+    back into the process environment. Only the HTTP row is set: the other
+    signals keep what the environment says.
+    """
+    stability = _OpenTelemetrySemanticConventionStability
+    stability._initialize()  # noqa: SLF001 - reads the environment once, if no instrumentation has yet
+    stability._OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING[_OpenTelemetryStabilitySignalType.HTTP] = _StabilityMode(opt_in)  # noqa: SLF001

@@ -13,15 +13,20 @@ With OpenTelemetry off, the SDK's ``XRayMiddleware`` decides with its own
 centralized sampler (the account's rules through the daemon), falling back
 to the environment's rules (``XRAY_SAMPLING_RULES``) in the SDK's
 local-rules form.
+
+Either way this module owns the current request's sampled segment
+(``current_segment``, ``current_trace_id``): subsegments, the DynamoDB gate
+(``aws_calls``) and log lines (``logs``) read it through those functions.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.util import request_uri
 
 from aws_xray_sdk.core import AWSXRayRecorder, xray_recorder
@@ -37,14 +42,14 @@ from opentelemetry import trace
 from .. import contract
 from ..settings import Settings
 from .headers import xray_trace_id
-from .logs import current_xray_trace_id
+
+if TYPE_CHECKING:
+    from .wsgi import WSGIApp
 
 log = logging.getLogger("cruddur.telemetry.xray")
 
-# The sampled segment of the request being handled on this thread, for subsegments.
+# The sampled segment of the request being handled on this thread, for subsegments and log lines.
 _current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_xray_segment", default=None)
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -103,14 +108,19 @@ def current_segment() -> Any:
     return _current_segment.get()
 
 
+def current_trace_id() -> str | None:
+    """The X-Ray trace id (``1-...``) of the current request's sampled segment, or None."""
+    segment = _current_segment.get()
+    return segment.trace_id if segment is not None else None
+
+
 class SampledRequestSegments:
     """WSGI middleware for requests OpenTelemetry sampled: an X-Ray segment, child of the current server span."""
 
-    def __init__(self, wsgi_app: WSGIApp, recorder: AWSXRayRecorder, app: Flask) -> None:
-        """Wrap ``wsgi_app`` (``app``'s); ``app``'s unhandled exceptions are added to their segment."""
+    def __init__(self, wsgi_app: WSGIApp, recorder: AWSXRayRecorder) -> None:
+        """Wrap ``wsgi_app``; ``record_unhandled_exceptions`` adds the app's unhandled exceptions to the segment."""
         self.wsgi_app = wsgi_app
         self.recorder = recorder
-        got_request_exception.connect(self._record_exception, app, weak=False)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Begin the segment, let the app build the response, end the segment and send it to the daemon."""
@@ -126,7 +136,7 @@ class SampledRequestSegments:
         try:
             return self.wsgi_app(environ, recording_start_response)
         except BaseException as error:  # the app propagates (testing, or PROPAGATE_EXCEPTIONS)
-            self._record_exception(None, error)
+            _record_exception(self.recorder, None, error)
             raise
         finally:
             _current_segment.reset(token)
@@ -168,16 +178,6 @@ class SampledRequestSegments:
         except Exception:  # noqa: BLE001
             log.exception("could not record the response on the X-Ray segment")
 
-    def _record_exception(self, _sender: Any, exception: BaseException, **_: Any) -> None:
-        segment = _current_segment.get()
-        if segment is None:
-            return
-        try:
-            segment.put_http_meta(http.STATUS, 500)
-            segment.add_exception(exception, stacktrace.get_stacktrace(limit=self.recorder.max_trace_back))
-        except Exception:  # noqa: BLE001
-            log.exception("could not record the exception on the X-Ray segment")
-
     def _end(self) -> None:
         try:
             self.recorder.end_segment()
@@ -185,25 +185,40 @@ class SampledRequestSegments:
             log.exception("could not end the X-Ray segment")
 
 
+def record_unhandled_exceptions(app: Flask, recorder: AWSXRayRecorder) -> None:
+    """With OpenTelemetry: ``app``'s unhandled exceptions go on the segment ``SampledRequestSegments`` began."""
+    got_request_exception.connect(functools.partial(_record_exception, recorder), app, weak=False)
+
+
+def _record_exception(recorder: AWSXRayRecorder, _sender: Any, exception: BaseException, **_: Any) -> None:
+    """Status 500 and the exception on the current request's sampled segment, if it has one."""
+    segment = _current_segment.get()
+    if segment is None:
+        return
+    try:
+        segment.put_http_meta(http.STATUS, 500)
+        segment.add_exception(exception, stacktrace.get_stacktrace(limit=recorder.max_trace_back))
+    except Exception:  # noqa: BLE001
+        log.exception("could not record the exception on the X-Ray segment")
+
+
 def _remember_segment(recorder: AWSXRayRecorder) -> None:
-    """before_request, after XRayMiddleware's: keep a sampled segment for subsegments and its trace id for logs."""
+    """before_request, after XRayMiddleware's: keep a sampled segment for subsegments and log lines."""
     try:
         segment = recorder.current_segment()
         sampled = segment is not None and getattr(segment, "sampled", False)
         _current_segment.set(segment if sampled else None)
-        current_xray_trace_id.set(segment.trace_id if sampled else None)
     except Exception:  # noqa: BLE001
         log.exception("could not read the X-Ray segment")
 
 
 def _forget_segment(_error: BaseException | None = None) -> None:
-    """teardown_request: the request's segment and trace id must not outlive it on this thread."""
+    """teardown_request: the request's segment must not outlive it on this thread."""
     _current_segment.set(None)
-    current_xray_trace_id.set(None)
 
 
 def install_middleware(app: Flask, recorder: AWSXRayRecorder) -> None:
-    """Without OpenTelemetry: the SDK's Flask middleware, deciding with X-Ray's sampling rules."""
+    """Without OpenTelemetry: the SDK's Flask middleware (request hooks, not WSGI), deciding with X-Ray's rules."""
     XRayMiddleware(app, recorder)
     app.before_request(lambda: _remember_segment(recorder))
     app.teardown_request(_forget_segment)

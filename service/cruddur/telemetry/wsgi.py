@@ -1,0 +1,72 @@
+"""The request path: every WSGI layer the telemetry puts around the app, built in one function, outermost first.
+
+Usage::
+
+    app.wsgi_app = build_wsgi_chain(app.wsgi_app, tracer_provider=..., sampler=..., xray_recorder=...)
+
+``Telemetry.install`` does this, once per app. With OpenTelemetry on, a
+request meets, in this order::
+
+    TraceHeaderGuard           drops malformed trace headers before anything parses them
+    SamplingGate               the one sampling decision; an unsampled request goes straight to Flask
+      OpenTelemetryMiddleware  sampled only: the server span
+      RouteNamedSpan           names it "{method} {route}", sets http.route
+      SampledRequestSegments   with X-Ray on: the X-Ray segment, a child of the server span
+    Flask's own wsgi_app
+
+With OpenTelemetry off only the header guard wraps Flask: the X-Ray SDK
+alone records through Flask's request hooks (``xray.install_middleware``),
+not through WSGI. No layer reads the process environment.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aws_xray_sdk.core import AWSXRayRecorder
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import Sampler
+
+from . import otel, xray
+from .headers import TraceHeaderGuard
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# A WSGI middleware as a function of the app it wraps.
+Layer = Callable[[WSGIApp], WSGIApp]
+
+
+def build_wsgi_chain(
+    flask_app: WSGIApp,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    sampler: Sampler | None = None,
+    xray_recorder: AWSXRayRecorder | None = None,
+) -> WSGIApp:
+    """``flask_app`` behind the telemetry's middleware; the layers below are listed outermost first.
+
+    ``tracer_provider`` and ``sampler`` turn on the OpenTelemetry path;
+    ``xray_recorder`` adds the X-Ray segment to its sampled requests.
+    """
+    if tracer_provider is None or sampler is None:
+        return nest(flask_app, TraceHeaderGuard)
+    sampled_path = nest(
+        flask_app,
+        otel.server_span(tracer_provider),
+        otel.RouteNamedSpan,
+        functools.partial(xray.SampledRequestSegments, recorder=xray_recorder) if xray_recorder is not None else None,
+    )
+    return nest(
+        flask_app,
+        TraceHeaderGuard,  # first: no propagator ever sees a malformed header
+        functools.partial(otel.SamplingGate, traced=sampled_path, provider=tracer_provider, rules=sampler),
+    )
+
+
+def nest(wsgi_app: WSGIApp, *layers: Layer | None) -> WSGIApp:
+    """``wsgi_app`` wrapped in ``layers``, the first the outermost; a None layer is left out."""
+    for layer in reversed(layers):
+        if layer is not None:
+            wsgi_app = layer(wsgi_app)
+    return wsgi_app
