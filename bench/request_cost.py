@@ -37,9 +37,8 @@ from typing import Any
 from werkzeug.test import EnvironBuilder
 
 from bench.results import write_section
-from service.cruddur import contract
+from service.cruddur import contract, extensions
 from service.cruddur.app import create_app
-from service.cruddur.telemetry import EXTENSION_KEY
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
@@ -145,7 +144,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
         best = {name: float("inf") for name in apps}
         for _ in range(batches):
             for name, app in apps.items():
-                provider = app.extensions[EXTENSION_KEY].tracer_provider
+                provider = app.extensions[extensions.TELEMETRY].tracer_provider
                 started = time.process_time()
                 for _ in range(batch):
                     _call(app)
@@ -154,7 +153,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
                 best[name] = min(best[name], (time.process_time() - started) / batch * 1e6)
         calls = {name: _calls_per_request(app) for name, app in apps.items()}
         for app in apps.values():
-            app.extensions[EXTENSION_KEY].shutdown(5)
+            app.extensions[extensions.TELEMETRY].shutdown(5)
     return {name: (best[name], calls[name]) for name in apps}
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from cruddur import contract
+from cruddur import contract, extensions
 from cruddur.settings import Settings, SettingsError
 
 bind = f"0.0.0.0:{contract.CONTAINER_PORT}"
@@ -56,10 +56,6 @@ def worker_exit(server, worker) -> None:
     app = getattr(worker, "wsgi", None)
     if app is None:
         return  # the app never loaded
-    # Imported here, in the worker, where the app has imported it already: the
-    # master (which reads this file) never loads telemetry or opens its sockets.
-    from cruddur.telemetry import EXTENSION_KEY
-
-    telemetry = getattr(app, "extensions", {}).get(EXTENSION_KEY)
+    telemetry = getattr(app, "extensions", {}).get(extensions.TELEMETRY)
     if telemetry is not None:
         telemetry.shutdown(contract.SHUTDOWN_DRAIN_SECONDS)

@@ -14,6 +14,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from .api import activities, health, messages
+from . import extensions
 from .api.errors import register_error_handlers
 from .settings import Settings
 from .store import Store, StoreUnavailableError
@@ -31,8 +32,8 @@ def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] |
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.sort_keys = False
-    app.extensions["cruddur.settings"] = settings
-    app.extensions["cruddur.store"] = store = Store(
+    app.extensions[extensions.SETTINGS] = settings
+    app.extensions[extensions.STORE] = store = Store(
         settings.dynamodb_table_name, region=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url
     )
     # The frontend's origins only; no origin is allowed unless the contract names it.

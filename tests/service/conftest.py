@@ -8,9 +8,8 @@ import logging
 import pytest
 from flask.testing import FlaskClient
 
-from service.cruddur import contract
+from service.cruddur import contract, extensions
 from service.cruddur.app import create_app
-from service.cruddur.telemetry import EXTENSION_KEY
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi
@@ -117,7 +116,7 @@ def make_app(dynamodb_environ):
 
     yield build
     for app in built:
-        app.extensions[EXTENSION_KEY].shutdown(3)
+        app.extensions[extensions.TELEMETRY].shutdown(3)
     logging.getLogger().setLevel(logging.WARNING)
 
 
@@ -141,5 +140,5 @@ def client(plain_app):
 
 def flush(app) -> None:
     """Export every finished span now."""
-    provider = app.extensions[EXTENSION_KEY].tracer_provider
+    provider = app.extensions[extensions.TELEMETRY].tracer_provider
     assert provider.force_flush(5000)

@@ -7,6 +7,7 @@ import logging
 import pstats
 from urllib.parse import urlsplit
 
+from service.cruddur import extensions
 from service.cruddur.telemetry.headers import xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
 from testsupport.standins.aws import FailingDynamoDb
@@ -26,7 +27,7 @@ def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_r
     (segment,) = xray_daemon.segments_of(xray_trace_id(int(child.trace_id, 16)))
     (function,) = [s for s in segment["subsegments"] if s["name"] == "user-activities"]
     calls = [s for s in all_subsegments(function) if s["name"] == "dynamodb"]
-    table_name = traced_app.extensions["cruddur.store"].table_name
+    table_name = traced_app.extensions[extensions.STORE].table_name
     assert [(s["namespace"], s["aws"]["operation"], s["aws"]["table_name"]) for s in calls] == [
         ("aws", "GetItem", table_name),
         ("aws", "Query", table_name),
@@ -54,7 +55,7 @@ def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_
 def test_calls_outside_requests_are_not_traced(traced_app, otlp_receiver, xray_daemon, caplog):
     """A call with no request around it (seeding, a background thread) starts no trace and logs no missing segment."""
     with caplog.at_level(logging.INFO):
-        assert traced_app.extensions["cruddur.store"].user("worf") == {"handle": "worf", "display_name": "Worf"}
+        assert traced_app.extensions[extensions.STORE].user("worf") == {"handle": "worf", "display_name": "Worf"}
     flush(traced_app)
     assert not wait_until(lambda: otlp_receiver.spans or xray_daemon.segments, timeout=1.0)
     assert not [r for r in caplog.records if r.name.startswith("aws_xray_sdk") and r.levelno >= logging.WARNING]

@@ -11,7 +11,7 @@ import pytest
 from flask import request
 from moto import mock_aws
 
-from service.cruddur.telemetry import EXTENSION_KEY
+from service.cruddur import extensions
 from service.cruddur.telemetry.logs import BurstHandler
 from tests.service.conftest import flush, telemetry_environ
 from testsupport.waiting import wait_until
@@ -105,7 +105,7 @@ def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(cloudwatc
 
     app.test_client().get("/_log")
     flush(app)
-    app.extensions[EXTENSION_KEY].shutdown(5)  # flushes watchtower's queue
+    app.extensions[extensions.TELEMETRY].shutdown(5)  # flushes watchtower's queue
     events = _events(cloudwatch)
     mine = [e for e in events if e["message"] == "to cloudwatch"]
     assert len(mine) == 1
@@ -122,7 +122,7 @@ def test_watchtower_never_creates_a_missing_group(cloudwatch, otlp_receiver, xra
     """Pointed at a group that does not exist, nothing is created and requests still succeed."""
     app = _watchtower_app(make_app, otlp_receiver, xray_daemon, "/does/not/exist")
     assert app.test_client().get("/api/activities/home").status_code == 200
-    app.extensions[EXTENSION_KEY].shutdown(5)
+    app.extensions[extensions.TELEMETRY].shutdown(5)
     assert [g["logGroupName"] for g in cloudwatch.describe_log_groups()["logGroups"]] == [GROUP]
 
 
@@ -219,7 +219,7 @@ def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(cloudwatc
     for n in range(3):
         client.get(f"/_log?n={n}")
     flush(app)
-    app.extensions[EXTENSION_KEY].shutdown(5)
+    app.extensions[extensions.TELEMETRY].shutdown(5)
     trace_of = {s.attributes["url.query"]: s.trace_id for s in otlp_receiver.spans if "url.query" in s.attributes}
     events = {e["message"]: e for e in _events(cloudwatch) if e["message"].startswith("request ")}
     assert sorted(events) == ["request 0", "request 1", "request 2"]

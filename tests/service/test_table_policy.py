@@ -15,10 +15,9 @@ import json
 import boto3
 import pytest
 
-from service.cruddur import contract
+from service.cruddur import contract, extensions
 from service.cruddur import table as design
 from service.cruddur.app import create_app
-from service.cruddur.telemetry import EXTENSION_KEY
 from testsupport.standins.aws import MotoServer, create_service_table
 
 ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
@@ -98,11 +97,11 @@ def _run_under(server: MotoServer, monkeypatch, actions: list[str]) -> tuple[lis
             }
         )
         called: set[str] = set()
-        store = app.extensions["cruddur.store"]
+        store = app.extensions[extensions.STORE]
         store.client.meta.events.register("before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}"))
         # The seed ran in create_app, before this hook: _seed_actions records its actions on a fresh table.
         statuses = _every_call_the_frontend_makes(app.test_client())
-        app.extensions[EXTENSION_KEY].shutdown(3)
+        app.extensions[extensions.TELEMETRY].shutdown(3)
     finally:
         server.enforce_iam(False)
     return statuses, called

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from service.cruddur import contract
+from service.cruddur import contract, extensions
 from service.cruddur.telemetry.headers import otel_trace_id, xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
 from testsupport.waiting import wait_until
@@ -155,7 +155,7 @@ def test_service_functions_work_outside_a_request(traced_app, caplog):
     from service.cruddur.services.activities import home_activities
 
     with traced_app.app_context():
-        assert home_activities(traced_app.extensions["cruddur.store"])
+        assert home_activities(traced_app.extensions[extensions.STORE])
     assert "cannot find the current segment" not in caplog.text.lower()
 
 

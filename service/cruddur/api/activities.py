@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, current_app, request
 
+from .. import extensions
 from ..services import activities
 from ..services.errors import NotFoundError
 from .json_body import json_object
@@ -15,12 +16,12 @@ bp = Blueprint("activities", __name__, url_prefix="/api/activities")
 
 def store():
     """The app's DynamoDB store."""
-    return current_app.extensions["cruddur.store"]
+    return current_app.extensions[extensions.STORE]
 
 
 def current_user() -> str:
     """The user requests act as: the configured demo user, as the course's backend does before sign-in exists."""
-    return current_app.extensions["cruddur.settings"].demo_user_handle
+    return current_app.extensions[extensions.SETTINGS].demo_user_handle
 
 
 @bp.get("/home")

@@ -52,6 +52,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from .. import extensions
 from ..settings import Settings
 from . import aws_calls, errors, logs, otel, sampling, xray
 from .wsgi import build_wsgi_chain
@@ -59,7 +60,6 @@ from .wsgi import build_wsgi_chain
 log = logging.getLogger("cruddur.telemetry")
 
 # Where the app keeps its Telemetry (gunicorn.conf.py, tests and benchmarks look it up there).
-EXTENSION_KEY = "cruddur.telemetry"
 TRACER_NAME = "cruddur"
 
 
@@ -102,7 +102,7 @@ class Telemetry:
 
     @classmethod
     def install(cls, app: Flask, settings: Settings, *, span_exporter: SpanExporter | None = None) -> Telemetry:
-        """Configure every enabled part for ``app`` and register it as ``app.extensions[EXTENSION_KEY]``."""
+        """Configure every enabled part for ``app`` and register it as ``app.extensions[extensions.TELEMETRY]``."""
         telemetry = cls(settings)
         telemetry.stdout_handler = logs.configure_logging(
             level=settings.log_level, service=settings.service_name, environment=settings.environment
@@ -138,7 +138,7 @@ class Telemetry:
                 xray.install_middleware(app, telemetry.xray_recorder)
         if settings.rollbar_enabled:
             errors.install(app, settings)
-        app.extensions[EXTENSION_KEY] = telemetry
+        app.extensions[extensions.TELEMETRY] = telemetry
         log.info("telemetry started: %s", ", ".join(telemetry.enabled_parts()) or "logs only")
         return telemetry
 
@@ -240,7 +240,7 @@ def current_telemetry() -> Telemetry | None:
     """The telemetry of the current Flask app, or None outside an app."""
     if not has_app_context():
         return None
-    return current_app.extensions.get(EXTENSION_KEY)
+    return current_app.extensions.get(extensions.TELEMETRY)
 
 
 @contextlib.contextmanager
