@@ -16,7 +16,8 @@ from stacks.components.secrets import TelemetrySecrets
 from stacks.components.secrets_preflight import SecretsPreflight
 from stacks.components.table import ServiceTable
 from stacks.components.trace_canary import TraceCanary
-from stacks.components.traced_service import EntryPoint, TracedFargateService, app_image
+from stacks.components.fargate_options import EntryPoint
+from stacks.components.traced_service import TracedFargateService, app_image
 from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
 

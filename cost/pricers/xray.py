@@ -10,7 +10,7 @@ from __future__ import annotations
 from cost.inputs import Inputs
 from cost.lines import MILLION, Line, priced_per
 from cost.prices import Prices
-from stacks.components.xray_sampling import SamplingPolicy
+from stacks.components.sampling_policy import SamplingPolicy
 
 TYPES: frozenset[str] = frozenset()  # the sampling rules are free (cost.coverage); the traces they let through are priced
 SAMPLING_RULE = "AWS::XRay::SamplingRule"

@@ -13,16 +13,12 @@ from constructs import Construct
 
 from service.cruddur import contract
 from stacks.components.hardening import hardened_linux_parameters
-
-# What the sidecars reserve in every task, and what the app needs beside them:
-# gunicorn with 2 workers and every telemetry part on measured 214 MiB RSS.
-# The configuration checks that a task size holds them (stacks/config/environment.py).
-XRAY_DAEMON_CPU_UNITS = 32
-XRAY_DAEMON_MEMORY_RESERVATION_MIB = 64
-COLLECTOR_CPU_UNITS = 128
-COLLECTOR_MEMORY_RESERVATION_MIB = 256
-APP_MIN_MEMORY_MIB = 256
-APP_MIN_CPU_UNITS = 64
+from stacks.components.fargate_options import (
+    COLLECTOR_CPU_UNITS,
+    COLLECTOR_MEMORY_RESERVATION_MIB,
+    XRAY_DAEMON_CPU_UNITS,
+    XRAY_DAEMON_MEMORY_RESERVATION_MIB,
+)
 
 
 class XRayDaemonSidecar(Construct):

@@ -7,8 +7,6 @@ is a load balancer here or ``http_api_entry.py``'s HTTP API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -25,6 +23,7 @@ from constructs import Construct
 from service.cruddur import contract
 from stacks.components.access_logs import AccessLogBucket
 from stacks.components.app_environment import AppEnvironment
+from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
 from stacks.components.hardening import hardened_linux_parameters, writable_path
 from stacks.components.http_api_entry import HttpApiEntry
 from stacks.components.log_groups import ServiceLogGroups
@@ -45,21 +44,6 @@ XRAY_WRITE_ACTIONS = (
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
 )
-
-
-class EntryPoint(str, Enum):
-    """How requests reach the tasks."""
-
-    LOAD_BALANCER = "load_balancer"  # an Application Load Balancer (billed by the hour)
-    HTTP_API = "http_api"  # an API Gateway HTTP API with a VPC link to Cloud Map (billed by the request)
-
-
-@dataclass(frozen=True)
-class ScaleToZeroSchedule:
-    """Scale the service to zero tasks outside working hours (EventBridge cron, UTC)."""
-
-    scale_down_cron: str = "cron(0 19 ? * MON-FRI *)"
-    scale_up_cron: str = "cron(0 7 ? * MON-FRI *)"
 
 
 def app_image(*, image_uri: str | None, image_directory: str) -> ecs.ContainerImage:

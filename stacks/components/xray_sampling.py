@@ -1,137 +1,35 @@
-"""X-Ray sampling rules: one policy per environment, and every form it takes.
+"""The environment's X-Ray sampling rules as ``AWS::XRay::SamplingRule`` resources.
 
-``SamplingPolicy`` is the one translation of an environment's rules
-(``SamplingRuleConfig``, listed in ``stacks/environments.py``; the environment
-hands them over as ``EnvironmentConfig.sampling_policy``):
-
-- ``cloudformation_rules()``: the ``AWS::XRay::SamplingRule`` resources
-  that ``XRaySamplingRules`` deploys, and that decide live: the service's
-  sampler fetches them through the task's sampling proxy and reports its
-  statistics for X-Ray's targets (``service/cruddur/telemetry/sampling.py``);
-- ``fallback_rules_json()``: the same rules for the task definition
-  (``XRAY_SAMPLING_RULES``), deciding until the proxy answers;
-- ``traced_requests()``: what the cost estimate counts as recorded.
-
-A rule whose ``ServiceName`` differs from the name the service reports never
-matches and silently samples nothing; the configuration refuses such a
-rule, and here a rule without a service name gets the service's own.
+What the rules are, and every other form they take (the task's fallback
+rules, the cost estimate's count), is ``sampling_policy.SamplingPolicy``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
-from service.cruddur import contract
+from stacks.components.sampling_policy import SamplingPolicy
 
 
-@dataclass(frozen=True)
-class SamplingRuleConfig:
-    """One X-Ray sampling rule; ``service_name`` None means the service's own name."""
-
-    rule_name: str
-    priority: int
-    reservoir_size: int
-    fixed_rate: float
-    http_method: str = "*"
-    url_path: str = "*"
-    host: str = "*"
-    service_type: str = "*"
-    service_name: str | None = None
-
-
-
-@dataclass(frozen=True)
-class SamplingPolicy:
-    """An environment's X-Ray sampling rules, for the service it samples."""
-
-    service_name: str
-    rules: tuple[SamplingRuleConfig, ...]
-
-    @classmethod
-    def from_cloudformation(cls, rules: Iterable[Mapping[str, Any]]) -> SamplingPolicy:
-        """The policy of synthesized ``SamplingRule`` properties (for reading a template back)."""
-        configs = tuple(
-            SamplingRuleConfig(
-                rule_name=rule["RuleName"],
-                priority=rule["Priority"],
-                reservoir_size=rule["ReservoirSize"],
-                fixed_rate=rule["FixedRate"],
-                http_method=rule.get("HTTPMethod", "*"),
-                url_path=rule.get("URLPath", "*"),
-                host=rule.get("Host", "*"),
-                service_type=rule.get("ServiceType", "*"),
-                service_name=rule.get("ServiceName"),
-            )
-            for rule in rules
+def cloudformation_rules(policy: SamplingPolicy) -> list[xray.CfnSamplingRule.SamplingRuleProperty]:
+    """One ``SamplingRuleProperty`` per rule of ``policy``, by priority."""
+    return [
+        xray.CfnSamplingRule.SamplingRuleProperty(
+            rule_name=rule["RuleName"],
+            priority=rule["Priority"],
+            reservoir_size=rule["ReservoirSize"],
+            fixed_rate=rule["FixedRate"],
+            service_name=rule["ServiceName"],
+            service_type=rule["ServiceType"],
+            host=rule["Host"],
+            http_method=rule["HTTPMethod"],
+            url_path=rule["URLPath"],
+            resource_arn=rule["ResourceARN"],
+            version=rule["Version"],
         )
-        names = {rule.service_name for rule in configs}
-        return cls(service_name=names.pop() if len(names) == 1 else "*", rules=configs)
-
-    def api_rules(self) -> list[dict[str, Any]]:
-        """The rules as X-Ray's API (and CloudFormation's ``SamplingRule``) spell them, by priority."""
-        return [
-            {
-                "RuleName": rule.rule_name,
-                "Priority": rule.priority,
-                "ReservoirSize": rule.reservoir_size,
-                "FixedRate": rule.fixed_rate,
-                "ServiceName": rule.service_name or self.service_name,
-                "ServiceType": rule.service_type,
-                "Host": rule.host,
-                "HTTPMethod": rule.http_method,
-                "URLPath": rule.url_path,
-                "ResourceARN": "*",
-                "Version": 1,
-            }
-            for rule in sorted(self.rules, key=lambda rule: rule.priority)
-        ]
-
-    def cloudformation_rules(self) -> list[xray.CfnSamplingRule.SamplingRuleProperty]:
-        """One ``SamplingRuleProperty`` per rule."""
-        return [
-            xray.CfnSamplingRule.SamplingRuleProperty(
-                rule_name=rule["RuleName"],
-                priority=rule["Priority"],
-                reservoir_size=rule["ReservoirSize"],
-                fixed_rate=rule["FixedRate"],
-                service_name=rule["ServiceName"],
-                service_type=rule["ServiceType"],
-                host=rule["Host"],
-                http_method=rule["HTTPMethod"],
-                url_path=rule["URLPath"],
-                resource_arn=rule["ResourceARN"],
-                version=rule["Version"],
-            )
-            for rule in self.api_rules()
-        ]
-
-    def fallback_rules_json(self) -> str:
-        """``XRAY_SAMPLING_RULES`` for the task definition: the same rules, compact JSON."""
-        return json.dumps(self.api_rules(), separators=(",", ":"))
-
-    def catch_all(self) -> tuple[int, float]:
-        """(reservoir per second, fixed rate) of the first rule that matches every request: X-Ray's Default if none."""
-        for rule in sorted(self.rules, key=lambda rule: rule.priority):
-            if rule.http_method == rule.url_path == rule.host == "*":
-                return rule.reservoir_size, rule.fixed_rate
-        default = contract.XRAY_DEFAULT_SAMPLING_RULE
-        return int(default["ReservoirSize"]), float(default["FixedRate"])
-
-    def traced_requests(self, requests: float, seconds: float) -> float:
-        """How many of ``requests`` spread evenly over ``seconds`` the catch-all rule records.
-
-        The reservoir takes up to its quota each second (X-Ray shares it
-        between the tasks), the fixed rate a share of the rest.
-        """
-        reservoir, rate = self.catch_all()
-        by_reservoir = min(requests, reservoir * seconds)
-        return by_reservoir + rate * (requests - by_reservoir)
+        for rule in policy.api_rules()
+    ]
 
 
 class XRaySamplingRules(Construct):
@@ -142,5 +40,5 @@ class XRaySamplingRules(Construct):
         super().__init__(scope, construct_id)
         self.rules: list[xray.CfnSamplingRule] = [
             xray.CfnSamplingRule(self, rule.rule_name, sampling_rule=rule)
-            for rule in policy.cloudformation_rules()
+            for rule in cloudformation_rules(policy)
         ]

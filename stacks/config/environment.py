@@ -14,11 +14,10 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-
-from aws_cdk import RemovalPolicy
+from typing import TYPE_CHECKING
 
 from stacks import aws_limits
-from stacks.components.sidecars import (
+from stacks.components.fargate_options import (
     APP_MIN_CPU_UNITS,
     APP_MIN_MEMORY_MIB,
     COLLECTOR_CPU_UNITS,
@@ -26,7 +25,7 @@ from stacks.components.sidecars import (
     XRAY_DAEMON_CPU_UNITS,
     XRAY_DAEMON_MEMORY_RESERVATION_MIB,
 )
-from stacks.components.xray_sampling import SamplingPolicy
+from stacks.components.sampling_policy import SamplingPolicy
 
 from .errors import FieldError
 from .sections import (
@@ -46,6 +45,9 @@ from .sections import (
     check_format,
 )
 
+if TYPE_CHECKING:
+    from aws_cdk import RemovalPolicy
+
 _ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 _SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -58,7 +60,9 @@ class RemovalPolicyName(str, Enum):
     RETAIN = "retain"
 
     def cdk(self) -> RemovalPolicy:
-        """The CDK removal policy of this name."""
+        """The CDK removal policy of this name (the CDK is imported here, by the stacks that ask, not with the config)."""
+        from aws_cdk import RemovalPolicy
+
         return RemovalPolicy.RETAIN if self is RemovalPolicyName.RETAIN else RemovalPolicy.DESTROY
 
 

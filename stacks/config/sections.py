@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from stacks import aws_limits
-from stacks.components.traced_service import EntryPoint, ScaleToZeroSchedule
-from stacks.components.xray_sampling import SamplingRuleConfig
+from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
+from stacks.components.sampling_policy import SamplingRuleConfig
 
 from .errors import FieldError
 
@@ -289,7 +289,7 @@ class TelemetryConfig:
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """The X-Ray sampling rules; ``stacks/components/xray_sampling.py`` turns them into every form they take."""
+    """The X-Ray sampling rules; ``stacks/components/sampling_policy.py`` turns them into every form they take."""
 
     rules: tuple[SamplingRuleConfig, ...] = ()
 

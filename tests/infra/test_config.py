@@ -237,3 +237,17 @@ def test_app_rejects_a_malformed_preflight_flag(tmp_path):
     assert result.returncode == 2
     assert "-c secrets_preflight='maybe' is invalid; use true or false" in result.stderr
 
+
+
+def test_reading_an_environment_does_not_load_the_cdk():
+    """make secrets, make cost and the benchmarks load every environment without starting the CDK's Node runtime."""
+    program = (
+        "import sys\n"
+        "from stacks.environments import ENVIRONMENTS, load_environment\n"
+        "for name in ENVIRONMENTS:\n"
+        "    load_environment(name).sampling_policy.fallback_rules_json()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'constructs', 'jsii'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

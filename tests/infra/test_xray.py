@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from service.cruddur import contract
-from stacks.components.xray_sampling import SamplingPolicy
+from stacks.components.sampling_policy import SamplingPolicy
 from stacks.config import SamplingRuleConfig
 from testsupport import templates
 
