@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
+from service.cruddur import contract
 from stacks.components.app_environment import AppEnvironment
 from stacks.components.collector_config import collector_config_parameter_name
 from stacks.components.log_groups import ServiceLogGroups
@@ -48,7 +49,13 @@ class ServiceStack(Stack):
             watchtower=telemetry.watchtower,
             http_api_access=edge.entry_point is EntryPoint.HTTP_API,
         )
-        self.secrets = TelemetrySecrets(self, "Secrets", parameter_path=config.parameter_path)
+        # Named by the same rule make secrets writes them with (EnvironmentConfig.secret_parameter_name).
+        self.secrets = TelemetrySecrets(
+            self,
+            "Secrets",
+            honeycomb_api_key_parameter=config.secret_parameter_name(contract.SECRET_HONEYCOMB_API_KEY),
+            rollbar_access_token_parameter=config.secret_parameter_name(contract.SECRET_ROLLBAR_ACCESS_TOKEN),
+        )
         self.table = ServiceTable(
             self, "Table", point_in_time_recovery=config.data.point_in_time_recovery, removal_policy=removal_policy
         )

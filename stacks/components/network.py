@@ -19,8 +19,8 @@ class Network(Construct):
         *,
         flow_log_retention_days: int,
         removal_policy: RemovalPolicy,
-        max_azs: int = 2,
-        nat_gateways: int = 0,
+        max_azs: int,
+        nat_gateways: int,
         existing_vpc_id: str | None = None,
     ) -> None:
         """A new VPC over ``max_azs`` zones with ``nat_gateways`` (0: tasks in public subnets), or ``existing_vpc_id``."""

@@ -16,7 +16,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from service.cruddur import contract
 
 
 class SsmParameterSecret(ecs.Secret):
@@ -56,13 +55,13 @@ class SsmParameterSecret(ecs.Secret):
         return iam.Grant.add_to_principal(grantee=grantee, actions=["ssm:GetParameters"], resource_arns=[self._arn])
 
 
-
-
 class TelemetrySecrets(Construct):
     """The Honeycomb API key and the Rollbar access token, by parameter name."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, parameter_path: str) -> None:
-        """Reference ``<parameter_path>/HONEYCOMB_API_KEY`` and ``<parameter_path>/ROLLBAR_ACCESS_TOKEN``."""
+    def __init__(
+        self, scope: Construct, construct_id: str, *, honeycomb_api_key_parameter: str, rollbar_access_token_parameter: str
+    ) -> None:
+        """Reference the two SecureString parameters by their names (absolute, as ``make secrets`` writes them)."""
         super().__init__(scope, construct_id)
-        self.honeycomb_api_key = SsmParameterSecret(self, f"{parameter_path}/{contract.SECRET_HONEYCOMB_API_KEY}")
-        self.rollbar_access_token = SsmParameterSecret(self, f"{parameter_path}/{contract.SECRET_ROLLBAR_ACCESS_TOKEN}")
+        self.honeycomb_api_key = SsmParameterSecret(self, honeycomb_api_key_parameter)
+        self.rollbar_access_token = SsmParameterSecret(self, rollbar_access_token_parameter)

@@ -42,15 +42,14 @@ class TraceCanary(Construct):
         rate_minutes: int,
         log_retention_days: int,
         removal_policy: RemovalPolicy,
-        wait_seconds: int = 60,
-        failed_periods: int = 3,
+        wait_seconds: int,
+        failed_periods: int,
     ) -> None:
         """Request ``service_url`` every ``rate_minutes`` and look for its trace in X-Ray for up to ``wait_seconds``.
 
         ``alarm_name`` fires on ``alarm_topic`` after ``failed_periods`` runs in a row without the trace.
         """
         super().__init__(scope, construct_id)
-        namespace = metric_namespace
         self.function = python_function(
             self,
             "Function",
@@ -63,7 +62,7 @@ class TraceCanary(Construct):
                 "SERVICE_URL": service_url,
                 "SERVICE_NAME": service_name,
                 "ENVIRONMENT": environment_name,
-                "METRIC_NAMESPACE": namespace,
+                "METRIC_NAMESPACE": metric_namespace,
                 "WAIT_SECONDS": str(wait_seconds),
             },
             log_retention_days=log_retention_days,
@@ -75,7 +74,7 @@ class TraceCanary(Construct):
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+                conditions={"StringEquals": {"cloudwatch:namespace": metric_namespace}},
             )
         )
         acknowledge(
@@ -92,7 +91,7 @@ class TraceCanary(Construct):
             description=f"Run the trace canary every {rate_minutes} minutes",
         )
         self.delivered = cloudwatch.Metric(
-            namespace=namespace,
+            namespace=metric_namespace,
             metric_name=TRACE_DELIVERED_METRIC,
             dimensions_map={"Environment": environment_name},
             statistic="Minimum",

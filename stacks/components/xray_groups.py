@@ -25,7 +25,7 @@ class XRayGroups(Construct):
         *,
         name_prefix: str,
         service_name: str,
-        slow_request_seconds: float = 1.0,
+        slow_request_seconds: float,
         insights: bool = False,
     ) -> None:
         """Create ``<name_prefix>-errors`` and ``<name_prefix>-slow`` (slower than ``slow_request_seconds``).
