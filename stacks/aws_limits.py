@@ -38,10 +38,11 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 EVENTBRIDGE_CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
-IMAGE_URI = re.compile(
-    r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64}|:[\w.-]+@sha256:[0-9a-f]{64})$"
-)
-IMAGE_TAG_AND_DIGEST = re.compile(r":[\w.-]+@sha256:[0-9a-f]{64}$")
+# A container image as ECS documents it: "repository:tag" or "repository@digest" (ContainerDefinition.Image).
+IMAGE_URI = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+IMAGE_BY_DIGEST = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
+# A tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-' (the OCI distribution spec).
+IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ROUTE53_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")

@@ -196,34 +196,60 @@ class CanaryConfig:
             raise FieldError("failed_periods", self.failed_periods, "use 1 or more")
 
 
+# ECS documents two forms of a container image, 'repository:tag' and 'repository@digest'
+# (not Docker's combined 'repository:tag@digest'): a sidecar is pinned by the second.
+SIDECAR_IMAGE_FORM = "'REPOSITORY@sha256:<64 hex digits>', ECS's digest form; put the release in {release_field}"
+APP_IMAGE_FORM = (
+    "use ECS's 'REPOSITORY:TAG' or 'REPOSITORY@sha256:<64 hex digits>', "
+    "such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0'"
+)
+
+
 @dataclass(frozen=True)
 class ImagesConfig:
-    """The images the task runs: the app's (prebuilt by URI, or built from ``app_directory``) and the sidecars'."""
+    """The images the task runs: the app's (prebuilt by URI, or built from ``app_directory``) and the sidecars'.
+
+    Each sidecar is pinned by the digest of its release's multi-architecture
+    index, in the form ECS documents (``repository@sha256:...``), with the
+    release beside it for people (``*_release``: the tag the digest was read
+    from). The pull-request workflow resolves every pin against its registry
+    (``python -m scripts.pinned_images``); the README's "Sidecar images" says
+    where each digest was confirmed.
+    """
 
     app_uri: str | None = None
     app_directory: str = "service"
-    # Pinned by tag and digest (the multi-architecture index of each release).
+    # ECR Public's own index of 3.7.0 (Docker Hub's amazon/aws-xray-daemon:3.7.0 is another index, a2303d37...).
     xray_daemon: str = (
-        "public.ecr.aws/xray/aws-xray-daemon:3.7.0@sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
+        "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
     )
+    xray_daemon_release: str = "3.7.0"
+    # ADOT v0.50.0, built on opentelemetry-collector-contrib v0.158.0.
     collector: str = (
-        "public.ecr.aws/aws-observability/aws-otel-collector:v0.48.0"
-        "@sha256:9b28046359054b414f4ba76056ba4e8cffda2d53fbcee06171d7eeecd71326c3"
+        "public.ecr.aws/aws-observability/aws-otel-collector"
+        "@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
     )
+    collector_release: str = "v0.50.0"
+
+    @property
+    def pinned_sidecars(self) -> dict[str, tuple[str, str]]:
+        """Each sidecar's field name -> (its image reference, its release)."""
+        return {
+            "xray_daemon": (self.xray_daemon, self.xray_daemon_release),
+            "collector": (self.collector, self.collector_release),
+        }
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
-        check_format(
-            "app_uri",
-            self.app_uri,
-            aws_limits.IMAGE_URI,
-            "use a registry image with a tag or digest, such as '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0'",
-        )
-        for name in ("xray_daemon", "collector"):
-            value = getattr(self, name)
-            pinned = aws_limits.IMAGE_URI.match(value) and aws_limits.IMAGE_TAG_AND_DIGEST.search(value)
-            if not pinned or ":latest@" in value:
-                raise FieldError(name, value, "pin the image by a tag other than 'latest' and its digest ('REPO:TAG@sha256:...')")
+        check_format("app_uri", self.app_uri, aws_limits.IMAGE_URI, APP_IMAGE_FORM)
+        for name, (image, release) in self.pinned_sidecars.items():
+            release_field = f"{name}_release"
+            if not isinstance(image, str) or not aws_limits.IMAGE_BY_DIGEST.match(image):
+                raise FieldError(name, image, "use " + SIDECAR_IMAGE_FORM.format(release_field=release_field))
+            if not isinstance(release, str) or not aws_limits.IMAGE_TAG.match(release) or release == "latest":
+                raise FieldError(
+                    release_field, release, f"use the release tag {name}'s digest was read from, such as '3.7.0' (not 'latest')"
+                )
 
 
 class XRayPath(str, Enum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,134 @@ def test_main_deploys_the_image_it_built_and_tested():
         publish = next(step for step in steps if step.get("run", "").startswith("scripts/publish_image.sh"))
         deploy = next(step for step in steps if step.get("run", "").startswith("make deploy"))
         assert f"IMAGE_URI=${{{{ steps.{publish['id']}.outputs.uri }}}}" in deploy["run"]
+
+
+# -- pinned images: the pull-request step that resolves them ------------------------------------
+
+RESOLVE_STEP = "Resolve every pinned image against its registry"
+DAEMON_PIN = "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
+COLLECTOR_PIN = (
+    "public.ecr.aws/aws-observability/aws-otel-collector@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
+)
+DOCKER_HUB_DAEMON_DIGEST = "sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
+# A registry that answers `docker buildx imagetools inspect NAME [--format '{{json .Manifest}}']` from a table
+# (NAME DIGEST per line, NAME a reference or a tagged name) and logs every name asked for.
+FAKE_DOCKER = r"""#!/bin/bash
+[ "$1 $2 $3" = "buildx imagetools inspect" ] || { echo "unexpected: $*" >&2; exit 2; }
+echo "$4" >> "$FAKE_DOCKER_LOG"
+while read -r name digest; do
+  if [ "$name" = "$4" ]; then
+    if [ "$5" = "--format" ]; then
+      [ "$6" = '{{json .Manifest}}' ] || { echo "unexpected format: $6" >&2; exit 2; }
+      printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":1609}\n' "$digest"
+    else
+      printf 'Name:      %s\nMediaType: application/vnd.oci.image.index.v1+json\nDigest:    %s\n' "$4" "$digest"
+    fi
+    exit 0
+  fi
+done < "$FAKE_REGISTRY"
+echo "ERROR: $4: not found" >&2
+exit 1
+"""
+
+
+def _resolve_step() -> dict:
+    jobs = _load("pull-request.yml")["jobs"]
+    return next(step for step in jobs["images"]["steps"] if step.get("name") == RESOLVE_STEP)
+
+
+def _run_resolve_step(tmp_path: Path, registry: dict[str, str], *, python: str = sys.executable) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run the step's script as GitHub runs it (bash -e -o pipefail) against a registry holding ``registry``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    (bin_dir / "python").symlink_to(python)
+    (tmp_path / "registry").write_text("".join(f"{name} {digest}\n" for name, digest in registry.items()))
+    script = tmp_path / "step.sh"
+    script.write_text(_resolve_step()["run"])
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(REPO_ROOT),  # the checkout, as the runner's working directory gives it
+        "FAKE_REGISTRY": str(tmp_path / "registry"),
+        "FAKE_DOCKER_LOG": str(tmp_path / "asked"),
+    }
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    asked = (tmp_path / "asked").read_text().split() if (tmp_path / "asked").exists() else []
+    return result, asked
+
+
+def _digest(reference: str) -> str:
+    return reference.split("@", 1)[1]
+
+
+# ECR Public as the pins expect it: each digest, and each release tag pointing at it.
+REGISTRY = {
+    DAEMON_PIN: _digest(DAEMON_PIN),
+    "public.ecr.aws/xray/aws-xray-daemon:3.7.0": _digest(DAEMON_PIN),
+    COLLECTOR_PIN: _digest(COLLECTOR_PIN),
+    "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0": _digest(COLLECTOR_PIN),
+}
+
+
+def test_pull_requests_resolve_the_pinned_images_in_their_own_job():
+    """A job of its own (Python only, no make install) runs the step on every pull request."""
+    job = _load("pull-request.yml")["jobs"]["images"]
+    assert job["runs-on"] == "ubuntu-latest"
+    assert "python -m scripts.pinned_images --references" in _resolve_step()["run"]
+    assert "docker buildx imagetools inspect" in _resolve_step()["run"]
+
+
+def test_every_pin_is_resolved_and_its_release_checked(tmp_path):
+    """Given a registry holding both pins under their releases, the step passes having asked for each pin and each tag."""
+    result, asked = _run_resolve_step(tmp_path, REGISTRY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert asked == [DAEMON_PIN, "public.ecr.aws/xray/aws-xray-daemon:3.7.0", COLLECTOR_PIN,
+                     "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0"]  # fmt: skip
+    assert f"resolved {DAEMON_PIN} (public.ecr.aws/xray/aws-xray-daemon:3.7.0)" in result.stdout
+    assert f"resolved {COLLECTOR_PIN} (public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0)" in result.stdout
+    assert "::error" not in result.stdout and "::warning" not in result.stdout
+
+
+def test_a_digest_the_registry_does_not_hold_fails_the_step_naming_it(tmp_path):
+    """Given ECR Public without the daemon's pinned digest (it holds another 3.7.0), the step fails naming the pin, and still checks the rest."""
+    registry = {**REGISTRY, "public.ecr.aws/xray/aws-xray-daemon:3.7.0": DOCKER_HUB_DAEMON_DIGEST}
+    del registry[DAEMON_PIN]
+    result, asked = _run_resolve_step(tmp_path, registry)
+    assert result.returncode == 1
+    assert f"::error title=Pinned image does not resolve::{DAEMON_PIN} is not in its registry" in result.stdout
+    assert f"resolved {COLLECTOR_PIN}" in result.stdout
+    assert COLLECTOR_PIN in asked
+
+
+def test_a_release_tag_that_moved_is_a_warning(tmp_path):
+    """Given the collector's v0.50.0 tag now naming another digest, the pin still resolves: a warning names both."""
+    moved = "sha256:" + "0" * 64
+    result, _ = _run_resolve_step(tmp_path, {**REGISTRY, "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0": moved})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "::warning title=Release label and digest disagree::public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0 "
+        f"is {moved}, the pin is {COLLECTOR_PIN}"
+    ) in result.stdout
+
+
+def test_a_release_tag_the_registry_does_not_have_is_a_warning(tmp_path):
+    """Given no 3.7.0 tag at all, the pinned digest still resolves; the warning says the tag is missing."""
+    registry = {name: digest for name, digest in REGISTRY.items() if not name.endswith(":3.7.0")}
+    result, _ = _run_resolve_step(tmp_path, registry)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "public.ecr.aws/xray/aws-xray-daemon:3.7.0 is (no such tag)" in result.stdout
+
+
+def test_the_step_fails_when_the_pins_cannot_be_listed(tmp_path):
+    """Given a Python that cannot list the pins, the step fails instead of resolving nothing."""
+    broken = tmp_path / "broken-python"
+    broken.write_text("#!/bin/bash\necho 'No module named scripts' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    result, asked = _run_resolve_step(tmp_path, REGISTRY, python=str(broken))
+    assert result.returncode != 0
+    assert asked == []

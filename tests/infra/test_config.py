@@ -103,13 +103,7 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "vpc-0abc1234",
             "account and region",
         ),
-        ({"images": ImagesConfig(app_uri="nginx")}, "images.app_uri", "nginx", "tag or digest"),
-        (
-            {"images": ImagesConfig(xray_daemon="public.ecr.aws/xray/aws-xray-daemon:latest")},
-            "images.xray_daemon",
-            "latest",
-            "pin",
-        ),
+        ({"images": ImagesConfig(app_uri="nginx")}, "images.app_uri", "nginx", "'REPOSITORY:TAG' or 'REPOSITORY@sha256:"),
         ({"alarms": AlarmsConfig(cpu_percent=150)}, "alarms.cpu_percent", "150", "at most 100"),
         ({"alarms": AlarmsConfig(period_minutes=7)}, "alarms.period_minutes", "7", "1, 5"),
         ({"alarms": AlarmsConfig(evaluation_periods=0)}, "alarms.evaluation_periods", "0", "1 or more"),
@@ -137,14 +131,6 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
         ),
         ({"region": "mars-1"}, "region", "mars-1", "us-east-1"),
         ({"task": "256 CPU"}, "task", "256 CPU", "use a TaskSizeConfig"),
-        # pinned by tag and digest
-        (
-            {"images": ImagesConfig(xray_daemon="public.ecr.aws/xray/aws-xray-daemon:3.7.0")},
-            "images.xray_daemon",
-            "3.7.0",
-            "and its digest",
-        ),
-        ({"images": ImagesConfig(collector=f"public.ecr.aws/x/y@sha256:{'a' * 64}")}, "images.collector", "x/y@sha256", "by a tag"),
         # HTTPS and the entry point
         (
             {"edge": EdgeConfig(tls_certificate_arn="arn:aws:acm:us-east-1:1:certificate/x")},
@@ -188,6 +174,57 @@ def test_bad_values_name_environment_field_value_and_allowed(overrides, field, v
     assert value_text in message
     assert allowed_text in message
     assert message.count("is invalid;") == 1
+
+
+DIGEST = "sha256:" + "b" * 64
+DAEMON = "public.ecr.aws/xray/aws-xray-daemon"
+DIGEST_FORM = "use 'REPOSITORY@sha256:<64 hex digits>', ECS's digest form; put the release in"
+
+
+@pytest.mark.parametrize(
+    ("images", "field", "value", "allowed"),
+    [
+        # ECS documents 'repository:tag' and 'repository@digest'; a sidecar must be the second.
+        ({"xray_daemon": f"{DAEMON}:3.7.0@{DIGEST}"}, "xray_daemon", f"{DAEMON}:3.7.0@{DIGEST}", f"{DIGEST_FORM} xray_daemon_release"),
+        ({"xray_daemon": f"{DAEMON}:3.7.0"}, "xray_daemon", f"{DAEMON}:3.7.0", f"{DIGEST_FORM} xray_daemon_release"),
+        ({"xray_daemon": f"{DAEMON}:latest"}, "xray_daemon", f"{DAEMON}:latest", DIGEST_FORM),
+        ({"xray_daemon": f"{DAEMON}@sha256:abc"}, "xray_daemon", f"{DAEMON}@sha256:abc", DIGEST_FORM),
+        ({"xray_daemon": f"{DAEMON}@sha256:{'B' * 64}"}, "xray_daemon", f"{DAEMON}@sha256:{'B' * 64}", DIGEST_FORM),
+        ({"xray_daemon": f"aws-xray-daemon@{DIGEST}"}, "xray_daemon", f"aws-xray-daemon@{DIGEST}", DIGEST_FORM),
+        ({"collector": f"public.ecr.aws/x/y:v1@{DIGEST}"}, "collector", f"public.ecr.aws/x/y:v1@{DIGEST}", f"{DIGEST_FORM} collector_release"),
+        ({"collector": None}, "collector", None, DIGEST_FORM),
+        ({"xray_daemon_release": "latest"}, "xray_daemon_release", "latest", "the release tag xray_daemon's digest was read from"),
+        ({"xray_daemon_release": ""}, "xray_daemon_release", "", "such as '3.7.0'"),
+        ({"collector_release": "v0.50.0 final"}, "collector_release", "v0.50.0 final", "the release tag collector's digest was read from"),
+        ({"app_uri": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0@{DIGEST}"}, "app_uri", "app:1.0@sha256", "'REPOSITORY:TAG' or"),
+    ],
+)
+def test_images_must_be_in_the_form_ecs_documents(images, field, value, allowed):
+    """Given a sidecar not pinned as 'repository@sha256:...' (or a bad release), the error names env, field, value and the form."""
+    with pytest.raises(ConfigError) as error:
+        load_environment("dev").with_changes(images=images)
+    message = str(error.value)
+    shown = value if field == "app_uri" else repr(value)
+    assert message.startswith(f"environment 'dev': images.{field} = ")
+    assert shown in message
+    assert allowed in message
+
+
+def test_the_shipped_sidecars_are_pinned_by_digest_with_their_release():
+    """Every environment runs the daemon 3.7.0 and the collector v0.50.0, each by its index digest."""
+    for name in ENVIRONMENTS:
+        images = load_environment(name).images
+        assert images.pinned_sidecars == {
+            "xray_daemon": (
+                "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071",
+                "3.7.0",
+            ),
+            "collector": (
+                "public.ecr.aws/aws-observability/aws-otel-collector"
+                "@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e",
+                "v0.50.0",
+            ),
+        }
 
 
 def test_access_logs_are_refused_on_the_http_api_entry_point():

@@ -52,24 +52,24 @@ def test_app_starts_even_when_sidecars_are_unhealthy(any_env):
 
 
 def test_xray_daemon_sidecar(any_env):
-    """Pinned image, UDP 2000, non-essential, with its CPU and memory reservations; absent on the OpenTelemetry path."""
+    """Pinned by digest (ECS's documented form), UDP 2000, non-essential, with its CPU and memory reservations; absent on the OpenTelemetry path."""
     containers = templates.containers(any_env)
     if not any_env.config.telemetry.xray_sdk:
         assert set(containers) == {contract.APP_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME}
         return
     daemon = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
     assert daemon["Image"] == any_env.config.images.xray_daemon
-    assert daemon["Image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
-    assert not daemon["Image"].endswith(":latest")
+    assert re.fullmatch(r"public\.ecr\.aws/xray/aws-xray-daemon@sha256:[0-9a-f]{64}", daemon["Image"])
     assert daemon["Essential"] is False
     assert daemon["PortMappings"] == [{"ContainerPort": 2000, "Protocol": "udp"}]
     assert (daemon["Cpu"], daemon["MemoryReservation"]) == (XRAY_DAEMON_CPU_UNITS, XRAY_DAEMON_MEMORY_RESERVATION_MIB)
 
 
 def test_collector_sidecar(any_env):
-    """Pinned ADOT image, non-essential, health-checked, configured from SSM, OTLP ports only."""
+    """ADOT pinned by digest (ECS's documented form), non-essential, health-checked, configured from SSM, OTLP ports only."""
     collector = templates.containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
-    assert collector["Image"].startswith("public.ecr.aws/aws-observability/aws-otel-collector:v")
+    assert collector["Image"] == any_env.config.images.collector
+    assert re.fullmatch(r"public\.ecr\.aws/aws-observability/aws-otel-collector@sha256:[0-9a-f]{64}", collector["Image"])
     assert collector["Essential"] is False
     assert (collector["Cpu"], collector["MemoryReservation"]) == (COLLECTOR_CPU_UNITS, COLLECTOR_MEMORY_RESERVATION_MIB)
     assert collector["HealthCheck"]["Command"] == ["CMD", "/healthcheck"]
