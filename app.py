@@ -3,6 +3,8 @@
 
     cdk synth -c env=dev|staging|prod|all [-c image_uri=REGISTRY/IMAGE:TAG] [-c secrets_preflight=false]
     cdk deploy cruddur-github-deploy-roles -c github_repository=OWNER/REPO   (once per account)
+    cdk deploy cruddur-transaction-search -c transaction_search=true [-c transaction_search_indexing_percentage=N]
+                                                                             (once per account and region)
 
 ``image_uri`` deploys a prebuilt image instead of building service/Dockerfile.
 ``secrets_preflight=false`` leaves out the Lambda-backed check that the
@@ -19,10 +21,11 @@ import sys
 from aws_cdk import App
 
 from stacks.compliance import apply_compliance_checks
-from stacks.config import ConfigError
+from stacks.config import ConfigError, TransactionSearchConfig
 from stacks.environment_stacks import create_environment_stacks
 from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
+from stacks.transaction_search_stack import TransactionSearchStack
 
 ALL_ENVIRONMENTS = "all"
 
@@ -53,6 +56,11 @@ def main() -> None:
             configs = [dataclasses.replace(config, secrets_preflight=flag) for config in configs]
         repository = app.node.try_get_context("github_repository")
         github = GitHubDeployConfig(repository=repository) if repository else None
+        transaction_search = None
+        if context_flag("transaction_search", app.node.try_get_context("transaction_search") or False):
+            transaction_search = TransactionSearchConfig.from_context(
+                app.node.try_get_context("transaction_search_indexing_percentage")
+            )
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -65,6 +73,14 @@ def main() -> None:
             f"{config.short_name}-github-deploy-roles",
             github=github,
             description=f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments",
+        )
+    if transaction_search is not None:
+        TransactionSearchStack(
+            app,
+            f"{config.short_name}-transaction-search",
+            settings=transaction_search,
+            policy_name=f"{config.short_name}-transaction-search",
+            description=f"X-Ray Transaction Search for the account, {transaction_search.indexing_percentage:g} % indexed",
         )
     apply_compliance_checks(app)
     app.synth()

@@ -4,11 +4,13 @@
     sections.py     one frozen section per concern (network, task, scaling, logs, alarms, canary,
                     images, telemetry, sampling, xray_groups, data, edge), each checking its own fields
     errors.py       ConfigError, and FieldError: the one sentence every error reads as
+    account.py      what holds for a whole AWS account (Transaction Search), deployed once per account
 
 The environments themselves are data in ``stacks/environments.py``; AWS's
 fixed limits are in ``stacks/aws_limits.py``.
 """
 
+from .account import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 from .environment import EnvironmentConfig, RemovalPolicyName
 from .errors import ConfigError, FieldError
 from .sections import (
@@ -39,6 +41,7 @@ __all__ = [
     "EntryPoint",
     "EnvironmentConfig",
     "FieldError",
+    "FREE_INDEXING_PERCENTAGE",
     "ImagesConfig",
     "LogsConfig",
     "NetworkConfig",
@@ -49,6 +52,7 @@ __all__ = [
     "ScalingConfig",
     "TaskSizeConfig",
     "TelemetryConfig",
+    "TransactionSearchConfig",
     "XRayGroupsConfig",
     "XRayPath",
 ]

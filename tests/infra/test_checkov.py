@@ -30,6 +30,9 @@ def _failed_checks(assembly_dirs: list[Path]) -> dict[str, dict[str, set[str]]]:
     reports = reports if isinstance(reports, list) else [reports]
     failed: dict[str, dict[str, set[str]]] = {}
     for report in reports:
+        if "summary" not in report:  # no check applies to any resource: checkov prints only its counts
+            assert (report["parsing_errors"], report["failed"]) == (0, 0), report
+            continue
         assert report["summary"]["parsing_errors"] == 0, report["summary"]
         for check in report["results"]["failed_checks"]:
             by_check = failed.setdefault(Path(check["file_path"]).parent.name, {})

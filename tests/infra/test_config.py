@@ -268,6 +268,28 @@ def test_app_rejects_a_malformed_image_uri(tmp_path):
     assert "images.app_uri = 'latest' is invalid" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"transaction_search": "yes"}, "-c transaction_search='yes' is invalid; use true or false"),
+        (
+            {"transaction_search": "true", "transaction_search_indexing_percentage": "150"},
+            "transaction_search.indexing_percentage = 150.0 is invalid; use a percentage from 0 to 100",
+        ),
+        (
+            {"transaction_search": "true", "transaction_search_indexing_percentage": "ten"},
+            "transaction_search.indexing_percentage = 'ten' is invalid",
+        ),
+    ],
+)
+def test_app_rejects_a_malformed_transaction_search_setting(tmp_path, context, message):
+    """The account's Transaction Search switches are checked before anything is built."""
+    result = _run_app({"env": "dev", **context}, tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "manifest.json").exists()
+
+
 def test_app_rejects_a_malformed_preflight_flag(tmp_path):
     """-c secrets_preflight=maybe names the flag and the allowed values."""
     result = _run_app({"env": "dev", "secrets_preflight": "maybe"}, tmp_path)

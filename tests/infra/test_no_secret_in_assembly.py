@@ -1,8 +1,9 @@
 """Secret values in the synthesizing shell never reach cdk.out; app.py's context switches work.
 
 One subprocess run of app.py serves every test here: every environment at
-once (-c env=all), without the preflight, with canary secret values in its
-environment, exactly as the CLI would start it.
+once (-c env=all), without the preflight, with the account's Transaction
+Search stack asked for, with canary secret values in its environment,
+exactly as the CLI would start it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ CANARIES = {
 
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory):
-    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, canary values set."""
+    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, transaction_search=true, canary values set."""
     outdir = tmp_path_factory.mktemp("cdk-all")
-    context = {"env": "all", "secrets_preflight": "false"}
+    context = {"env": "all", "secrets_preflight": "false", "transaction_search": "true", "transaction_search_indexing_percentage": "5"}
     env = {**os.environ, **CANARIES, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     result = subprocess.run([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -47,12 +48,24 @@ def test_canary_secret_values_do_not_reach_the_cloud_assembly(assembly):
 
 
 def test_every_environment_is_synthesized_at_once(assembly):
-    """-c env=all puts the stacks of dev, staging and prod into one assembly."""
+    """-c env=all puts the stacks of dev, staging and prod into one assembly, and the account's stack once."""
     outdir, _ = assembly
     names = sorted(p.name for p in outdir.glob("*.template.json"))
     assert names == sorted(
-        f"cruddur-{env}-{stack}.template.json" for env in ("dev", "staging", "prod") for stack in ("network", "observability", "service")
+        [f"cruddur-{env}-{stack}.template.json" for env in ("dev", "staging", "prod") for stack in ("network", "observability", "service")]
+        + ["cruddur-transaction-search.template.json"]
     )
+
+
+def test_transaction_search_is_an_account_stack_at_the_asked_percentage(assembly):
+    """-c transaction_search=true adds one stack for the account (not one per environment) indexing the asked share."""
+    outdir, _ = assembly
+    template = json.loads((outdir / "cruddur-transaction-search.template.json").read_text())
+    (config,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::XRay::TransactionSearchConfig"]
+    assert config["Properties"] == {"IndexingPercentage": 5}
+    for path in outdir.glob("cruddur-*-*-*.template.json"):
+        types = {resource["Type"] for resource in json.loads(path.read_text())["Resources"].values()}
+        assert "AWS::XRay::TransactionSearchConfig" not in types and "AWS::Logs::ResourcePolicy" not in types, path.name
 
 
 def test_the_preflight_can_be_left_out(assembly):
