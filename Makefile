@@ -66,8 +66,8 @@ clean: ## Remove build output (keeps .venv and node_modules).
 	rm -rf cdk.out .pytest_cache
 
 FORMAT ?= text
-cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json).
-	$(VENV_PY) -m cost --format $(FORMAT)
+cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json; XRAY_PATH=opentelemetry-collector prices that path).
+	$(VENV_PY) -m cost --format $(FORMAT) $(if $(XRAY_PATH),--xray-path $(XRAY_PATH))
 
 bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes its section of bench/RESULTS.md.
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk"; exit 2; }

@@ -3,6 +3,7 @@
     make cost                     # text tables for dev, staging, prod
     make cost FORMAT=markdown     # for a pull-request comment
     make cost FORMAT=json         # for tools
+    make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from cost.estimate import estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
 from cost.render import RENDERERS
 from cost.usage import DEFAULT_USAGE, load_usage
+from stacks.config import XRayPath
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES)
     parser.add_argument("--usage", type=Path, default=DEFAULT_USAGE)
+    parser.add_argument(
+        "--xray-path",
+        choices=[path.value for path in XRayPath],
+        help="price every environment on this path to X-Ray (default: each environment's own)",
+    )
     args = parser.parse_args(argv)
 
     from stacks.assembly import synthesize
@@ -33,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
         for name in ENVIRONMENTS:
-            synthesized = synthesize(load_environment(name), Path(outdir) / name)
+            config = load_environment(name)
+            if args.xray_path:
+                config = config.with_changes(telemetry={"xray_path": XRayPath(args.xray_path)})
+            synthesized = synthesize(config, Path(outdir) / name)
             environments[name] = list(synthesized.templates.values())
-    print(RENDERERS[args.format](estimates_for(environments, usage, prices), prices), end="")
+    estimates = estimates_for(environments, usage, prices)
+    if args.xray_path:
+        for result in estimates:
+            result.environment = f"{result.environment} on {args.xray_path}"
+    print(RENDERERS[args.format](estimates, prices), end="")
     return 0

@@ -28,6 +28,10 @@ class Usage:
     dynamodb_read_units_per_request: float = 0.0
     dynamodb_write_units_per_request: float = 0.0
     dynamodb_stored_gb: float = 0.0
+    # -- X-Ray under Transaction Search: spans billed per GB ingested into CloudWatch Logs (aws/spans)
+    spans_per_trace: float = 0.0  # spans (segments and subsegments) a recorded trace puts into aws/spans
+    span_bytes: float = 0.0  # bytes of one span as aws/spans stores it (OpenTelemetry semantic-convention JSON)
+    transaction_search: bool = False  # the account has Transaction Search on (the OpenTelemetry-only path implies it)
 
     @property
     def requests_per_second(self) -> float:

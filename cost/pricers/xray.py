@@ -1,21 +1,37 @@
-"""X-Ray: traces recorded (what the deployed sampling rules let through, and the canary's) and scanned, beyond the free tier.
+"""X-Ray: what the deployed sampling rules (and the canary) record, priced as traces, or as spans under Transaction Search.
 
 The deployed rules decide (the service samples live by them); templates
 without rules trace nothing. Requests are assumed to arrive while the service
 runs, with or without a schedule.
+
+Without Transaction Search, X-Ray bills traces recorded and traces scanned,
+beyond the account's free tier. With it (the account stack
+``cruddur-transaction-search``), every span reaching X-Ray is ingested into
+the CloudWatch Logs group ``aws/spans`` and billed per GB (the usage
+profile's ``spans_per_trace`` and ``span_bytes``), and the account's
+indexing percentage of them becomes trace summaries, the first 1 % free.
+An environment is priced so when its collector exports to X-Ray with no
+daemon beside it (the OpenTelemetry-only path, which needs Transaction
+Search), or when its usage profile says its account has it on
+(``transaction_search: true``).
 """
 
 from __future__ import annotations
 
 from cost.inputs import Inputs
-from cost.lines import MILLION, Line, priced_per
+from cost.lines import MILLION, Line, priced, priced_per
 from cost.prices import Prices
+from service.cruddur import contract
 from stacks.components.sampling_policy import SamplingPolicy
+from stacks.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 
 TYPES: frozenset[str] = frozenset()  # the sampling rules are free (cost.coverage); the traces they let through are priced
 SAMPLING_RULE = "AWS::XRay::SamplingRule"
 # Each canary run records two traces: its own (Lambda active tracing) and its request's (sent with Sampled=1).
 TRACES_PER_CANARY_RUN = 2
+GB = 1e9
+# The share of spans the account stack indexes (stacks/config/account.py), as make cost prices it.
+INDEXING_PERCENTAGE = TransactionSearchConfig().indexing_percentage
 
 
 def recorded_traces(inputs: Inputs) -> float:
@@ -25,6 +41,27 @@ def recorded_traces(inputs: Inputs) -> float:
     return (traced if rules else 0.0) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
 
 
+def collector_exports_to_xray(inputs: Inputs) -> bool:
+    """The OpenTelemetry-only path: a task runs the collector and no task runs the X-Ray daemon."""
+    names = {c["Name"] for service in inputs.workload.services for c in service.containers}
+    return contract.COLLECTOR_CONTAINER_NAME in names and contract.XRAY_DAEMON_CONTAINER_NAME not in names
+
+
+def with_transaction_search(inputs: Inputs) -> bool:
+    """Spans are billed as CloudWatch Logs spans: the environment's path needs Transaction Search, or its account has it on."""
+    return collector_exports_to_xray(inputs) or inputs.usage.transaction_search
+
+
+def spans(inputs: Inputs) -> float:
+    """Spans reaching X-Ray in the month: each recorded trace's ``spans_per_trace``."""
+    return recorded_traces(inputs) * inputs.usage.spans_per_trace
+
+
+def indexed_beyond_free(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> float:
+    """Spans a month indexed above the free share, at ``percentage``."""
+    return spans(inputs) * max(0.0, percentage - FREE_INDEXING_PERCENTAGE) / 100
+
+
 def beyond_free_tier(what: str, traces: float, prices: Prices, price: str, free: str) -> Line:
     """``traces`` of ``what`` less the month's ``free`` ones, at ``price`` a million."""
     free_traces = prices[free]
@@ -32,12 +69,37 @@ def beyond_free_tier(what: str, traces: float, prices: Prices, price: str, free:
     return priced_per(f"X-Ray traces {what} ({traces:,.0f}, {free_traces:,} free)", billable, "traces", prices[price], MILLION, digits=0)
 
 
+def span_lines(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[Line]:
+    """Spans ingested into ``aws/spans`` per GB, and the indexed share up to the free 1 % (beyond it: ``not_priced``)."""
+    p, usage = inputs.prices, inputs.usage
+    count = spans(inputs)
+    ingested = priced(
+        f"X-Ray spans ingested into aws/spans ({count:,.0f} spans of {usage.span_bytes:,.0f} bytes)",
+        count * usage.span_bytes / GB,
+        "GB",
+        p["xray_spans_ingested_gb"],
+        digits=3,
+    )
+    free_share = min(percentage, FREE_INDEXING_PERCENTAGE)
+    indexed = priced(f"X-Ray spans indexed as trace summaries ({free_share:g} % of them, free)", count * free_share / 100, "spans", 0.0, digits=0)
+    return [ingested, indexed]
+
+
+def not_priced(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[str]:
+    """Indexed spans beyond the free share: their price is not in the price file (README, "What it costs")."""
+    if not with_transaction_search(inputs) or percentage <= FREE_INDEXING_PERCENTAGE:
+        return []
+    return [f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % ({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"]
+
+
 def lines(inputs: Inputs) -> list[Line]:
-    """Traces recorded and traces scanned."""
+    """Traces recorded, or spans ingested and indexed under Transaction Search; and traces scanned."""
     p = inputs.prices
     recorded = recorded_traces(inputs)
     scanned = recorded * inputs.usage.trace_scans_per_recorded
-    return [
-        beyond_free_tier("recorded", recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month"),
-        beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month"),
-    ]
+    first = (
+        span_lines(inputs)
+        if with_transaction_search(inputs)
+        else [beyond_free_tier("recorded", recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")]
+    )
+    return [*first, beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month")]

@@ -46,6 +46,7 @@ PRICES = {
         "xray_traces_recorded_free_per_month": 100000,
         "xray_traces_scanned_million": 0.5,
         "xray_traces_scanned_free_per_month": 1000000,
+        "xray_spans_ingested_gb": 0.4,
         "lambda_request_million": 0.2,
         "lambda_gb_second": 0.0000166667,
         "container_insights_metrics_per_service": 11,
@@ -193,6 +194,20 @@ def test_the_real_environments_are_priced_without_gaps(synthesized_environments)
     # dev's reservoir (5 a second) is far above its 20,000 requests a day: the rules record every one of them
     assert recorded.item.startswith(f"X-Ray traces recorded ({20000 * 730 / 24:,.0f},")
     assert not [line for line in dev.lines if line.item.startswith("NAT")]
+
+
+def test_the_opentelemetry_only_path_is_priced_as_spans_under_transaction_search(synthesized_environments):
+    """dev on the OpenTelemetry-only path: its traces are spans ingested into aws/spans (the path needs Transaction Search), none recorded."""
+    templates = list(synthesized_environments("dev-otel").templates.values())
+    (result,) = [r for r in estimates_for({"dev": templates}, load_usage(), load_prices()) if r.variant == "always on"]
+    assert result.not_priced == []
+    items = [line.item for line in result.lines]
+    assert not [item for item in items if item.startswith("X-Ray traces recorded")]
+    dev_spans = 20000 * 730 / 24 * 3  # every request recorded (dev's reservoir), three spans each
+    ingested = next(line for line in result.lines if line.item.startswith("X-Ray spans ingested"))
+    assert ingested.item == f"X-Ray spans ingested into aws/spans ({dev_spans:,.0f} spans of 1,500 bytes)"
+    assert ingested.quantity == round(dev_spans * 1500 / 1e9, 3) and ingested.unit_price == 0.35
+    assert "X-Ray spans indexed as trace summaries (1 % of them, free)" in items
 
 
 EDGE_USAGE = dataclasses.replace(NO_TRAFFIC, requests_per_day=86400, access_log_bytes_per_request=50, api_access_log_bytes_per_request=100)

@@ -1,9 +1,10 @@
-"""X-Ray: what the deployed rules record (reservoir, then fixed rate) and the canary's traces, beyond the free tier."""
+"""X-Ray: what the deployed rules record (reservoir, then fixed rate) and the canary's traces, as traces or as spans under Transaction Search."""
 
 from __future__ import annotations
 
 from cost.pricers import xray
-from tests.cost.fragments import by_item, canary, inputs_of
+from service.cruddur import contract
+from tests.cost.fragments import by_item, canary, container, ecs_service, inputs_of, task_definition
 
 
 def rule(reservoir: int, rate: float) -> dict:
@@ -32,3 +33,60 @@ def test_without_rules_only_the_canary_records():
     inputs = inputs_of(canary(), requests_per_day=86400)
     assert xray.recorded_traces(inputs) == 17520
     assert xray.recorded_traces(inputs_of({}, requests_per_day=86400)) == 0
+
+
+# -- under Transaction Search: spans per GB into aws/spans, the indexed share --------------------
+
+def task_with(*names: str) -> dict:
+    """A service whose task runs the app and the sidecars ``names``."""
+    containers = [container(contract.APP_CONTAINER_NAME), *(container(name, cpu=32, memory_mib=64) for name in names)]
+    return {"Task": task_definition(512, 1024, *containers), "Service": ecs_service()}
+
+
+OPENTELEMETRY_ONLY = task_with(contract.COLLECTOR_CONTAINER_NAME)
+SDK_AND_DAEMON = task_with(contract.XRAY_DAEMON_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME)
+# 10 % of 86,400 requests a day: 262,800 traces a month; 3 spans each, 1,500 bytes a span.
+SPANS = {"requests_per_day": 86400, "spans_per_trace": 3, "span_bytes": 1500}
+
+
+def test_the_opentelemetry_only_path_is_priced_as_spans_ingested():
+    """Collector without daemon: 788,400 spans of 1,500 bytes (1.183 GB) at 0.35 a GB; 1 % indexed free; no trace recorded."""
+    inputs = inputs_of({**rule(0, 0.1), **OPENTELEMETRY_ONLY}, **SPANS)
+    assert xray.with_transaction_search(inputs)
+    assert by_item(xray.lines(inputs)) == {
+        "X-Ray spans ingested into aws/spans (788,400 spans of 1,500 bytes)": (1.183, "0.41"),  # 1.1826 GB * 0.35
+        "X-Ray spans indexed as trace summaries (1 % of them, free)": (7884, "0.00"),
+        "X-Ray traces scanned (0, 1,000,000 free)": (0, "0.00"),
+    }
+    assert xray.not_priced(inputs) == []
+
+
+def test_the_daemon_path_is_priced_as_traces_unless_the_account_has_transaction_search():
+    """With the daemon the segments are traces recorded; with transaction_search on, the same segments are spans."""
+    without = by_item(xray.lines(inputs_of({**rule(0, 0.1), **SDK_AND_DAEMON}, **SPANS)))
+    assert without["X-Ray traces recorded (262,800, 100,000 free)"] == (162800, "0.81")
+    assert not [item for item in without if item.startswith("X-Ray spans")]
+    with_search = by_item(xray.lines(inputs_of({**rule(0, 0.1), **SDK_AND_DAEMON}, transaction_search=True, **SPANS)))
+    assert with_search["X-Ray spans ingested into aws/spans (788,400 spans of 1,500 bytes)"] == (1.183, "0.41")
+    assert not [item for item in with_search if item.startswith("X-Ray traces recorded")]
+
+
+def test_span_bytes_and_counts_scale_the_ingested_gigabytes():
+    """Twice the bytes, twice the GB: 2.365 GB at 0.35 is 0.83."""
+    inputs = inputs_of({**rule(0, 0.1), **OPENTELEMETRY_ONLY}, **{**SPANS, "span_bytes": 3000})
+    (ingested,) = [line for line in xray.lines(inputs) if line.item.startswith("X-Ray spans ingested")]
+    assert (ingested.quantity, ingested.unit, ingested.unit_price, str(ingested.monthly_usd)) == (2.365, "GB", 0.35, "0.83")
+
+
+def test_indexing_beyond_the_free_share_is_listed_as_not_priced():
+    """At 5 %, 1 % stays a free line and the other 4 % (31,536 spans) is named, not guessed."""
+    inputs = inputs_of({**rule(0, 0.1), **OPENTELEMETRY_ONLY}, **SPANS)
+    indexed = by_item(xray.span_lines(inputs, percentage=5))
+    assert indexed["X-Ray spans indexed as trace summaries (1 % of them, free)"] == (7884, "0.00")
+    assert xray.not_priced(inputs, percentage=5) == ["X-Ray spans indexed beyond the free 1 % (31,536 a month at 5 %)"]
+    assert xray.not_priced(inputs_of({**rule(0, 0.1), **SDK_AND_DAEMON}, **SPANS), percentage=5) == []
+
+
+def test_make_cost_prices_the_account_stacks_indexing_percentage():
+    """The share priced is the account setting's default (stacks/config/account.py), the free 1 %."""
+    assert xray.INDEXING_PERCENTAGE == 1.0
