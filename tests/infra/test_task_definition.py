@@ -181,10 +181,12 @@ def test_only_the_app_writes_and_only_its_temporary_directory(any_env):
         assert not sidecar.get("MountPoints"), name
 
 
-def test_sidecar_images_are_pinned_by_tag_and_digest(any_env):
-    """A tag a reader can recognise, and the digest that makes it immutable."""
+def test_sidecar_images_are_pinned_by_digest_in_the_form_ecs_documents(any_env):
+    """'repository@sha256:...', the digest that makes it immutable; the release a reader recognises stays in the config."""
+    pinned = {image for image, _ in any_env.config.images.pinned_sidecars.values()}
     for name, sidecar in templates.sidecars(any_env).items():
-        assert re.fullmatch(r"public\.ecr\.aws/[\w/.-]+:[\w.-]+@sha256:[0-9a-f]{64}", sidecar["Image"]), name
+        assert re.fullmatch(r"public\.ecr\.aws/[\w/.-]+@sha256:[0-9a-f]{64}", sidecar["Image"]), name
+        assert sidecar["Image"] in pinned, name
 
 
 def test_gunicorn_writes_only_the_declared_temporary_directory():
