@@ -103,6 +103,13 @@ def test_cfn_lint_finds_no_error(synthesized):
     assert other == []
 
 
+def test_cdk_nag_ran_and_found_nothing(synthesized):
+    """AwsSolutionsChecks validated the stack at synth (an unacknowledged finding would have failed it) and reported none."""
+    outdir, _ = synthesized
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])] == []
+
+
 def test_checkov_fails_no_check(synthesized):
     """No checkov check fails on the account stack (none applies to its two resources; nothing to accept)."""
     outdir, _ = synthesized
