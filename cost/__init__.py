@@ -9,6 +9,11 @@ its region and date. A resource type that is neither priced nor known to be
 free is listed as "not priced", never dropped. Free tiers are applied only
 for X-Ray (they are per account, and X-Ray's decides whether dev's sampling
 costs anything).
+X-Ray is priced as traces recorded, or, where Transaction Search applies
+(the OpenTelemetry-only path, or ``transaction_search: true`` in the usage
+profile), as spans ingested into CloudWatch Logs per GB (``pricers/xray.py``);
+``python -m cost --xray-path opentelemetry-collector`` prices every
+environment on that path.
 
 Where things are:
 
