@@ -152,6 +152,36 @@ DEMO_USER_HANDLE = EnvVar(
 )
 DATA_VARIABLES: tuple[EnvVar, ...] = (DYNAMODB_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, FRONTEND_URL, DEMO_USER_HANDLE)
 
+# -- the frontend's spans (cruddur.telemetry.browser_traces) ---------------------
+# The path the frontend's OTLP/HTTP exporter posts to, on the backend's own origin (and the collector's).
+BROWSER_TRACES_PATH = "/v1/traces"
+BROWSER_TRACES_ENABLED = EnvVar(
+    "BROWSER_TRACES_ENABLED",
+    "false",
+    "Accept the frontend's spans (OTLP/HTTP, JSON or protobuf) on POST /v1/traces from the FRONTEND_URL origins "
+    "and forward them to the collector (OTEL_EXPORTER_OTLP_ENDPOINT); needs TELEMETRY_OTEL_ENABLED.",
+)
+BROWSER_TRACES_MAX_BODY_BYTES = EnvVar(
+    "BROWSER_TRACES_MAX_BODY_BYTES", "65536", "Largest span batch accepted, in bytes; larger ones get 413."
+)
+BROWSER_TRACES_TASK_LIMIT_PER_SECOND = EnvVar(
+    "BROWSER_TRACES_TASK_LIMIT_PER_SECOND",
+    "20",
+    "Span batches the task accepts per second (each gunicorn worker takes an equal share); more get 429.",
+)
+BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE = EnvVar(
+    "BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE",
+    "60",
+    "Span batches the task accepts per minute from one source address (the entry point's X-Forwarded-For); "
+    "more get 429.",
+)
+BROWSER_TRACES_VARIABLES: tuple[EnvVar, ...] = (
+    BROWSER_TRACES_ENABLED,
+    BROWSER_TRACES_MAX_BODY_BYTES,
+    BROWSER_TRACES_TASK_LIMIT_PER_SECOND,
+    BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE,
+)
+
 ALL: tuple[EnvVar, ...] = (
     SERVICE_NAME,
     DEPLOYMENT_ENVIRONMENT,
@@ -172,5 +202,6 @@ ALL: tuple[EnvVar, ...] = (
     ROLLBAR_ACCESS_TOKEN,
     ROLLBAR_ENDPOINT,
     *DATA_VARIABLES,
+    *BROWSER_TRACES_VARIABLES,
 )
 NAMES: frozenset[str] = frozenset(var.name for var in ALL)
