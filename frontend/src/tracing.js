@@ -4,12 +4,16 @@
 //   import { startTracing } from './tracing';
 //   startTracing({ backendUrl: process.env.REACT_APP_BACKEND_URL });   // first line of src/index.js
 //
-// - document load: one trace per page load (documentLoad, documentFetch, resourceFetch spans);
+// - a page view is one trace: a `pageView` span from this call until the page has loaded and settled
+//   (settleMillis after the load event), with the document load (documentLoad, documentFetch,
+//   resourceFetch) and every fetch made meanwhile without a span of its own (React's effects run outside
+//   any zone) inside it; later fetches (a click) are traces of their own;
 // - fetch: a CLIENT span per fetch(), and `traceparent` sent to the backend's origin only, so the
 //   backend's server span is the fetch span's child (other origins never see the header);
 // - trace ids are X-Ray's (time-prefixed), so the same trace id is valid in X-Ray as in Honeycomb;
 // - sampleRatio (default 0.1) is the share of page loads and user actions traced: the backend keeps the
 //   browser's decision, so this, not the backend's sampling rules, decides what the frontend's calls record.
+import { ROOT_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import { ZoneContextManager } from '@opentelemetry/context-zone';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
@@ -29,7 +33,36 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function startTracing({ backendUrl, serviceName = 'cruddur-frontend-react-js', sampleRatio = 0.1 } = {}) {
+// Zones carry a span's context through callbacks; what runs outside any (React's effects) falls back to the
+// page view while it lasts.
+class PageViewContextManager extends ZoneContextManager {
+  active() {
+    const current = super.active();
+    if (this.pageView !== undefined && trace.getSpan(current) === undefined) {
+      return this.pageView;
+    }
+    return current;
+  }
+}
+
+// documentLoad takes its parent from <meta name="traceparent">, as it does for server-rendered pages.
+function announceParent(context) {
+  const carrier = {};
+  propagation.inject(context, carrier);
+  if (carrier.traceparent) {
+    const meta = document.createElement('meta');
+    meta.name = 'traceparent';
+    meta.content = carrier.traceparent;
+    document.head.appendChild(meta);
+  }
+}
+
+export function startTracing({
+  backendUrl,
+  serviceName = 'cruddur-frontend-react-js',
+  sampleRatio = 0.1,
+  settleMillis = 3000,
+} = {}) {
   if (!backendUrl) {
     throw new Error('startTracing: set backendUrl to the backend (REACT_APP_BACKEND_URL), whose /v1/traces receives the spans');
   }
@@ -46,7 +79,8 @@ export function startTracing({ backendUrl, serviceName = 'cruddur-frontend-react
       }),
     ],
   });
-  provider.register({ contextManager: new ZoneContextManager() });
+  const contextManager = new PageViewContextManager();
+  provider.register({ contextManager });
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
@@ -59,5 +93,21 @@ export function startTracing({ backendUrl, serviceName = 'cruddur-frontend-react
       }),
     ],
   });
+  const pageView = provider.getTracer('cruddur-frontend').startSpan('pageView', {
+    attributes: { 'url.path': window.location.pathname },
+  });
+  contextManager.pageView = trace.setSpan(ROOT_CONTEXT, pageView);
+  announceParent(contextManager.pageView);
+  const endPageView = () => {
+    setTimeout(() => {
+      contextManager.pageView = undefined;
+      pageView.end();
+    }, settleMillis);
+  };
+  if (document.readyState === 'complete') {
+    endPageView();
+  } else {
+    window.addEventListener('load', endPageView, { once: true });
+  }
   return provider;
 }
