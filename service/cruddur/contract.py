@@ -172,14 +172,23 @@ BROWSER_TRACES_TASK_LIMIT_PER_SECOND = EnvVar(
 BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE = EnvVar(
     "BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE",
     "60",
-    "Span batches the task accepts per minute from one source address (the entry point's X-Forwarded-For); "
-    "more get 429.",
+    "Span batches the task accepts per minute from one source address (BROWSER_TRACES_SOURCE_HEADER); more get 429.",
+)
+# The header dev's HTTP API overwrites with the caller's address ($context.identity.sourceIp): it may not set
+# X-Forwarded-For, and a header it overwrites cannot be forged by the caller.
+HTTP_API_SOURCE_IP_HEADER = "X-Source-Ip"
+BROWSER_TRACES_SOURCE_HEADER = EnvVar(
+    "BROWSER_TRACES_SOURCE_HEADER",
+    "X-Forwarded-For",
+    "The header the entry point writes the caller's address to: X-Forwarded-For (the load balancer appends it: "
+    f"the last entry counts) or {HTTP_API_SOURCE_IP_HEADER} (the HTTP API overwrites it).",
 )
 BROWSER_TRACES_VARIABLES: tuple[EnvVar, ...] = (
     BROWSER_TRACES_ENABLED,
     BROWSER_TRACES_MAX_BODY_BYTES,
     BROWSER_TRACES_TASK_LIMIT_PER_SECOND,
     BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE,
+    BROWSER_TRACES_SOURCE_HEADER,
 )
 
 ALL: tuple[EnvVar, ...] = (

@@ -28,6 +28,7 @@ SAMPLE_EVERYTHING_RULES = '[{"RuleName": "SampleEverything", "Priority": 1, "Res
 _RULE_MATCHERS = ("ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath", "ResourceARN")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _HANDLE = re.compile(r"^[a-z0-9_]{1,32}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 class SettingsError(ValueError):
@@ -41,6 +42,7 @@ class BrowserTraceLimits:
     max_body_bytes: int
     task_per_second: int
     source_per_minute: int
+    source_header: str = contract.BROWSER_TRACES_SOURCE_HEADER.default or "X-Forwarded-For"
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,14 @@ class _Reader:
             # Each gunicorn worker takes an equal share of the task's limit, at least one.
             task_per_second=self.whole_number(contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND, contract.GUNICORN_WORKERS),
             source_per_minute=self.whole_number(contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE, contract.GUNICORN_WORKERS),
+            source_header=self.header_name(contract.BROWSER_TRACES_SOURCE_HEADER),
         )
+
+    def header_name(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not _HEADER_NAME.match(value):
+            raise self._fail(var, value, "use an HTTP header name such as X-Forwarded-For")
+        return value
 
     def handle(self, var: contract.EnvVar) -> str:
         value = self._raw(var)

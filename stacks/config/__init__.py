@@ -13,6 +13,7 @@ from .environment import EnvironmentConfig, RemovalPolicyName
 from .errors import ConfigError, FieldError
 from .sections import (
     AlarmsConfig,
+    BrowserTracesConfig,
     CanaryConfig,
     DataConfig,
     EdgeConfig,
@@ -32,6 +33,7 @@ from .sections import (
 
 __all__ = [
     "AlarmsConfig",
+    "BrowserTracesConfig",
     "CanaryConfig",
     "ConfigError",
     "DataConfig",

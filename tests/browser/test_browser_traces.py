@@ -4,9 +4,9 @@ The page (``tests/browser/page``, shaped like the course's home feed) is
 bundled with esbuild from ``frontend/src/tracing.js`` and the npm packages
 of ``frontend/package.json``, and served on its own loopback port: another
 origin than the backend's, so CORS is real. The backend is the synthesized
-dev task's app container under gunicorn, with ``/v1/traces`` turned on for
-the page's origin (what ``BrowserTracesConfig(enabled=True)`` and
-``frontend_origins`` set); the OTLP stand-in listens where the collector's
+dev task's app container under gunicorn, with ``/v1/traces`` on (dev with
+``BrowserTracesConfig(enabled=True)``, ``tests/conftest.py``'s
+``dev-browser``) and the page's origin as its frontend origin; the OTLP stand-in listens where the collector's
 OTLP/HTTP receiver would, so what it receives is what the collector would
 send to Honeycomb. Skipped, with the reason, where Chromium or the npm
 packages are missing (``make chromium``, ``make test`` installs both).
@@ -43,10 +43,13 @@ from testsupport.waiting import closed_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend"
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium (make chromium); else a Chrome already installed (GitHub's Ubuntu runners have one).
+CHROMIUM = next(
+    (Path(found) for found in map(shutil.which, ("chromium", "google-chrome", "google-chrome-stable")) if found),
+    Path("/usr/bin/chromium"),
+)
 FRONTEND_SERVICE = "cruddur-frontend-react-js"
 SPAN_KIND_CLIENT = 3
-SOURCE_LIMIT_PER_MINUTE = 30
 
 
 def _node() -> str | None:
@@ -143,9 +146,13 @@ def trace_table(spans: list[ReceivedSpan]) -> str:
 
 @pytest.fixture(scope="module")
 def dev_app(synthesized_environments) -> dict:
-    """The app container of the synthesized dev task definition, and its sampling rules."""
-    dev = synthesized_environments("dev")
-    return {"app": templates.app_container(dev), "rules": templates.sampling_rules(dev)}
+    """The app container of the synthesized dev task definition with the frontend's spans on, and its sampling rules."""
+    dev = synthesized_environments("dev-browser")
+    return {
+        "app": templates.app_container(dev),
+        "rules": templates.sampling_rules(dev),
+        "source_per_minute": dev.config.browser_traces.source_per_minute,
+    }
 
 
 def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
@@ -157,7 +164,7 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
             StaticSite(page) as site, StaticSite(page) as foreign_site:  # fmt: skip
         table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
         environ = task_environment(app, {table_ref: create_service_table(moto.url, f"browser-{table_ref}")})
-        assert environ.get(contract.BROWSER_TRACES_ENABLED.name, "false") == "false"  # off unless the config says so
+        assert environ[contract.BROWSER_TRACES_ENABLED.name] == "true"
         environ.update(
             {
                 # where the test machine's stand-ins listen
@@ -168,12 +175,8 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
                 contract.AWS_ENDPOINT_URL_DYNAMODB.name: moto.url,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
-                # what browser_traces enabled and the page's origin in frontend_origins set
+                # the page's origin (a port of this machine) in place of the configured frontend origin
                 contract.FRONTEND_URL.name: site.origin,
-                contract.BROWSER_TRACES_ENABLED.name: "true",
-                contract.BROWSER_TRACES_MAX_BODY_BYTES.name: "65536",
-                contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND.name: "20",
-                contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE.name: str(SOURCE_LIMIT_PER_MINUTE),
             }
         )
         port = closed_port()
@@ -187,7 +190,7 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
                 [f"{site.origin}/index.html?{query}", f"{foreign_site.origin}/index.html?{query}&mode=foreign"]
             )
             # the rate limit: one source's batches beyond its share of the minute are refused
-            burst = [post_batch(port, site.origin, _valid_batch()) for _ in range(SOURCE_LIMIT_PER_MINUTE + 10)]
+            burst = [post_batch(port, site.origin, _valid_batch()) for _ in range(dev_app["source_per_minute"] + 10)]
             assert wait_until(lambda: _server_span(collector, "POST /api/activities") is not None, timeout=15)
         finally:
             stdout, stderr = stop(process)
@@ -209,7 +212,7 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
 
     statuses = [status for status, _ in burst]
     assert set(statuses) == {200, 429}
-    assert statuses.count(200) <= SOURCE_LIMIT_PER_MINUTE
+    assert statuses.count(200) <= dev_app["source_per_minute"]
     assert all(headers.get("Retry-After") for status, headers in burst if status == 429)
     refusals = [line for line in stdout.splitlines() if "refused a browser span batch" in line]
     assert 0 < len(refusals) <= 5 * contract.GUNICORN_WORKERS  # logged at a bounded rate, per worker

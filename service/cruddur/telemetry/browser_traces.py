@@ -21,9 +21,10 @@ a 4xx with one sentence, counted (``refused``) and logged at a bounded rate
   the CORS headers are flask-cors', for those origins only);
 * within the rate limits (429, with ``Retry-After``): the task's per second,
   shared equally between its gunicorn workers, and one source address's per
-  minute; the source is the last ``X-Forwarded-For`` address, the one the
-  entry point appended (the load balancer's, or the HTTP API's from
-  ``$context.identity.sourceIp``), else the peer's address;
+  minute; the source is what the entry point wrote in
+  ``BROWSER_TRACES_SOURCE_HEADER``: the last ``X-Forwarded-For`` address (the
+  one the load balancer appended), or the HTTP API's ``X-Source-Ip``
+  (``$context.identity.sourceIp``, overwritten), else the peer's address;
 * ``application/json`` or ``application/x-protobuf``, not compressed (415);
 * at most ``BROWSER_TRACES_MAX_BODY_BYTES`` (413);
 * an OTLP ``ExportTraceServiceRequest`` with at least one span, every id of
@@ -144,6 +145,7 @@ class BrowserTraceIngest:
         self.origins = frozenset(settings.frontend_origins)
         self.collector_url = settings.otlp_traces_url
         self.max_body_bytes = limits.max_body_bytes
+        self._source_key = "HTTP_" + limits.source_header.upper().replace("-", "_")
         workers = contract.GUNICORN_WORKERS
         self._task_limit = RateLimitItemPerSecond(max(1, limits.task_per_second // workers))
         self._source_limit = RateLimitItemPerMinute(max(1, limits.source_per_minute // workers))
@@ -190,7 +192,7 @@ class BrowserTraceIngest:
             return
         if not self._limiter.hit(self._task_limit, "task"):
             raise RefusedBatch(429, "rate", "too many span batches for this task; retry later", {"Retry-After": "1"})
-        if not self._limiter.hit(self._source_limit, "source", _source_address(request.environ)):
+        if not self._limiter.hit(self._source_limit, "source", _source_address(request.environ, self._source_key)):
             raise RefusedBatch(
                 429, "rate", "too many span batches from this address; retry later", {"Retry-After": "60"}
             )
@@ -247,8 +249,8 @@ class _Unavailable(HTTPException):
     description = "the collector is not answering; the spans were dropped"
 
 
-def _source_address(environ: dict[str, Any]) -> str:
-    """The address the entry point saw: the last X-Forwarded-For entry (the one it appended), else the peer's."""
-    forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-    last = forwarded.rsplit(",", 1)[-1].strip()
+def _source_address(environ: dict[str, Any], key: str) -> str:
+    """The address the entry point saw: the last entry of its header (the one it appended), else the peer's."""
+    written = environ.get(key, "")
+    last = written.rsplit(",", 1)[-1].strip()
     return last or environ.get("REMOTE_ADDR", "unknown")
