@@ -28,6 +28,9 @@ class Usage:
     dynamodb_read_units_per_request: float = 0.0
     dynamodb_write_units_per_request: float = 0.0
     dynamodb_stored_gb: float = 0.0
+    # -- the frontend's span batches (POST /v1/traces), where browser_traces is on
+    browser_span_batches_per_request: float = 0.0
+    browser_span_batch_bytes: float = 0.0
 
     @property
     def requests_per_second(self) -> float:

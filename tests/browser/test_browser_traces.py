@@ -243,7 +243,14 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
     assert f"1-{trace_id[:8]}-{trace_id[8:]}" in {segment["trace_id"] for segment in daemon.segments}
     # the ingest requests themselves are never traced
     assert not [span for span in collector.spans if contract.BROWSER_TRACES_PATH in span.name]
-    print(f"\nbrowser-to-backend trace {trace_id}:\n{trace_table(trace)}")
+    # the CORS preflights the traceparent header makes the browser send: traces of their own (no traceparent on them)
+    first = min(span.start_unix_nano for span in trace)
+    preflights = [
+        f"{span.name} at {(span.start_unix_nano - first) / 1e6:.1f} ms, {(span.end_unix_nano - span.start_unix_nano) / 1e6:.1f} ms"
+        for span in collector.spans
+        if span.name.startswith("OPTIONS") and span.trace_id != trace_id
+    ]
+    print(f"\nbrowser-to-backend trace {trace_id}:\n{trace_table(trace)}\npreflights: {preflights}")
 
 
 def _healthy(backend: str) -> bool:
