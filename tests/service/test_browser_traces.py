@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 
 import pytest
 
@@ -172,13 +173,23 @@ def test_the_rate_limits_hold_per_task_and_per_source(otlp_receiver, xray_daemon
     assert limited.headers["Retry-After"] == "60"
 
 
-def test_a_collector_that_is_down_is_a_quick_503_and_the_api_is_unaffected(xray_daemon, make_app, otlp_receiver):
-    """The forward fails fast; the rest of the service answers as before."""
-    otlp_receiver.status = 503
+@pytest.mark.parametrize("failure", ["failing", "slow"])
+def test_a_collector_that_fails_or_hangs_is_a_quick_503_and_the_api_is_unaffected(
+    xray_daemon, make_app, otlp_receiver, failure
+):
+    """The forward gives up within its bound (1 s read); the batch is not counted as refused; the API answers."""
     app = make_app(browser_environ(otlp_receiver, xray_daemon))
+    if failure == "failing":
+        otlp_receiver.status = 503
+    else:
+        otlp_receiver.delay_seconds = 5.0
     client = app.test_client()
+    started = time.monotonic()
     assert post(client, json.dumps(otlp_json())).status_code == 503
+    assert time.monotonic() - started < 2.0
+    assert app.extensions[extensions.TELEMETRY].browser_traces.refused == {}
     assert client.get(contract.HEALTH_CHECK_PATH).status_code == 200
+    otlp_receiver.delay_seconds = 0.0
 
 
 def test_decode_reads_otlp_json_ids_as_hex():

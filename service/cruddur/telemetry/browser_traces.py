@@ -168,7 +168,7 @@ class BrowserTraceIngest:
         return route
 
     def _build_app(self) -> Flask:
-        app = Flask("cruddur.browser_traces")
+        app = Flask(__name__)
         app.config.update(MAX_CONTENT_LENGTH=self.max_body_bytes)
         CORS(
             app,
@@ -232,12 +232,15 @@ class BrowserTraceIngest:
             reason = {413: "too_large", 405: "method"}.get(error.code or 0, "other")
         if error.code == 413:
             error.description = f"the span batch is larger than {self.max_body_bytes} bytes; send smaller batches"
+        refused = (error.code or 500) < 500  # a 5xx is ours or the collector's, not the batch's
         with self._lock:
-            if error.code != 503:
+            if refused:
                 self.refused[reason] += 1
             counts = ", ".join(f"{name} {count}" for name, count in sorted(self.refused.items()))
-        if error.code != 503:
+        if refused:
             log.warning("refused a browser span batch (%d, %s); refused so far: %s", error.code, error.description, counts)
+        elif error.code != 503:  # the collector's 503 was logged where it happened
+            log.error("browser span batch failed", exc_info=getattr(error, "original_exception", None))
         body = json.dumps({"error": {"status": error.code, "message": error.description}})
         response = Response(body, error.code or 500, content_type=JSON)
         response.headers.update(getattr(error, "extra_headers", {}))
