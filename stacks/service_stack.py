@@ -80,7 +80,7 @@ class ServiceStack(Stack):
                     source_header=(
                         contract.HTTP_API_SOURCE_IP_HEADER
                         if edge.entry_point is EntryPoint.HTTP_API
-                        else contract.BROWSER_TRACES_SOURCE_HEADER.default or "X-Forwarded-For"
+                        else contract.LOAD_BALANCER_SOURCE_IP_HEADER
                     )
                 ),
             ),

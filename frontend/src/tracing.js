@@ -98,16 +98,20 @@ export function startTracing({
   });
   contextManager.pageView = trace.setSpan(ROOT_CONTEXT, pageView);
   announceParent(contextManager.pageView);
-  const endPageView = () => {
-    setTimeout(() => {
-      contextManager.pageView = undefined;
-      pageView.end();
-    }, settleMillis);
-  };
-  if (document.readyState === 'complete') {
-    endPageView();
-  } else {
-    window.addEventListener('load', endPageView, { once: true });
-  }
-  return provider;
+  const pageViewEnded = new Promise((resolve) => {
+    const endPageView = () => {
+      setTimeout(() => {
+        contextManager.pageView = undefined;
+        pageView.end();
+        resolve();
+      }, settleMillis);
+    };
+    if (document.readyState === 'complete') {
+      endPageView();
+    } else {
+      window.addEventListener('load', endPageView, { once: true });
+    }
+  });
+  // provider.forceFlush() sends what is finished now (a page about to be left); pageViewEnded resolves after the page view.
+  return { provider, pageViewEnded };
 }

@@ -177,9 +177,11 @@ BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE = EnvVar(
 # The header dev's HTTP API overwrites with the caller's address ($context.identity.sourceIp): it may not set
 # X-Forwarded-For, and a header it overwrites cannot be forged by the caller.
 HTTP_API_SOURCE_IP_HEADER = "X-Source-Ip"
+# The load balancer appends the caller's address to X-Forwarded-For: its last entry.
+LOAD_BALANCER_SOURCE_IP_HEADER = "X-Forwarded-For"
 BROWSER_TRACES_SOURCE_HEADER = EnvVar(
     "BROWSER_TRACES_SOURCE_HEADER",
-    "X-Forwarded-For",
+    LOAD_BALANCER_SOURCE_IP_HEADER,
     "The header the entry point writes the caller's address to: X-Forwarded-For (the load balancer appends it: "
     f"the last entry counts) or {HTTP_API_SOURCE_IP_HEADER} (the HTTP API overwrites it).",
 )

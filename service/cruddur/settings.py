@@ -42,7 +42,7 @@ class BrowserTraceLimits:
     max_body_bytes: int
     task_per_second: int
     source_per_minute: int
-    source_header: str = contract.BROWSER_TRACES_SOURCE_HEADER.default or "X-Forwarded-For"
+    source_header: str = contract.LOAD_BALANCER_SOURCE_IP_HEADER
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ try {
     const console = [];
     page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
     await page.goto(url, { timeout: 30000 });
-    await page.waitForFunction(() => window.__done === true, null, { timeout: 30000 });
+    await page.waitForFunction(() => window.__done === true, null, { timeout: 60000 });
     results.push({ url, result: await page.evaluate(() => window.__result), console });
     await page.close();
   }

@@ -48,17 +48,14 @@ async function postActivity(message) {
 }
 
 async function main() {
-  const provider = startTracing({ backendUrl: backend, sampleRatio: 1, settleMillis: 500 });
+  // Every page view traced; it lasts long enough for the page's calls on a loaded machine.
+  const { provider, pageViewEnded } = startTracing({ backendUrl: backend, sampleRatio: 1, settleMillis: 8000 });
   await homeFeed();
   await postActivity(params.get('message'));
   // Bad batches from the allowed origin: the browser reads their 4xx (CORS headers are on errors too).
   result.oversized = await postToTraces(otlpJson('2'.repeat(32), 'oversized-marker', 'x'.repeat(70000)));
   result.malformed = await postToTraces(otlpJson('abcd', 'malformed-marker'));
-  await new Promise((resolve) => {
-    if (document.readyState === 'complete') resolve();
-    else window.addEventListener('load', resolve, { once: true });
-  });
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // the page view ends 500 ms after load
+  await pageViewEnded;
   await provider.forceFlush();
 }
 
