@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install synth test image-test secrets diff deploy destroy local clean cost bench bench-synth bench-cost
+.PHONY: help install chromium synth test image-test secrets diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,13 +34,25 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed ## Create the virtualenvs and install the pinned Python and Node tools.
+# The frontend's tracing module, its test bundler (esbuild) and browser driver (playwright-core), pinned.
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed frontend/node_modules/.installed ## Create the virtualenvs and install the pinned Python and Node tools.
+
+# Debian's chromium for tests/browser; where it cannot be installed (not root, no apt) the test skips and says why.
+chromium: ## Install headless Chromium for the browser test (as root with apt-get; otherwise says what to do).
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium: not installed (needs root and apt-get: apt-get install chromium); tests/browser will be skipped"; fi
 
 synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks.
 	$(CDK) synth -c env=$(ENV) --quiet
 	$(VENV_PY) -m scripts.summarize_assembly cdk.out
 
-test: install ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
+test: install chromium ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
 	$(VENV_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 image-test: install ## Build service/Dockerfile (podman or docker) and run it as the dev task definition says.

@@ -11,6 +11,7 @@ from cost import coverage
 from cost.inputs import Inputs
 from cost.lines import Line
 from cost.pricers import (
+    browser_traces,
     cloud_map,
     cloudwatch,
     container_insights,
@@ -39,6 +40,7 @@ PRICERS = (
     lambda_functions,
     dynamodb,
     xray,
+    browser_traces,
 )
 PRICED_TYPES = frozenset().union(*(pricer.TYPES for pricer in PRICERS))
 

@@ -32,6 +32,9 @@ class Usage:
     spans_per_trace: float = 0.0  # spans (segments and subsegments) a recorded trace puts into aws/spans
     span_bytes: float = 0.0  # bytes of one span as aws/spans stores it (OpenTelemetry semantic-convention JSON)
     transaction_search: bool = False  # the account has Transaction Search on (the OpenTelemetry-only path implies it)
+    # -- the frontend's span batches (POST /v1/traces), where browser_traces is on
+    browser_span_batches_per_request: float = 0.0
+    browser_span_batch_bytes: float = 0.0
 
     @property
     def requests_per_second(self) -> float:

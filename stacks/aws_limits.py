@@ -33,6 +33,9 @@ XRAY_RULE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # this origin; a sampling rule with any other ServiceType can never match the service.
 XRAY_SERVICE_TYPES_MATCHING_ECS: tuple[str, ...] = ("*", "AWS::ECS::Container")
 
+# API Gateway HTTP APIs refuse a request payload above 10 MB (the largest span batch dev could pass on).
+HTTP_API_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
 # Identifier formats.
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")

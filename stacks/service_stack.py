@@ -76,6 +76,13 @@ class ServiceStack(Stack):
                 rollbar=telemetry.rollbar,
                 sampling_rules_json=config.sampling_policy.fallback_rules_json(),
                 frontend_origins=edge.frontend_origins,
+                browser_traces=config.browser_traces.limits(
+                    source_header=(
+                        contract.HTTP_API_SOURCE_IP_HEADER
+                        if edge.entry_point is EntryPoint.HTTP_API
+                        else contract.LOAD_BALANCER_SOURCE_IP_HEADER
+                    )
+                ),
             ),
             log_groups=self.log_groups,
             secrets=self.secrets,

@@ -43,6 +43,15 @@ VARIANTS: dict[str, Callable[[], EnvironmentConfig]] = {
 }
 
 
+# One feature turned on, synthesized only by the tests that ask for it by name.
+FEATURES: dict[str, Callable[[], EnvironmentConfig]] = {
+    # The README's frontend recipe: the frontend's spans through dev's HTTP API, from the course's dev origin.
+    "dev-browser": lambda: load_environment("dev").with_changes(
+        browser_traces={"enabled": True}, edge={"frontend_origins": ("http://localhost:3000",)}
+    ),
+}
+
+
 @pytest.fixture
 def fake_aws_credentials(monkeypatch):
     """Fake credentials and a region, so that boto3 in a test can only ever reach moto or a stand-in."""
@@ -75,7 +84,7 @@ def synthesized_environments(tmp_path_factory, worker_id):
 
 
 def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
-    config = {**SYNTHESIZED, **VARIANTS}[name]()
+    config = {**SYNTHESIZED, **VARIANTS, **FEATURES}[name]()
     outdir = shared / name
     summary = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:

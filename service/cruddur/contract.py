@@ -152,6 +152,47 @@ DEMO_USER_HANDLE = EnvVar(
 )
 DATA_VARIABLES: tuple[EnvVar, ...] = (DYNAMODB_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, FRONTEND_URL, DEMO_USER_HANDLE)
 
+# -- the frontend's spans (cruddur.telemetry.browser_traces) ---------------------
+# The path the frontend's OTLP/HTTP exporter posts to, on the backend's own origin (and the collector's).
+BROWSER_TRACES_PATH = "/v1/traces"
+BROWSER_TRACES_ENABLED = EnvVar(
+    "BROWSER_TRACES_ENABLED",
+    "false",
+    "Accept the frontend's spans (OTLP/HTTP, JSON or protobuf) on POST /v1/traces from the FRONTEND_URL origins "
+    "and forward them to the collector (OTEL_EXPORTER_OTLP_ENDPOINT); needs TELEMETRY_OTEL_ENABLED.",
+)
+BROWSER_TRACES_MAX_BODY_BYTES = EnvVar(
+    "BROWSER_TRACES_MAX_BODY_BYTES", "65536", "Largest span batch accepted, in bytes; larger ones get 413."
+)
+BROWSER_TRACES_TASK_LIMIT_PER_SECOND = EnvVar(
+    "BROWSER_TRACES_TASK_LIMIT_PER_SECOND",
+    "20",
+    "Span batches the task accepts per second (each gunicorn worker takes an equal share); more get 429.",
+)
+BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE = EnvVar(
+    "BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE",
+    "60",
+    "Span batches the task accepts per minute from one source address (BROWSER_TRACES_SOURCE_HEADER); more get 429.",
+)
+# The header dev's HTTP API overwrites with the caller's address ($context.identity.sourceIp): it may not set
+# X-Forwarded-For, and a header it overwrites cannot be forged by the caller.
+HTTP_API_SOURCE_IP_HEADER = "X-Source-Ip"
+# The load balancer appends the caller's address to X-Forwarded-For: its last entry.
+LOAD_BALANCER_SOURCE_IP_HEADER = "X-Forwarded-For"
+BROWSER_TRACES_SOURCE_HEADER = EnvVar(
+    "BROWSER_TRACES_SOURCE_HEADER",
+    LOAD_BALANCER_SOURCE_IP_HEADER,
+    "The header the entry point writes the caller's address to: X-Forwarded-For (the load balancer appends it: "
+    f"the last entry counts) or {HTTP_API_SOURCE_IP_HEADER} (the HTTP API overwrites it).",
+)
+BROWSER_TRACES_VARIABLES: tuple[EnvVar, ...] = (
+    BROWSER_TRACES_ENABLED,
+    BROWSER_TRACES_MAX_BODY_BYTES,
+    BROWSER_TRACES_TASK_LIMIT_PER_SECOND,
+    BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE,
+    BROWSER_TRACES_SOURCE_HEADER,
+)
+
 ALL: tuple[EnvVar, ...] = (
     SERVICE_NAME,
     DEPLOYMENT_ENVIRONMENT,
@@ -172,5 +213,6 @@ ALL: tuple[EnvVar, ...] = (
     ROLLBAR_ACCESS_TOKEN,
     ROLLBAR_ENDPOINT,
     *DATA_VARIABLES,
+    *BROWSER_TRACES_VARIABLES,
 )
 NAMES: frozenset[str] = frozenset(var.name for var in ALL)

@@ -28,10 +28,21 @@ SAMPLE_EVERYTHING_RULES = '[{"RuleName": "SampleEverything", "Priority": 1, "Res
 _RULE_MATCHERS = ("ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath", "ResourceARN")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _HANDLE = re.compile(r"^[a-z0-9_]{1,32}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 class SettingsError(ValueError):
     """An environment variable has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class BrowserTraceLimits:
+    """What the frontend's span batches on /v1/traces may be: their size and how many, per task and per source."""
+
+    max_body_bytes: int
+    task_per_second: int
+    source_per_minute: int
+    source_header: str = contract.LOAD_BALANCER_SOURCE_IP_HEADER
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class Settings:
     dynamodb_endpoint_url: str | None = None
     frontend_origins: tuple[str, ...] = ()
     demo_user_handle: str = "andrewbrown"
+    # -- the frontend's spans
+    browser_traces: BrowserTraceLimits | None = None
 
     @property
     def otlp_traces_url(self) -> str:
@@ -94,7 +107,13 @@ class Settings:
             dynamodb_endpoint_url=reader.optional_url(contract.AWS_ENDPOINT_URL_DYNAMODB),
             frontend_origins=reader.origins(contract.FRONTEND_URL),
             demo_user_handle=reader.handle(contract.DEMO_USER_HANDLE),
+            browser_traces=reader.browser_traces(),
         )
+        if settings.browser_traces is not None and not settings.otel_enabled:
+            raise SettingsError(
+                f"{contract.BROWSER_TRACES_ENABLED.name} is true but {contract.OTEL_ENABLED.name} is false; "
+                "the frontend's spans go to the collector, which runs only with OpenTelemetry on: turn both on, or neither"
+            )
         if settings.watchtower_enabled and not settings.watchtower_log_group:
             raise SettingsError(
                 f"{contract.WATCHTOWER_LOG_GROUP.name} is not set but {contract.WATCHTOWER_ENABLED.name} is true; "
@@ -215,6 +234,30 @@ class _Reader:
                 raise self._fail(var, origin, "use origins such as http://localhost:3000, comma-separated, without a path")
             origins.append(origin.rstrip("/"))
         return tuple(origins)
+
+    def whole_number(self, var: contract.EnvVar, minimum: int) -> int:
+        value = self._raw(var)
+        if not value.isdigit() or int(value) < minimum:
+            raise self._fail(var, value, f"use a whole number of {minimum} or more")
+        return int(value)
+
+    def browser_traces(self) -> BrowserTraceLimits | None:
+        """The limits of the frontend's span batches, or None when /v1/traces is off."""
+        if not self.flag(contract.BROWSER_TRACES_ENABLED):
+            return None
+        return BrowserTraceLimits(
+            max_body_bytes=self.whole_number(contract.BROWSER_TRACES_MAX_BODY_BYTES, 1024),
+            # Each gunicorn worker takes an equal share of the task's limit, at least one.
+            task_per_second=self.whole_number(contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND, contract.GUNICORN_WORKERS),
+            source_per_minute=self.whole_number(contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE, contract.GUNICORN_WORKERS),
+            source_header=self.header_name(contract.BROWSER_TRACES_SOURCE_HEADER),
+        )
+
+    def header_name(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not _HEADER_NAME.match(value):
+            raise self._fail(var, value, "use an HTTP header name such as X-Forwarded-For")
+        return value
 
     def handle(self, var: contract.EnvVar) -> str:
         value = self._raw(var)

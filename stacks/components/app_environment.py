@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.cruddur import contract
+from service.cruddur.settings import BrowserTraceLimits
 
 
 def _flag(value: bool) -> str:
@@ -21,7 +22,8 @@ class AppEnvironment:
     """What the app is told: who it is, which telemetry parts run, its sampling rules and allowed origins.
 
     ``sampling_rules_json`` is ``SamplingPolicy.fallback_rules_json()``: the
-    rules that decide until the sampling proxy answers.
+    rules that decide until the sampling proxy answers. ``browser_traces``
+    (default None: off) turns on ``POST /v1/traces`` with these limits.
     """
 
     service_name: str
@@ -33,6 +35,7 @@ class AppEnvironment:
     rollbar: bool
     sampling_rules_json: str
     frontend_origins: tuple[str, ...] = ()
+    browser_traces: BrowserTraceLimits | None = None
 
     def variables(self, *, region: str, table_name: str, watchtower_log_group_name: str | None) -> dict[str, str]:
         """The container's environment, given what only the stack knows (region, table, watchtower's group)."""
@@ -60,4 +63,11 @@ class AppEnvironment:
         environment[contract.DYNAMODB_TABLE_NAME.name] = table_name
         if self.frontend_origins:
             environment[contract.FRONTEND_URL.name] = ",".join(self.frontend_origins)
+        if self.browser_traces is not None:
+            limits = self.browser_traces
+            environment[contract.BROWSER_TRACES_ENABLED.name] = _flag(True)
+            environment[contract.BROWSER_TRACES_MAX_BODY_BYTES.name] = str(limits.max_body_bytes)
+            environment[contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND.name] = str(limits.task_per_second)
+            environment[contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE.name] = str(limits.source_per_minute)
+            environment[contract.BROWSER_TRACES_SOURCE_HEADER.name] = limits.source_header
         return environment

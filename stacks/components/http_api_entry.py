@@ -1,8 +1,10 @@
 """An API Gateway HTTP API in front of the service: billed by the request, not by the hour.
 
 Requests go through a VPC link to the tasks, which ECS registers in Cloud
-Map (SRV records: each task's address and port). Every request is written
-to an access log group. With a domain, the API also answers HTTPS on it
+Map (SRV records: each task's address and port), each with the caller's
+address in ``contract.HTTP_API_SOURCE_IP_HEADER`` (overwritten, so a caller
+cannot forge it; X-Forwarded-For is reserved to API Gateway). Every request
+is written to an access log group. With a domain, the API also answers HTTPS on it
 with the given or issued certificate; without one, on its own HTTPS
 ``execute-api`` address.
 """
@@ -21,6 +23,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from constructs import Construct
+
+from service.cruddur import contract
 
 # Fields of each access log line ($context variables of HTTP APIs).
 ACCESS_LOG_FORMAT = {
@@ -81,7 +85,13 @@ class HttpApiEntry(Construct):
             "HttpApi",
             description="Every route to the service's tasks through the VPC link",
             default_integration=integrations.HttpServiceDiscoveryIntegration(
-                "Service", service.cloud_map_service, vpc_link=self.vpc_link
+                "Service",
+                service.cloud_map_service,
+                vpc_link=self.vpc_link,
+                # The per-address rate limit of /v1/traces reads it (cruddur.telemetry.browser_traces).
+                parameter_mapping=apigwv2.ParameterMapping().overwrite_header(
+                    contract.HTTP_API_SOURCE_IP_HEADER, apigwv2.MappingValue.context_variable("identity.sourceIp")
+                ),
             ),
             default_domain_mapping=default_domain_mapping,
             # With a custom domain, the execute-api address would be a second way in without its certificate.

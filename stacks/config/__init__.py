@@ -15,6 +15,7 @@ from .environment import EnvironmentConfig, RemovalPolicyName
 from .errors import ConfigError, FieldError
 from .sections import (
     AlarmsConfig,
+    BrowserTracesConfig,
     CanaryConfig,
     DataConfig,
     EdgeConfig,
@@ -34,6 +35,7 @@ from .sections import (
 
 __all__ = [
     "AlarmsConfig",
+    "BrowserTracesConfig",
     "CanaryConfig",
     "ConfigError",
     "DataConfig",

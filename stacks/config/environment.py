@@ -31,6 +31,7 @@ from .errors import FieldError
 from .sections import (
     SECTION_TYPES,
     AlarmsConfig,
+    BrowserTracesConfig,
     CanaryConfig,
     DataConfig,
     EdgeConfig,
@@ -90,6 +91,7 @@ class EnvironmentConfig:
     xray_groups: XRayGroupsConfig = field(default_factory=XRayGroupsConfig)
     data: DataConfig = field(default_factory=DataConfig)
     edge: EdgeConfig = field(default_factory=EdgeConfig)
+    browser_traces: BrowserTracesConfig = field(default_factory=BrowserTracesConfig)
 
     def __post_init__(self) -> None:
         """Reject every invalid value with a sentence naming it."""
@@ -161,6 +163,7 @@ class EnvironmentConfig:
                 "looking up an existing VPC needs account and region set in the same environment",
             )
         self._check_containers_fit()
+        self._check_browser_traces()
         for index, rule in enumerate(self.sampling.rules):
             if rule.service_name is not None and not fnmatch.fnmatchcase(self.service_name, rule.service_name):
                 raise FieldError(
@@ -169,6 +172,23 @@ class EnvironmentConfig:
                     f"the rule could never match: the service reports '{self.service_name}' "
                     "(leave service_name None to use it)",
                 )
+
+    def _check_browser_traces(self) -> None:
+        """The frontend's spans need the collector to send them to, and an origin to come from."""
+        if not self.browser_traces.enabled:
+            return
+        if not self.telemetry.needs_collector:
+            raise FieldError(
+                "browser_traces.enabled",
+                True,
+                "the frontend's spans go to the collector: set telemetry.opentelemetry = True too, or leave them off",
+            )
+        if not self.edge.frontend_origins:
+            raise FieldError(
+                "browser_traces.enabled",
+                True,
+                "no browser may send spans without an allowed origin: set edge.frontend_origins (the frontend's origins)",
+            )
 
     def _check_containers_fit(self) -> None:
         parts, task = self.telemetry, self.task

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from service.cruddur import contract
+from service.cruddur.settings import BrowserTraceLimits
 from stacks import aws_limits
 from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
 from stacks.components.sampling_policy import SamplingRuleConfig
@@ -441,6 +443,48 @@ class EdgeConfig:
             raise FieldError("hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'")
 
 
+@dataclass(frozen=True)
+class BrowserTracesConfig:
+    """The frontend's spans: ``POST /v1/traces`` through the app to the collector (Honeycomb; X-Ray on its path).
+
+    Off by default; ``enabled=True`` turns it on for ``edge.frontend_origins``.
+    ``max_body_bytes`` bounds one span batch; ``task_per_second`` (shared by the
+    task's gunicorn workers) and ``source_per_minute`` (one caller's address)
+    bound how many are accepted.
+    """
+
+    enabled: bool = False
+    max_body_bytes: int = 65536
+    task_per_second: int = 20
+    source_per_minute: int = 60
+
+    def limits(self, *, source_header: str) -> BrowserTraceLimits | None:
+        """What the app is told (None when off); ``source_header`` is where the entry point writes the caller's address."""
+        if not self.enabled:
+            return None
+        return BrowserTraceLimits(
+            max_body_bytes=self.max_body_bytes,
+            task_per_second=self.task_per_second,
+            source_per_minute=self.source_per_minute,
+            source_header=source_header,
+        )
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        if not isinstance(self.enabled, bool):
+            raise FieldError("enabled", self.enabled, "use True or False")
+        _whole_number_at_least("max_body_bytes", self.max_body_bytes, 1024)
+        if self.max_body_bytes > aws_limits.HTTP_API_MAX_PAYLOAD_BYTES:
+            raise FieldError(
+                "max_body_bytes",
+                self.max_body_bytes,
+                f"use at most {aws_limits.HTTP_API_MAX_PAYLOAD_BYTES} bytes (an HTTP API's largest request)",
+            )
+        # Each gunicorn worker takes an equal share: a limit below one per worker cannot be shared.
+        _whole_number_at_least("task_per_second", self.task_per_second, contract.GUNICORN_WORKERS)
+        _whole_number_at_least("source_per_minute", self.source_per_minute, contract.GUNICORN_WORKERS)
+
+
 # The sections of an environment, by the name of the field that holds each (the prefix of its errors).
 SECTION_TYPES = {
     "network": NetworkConfig,
@@ -455,5 +499,6 @@ SECTION_TYPES = {
     "xray_groups": XRayGroupsConfig,
     "data": DataConfig,
     "edge": EdgeConfig,
+    "browser_traces": BrowserTracesConfig,
 }
 

@@ -12,6 +12,8 @@ import pytest
 
 from stacks.config import (
     AlarmsConfig,
+    BrowserTracesConfig,
+    EntryPoint,
     CanaryConfig,
     ConfigError,
     EdgeConfig,
@@ -162,6 +164,23 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "/app",
             "origin such as",
         ),
+        # the frontend's spans
+        ({"browser_traces": BrowserTracesConfig(enabled=True)}, "browser_traces.enabled", "True", "set edge.frontend_origins"),
+        (
+            {
+                "browser_traces": BrowserTracesConfig(enabled=True),
+                "edge": EdgeConfig(entry_point=EntryPoint.HTTP_API, frontend_origins=("https://cruddur.example.com",)),
+                "telemetry": TelemetryConfig(opentelemetry=False),
+            },
+            "browser_traces.enabled",
+            "True",
+            "set telemetry.opentelemetry = True",
+        ),
+        ({"browser_traces": BrowserTracesConfig(enabled="yes")}, "browser_traces.enabled", "yes", "True or False"),
+        ({"browser_traces": BrowserTracesConfig(max_body_bytes=100)}, "browser_traces.max_body_bytes", "100", "1024 or more"),
+        ({"browser_traces": BrowserTracesConfig(max_body_bytes=20_000_000)}, "browser_traces.max_body_bytes", "20000000", "HTTP API"),
+        ({"browser_traces": BrowserTracesConfig(task_per_second=1)}, "browser_traces.task_per_second", "1", "2 or more"),
+        ({"browser_traces": BrowserTracesConfig(source_per_minute=0)}, "browser_traces.source_per_minute", "0", "2 or more"),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):

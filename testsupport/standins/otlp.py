@@ -21,6 +21,9 @@ class ReceivedSpan:
     name: str
     attributes: dict[str, Any]
     resource: dict[str, Any]
+    kind: int = 0
+    start_unix_nano: int = 0
+    end_unix_nano: int = 0
 
 
 def _attribute_value(value: Any) -> Any:
@@ -59,6 +62,9 @@ class OtlpReceiver(LoopbackHttpServer):
                             name=span.name,
                             attributes={a.key: _attribute_value(a.value) for a in span.attributes},
                             resource=resource,
+                            kind=span.kind,
+                            start_unix_nano=span.start_time_unix_nano,
+                            end_unix_nano=span.end_time_unix_nano,
                         )
                     )
         with self._lock:

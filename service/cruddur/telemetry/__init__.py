@@ -22,6 +22,9 @@ Each part is switched on by its own environment variable (``cruddur.contract``):
 * watchtower (``TELEMETRY_WATCHTOWER_ENABLED``): log records to the existing
   group ``WATCHTOWER_LOG_GROUP``, one stream per process.
 * Rollbar (``TELEMETRY_ROLLBAR_ENABLED``): unhandled exceptions with the trace id.
+* The frontend's spans (``BROWSER_TRACES_ENABLED``, with OpenTelemetry):
+  ``POST /v1/traces`` from the ``FRONTEND_URL`` origins, checked and sent on
+  to the collector (``browser_traces``); never traced itself.
 * DynamoDB calls of recorded requests (``aws_calls``): a client span and an
   X-Ray subsegment each, by the libraries' botocore instrumentation.
 
@@ -55,6 +58,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from .. import extensions
 from ..settings import Settings
 from . import aws_calls, errors, logs, otel, sampling, xray
+from .browser_traces import BrowserTraceIngest
 from .wsgi import build_wsgi_chain
 
 log = logging.getLogger("cruddur.telemetry")
@@ -99,6 +103,7 @@ class Telemetry:
         self.xray_recorder: Any = None
         self.watchtower_handler: logging.Handler | None = None
         self.stdout_handler: logging.Handler | None = None
+        self.browser_traces: BrowserTraceIngest | None = None
 
     @classmethod
     def install(cls, app: Flask, settings: Settings, *, span_exporter: SpanExporter | None = None) -> Telemetry:
@@ -122,6 +127,8 @@ class Telemetry:
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
             telemetry.sampler = otel.build_rules_sampler(settings, telemetry.tracer_provider.resource)
             otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
+            if settings.browser_traces is not None:
+                telemetry.browser_traces = BrowserTraceIngest(settings)
         aws_calls.instrument(tracer_provider=telemetry.tracer_provider, xray=telemetry.xray_recorder is not None)
         # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
         app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
@@ -129,6 +136,7 @@ class Telemetry:
             tracer_provider=telemetry.tracer_provider,
             sampler=telemetry.sampler,
             xray_recorder=telemetry.xray_recorder,
+            browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
         )
         # Flask's hooks and signals, in the order they are connected.
         if telemetry.xray_recorder is not None:
@@ -150,6 +158,7 @@ class Telemetry:
             "xray": s.xray_enabled,
             "watchtower": s.watchtower_enabled,
             "rollbar": s.rollbar_enabled,
+            "browser traces": s.browser_traces is not None,
         }
         return [name for name, on in flags.items() if on]
 

@@ -7,6 +7,7 @@ Usage::
 ``Telemetry.install`` does this, once per app. With OpenTelemetry on, a
 request meets, in this order::
 
+    BrowserTraceIngest         with BROWSER_TRACES_ENABLED: POST /v1/traces, the frontend's spans, never traced
     TraceHeaderGuard           drops malformed trace headers before anything parses them
     SamplingGate               the one sampling decision; an unsampled request goes straight to Flask
       OpenTelemetryMiddleware  sampled only: the server span
@@ -43,11 +44,13 @@ def build_wsgi_chain(
     tracer_provider: TracerProvider | None = None,
     sampler: Sampler | None = None,
     xray_recorder: AWSXRayRecorder | None = None,
+    browser_traces: Layer | None = None,
 ) -> WSGIApp:
     """``flask_app`` behind the telemetry's middleware; the layers below are listed outermost first.
 
     ``tracer_provider`` and ``sampler`` turn on the OpenTelemetry path;
-    ``xray_recorder`` adds the X-Ray segment to its sampled requests.
+    ``xray_recorder`` adds the X-Ray segment to its sampled requests;
+    ``browser_traces`` (``BrowserTraceIngest.layer``) takes ``/v1/traces`` out before anything traces it.
     """
     if tracer_provider is None or sampler is None:
         return nest(flask_app, TraceHeaderGuard)
@@ -59,7 +62,8 @@ def build_wsgi_chain(
     )
     return nest(
         flask_app,
-        TraceHeaderGuard,  # first: no propagator ever sees a malformed header
+        browser_traces,  # in front of the gate: an ingest request is never sampled, traced or counted in the reservoir
+        TraceHeaderGuard,  # no propagator ever sees a malformed header
         functools.partial(otel.SamplingGate, traced=sampled_path, provider=tracer_provider, rules=sampler),
     )
 
