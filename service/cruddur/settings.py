@@ -176,6 +176,19 @@ class _Reader:
                 raise self._fail(var, value, f"{where}: ReservoirSize must be a whole number of 0 or more")
             if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10000:
                 raise self._fail(var, value, f"{where}: Priority must be a whole number from 1 to 10000")
+            boost = rule.get("SamplingRateBoost")
+            if boost is not None:
+                boost_shape = (
+                    f"{where}: SamplingRateBoost must be an object with MaxRate, a number from 0 to 1, "
+                    "and CooldownWindowMinutes, a whole number of 1 or more"
+                )
+                if not isinstance(boost, dict):
+                    raise self._fail(var, value, boost_shape)
+                max_rate, cooldown = boost.get("MaxRate"), boost.get("CooldownWindowMinutes")
+                if isinstance(max_rate, bool) or not isinstance(max_rate, (int, float)) or not 0.0 <= max_rate <= 1.0:
+                    raise self._fail(var, value, boost_shape)
+                if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 1:
+                    raise self._fail(var, value, boost_shape)
             matchers = {key: rule.get(key, "*") for key in _RULE_MATCHERS}
             if not all(isinstance(matcher, str) and matcher for matcher in matchers.values()):
                 raise self._fail(var, value, f"{where}: {', '.join(_RULE_MATCHERS)} must be non-empty strings")

@@ -195,3 +195,16 @@ def test_the_fallback_keeps_its_borrowing_reservoir_while_boosted():
     sampler.count_anomaly("catch-all", sampled=False)
     time.sleep(1.05)  # the reservoir's wallet fills for a second, as it does at start
     assert _sampled(sampler, HOME, 20) == 1
+
+
+def test_a_rule_added_in_the_account_decides_from_the_next_rules_refresh(remote_sampler):
+    """The matching rule remembered per path is forgotten when the rules change."""
+    with XRaySamplingApi([_rule("catch-all", 9000, rate=0.0, reservoir=0)]) as proxy:
+        sampler = remote_sampler(proxy)
+        assert sampler.decide(1, HOME).rule_name == "catch-all"
+        # When a rule for the home timeline is added in the console, and the rules are refreshed
+        proxy.rules.insert(0, _rule("home", 10, rate=1.0, reservoir=0, url_path="/api/activities/home"))
+        sampler.refresh_rules()
+        # Then it decides the same path
+        assert sampler.decide(1, HOME) == SamplingDecision(sampled=True, rule_name="home")
+        sampler.shutdown()

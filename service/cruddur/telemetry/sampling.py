@@ -113,6 +113,8 @@ _ANOMALY_SAMPLED = SimpleNamespace(context=SimpleNamespace(trace_flags=trace.Tra
 _ANOMALY_UNSAMPLED = SimpleNamespace(context=SimpleNamespace(trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT)))
 # A fallback rule's reservoir target while it is boosted: X-Ray's borrowing quota, one a second.
 _FOREVER_SECONDS = 10 * 365 * 86400
+# Distinct (path, method, host) whose matching rule is remembered; paths with ids beyond it are matched each time.
+_MATCH_MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,7 @@ class _Rules(_RuleCache):
         self._resource = resource
         self._matched: set[str] = set()
         self._boosts: dict[str, _SamplingBoost] = {}
+        self._memo: tuple[list[_SamplingRuleApplier] | None, dict[tuple, int]] = (None, {})
 
     def appliers(self) -> list[_SamplingRuleApplier]:
         """The rule appliers by priority (the cache replaces the list whole, never changes it in place)."""
@@ -168,16 +171,36 @@ class _Rules(_RuleCache):
 
     def decide(self, trace_id: int, attributes: Mapping[str, str]) -> SamplingDecision:
         """The first matching rule's decision: its reservoir, else its (boosted) fixed rate."""
-        for applier in self.appliers():
-            if applier.matches(self._resource, attributes):
-                result = applier.should_sample(_NEW_TRACE, trace_id, "request", SpanKind.SERVER, attributes)
-                rule_name = applier.sampling_rule.RuleName
-                if applier.has_boost():
-                    applier.count_trace()
-                if rule_name not in self._matched:
-                    self._matched.add(rule_name)
-                return SamplingDecision(result.decision is not Decision.DROP, rule_name)
-        return SamplingDecision(False, None)
+        applier = self._matching(attributes)
+        if applier is None:
+            return SamplingDecision(False, None)
+        result = applier.should_sample(_NEW_TRACE, trace_id, "request", SpanKind.SERVER, attributes)
+        rule_name = applier.sampling_rule.RuleName
+        if applier.has_boost():
+            applier.count_trace()
+        if rule_name not in self._matched:
+            self._matched.add(rule_name)
+        return SamplingDecision(result.decision is not Decision.DROP, rule_name)
+
+    def _matching(self, attributes: Mapping[str, str]) -> _SamplingRuleApplier | None:
+        """The first applier whose rule matches, remembered per distinct attributes for the current appliers.
+
+        Matching is ADOT's (half of a decision's cost); the same path, method
+        and host always match the same rule until the rules or targets change,
+        which replaces the appliers and so starts a new memo.
+        """
+        appliers = self.appliers()
+        memo_for, memo = self._memo
+        if memo_for is not appliers:
+            memo = {}
+            self._memo = (appliers, memo)
+        key = tuple(attributes.items())
+        index = memo.get(key)
+        if index is None:
+            index = next((i for i, a in enumerate(appliers) if a.matches(self._resource, attributes)), -1)
+            if len(memo) < _MATCH_MEMO_SIZE:
+                memo[key] = index
+        return appliers[index] if index >= 0 else None
 
     def applier(self, rule_name: str) -> _SamplingRuleApplier | None:
         """The applier of ``rule_name``, if the rules have one."""
