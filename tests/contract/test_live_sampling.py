@@ -5,7 +5,8 @@ an X-Ray sampling API stand-in (``POST /GetSamplingRules``,
 ``POST /SamplingTargets``, as the daemon proxies them on TCP 2000) serves
 the rules read from the synthesized template, and answers X-Ray's targets
 interval (10 s). Each worker samples on its own, as each task does; the
-stand-in gives every worker a rule's whole reservoir.
+stand-in gives every worker a rule's whole reservoir, and holds every
+request to X-Ray's published model (the test fails naming the field).
 """
 
 from __future__ import annotations
@@ -160,6 +161,10 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
             proxy.set_target(catch_all["RuleName"], fixed_rate=1.0, reservoir_quota=0)
             turned_up = time.monotonic()
             up = _paced(service, "up", int(FOLLOW_WITHIN_SECONDS * 8) + 24, 0.125)
+            # When X-Ray turns it down to nothing again during a quiet spell, and a burst follows
+            proxy.set_target(catch_all["RuleName"], fixed_rate=0.0, reservoir_quota=0)
+            time.sleep(FOLLOW_WITHIN_SECONDS)
+            quiet, _ = _burst(service, "quiet", 200)
         finally:
             service.stop()
 
@@ -174,6 +179,8 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
         assert service.sampled_ids("down") & set(_after(service, down, turned_down + FOLLOW_WITHIN_SECONDS)) == set()
         late_up = _after(service, up, turned_up + FOLLOW_WITHIN_SECONDS)
         assert len(late_up) >= 16 and set(late_up) <= service.sampled_ids("up")
+        # A target changed while idle holds from the first request after it: every rule that matched is reported
+        assert service.sampled_ids("quiet") == set()
         # The statistics X-Ray needs were reported: requests and samples per rule, per worker
         reported = proxy.statistics_of(catch_all["RuleName"])
         assert {doc["ClientID"] for doc in reported} and sum(doc["RequestCount"] for doc in reported) > 0
@@ -206,3 +213,53 @@ def test_with_the_proxy_down_every_request_succeeds_and_the_fallback_rules_decid
         line for line in stdout.splitlines() if line.startswith("{") and "fallback rules" in json.loads(line)["message"]
     ]
     assert len(fallback_lines) == contract.GUNICORN_WORKERS  # logged once per worker
+
+
+def _reported_since(proxy: XRaySamplingApi, rule_name: str, moment: float) -> set[str]:
+    """The workers (client ids) that reported ``rule_name`` after ``moment`` (epoch seconds)."""
+    return {doc["ClientID"] for doc in proxy.statistics_of(rule_name) if doc["Timestamp"] > moment}
+
+
+def test_a_boost_x_ray_answers_raises_the_rate_in_both_tracers_until_its_ttl(dev_task, dynamodb):
+    """Rate 0, then a SamplingBoost of 1.0: the next burst is sampled in both tracers alike; after BoostRateTTL none again."""
+    rules = [dict(rule) for rule in dev_task["rules"]]
+    catch_all = _rule(rules, catch_all=True)
+    # The rule as the account has it once a boost is configured (prod's catch-all has one)
+    catch_all["SamplingRateBoost"] = {"MaxRate": 1.0, "CooldownWindowMinutes": 1}
+    name = catch_all["RuleName"]
+    boost_seconds = 2 * TARGETS_INTERVAL_SECONDS + 5
+    with OtlpReceiver() as collector, XRayDaemon() as daemon, XRaySamplingApi(rules, interval_seconds=TARGETS_INTERVAL_SECONDS) as proxy:
+        proxy.set_target(name, fixed_rate=0.0, reservoir_quota=0)
+        service = Service(dev_task["app"], collector, daemon, proxy.url, dynamodb)
+        try:
+            assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
+            # Given every worker on the rule's target of nothing
+            started = time.time()
+            _burst(service, "warm", 40)
+            workers = lambda: len(_reported_since(proxy, name, started)) == contract.GUNICORN_WORKERS  # noqa: E731
+            assert wait_until(workers, timeout=FOLLOW_WITHIN_SECONDS + 5)
+            base, _ = _burst(service, "base", 100)
+            # When X-Ray answers a boost to 1.0 and every worker has fetched it
+            boost_until = proxy.set_boost(name, boost_rate=1.0, ttl_seconds=boost_seconds)
+            asked = time.time()
+            workers = lambda: len(_reported_since(proxy, name, asked)) == contract.GUNICORN_WORKERS  # noqa: E731
+            assert wait_until(workers, timeout=FOLLOW_WITHIN_SECONDS + 5)
+            boosted, _ = _burst(service, "boosted", 100)
+            # And once its TTL has passed
+            time.sleep(max(0.0, boost_until - time.time()) + 0.5)
+            after, _ = _burst(service, "after", 100)
+            # Then every request the rule matched is counted in its boost statistics
+            total = lambda: sum(doc["TotalCount"] for doc in proxy.boost_statistics_of(name))  # noqa: E731
+            assert wait_until(lambda: total() == 40 + 100 + 100 + 100, timeout=FOLLOW_WITHIN_SECONDS + 5), total()
+        finally:
+            service.stop()
+
+    assert service.sampled_ids("base") == set()
+    assert service.sampled_ids("boosted") == set(boosted)
+    assert service.sampled_ids("after") == set()
+    # The boost statistics X-Ray decides on: requests per boosted rule, per worker, on X-Ray's model
+    assert {doc["ServiceName"] for doc in proxy.boost_statistics_of(name)} == {catch_all["ServiceName"]}
+    # OpenTelemetry and the X-Ray SDK followed the same decisions
+    server_spans = [s for s in collector.spans if s.name == SERVER_SPAN]
+    assert wait_until(lambda: len(daemon.segments) >= len(server_spans))
+    assert {s["trace_id"] for s in daemon.segments} == {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
