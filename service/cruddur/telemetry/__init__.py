@@ -143,6 +143,7 @@ class Telemetry:
                 slow_request_seconds=settings.slow_request_seconds,
                 # The setting is per task; each gunicorn worker is a process of its own.
                 per_second=settings.anomaly_capture_per_second / contract.GUNICORN_WORKERS,
+                on_anomaly=telemetry.sampler.count_anomaly if telemetry.sampler is not None else None,
             )
         # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
         app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]

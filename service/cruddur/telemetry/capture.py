@@ -134,13 +134,14 @@ class AnomalyCapture:
         aws_calls: AwsCallTracing,
         slow_request_seconds: float,
         per_second: float,
-        on_anomaly: Callable[[str | None, bool], None] | None = None,
+        on_anomaly: Callable[..., None] | None = None,
         clock: _Clock | None = None,
     ) -> None:
         """Export through ``tracer_provider`` (and ``xray_recorder``), at most ``per_second`` a second.
 
-        ``on_anomaly(rule_name, sampled)`` is told of every anomaly, sampled
-        or not (the sampler's boost statistics).
+        ``on_anomaly(rule_name, sampled=...)`` is told of every anomaly of a
+        trace a sampling rule decided, sampled or not (``XRayRulesSampler.count_anomaly``:
+        the rule's boost statistics).
         """
         # The WSGI instrumentation's tracer and conventions: a captured server span is one of its spans.
         instrumentation = OpenTelemetryMiddleware(None, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
@@ -185,8 +186,8 @@ class AnomalyCapture:
         if reason is None:
             return
         try:
-            if self._on_anomaly is not None:
-                self._on_anomaly(record.rule_name, record.sampled)
+            if self._on_anomaly is not None and record.rule_name is not None:
+                self._on_anomaly(record.rule_name, sampled=record.sampled)
             if record.sampled:
                 return
             if self._limit is None or not self._limit.try_spend(1):

@@ -213,7 +213,7 @@ class SamplingGate:
     """
 
     def __init__(
-        self, untraced: WSGIApp, *, traced: WSGIApp, provider: TracerProvider, rules: Sampler, capture: AnomalyCapture
+        self, untraced: WSGIApp, *, traced: WSGIApp, provider: TracerProvider, rules: XRayRulesSampler, capture: AnomalyCapture
     ) -> None:
         """Ask ``rules`` about each request; send sampled ones to ``traced``, the others to ``untraced``.
 
@@ -223,7 +223,6 @@ class SamplingGate:
         self.untraced = untraced
         self.traced = traced
         self._rules = rules
-        self._parent_based = ParentBased(rules)
         self._ids = provider.id_generator
         self._capture = capture
 
@@ -232,17 +231,17 @@ class SamplingGate:
         try:
             parent_context = extract(environ, getter=wsgi_getter)
             parent = trace.get_current_span(parent_context).get_span_context()
-            trace_id = parent.trace_id if parent.is_valid else self._ids.generate_trace_id()
-            # A caller's decision stands (ParentBased); only a new trace asks the rules.
-            sampler = self._parent_based if parent.is_valid else self._rules
-            decision = sampler.should_sample(
-                parent_context, trace_id, "request", trace.SpanKind.SERVER, _rule_attributes(environ)
-            ).decision
-            rule_name = None
+            if parent.is_valid:
+                # A caller's decision stands; no rule decided it (nor counts its anomalies).
+                trace_id, sampled, rule_name = parent.trace_id, parent.trace_flags.sampled, None
+            else:
+                trace_id = self._ids.generate_trace_id()
+                decision = self._rules.decide(trace_id, _rule_attributes(environ))
+                sampled, rule_name = decision.sampled, decision.rule_name
         except Exception:  # noqa: BLE001 - telemetry must never fail a request
             log.exception("could not make the sampling decision; the request is not traced")
             return self.untraced(environ, start_response)
-        if decision is not Decision.DROP:
+        if sampled:
             # OpenTelemetry's WSGI middleware leaves its context attached until the
             # response has been iterated; a server that closes a response without
             # iterating it (a client gone before the body) would leave it attached

@@ -29,11 +29,11 @@ from typing import Any
 
 from aws_xray_sdk.core import AWSXRayRecorder
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import Sampler
 
 from . import otel, xray
 from .capture import AnomalyCapture
 from .headers import TraceHeaderGuard
+from .sampling import XRayRulesSampler
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # A WSGI middleware as a function of the app it wraps.
@@ -44,7 +44,7 @@ def build_wsgi_chain(
     flask_app: WSGIApp,
     *,
     tracer_provider: TracerProvider | None = None,
-    sampler: Sampler | None = None,
+    sampler: XRayRulesSampler | None = None,
     xray_recorder: AWSXRayRecorder | None = None,
     capture: AnomalyCapture | None = None,
 ) -> WSGIApp:
