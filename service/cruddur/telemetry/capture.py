@@ -86,7 +86,7 @@ _current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
 class RequestRecord:
     """What an anomaly's trace needs of one request, kept for every request in the cheapest form."""
 
-    __slots__ = ("trace_id", "span_id", "sampled", "rule_name", "start_ns", "end_ns", "status", "error", "calls")
+    __slots__ = ("trace_id", "span_id", "sampled", "rule_name", "start_ns", "end_ns", "status", "request", "error", "calls")
 
     def __init__(self, trace_id: int, span_id: int, *, sampled: bool, rule_name: str | None = None) -> None:
         """A request of trace ``trace_id`` whose server span is ``span_id``, starting now."""
@@ -97,6 +97,7 @@ class RequestRecord:
         self.start_ns = time.time_ns()
         self.end_ns = 0
         self.status: str | None = None
+        self.request: Any = None  # werkzeug's request, for its matched route (Flask takes it out of the environ at the end)
         self.error: BaseException | None = None
         self.calls: list[AwsCall] = []
 
@@ -167,6 +168,7 @@ class AnomalyCapture:
 
         def noting_start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             record.status = status
+            record.request = environ.get("werkzeug.request")
             return start_response(status, headers, *exc_info)
 
         token = _current.set(record)
@@ -216,7 +218,7 @@ class AnomalyCapture:
             )
         if record.status is not None:
             add_response_attributes(span, record.status, [], attributes, self._conventions)
-        otel.name_after_route(span, environ)
+        otel.name_after_route(span, {**environ, "werkzeug.request": record.request})
         span.set_attribute("anomaly.captured", True)
         span.set_attribute("anomaly.reason", reason)
         if record.error is not None:
