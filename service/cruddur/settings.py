@@ -56,6 +56,9 @@ class Settings:
     rollbar_enabled: bool
     rollbar_access_token: str | None
     rollbar_endpoint: str
+    # -- anomaly capture (``telemetry.capture``)
+    slow_request_seconds: float = 1.0
+    anomaly_capture_per_second: float = 10.0
     # -- the data and the frontend
     dynamodb_table_name: str = ""
     dynamodb_endpoint_url: str | None = None
@@ -90,6 +93,8 @@ class Settings:
             rollbar_enabled=reader.flag(contract.ROLLBAR_ENABLED),
             rollbar_access_token=reader.optional(contract.ROLLBAR_ACCESS_TOKEN),
             rollbar_endpoint=reader.url(contract.ROLLBAR_ENDPOINT),
+            slow_request_seconds=reader.number(contract.SLOW_REQUEST_SECONDS, minimum=0.0, inclusive=False),
+            anomaly_capture_per_second=reader.number(contract.ANOMALY_CAPTURE_PER_SECOND, minimum=0.0),
             dynamodb_table_name=reader.table_name(contract.DYNAMODB_TABLE_NAME),
             dynamodb_endpoint_url=reader.optional_url(contract.AWS_ENDPOINT_URL_DYNAMODB),
             frontend_origins=reader.origins(contract.FRONTEND_URL),
@@ -196,6 +201,17 @@ class _Reader:
                 {**rule, **matchers, "Version": rule.get("Version", 1), "Attributes": rule.get("Attributes") or {}}
             )
         return tuple(parsed)
+
+    def number(self, var: contract.EnvVar, *, minimum: float, inclusive: bool = True) -> float:
+        value = self._raw(var)
+        allowed = f"use a number {'of' if inclusive else 'above'} {minimum:g}{' or more' if inclusive else ''}"
+        try:
+            number = float(value)
+        except ValueError:
+            raise self._fail(var, value, allowed) from None
+        if number != number or number in (float("inf"), float("-inf")) or number < minimum or (not inclusive and number == minimum):
+            raise self._fail(var, value, allowed)
+        return number
 
     def url(self, var: contract.EnvVar) -> str:
         value = self._raw(var)

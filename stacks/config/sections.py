@@ -252,6 +252,9 @@ class TelemetryConfig:
     watchtower: bool = False
     rollbar: bool = True
     honeycomb_endpoint: str = "https://api.honeycomb.io"
+    # Unsampled anomalies (5xx, unhandled exception, slower than xray_groups.slow_request_seconds)
+    # exported anyway, at most this many a second per task; 0 turns capture off.
+    anomaly_capture_per_second: float = 10.0
 
     @property
     def xray_sdk(self) -> bool:
@@ -284,6 +287,11 @@ class TelemetryConfig:
                 "xray_path",
                 self.xray_path.value,
                 "the OpenTelemetry collector path needs telemetry.opentelemetry = True (it carries the spans to X-Ray)",
+            )
+        rate = self.anomaly_capture_per_second
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < float("inf"):
+            raise FieldError(
+                "anomaly_capture_per_second", rate, "use a number of traces a second of 0 (capture off) or more"
             )
 
 
