@@ -111,7 +111,8 @@ _NEW_TRACE = Context()
 # What ADOT's applier reads of a span to count a sampled anomaly (``span.context.trace_flags.sampled``).
 _ANOMALY_SAMPLED = SimpleNamespace(context=SimpleNamespace(trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED)))
 _ANOMALY_UNSAMPLED = SimpleNamespace(context=SimpleNamespace(trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT)))
-# A fallback rule's reservoir target while it is boosted: X-Ray's borrowing quota, one a second.
+# How long a locally boosted fallback rule keeps the reservoir target it gets with the boost (X-Ray's
+# borrowing quota, one a second): for good, as before the boost.
 _FOREVER_SECONDS = 10 * 365 * 86400
 # Distinct (path, method, host) whose matching rule is remembered; paths with ids beyond it are matched each time.
 _MATCH_MEMO_SIZE = 4096
