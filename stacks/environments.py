@@ -21,6 +21,7 @@ from stacks.config import (
     LogsConfig,
     NetworkConfig,
     RemovalPolicyName,
+    SamplingBoostConfig,
     SamplingConfig,
     SamplingRuleConfig,
     ScaleToZeroSchedule,
@@ -33,8 +34,10 @@ from service.cruddur import contract
 DEFAULT_ENVIRONMENT = "dev"
 
 
-def _sampling(env: str, *, reservoir_size: int, fixed_rate: float) -> SamplingConfig:
-    """Health checks are never sampled; everything else follows the course's seed rule."""
+def _sampling(
+    env: str, *, reservoir_size: int, fixed_rate: float, boost: SamplingBoostConfig | None = None
+) -> SamplingConfig:
+    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if ``boost``."""
     return SamplingConfig(rules=(
         SamplingRuleConfig(
             rule_name=f"cruddur-{env}-health",
@@ -49,6 +52,7 @@ def _sampling(env: str, *, reservoir_size: int, fixed_rate: float) -> SamplingCo
             priority=9000,
             reservoir_size=reservoir_size,
             fixed_rate=fixed_rate,
+            boost=boost,
         ),
     ))
 
@@ -102,7 +106,11 @@ def prod() -> EnvironmentConfig:
         alarms=AlarmsConfig(p99_latency_seconds=1.5, evaluation_periods=3),
         canary=CanaryConfig(rate_minutes=5),
         # One a second: at prod's traffic each reservoir request is a trace billed (5 a second was 13 M traces a month).
-        sampling=_sampling("prod", reservoir_size=1, fixed_rate=0.05),
+        # After errors or slow requests X-Ray raises the rate to at most a quarter, at most once in 15 minutes:
+        # the traces around an incident, without paying for them every minute of a long one.
+        sampling=_sampling(
+            "prod", reservoir_size=1, fixed_rate=0.05, boost=SamplingBoostConfig(max_rate=0.25, cooldown_minutes=15)
+        ),
         xray_groups=XRayGroupsConfig(insights=True),
         data=DataConfig(point_in_time_recovery=True),
         edge=EdgeConfig(access_logs=True, warn_without_tls=True),

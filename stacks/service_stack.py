@@ -75,6 +75,8 @@ class ServiceStack(Stack):
                 watchtower=telemetry.watchtower,
                 rollbar=telemetry.rollbar,
                 sampling_rules_json=config.sampling_policy.fallback_rules_json(),
+                slow_request_seconds=config.xray_groups.slow_request_seconds,
+                anomaly_capture_per_second=telemetry.anomaly_capture_per_second,
                 frontend_origins=edge.frontend_origins,
                 browser_traces=config.browser_traces.limits(
                     source_header=(

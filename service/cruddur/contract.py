@@ -116,6 +116,19 @@ XRAY_SAMPLING_RULES = EnvVar(
     "the proxy cannot serve the account's; empty: every request is sampled.",
 )
 
+SLOW_REQUEST_SECONDS = EnvVar(
+    "TELEMETRY_SLOW_REQUEST_SECONDS",
+    "1",
+    "A request slower than this many seconds is an anomaly, exported even when head sampling said no (the X-Ray "
+    "slow group's threshold, xray_groups.slow_request_seconds).",
+)
+ANOMALY_CAPTURE_PER_SECOND = EnvVar(
+    "TELEMETRY_ANOMALY_CAPTURE_PER_SECOND",
+    "10",
+    "At most this many unsampled anomalies (5xx, unhandled exception, slow) a second are exported per task, shared "
+    "by its gunicorn workers; 0 turns capture off.",
+)
+
 WATCHTOWER_ENABLED = EnvVar(
     "TELEMETRY_WATCHTOWER_ENABLED", "false", "Ship log records to CloudWatch Logs with watchtower."
 )
@@ -206,6 +219,8 @@ ALL: tuple[EnvVar, ...] = (
     XRAY_DAEMON_ADDRESS,
     XRAY_SAMPLING_ENDPOINT,
     XRAY_SAMPLING_RULES,
+    SLOW_REQUEST_SECONDS,
+    ANOMALY_CAPTURE_PER_SECOND,
     WATCHTOWER_ENABLED,
     WATCHTOWER_LOG_GROUP,
     AWS_ENDPOINT_URL_LOGS,

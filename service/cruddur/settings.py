@@ -67,6 +67,9 @@ class Settings:
     rollbar_enabled: bool
     rollbar_access_token: str | None
     rollbar_endpoint: str
+    # -- anomaly capture (``telemetry.capture``)
+    slow_request_seconds: float = 1.0
+    anomaly_capture_per_second: float = 10.0
     # -- the data and the frontend
     dynamodb_table_name: str = ""
     dynamodb_endpoint_url: str | None = None
@@ -103,6 +106,8 @@ class Settings:
             rollbar_enabled=reader.flag(contract.ROLLBAR_ENABLED),
             rollbar_access_token=reader.optional(contract.ROLLBAR_ACCESS_TOKEN),
             rollbar_endpoint=reader.url(contract.ROLLBAR_ENDPOINT),
+            slow_request_seconds=reader.number(contract.SLOW_REQUEST_SECONDS, minimum=0.0, inclusive=False),
+            anomaly_capture_per_second=reader.number(contract.ANOMALY_CAPTURE_PER_SECOND, minimum=0.0),
             dynamodb_table_name=reader.table_name(contract.DYNAMODB_TABLE_NAME),
             dynamodb_endpoint_url=reader.optional_url(contract.AWS_ENDPOINT_URL_DYNAMODB),
             frontend_origins=reader.origins(contract.FRONTEND_URL),
@@ -195,6 +200,19 @@ class _Reader:
                 raise self._fail(var, value, f"{where}: ReservoirSize must be a whole number of 0 or more")
             if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10000:
                 raise self._fail(var, value, f"{where}: Priority must be a whole number from 1 to 10000")
+            boost = rule.get("SamplingRateBoost")
+            if boost is not None:
+                boost_shape = (
+                    f"{where}: SamplingRateBoost must be an object with MaxRate, a number from 0 to 1, "
+                    "and CooldownWindowMinutes, a whole number of 1 or more"
+                )
+                if not isinstance(boost, dict):
+                    raise self._fail(var, value, boost_shape)
+                max_rate, cooldown = boost.get("MaxRate"), boost.get("CooldownWindowMinutes")
+                if isinstance(max_rate, bool) or not isinstance(max_rate, (int, float)) or not 0.0 <= max_rate <= 1.0:
+                    raise self._fail(var, value, boost_shape)
+                if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 1:
+                    raise self._fail(var, value, boost_shape)
             matchers = {key: rule.get(key, "*") for key in _RULE_MATCHERS}
             if not all(isinstance(matcher, str) and matcher for matcher in matchers.values()):
                 raise self._fail(var, value, f"{where}: {', '.join(_RULE_MATCHERS)} must be non-empty strings")
@@ -202,6 +220,17 @@ class _Reader:
                 {**rule, **matchers, "Version": rule.get("Version", 1), "Attributes": rule.get("Attributes") or {}}
             )
         return tuple(parsed)
+
+    def number(self, var: contract.EnvVar, *, minimum: float, inclusive: bool = True) -> float:
+        value = self._raw(var)
+        allowed = f"use a number {'of' if inclusive else 'above'} {minimum:g}{' or more' if inclusive else ''}"
+        try:
+            number = float(value)
+        except ValueError:
+            raise self._fail(var, value, allowed) from None
+        if number != number or number in (float("inf"), float("-inf")) or number < minimum or (not inclusive and number == minimum):
+            raise self._fail(var, value, allowed)
+        return number
 
     def url(self, var: contract.EnvVar) -> str:
         value = self._raw(var)

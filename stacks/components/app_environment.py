@@ -22,8 +22,10 @@ class AppEnvironment:
     """What the app is told: who it is, which telemetry parts run, its sampling rules and allowed origins.
 
     ``sampling_rules_json`` is ``SamplingPolicy.fallback_rules_json()``: the
-    rules that decide until the sampling proxy answers. ``browser_traces``
-    (default None: off) turns on ``POST /v1/traces`` with these limits.
+    rules that decide until the sampling proxy answers.
+    ``slow_request_seconds`` (the X-Ray slow group's threshold) and
+    ``anomaly_capture_per_second`` (per task) govern anomaly capture;
+    ``browser_traces`` (default None: off) turns on ``POST /v1/traces`` with these limits.
     """
 
     service_name: str
@@ -34,6 +36,8 @@ class AppEnvironment:
     watchtower: bool
     rollbar: bool
     sampling_rules_json: str
+    slow_request_seconds: float
+    anomaly_capture_per_second: float
     frontend_origins: tuple[str, ...] = ()
     browser_traces: BrowserTraceLimits | None = None
 
@@ -56,6 +60,8 @@ class AppEnvironment:
         if self.opentelemetry:
             environment[contract.OTEL_EXPORTER_OTLP_ENDPOINT.name] = f"http://localhost:{contract.OTLP_HTTP_PORT}"
             environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
+            environment[contract.SLOW_REQUEST_SECONDS.name] = f"{self.slow_request_seconds:g}"
+            environment[contract.ANOMALY_CAPTURE_PER_SECOND.name] = f"{self.anomaly_capture_per_second:g}"
         if self.xray_sdk:
             environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
         if self.watchtower and watchtower_log_group_name is not None:

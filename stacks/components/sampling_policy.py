@@ -13,6 +13,13 @@ hands them over as ``EnvironmentConfig.sampling_policy``):
   (``XRAY_SAMPLING_RULES``), deciding until the proxy answers;
 - ``traced_requests()``: what the cost estimate counts as recorded.
 
+A rule's ``boost`` (``SamplingBoostConfig``: ``max_rate``,
+``cooldown_minutes``) is X-Ray's adaptive sampling: it becomes the rule's
+``SamplingRateBoost`` in every form (CloudFormation, the fallback rules).
+The service reports each boosted rule's requests and anomalies, X-Ray
+answers a temporary rate of at most ``max_rate``, at most once per
+``cooldown_minutes``; the fallback rules boost locally the same way.
+
 A rule whose ``ServiceName`` differs from the name the service reports never
 matches and silently samples nothing; the configuration refuses such a
 rule, and here a rule without a service name gets the service's own.
@@ -32,6 +39,18 @@ from service.cruddur import contract
 
 
 @dataclass(frozen=True)
+class SamplingBoostConfig:
+    """X-Ray adaptive sampling for a rule: up to ``max_rate`` (0 to 1) after anomalies, one boost per ``cooldown_minutes``."""
+
+    max_rate: float
+    cooldown_minutes: int
+
+    def api_boost(self) -> dict[str, Any]:
+        """The boost as X-Ray's API (and CloudFormation's ``SamplingRateBoost``) spell it."""
+        return {"MaxRate": self.max_rate, "CooldownWindowMinutes": self.cooldown_minutes}
+
+
+@dataclass(frozen=True)
 class SamplingRuleConfig:
     """One X-Ray sampling rule; ``service_name`` None means the service's own name."""
 
@@ -44,7 +63,7 @@ class SamplingRuleConfig:
     host: str = "*"
     service_type: str = "*"
     service_name: str | None = None
-
+    boost: SamplingBoostConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,12 @@ class SamplingPolicy:
                 host=rule.get("Host", "*"),
                 service_type=rule.get("ServiceType", "*"),
                 service_name=rule.get("ServiceName"),
+                boost=SamplingBoostConfig(
+                    max_rate=rule["SamplingRateBoost"]["MaxRate"],
+                    cooldown_minutes=rule["SamplingRateBoost"]["CooldownWindowMinutes"],
+                )
+                if "SamplingRateBoost" in rule
+                else None,
             )
             for rule in rules
         )
@@ -89,6 +114,7 @@ class SamplingPolicy:
                 "URLPath": rule.url_path,
                 "ResourceARN": "*",
                 "Version": 1,
+                **({"SamplingRateBoost": rule.boost.api_boost()} if rule.boost else {}),
             }
             for rule in sorted(self.rules, key=lambda rule: rule.priority)
         ]

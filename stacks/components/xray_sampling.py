@@ -27,6 +27,12 @@ def cloudformation_rules(policy: SamplingPolicy) -> list[xray.CfnSamplingRule.Sa
             url_path=rule["URLPath"],
             resource_arn=rule["ResourceARN"],
             version=rule["Version"],
+            sampling_rate_boost=xray.CfnSamplingRule.SamplingRateBoostProperty(
+                max_rate=rule["SamplingRateBoost"]["MaxRate"],
+                cooldown_window_minutes=rule["SamplingRateBoost"]["CooldownWindowMinutes"],
+            )
+            if "SamplingRateBoost" in rule
+            else None,
         )
         for rule in policy.api_rules()
     ]

@@ -17,7 +17,7 @@ from service.cruddur import contract
 from service.cruddur.settings import BrowserTraceLimits
 from stacks import aws_limits
 from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
-from stacks.components.sampling_policy import SamplingRuleConfig
+from stacks.components.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
 
 from .errors import FieldError
 
@@ -280,6 +280,9 @@ class TelemetryConfig:
     watchtower: bool = False
     rollbar: bool = True
     honeycomb_endpoint: str = "https://api.honeycomb.io"
+    # Unsampled anomalies (5xx, unhandled exception, slower than xray_groups.slow_request_seconds)
+    # exported anyway, at most this many a second per task; 0 turns capture off.
+    anomaly_capture_per_second: float = 10.0
 
     @property
     def xray_sdk(self) -> bool:
@@ -313,6 +316,11 @@ class TelemetryConfig:
                 self.xray_path.value,
                 "the OpenTelemetry collector path needs telemetry.opentelemetry = True (it carries the spans to X-Ray)",
             )
+        rate = self.anomaly_capture_per_second
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < float("inf"):
+            raise FieldError(
+                "anomaly_capture_per_second", rate, "use a number of traces a second of 0 (capture off) or more"
+            )
 
 
 @dataclass(frozen=True)
@@ -345,6 +353,22 @@ class SamplingConfig:
                 )
             if rule.url_path != "*" and not rule.url_path.startswith("/"):
                 raise FieldError(f"{where}.url_path", rule.url_path, "use '*' or a path starting with '/'")
+            if rule.boost is not None:
+                _check_boost(f"{where}.boost", rule.boost, rule.fixed_rate)
+
+
+def _check_boost(where: str, boost: SamplingBoostConfig, fixed_rate: float) -> None:
+    max_rate = boost.max_rate
+    if isinstance(max_rate, bool) or not isinstance(max_rate, (int, float)) or not 0.0 <= max_rate <= 1.0:
+        raise FieldError(f"{where}.max_rate", max_rate, "use a rate from 0.0 to 1.0")
+    if max_rate <= fixed_rate:
+        raise FieldError(
+            f"{where}.max_rate", max_rate, f"a boost raises the rate: use more than the rule's fixed_rate ({fixed_rate})"
+        )
+    if not isinstance(boost.cooldown_minutes, int) or isinstance(boost.cooldown_minutes, bool) or boost.cooldown_minutes < 1:
+        raise FieldError(
+            f"{where}.cooldown_minutes", boost.cooldown_minutes, "use a whole number of 1 or more (CloudFormation's minimum)"
+        )
 
 
 @dataclass(frozen=True)

@@ -132,14 +132,14 @@ def post_batch(port: int, origin: str, body: bytes) -> tuple[int, dict[str, str]
 
 def trace_table(spans: list[ReceivedSpan]) -> str:
     """The trace as text: each span with its service, parent, start (ms from the first) and duration."""
-    first = min(span.start_unix_nano for span in spans)
+    first = min(span.start_ns for span in spans)
     names = {span.span_id: span.name for span in spans}
     lines = [f"{'span':<34} {'service':<26} {'parent':<34} {'start ms':>9} {'ms':>8}"]
-    for span in sorted(spans, key=lambda s: (s.start_unix_nano, s.end_unix_nano)):
+    for span in sorted(spans, key=lambda s: (s.start_ns, s.end_ns)):
         parent = names.get(span.parent_span_id, span.parent_span_id or "-")
         lines.append(
             f"{span.name:<34} {span.resource.get('service.name', ''):<26} {parent:<34} "
-            f"{(span.start_unix_nano - first) / 1e6:>9.1f} {(span.end_unix_nano - span.start_unix_nano) / 1e6:>8.1f}"
+            f"{(span.start_ns - first) / 1e6:>9.1f} {(span.end_ns - span.start_ns) / 1e6:>8.1f}"
         )
     return "\n".join(lines)
 
@@ -244,9 +244,9 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
     # the ingest requests themselves are never traced
     assert not [span for span in collector.spans if contract.BROWSER_TRACES_PATH in span.name]
     # the CORS preflights the traceparent header makes the browser send: traces of their own (no traceparent on them)
-    first = min(span.start_unix_nano for span in trace)
+    first = min(span.start_ns for span in trace)
     preflights = [
-        f"{span.name} at {(span.start_unix_nano - first) / 1e6:.1f} ms, {(span.end_unix_nano - span.start_unix_nano) / 1e6:.1f} ms"
+        f"{span.name} at {(span.start_ns - first) / 1e6:.1f} ms, {(span.end_ns - span.start_ns) / 1e6:.1f} ms"
         for span in collector.spans
         if span.name.startswith("OPTIONS") and span.trace_id != trace_id
     ]

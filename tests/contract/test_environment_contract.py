@@ -58,7 +58,8 @@ def test_the_service_parses_the_task_environment(any_env):
     assert settings.environment == config.name
     # the fallback rules are the deployed rules, as X-Ray's API spells them
     deployed = templates.sampling_rules(any_env)
-    assert [{k: rule[k] for k in deployed[0]} for rule in settings.sampling_rules] == sorted(deployed, key=lambda r: r["Priority"])
+    expected = sorted(deployed, key=lambda r: r["Priority"])
+    assert [{k: rule.get(k) for k in want} for rule, want in zip(settings.sampling_rules, expected, strict=True)] == expected
     assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
     assert settings.otel_enabled and settings.rollbar_enabled
     assert settings.xray_enabled == config.telemetry.xray_sdk

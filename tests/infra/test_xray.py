@@ -110,3 +110,23 @@ def test_traced_requests_follow_reservoir_then_rate(rules, requests, seconds, ex
     """The recorded-trace count the cost estimate uses."""
     policy = SamplingPolicy(service_name="cruddur-backend-flask", rules=rules)
     assert policy.traced_requests(requests, seconds) == pytest.approx(expected)
+
+
+def test_a_boost_reaches_the_deployed_rule_and_the_fallback_from_the_one_policy(any_env):
+    """A rule's boost is its SamplingRateBoost in the template and in XRAY_SAMPLING_RULES; prod's catch-all has one."""
+    boosts = {
+        rule.rule_name: {"MaxRate": rule.boost.max_rate, "CooldownWindowMinutes": rule.boost.cooldown_minutes}
+        for rule in any_env.config.sampling.rules
+        if rule.boost is not None
+    }
+    deployed = {rule["RuleName"]: rule.get("SamplingRateBoost") for rule in templates.sampling_rules(any_env)}
+    carried = {
+        rule["RuleName"]: rule.get("SamplingRateBoost")
+        for rule in json.loads(_task_environment(any_env)[contract.XRAY_SAMPLING_RULES.name])
+    }
+    assert {name: boost for name, boost in deployed.items() if boost} == boosts
+    assert carried == deployed
+    if any_env.config.name == "prod":
+        (catch_all,) = [rule for rule in templates.sampling_rules(any_env) if rule["URLPath"] == "*"]
+        assert 0.05 < catch_all["SamplingRateBoost"]["MaxRate"] <= 1.0
+        assert catch_all["SamplingRateBoost"]["CooldownWindowMinutes"] >= 1

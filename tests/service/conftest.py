@@ -70,6 +70,17 @@ HEALTH_RULE = {
 }  # fmt: skip
 
 
+# What a DynamoDB client span and subsegment carry (README, "What a DynamoDB call records").
+DYNAMODB_SPAN_ATTRIBUTES = {
+    "rpc.system", "rpc.service", "rpc.method", "cloud.region", "server.address", "server.port",
+    "db.system", "db.operation", "net.peer.name", "aws.dynamodb.table_names",
+    "aws.request_id", "http.status_code", "retry_attempts",
+}  # fmt: skip
+QUERY_SPAN_ATTRIBUTES = {"aws.dynamodb.index_name", "aws.dynamodb.limit", "aws.dynamodb.scan_forward"}
+DYNAMODB_SUBSEGMENT_FIELDS = {"operation", "region", "request_id", "table_name"}
+QUERY_SUBSEGMENT_FIELDS = {"index_name", "limit", "scan_index_forward"}
+
+
 def sampling_rules(fixed_rate: float, reservoir_size: int = 0, *rules: dict) -> str:
     """XRAY_SAMPLING_RULES: ``rules`` first, then a catch-all rule with ``fixed_rate`` and ``reservoir_size``."""
     catch_all = {"RuleName": "catch-all", "Priority": 9000, "ReservoirSize": reservoir_size, "FixedRate": fixed_rate}

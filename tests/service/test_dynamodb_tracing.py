@@ -9,12 +9,22 @@ from urllib.parse import urlsplit
 
 from service.cruddur import extensions
 from service.cruddur.telemetry.headers import xray_trace_id
-from tests.service.conftest import flush, sampling_rules, telemetry_environ
+from tests.service.conftest import (
+    DYNAMODB_SPAN_ATTRIBUTES,
+    DYNAMODB_SUBSEGMENT_FIELDS,
+    QUERY_SPAN_ATTRIBUTES,
+    QUERY_SUBSEGMENT_FIELDS,
+    flush,
+    sampling_rules,
+    telemetry_environ,
+)
 from testsupport.standins.aws import FailingDynamoDb
 from testsupport.standins.xray_daemon import all_subsegments
 from testsupport.waiting import wait_until
 
 INSTRUMENTATION = ("opentelemetry/instrumentation/botocore", "aws_xray_sdk/ext/botocore", "aws_xray_sdk/ext/boto_utils")
+# Where spans, subsegments and segments are built from what the hooks noted.
+BUILDERS = {("aws_calls.py", "export"), ("aws_calls.py", "_span"), ("aws_calls.py", "_subsegment"), ("capture.py", "_export")}
 
 
 def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_receiver, xray_daemon):
@@ -32,10 +42,32 @@ def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_r
         ("aws", "GetItem", table_name),
         ("aws", "Query", table_name),
     ]
+    assert [set(s["aws"]) for s in calls] == [DYNAMODB_SUBSEGMENT_FIELDS, DYNAMODB_SUBSEGMENT_FIELDS | QUERY_SUBSEGMENT_FIELDS]
+    assert all(s["http"]["response"]["status"] == 200 and s["start_time"] < s["end_time"] for s in calls)
+
+
+def test_a_sampled_requests_dynamodb_spans_carry_what_the_botocore_instrumentation_records(traced_app, otlp_receiver):
+    """One CLIENT span per call under the service function's span, of the botocore instrumentation's scope, with its attributes."""
+    traced_app.test_client().get("/api/activities/@worf")
+    flush(traced_app)
+    assert wait_until(lambda: otlp_receiver.spans_named("DynamoDB.Query") and otlp_receiver.spans_named("user-activities"))
+    (function,) = otlp_receiver.spans_named("user-activities")
+    (get_item,) = otlp_receiver.spans_named("DynamoDB.GetItem")
+    (query,) = otlp_receiver.spans_named("DynamoDB.Query")
+    table_name = traced_app.extensions[extensions.STORE].table_name
+    assert set(get_item.attributes) == DYNAMODB_SPAN_ATTRIBUTES
+    assert set(query.attributes) == DYNAMODB_SPAN_ATTRIBUTES | QUERY_SPAN_ATTRIBUTES
+    for span in (get_item, query):
+        assert span.parent_span_id == function.span_id and span.kind == 3  # CLIENT
+        assert span.scope == "opentelemetry.instrumentation.botocore.dynamodb"
+        assert span.attributes["aws.dynamodb.table_names"] == [table_name]
+        assert span.attributes["rpc.service"] == "DynamoDB" and span.attributes["db.system"] == "dynamodb"
+        assert function.start_ns <= span.start_ns < span.end_ns <= function.end_ns
+    assert query.attributes["aws.dynamodb.index_name"] == "by_handle" and get_item.end_ns <= query.start_ns
 
 
 def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_daemon, make_app, caplog):
-    """With a fixed rate and a reservoir of 0 the requests' DynamoDB calls run no instrumentation code, record nothing and log nothing."""
+    """With a fixed rate and a reservoir of 0 the requests' DynamoDB calls run no instrumentation code, build nothing and log nothing."""
     app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0)))
     client = app.test_client()
     profile = cProfile.Profile()
@@ -45,8 +77,10 @@ def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_
             assert client.get("/api/activities/home").status_code == 200
             assert client.post("/api/activities", json={"message": "unsampled"}).status_code == 200
         profile.disable()
-    entered = [f for (f, _, _) in pstats.Stats(profile).stats if any(part in f for part in INSTRUMENTATION)]
-    assert entered == []
+    stats = pstats.Stats(profile).stats
+    entered = [f for (f, _, _) in stats if any(part in f for part in INSTRUMENTATION)]
+    built = [(f, name) for (f, _, name) in stats if (f.rsplit("/", 1)[-1], name) in BUILDERS]
+    assert entered == [] and built == []
     assert not [r for r in caplog.records if r.name.startswith("aws_xray_sdk") and r.levelno >= logging.WARNING]
     flush(app)
     assert not wait_until(lambda: otlp_receiver.spans or xray_daemon.segments, timeout=1.0)

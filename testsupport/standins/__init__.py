@@ -15,7 +15,9 @@
   ``all_subsegments`` walks a segment.
 * ``xray_sampling_api.XRaySamplingApi``: X-Ray's sampling API as the daemon
   (and the collector's awsproxy) serve it on TCP 2000:
-  ``POST /GetSamplingRules`` and ``POST /SamplingTargets``, with X-Ray's JSON.
+  ``POST /GetSamplingRules`` and ``POST /SamplingTargets``, with X-Ray's JSON,
+  every request held to X-Ray's published model (``aws_model.AwsModel``);
+  a test sets a rule's target and its ``SamplingBoost``.
 * ``rollbar.RollbarApi``: Rollbar's item API.
 * ``aws``: ``MotoServer`` (moto_server, any AWS API), ``create_service_table``,
   ``FailingDynamoDb`` and ``CloudWatchLogsApi`` (a counter for benchmarks).

@@ -6,6 +6,7 @@
 * ``create_service_table``: a fresh table of the service's design on it.
 * ``FailingDynamoDb``: DynamoDB answering every call with an error
   (throttling by default), slowly with ``delay_seconds``.
+* ``SlowDynamoDb``: moto's DynamoDB behind a delay (slow requests).
 * ``CloudWatchLogsApi``: accepts log batches and only counts them (benchmarks).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -110,3 +112,29 @@ class CloudWatchLogsApi(LoopbackHttpServer):
             self.batches += 1
             return 200, b'{"nextSequenceToken": "1"}'
         return 200, b"{}"
+
+
+class SlowDynamoDb(LoopbackHttpServer):
+    """DynamoDB as ``upstream`` (moto's server) answers it, each call ``delay_seconds`` late: a slow table.
+
+    It only forwards: moto checks every request against DynamoDB's model and answers it.
+    """
+
+    def __init__(self, upstream: str, delay_seconds: float = 0.0) -> None:
+        super().__init__()
+        self.upstream = upstream.rstrip("/")
+        self.delay_seconds = delay_seconds
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+        forwarded = {name: value for name, value in headers.items() if name.lower() not in ("host", "content-length")}
+        request = urllib.request.Request(self.upstream + path, data=body, headers=forwarded, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, answer.read(), _answer_headers(answer.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), _answer_headers(error.headers)
+
+
+def _answer_headers(headers: Any) -> dict[str, str]:
+    """An upstream answer's headers to pass on (the request id, the checksum), without the hop's own."""
+    return {name: value for name, value in headers.items() if name.lower() not in ("content-length", "connection", "date", "server", "transfer-encoding")}

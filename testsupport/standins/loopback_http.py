@@ -27,9 +27,10 @@ class LoopbackHttpServer:
                 owner.requests += 1
                 if owner.delay_seconds:
                     time.sleep(owner.delay_seconds)
-                status, response = owner.handle(self.path, dict(self.headers), body)
+                status, response, *headers = owner.handle(self.path, dict(self.headers), body)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                for name, value in (headers[0] if headers else {"Content-Type": "application/json"}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response)))
                 self.end_headers()
                 self.wfile.write(response)
@@ -51,8 +52,8 @@ class LoopbackHttpServer:
         """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.port}"
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        """(status, JSON body) for a POST to ``path``; ``body`` is already gunzipped."""
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Any, ...]:
+        """(status, JSON body) for a POST to ``path``, or (status, body, headers); ``body`` is already gunzipped."""
         raise NotImplementedError
 
     def __enter__(self):

@@ -21,9 +21,11 @@ class ReceivedSpan:
     name: str
     attributes: dict[str, Any]
     resource: dict[str, Any]
-    kind: int = 0
-    start_unix_nano: int = 0
-    end_unix_nano: int = 0
+    kind: int = 0  # the OTLP Span.SpanKind number: 2 server, 3 client
+    status_code: int = 0  # the OTLP Status.StatusCode number: 2 error
+    scope: str = ""
+    start_ns: int = 0
+    end_ns: int = 0
 
 
 def _attribute_value(value: Any) -> Any:
@@ -63,8 +65,10 @@ class OtlpReceiver(LoopbackHttpServer):
                             attributes={a.key: _attribute_value(a.value) for a in span.attributes},
                             resource=resource,
                             kind=span.kind,
-                            start_unix_nano=span.start_time_unix_nano,
-                            end_unix_nano=span.end_time_unix_nano,
+                            status_code=span.status.code,
+                            scope=scope_spans.scope.name,
+                            start_ns=span.start_time_unix_nano,
+                            end_ns=span.end_time_unix_nano,
                         )
                     )
         with self._lock:

@@ -26,7 +26,12 @@ Each part is switched on by its own environment variable (``cruddur.contract``):
   ``POST /v1/traces`` from the ``FRONTEND_URL`` origins, checked and sent on
   to the collector (``browser_traces``); never traced itself.
 * DynamoDB calls of recorded requests (``aws_calls``): a client span and an
-  X-Ray subsegment each, by the libraries' botocore instrumentation.
+  X-Ray subsegment each, built from botocore's event hooks by the
+  libraries' own attribute extractors.
+* Anomaly capture (``capture``, with OpenTelemetry on): an unsampled request
+  that answers 5xx, raises, or is slower than ``TELEMETRY_SLOW_REQUEST_SECONDS``
+  is exported anyway, in both tracers, at most
+  ``TELEMETRY_ANOMALY_CAPTURE_PER_SECOND`` a second per task.
 
 Where things are: ``wsgi.build_wsgi_chain`` builds the request path (every
 WSGI layer, listed in order) and ``Telemetry.install`` assigns it once, then
@@ -50,14 +55,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, got_request_exception, has_app_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from .. import extensions
+from .. import contract, extensions
 from ..settings import Settings
-from . import aws_calls, errors, logs, otel, sampling, xray
+from . import aws_calls, capture, errors, logs, otel, sampling, xray
 from .browser_traces import BrowserTraceIngest
 from .wsgi import build_wsgi_chain
 
@@ -102,6 +107,8 @@ class Telemetry:
         self.tracer: Any = None
         self.xray_recorder: Any = None
         self.watchtower_handler: logging.Handler | None = None
+        self.aws_calls: aws_calls.AwsCallTracing | None = None
+        self.capture: capture.AnomalyCapture | None = None
         self.stdout_handler: logging.Handler | None = None
         self.browser_traces: BrowserTraceIngest | None = None
 
@@ -129,7 +136,22 @@ class Telemetry:
             otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
             if settings.browser_traces is not None:
                 telemetry.browser_traces = BrowserTraceIngest(settings)
-        aws_calls.instrument(tracer_provider=telemetry.tracer_provider, xray=telemetry.xray_recorder is not None)
+        telemetry.aws_calls = aws_calls.AwsCallTracing(
+            tracer_provider=telemetry.tracer_provider, xray_recorder=telemetry.xray_recorder
+        )
+        store = app.extensions.get(extensions.STORE)
+        if store is not None and (settings.otel_enabled or settings.xray_enabled):
+            telemetry.aws_calls.trace_client(store.client)
+        if telemetry.tracer_provider is not None:
+            telemetry.capture = capture.AnomalyCapture(
+                tracer_provider=telemetry.tracer_provider,
+                xray_recorder=telemetry.xray_recorder,
+                aws_calls=telemetry.aws_calls,
+                slow_request_seconds=settings.slow_request_seconds,
+                # The setting is per task; each gunicorn worker is a process of its own.
+                per_second=settings.anomaly_capture_per_second / contract.GUNICORN_WORKERS,
+                on_anomaly=telemetry.sampler.count_anomaly if telemetry.sampler is not None else None,
+            )
         # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
         app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -137,8 +159,11 @@ class Telemetry:
             sampler=telemetry.sampler,
             xray_recorder=telemetry.xray_recorder,
             browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
+            capture=telemetry.capture,
         )
         # Flask's hooks and signals, in the order they are connected.
+        if telemetry.capture is not None:
+            got_request_exception.connect(capture.note_exception, app, weak=False)
         if telemetry.xray_recorder is not None:
             if settings.otel_enabled:
                 xray.record_unhandled_exceptions(app, telemetry.xray_recorder)

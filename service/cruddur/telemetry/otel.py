@@ -44,6 +44,7 @@ it costs about a hundred (``make bench-cost``).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
@@ -77,6 +78,7 @@ from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ..settings import Settings
+from .capture import AnomalyCapture, RequestRecord
 from .sampling import XRayRulesSampler
 
 if TYPE_CHECKING:
@@ -93,15 +95,41 @@ MAX_EXPORT_BATCH_SIZE = 512
 
 # The trace id the gate admitted, for the server span it is about to start.
 _admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("cruddur_admitted_trace_id", default=None)
+# The span id a captured server span must have: the one its request's log lines carry.
+_admitted_span_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("cruddur_admitted_span_id", default=None)
 
 
 class GateIdGenerator(AwsXRayIdGenerator):
-    """X-Ray-compatible ids; a root span inside the gate gets the trace id the gate admitted."""
+    """X-Ray-compatible ids; a root span inside the gate gets the trace id (and span id) the gate admitted."""
 
     def generate_trace_id(self) -> int:
         """The admitted trace id, else a new X-Ray-compatible one."""
         admitted = _admitted_trace_id.get()
         return admitted if admitted is not None else super().generate_trace_id()
+
+    def generate_span_id(self) -> int:
+        """The admitted span id, once, else a new one."""
+        admitted = _admitted_span_id.get()
+        if admitted is None:
+            return super().generate_span_id()
+        _admitted_span_id.set(None)
+        return admitted
+
+
+@contextlib.contextmanager
+def admitted(trace_id: int, span_id: int) -> Iterator[None]:
+    """Inside the block, the next span of the gate's provider starts trace ``trace_id`` (or continues it) as span ``span_id``, sampled.
+
+    For a trace head sampling did not sample: ``capture`` exports an
+    anomaly's server span with the ids its request already carried.
+    """
+    trace_token = _admitted_trace_id.set(trace_id)
+    span_token = _admitted_span_id.set(span_id)
+    try:
+        yield
+    finally:
+        _admitted_span_id.reset(span_token)
+        _admitted_trace_id.reset(trace_token)
 
 
 class GateAdmission(Sampler):
@@ -155,7 +183,8 @@ def build_tracer_provider(settings: Settings, exporter: SpanExporter | None = No
     provider = TracerProvider(
         resource=build_resource(settings),
         id_generator=GateIdGenerator(),
-        sampler=ParentBased(GateAdmission()),
+        # A caller's unsampled decision does not stop the capture of our own anomaly (``admitted``).
+        sampler=ParentBased(GateAdmission(), remote_parent_not_sampled=GateAdmission()),
     )
     provider.add_span_processor(
         BatchSpanProcessor(
@@ -177,9 +206,15 @@ def install_propagators() -> None:
 
 
 class SamplingGate:
-    """WSGI middleware deciding once per request whether it is traced; only traced requests pay for a span."""
+    """WSGI middleware deciding once per request whether it is traced; only traced requests pay for a span.
 
-    def __init__(self, untraced: WSGIApp, *, traced: WSGIApp, provider: TracerProvider, rules: Sampler) -> None:
+    Every request, sampled or not, runs under ``capture``'s watch: an
+    unsampled one that ends as an anomaly is exported after all.
+    """
+
+    def __init__(
+        self, untraced: WSGIApp, *, traced: WSGIApp, provider: TracerProvider, rules: XRayRulesSampler, capture: AnomalyCapture
+    ) -> None:
         """Ask ``rules`` about each request; send sampled ones to ``traced``, the others to ``untraced``.
 
         ``traced`` starts the server span (``server_span``) with the trace id
@@ -188,36 +223,39 @@ class SamplingGate:
         self.untraced = untraced
         self.traced = traced
         self._rules = rules
-        self._parent_based = ParentBased(rules)
         self._ids = provider.id_generator
+        self._capture = capture
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Trace the request if it is sampled; otherwise run it under a non-recording span."""
+        """Trace the request if it is sampled; otherwise run it under a non-recording span, watched for anomalies."""
         try:
             parent_context = extract(environ, getter=wsgi_getter)
             parent = trace.get_current_span(parent_context).get_span_context()
-            trace_id = parent.trace_id if parent.is_valid else self._ids.generate_trace_id()
-            # A caller's decision stands (ParentBased); only a new trace asks the rules.
-            sampler = self._parent_based if parent.is_valid else self._rules
-            decision = sampler.should_sample(
-                parent_context, trace_id, "request", trace.SpanKind.SERVER, _rule_attributes(environ)
-            ).decision
+            if parent.is_valid:
+                # A caller's decision stands; no rule decided it (nor counts its anomalies).
+                trace_id, sampled, rule_name = parent.trace_id, parent.trace_flags.sampled, None
+            else:
+                trace_id = self._ids.generate_trace_id()
+                decision = self._rules.decide(trace_id, _rule_attributes(environ))
+                sampled, rule_name = decision.sampled, decision.rule_name
         except Exception:  # noqa: BLE001 - telemetry must never fail a request
             log.exception("could not make the sampling decision; the request is not traced")
             return self.untraced(environ, start_response)
-        if decision is not Decision.DROP:
+        if sampled:
             # OpenTelemetry's WSGI middleware leaves its context attached until the
             # response has been iterated; a server that closes a response without
             # iterating it (a client gone before the body) would leave it attached
             # to this thread for good. Run it, and its response, in a copy instead.
             request_context = contextvars.copy_context()
             admitted = None if parent.is_valid else trace_id
-            response = request_context.run(self._start_traced, environ, start_response, admitted)
+            record = RequestRecord(trace_id, 0, sampled=True, rule_name=rule_name)
+            response = request_context.run(self._start_traced, environ, start_response, admitted, record)
             return _ResponseInContext(request_context, response)
+        span_id = self._ids.generate_span_id()
         unsampled = trace.NonRecordingSpan(
             trace.SpanContext(
                 trace_id,
-                self._ids.generate_span_id(),
+                span_id,
                 is_remote=False,
                 trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
                 trace_state=parent.trace_state if parent.is_valid else None,
@@ -225,13 +263,16 @@ class SamplingGate:
         )
         token = context.attach(trace.set_span_in_context(unsampled, parent_context))
         try:
-            return self.untraced(environ, start_response)
+            record = RequestRecord(trace_id, span_id, sampled=False, rule_name=rule_name)
+            return self._capture.watch(self.untraced, environ, start_response, record, parent_context)
         finally:
             context.detach(token)
 
-    def _start_traced(self, environ: dict[str, Any], start_response: Callable[..., Any], admitted: int | None) -> Iterable[bytes]:
+    def _start_traced(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], admitted: int | None, record: RequestRecord
+    ) -> Iterable[bytes]:
         _admitted_trace_id.set(admitted)
-        return self.traced(environ, start_response)
+        return self._capture.watch(self.traced, environ, start_response, record, None)
 
 
 def _rule_attributes(environ: dict[str, Any]) -> dict[str, str]:
@@ -292,13 +333,14 @@ class RouteNamedSpan:
         span = trace.get_current_span()
 
         def naming_start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-            _name_after_route(span, environ)
+            name_after_route(span, environ)
             return start_response(status, headers, *exc_info)
 
         return self.wsgi_app(environ, naming_start_response)
 
 
-def _name_after_route(span: trace.Span, environ: dict[str, Any]) -> None:
+def name_after_route(span: trace.Span, environ: dict[str, Any]) -> None:
+    """Name ``span`` "{method} {route}" and set http.route, or "{method}" when no route matched."""
     try:
         method = environ.get("REQUEST_METHOD") or "HTTP"
         rule = getattr(environ.get("werkzeug.request"), "url_rule", None)

@@ -67,3 +67,41 @@ class RateLimitFilter(logging.Filter):
         if dropped:
             record.msg = f"{record.msg} ({dropped} similar telemetry messages suppressed)"
         return True
+
+
+class DropCounter:
+    """Counts what a limit drops, and says so in one log line per ``period_seconds`` at most.
+
+    The line carries how many were dropped since the last one and in all, so
+    a storm costs each dropped item a counter increment, not a log record.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        what: str,
+        *,
+        period_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Report drops of ``what`` (a sentence's subject) on ``logger``, at most once per ``period_seconds``."""
+        self._logger = logger
+        self._what = what
+        self._period = period_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_report: float | None = None
+        self._unreported = 0
+        self.total = 0
+
+    def drop(self) -> None:
+        """Count one dropped item; log the count if the last report is ``period_seconds`` old (or there was none)."""
+        now = self._clock()
+        with self._lock:
+            self.total += 1
+            self._unreported += 1
+            if self._last_report is not None and now - self._last_report < self._period:
+                return
+            self._last_report = now
+            unreported, total, self._unreported = self._unreported, self.total, 0
+        self._logger.warning("%s: %d dropped since the last report, %d in all", self._what, unreported, total)

@@ -9,7 +9,9 @@ request meets, in this order::
 
     BrowserTraceIngest         with BROWSER_TRACES_ENABLED: POST /v1/traces, the frontend's spans, never traced
     TraceHeaderGuard           drops malformed trace headers before anything parses them
-    SamplingGate               the one sampling decision; an unsampled request goes straight to Flask
+    SamplingGate               the one sampling decision; every request is watched by AnomalyCapture
+                               (capture.py), an unsampled one goes straight to Flask and is exported
+                               only if it ends as an anomaly
       OpenTelemetryMiddleware  sampled only: the server span
       RouteNamedSpan           names it "{method} {route}", sets http.route
       SampledRequestSegments   with X-Ray on: the X-Ray segment, a child of the server span
@@ -28,10 +30,11 @@ from typing import Any
 
 from aws_xray_sdk.core import AWSXRayRecorder
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import Sampler
 
 from . import otel, xray
+from .capture import AnomalyCapture
 from .headers import TraceHeaderGuard
+from .sampling import XRayRulesSampler
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # A WSGI middleware as a function of the app it wraps.
@@ -42,17 +45,18 @@ def build_wsgi_chain(
     flask_app: WSGIApp,
     *,
     tracer_provider: TracerProvider | None = None,
-    sampler: Sampler | None = None,
+    sampler: XRayRulesSampler | None = None,
     xray_recorder: AWSXRayRecorder | None = None,
+    capture: AnomalyCapture | None = None,
     browser_traces: Layer | None = None,
 ) -> WSGIApp:
     """``flask_app`` behind the telemetry's middleware; the layers below are listed outermost first.
 
-    ``tracer_provider`` and ``sampler`` turn on the OpenTelemetry path;
-    ``xray_recorder`` adds the X-Ray segment to its sampled requests;
+    ``tracer_provider``, ``sampler`` and ``capture`` turn on the OpenTelemetry
+    path; ``xray_recorder`` adds the X-Ray segment to its sampled requests;
     ``browser_traces`` (``BrowserTraceIngest.layer``) takes ``/v1/traces`` out before anything traces it.
     """
-    if tracer_provider is None or sampler is None:
+    if tracer_provider is None or sampler is None or capture is None:
         return nest(flask_app, TraceHeaderGuard)
     sampled_path = nest(
         flask_app,
@@ -64,7 +68,7 @@ def build_wsgi_chain(
         flask_app,
         browser_traces,  # in front of the gate: an ingest request is never sampled, traced or counted in the reservoir
         TraceHeaderGuard,  # no propagator ever sees a malformed header
-        functools.partial(otel.SamplingGate, traced=sampled_path, provider=tracer_provider, rules=sampler),
+        functools.partial(otel.SamplingGate, traced=sampled_path, provider=tracer_provider, rules=sampler, capture=capture),
     )
 
 

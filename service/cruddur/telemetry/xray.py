@@ -21,11 +21,12 @@ Either way this module owns the current request's sampled segment
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from wsgiref.util import request_uri
 
@@ -87,8 +88,7 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
     further X-Ray API client (each costs a botocore session at start-up).
     """
     local_rules = local_sampling_rules(settings.sampling_rules)
-    # The SDK's own recorder: its botocore patch (``aws_calls``) records DynamoDB
-    # subsegments into the segments of this recorder and no other.
+    # The SDK's global recorder: the Flask middleware of the X-Ray-only path records into it.
     recorder = xray_recorder
     recorder.configure(
         service=settings.service_name,
@@ -153,15 +153,7 @@ class SampledRequestSegments:
                 parent_id=f"{span_context.span_id:016x}",
                 sampling=1,
             )
-            segment.put_http_meta(http.URL, request_uri(environ, include_query=False))
-            segment.put_http_meta(http.METHOD, environ.get("REQUEST_METHOD"))
-            segment.put_http_meta(http.USER_AGENT, environ.get("HTTP_USER_AGENT"))
-            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
-            if forwarded_for:
-                segment.put_http_meta(http.CLIENT_IP, forwarded_for)
-                segment.put_http_meta(http.X_FORWARDED_FOR, True)
-            else:
-                segment.put_http_meta(http.CLIENT_IP, environ.get("REMOTE_ADDR"))
+            put_request_meta(segment, environ)
             return segment
         except Exception:  # noqa: BLE001 - telemetry must never fail a request
             log.exception("could not begin the X-Ray segment")
@@ -183,6 +175,29 @@ class SampledRequestSegments:
             self.recorder.end_segment()
         except Exception:  # noqa: BLE001
             log.exception("could not end the X-Ray segment")
+
+
+def put_request_meta(segment: Any, environ: dict[str, Any]) -> None:
+    """The request's HTTP fields on ``segment``, as the SDK's Flask middleware records them."""
+    segment.put_http_meta(http.URL, request_uri(environ, include_query=False))
+    segment.put_http_meta(http.METHOD, environ.get("REQUEST_METHOD"))
+    segment.put_http_meta(http.USER_AGENT, environ.get("HTTP_USER_AGENT"))
+    forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
+    if forwarded_for:
+        segment.put_http_meta(http.CLIENT_IP, forwarded_for)
+        segment.put_http_meta(http.X_FORWARDED_FOR, True)
+    else:
+        segment.put_http_meta(http.CLIENT_IP, environ.get("REMOTE_ADDR"))
+
+
+@contextlib.contextmanager
+def segment_in_progress(segment: Any) -> Iterator[None]:
+    """``segment`` is the current request's sampled segment inside the block (for subsegments built there)."""
+    token = _current_segment.set(segment)
+    try:
+        yield
+    finally:
+        _current_segment.reset(token)
 
 
 def record_unhandled_exceptions(app: Flask, recorder: AWSXRayRecorder) -> None:
