@@ -122,6 +122,7 @@ class Telemetry:
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
             telemetry.sampler = otel.build_rules_sampler(settings, telemetry.tracer_provider.resource)
             otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
+        logs.install_request_lines(app)
         aws_calls.instrument(tracer_provider=telemetry.tracer_provider, xray=telemetry.xray_recorder is not None)
         # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
         app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
