@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from service.cruddur import contract
-from testsupport import templates
+from testsupport import logs_insights, templates
 from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver
@@ -53,6 +53,10 @@ def task(request, synthesized_environments) -> dict:
         "rules": templates.sampling_rules(dev),
         "groups": [g["Properties"] for g in dev.resources("observability", "AWS::XRay::Group").values()],
         "xray_sdk": dev.config.telemetry.xray_sdk,
+        "log_queries": {
+            q["Properties"]["Name"]: q["Properties"]["QueryString"]
+            for q in dev.resources("service", "AWS::Logs::QueryDefinition").values()
+        },
         "name": request.param,
     }
 
@@ -142,6 +146,15 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert environ[contract.WATCHTOWER_ENABLED.name] == "false"
         assert cloudwatch_logs.describe_log_groups()["logGroups"] == []  # nothing was sent to CloudWatch Logs directly
         assert rollbar.items == []  # no errors were raised
+
+        # the saved Logs Insights queries read only fields that the request lines on stdout have, with numbers as numbers
+        request_lines = [line for line in stdout_lines if line["logger"] == "cruddur.request"]
+        assert {line["trace_id"] for line in request_lines} == set(trace_ids)  # one per request; health checks are quiet
+        line = request_lines[0]
+        assert isinstance(line["http_status"], int) and isinstance(line["duration_ms"], float)
+        assert len(task["log_queries"]) == 3
+        for name, query in task["log_queries"].items():
+            assert logs_insights.parse(query).fields <= set(line), name
 
         # DynamoDB: a client span per call inside each request's trace, and a subsegment in its segment
         server_span_ids = {s.trace_id: s.span_id for s in server_spans}
