@@ -20,7 +20,9 @@ import pytest
 from service.cruddur import contract
 from testsupport import logs_insights, templates
 from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
+from scripts.honeycomb_queries import load_queries
 from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.honeycomb_api import honeycomb_event, what_the_spans_lack
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi
 from testsupport.standins.xray_daemon import XRayDaemon, all_subsegments
@@ -168,6 +170,12 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "create-activity")
             assert operation_span.parent_span_id == server_span_ids[trace_id]
             assert {s.parent_span_id for s in calls} == {operation_span.span_id}
+        # Honeycomb's saved queries about the backend's server spans find these (the callers' traceparents name parent
+        # spans that were never sent, so root. fields and the rest are proved in tests/service/test_honeycomb_queries_find_spans.py)
+        events = [honeycomb_event(span) for span in collector.spans]
+        for name, prefix in (("Latency by route", ""), ("Browser-to-backend network time", "child.")):
+            (query,) = [q for q in load_queries(service_name) if q.name == name]
+            assert what_the_spans_lack(query.spec, events, prefix=prefix) == [], name
         for segment in daemon.segments:
             subsegments = all_subsegments(segment)
             dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]

@@ -33,11 +33,20 @@ for a body that is not JSON; 422 (RFC 7807 problem, ``validation-failed``,
 with ``type_detail`` naming each field) for a specification the rules refuse;
 and, when a test scripts it with ``fail_next``, 429 with ``Retry-After`` or a
 5xx. Ids are the stand-in's own (Honeycomb's are opaque strings too).
+
+What a query's columns are made of: ``honeycomb_event`` turns a span the
+OTLP receiver decoded into the event Honeycomb stores, by the translation
+Honeycomb publishes for OTLP (honeycombio/husky's README: ``trace.trace_id``,
+``trace.span_id``, ``trace.parent_id``, ``name``, ``span.kind`` in lower case,
+``duration_ms``, ``status_code``, ``error`` for an error status, then the
+resource's attributes and the span's, the span's winning), and ``matches``
+applies a query's filters to such an event.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 import re
 import uuid
 from typing import Any
@@ -325,3 +334,79 @@ def annotation_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
     if not (isinstance(query_id, str) and query_id):
         problems.append(("query_id", "query_id: is missing"))
     return problems
+
+
+# OTLP's SpanKind numbers as husky names them.
+SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+STATUS_ERROR = 2
+
+
+def honeycomb_event(span: Any) -> dict[str, Any]:
+    """The event Honeycomb stores for ``span`` (an ``otlp.ReceivedSpan``), its columns and values."""
+    event: dict[str, Any] = {
+        "trace.trace_id": span.trace_id,
+        "trace.span_id": span.span_id,
+        "name": span.name,
+        "span.kind": SPAN_KINDS.get(span.kind, "unspecified"),
+        "duration_ms": span.duration_ms,
+        "status_code": span.status_code,
+        "meta.signal_type": "trace",
+    }
+    if span.parent_span_id:
+        event["trace.parent_id"] = span.parent_span_id
+    if span.status_code == STATUS_ERROR:
+        event["error"] = True
+    return {**event, **span.resource, **span.attributes}
+
+
+def matches(event: dict[str, Any], filters: list[dict[str, Any]]) -> bool:
+    """Whether ``event`` passes every filter (the AND combination) of a query."""
+    comparisons = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+    for item in filters:
+        op, present = item["op"], item["column"] in event
+        value, wanted = event.get(item["column"]), item.get("value")
+        if op in ("exists", "does-not-exist"):
+            passed = present == (op == "exists")
+        elif op in ("=", "!="):
+            passed = (present and value == wanted) == (op == "=")
+        elif op in ("in", "not-in"):
+            passed = (present and value in wanted) == (op == "in")
+        elif op in comparisons:
+            passed = present and isinstance(value, (int, float)) and comparisons[op](value, wanted)
+        elif op in ("starts-with", "contains"):
+            passed = isinstance(value, str) and (value.startswith(wanted) if op == "starts-with" else wanted in value)
+        else:
+            raise ValueError(f"filter op {op!r} is not evaluated here")
+        if not passed:
+            return False
+    return True
+
+
+def _prefix(column: str) -> str:
+    return next((p for p in RELATIONAL_PREFIXES if column.startswith(p)), "")
+
+
+def what_the_spans_lack(spec: dict[str, Any], events: list[dict[str, Any]], *, prefix: str = "") -> list[str]:
+    """What of ``spec`` the stored ``events`` fail, as sentences; empty when the query finds them with every column it reads.
+
+    ``prefix`` says which of the query's spans ``events`` are: those it
+    queries (``""``) or those its ``child.`` (or ``parent.``...) fields
+    describe. The filters of that span must select some events; each column
+    the query reads from that span must be on one of them; a ``root.``
+    column must be on the root span of each selected span's trace.
+    """
+    filters = [{**f, "column": f["column"][len(prefix):]} for f in spec.get("filters", []) if _prefix(f["column"]) == prefix]
+    selected = [event for event in events if matches(event, filters)]
+    if not selected:
+        return [f"no span passes the filters {filters}"]
+    calculated = [c["column"] for c in spec.get("calculations", []) if c.get("column")]
+    ordered = [o["column"] for o in spec.get("orders", []) if o.get("column")]
+    traces = {event["trace.trace_id"] for event in selected}
+    roots = [e for e in events if "trace.parent_id" not in e and e["trace.trace_id"] in traces]
+    lacking = []
+    for column in dict.fromkeys([*spec.get("breakdowns", []), *calculated, *ordered]):
+        if _prefix(column) == prefix and not any(column[len(prefix):] in event for event in selected):
+            lacking.append(f"{column} is on none of the {len(selected)} spans selected")
+        elif _prefix(column) == "root." and prefix == "" and not (roots and all(column[5:] in root for root in roots)):
+            lacking.append(f"{column} is not on the root span of every trace selected")
+    return lacking

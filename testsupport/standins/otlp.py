@@ -21,6 +21,9 @@ class ReceivedSpan:
     name: str
     attributes: dict[str, Any]
     resource: dict[str, Any]
+    kind: int = 0  # OTLP's SpanKind: 2 server, 3 client
+    status_code: int = 0  # OTLP's Status.code: 2 error
+    duration_ms: float = 0.0
 
 
 def _attribute_value(value: Any) -> Any:
@@ -59,6 +62,9 @@ class OtlpReceiver(LoopbackHttpServer):
                             name=span.name,
                             attributes={a.key: _attribute_value(a.value) for a in span.attributes},
                             resource=resource,
+                            kind=span.kind,
+                            status_code=span.status.code,
+                            duration_ms=(span.end_time_unix_nano - span.start_time_unix_nano) / 1e6,
                         )
                     )
         with self._lock:

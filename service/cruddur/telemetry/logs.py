@@ -240,13 +240,11 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
             if request.path not in quiet_paths and request_log.isEnabledFor(logging.INFO):
                 started = g.get("cruddur_request_started")
                 duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
+                method, status = request.method, response.status_code
                 route = request.url_rule.rule if request.url_rule is not None else None
                 request_log.info(
-                    "%s %s %s %s ms", request.method, route or "(no route)", response.status_code, duration_ms,
-                    extra={LINE_FIELDS: {
-                        "http_method": request.method, "http_route": route,
-                        "http_status": response.status_code, "duration_ms": duration_ms,
-                    }},
+                    "%s %s %s %s ms", method, route or "(no route)", status, duration_ms,
+                    extra={LINE_FIELDS: {"http_method": method, "http_route": route, "http_status": status, "duration_ms": duration_ms}},
                 )  # fmt: skip
         except Exception:  # noqa: BLE001 - a log line must never fail the request it describes
             logging.getLogger("cruddur.telemetry.logs").exception("could not log the request line")
