@@ -174,12 +174,15 @@ class HoneycombClient:
         doing = f"query '{query.name}' ({query.file}) in {query.dataset}"
         created = self._call(f"creating {doing}", "POST", f"/1/queries/{query.dataset}", query.spec)
         named = [a for a in self.annotations(query.dataset) if a.get("name") == query.name]
-        if any(a.get("query_id") == created["id"] and a.get("description", "") == query.description for a in named):
-            return "unchanged"
-        annotation = {"name": query.name, "description": query.description, "query_id": created["id"]}
-        self._call(f"naming {doing}", "POST", f"/1/query_annotations/{query.dataset}", annotation)
-        for old in named:
+        current = [a for a in named if a.get("query_id") == created["id"] and a.get("description", "") == query.description]
+        if not current:
+            annotation = {"name": query.name, "description": query.description, "query_id": created["id"]}
+            self._call(f"naming {doing}", "POST", f"/1/query_annotations/{query.dataset}", annotation)
+        # Older names of the question (and a duplicate a retried POST may have left) go.
+        for old in [a for a in named if a not in current[:1]]:
             self._call(f"removing the old name of {doing}", "DELETE", f"/1/query_annotations/{query.dataset}/{old['id']}")
+        if current:
+            return "unchanged"
         return "updated" if named else "created"
 
 
