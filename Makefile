@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install chromium synth test image-test secrets diff deploy destroy local clean cost bench bench-synth bench-cost
+.PHONY: help install chromium synth test image-test secrets honeycomb-queries diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,8 +58,11 @@ test: install chromium ## Run the whole test suite (PYTEST_WORKERS=0 runs it in 
 image-test: install ## Build service/Dockerfile (podman or docker) and run it as the dev task definition says.
 	$(VENV_PY) -m pytest -n 0 tests/image $(PYTEST_ARGS)
 
-secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN into SSM for ENV.
+secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN (and HONEYCOMB_CONFIGURATION_KEY if set) into SSM for ENV.
 	$(VENV_PY) -m scripts.put_secrets --env $(ENV)
+
+honeycomb-queries: install ## Create the saved Honeycomb queries (honeycomb/queries) in ENV's Honeycomb (HONEYCOMB_API_URL=... for the EU).
+	$(VENV_PY) -m scripts.honeycomb_queries --env $(ENV) $(if $(HONEYCOMB_API_URL),--api-url $(HONEYCOMB_API_URL))
 
 diff: install ## cdk diff of ENV against the deployed stacks.
 	$(CDK) diff -c env=$(ENV)

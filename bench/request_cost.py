@@ -188,6 +188,31 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     return _min_us(lambda: _call(guarded)) - _min_us(lambda: _call(bare_app))
 
 
+def _request_line_us() -> float:
+    """What the request line adds to a Flask request (its clock, record, JSON and write, here to /dev/null): CPU µs."""
+    from flask import Flask
+
+    from service.cruddur.telemetry import logs
+
+    def flask_app(request_lines: bool) -> Flask:
+        app = Flask("bench")
+        app.add_url_rule(PATH, "home", lambda: {})
+        if request_lines:
+            logs.install_request_lines(app)
+        return app
+
+    root = logging.getLogger()
+    level = root.level
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        handler = logs.configure_logging(level="INFO", service="bench", environment="bench")
+        try:
+            plain, lined = flask_app(False), flask_app(True)
+            return _min_us(lambda: _call(lined)) - _min_us(lambda: _call(plain))
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+
+
 def measure_parts() -> dict[str, float]:
     """The parts of a sampled request, each alone: CPU µs per call."""
     from aws_xray_sdk.core import AWSXRayRecorder
@@ -225,6 +250,7 @@ def measure_parts() -> dict[str, float]:
         ),
         "OpenTelemetry WSGI middleware (server span, request attributes)": _min_us(lambda: _call(middleware)),
         "one child span with two attributes": _min_us(child_span),
+        "the request line (logs.install_request_lines: one JSON line a request, written to stdout)": _request_line_us(),
     }
     finished.clear()
     _call(middleware)

@@ -47,6 +47,7 @@ FREE_TYPES = {
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
     "AWS::Lambda::Permission",
+    "AWS::Logs::QueryDefinition",  # saving a query is free; running it is billed per GB scanned, to whoever runs it
     "AWS::SNS::Subscription",  # e-mail: the first 1,000 a month are free
     "AWS::SNS::Topic",
     "AWS::SNS::TopicPolicy",

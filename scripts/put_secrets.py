@@ -1,9 +1,11 @@
 """Put the Honeycomb API key and the Rollbar access token into SSM as SecureString parameters.
 
     HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... make secrets ENV=dev
+    HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... make secrets ENV=dev
 
 The values come from the environment variables of the same names and are
-never printed, logged or written anywhere else. The parameter names come
+never printed, logged or written anywhere else. ``HONEYCOMB_CONFIGURATION_KEY``
+is optional: the service never reads it; ``make honeycomb-queries`` does. The parameter names come
 from the environment's configuration (``/<service>/<env>/<NAME>``), the same
 names the task definition references.
 """
@@ -23,6 +25,9 @@ from stacks.config import ConfigError, EnvironmentConfig
 from stacks.environments import load_environment
 
 SECRET_NAMES = (contract.SECRET_HONEYCOMB_API_KEY, contract.SECRET_ROLLBAR_ACCESS_TOKEN)
+# Honeycomb's Configuration key (Manage Queries and Columns), for make honeycomb-queries only; put when given.
+HONEYCOMB_CONFIGURATION_KEY = "HONEYCOMB_CONFIGURATION_KEY"
+OPTIONAL_SECRET_NAMES = (HONEYCOMB_CONFIGURATION_KEY,)
 
 
 class SecretsError(RuntimeError):
@@ -38,7 +43,8 @@ def read_secret_values(environ: Mapping[str, str], env_name: str) -> dict[str, s
             f"missing environment variable(s) {', '.join(missing)}; set them and run again, "
             f"for example: {exports} make secrets ENV={env_name}"
         )
-    return {name: environ[name].strip() for name in SECRET_NAMES}
+    given = [name for name in OPTIONAL_SECRET_NAMES if environ.get(name, "").strip()]
+    return {name: environ[name].strip() for name in (*SECRET_NAMES, *given)}
 
 
 def put_secrets(config: EnvironmentConfig, values: Mapping[str, str], ssm_client) -> list[str]:
@@ -61,6 +67,14 @@ def put_secrets(config: EnvironmentConfig, values: Mapping[str, str], ssm_client
     return written
 
 
+def ssm_client(config: EnvironmentConfig, region: str | None):
+    """An SSM client in ``region``, else the environment's region, else AWS_REGION; SecretsError when none is known."""
+    region = region or config.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region is None:
+        raise SecretsError("no AWS region; set AWS_REGION or pass --region")
+    return boto3.client("ssm", region_name=region)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, read the values, put them, and report the parameter names only."""
     parser = argparse.ArgumentParser(description="Put the telemetry secrets into SSM Parameter Store.")
@@ -70,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_environment(args.env)
         values = read_secret_values(os.environ, config.name)
-        region = args.region or config.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if region is None:
-            raise SecretsError("no AWS region; set AWS_REGION or pass --region")
-        written = put_secrets(config, values, boto3.client("ssm", region_name=region))
+        written = put_secrets(config, values, ssm_client(config, args.region))
     except (ConfigError, SecretsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

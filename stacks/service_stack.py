@@ -11,6 +11,7 @@ from service.cruddur import contract
 from stacks.components.app_environment import AppEnvironment
 from stacks.components.collector_config import collector_config_parameter_name
 from stacks.components.log_groups import ServiceLogGroups
+from stacks.components.log_queries import LogInsightsQueries
 from stacks.components.monitoring import ServiceMonitoring
 from stacks.components.network import Network
 from stacks.components.secrets import TelemetrySecrets
@@ -48,6 +49,9 @@ class ServiceStack(Stack):
             removal_policy=removal_policy,
             watchtower=telemetry.watchtower,
             http_api_access=edge.entry_point is EntryPoint.HTTP_API,
+        )
+        self.log_queries = LogInsightsQueries(
+            self, "LogQueries", log_group=self.log_groups.app, name_prefix=config.resource_prefix
         )
         # Named by the same rule make secrets writes them with (EnvironmentConfig.secret_parameter_name).
         self.secrets = TelemetrySecrets(

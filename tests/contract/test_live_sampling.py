@@ -12,6 +12,7 @@ request to X-Ray's published model (the test fails naming the field).
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -86,7 +87,9 @@ class Service:
         )
         self.collector, self.daemon = collector, daemon
         self.port = closed_port()
-        self.process = start_gunicorn(environ, self.port, command=app["Command"])
+        # A line per request on stdout: into a file, as a pipe read only at the end would fill and block the workers.
+        self._output = tempfile.TemporaryFile("w+")
+        self.process = start_gunicorn(environ, self.port, command=app["Command"], output=self._output)
         self.sent: dict[str, float] = {}  # request id -> when it was sent
 
     def get(self, path: str, request_id: str | None = None) -> int:
@@ -119,9 +122,12 @@ class Service:
         return ids
 
     def stop(self) -> str:
-        stdout, stderr = stop(self.process)
-        assert self.process.returncode == 0, stderr[-3000:]
-        return stdout
+        stop(self.process)
+        self._output.seek(0)
+        output = self._output.read()
+        self._output.close()
+        assert self.process.returncode == 0, output[-3000:]
+        return output
 
 
 def _paced(service: Service, prefix: str, count: int, every_seconds: float) -> list[str]:

@@ -18,9 +18,11 @@ import boto3
 import pytest
 
 from service.cruddur import contract
-from testsupport import templates
+from testsupport import logs_insights, templates
 from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
+from scripts.honeycomb_queries import load_queries
 from testsupport.standins.aws import MotoServer, create_service_table
+from testsupport.standins.honeycomb_api import honeycomb_event, what_the_spans_lack
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi
 from testsupport.standins.xray_daemon import XRayDaemon, all_subsegments
@@ -53,6 +55,10 @@ def task(request, synthesized_environments) -> dict:
         "rules": templates.sampling_rules(dev),
         "groups": [g["Properties"] for g in dev.resources("observability", "AWS::XRay::Group").values()],
         "xray_sdk": dev.config.telemetry.xray_sdk,
+        "log_queries": {
+            q["Properties"]["Name"]: q["Properties"]["QueryString"]
+            for q in dev.resources("service", "AWS::Logs::QueryDefinition").values()
+        },
         "name": request.param,
     }
 
@@ -143,6 +149,15 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert cloudwatch_logs.describe_log_groups()["logGroups"] == []  # nothing was sent to CloudWatch Logs directly
         assert rollbar.items == []  # no errors were raised
 
+        # the saved Logs Insights queries read only fields that the request lines on stdout have, with numbers as numbers
+        request_lines = [line for line in stdout_lines if line["logger"] == "cruddur.request"]
+        assert {line["trace_id"] for line in request_lines} == set(trace_ids)  # one per request; health checks are quiet
+        line = request_lines[0]
+        assert isinstance(line["http_status"], int) and isinstance(line["duration_ms"], float)
+        assert len(task["log_queries"]) == 3
+        for name, query in task["log_queries"].items():
+            assert logs_insights.parse(query).fields <= set(line), name
+
         # DynamoDB: a client span per call inside each request's trace, and a subsegment in its segment
         server_span_ids = {s.trace_id: s.span_id for s in server_spans}
         for trace_id in trace_ids:
@@ -155,6 +170,12 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "create-activity")
             assert operation_span.parent_span_id == server_span_ids[trace_id]
             assert {s.parent_span_id for s in calls} == {operation_span.span_id}
+        # Honeycomb's saved queries about the backend's server spans find these (the callers' traceparents name parent
+        # spans that were never sent, so root. fields and the rest are proved in tests/service/test_honeycomb_queries_find_spans.py)
+        events = [honeycomb_event(span) for span in collector.spans]
+        for name, prefix in (("Latency by route", ""), ("Browser-to-backend network time", "child.")):
+            (query,) = [q for q in load_queries(service_name) if q.name == name]
+            assert what_the_spans_lack(query.spec, events, prefix=prefix) == [], name
         for segment in daemon.segments:
             subsegments = all_subsegments(segment)
             dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]

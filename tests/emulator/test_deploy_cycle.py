@@ -47,6 +47,7 @@ NOT_EMULATED = {
     "AWS::CloudWatch::Alarm",
     "AWS::EC2::SecurityGroupEgress",
     "AWS::Logs::MetricFilter",
+    "AWS::Logs::QueryDefinition",  # the saved Logs Insights queries (tests/infra/test_log_queries.py)
     "AWS::S3::BucketPolicy",  # the bootstrap stack's
     "AWS::SNS::TopicPolicy",
     "AWS::XRay::Group",

@@ -64,3 +64,18 @@ def test_an_unknown_environment_is_rejected(aws, monkeypatch, capsys):
         monkeypatch.setenv(name, value)
     assert put_secrets.main(["--env", "prd"]) == 2
     assert "dev, staging, prod" in capsys.readouterr().err
+
+
+def test_the_honeycomb_configuration_key_is_put_only_when_given(aws, monkeypatch, capsys):
+    """HONEYCOMB_CONFIGURATION_KEY (make honeycomb-queries') is optional: put as SecureString when set, never required."""
+    for name, value in VALUES.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("HONEYCOMB_CONFIGURATION_KEY", raising=False)
+    assert put_secrets.main(["--env", "dev"]) == 0
+    name = load_environment("dev").secret_parameter_name("HONEYCOMB_CONFIGURATION_KEY")
+    assert name not in [p["Name"] for p in aws.describe_parameters()["Parameters"]]
+    monkeypatch.setenv("HONEYCOMB_CONFIGURATION_KEY", "hc-config-value-789")
+    assert put_secrets.main(["--env", "dev"]) == 0
+    parameter = aws.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert (parameter["Type"], parameter["Value"]) == ("SecureString", "hc-config-value-789")
+    assert "hc-config-value-789" not in capsys.readouterr().out

@@ -226,3 +226,64 @@ def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(cloudwatc
     for n in range(3):
         assert events[f"request {n}"]["trace_id"] == trace_of[f"n={n}"]
     assert len(set(trace_of.values())) == 3
+
+
+# -- the request line: one per request, what the saved Logs Insights queries read --------------------
+
+
+def _request_lines(text: str) -> list[dict]:
+    return [line for line in _json_lines(text) if line["logger"] == "cruddur.request"]
+
+
+def test_each_request_ends_with_one_request_line_in_its_trace(traced_app, otlp_receiver, capsys):
+    """Given a sampled request, one INFO line names its method, route, status and duration, with the server span's ids."""
+    traced_app.test_client().get("/api/activities/@worf")
+    flush(traced_app)
+    assert wait_until(lambda: otlp_receiver.spans_named("GET /api/activities/@<handle>"))
+    (line,) = _request_lines(capsys.readouterr().out)
+    (server_span,) = otlp_receiver.spans_named("GET /api/activities/@<handle>")
+    assert line["trace_id"] == server_span.trace_id and line["level"] == "INFO"
+    assert (line["http_method"], line["http_route"], line["http_status"]) == ("GET", "/api/activities/@<handle>", 200)
+    assert isinstance(line["duration_ms"], float) and 0 < line["duration_ms"] < 10_000
+    assert line["message"] == f"GET /api/activities/@<handle> 200 {line['duration_ms']} ms"
+
+
+def test_an_unsampled_request_has_its_line_with_its_trace_id(otlp_receiver, xray_daemon, make_app, capsys):
+    """Given a request nobody records, its line still carries the trace id a caller's traceparent gave it."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon))
+    trace_id = "6b0193a45f0a3b2c1d2e3f4a5b6c7d8e"
+    app.test_client().get("/api/activities/home", headers={"traceparent": f"00-{trace_id}-1a2b3c4d5e6f7a8b-00"})
+    (line,) = _request_lines(capsys.readouterr().out)
+    assert line["trace_id"] == trace_id and line["http_route"] == "/api/activities/home"
+
+
+@pytest.mark.parametrize(
+    ("path", "route", "status"),
+    [("/api/no-such-thing/7", None, 404), ("/api/_boom", "/api/_boom", 500)],
+    ids=["no route matched", "unhandled exception"],
+)
+def test_failed_requests_have_their_line(plain_app, capsys, path, route, status):
+    """A 404 names no route (a scanner's paths never become routes); an unhandled exception is a 500 line."""
+
+    @plain_app.get("/api/_boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    plain_app.test_client().get(path)
+    (line,) = _request_lines(capsys.readouterr().out)
+    assert (line["http_route"], line["http_status"]) == (route, status)
+
+
+def test_health_checks_are_quiet(plain_app, capsys):
+    """The load balancer's and ECS's health checks write no request line."""
+    plain_app.test_client().get("/api/health-check")
+    assert _request_lines(capsys.readouterr().out) == []
+
+
+def test_with_x_ray_alone_the_request_line_has_the_segments_trace_id(otlp_receiver, xray_daemon, make_app, capsys):
+    """The line is written while the X-Ray SDK's segment is still open."""
+    app = make_app(telemetry_environ(otlp_receiver, xray_daemon, TELEMETRY_OTEL_ENABLED="false"))
+    root = "1-5f0a3b2c-" + "e" * 24
+    app.test_client().get("/api/activities/home", headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"})
+    (line,) = _request_lines(capsys.readouterr().out)
+    assert line["xray_trace_id"] == root and line["http_status"] == 200

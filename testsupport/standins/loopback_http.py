@@ -1,4 +1,4 @@
-"""The HTTP server every HTTP stand-in is: threaded, on 127.0.0.1, answering POSTs through ``handle``."""
+"""The HTTP server every HTTP stand-in is: threaded, on 127.0.0.1, answering POSTs through ``handle`` (any method through ``respond``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class LoopbackHttpServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 if self.headers.get("Content-Encoding") == "gzip":
@@ -27,13 +27,15 @@ class LoopbackHttpServer:
                 owner.requests += 1
                 if owner.delay_seconds:
                     time.sleep(owner.delay_seconds)
-                status, response, *headers = owner.handle(self.path, dict(self.headers), body)
+                status, response, *extra = owner.respond(self.command, self.path, dict(self.headers), body)
                 self.send_response(status)
-                for name, value in (headers[0] if headers else {"Content-Type": "application/json"}).items():
+                for name, value in {"Content-Type": "application/json", **(extra[0] if extra else {})}.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response)))
                 self.end_headers()
                 self.wfile.write(response)
+
+            do_POST = do_GET = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's names
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -55,6 +57,12 @@ class LoopbackHttpServer:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Any, ...]:
         """(status, JSON body) for a POST to ``path``, or (status, body, headers); ``body`` is already gunzipped."""
         raise NotImplementedError
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
+        """(status, JSON body[, extra response headers]) for any request; POSTs go to ``handle``, other methods get 405."""
+        if method != "POST":
+            return 405, b'{"error": "method not allowed"}'
+        return self.handle(path, headers, body)
 
     def __enter__(self):
         self._thread.start()

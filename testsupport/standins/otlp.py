@@ -26,6 +26,7 @@ class ReceivedSpan:
     scope: str = ""
     start_ns: int = 0
     end_ns: int = 0
+    duration_ms: float = 0.0
 
 
 def _attribute_value(value: Any) -> Any:
@@ -69,6 +70,7 @@ class OtlpReceiver(LoopbackHttpServer):
                             scope=scope_spans.scope.name,
                             start_ns=span.start_time_unix_nano,
                             end_ns=span.end_time_unix_nano,
+                            duration_ms=(span.end_time_unix_nano - span.start_time_unix_nano) / 1e6,
                         )
                     )
         with self._lock:

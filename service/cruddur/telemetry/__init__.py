@@ -136,6 +136,7 @@ class Telemetry:
             otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
             if settings.browser_traces is not None:
                 telemetry.browser_traces = BrowserTraceIngest(settings)
+        logs.install_request_lines(app)
         telemetry.aws_calls = aws_calls.AwsCallTracing(
             tracer_provider=telemetry.tracer_provider, xray_recorder=telemetry.xray_recorder
         )

@@ -6,6 +6,19 @@ so a log line, an X-Ray trace, a Honeycomb trace and a Rollbar item can be
 joined on one id. (OpenTelemetry's logging instrumentation would add only
 the hex ids and replaces the global record factory; this filter is local
 to our handlers and adds the X-Ray form too.)
+
+Every request the app serves (health checks aside) ends with one *request
+line* (``install_request_lines``), logger ``cruddur.request``, level INFO::
+
+    {"timestamp": "...", "level": "INFO", "logger": "cruddur.request",
+     "message": "GET /api/activities/home 200 12.4 ms", "trace_id": "...", "span_id": "...",
+     "xray_trace_id": "1-...", "http_method": "GET", "http_route": "/api/activities/home",
+     "http_status": 200, "duration_ms": 12.4, "service": "cruddur-backend-flask", "environment": "dev"}
+
+``http_route`` is the Flask rule that matched (null when none did), so a
+scanner's random paths never make a route of their own; ``duration_ms`` is
+the time from Flask's first hook to its last. The saved CloudWatch Logs
+Insights queries (``stacks/components/log_queries.py``) read these fields.
 """
 
 from __future__ import annotations
@@ -18,15 +31,21 @@ import os
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
+from flask import Flask, Response, g, request
 from opentelemetry import trace
 
+from .. import contract
 from . import xray
 from .headers import xray_trace_id
 from .ratelimit import RateLimitFilter
 
 HANDLER_MARK = "_cruddur_handler"
+# A record's own fields for its JSON line (``extra={LINE_FIELDS: {...}}``), after the trace fields.
+LINE_FIELDS = "line_fields"
+REQUEST_LOGGER = "cruddur.request"
 
 # Records from these loggers never go to watchtower: they are watchtower's own
 # transport (botocore, urllib3) or its failure reports, and would loop back.
@@ -85,6 +104,7 @@ class JsonFormatter(logging.Formatter):
             "trace_id": getattr(record, "trace_id", None),
             "span_id": getattr(record, "span_id", None),
             "xray_trace_id": getattr(record, "xray_trace_id", None),
+            **record.__dict__.get(LINE_FIELDS, {}),
             **self._static,
         }
         if record.exc_info:
@@ -200,6 +220,35 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
     # route them through logging so the rate limit applies.
     logging.captureWarnings(True)
     return handler
+
+
+def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset({contract.HEALTH_CHECK_PATH})) -> None:
+    """Log one request line (module docstring) at the end of each request to ``app``, but those to ``quiet_paths``.
+
+    Health checks are quiet: the load balancer and ECS ask every few seconds,
+    and their lines would be most of the log and none of its questions.
+    """
+    request_log = logging.getLogger(REQUEST_LOGGER)
+
+    @app.before_request
+    def start_clock() -> None:
+        g.cruddur_request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request_line(response: Response) -> Response:
+        try:
+            if request.path not in quiet_paths and request_log.isEnabledFor(logging.INFO):
+                started = g.get("cruddur_request_started")
+                duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
+                method, status = request.method, response.status_code
+                route = request.url_rule.rule if request.url_rule is not None else None
+                request_log.info(
+                    "%s %s %s %s ms", method, route or "(no route)", status, duration_ms,
+                    extra={LINE_FIELDS: {"http_method": method, "http_route": route, "http_status": status, "duration_ms": duration_ms}},
+                )  # fmt: skip
+        except Exception:  # noqa: BLE001 - a log line must never fail the request it describes
+            logging.getLogger("cruddur.telemetry.logs").exception("could not log the request line")
+        return response
 
 
 def watchtower_handler(
