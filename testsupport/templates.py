@@ -71,10 +71,15 @@ def sampling_rules(env: SynthesizedEnvironment) -> list[dict[str, Any]]:
     return [r["Properties"]["SamplingRule"] for r in env.resources("observability", "AWS::XRay::SamplingRule").values()]
 
 
-def collector_configuration(env: SynthesizedEnvironment) -> dict[str, Any]:
-    """The ADOT collector's configuration, as the one SSM parameter of the templates stores it."""
+def collector_configuration_text(env: SynthesizedEnvironment) -> str:
+    """The ADOT collector's configuration as the one SSM parameter of the templates stores it: the text ECS injects."""
     _, parameter = _one(env.all_resources("AWS::SSM::Parameter"), "SSM parameter")
-    return yaml.safe_load(parameter["Properties"]["Value"])
+    return parameter["Properties"]["Value"]
+
+
+def collector_configuration(env: SynthesizedEnvironment) -> dict[str, Any]:
+    """The ADOT collector's configuration, parsed from the SSM parameter's text."""
+    return yaml.safe_load(collector_configuration_text(env))
 
 
 def alarms(env: SynthesizedEnvironment) -> dict[str, dict[str, Any]]:

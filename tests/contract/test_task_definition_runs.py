@@ -131,6 +131,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             xray_ids = {f"1-{t[:8]}-{t[8:]}" for t in trace_ids}
             assert {s["trace_id"] for s in daemon.segments} == xray_ids
             assert {s["name"] for s in daemon.segments} == {service_name}
+            daemon.assert_segments_valid()
         else:
             assert daemon.segments == []
 
