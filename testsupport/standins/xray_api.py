@@ -60,12 +60,14 @@ class XRayApi(XRaySamplingApi):
         region: str,
         access_key: str,
         secret_key: str,
+        session_token: str | None = None,
         interval_seconds: int = 10,
     ) -> None:
         super().__init__(rules, interval_seconds=interval_seconds)
         self.model = AwsModel("xray")
-        self.verifier = SigV4Verifier(access_key, secret_key, region, "xray")
+        self.verifier = SigV4Verifier(access_key, secret_key, region, "xray", session_token)
         self.segments: list[dict[str, Any]] = []
+        self.batch_sizes: list[int] = []
         self.otlp_spans: list[ReceivedSpan] = []
         self.operations: list[str] = []
         self.problems: list[str] = []
@@ -95,6 +97,8 @@ class XRayApi(XRaySamplingApi):
         return 200, b"{}"  # PutTelemetryRecords: the daemon's counters, accepted
 
     def _segments(self, documents: list[str]) -> tuple[int, bytes]:
+        with self._received:
+            self.batch_sizes.append(len(documents))
         unprocessed = []
         for index, text in enumerate(documents):
             try:
