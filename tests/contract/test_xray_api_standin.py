@@ -143,3 +143,26 @@ def test_in_progress_segments_and_local_subsegments_are_valid():
     in_progress = {key: value for key, value in SEGMENT.items() if key != "end_time"} | {"in_progress": True}
     local = {**SEGMENT, "subsegments": [{"name": "home", "id": "70de5b6f19ff9a0b", "start_time": 1.0, "end_time": 2.0, "namespace": "local"}]}
     assert segment_problems(in_progress) == segment_problems(local) == []
+
+
+class _SignsEveryHeader(SigV4Auth):
+    """A signer like the AWS SDK for Go's: it signs traceparent too, which botocore's own signer never does."""
+
+    def headers_to_sign(self, request):
+        headers = super().headers_to_sign(request)
+        headers["traceparent"] = request.headers["traceparent"]
+        return headers
+
+
+def test_a_chunked_body_signed_with_a_trace_header_is_accepted_as_x_ray_accepts_it(xray):
+    """What the collector's awsproxy forwards: Transfer-Encoding chunked, traceparent among the signed headers."""
+    body = b"{}"
+    headers = {"Content-Type": "application/json", "traceparent": f"00-{'a' * 32}-{'b' * 16}-00"}
+    request = AWSRequest(method="POST", url=f"{xray.url}/GetSamplingRules", data=body, headers=headers)
+    _SignsEveryHeader(Credentials(KEY, SECRET), "xray", REGION).add_auth(request)
+    assert "traceparent" in request.headers["Authorization"]
+    chunked = iter([body])  # urllib sends an iterable body chunked
+    sent = urllib.request.Request(request.url, data=chunked, headers={**dict(request.headers), "Transfer-Encoding": "chunked"})
+    with urllib.request.urlopen(sent, timeout=5) as answer:
+        assert answer.status == 200
+    xray.assert_clean()

@@ -20,8 +20,7 @@ class LoopbackHttpServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
+                body = self._body()
                 owner.requests += 1
                 if owner.delay_seconds:
                     time.sleep(owner.delay_seconds)
@@ -31,6 +30,18 @@ class LoopbackHttpServer:
                 self.send_header("Content-Length", str(len(response)))
                 self.end_headers()
                 self.wfile.write(response)
+
+            def _body(self) -> bytes:
+                """The request body as sent: by Content-Length, or chunked (Go's reverse proxies forward so)."""
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()  # the CRLF after each chunk
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers, up to the blank line
+                    pass
+                return b"".join(chunks)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -17,13 +17,32 @@ import re
 from dataclasses import dataclass
 
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,\s*"
     r"SignedHeaders=(?P<signed>[^,]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
 )
+
+
+class _AsSigned(SigV4Auth):
+    """botocore's signer, over exactly the headers the client listed in SignedHeaders, as AWS checks them.
+
+    botocore itself never signs some headers (``traceparent``, ``x-amzn-trace-id``,
+    ...); other signers (the AWS SDK for Go) do, and AWS accepts either: the
+    canonical request is built from the names the request says it signed.
+    """
+
+    def __init__(self, credentials: Credentials, service: str, region: str, signed_names: list[str]) -> None:
+        super().__init__(credentials, service, region)
+        self._signed_names = signed_names
+
+    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+        headers = HTTPHeaders()
+        for name in self._signed_names:
+            headers[name] = request.headers[name]
+        return headers
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,8 @@ class SigV4Verifier:
             headers={name: lower[name] for name in signed_names},
         )
         request.context["timestamp"] = timestamp
-        signer = SigV4Auth(Credentials(self.access_key, self.secret_key, self.session_token), self.service, self.region)
+        credentials = Credentials(self.access_key, self.secret_key, self.session_token)
+        signer = _AsSigned(credentials, self.service, self.region, signed_names)
         canonical = signer.canonical_request(request)
         expected_signature = signer.signature(signer.string_to_sign(request, canonical), request)
         if not hmac.compare_digest(expected_signature, scope["signature"]):
