@@ -57,10 +57,11 @@ def xray_daemon() -> Path:
     """The X-Ray daemon built from github.com/aws/aws-xray-daemon at sidecars/xray-daemon/go.mod's pin."""
     reason = BIN / "xray.unavailable"
     if reason.is_file():
-        lines = [line for line in reason.read_text().splitlines() if line.strip()]
+        lines = [line.strip() for line in reason.read_text().splitlines() if line.strip()]
+        lines = [line for line in lines if not line.startswith("go: downloading")]
         raise SidecarUnavailable(
             "the X-Ray daemon could not be built from its Go module (sidecars/xray-daemon): "
-            + (lines[-1] if lines else "go build failed without a message")
+            + (" ".join(lines) if lines else "go build failed without a message")
         )
     return _built("xray", "sidecars/xray-daemon")
 
