@@ -1,4 +1,4 @@
-"""Every synthesized collector configuration loads in the real collector.
+"""Every synthesized collector configuration loads, and starts, in the real collector.
 
 The collector is ``make sidecars``' build of ``sidecars/collector`` (the
 upstream OpenTelemetry Collector modules, with exactly the components
@@ -6,7 +6,8 @@ upstream OpenTelemetry Collector modules, with exactly the components
 as ECS gives it to the sidecar: the SSM parameter's text in
 ``AOT_CONFIG_CONTENT``, the secrets and ``AWS_REGION`` as environment
 variables. A configuration the collector rejects fails with the collector's
-own message.
+own message; a collector that does not start, or exits, fails with its last
+log lines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 from testsupport import sidecars
+from testsupport.waiting import closed_port, wait_until
 
 FAKE_SECRETS = {"HONEYCOMB_API_KEY": "fake-honeycomb-key"}
 # On ECS the task role's credentials come from the container credentials endpoint; here they are fake ones
@@ -28,6 +30,7 @@ FAKE_CREDENTIALS = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 TIMEOUT_SECONDS = 60
+STOP_SECONDS = 20
 
 
 def validate(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -54,7 +57,54 @@ def test_every_synthesized_configuration_loads(any_env):
     # When the collector validates its configuration
     result = validate(environment)
     # Then it accepts it
-    assert result.returncode == 0, f"the collector rejects the configuration of {any_env.config.name} ({any_env.config.telemetry.xray_path.value}):\n{last_lines(result)}"
+    path = any_env.config.telemetry.xray_path.value
+    assert result.returncode == 0, f"the collector rejects {any_env.config.name}'s ({path}):\n{last_lines(result)}"
+
+
+def exporting_nowhere(config_text: str) -> str:
+    """The configuration with every exporter sent to a closed loopback port: nothing leaves the machine."""
+    config = yaml.safe_load(config_text)
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    for exporter in config["exporters"].values():
+        for key in ("endpoint", "traces_endpoint"):
+            if key in exporter:
+                exporter[key] = nowhere + ("/v1/traces" if key == "traces_endpoint" else "")
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def test_every_synthesized_configuration_starts_and_answers_the_health_check(any_env, tmp_path):
+    """The collector starts with each configuration, its health check says so as the task's command asks, and
+    SIGTERM stops it cleanly (listeners moved to free loopback ports, exporters to a closed one)."""
+    # Given the collector's environment as ECS gives it, on ports free on this machine
+    environment = sidecars.collector_environment(any_env, secrets=FAKE_SECRETS)
+    text, ports = sidecars.listening_on_free_ports(environment["AOT_CONFIG_CONTENT"])
+    environment["AOT_CONFIG_CONTENT"] = exporting_nowhere(text)
+    log = tmp_path / "collector.log"
+    health_check = [str(sidecars.healthcheck()), "--port", str(ports["health_check"])]
+
+    def healthy() -> bool:
+        return subprocess.run(health_check, capture_output=True, timeout=10, check=False).returncode == 0
+
+    # When it starts
+    with log.open("w") as output:
+        collector = subprocess.Popen(
+            [str(sidecars.collector())],
+            env={"PATH": "/usr/bin:/bin", **FAKE_CREDENTIALS, **environment},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            answered = wait_until(lambda: collector.poll() is not None or healthy(), timeout=TIMEOUT_SECONDS, interval=0.5)
+            exited = collector.poll()
+            # Then it keeps running and its health check answers 200
+            tail = "\n".join(log.read_text().splitlines()[-20:])
+            assert exited is None, f"the collector exited ({exited}) with {any_env.config.name}'s configuration:\n{tail}"
+            assert answered and healthy(), f"the collector's health check never answered 200:\n{tail}"
+        finally:
+            # And SIGTERM stops it cleanly
+            collector.terminate()
+            stopped = collector.wait(timeout=STOP_SECONDS)
+    assert stopped == 0, "\n".join(log.read_text().splitlines()[-20:])
 
 
 def broken(configuration: str, change: str) -> str:
