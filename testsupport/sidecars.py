@@ -6,6 +6,7 @@
     sidecars.healthcheck()    # the task's collector health-check command (asks health_check on 127.0.0.1:13133)
     sidecars.xray_daemon()    # the X-Ray daemon (sidecars/xray-daemon), or SidecarUnavailable saying why
     sidecars.collector_environment(dev, secrets={"HONEYCOMB_API_KEY": "fake"})  # the collector's env as ECS gives it
+    text, ports = sidecars.listening_on_free_ports(text)  # its listeners moved to free loopback ports
 
 Each function returns the binary's path, or raises ``SidecarUnavailable``
 with one sentence saying what is missing and how to get it (run ``make
@@ -21,9 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from service.cruddur import contract
 from testsupport import templates
+from testsupport.waiting import closed_port
 
 if TYPE_CHECKING:
     from stacks.assembly import SynthesizedEnvironment
@@ -57,10 +60,11 @@ def xray_daemon() -> Path:
     """The X-Ray daemon built from github.com/aws/aws-xray-daemon at sidecars/xray-daemon/go.mod's pin."""
     reason = BIN / "xray.unavailable"
     if reason.is_file():
-        lines = [line for line in reason.read_text().splitlines() if line.strip()]
+        lines = [line.strip() for line in reason.read_text().splitlines() if line.strip()]
+        lines = [line for line in lines if not line.startswith("go: downloading")]
         raise SidecarUnavailable(
             "the X-Ray daemon could not be built from its Go module (sidecars/xray-daemon): "
-            + (lines[-1] if lines else "go build failed without a message")
+            + (" ".join(lines) if lines else "go build failed without a message")
         )
     return _built("xray", "sidecars/xray-daemon")
 
@@ -95,3 +99,25 @@ def collector_environment(
     missing = sorted(set(names) - set(values))
     assert not missing, f"the collector's secrets {missing} have no value: pass them in secrets="
     return {**variables, **{name: values[name] for name in names}}
+
+
+def listening_on_free_ports(config_text: str) -> tuple[str, dict[str, int]]:
+    """The collector configuration with each listener on a free loopback port, and those ports by listener.
+
+    The task's fixed ports (4317, 4318, 13133, 2000) may be taken on a
+    shared machine; the listeners are ``otlp_grpc``, ``otlp_http``,
+    ``health_check`` and, on the OpenTelemetry-only path, ``awsproxy``.
+    """
+    config = yaml.safe_load(config_text)
+    listeners = {
+        "otlp_grpc": config["receivers"]["otlp"]["protocols"]["grpc"],
+        "otlp_http": config["receivers"]["otlp"]["protocols"]["http"],
+        "health_check": config["extensions"]["health_check"],
+    }
+    if "awsproxy" in config["extensions"]:
+        listeners["awsproxy"] = config["extensions"]["awsproxy"]
+    ports = {}
+    for name, listener in listeners.items():
+        ports[name] = closed_port()
+        listener["endpoint"] = f"127.0.0.1:{ports[name]}"
+    return yaml.safe_dump(config, sort_keys=False), ports
