@@ -33,7 +33,8 @@ import pytest
 import yaml
 
 from service.cruddur import contract
-from testsupport.waiting import closed_port, wait_until
+from testsupport import sidecars
+from testsupport.waiting import wait_until
 
 # The daemon image's ENTRYPOINT arguments (aws-xray-daemon's Dockerfile): TCP and UDP on every interface, port 2000.
 XRAY_DAEMON_IMAGE_ARGUMENTS = ("-t", f"0.0.0.0:{contract.XRAY_DAEMON_PORT}", "-b", f"0.0.0.0:{contract.XRAY_DAEMON_PORT}")
@@ -154,20 +155,10 @@ def collector_config_on_loopback(
     the ports: ``otlp_grpc``, ``otlp_http``, ``health_check`` and, where the
     configuration has it, ``awsproxy``. Fails naming a backend no exporter sends to.
     """
-    config = yaml.safe_load(config_text)
-    ports: dict[str, int] = {}
-    protocols = config["receivers"]["otlp"]["protocols"]
-    for protocol in ("grpc", "http"):
-        ports[f"otlp_{protocol}"] = closed_port()
-        protocols[protocol]["endpoint"] = f"127.0.0.1:{ports[f'otlp_{protocol}']}"
-    extensions = config["extensions"]
-    ports["health_check"] = closed_port()
-    extensions["health_check"]["endpoint"] = f"127.0.0.1:{ports['health_check']}"
-    if "awsproxy" in extensions:
-        ports["awsproxy"] = closed_port()
-        extensions["awsproxy"]["endpoint"] = f"127.0.0.1:{ports['awsproxy']}"
-        if xray_endpoint is not None:
-            extensions["awsproxy"]["aws_endpoint"] = xray_endpoint
+    listening, ports = sidecars.listening_on_free_ports(config_text)
+    config = yaml.safe_load(listening)
+    if "awsproxy" in config["extensions"] and xray_endpoint is not None:
+        config["extensions"]["awsproxy"]["aws_endpoint"] = xray_endpoint
     rewritten: set[str] = set()
     config["exporters"] = _rewrite_endpoints(config["exporters"], backends, rewritten)
     assert rewritten == set(backends), f"no exporter of the configuration sends to {sorted(set(backends) - rewritten)}"

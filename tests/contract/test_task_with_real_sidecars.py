@@ -141,9 +141,8 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         except sidecars.SidecarUnavailable as missing:
             daemon_missing = str(missing)
     table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
-    collector_container = containers[contract.COLLECTOR_CONTAINER_NAME]
-    collector_environ = task_environment(collector_container, {})
-    honeycomb_key = collector_environ[contract.SECRET_HONEYCOMB_API_KEY]
+    honeycomb_key = f"test-value-for-{contract.SECRET_HONEYCOMB_API_KEY.lower()}"  # the fake secret ECS would inject
+    collector_environ = sidecars.collector_environment(env, secrets={contract.SECRET_HONEYCOMB_API_KEY: honeycomb_key})
     run = TaskRun(name=request.param, xray_sdk=xray_sdk, daemon_missing=daemon_missing, honeycomb_key=honeycomb_key,
                   collector_config=templates.collector_configuration(env))  # fmt: skip
 
@@ -161,8 +160,8 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         config_text, ports = collector_config_on_loopback(
             templates.collector_configuration_text(env), backends=backends, xray_endpoint=run.xray.url
         )
-        assert COLLECTOR_CONFIG_VARIABLE in collector_environ  # a secret of the container: the SSM parameter's text
-        collector_environ[COLLECTOR_CONFIG_VARIABLE] = config_text
+        assert collector_environ[COLLECTOR_CONFIG_VARIABLE] == templates.collector_configuration_text(env)  # as ECS injects it
+        collector_environ[COLLECTOR_CONFIG_VARIABLE] = config_text  # then only listeners and backends moved
         running: list[ContainerProcess] = []
 
         def start(name: str, start_process) -> ContainerProcess:
