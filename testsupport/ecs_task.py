@@ -1,7 +1,7 @@
 """The task's containers as local processes, started and stopped as ECS does, on loopback.
 
-    with ContainerProcess("xray-daemon", log_path, start) as daemon:
-        daemon.wait_ready(lambda: port_open(...))    # fails with its last log lines if it exits first
+    with ContainerProcess("xray-daemon", log_path, program(command, environ)) as daemon:
+        daemon.wait_ready(lambda: tcp_port_open(port))  # fails with its last log lines if it exits first
         ...
         daemon.stop()                                # SIGTERM, then the task's stop timeout
 
@@ -14,8 +14,10 @@ that:
   endpoint (a config file's ``Endpoint``: the daemon has no flag for it),
   the region, and local mode (no EC2 instance metadata to ask);
 * ``collector_config_on_loopback``: the SSM parameter's text with each
-  listening address moved to a free loopback port and each backend endpoint
-  (Honeycomb, X-Ray) to its stand-in; everything else as deployed.
+  listening address moved to a free loopback port
+  (``sidecars.listening_on_free_ports``), each backend endpoint (Honeycomb,
+  X-Ray) sent to its stand-in, and awsproxy's X-Ray endpoint set; everything
+  else as deployed.
 """
 
 from __future__ import annotations
