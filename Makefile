@@ -1,5 +1,5 @@
 # Everything a new machine needs is installed by these targets themselves:
-# Python 3.11, Node and npm are the only prerequisites.
+# Python 3.11, Node and npm, and Go are the only prerequisites.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install chromium synth test image-test secrets honeycomb-queries diff deploy destroy local clean cost bench bench-synth bench-cost
+.PHONY: help install chromium sidecars synth test image-test secrets honeycomb-queries diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,11 +48,36 @@ chromium: ## Install headless Chromium for the browser test (as root with apt-ge
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium: not installed (needs root and apt-get: apt-get install chromium); tests/browser will be skipped"; fi
 
+# The sidecars built from their upstream Go modules (through the Go module proxy),
+# rebuilt only when a pin or a source of ours changes. testsupport/sidecars.py finds them.
+GO ?= go
+SIDECARS_BIN := .sidecars/bin
+COLLECTOR_SOURCES := sidecars/collector/go.mod sidecars/collector/go.sum $(wildcard sidecars/collector/*.go sidecars/collector/*/*.go)
+
+$(SIDECARS_BIN)/otelcol-cruddur: $(COLLECTOR_SOURCES)
+	cd sidecars/collector && $(GO) build -mod=readonly -trimpath -o $(CURDIR)/$@ .
+
+$(SIDECARS_BIN)/healthcheck: $(COLLECTOR_SOURCES)
+	cd sidecars/collector && $(GO) build -mod=readonly -trimpath -o $(CURDIR)/$@ ./healthcheck
+
+# The Go module proxy serves no version of github.com/aws/aws-xray-daemon today: where it
+# cannot be built, the reason is kept beside the binaries and the daemon's tests say it.
+$(SIDECARS_BIN)/xray.built: sidecars/xray-daemon/go.mod $(wildcard sidecars/xray-daemon/go.sum)
+	@mkdir -p $(SIDECARS_BIN)
+	@rm -f $(SIDECARS_BIN)/xray $(SIDECARS_BIN)/xray.unavailable
+	@cd sidecars/xray-daemon && $(GO) build -mod=mod -trimpath -o $(CURDIR)/$(SIDECARS_BIN)/xray github.com/aws/aws-xray-daemon/cmd/tracing \
+		2> $(CURDIR)/$(SIDECARS_BIN)/xray.unavailable \
+		&& rm $(CURDIR)/$(SIDECARS_BIN)/xray.unavailable \
+		|| echo "The X-Ray daemon was not built (its tests will say why): $$(tail -n 2 $(CURDIR)/$(SIDECARS_BIN)/xray.unavailable)"
+	@touch $@
+
+sidecars: $(SIDECARS_BIN)/otelcol-cruddur $(SIDECARS_BIN)/healthcheck $(SIDECARS_BIN)/xray.built ## Build the OpenTelemetry Collector and the X-Ray daemon from their Go modules into .sidecars/bin.
+
 synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks.
 	$(CDK) synth -c env=$(ENV) --quiet
 	$(VENV_PY) -m scripts.summarize_assembly cdk.out
 
-test: install chromium ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
+test: install sidecars chromium ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
 	$(VENV_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 image-test: install ## Build service/Dockerfile (podman or docker) and run it as the dev task definition says.
@@ -78,7 +103,7 @@ local: install ## Run the service here against an embedded DynamoDB (moto) on :8
 	$(VENV_PY) -m scripts.run_local $(if $(FRONTEND_URL),--frontend-url $(FRONTEND_URL))
 
 clean: ## Remove build output (keeps .venv and node_modules).
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out .pytest_cache .sidecars
 
 FORMAT ?= text
 cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json; XRAY_PATH=opentelemetry-collector prices that path).

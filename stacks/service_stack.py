@@ -236,8 +236,8 @@ class ServiceStack(Stack):
         acknowledge(
             task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray's PutTraceSegments, PutTelemetryRecords and sampling actions do not support resource-level "
-            "permissions.",
+            "X-Ray's PutTraceSegments, PutTelemetryRecords, PutSpans, PutSpansForIndexing and sampling actions "
+            "do not support resource-level permissions.",
         )
         table_logical_id = Stack.of(self).get_logical_id(self.table.table.node.default_child)
         acknowledge(

@@ -78,7 +78,7 @@ def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -
             return logical_names[ref]
         raise AssertionError(f"unexpected token in the task environment: {value!r}")
 
-    environ = {e["Name"]: resolve(e["Value"]) for e in container["Environment"]}
+    environ = {e["Name"]: resolve(e["Value"]) for e in container.get("Environment", [])}
     environ.update({s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in container.get("Secrets", [])})
     return environ
 

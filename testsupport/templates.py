@@ -5,6 +5,7 @@
     app = templates.app_container(dev)                      # the app's container definition
     templates.environment(app)["DYNAMODB_TABLE_NAME"]       # {"Ref": "<table logical id>"}
     templates.sampling_rules(dev)                           # the SamplingRule of each deployed rule
+    templates.collector_configuration_text(dev)             # the collector's YAML, as ECS gives it (AOT_CONFIG_CONTENT)
 
 Every function reads the templates only, and fails (an AssertionError
 naming what it looked for) where the environment has no such thing or more
@@ -71,10 +72,15 @@ def sampling_rules(env: SynthesizedEnvironment) -> list[dict[str, Any]]:
     return [r["Properties"]["SamplingRule"] for r in env.resources("observability", "AWS::XRay::SamplingRule").values()]
 
 
-def collector_configuration(env: SynthesizedEnvironment) -> dict[str, Any]:
-    """The ADOT collector's configuration, as the one SSM parameter of the templates stores it."""
+def collector_configuration_text(env: SynthesizedEnvironment) -> str:
+    """The ADOT collector's configuration as the one SSM parameter stores it: the text ECS puts in AOT_CONFIG_CONTENT."""
     _, parameter = _one(env.all_resources("AWS::SSM::Parameter"), "SSM parameter")
-    return yaml.safe_load(parameter["Properties"]["Value"])
+    return parameter["Properties"]["Value"]
+
+
+def collector_configuration(env: SynthesizedEnvironment) -> dict[str, Any]:
+    """The ADOT collector's configuration, parsed from the one SSM parameter of the templates."""
+    return yaml.safe_load(collector_configuration_text(env))
 
 
 def alarms(env: SynthesizedEnvironment) -> dict[str, dict[str, Any]]:

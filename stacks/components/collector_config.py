@@ -9,9 +9,20 @@ depends on ``export_to_xray`` (the environment's ``telemetry.xray_path``):
 - X-Ray SDK and daemon (the default): the SDK's segments reach X-Ray
   through the daemon, so the collector does not export to X-Ray: each
   backend gets each trace once, and X-Ray shows one node for the service.
-- OpenTelemetry collector: the collector exports the spans to X-Ray
-  (``awsxray``) and serves the sampling rules and targets to the app on
-  TCP 2000 (the ``awsproxy`` extension), where the daemon would.
+- OpenTelemetry collector: the collector exports the spans to X-Ray's OTLP
+  endpoint (``otlphttp/xray`` to ``https://xray.<region>.amazonaws.com/v1/traces``,
+  signed by the ``sigv4auth/xray`` extension for service ``xray`` in the
+  task's region) and serves the sampling rules and targets to the app on
+  TCP 2000 (the ``awsproxy`` extension), where the daemon would. The OTLP
+  endpoint takes spans only in an account with CloudWatch Transaction
+  Search enabled; the ``awsxray`` exporter, which turned spans into segments
+  for ``PutTraceSegments``, is not used: its ADOT page is deprecated in
+  favour of this endpoint, and an account without Transaction Search keeps
+  the default path, whose daemon needs none.
+
+The collector built by ``make sidecars`` (``sidecars/collector``) has
+exactly the components used here; ``tests/infra/test_collector_loads.py``
+loads every synthesized configuration in it.
 
 The Honeycomb key is an environment reference (``${env:HONEYCOMB_API_KEY}``),
 filled in by ECS from the SecureString parameter; the rendered YAML holds no
@@ -29,6 +40,9 @@ from constructs import Construct
 from service.cruddur import contract
 
 COLLECTOR_HEALTH_PORT = 13133
+# The signature is for X-Ray in the task's region, whatever host the endpoint names.
+XRAY_SIGV4_SERVICE = "xray"
+XRAY_OTLP_TRACES_ENDPOINT = "https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces"
 
 
 def collector_config(*, honeycomb_endpoint: str, export_to_xray: bool) -> dict[str, Any]:
@@ -48,7 +62,12 @@ def collector_config(*, honeycomb_endpoint: str, export_to_xray: bool) -> dict[s
             "endpoint": f"127.0.0.1:{contract.XRAY_DAEMON_PORT}",
             "region": "${env:AWS_REGION}",
         }
-        exporters["awsxray"] = {"region": "${env:AWS_REGION}", "indexed_attributes": ["deployment.environment"]}
+        extensions["sigv4auth/xray"] = {"region": "${env:AWS_REGION}", "service": XRAY_SIGV4_SERVICE}
+        exporters["otlphttp/xray"] = {
+            "traces_endpoint": XRAY_OTLP_TRACES_ENDPOINT,
+            "auth": {"authenticator": "sigv4auth/xray"},
+            "compression": "gzip",
+        }
     return {
         "extensions": extensions,
         "receivers": {

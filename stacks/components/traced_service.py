@@ -34,16 +34,27 @@ from stacks.components.table import ServiceTable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# The X-Ray API actions of either path: the daemon, or the collector's
-# awsxray exporter, sends segments and telemetry records; the daemon, or the
-# collector's awsproxy, forwards the app's sampling calls. X-Ray offers no
-# resource-level permissions for them.
-XRAY_WRITE_ACTIONS = (
+# The X-Ray API actions of each path; X-Ray offers no resource-level permissions for them.
+# The daemon sends the SDK's segments and its telemetry records, and forwards the app's sampling calls.
+XRAY_DAEMON_ACTIONS = (
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
 )
+# The collector's otlphttp exporter writes spans to X-Ray's OTLP endpoint (PutSpans, and
+# PutSpansForIndexing for the spans Transaction Search indexes); its awsproxy forwards the sampling calls.
+XRAY_OTLP_ACTIONS = (
+    "xray:PutSpans",
+    "xray:PutSpansForIndexing",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+
+
+def xray_actions(*, xray_sdk: bool) -> tuple[str, ...]:
+    """The task role's X-Ray actions: the daemon's when the app uses the X-Ray SDK, else the collector's."""
+    return XRAY_DAEMON_ACTIONS if xray_sdk else XRAY_OTLP_ACTIONS
 
 
 def app_image(*, image_uri: str | None, image_directory: str) -> ecs.ContainerImage:
@@ -205,7 +216,9 @@ class TracedFargateService(Construct):
 
         task_role = self.task_definition.task_role
         if app_environment.xray_sdk or app_environment.opentelemetry:
-            task_role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"]))
+            task_role.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(xray_actions(xray_sdk=app_environment.xray_sdk)), resources=["*"])
+            )
         if app_environment.watchtower and log_groups.watchtower is not None:
             log_groups.watchtower.grant(task_role, "logs:CreateLogStream", "logs:PutLogEvents")
         table.grant_service(task_role)

@@ -137,6 +137,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             xray_ids = {f"1-{t[:8]}-{t[8:]}" for t in trace_ids}
             assert {s["trace_id"] for s in daemon.segments} == xray_ids
             assert {s["name"] for s in daemon.segments} == {service_name}
+            daemon.assert_segments_valid()
         else:
             assert daemon.segments == []
 
@@ -164,7 +165,7 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             calls = [s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"]
             assert {s.name for s in calls} == {"DynamoDB.GetItem", "DynamoDB.PutItem"}, calls
             assert {s.attributes["aws.dynamodb.table_names"][0] for s in calls} == {table_name}
-            # rpc.system aws-api is what the collector's awsxray exporter turns into an AWS subsegment: on the
+            # rpc.system aws-api marks an AWS call, which X-Ray shows as an AWS node: on the
             # OpenTelemetry-only path X-Ray's service map keeps the DynamoDB node
             assert {s.attributes.get("rpc.system") for s in calls} == {"aws-api"}
             operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "create-activity")

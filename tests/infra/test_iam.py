@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.cruddur.table import SERVICE_ACTIONS
-from stacks.components.traced_service import XRAY_WRITE_ACTIONS
+from stacks.components.traced_service import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
 from testsupport import templates
 
 
@@ -16,7 +16,7 @@ def test_task_role_may_write_xray_use_the_table_and_no_logs(any_env):
     and no CloudWatch Logs action: the awslogs driver ships the log lines."""
     statements = templates.policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
-    assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
+    assert by_action[tuple(sorted(xray_actions(xray_sdk=any_env.config.telemetry.xray_sdk)))] == "*"
     (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
     table_arn = {"Fn::GetAtt": [table, "Arn"]}
     assert by_action[tuple(sorted(SERVICE_ACTIONS))] == [table_arn, {"Fn::Join": ["", [table_arn, "/index/*"]]}]
@@ -29,7 +29,7 @@ def test_task_role_may_write_xray_the_table_and_only_the_watchtower_group(stagin
     any_env = staging_tls
     statements = templates.policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
-    assert by_action[tuple(sorted(XRAY_WRITE_ACTIONS))] == "*"
+    assert by_action[tuple(sorted(XRAY_DAEMON_ACTIONS))] == "*"
     watchtower_group = next(lid for lid in any_env.resources("service", "AWS::Logs::LogGroup") if "Watchtower" in lid)
     assert by_action[("logs:CreateLogStream", "logs:PutLogEvents")] == {"Fn::GetAtt": [watchtower_group, "Arn"]}
     (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
@@ -53,7 +53,7 @@ def test_execution_role_reads_exactly_the_three_parameters(any_env):
 
 def test_wildcard_resources_only_where_aws_offers_nothing_narrower(any_env):
     """'*' appears only for actions without resource-level permissions (X-Ray, ECR auth, SSM metadata, metrics)."""
-    allowed = set(XRAY_WRITE_ACTIONS) | {
+    allowed = set(XRAY_DAEMON_ACTIONS) | set(XRAY_OTLP_ACTIONS) | {
         "ecr:GetAuthorizationToken",
         "ssm:DescribeParameters",
         "xray:BatchGetTraces",

@@ -149,15 +149,34 @@ def test_each_backend_gets_each_trace_once(collector_yaml, any_env):
     assert honeycomb["headers"] == {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}
     pipeline = collector_yaml["service"]["pipelines"]["traces"]
     if any_env.config.telemetry.collector_exports_to_xray:
-        assert pipeline["exporters"] == ["otlphttp/honeycomb", "awsxray"]
+        assert pipeline["exporters"] == ["otlphttp/honeycomb", "otlphttp/xray"]
     else:
         assert pipeline["exporters"] == ["otlphttp/honeycomb"]
-        assert "awsxray" not in collector_yaml["exporters"]
+        assert "otlphttp/xray" not in collector_yaml["exporters"]
     for kind in ("receivers", "processors", "exporters"):
         for component in pipeline[kind]:
             assert component in collector_yaml[kind], f"{kind} {component} is used but not defined"
     for extension in collector_yaml["service"]["extensions"]:
         assert extension in collector_yaml["extensions"], f"extension {extension} is used but not defined"
+
+
+def test_the_opentelemetry_path_sends_spans_to_xrays_otlp_endpoint_signed_for_xray(collector_yaml, any_env):
+    """OTLP/HTTP to https://xray.<region>.amazonaws.com/v1/traces, SigV4 for service xray in the task's region.
+
+    The region and service are set on the authenticator, not taken from the
+    endpoint's host name, so the signature stays right wherever the endpoint
+    points (a VPC endpoint's name, a loopback stand-in in the tests).
+    """
+    if not any_env.config.telemetry.collector_exports_to_xray:
+        assert "sigv4auth/xray" not in collector_yaml["extensions"]
+        return
+    exporter = collector_yaml["exporters"]["otlphttp/xray"]
+    assert exporter["traces_endpoint"] == "https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces"
+    assert exporter["auth"] == {"authenticator": "sigv4auth/xray"}
+    assert collector_yaml["extensions"]["sigv4auth/xray"] == {"region": "${env:AWS_REGION}", "service": "xray"}
+    assert "sigv4auth/xray" in collector_yaml["service"]["extensions"]
+    # awsxray (PutTraceSegments) is not built into the collector any more: see collector_config.py
+    assert "awsxray" not in collector_yaml["exporters"]
 
 
 def test_every_container_is_hardened(any_env):

@@ -51,9 +51,10 @@ def otlp_receiver():
 
 @pytest.fixture
 def xray_daemon():
-    """A UDP X-Ray daemon socket on loopback."""
+    """A UDP X-Ray daemon socket on loopback; every segment it received must keep X-Ray's schema."""
     with XRayDaemon() as daemon:
         yield daemon
+    daemon.assert_segments_valid()
 
 
 @pytest.fixture

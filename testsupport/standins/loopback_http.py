@@ -20,10 +20,7 @@ class LoopbackHttpServer:
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
+                body = self._body()
                 owner.requests += 1
                 if owner.delay_seconds:
                     time.sleep(owner.delay_seconds)
@@ -36,6 +33,18 @@ class LoopbackHttpServer:
                 self.wfile.write(response)
 
             do_POST = do_GET = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's names
+
+            def _body(self) -> bytes:
+                """The request body as sent: by Content-Length, or chunked (Go's reverse proxies forward so)."""
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()  # the CRLF after each chunk
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers, up to the blank line
+                    pass
+                return b"".join(chunks)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -54,15 +63,24 @@ class LoopbackHttpServer:
         """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.port}"
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Any, ...]:
-        """(status, JSON body) for a POST to ``path``, or (status, body, headers); ``body`` is already gunzipped."""
+    def handle_wire(self, path: str, headers: dict[str, str], wire_body: bytes) -> tuple[int, bytes]:
+        """(status, JSON body) for a POST whose body is as sent (compressed, if it was); gunzips it for ``handle``.
+
+        A stand-in that checks what was signed (SigV4 covers the body as sent) overrides this.
+        """
+        if headers.get("Content-Encoding") == "gzip":
+            wire_body = gzip.decompress(wire_body)
+        return self.handle(path, headers, wire_body)
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        """(status, JSON body) for a POST to ``path``; ``body`` is already gunzipped."""
         raise NotImplementedError
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
-        """(status, JSON body[, extra response headers]) for any request; POSTs go to ``handle``, other methods get 405."""
+        """(status, JSON body[, extra response headers]) for any request, its body as sent; POSTs go to ``handle_wire``, other methods get 405."""
         if method != "POST":
             return 405, b'{"error": "method not allowed"}'
-        return self.handle(path, headers, body)
+        return self.handle_wire(path, headers, body)
 
     def __enter__(self):
         self._thread.start()

@@ -36,43 +36,52 @@ def _attribute_value(value: Any) -> Any:
     return getattr(value, kind) if kind else None
 
 
+def decoded_spans(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
+    """Every span of an OTLP export request, with its resource's attributes."""
+    received = []
+    for resource_spans in request.resource_spans:
+        resource = {a.key: _attribute_value(a.value) for a in resource_spans.resource.attributes}
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                received.append(
+                    ReceivedSpan(
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_span_id=span.parent_span_id.hex(),
+                        name=span.name,
+                        attributes={a.key: _attribute_value(a.value) for a in span.attributes},
+                        resource=resource,
+                        kind=span.kind,
+                        status_code=span.status.code,
+                        scope=scope_spans.scope.name,
+                        start_ns=span.start_time_unix_nano,
+                        end_ns=span.end_time_unix_nano,
+                        duration_ms=(span.end_time_unix_nano - span.start_time_unix_nano) / 1e6,
+                    )
+                )
+    return received
+
+
 class OtlpReceiver(LoopbackHttpServer):
-    """Collects the spans POSTed to /v1/traces; with ``decode=False`` only accepts them (benchmarks)."""
+    """Collects the spans POSTed to /v1/traces, and each request's headers; with ``decode=False`` only accepts them (benchmarks)."""
 
     def __init__(self, *, decode: bool = True) -> None:
         super().__init__()
         self.decode = decode
         self.spans: list[ReceivedSpan] = []
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         self.paths.append(path)
+        with self._lock:
+            self.headers.append(headers)
         if self.status != 200 or not self.decode:
             return self.status, b"{}"
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
-        received = []
-        for resource_spans in request.resource_spans:
-            resource = {a.key: _attribute_value(a.value) for a in resource_spans.resource.attributes}
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    received.append(
-                        ReceivedSpan(
-                            trace_id=span.trace_id.hex(),
-                            span_id=span.span_id.hex(),
-                            parent_span_id=span.parent_span_id.hex(),
-                            name=span.name,
-                            attributes={a.key: _attribute_value(a.value) for a in span.attributes},
-                            resource=resource,
-                            kind=span.kind,
-                            status_code=span.status.code,
-                            scope=scope_spans.scope.name,
-                            start_ns=span.start_time_unix_nano,
-                            end_ns=span.end_time_unix_nano,
-                            duration_ms=(span.end_time_unix_nano - span.start_time_unix_nano) / 1e6,
-                        )
-                    )
+        received = decoded_spans(request)
         with self._lock:
             self.spans.extend(received)
         return 200, b"{}"

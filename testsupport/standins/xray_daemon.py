@@ -1,4 +1,8 @@
-"""The X-Ray daemon's UDP port: frames of a ``{"format": "json", "version": 1}`` header line, then the segment."""
+"""The X-Ray daemon's UDP port: frames of a ``{"format": "json", "version": 1}`` header line, then the segment.
+
+Each segment is held to X-Ray's segment document schema (``segment_document``);
+``assert_segments_valid()`` fails naming each field a document got wrong.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from testsupport.standins.segment_document import segment_problems
 
 
 def all_subsegments(entity: dict[str, Any]) -> list[dict[str, Any]]:
@@ -24,6 +30,7 @@ class XRayDaemon:
 
     segments: list[dict[str, Any]] = field(default_factory=list)
     bad_frames: int = 0
+    invalid_segments: list[str] = field(default_factory=list)
     decode: bool = True
     frames: int = 0
 
@@ -56,8 +63,11 @@ class XRayDaemon:
             try:
                 if json.loads(header) != {"format": "json", "version": 1}:
                     raise ValueError(header)
+                segment = json.loads(document)
+                problems = segment_problems(segment)
                 with self._lock:
-                    self.segments.append(json.loads(document))
+                    self.segments.append(segment)
+                    self.invalid_segments.extend(f"UDP frame {self.frames}: {problem}" for problem in problems)
             except ValueError:
                 self.bad_frames += 1
 
@@ -65,6 +75,12 @@ class XRayDaemon:
         """The segments received so far of X-Ray trace ``trace_id`` (``1-...``)."""
         with self._lock:
             return [s for s in self.segments if s.get("trace_id") == trace_id]
+
+    def assert_segments_valid(self) -> None:
+        """Fail, naming each field, if a segment received broke X-Ray's segment document schema."""
+        with self._lock:
+            invalid = list(self.invalid_segments)
+        assert not invalid, "segment documents off X-Ray's schema:\n" + "\n".join(invalid)
 
     def __enter__(self):
         self._thread.start()
