@@ -106,7 +106,10 @@ def listening_on_free_ports(config_text: str) -> tuple[str, dict[str, int]]:
 
     The task's fixed ports (4317, 4318, 13133, 2000) may be taken on a
     shared machine; the listeners are ``otlp_grpc``, ``otlp_http``,
-    ``health_check`` and, on the OpenTelemetry-only path, ``awsproxy``.
+    ``health_check`` and, on the OpenTelemetry-only path, ``awsproxy``,
+    and ``metrics``: the collector's own Prometheus endpoint, which it
+    opens on localhost:8888 unless told otherwise (two collectors on one
+    machine, as under pytest-xdist, would collide there).
     """
     config = yaml.safe_load(config_text)
     listeners = {
@@ -120,4 +123,9 @@ def listening_on_free_ports(config_text: str) -> tuple[str, dict[str, int]]:
     for name, listener in listeners.items():
         ports[name] = closed_port()
         listener["endpoint"] = f"127.0.0.1:{ports[name]}"
+    ports["metrics"] = closed_port()
+    telemetry = config["service"].setdefault("telemetry", {})
+    telemetry.setdefault("metrics", {})["readers"] = [
+        {"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": ports["metrics"]}}}}
+    ]
     return yaml.safe_dump(config, sort_keys=False), ports

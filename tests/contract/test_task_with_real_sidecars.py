@@ -326,6 +326,9 @@ def test_only_listeners_and_backends_differ_from_the_deployed_collector_configur
     text, ports = collector_config_on_loopback(templates.collector_configuration_text(env), backends=backends)
     loopback = yaml.safe_load(text)
     assert loopback["processors"] == deployed["processors"]
+    # The collector's own metrics endpoint (localhost:8888 unless told) moves too: two collectors share this machine.
+    telemetry = loopback["service"].pop("telemetry")
+    assert telemetry["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"] == {"host": "127.0.0.1", "port": ports["metrics"]}
     assert loopback["service"] == deployed["service"]
     assert loopback["extensions"]["health_check"] == {"endpoint": f"127.0.0.1:{ports['health_check']}"}
     exporters = json.dumps(loopback["exporters"])
