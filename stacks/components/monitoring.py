@@ -16,14 +16,17 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from service.cruddur import contract
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.traced_service import TracedFargateService
 
 ERROR_LOG_METRIC_NAME = "ErrorLogLines"
+CAPTURED_ANOMALIES_METRIC_NAME = "CapturedAnomalyTraces"
+SAMPLING_BOOSTS_METRIC_NAME = "SamplingBoosts"
 
 
 class ServiceMonitoring(Construct):
-    """An SNS topic, the service's alarms, an ERROR-line metric filter and a dashboard."""
+    """An SNS topic, the service's alarms, metric filters on the app's log lines and a dashboard."""
 
     def __init__(
         self,
@@ -76,6 +79,29 @@ class ServiceMonitoring(Construct):
             metric_value="1",
         )
         error_lines = self.error_log_metric_filter.metric(statistic="Sum", period=period)
+        # One line per unsampled anomaly exported anyway (the service's anomaly capture), and per sampling boost.
+        self.captured_anomalies_metric_filter = logs.MetricFilter(
+            self,
+            "CapturedAnomaliesFilter",
+            log_group=log_groups.app,
+            metric_namespace=metric_namespace,
+            metric_name=CAPTURED_ANOMALIES_METRIC_NAME,
+            filter_pattern=logs.FilterPattern.string_value("$.logger", "=", contract.ANOMALY_LOGGER),
+            metric_value="1",
+        )
+        self.sampling_boosts_metric_filter = logs.MetricFilter(
+            self,
+            "SamplingBoostsFilter",
+            log_group=log_groups.app,
+            metric_namespace=metric_namespace,
+            metric_name=SAMPLING_BOOSTS_METRIC_NAME,
+            filter_pattern=logs.FilterPattern.string_value("$.message", "=", f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX}*"),
+            metric_value="1",
+        )
+        anomaly_traces = [
+            self.captured_anomalies_metric_filter.metric(statistic="Sum", period=period, label="captured anomaly traces"),
+            self.sampling_boosts_metric_filter.metric(statistic="Sum", period=period, label="sampling boosts"),
+        ]
         cpu = ecs_service.metric_cpu_utilization(period=period)
         memory = ecs_service.metric_memory_utilization(period=period)
 
@@ -177,6 +203,7 @@ class ServiceMonitoring(Construct):
                     cloudwatch.GraphWidget(title="Tasks", left=task_counts or [cpu.with_(statistic="SampleCount", label="tasks reporting CPU")], width=8),
                     cloudwatch.GraphWidget(title="X-Ray group traces", left=xray_traces, width=8),
                 ],
+                [cloudwatch.GraphWidget(title="Anomalies captured unsampled, and sampling boosts", left=anomaly_traces, width=8)],
             ],
         )
 
