@@ -68,35 +68,32 @@ class ServiceMonitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
         ecs_service = service.service
-        self.error_log_metric_filter = logs.MetricFilter(
-            self,
-            "ErrorLogLinesFilter",
-            # The app container's stdout and stderr: the one group every app log line reaches.
-            log_group=log_groups.app,
-            metric_namespace=metric_namespace,
-            metric_name=ERROR_LOG_METRIC_NAME,
-            filter_pattern=logs.FilterPattern.string_value("$.level", "=", "ERROR"),
-            metric_value="1",
+        # The app container's stdout and stderr: the one group every app log line reaches.
+        def log_line_count(construct_id: str, metric_name: str, pattern: logs.IFilterPattern) -> logs.MetricFilter:
+            return logs.MetricFilter(
+                self,
+                construct_id,
+                log_group=log_groups.app,
+                metric_namespace=metric_namespace,
+                metric_name=metric_name,
+                filter_pattern=pattern,
+                metric_value="1",
+            )
+
+        self.error_log_metric_filter = log_line_count(
+            "ErrorLogLinesFilter", ERROR_LOG_METRIC_NAME, logs.FilterPattern.string_value("$.level", "=", "ERROR")
         )
         error_lines = self.error_log_metric_filter.metric(statistic="Sum", period=period)
         # One line per unsampled anomaly exported anyway (the service's anomaly capture), and per sampling boost.
-        self.captured_anomalies_metric_filter = logs.MetricFilter(
-            self,
+        self.captured_anomalies_metric_filter = log_line_count(
             "CapturedAnomaliesFilter",
-            log_group=log_groups.app,
-            metric_namespace=metric_namespace,
-            metric_name=CAPTURED_ANOMALIES_METRIC_NAME,
-            filter_pattern=logs.FilterPattern.string_value("$.logger", "=", contract.ANOMALY_LOGGER),
-            metric_value="1",
+            CAPTURED_ANOMALIES_METRIC_NAME,
+            logs.FilterPattern.string_value("$.logger", "=", contract.ANOMALY_LOGGER),
         )
-        self.sampling_boosts_metric_filter = logs.MetricFilter(
-            self,
+        self.sampling_boosts_metric_filter = log_line_count(
             "SamplingBoostsFilter",
-            log_group=log_groups.app,
-            metric_namespace=metric_namespace,
-            metric_name=SAMPLING_BOOSTS_METRIC_NAME,
-            filter_pattern=logs.FilterPattern.string_value("$.message", "=", f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX}*"),
-            metric_value="1",
+            SAMPLING_BOOSTS_METRIC_NAME,
+            logs.FilterPattern.string_value("$.message", "=", f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX}*"),
         )
         anomaly_traces = [
             self.captured_anomalies_metric_filter.metric(statistic="Sum", period=period, label="captured anomaly traces"),
