@@ -89,8 +89,9 @@ def test_one_dashboard_with_xray_group_counts(any_env):
 def test_the_dashboard_charts_captured_anomalies_and_boosts(any_env):
     """One widget charts the two log-line metrics of anomaly capture and sampling boosts."""
     widgets = templates.dashboard_body(any_env)["widgets"]
+    names = ("CapturedAnomalyTraces", "SamplingBoosts")
     charted = {
-        metric[1] for widget in widgets for metric in widget["properties"].get("metrics", []) if metric[1] in ("CapturedAnomalyTraces", "SamplingBoosts")
+        metric[1] for widget in widgets for metric in widget["properties"].get("metrics", []) if len(metric) > 1 and metric[1] in names
     }
     assert charted == {"CapturedAnomalyTraces", "SamplingBoosts"}
 
