@@ -10,9 +10,16 @@ stand-ins receive in a child process, and the data is in DynamoDB (moto's
 server, a process of its own), outside the figures. Configurations
 are measured in short alternating batches and the minimum per configuration
 is kept, which on a shared machine is the figure least disturbed by other
-tenants. Then the parts of a sampled request are measured alone. Writes its
-section of bench/RESULTS.md (``--output``). A benchmark: nothing here is a
-test.
+tenants. Then each configuration runs again under valgrind's callgrind
+(``--callgrind-requests``, 0 to skip; valgrind must be installed): machine
+instructions per request, a count other tenants cannot move. Then the parts
+of a sampled request are measured alone. Writes its section of
+bench/RESULTS.md (``--output``). A benchmark: nothing here is a test.
+
+The configurations: telemetry off; prod's rules at a rate of 0 with both
+tracers (an unsampled request with no anomaly); the same with every request
+an anomaly and no capture limit (each request captured and exported); every
+request sampled, with OpenTelemetry only and with both tracers.
 """
 
 from __future__ import annotations
@@ -326,27 +333,42 @@ def measure_parts() -> dict[str, float]:
     return parts
 
 
-def render(requests: dict[str, tuple[float, float]], parts: dict[str, float], args: argparse.Namespace, elapsed: float) -> str:
+def render(
+    requests: dict[str, tuple[float, float]],
+    instructions: dict[str, float],
+    parts: dict[str, float],
+    args: argparse.Namespace,
+    elapsed: float,
+) -> str:
     """A RESULTS.md section."""
-    off, off_calls = requests["telemetry off"]
+    off, off_calls = requests[OFF]
     lines = [
         "# Where a request's CPU goes",
         "",
-        f"`make bench-cost` (`python -m bench.request_cost --batches {args.batches} --batch {args.batch}`), "
+        f"`make bench-cost` (`python -m bench.request_cost --batches {args.batches} --batch {args.batch} "
+        f"--callgrind-requests {args.callgrind_requests}`), "
         f"{elapsed:.0f} s. GET {PATH} called in-process as a WSGI app, single-threaded, export included "
         "(the stand-ins receive in a child process, outside the figures); "
         "CPU µs per request, minimum over alternating batches; each request includes its DynamoDB call through "
         "botocore (moto behind it), whose jitter moves the whole request's µs by hundreds between runs, so the "
         "unsampled overhead is measured alone below; the count of Python function calls on the request's thread "
-        "(export excluded) does not move.",
+        "(export excluded) does not move, nor does the count of machine instructions per request under valgrind's "
+        f"callgrind (every thread, export included; {args.callgrind_requests} requests after a warm-up, between two "
+        "marks in the process: the figure that settles a target when the machine is shared).",
         "",
-        "| configuration | µs per request | telemetry's µs | calls on the request's thread | telemetry's calls |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| configuration | µs per request | telemetry's µs | calls on the request's thread | telemetry's calls "
+        "| instructions per request (callgrind) | telemetry's instructions |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    lines += [
-        f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} |"
-        for name, (us, calls) in requests.items()
-    ]
+    off_instructions = instructions.get(OFF)
+    for name, (us, calls) in requests.items():
+        counted = instructions.get(name)
+        counted_cells = (
+            f"{counted / 1e6:.2f} M | {(counted - off_instructions) / 1e6:+.2f} M"
+            if counted is not None and off_instructions is not None
+            else "– | –"
+        )
+        lines.append(f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} | {counted_cells} |")
     lines += ["", "| part of a request, alone | µs |", "| --- | ---: |"]
     lines += [f"| {name} | {value:.0f} |" for name, value in parts.items()]
     lines.append("")
@@ -371,8 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115
     started = time.monotonic()
     requests = measure_requests(args.batches, args.batch)
+    instructions = measure_instructions(args.callgrind_requests) if args.callgrind_requests > 0 else {}
     parts = measure_parts()
-    report = render(requests, parts, args, time.monotonic() - started)
+    report = render(requests, instructions, parts, args, time.monotonic() - started)
     sys.stdout = sys.__stdout__
     write_section(args.output, report)
     print(report)
