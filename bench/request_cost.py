@@ -120,10 +120,12 @@ def _configurations(collector_url: str, daemon_address: str, dynamodb_url: str) 
         contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector_url,
     }
     xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon_address}
-    # prod's rules as the task carries them; "none" keeps their reservoir check but a fixed rate of 0,
-    # "every" a fixed rate of 1: the rule matching is the same work either way.
+    # prod's rules as the task carries them, with a fixed rate of 0 ("none") or 1 ("every"): the rule
+    # matching is the same work either way.
     rules = load_environment("prod").sampling_policy.api_rules()
-    none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules])}
+    # "none": no reservoir either, so that nothing is sampled however slowly the requests run (callgrind runs
+    # them about 50 times slower, and a reservoir of one a second would then sample a share of them).
+    none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0, "ReservoirSize": 0} for r in rules])}
     every = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 1.0} for r in rules])}
     # Every request an anomaly (slower than a microsecond), and no limit: each one is captured and exported.
     anomaly = {contract.SLOW_REQUEST_SECONDS.name: "0.000001", contract.ANOMALY_CAPTURE_PER_SECOND.name: "1000000000"}
@@ -354,7 +356,9 @@ def render(
         "unsampled overhead is measured alone below; the count of Python function calls on the request's thread "
         "(export excluded) does not move, nor does the count of machine instructions per request under valgrind's "
         f"callgrind (every thread, export included; {args.callgrind_requests} requests after a warm-up, between two "
-        "marks in the process: the figure that settles a target when the machine is shared).",
+        "marks in the process: the figure that settles a target when the machine is shared). "
+        f"Load average (1 minute) when it finished: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        "well above the cores, the µs are inflated and only the counts compare.",
         "",
         "| configuration | µs per request | telemetry's µs | calls on the request's thread | telemetry's calls "
         "| instructions per request (callgrind) | telemetry's instructions |",
