@@ -10,9 +10,16 @@ stand-ins receive in a child process, and the data is in DynamoDB (moto's
 server, a process of its own), outside the figures. Configurations
 are measured in short alternating batches and the minimum per configuration
 is kept, which on a shared machine is the figure least disturbed by other
-tenants. Then the parts of a sampled request are measured alone. Writes its
-section of bench/RESULTS.md (``--output``). A benchmark: nothing here is a
-test.
+tenants. Then each configuration runs again under valgrind's callgrind
+(``--callgrind-requests``, 0 to skip; valgrind must be installed): machine
+instructions per request, a count other tenants cannot move. Then the parts
+of a sampled request are measured alone. Writes its section of
+bench/RESULTS.md (``--output``). A benchmark: nothing here is a test.
+
+The configurations: telemetry off; prod's rules at a rate of 0 with both
+tracers (an unsampled request with no anomaly); the same with every request
+an anomaly and no capture limit (each request captured and exported); every
+request sampled, with OpenTelemetry only and with both tracers.
 """
 
 from __future__ import annotations
@@ -45,6 +52,12 @@ from testsupport.standins.aws import MotoServer, create_service_table
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PATH = "/api/activities/home"
+OFF = "telemetry off"
+UNSAMPLED = "unsampled, no anomaly (OpenTelemetry and X-Ray on, prod's rules at rate 0)"
+WARM_UP_REQUESTS = 100
+# Under callgrind (about 50 times slower): requests counted per configuration, after a warm-up of their own.
+CALLGRIND_REQUESTS = 50
+CALLGRIND_WARM_UP_REQUESTS = 20
 
 
 # As gunicorn hands it over behind the load balancer, which adds a root-only X-Amzn-Trace-Id.
@@ -107,14 +120,19 @@ def _configurations(collector_url: str, daemon_address: str, dynamodb_url: str) 
         contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector_url,
     }
     xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon_address}
-    # prod's rules as the task carries them; "none" keeps their reservoir check but a fixed rate of 0,
-    # "every" a fixed rate of 1: the rule matching is the same work either way.
+    # prod's rules as the task carries them, with a fixed rate of 0 ("none") or 1 ("every"): the rule
+    # matching is the same work either way.
     rules = load_environment("prod").sampling_policy.api_rules()
-    none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules])}
+    # "none": no reservoir either, so that nothing is sampled however slowly the requests run (callgrind runs
+    # them about 50 times slower, and a reservoir of one a second would then sample a share of them).
+    none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0, "ReservoirSize": 0} for r in rules])}
     every = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 1.0} for r in rules])}
+    # Every request an anomaly (slower than a microsecond), and no limit: each one is captured and exported.
+    anomaly = {contract.SLOW_REQUEST_SECONDS.name: "0.000001", contract.ANOMALY_CAPTURE_PER_SECOND.name: "1000000000"}
     return {
-        "telemetry off": base(),
-        "unsampled (OpenTelemetry and X-Ray on, prod's rules at rate 0)": {**base(), **otel, **xray, **none},
+        OFF: base(),
+        UNSAMPLED: {**base(), **otel, **xray, **none},
+        "unsampled, captured as an anomaly (both tracers)": {**base(), **otel, **xray, **none, **anomaly},
         "sampled, OpenTelemetry only": {**base(), **otel, **every},
         "sampled, OpenTelemetry and X-Ray": {**base(), **otel, **xray, **every},
     }
@@ -139,7 +157,7 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
         apps = {name: create_app(environ=environ) for name, environ in _configurations(collector_url, daemon_address, dynamodb_url).items()}
         logging.getLogger().setLevel(logging.WARNING)
         for app in apps.values():
-            for _ in range(100):
+            for _ in range(WARM_UP_REQUESTS):
                 _call(app)
         best = {name: float("inf") for name in apps}
         for _ in range(batches):
@@ -157,6 +175,65 @@ def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]
     return {name: (best[name], calls[name]) for name in apps}
 
 
+def _callgrind_child(environ_file: Path, requests: int) -> None:
+    """Under callgrind: the app of one configuration, warmed up, then ``requests`` requests and their export, between two marks.
+
+    ``os.getppid()`` zeroes callgrind's counters (``--zero-before=getppid``)
+    and ``os.getpgrp()`` dumps them (``--dump-before=getpgrp``): neither is
+    called anywhere else in the service, so the dump holds the requests alone.
+    """
+    app = create_app(environ=json.loads(environ_file.read_text()))
+    logging.getLogger().setLevel(logging.WARNING)
+    for _ in range(CALLGRIND_WARM_UP_REQUESTS):
+        _call(app)
+    telemetry = app.extensions[extensions.TELEMETRY]
+    if telemetry.tracer_provider is not None:
+        telemetry.tracer_provider.force_flush(10_000)
+    os.getppid()
+    for _ in range(requests):
+        _call(app)
+    if telemetry.tracer_provider is not None:
+        telemetry.tracer_provider.force_flush(10_000)
+    os.getpgrp()
+    telemetry.shutdown(5)
+
+
+def _callgrind_instructions(environ_file: Path, requests: int, scratch: Path) -> int:
+    """The instructions (Ir) callgrind counts, every thread, between the child's two marks."""
+    out = scratch / "callgrind.out"
+    subprocess.run(
+        [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--zero-before=getppid", "--dump-before=getpgrp",
+            sys.executable, "-m", "bench.request_cost", "--callgrind-child", str(environ_file), "--requests", str(requests),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )  # fmt: skip
+    marked = Path(f"{out}.1")  # the dump at the second mark; the file without a suffix is the rest, up to exit
+    for line in marked.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"callgrind wrote no summary to {marked}")
+
+
+def measure_instructions(requests: int) -> dict[str, float]:
+    """Instructions per request for each configuration, under callgrind: a count the machine's load does not move.
+
+    The export of the requests' spans and segments (other threads) is in it.
+    """
+    per_request = {}
+    with stand_ins() as (collector_url, daemon_address, dynamodb_url), tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        for name, environ in _configurations(collector_url, daemon_address, dynamodb_url).items():
+            environ_file = scratch / "environ.json"
+            environ_file.write_text(json.dumps(environ))
+            per_request[name] = _callgrind_instructions(environ_file, requests, scratch) / requests
+    return per_request
+
+
 def _min_us(work: Callable[[], Any], number: int = 2000, repeat: int = 7) -> float:
     return min(timeit.repeat(work, number=number, repeat=repeat)) / number * 1e6
 
@@ -170,6 +247,8 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     """
     from service.cruddur.settings import Settings
     from service.cruddur.telemetry import otel
+    from service.cruddur.telemetry.aws_calls import AwsCallTracing
+    from service.cruddur.telemetry.capture import AnomalyCapture
     from service.cruddur.telemetry.wsgi import build_wsgi_chain
 
     rules = load_environment("prod").sampling_policy.api_rules()
@@ -183,7 +262,14 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     )
     provider = otel.build_tracer_provider(settings, exporter)
     sampler = otel.build_rules_sampler(settings, provider.resource)
-    guarded = build_wsgi_chain(bare_app, tracer_provider=provider, sampler=sampler)
+    capture = AnomalyCapture(
+        tracer_provider=provider,
+        xray_recorder=None,
+        aws_calls=AwsCallTracing(tracer_provider=provider, xray_recorder=None),
+        slow_request_seconds=settings.slow_request_seconds,
+        per_second=settings.anomaly_capture_per_second,
+    )
+    guarded = build_wsgi_chain(bare_app, tracer_provider=provider, sampler=sampler, capture=capture)
     _call(guarded)  # the fallback rules' one log line, outside the measurement
     return _min_us(lambda: _call(guarded)) - _min_us(lambda: _call(bare_app))
 
@@ -245,7 +331,7 @@ def measure_parts() -> dict[str, float]:
             span.set_attribute("app.result_length", 3)
 
     parts = {
-        "an unsampled request's telemetry (header guard, trace context, X-Ray's rules at prod's, non-recording span)": (
+        "an unsampled request's telemetry (header guard, trace context, X-Ray's rules at prod's, non-recording span, anomaly watch)": (
             _unsampled_telemetry_us(bare_app, Keep())
         ),
         "OpenTelemetry WSGI middleware (server span, request attributes)": _min_us(lambda: _call(middleware)),
@@ -275,27 +361,44 @@ def measure_parts() -> dict[str, float]:
     return parts
 
 
-def render(requests: dict[str, tuple[float, float]], parts: dict[str, float], args: argparse.Namespace, elapsed: float) -> str:
+def render(
+    requests: dict[str, tuple[float, float]],
+    instructions: dict[str, float],
+    parts: dict[str, float],
+    args: argparse.Namespace,
+    elapsed: float,
+) -> str:
     """A RESULTS.md section."""
-    off, off_calls = requests["telemetry off"]
+    off, off_calls = requests[OFF]
     lines = [
         "# Where a request's CPU goes",
         "",
-        f"`make bench-cost` (`python -m bench.request_cost --batches {args.batches} --batch {args.batch}`), "
+        f"`make bench-cost` (`python -m bench.request_cost --batches {args.batches} --batch {args.batch} "
+        f"--callgrind-requests {args.callgrind_requests}`), "
         f"{elapsed:.0f} s. GET {PATH} called in-process as a WSGI app, single-threaded, export included "
         "(the stand-ins receive in a child process, outside the figures); "
         "CPU µs per request, minimum over alternating batches; each request includes its DynamoDB call through "
         "botocore (moto behind it), whose jitter moves the whole request's µs by hundreds between runs, so the "
         "unsampled overhead is measured alone below; the count of Python function calls on the request's thread "
-        "(export excluded) does not move.",
+        "(export excluded) does not move, nor does the count of machine instructions per request under valgrind's "
+        f"callgrind (every thread, export included; {args.callgrind_requests} requests after a warm-up, between two "
+        "marks in the process: the figure that settles a target when the machine is shared). "
+        f"Load average (1 minute) when it finished: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        "well above the cores, the µs are inflated and only the counts compare.",
         "",
-        "| configuration | µs per request | telemetry's µs | calls on the request's thread | telemetry's calls |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| configuration | µs per request | telemetry's µs | calls on the request's thread | telemetry's calls "
+        "| instructions per request (callgrind) | telemetry's instructions |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    lines += [
-        f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} |"
-        for name, (us, calls) in requests.items()
-    ]
+    off_instructions = instructions.get(OFF)
+    for name, (us, calls) in requests.items():
+        counted = instructions.get(name)
+        counted_cells = (
+            f"{counted / 1e6:.2f} M | {(counted - off_instructions) / 1e6:+.2f} M"
+            if counted is not None and off_instructions is not None
+            else "– | –"
+        )
+        lines.append(f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} | {counted_cells} |")
     lines += ["", "| part of a request, alone | µs |", "| --- | ---: |"]
     lines += [f"| {name} | {value:.0f} |" for name, value in parts.items()]
     lines.append("")
@@ -308,13 +411,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--callgrind-requests", type=int, default=CALLGRIND_REQUESTS, help="0: no callgrind counts")
+    parser.add_argument("--callgrind-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--requests", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.callgrind_child is not None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        _callgrind_child(args.callgrind_child, args.requests)
+        return 0
     # The service's own log lines would only measure the terminal.
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115
     started = time.monotonic()
     requests = measure_requests(args.batches, args.batch)
+    instructions = measure_instructions(args.callgrind_requests) if args.callgrind_requests > 0 else {}
     parts = measure_parts()
-    report = render(requests, parts, args, time.monotonic() - started)
+    report = render(requests, instructions, parts, args, time.monotonic() - started)
     sys.stdout = sys.__stdout__
     write_section(args.output, report)
     print(report)

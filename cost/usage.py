@@ -22,6 +22,10 @@ class Usage:
     nat_gb_per_day: float
     trace_scans_per_recorded: float
     flow_log_mb_per_day: float
+    # -- anomalies: shares of requests that end in a 5xx (or an unhandled exception), and that are slower than
+    # the environment's slow-request threshold; the service exports them even unsampled (anomaly capture)
+    error_rate: float = 0.0
+    slow_rate: float = 0.0
     access_log_bytes_per_request: float = 0.0  # load balancer access log (gzipped, in S3)
     api_access_log_bytes_per_request: float = 0.0  # HTTP API access log line (CloudWatch Logs)
     # -- DynamoDB (on-demand): request units per API request, averaged over the mix of reads and writes

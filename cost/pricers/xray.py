@@ -1,4 +1,4 @@
-"""X-Ray: what the deployed sampling rules (and the canary) record, priced as traces, or as spans under Transaction Search.
+"""X-Ray: what the deployed sampling rules let through, the captured anomalies and the canary record, priced as traces, or as spans under Transaction Search.
 
 The deployed rules decide (the service samples live by them); templates
 without rules trace nothing. Requests are assumed to arrive while the service
@@ -14,6 +14,12 @@ An environment is priced so when its collector exports to X-Ray with no
 daemon beside it (the OpenTelemetry-only path, which needs Transaction
 Search), or when its usage profile says its account has it on
 (``transaction_search: true``).
+
+Anomaly capture adds the requests head sampling left out that fail or are
+slow (the usage profile's ``error_rate`` and ``slow_rate``), up to the app
+container's limit (``TELEMETRY_ANOMALY_CAPTURE_PER_SECOND`` per task, for
+the tasks running). A captured trace is priced as any recorded trace: X-Ray
+bills traces recorded, whole or partial.
 """
 
 from __future__ import annotations
@@ -34,11 +40,41 @@ GB = 1e9
 INDEXING_PERCENTAGE = TransactionSearchConfig().indexing_percentage
 
 
-def recorded_traces(inputs: Inputs) -> float:
-    """Traces recorded in the month: the requests the rules sample, and the canary's."""
+def sampled_requests(inputs: Inputs) -> float:
+    """Requests in the month the deployed rules sample (none without rules)."""
     rules = [r["Properties"]["SamplingRule"] for r in inputs.resources.of_type(SAMPLING_RULE).values()]
-    traced = SamplingPolicy.from_cloudformation(rules).traced_requests(inputs.requests_per_month, inputs.seconds)
-    return (traced if rules else 0.0) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
+    if not rules:
+        return 0.0
+    return SamplingPolicy.from_cloudformation(rules).traced_requests(inputs.requests_per_month, inputs.seconds)
+
+
+def capture_limit_per_second(inputs: Inputs) -> float:
+    """Captured traces a second the running tasks may export together (0 where capture is off or not set)."""
+    limit = 0.0
+    for service in inputs.workload.services:
+        for container in service.containers:
+            if not service.is_app(container):
+                continue
+            environment = {v["Name"]: v["Value"] for v in container.get("Environment", [])}
+            per_task = environment.get(contract.ANOMALY_CAPTURE_PER_SECOND.name)
+            if per_task is not None and environment.get(contract.OTEL_ENABLED.name) == "true":
+                limit += float(per_task) * service.running_tasks
+    return limit
+
+
+def captured_traces(inputs: Inputs) -> float:
+    """Unsampled anomalies exported anyway: the profile's failing and slow requests the rules did not sample, within the limit."""
+    requests = inputs.requests_per_month
+    if requests <= 0:
+        return 0.0
+    unsampled_share = 1.0 - sampled_requests(inputs) / requests
+    anomalies = requests * min(1.0, inputs.usage.error_rate + inputs.usage.slow_rate) * unsampled_share
+    return min(anomalies, capture_limit_per_second(inputs) * inputs.seconds)
+
+
+def recorded_traces(inputs: Inputs) -> float:
+    """Traces recorded in the month: the requests the rules sample, the captured anomalies, and the canary's."""
+    return sampled_requests(inputs) + captured_traces(inputs) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
 
 
 def collector_exports_to_xray(inputs: Inputs) -> bool:
@@ -96,10 +132,12 @@ def lines(inputs: Inputs) -> list[Line]:
     """Traces recorded, or spans ingested and indexed under Transaction Search; and traces scanned."""
     p = inputs.prices
     recorded = recorded_traces(inputs)
+    captured = captured_traces(inputs)
     scanned = recorded * inputs.usage.trace_scans_per_recorded
+    what = f"recorded, {captured:,.0f} of them captured anomalies," if captured else "recorded"
     first = (
         span_lines(inputs)
         if with_transaction_search(inputs)
-        else [beyond_free_tier("recorded", recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")]
+        else [beyond_free_tier(what, recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")]
     )
     return [*first, beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month")]

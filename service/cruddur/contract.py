@@ -129,6 +129,11 @@ ANOMALY_CAPTURE_PER_SECOND = EnvVar(
     "by its gunicorn workers; 0 turns capture off.",
 )
 
+# Log lines the dashboard counts (metric filters on the app's log group, ``stacks/components/monitoring.py``):
+# one per captured anomaly trace, from this logger; one per sampling boost, with this message prefix.
+ANOMALY_LOGGER = "cruddur.anomalies"
+SAMPLING_BOOST_MESSAGE_PREFIX = "sampling boosted"
+
 WATCHTOWER_ENABLED = EnvVar(
     "TELEMETRY_WATCHTOWER_ENABLED", "false", "Ship log records to CloudWatch Logs with watchtower."
 )

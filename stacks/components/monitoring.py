@@ -16,14 +16,17 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from service.cruddur import contract
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.traced_service import TracedFargateService
 
 ERROR_LOG_METRIC_NAME = "ErrorLogLines"
+CAPTURED_ANOMALIES_METRIC_NAME = "CapturedAnomalyTraces"
+SAMPLING_BOOSTS_METRIC_NAME = "SamplingBoosts"
 
 
 class ServiceMonitoring(Construct):
-    """An SNS topic, the service's alarms, an ERROR-line metric filter and a dashboard."""
+    """An SNS topic, the service's alarms, metric filters on the app's log lines and a dashboard."""
 
     def __init__(
         self,
@@ -65,17 +68,37 @@ class ServiceMonitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
         ecs_service = service.service
-        self.error_log_metric_filter = logs.MetricFilter(
-            self,
-            "ErrorLogLinesFilter",
-            # The app container's stdout and stderr: the one group every app log line reaches.
-            log_group=log_groups.app,
-            metric_namespace=metric_namespace,
-            metric_name=ERROR_LOG_METRIC_NAME,
-            filter_pattern=logs.FilterPattern.string_value("$.level", "=", "ERROR"),
-            metric_value="1",
+        # The app container's stdout and stderr: the one group every app log line reaches.
+        def log_line_count(construct_id: str, metric_name: str, pattern: logs.IFilterPattern) -> logs.MetricFilter:
+            return logs.MetricFilter(
+                self,
+                construct_id,
+                log_group=log_groups.app,
+                metric_namespace=metric_namespace,
+                metric_name=metric_name,
+                filter_pattern=pattern,
+                metric_value="1",
+            )
+
+        self.error_log_metric_filter = log_line_count(
+            "ErrorLogLinesFilter", ERROR_LOG_METRIC_NAME, logs.FilterPattern.string_value("$.level", "=", "ERROR")
         )
         error_lines = self.error_log_metric_filter.metric(statistic="Sum", period=period)
+        # One line per unsampled anomaly exported anyway (the service's anomaly capture), and per sampling boost.
+        self.captured_anomalies_metric_filter = log_line_count(
+            "CapturedAnomaliesFilter",
+            CAPTURED_ANOMALIES_METRIC_NAME,
+            logs.FilterPattern.string_value("$.logger", "=", contract.ANOMALY_LOGGER),
+        )
+        self.sampling_boosts_metric_filter = log_line_count(
+            "SamplingBoostsFilter",
+            SAMPLING_BOOSTS_METRIC_NAME,
+            logs.FilterPattern.string_value("$.message", "=", f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX}*"),
+        )
+        anomaly_traces = [
+            self.captured_anomalies_metric_filter.metric(statistic="Sum", period=period, label="captured anomaly traces"),
+            self.sampling_boosts_metric_filter.metric(statistic="Sum", period=period, label="sampling boosts"),
+        ]
         cpu = ecs_service.metric_cpu_utilization(period=period)
         memory = ecs_service.metric_memory_utilization(period=period)
 
@@ -177,6 +200,7 @@ class ServiceMonitoring(Construct):
                     cloudwatch.GraphWidget(title="Tasks", left=task_counts or [cpu.with_(statistic="SampleCount", label="tasks reporting CPU")], width=8),
                     cloudwatch.GraphWidget(title="X-Ray group traces", left=xray_traces, width=8),
                 ],
+                [cloudwatch.GraphWidget(title="Anomalies captured unsampled, and sampling boosts", left=anomaly_traces, width=8)],
             ],
         )
 

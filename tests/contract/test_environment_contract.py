@@ -63,6 +63,9 @@ def test_the_service_parses_the_task_environment(any_env):
     assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
     assert settings.otel_enabled and settings.rollbar_enabled
     assert settings.xray_enabled == config.telemetry.xray_sdk
+    # anomaly capture: the X-Ray slow group's threshold, and the environment's limit per task
+    assert settings.slow_request_seconds == config.xray_groups.slow_request_seconds
+    assert settings.anomaly_capture_per_second == config.telemetry.anomaly_capture_per_second
     # Every app log line reaches CloudWatch once, through stdout and the awslogs driver (README).
     assert settings.watchtower_enabled is config.telemetry.watchtower is False
     # OTLP/HTTP goes to the collector's http receiver port

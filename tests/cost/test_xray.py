@@ -90,3 +90,25 @@ def test_indexing_beyond_the_free_share_is_listed_as_not_priced():
 def test_make_cost_prices_the_account_stacks_indexing_percentage():
     """The share priced is the account setting's default (stacks/config/account.py), the free 1 %."""
     assert xray.INDEXING_PERCENTAGE == 1.0
+
+
+def captured_app(per_task: str, tasks: int = 1) -> dict:
+    """A service of ``tasks`` tasks whose app captures at most ``per_task`` anomalies a second."""
+    app = container(contract.APP_CONTAINER_NAME, **{contract.OTEL_ENABLED.name: "true", contract.ANOMALY_CAPTURE_PER_SECOND.name: per_task})
+    return {"Task": task_definition(256, 512, app), "Service": ecs_service(tasks=tasks)}
+
+
+def test_the_unsampled_errors_and_slow_requests_are_captured_and_priced():
+    """10 % sampled; 1 % errors and 2 % slow of the other 90 %: 70,956 captured, on top of 262,800 sampled."""
+    inputs = inputs_of({**rule(0, 0.1), **captured_app("10")}, requests_per_day=86400, error_rate=0.01, slow_rate=0.02)
+    assert round(xray.captured_traces(inputs)) == 70956  # 2,628,000 * 0.9 * 0.03
+    lines = by_item(xray.lines(inputs))
+    assert lines["X-Ray traces recorded, 70,956 of them captured anomalies, (333,756, 100,000 free)"] == (233756, "1.17")
+
+
+def test_the_capture_limit_bounds_an_error_storm_and_zero_turns_it_off():
+    """Every request failing, nothing sampled: at most the limit a second per task (2 tasks at 0.5); none at 0."""
+    storm = {"requests_per_day": 864000, "error_rate": 1.0}
+    inputs = inputs_of({**rule(0, 0.0), **captured_app("0.5", tasks=2)}, **storm)
+    assert xray.captured_traces(inputs) == inputs.seconds  # 1 a second in all, for the month's seconds
+    assert xray.captured_traces(inputs_of({**rule(0, 0.0), **captured_app("0")}, **storm)) == 0

@@ -137,6 +137,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "opentelemetry-collector",
             "needs telemetry.opentelemetry = True",
         ),
+        (
+            {"telemetry": TelemetryConfig(anomaly_capture_per_second=-1)},
+            "telemetry.anomaly_capture_per_second",
+            "-1",
+            "0 (capture off) or more",
+        ),
         ({"region": "mars-1"}, "region", "mars-1", "us-east-1"),
         ({"task": "256 CPU"}, "task", "256 CPU", "use a TaskSizeConfig"),
         # HTTPS and the entry point

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.cruddur import contract
 from stacks.config import EntryPoint
 from stacks.environments import load_environment
 from stacks.assembly import synthesize
@@ -50,13 +51,22 @@ def test_thresholds_come_from_the_config(prod):
     assert alarms["cruddur-prod-Cpu"]["Threshold"] == thresholds.cpu_percent
 
 
-def test_error_lines_are_counted_from_the_json_logs(any_env):
-    """A metric filter on the app log group counts records whose level is ERROR."""
-    (metric_filter,) = any_env.resources("service", "AWS::Logs::MetricFilter").values()
-    properties = metric_filter["Properties"]
-    assert properties["FilterPattern"] == '{ $.level = "ERROR" }'
-    assert properties["LogGroupName"]["Ref"].startswith("LogGroupsApp")
-    assert properties["MetricTransformations"][0]["MetricName"] == "ErrorLogLines"
+def test_error_lines_captured_anomalies_and_boosts_are_counted_from_the_json_logs(any_env):
+    """Metric filters on the app log group count ERROR records, captured anomaly traces and sampling boosts.
+
+    The service's side (the lines these patterns match) is asserted in
+    tests/service/test_anomaly_capture.py.
+    """
+    filters = {
+        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]
+        for f in any_env.resources("service", "AWS::Logs::MetricFilter").values()
+    }
+    assert {name: properties["FilterPattern"] for name, properties in filters.items()} == {
+        "ErrorLogLines": '{ $.level = "ERROR" }',
+        "CapturedAnomalyTraces": f'{{ $.logger = "{contract.ANOMALY_LOGGER}" }}',
+        "SamplingBoosts": f'{{ $.message = "{contract.SAMPLING_BOOST_MESSAGE_PREFIX}*" }}',
+    }
+    assert all(properties["LogGroupName"]["Ref"].startswith("LogGroupsApp") for properties in filters.values())
 
 
 def test_one_dashboard_with_xray_group_counts(any_env):
@@ -74,6 +84,16 @@ def test_one_dashboard_with_xray_group_counts(any_env):
     prefix = any_env.config.resource_prefix
     assert groups == [f"{prefix}-errors", f"{prefix}-slow"]
     assert xray_metrics == [["AWS/X-Ray", "ApproximateTraceCount", "GroupName", group] for group in groups]
+
+
+def test_the_dashboard_charts_captured_anomalies_and_boosts(any_env):
+    """One widget charts the two log-line metrics of anomaly capture and sampling boosts."""
+    widgets = templates.dashboard_body(any_env)["widgets"]
+    names = ("CapturedAnomalyTraces", "SamplingBoosts")
+    charted = {
+        metric[1] for widget in widgets for metric in widget["properties"].get("metrics", []) if len(metric) > 1 and metric[1] in names
+    }
+    assert charted == {"CapturedAnomalyTraces", "SamplingBoosts"}
 
 
 def test_topic_has_no_subscription_without_an_email(any_env):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from service.cruddur import extensions
+from service.cruddur import contract, extensions
 from service.cruddur.telemetry.headers import xray_trace_id
 from tests.service.conftest import (
     DYNAMODB_SPAN_ATTRIBUTES,
@@ -78,7 +78,11 @@ def test_every_error_has_its_trace_in_both_tracers_with_the_ids_of_its_rollbar_i
     assert wait_until(lambda: len(_server_spans(otlp_receiver)) == errors)
 
     rollbar_ids = {item["data"]["custom"]["trace_id"] for item in rollbar_api.items}
-    error_lines = [line for line in _json_lines(capsys.readouterr().out) if line["message"] == "unhandled exception"]
+    lines = _json_lines(capsys.readouterr().out)
+    error_lines = [line for line in lines if line["message"] == "unhandled exception"]
+    # One line per captured trace, on the logger the dashboard's metric filter counts, with the trace's ids.
+    captured_lines = [line for line in lines if line["logger"] == contract.ANOMALY_LOGGER]
+    assert {line["trace_id"] for line in captured_lines} == rollbar_ids and len(captured_lines) == errors
     spans = _server_spans(otlp_receiver)
     assert {s.trace_id for s in spans} == rollbar_ids == {line["trace_id"] for line in error_lines}
     assert {s["trace_id"] for s in xray_daemon.segments} == {xray_trace_id(int(t, 16)) for t in rollbar_ids}
@@ -242,7 +246,7 @@ def test_a_limit_of_zero_turns_capture_off(otlp_receiver, xray_daemon, make_app)
     assert app.extensions[extensions.TELEMETRY].capture.dropped.total == 3
 
 
-def test_an_anomaly_of_a_rule_with_a_boost_boosts_the_fallback_rules(otlp_receiver, xray_daemon, make_app, caplog):
+def test_an_anomaly_of_a_rule_with_a_boost_boosts_the_fallback_rules(otlp_receiver, xray_daemon, make_app, capsys):
     """The gate reports each anomaly to the rule that decided (count_anomaly): the fallback's boost starts."""
     boosted = json.loads(NOTHING_SAMPLED)
     boosted[-1]["SamplingRateBoost"] = {"MaxRate": 1.0, "CooldownWindowMinutes": 1}
@@ -254,3 +258,6 @@ def test_an_anomaly_of_a_rule_with_a_boost_boosts_the_fallback_rules(otlp_receiv
     assert client.get("/api/activities/home").status_code == 200  # sampled at the boosted rate
     flush(app)
     assert wait_until(lambda: any("anomaly.captured" not in s.attributes for s in _server_spans(otlp_receiver)))
+    # The line the dashboard's boost metric filter counts.
+    boosts = [line for line in _json_lines(capsys.readouterr().out) if line["logger"] == "cruddur.telemetry.sampling"]
+    assert [line for line in boosts if line["message"].startswith(contract.SAMPLING_BOOST_MESSAGE_PREFIX)]

@@ -54,6 +54,10 @@ def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
         (contract.FRONTEND_URL.name, "localhost:3000", "origins such as http://localhost:3000"),
         (contract.FRONTEND_URL.name, "http://localhost:3000/app", "without a path"),
         (contract.DEMO_USER_HANDLE.name, "Andrew Brown", "lowercase letters"),
+        (contract.SLOW_REQUEST_SECONDS.name, "0", "a number above 0"),
+        (contract.SLOW_REQUEST_SECONDS.name, "one", "a number above 0"),
+        (contract.ANOMALY_CAPTURE_PER_SECOND.name, "-1", "a number of 0 or more"),
+        (contract.ANOMALY_CAPTURE_PER_SECOND.name, "nan", "a number of 0 or more"),
     ],
 )
 def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, expected):

@@ -55,7 +55,7 @@ class MotoServer:
     def __enter__(self):
         self._log = open(self.log_path, "w")
         self._process = subprocess.Popen(self._command, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        if not wait_until(self._ready, timeout=30):
+        if not wait_until(self._ready, timeout=90):  # a shared, loaded machine starts it slowly
             self.__exit__()
             raise RuntimeError(f"moto_server did not start; see {self.log_path}")
         return self

@@ -26,7 +26,9 @@ applies. Only a sampled request goes on to its ``traced`` path: OpenTelemetry's 
 middleware (``OpenTelemetryMiddleware``, ``server_span``) for a server span,
 and on to the X-Ray segment; an unsampled one runs the bare app
 under a non-recording span that still carries its trace id (for logs,
-Rollbar and outgoing ``traceparent`` headers with the sampled flag off).
+Rollbar and outgoing ``traceparent`` headers with the sampled flag off),
+watched by ``capture.AnomalyCapture``: if it ends as an anomaly, its server
+span is exported after all, with that trace id and span id (``admitted``).
 
 The tracer provider never asks the rules again: the reservoir counts each
 request once. Its root sampler admits exactly the trace the gate admitted
