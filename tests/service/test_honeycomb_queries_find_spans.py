@@ -7,7 +7,7 @@ spans reaching the OTLP receiver become the events Honeycomb would store
 (``honeycomb_event``, Honeycomb's published OTLP translation); each query's
 filters about the backend's spans must select some of them, and each column
 it reads from them must be there. The browser-to-backend query's own
-filters (``http.url``, ``HTTP GET``) are about the browser's fetch spans:
+filters (``url.full``, ``GET``) are about the browser's fetch spans:
 the browser test holds those. Successful requests' spans are checked where
 the task definition runs (``tests/contract/test_task_definition_runs.py``).
 """
