@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -28,7 +27,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
 from service.cruddur import contract

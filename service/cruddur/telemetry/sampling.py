@@ -179,8 +179,7 @@ class _Rules(_RuleCache):
         rule_name = applier.sampling_rule.RuleName
         if applier.has_boost():
             applier.count_trace()
-        if rule_name not in self._matched:
-            self._matched.add(rule_name)
+        self._matched.add(rule_name)
         return SamplingDecision(result.decision is not Decision.DROP, rule_name)
 
     def _matching(self, attributes: Mapping[str, str]) -> _SamplingRuleApplier | None:
