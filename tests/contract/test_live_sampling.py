@@ -294,7 +294,7 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
             expected = warm + 300
             assert wait_until(lambda: totals() == [expected, expected], timeout=2 * TARGETS_INTERVAL_SECONDS + 5), totals()
         finally:
-            service.stop()
+            stdout = service.stop()
 
     reported = proxy.boost_statistics_of(name)
     sampled = {prefix: len(service.sampled_ids(prefix)) for prefix in ("warm", "base", "boosted", "after")}
@@ -303,6 +303,10 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
     assert service.sampled_ids("base") == set()
     assert service.sampled_ids("boosted") == set(boosted)
     assert service.sampled_ids("after") == set()
+    # Each worker logged the boost X-Ray answered once (the dashboard's SamplingBoosts metric counts these lines)
+    messages = [json.loads(line)["message"] for line in stdout.splitlines() if line.startswith("{")]
+    boosts = [m for m in messages if m.startswith(f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX} by X-Ray: rule {name} samples 1.0")]
+    assert len(boosts) == contract.GUNICORN_WORKERS, boosts
     # The boost statistics X-Ray decides on: requests per boosted rule, per worker, on X-Ray's model
     assert {doc["ServiceName"] for doc in proxy.boost_statistics_of(name)} == {catch_all["ServiceName"]}
     # OpenTelemetry and the X-Ray SDK followed the same decisions

@@ -133,7 +133,11 @@ def test_a_target_changed_during_a_quiet_spell_holds_from_the_first_request_afte
         sampler.shutdown()
 
 
-def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_holds_until_its_ttl(remote_sampler):
+def _boost_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(contract.SAMPLING_BOOST_MESSAGE_PREFIX)]
+
+
+def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_holds_until_its_ttl(remote_sampler, caplog):
     """Boost statistics on X-Ray's model; a SamplingBoost answered raises the rate until BoostRateTTL, then the base rate."""
     boosted = _rule("catch-all", 9000, rate=0.0, reservoir=0, **_boost(max_rate=1.0, cooldown_minutes=1))
     with XRaySamplingApi([HEALTH_RULE, boosted]) as proxy:
@@ -147,8 +151,11 @@ def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_h
         sampler.report_statistics()
         ttl = proxy.set_boost("catch-all", boost_rate=1.0, ttl_seconds=2.0)
         sampler.report_statistics()
+        sampler.report_statistics()  # the same boost answered again
         # Then the next burst is sampled at the boosted rate, even after an answer that no longer repeats it
         assert _sampled(sampler, HOME, 50) == 50
+        # And the boost is logged once, for the dashboard's SamplingBoosts metric
+        assert [line.split(" for ")[0] for line in _boost_lines(caplog)] == ["sampling boosted by X-Ray: rule catch-all samples 1.0 of requests"]
         proxy.boosts.clear()
         sampler.report_statistics()
         assert _sampled(sampler, HOME, 50) == 50
@@ -162,11 +169,11 @@ def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_h
         "RuleName": "catch-all", "ServiceName": SERVICE, "Timestamp": first["Timestamp"],
         "TotalCount": 50, "AnomalyCount": 3, "SampledAnomalyCount": 1,
     }  # fmt: skip
-    assert [d["TotalCount"] for d in later] == [0, 50]
+    assert [d["TotalCount"] for d in later] == [0, 0, 50]
     assert proxy.boost_statistics_of("health") == []
 
 
-def test_the_fallback_rules_boost_locally_for_the_cooldown_window():
+def test_the_fallback_rules_boost_locally_for_the_cooldown_window(caplog):
     """No proxy: the first anomaly raises a boosted rule to MaxRate for CooldownWindowMinutes; then the base rate."""
     cooldown_seconds = 1.5
     boosted = _rule("catch-all", 9000, rate=0.0, reservoir=0, **_boost(max_rate=1.0, cooldown_minutes=cooldown_seconds / 60))
@@ -186,6 +193,8 @@ def test_the_fallback_rules_boost_locally_for_the_cooldown_window():
     # And the next anomaly after the window boosts again
     sampler.count_anomaly("catch-all", sampled=False)
     assert _sampled(sampler, HOME, 50) == 50
+    # Each boost logged once, as local
+    assert [line.split(": ")[0] for line in _boost_lines(caplog)] == ["sampling boosted locally"] * 2
 
 
 def test_the_fallback_keeps_its_borrowing_reservoir_while_boosted():

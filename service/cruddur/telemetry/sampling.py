@@ -51,7 +51,9 @@ than the environment's slow-request threshold; the request side counts them
 with ``count_anomaly``). When X-Ray answers a ``SamplingBoost``
 (``BoostRate``, ``BoostRateTTL``), the rule samples at the boosted rate
 instead of its fixed rate until that time, including across later targets
-answers that do not repeat it. The reservoir is unchanged.
+answers that do not repeat it, and the service logs "sampling boosted by
+X-Ray" once per boost (the dashboard counts those lines). The reservoir is
+unchanged.
 
 When the fallback rules decide, the boost is local and follows the same
 path (ADOT's rule applier with a target carrying a ``SamplingBoost``): the
@@ -230,7 +232,21 @@ class _Rules(_RuleCache):
         return statistics, boost_statistics
 
     def update_sampling_targets(self, sampling_targets_response: _SamplingTargetResponse) -> tuple[bool, int]:
-        """Apply X-Ray's targets; a boost answered earlier stays until its TTL."""
+        """Apply X-Ray's targets; a boost answered earlier stays until its TTL; a new one is logged (the dashboard counts it)."""
+        for target in sampling_targets_response.SamplingTargetDocuments:
+            boost = target.SamplingBoost
+            if boost is None or boost.BoostRateTTL is None or boost.BoostRateTTL == self.boost_until(target.RuleName):
+                continue
+            log.warning(
+                "%s by X-Ray: rule %s samples %s of requests for %.0f seconds",
+                contract.SAMPLING_BOOST_MESSAGE_PREFIX,
+                target.RuleName,
+                boost.BoostRate,
+                max(0.0, boost.BoostRateTTL - time.time()),
+            )
+        return self._apply_targets(sampling_targets_response)
+
+    def _apply_targets(self, sampling_targets_response: _SamplingTargetResponse) -> tuple[bool, int]:
         now = time.time()
         for target in sampling_targets_response.SamplingTargetDocuments:
             if target.SamplingBoost is not None and target.SamplingBoost.BoostRateTTL is not None:
@@ -258,9 +274,10 @@ class _Rules(_RuleCache):
             "ReservoirQuotaTTL": now + _FOREVER_SECONDS,
             "SamplingBoost": {"BoostRate": rule.SamplingRateBoost.MaxRate, "BoostRateTTL": until},
         }
-        self.update_sampling_targets(_SamplingTargetResponse(LastRuleModification=0.0, SamplingTargetDocuments=[target]))
+        self._apply_targets(_SamplingTargetResponse(LastRuleModification=0.0, SamplingTargetDocuments=[target]))
         log.warning(
-            "sampling boosted locally: rule %s samples %s of requests for %s minutes after an anomaly",
+            "%s locally: rule %s samples %s of requests for %s minutes after an anomaly",
+            contract.SAMPLING_BOOST_MESSAGE_PREFIX,
             rule.RuleName,
             rule.SamplingRateBoost.MaxRate,
             rule.SamplingRateBoost.CooldownWindowMinutes,
