@@ -159,6 +159,17 @@ class ServiceStack(Stack):
                 "hosted_zone_name (a certificate is issued and validated in that zone), or domain_name with "
                 "tls_certificate_arn, in stacks/environments.py",
             )
+        if not telemetry.opentelemetry and (
+            telemetry.anomaly_capture_per_second > 0 or any(rule.boost is not None for rule in config.sampling.rules)
+        ):
+            # Capture and boost statistics live behind OpenTelemetry's sampling gate; the X-Ray SDK alone
+            # samples with its own sampler (and both end with the SDK's support, 25 February 2027).
+            Annotations.of(self).add_warning_v2(
+                "cruddur:no-adaptive-sampling",
+                f"environment '{config.name}' runs the X-Ray SDK without OpenTelemetry: unsampled errors and slow "
+                "requests are not captured and no sampling rule is boosted (telemetry.anomaly_capture_per_second and "
+                "each rule's boost do nothing); set telemetry.opentelemetry = True in stacks/environments.py to have them",
+            )
         self.canary: TraceCanary | None = None
         if config.canary is not None:
             self.canary = TraceCanary(

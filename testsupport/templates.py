@@ -106,3 +106,13 @@ def dashboard_body(env: SynthesizedEnvironment) -> dict[str, Any]:
     """The service stack's one dashboard, its body parsed (tokens as ``<token>``): ``{"widgets": [...]}``."""
     _, dashboard = _one(env.resources("service", "AWS::CloudWatch::Dashboard"), "dashboard")
     return json.loads(joined(dashboard["Properties"]["DashboardBody"]))
+
+
+def warnings(env: SynthesizedEnvironment) -> list[str]:
+    """The warning annotations of the service stack, as `cdk synth` prints them."""
+    manifest = json.loads((env.outdir / "manifest.json").read_text())
+    artifact = manifest["artifacts"][env.stack_names["service"]]
+    metadata = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:
+        metadata.update(json.loads((env.outdir / artifact["additionalMetadataFile"]).read_text()))
+    return [entry["data"] for entries in metadata.values() for entry in entries if entry["type"] == "aws:cdk:warning"]

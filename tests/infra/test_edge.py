@@ -13,16 +13,6 @@ def _outputs(env) -> dict:
     return {key: value["Value"] for key, value in env.templates["service"].get("Outputs", {}).items()}
 
 
-def _warnings(env) -> list[str]:
-    """The warning annotations of the service stack, as `cdk synth` prints them."""
-    manifest = json.loads((env.outdir / "manifest.json").read_text())
-    artifact = manifest["artifacts"][env.stack_names["service"]]
-    metadata = dict(artifact.get("metadata", {}))
-    if "additionalMetadataFile" in artifact:
-        metadata.update(json.loads((env.outdir / artifact["additionalMetadataFile"]).read_text()))
-    return [entry["data"] for entries in metadata.values() for entry in entries if entry["type"] == "aws:cdk:warning"]
-
-
 def test_each_environment_has_its_entry_point(any_env):
     """dev: an HTTP API and no load balancer; staging and prod: a load balancer and no HTTP API."""
     balancers = any_env.resources("service", "AWS::ElasticLoadBalancingV2::LoadBalancer")
@@ -48,11 +38,11 @@ def test_without_a_domain_the_load_balancer_serves_http_on_80(any_env):
 
 def test_prod_without_tls_warns_how_to_add_it(prod, dev, synthesized_environments):
     """prod without a domain: one warning naming the fields to set; none in dev, none in prod with a domain."""
-    (warning,) = [w for w in _warnings(prod) if "plain HTTP" in w]
+    (warning,) = [w for w in templates.warnings(prod) if "plain HTTP" in w]
     assert "environment 'prod'" in warning
     assert "domain_name" in warning and "hosted_zone_id" in warning and "tls_certificate_arn" in warning
-    assert not [w for w in _warnings(dev) if "plain HTTP" in w]
-    assert not [w for w in _warnings(synthesized_environments("prod-tls")) if "plain HTTP" in w]
+    assert not [w for w in templates.warnings(dev) if "plain HTTP" in w]
+    assert not [w for w in templates.warnings(synthesized_environments("prod-tls")) if "plain HTTP" in w]
 
 
 def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):

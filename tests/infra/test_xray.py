@@ -9,7 +9,9 @@ from aws_cdk.assertions import Match
 
 from service.cruddur import contract
 from stacks.components.sampling_policy import SamplingPolicy
+from stacks.assembly import synthesize
 from stacks.config import SamplingRuleConfig
+from stacks.environments import load_environment
 from testsupport import templates
 
 
@@ -130,3 +132,17 @@ def test_a_boost_reaches_the_deployed_rule_and_the_fallback_from_the_one_policy(
         (catch_all,) = [rule for rule in templates.sampling_rules(any_env) if rule["URLPath"] == "*"]
         assert 0.05 < catch_all["SamplingRateBoost"]["MaxRate"] <= 1.0
         assert catch_all["SamplingRateBoost"]["CooldownWindowMinutes"] >= 1
+
+
+@pytest.fixture(scope="module")
+def xray_sdk_alone(tmp_path_factory):
+    """prod with OpenTelemetry off: the X-Ray SDK samples alone."""
+    config = load_environment("prod").with_changes(telemetry={"opentelemetry": False})
+    return synthesize(config, tmp_path_factory.mktemp("cdk-xray-sdk-alone"))
+
+
+def test_capture_and_boost_without_opentelemetry_are_a_synth_warning(xray_sdk_alone, prod):
+    """They need OpenTelemetry's gate: with the X-Ray SDK alone synth says so once, naming the fix; prod as shipped is quiet."""
+    (warning,) = [w for w in templates.warnings(xray_sdk_alone) if "not captured" in w]
+    assert "environment 'prod'" in warning and "set telemetry.opentelemetry = True" in warning
+    assert not [w for w in templates.warnings(prod) if "not captured" in w]
