@@ -361,10 +361,116 @@ def measure_parts() -> dict[str, float]:
     return parts
 
 
+def measure_floor(batch_requests: int = 170) -> dict[str, float]:
+    """The least the two tracing libraries can spend on one sampled request's output, without the service: CPU µs.
+
+    The spans and the segment are the service's own, captured from a sampled
+    request with both tracers; each is then rebuilt by the libraries' public
+    calls alone, with no WSGI, context, sampling or botocore work around
+    them: the spans started with their names, kinds and attributes and ended
+    (the SDK's span and attribute handling), the request's spans OTLP-encoded
+    in a batch as the batch processor sends them (``batch_requests`` requests'
+    worth), and the segment begun with its subsegments, their fields set,
+    ended and sent to a UDP socket (the X-Ray SDK's serialization and
+    emitter). Whatever the service does, a sampled request with both tracers
+    costs at least their sum.
+    """
+    from aws_xray_sdk.core import AWSXRayRecorder
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    spans: list[Any] = []
+    segments: list[Any] = []
+
+    class Keep:
+        def export(self, batch: Any) -> SpanExportResult:
+            spans.extend(batch)
+            return SpanExportResult.SUCCESS
+
+        def shutdown(self) -> None:
+            pass
+
+        def force_flush(self, timeout_millis: int = 0) -> bool:
+            return True
+
+    with stand_ins() as (collector_url, daemon_address, dynamodb_url):
+        environ = _configurations(collector_url, daemon_address, dynamodb_url)["sampled, OpenTelemetry and X-Ray"]
+        app = create_app(environ=environ)
+        logging.getLogger().setLevel(logging.WARNING)
+        telemetry = app.extensions[extensions.TELEMETRY]
+        telemetry.tracer_provider._active_span_processor._span_processors[0]._batch_processor._exporter = Keep()  # noqa: SLF001
+        telemetry.xray_recorder.emitter.send_entity = segments.append
+        for _ in range(batch_requests):
+            _call(app)
+        telemetry.tracer_provider.force_flush(10_000)
+        telemetry.shutdown(5)
+        per_request = len(spans) // batch_requests
+        request_spans, segment = spans[-per_request:], segments[-1]
+
+        provider = otel_sdk_provider(request_spans[0].resource)
+        tracers = {span.instrumentation_scope.name: provider.get_tracer(span.instrumentation_scope.name) for span in request_spans}
+
+        def build_spans() -> None:
+            for span in request_spans:
+                tracers[span.instrumentation_scope.name].start_span(
+                    span.name, kind=span.kind, attributes=span.attributes, start_time=span.start_time
+                ).end(end_time=span.end_time)
+
+        recorder = AWSXRayRecorder()
+        recorder.configure(service=segment.name, daemon_address=daemon_address, context_missing="LOG_ERROR", sampling=False)
+
+        def build_segment() -> None:
+            built = recorder.begin_segment(segment.name, traceid=segment.trace_id, parent_id=segment.parent_id, sampling=1)
+            built.http = dict(segment.http)
+            _build_subsegments(recorder, segment.subsegments)
+            recorder.end_segment()  # serialized and sent to the daemon stand-in over UDP
+
+        batch = spans[: per_request * batch_requests]
+        return {
+            f"the request's {per_request} spans (names, kinds, attributes), started and ended by the SDK": _min_us(build_spans),
+            f"the same spans OTLP-encoded, in batches of {len(batch)}": _min_us(
+                lambda: encode_spans(batch).SerializeToString(), number=20
+            ) / batch_requests,
+            f"its X-Ray segment and {_count_subsegments(segment.subsegments)} subsegments, built, serialized and sent": _min_us(
+                build_segment, number=500
+            ),
+        }
+
+
+def otel_sdk_provider(resource: Any) -> Any:
+    """A tracer provider with ``resource`` whose spans go nowhere once ended (as a batch processor's queue would hold them)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Drop(SpanExporter):
+        def export(self, spans):  # noqa: ANN001
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(Drop()))
+    return provider
+
+
+def _build_subsegments(recorder: Any, subsegments: list[Any]) -> None:
+    for subsegment in subsegments:
+        built = recorder.begin_subsegment(subsegment.name, subsegment.namespace)
+        for name in ("http", "aws", "metadata", "annotations"):
+            value = getattr(subsegment, name, None)
+            if value:
+                setattr(built, name, dict(value))
+        _build_subsegments(recorder, subsegment.subsegments)
+        recorder.end_subsegment()
+
+
+def _count_subsegments(subsegments: list[Any]) -> int:
+    return sum(1 + _count_subsegments(s.subsegments) for s in subsegments)
+
+
 def render(
     requests: dict[str, tuple[float, float]],
     instructions: dict[str, float],
     parts: dict[str, float],
+    floor: dict[str, float],
     args: argparse.Namespace,
     elapsed: float,
 ) -> str:
@@ -401,6 +507,18 @@ def render(
         lines.append(f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} | {counted_cells} |")
     lines += ["", "| part of a request, alone | µs |", "| --- | ---: |"]
     lines += [f"| {name} | {value:.0f} |" for name, value in parts.items()]
+    if floor:
+        lines += [
+            "",
+            "The floor: what the libraries alone spend on one sampled request's output with both tracers "
+            "(the service's own spans and segment, captured, then rebuilt by the libraries' public calls with "
+            "nothing of the service around them; `measure_floor`). A sampled request cannot cost less than its sum.",
+            "",
+            "| the libraries' work for one sampled request, alone | µs |",
+            "| --- | ---: |",
+        ]
+        lines += [f"| {name} | {value:.0f} |" for name, value in floor.items()]
+        lines.append(f"| sum | {sum(floor.values()):.0f} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -425,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     requests = measure_requests(args.batches, args.batch)
     instructions = measure_instructions(args.callgrind_requests) if args.callgrind_requests > 0 else {}
     parts = measure_parts()
-    report = render(requests, instructions, parts, args, time.monotonic() - started)
+    floor = measure_floor()
+    report = render(requests, instructions, parts, floor, args, time.monotonic() - started)
     sys.stdout = sys.__stdout__
     write_section(args.output, report)
     print(report)
