@@ -306,17 +306,12 @@ def measure_parts() -> dict[str, float]:
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
     from opentelemetry.metrics import NoOpMeterProvider
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    finished: list[Any] = []
-
-    class Keep(SpanExporter):
-        def export(self, spans):  # noqa: ANN001
-            finished.extend(spans)
-            return SpanExportResult.SUCCESS
-
+    finished = InMemorySpanExporter()
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(Keep()))
+    provider.add_span_processor(SimpleSpanProcessor(finished))
     tracer = provider.get_tracer("bench")
 
     def bare_app(environ, start_response):  # noqa: ANN001
@@ -332,7 +327,7 @@ def measure_parts() -> dict[str, float]:
 
     parts = {
         "an unsampled request's telemetry (header guard, trace context, X-Ray's rules at prod's, non-recording span, anomaly watch)": (
-            _unsampled_telemetry_us(bare_app, Keep())
+            _unsampled_telemetry_us(bare_app, InMemorySpanExporter())
         ),
         "OpenTelemetry WSGI middleware (server span, request attributes)": _min_us(lambda: _call(middleware)),
         "one child span with two attributes": _min_us(child_span),
@@ -341,7 +336,7 @@ def measure_parts() -> dict[str, float]:
     finished.clear()
     _call(middleware)
     child_span()
-    server, child = finished[0], finished[1]
+    server, child = finished.get_finished_spans()
     parts["OTLP encoding of the server span"] = _min_us(lambda: encode_spans([server]).SerializeToString())
     parts["OTLP encoding of the child span"] = _min_us(lambda: encode_spans([child]).SerializeToString())
 
@@ -377,37 +372,26 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
     """
     from aws_xray_sdk.core import AWSXRayRecorder
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-    from opentelemetry.sdk.trace.export import SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    spans: list[Any] = []
+    exported = InMemorySpanExporter()
     segments: list[Any] = []
-
-    class Keep:
-        def export(self, batch: Any) -> SpanExportResult:
-            spans.extend(batch)
-            return SpanExportResult.SUCCESS
-
-        def shutdown(self) -> None:
-            pass
-
-        def force_flush(self, timeout_millis: int = 0) -> bool:
-            return True
 
     with stand_ins() as (collector_url, daemon_address, dynamodb_url):
         environ = _configurations(collector_url, daemon_address, dynamodb_url)["sampled, OpenTelemetry and X-Ray"]
-        app = create_app(environ=environ)
+        app = create_app(environ=environ, span_exporter=exported)
         logging.getLogger().setLevel(logging.WARNING)
         telemetry = app.extensions[extensions.TELEMETRY]
-        telemetry.tracer_provider._active_span_processor._span_processors[0]._batch_processor._exporter = Keep()  # noqa: SLF001
         telemetry.xray_recorder.emitter.send_entity = segments.append
         for _ in range(batch_requests):
             _call(app)
         telemetry.tracer_provider.force_flush(10_000)
+        spans = exported.get_finished_spans()
         telemetry.shutdown(5)
         per_request = len(spans) // batch_requests
         request_spans, segment = spans[-per_request:], segments[-1]
 
-        provider = otel_sdk_provider(request_spans[0].resource)
+        provider = _otel_sdk_provider(request_spans[0].resource)
         tracers = {span.instrumentation_scope.name: provider.get_tracer(span.instrumentation_scope.name) for span in request_spans}
 
         def build_spans() -> None:
@@ -437,7 +421,7 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
         }
 
 
-def otel_sdk_provider(resource: Any) -> Any:
+def _otel_sdk_provider(resource: Any) -> Any:
     """A tracer provider with ``resource`` whose spans go nowhere once ended (as a batch processor's queue would hold them)."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -507,18 +491,17 @@ def render(
         lines.append(f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} | {counted_cells} |")
     lines += ["", "| part of a request, alone | µs |", "| --- | ---: |"]
     lines += [f"| {name} | {value:.0f} |" for name, value in parts.items()]
-    if floor:
-        lines += [
-            "",
-            "The floor: what the libraries alone spend on one sampled request's output with both tracers "
-            "(the service's own spans and segment, captured, then rebuilt by the libraries' public calls with "
-            "nothing of the service around them; `measure_floor`). A sampled request cannot cost less than its sum.",
-            "",
-            "| the libraries' work for one sampled request, alone | µs |",
-            "| --- | ---: |",
-        ]
-        lines += [f"| {name} | {value:.0f} |" for name, value in floor.items()]
-        lines.append(f"| sum | {sum(floor.values()):.0f} |")
+    lines += [
+        "",
+        "The floor: what the libraries alone spend on one sampled request's output with both tracers "
+        "(the service's own spans and segment, captured, then rebuilt by the libraries' public calls with "
+        "nothing of the service around them; `measure_floor`). A sampled request cannot cost less than its sum.",
+        "",
+        "| the libraries' work for one sampled request, alone | µs |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {name} | {value:.0f} |" for name, value in floor.items()]
+    lines.append(f"| sum | {sum(floor.values()):.0f} |")
     lines.append("")
     return "\n".join(lines)
 
