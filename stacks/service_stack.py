@@ -8,7 +8,7 @@ from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
 from service.cruddur import contract
-from stacks.components.app_environment import AppEnvironment
+from models.app_environment import AppEnvironment
 from stacks.components.collector_config import collector_config_parameter_name
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.log_queries import LogInsightsQueries
@@ -18,7 +18,7 @@ from stacks.components.secrets import TelemetrySecrets
 from stacks.components.secrets_preflight import SecretsPreflight
 from stacks.components.table import ServiceTable
 from stacks.components.trace_canary import TraceCanary
-from stacks.components.fargate_options import EntryPoint
+from models.fargate import EntryPoint
 from stacks.components.traced_service import TracedFargateService, app_image
 from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig

@@ -28,7 +28,7 @@ from cost.inputs import Inputs
 from cost.lines import MILLION, Line, priced, priced_per
 from cost.prices import Prices
 from service.cruddur import contract
-from stacks.components.sampling_policy import SamplingPolicy
+from models.sampling_policy import SamplingPolicy
 from stacks.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 
 TYPES: frozenset[str] = frozenset()  # the sampling rules are free (cost.coverage); the traces they let through are priced

@@ -6,7 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.aws_limits import CLOUDWATCH_RETENTION_DAYS
+from models.aws_limits import CLOUDWATCH_RETENTION_DAYS
 
 # aws-cdk-lib lists RetentionDays in ascending order, the same order as
 # CLOUDWATCH_RETENTION_DAYS, with INFINITE last (never used here).

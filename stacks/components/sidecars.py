@@ -13,7 +13,7 @@ from constructs import Construct
 
 from service.cruddur import contract
 from stacks.components.hardening import hardened_linux_parameters
-from stacks.components.fargate_options import (
+from models.fargate import (
     COLLECTOR_CPU_UNITS,
     COLLECTOR_MEMORY_RESERVATION_MIB,
     XRAY_DAEMON_CPU_UNITS,

@@ -1,7 +1,7 @@
 """The Flask service on ECS Fargate, with its sidecars, behind a load balancer or an HTTP API.
 
 The app container's environment is ``AppEnvironment.variables``
-(``app_environment.py``); the sidecars are ``sidecars.py``'s; the entry point
+(``models/app_environment.py``); the sidecars are ``sidecars.py``'s; the entry point
 is a load balancer here or ``http_api_entry.py``'s HTTP API.
 """
 
@@ -22,8 +22,8 @@ from constructs import Construct
 
 from service.cruddur import contract
 from stacks.components.access_logs import AccessLogBucket
-from stacks.components.app_environment import AppEnvironment
-from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
+from models.app_environment import AppEnvironment
+from models.fargate import EntryPoint, ScaleToZeroSchedule
 from stacks.components.hardening import hardened_linux_parameters, writable_path
 from stacks.components.http_api_entry import HttpApiEntry
 from stacks.components.log_groups import ServiceLogGroups

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
-from stacks.components.sampling_policy import SamplingPolicy
+from models.sampling_policy import SamplingPolicy
 
 
 def cloudformation_rules(policy: SamplingPolicy) -> list[xray.CfnSamplingRule.SamplingRuleProperty]:

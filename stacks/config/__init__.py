@@ -7,7 +7,7 @@
     account.py      what holds for a whole AWS account (Transaction Search), deployed once per account
 
 The environments themselves are data in ``stacks/environments.py``; AWS's
-fixed limits are in ``stacks/aws_limits.py``.
+fixed limits are in ``models/aws_limits.py``.
 """
 
 from .account import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig

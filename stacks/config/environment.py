@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from stacks import aws_limits
-from stacks.components.fargate_options import (
+from models import aws_limits
+from models.fargate import (
     APP_MIN_CPU_UNITS,
     APP_MIN_MEMORY_MIB,
     COLLECTOR_CPU_UNITS,
@@ -25,7 +25,7 @@ from stacks.components.fargate_options import (
     XRAY_DAEMON_CPU_UNITS,
     XRAY_DAEMON_MEMORY_RESERVATION_MIB,
 )
-from stacks.components.sampling_policy import SamplingPolicy
+from models.sampling_policy import SamplingPolicy
 
 from .errors import FieldError
 from .sections import (

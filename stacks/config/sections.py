@@ -4,7 +4,7 @@ Every section is a small frozen dataclass with defaults that suit dev, and a
 ``check()`` that raises ``FieldError`` for the first bad field. The
 environment (``stacks/config/environment.py``) runs every check and adds
 its name and the section's to the message, and checks what involves two
-sections. AWS's own limits come from ``stacks/aws_limits.py``.
+sections. AWS's own limits come from ``models/aws_limits.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from enum import Enum
 
 from service.cruddur import contract
 from service.cruddur.settings import BrowserTraceLimits
-from stacks import aws_limits
-from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
-from stacks.components.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
+from models import aws_limits
+from models.fargate import EntryPoint, ScaleToZeroSchedule
+from models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
 
 from .errors import FieldError
 
@@ -325,7 +325,7 @@ class TelemetryConfig:
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """The X-Ray sampling rules; ``stacks/components/sampling_policy.py`` turns them into every form they take."""
+    """The X-Ray sampling rules; ``models/sampling_policy.py`` turns them into every form they take."""
 
     rules: tuple[SamplingRuleConfig, ...] = ()
 

@@ -7,7 +7,7 @@ import pytest
 
 from service.cruddur import contract
 from service.cruddur.settings import BrowserTraceLimits, Settings
-from stacks.components.app_environment import AppEnvironment
+from models.app_environment import AppEnvironment
 from testsupport import templates
 
 

@@ -341,3 +341,19 @@ def test_reading_an_environment_does_not_load_the_cdk():
     result = subprocess.run([sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_config_and_the_models_never_import_the_constructs():
+    """Layers: models/ and stacks/config/ import neither the CDK nor stacks/components/ (which import them)."""
+    program = (
+        "import importlib, pkgutil, sys\n"
+        "import models, stacks.config\n"
+        "for package in (models, stacks.config):\n"
+        "    for module in pkgutil.iter_modules(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'aws_cdk', 'constructs', 'jsii'}"
+        " or m.startswith('stacks.components')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

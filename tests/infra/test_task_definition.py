@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from service.cruddur import contract
-from stacks.components.fargate_options import (
+from models.fargate import (
     APP_MIN_CPU_UNITS,
     APP_MIN_MEMORY_MIB,
     COLLECTOR_CPU_UNITS,

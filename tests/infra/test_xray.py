@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from service.cruddur import contract
-from stacks.components.sampling_policy import SamplingPolicy
+from models.sampling_policy import SamplingPolicy
 from stacks.assembly import synthesize
 from stacks.config import SamplingRuleConfig
 from stacks.environments import load_environment
