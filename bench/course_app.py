@@ -44,6 +44,7 @@ import os
 
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
+from bench.course_contract import SERVICE_NAME, XRAY_URL_VARIABLE
 from cruddur import contract
 from cruddur.app import create_app
 from flask import Flask
@@ -59,16 +60,13 @@ PROJECT_TELEMETRY_OFF = {
     var.name: "false"
     for var in (contract.OTEL_ENABLED, contract.XRAY_ENABLED, contract.WATCHTOWER_ENABLED, contract.ROLLBAR_ENABLED)
 }
-XRAY_SERVICE_NAME = "backend-flask"
-# The course's variable for X-Ray's dynamic naming: a host pattern.
-XRAY_URL_VARIABLE = "AWS_XRAY_URL"
 
 
 def create_course_app() -> Flask:
     """The project's app, its telemetry off, instrumented as the course's week-2 backend is (gunicorn factory)."""
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    xray_recorder.configure(service=XRAY_SERVICE_NAME, dynamic_naming=os.getenv(XRAY_URL_VARIABLE))
+    xray_recorder.configure(service=SERVICE_NAME, dynamic_naming=os.getenv(XRAY_URL_VARIABLE))
     trace.set_tracer_provider(provider)
 
     app = create_app(environ={**os.environ, **PROJECT_TELEMETRY_OFF})

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import enum
 import io
 import json
 import logging
@@ -38,9 +39,11 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.credentials import EnvProvider
 from werkzeug.test import EnvironBuilder
 
 from bench.results import write_section
@@ -52,12 +55,90 @@ from testsupport.standins.aws import MotoServer, create_service_table
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PATH = "/api/activities/home"
-OFF = "telemetry off"
-UNSAMPLED = "unsampled, no anomaly (OpenTelemetry and X-Ray on, prod's rules at rate 0)"
 WARM_UP_REQUESTS = 100
 # Under callgrind (about 50 times slower): requests counted per configuration, after a warm-up of their own.
 CALLGRIND_REQUESTS = 50
 CALLGRIND_WARM_UP_REQUESTS = 20
+
+
+class SamplingRate(enum.Enum):
+    """The fixed rate prod's rules carry in a configuration: the rule matching is the same work either way."""
+
+    # No reservoir either, so that nothing is sampled however slowly the requests run (callgrind runs them
+    # about 50 times slower, and a reservoir of one a second would then sample a share of them).
+    NONE = "none"
+    EVERY = "every"
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The prod environment's rules as the task carries them, every one at this rate."""
+        rules = load_environment("prod").sampling_policy.api_rules()
+        if self is SamplingRate.NONE:
+            return [{**rule, "FixedRate": 0.0, "ReservoirSize": 0} for rule in rules]
+        return [{**rule, "FixedRate": 1.0} for rule in rules]
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One configuration of the in-process measure: its row in the table, its tracers and what they record."""
+
+    label: str
+    opentelemetry: bool = False
+    xray_sdk: bool = False
+    sampling: SamplingRate | None = None
+    every_request_an_anomaly: bool = False
+
+    def __post_init__(self) -> None:
+        """Reject sampling or anomaly capture without a tracer to do it."""
+        if (self.sampling is not None or self.every_request_an_anomaly) and not (self.opentelemetry or self.xray_sdk):
+            raise ValueError(f"{self.label}: sampling and every_request_an_anomaly need opentelemetry or xray_sdk on")
+
+    def environ(self, collector_url: str, daemon_address: str, dynamodb_url: str, table_name: str) -> dict[str, str]:
+        """The contract's variables for this configuration, its data in ``table_name``."""
+        environ = {
+            contract.SERVICE_NAME.name: "cruddur-backend-flask",
+            contract.DEPLOYMENT_ENVIRONMENT.name: "bench",
+            contract.DYNAMODB_TABLE_NAME.name: table_name,
+            contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb_url,
+        }
+        if self.opentelemetry:
+            environ[contract.OTEL_ENABLED.name] = "true"
+            environ[contract.OTEL_EXPORTER_OTLP_ENDPOINT.name] = collector_url
+        if self.xray_sdk:
+            environ[contract.XRAY_ENABLED.name] = "true"
+            environ[contract.XRAY_DAEMON_ADDRESS.name] = daemon_address
+        if self.sampling is not None:
+            environ[contract.XRAY_SAMPLING_RULES.name] = json.dumps(self.sampling.rules())
+        if self.every_request_an_anomaly:
+            # Slower than a microsecond, and no limit: each request is captured and exported.
+            environ[contract.SLOW_REQUEST_SECONDS.name] = "0.000001"
+            environ[contract.ANOMALY_CAPTURE_PER_SECOND.name] = "1000000000"
+        return environ
+
+
+OFF = Configuration("telemetry off")
+UNSAMPLED = Configuration(
+    "unsampled, no anomaly (OpenTelemetry and X-Ray on, prod's rules at rate 0)",
+    opentelemetry=True,
+    xray_sdk=True,
+    sampling=SamplingRate.NONE,
+)
+CAPTURED = Configuration(
+    "unsampled, captured as an anomaly (both tracers)",
+    opentelemetry=True,
+    xray_sdk=True,
+    sampling=SamplingRate.NONE,
+    every_request_an_anomaly=True,
+)
+SAMPLED_OPENTELEMETRY_ONLY = Configuration(
+    "sampled, OpenTelemetry only", opentelemetry=True, sampling=SamplingRate.EVERY
+)
+SAMPLED_BOTH = Configuration(
+    "sampled, OpenTelemetry and X-Ray", opentelemetry=True, xray_sdk=True, sampling=SamplingRate.EVERY
+)
+CONFIGURATIONS = (OFF, UNSAMPLED, CAPTURED, SAMPLED_OPENTELEMETRY_ONLY, SAMPLED_BOTH)
+# The AWS SDK's own credential variables (the task's role supplies credentials in ECS, so the contract has none):
+# moto accepts any.
+FAKE_CREDENTIALS = {EnvProvider.ACCESS_KEY: "bench", EnvProvider.SECRET_KEY: "bench"}
 
 
 # As gunicorn hands it over behind the load balancer, which adds a root-only X-Amzn-Trace-Id.
@@ -92,8 +173,10 @@ with OtlpReceiver(decode=False) as collector, XRayDaemon(decode=False) as daemon
 
 @contextlib.contextmanager
 def stand_ins() -> Iterator[tuple[str, str, str]]:
-    """(collector URL, daemon address, DynamoDB URL) of stand-ins in other processes, so that their work is not counted as the service's CPU."""
-    child = subprocess.Popen([sys.executable, "-c", _STAND_INS], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """(collector URL, daemon address, DynamoDB URL) of stand-ins in other processes, outside the service's CPU."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STAND_INS], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         with tempfile.TemporaryDirectory() as scratch, MotoServer(Path(scratch) / "dynamodb.log") as dynamodb:
             where = json.loads(child.stdout.readline())
@@ -103,38 +186,15 @@ def stand_ins() -> Iterator[tuple[str, str, str]]:
         child.wait(timeout=10)
 
 
-def _configurations(collector_url: str, daemon_address: str, dynamodb_url: str) -> dict[str, dict[str, str]]:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-
-    def base() -> dict[str, str]:
-        return {
-            contract.SERVICE_NAME.name: "cruddur-backend-flask",
-            contract.DEPLOYMENT_ENVIRONMENT.name: "bench",
-            contract.DYNAMODB_TABLE_NAME.name: create_service_table(dynamodb_url),
-            contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb_url,
-        }
-
-    otel = {
-        contract.OTEL_ENABLED.name: "true",
-        contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector_url,
-    }
-    xray = {contract.XRAY_ENABLED.name: "true", contract.XRAY_DAEMON_ADDRESS.name: daemon_address}
-    # prod's rules as the task carries them, with a fixed rate of 0 ("none") or 1 ("every"): the rule
-    # matching is the same work either way.
-    rules = load_environment("prod").sampling_policy.api_rules()
-    # "none": no reservoir either, so that nothing is sampled however slowly the requests run (callgrind runs
-    # them about 50 times slower, and a reservoir of one a second would then sample a share of them).
-    none = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0, "ReservoirSize": 0} for r in rules])}
-    every = {contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 1.0} for r in rules])}
-    # Every request an anomaly (slower than a microsecond), and no limit: each one is captured and exported.
-    anomaly = {contract.SLOW_REQUEST_SECONDS.name: "0.000001", contract.ANOMALY_CAPTURE_PER_SECOND.name: "1000000000"}
+def _environs(collector_url: str, daemon_address: str, dynamodb_url: str) -> dict[Configuration, dict[str, str]]:
+    """Each configuration's variables, each with a table of its own, in the order of the table."""
+    for variable, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(variable, value)
     return {
-        OFF: base(),
-        UNSAMPLED: {**base(), **otel, **xray, **none},
-        "unsampled, captured as an anomaly (both tracers)": {**base(), **otel, **xray, **none, **anomaly},
-        "sampled, OpenTelemetry only": {**base(), **otel, **every},
-        "sampled, OpenTelemetry and X-Ray": {**base(), **otel, **xray, **every},
+        configuration: configuration.environ(
+            collector_url, daemon_address, dynamodb_url, create_service_table(dynamodb_url)
+        )
+        for configuration in CONFIGURATIONS
     }
 
 
@@ -151,32 +211,33 @@ def _calls_per_request(app: Any, requests: int = 200) -> float:
     return pstats.Stats(profile).total_calls / requests
 
 
-def measure_requests(batches: int, batch: int) -> dict[str, tuple[float, float]]:
+def measure_requests(batches: int, batch: int) -> dict[Configuration, tuple[float, float]]:
     """(CPU µs, function calls) per request for each configuration; µs: minimum over alternating batches."""
     with stand_ins() as (collector_url, daemon_address, dynamodb_url):
-        apps = {name: create_app(environ=environ) for name, environ in _configurations(collector_url, daemon_address, dynamodb_url).items()}
+        environs = _environs(collector_url, daemon_address, dynamodb_url)
+        apps = {configuration: create_app(environ=environ) for configuration, environ in environs.items()}
         logging.getLogger().setLevel(logging.WARNING)
         for app in apps.values():
             for _ in range(WARM_UP_REQUESTS):
                 _call(app)
-        best = {name: float("inf") for name in apps}
+        best = {configuration: float("inf") for configuration in apps}
         for _ in range(batches):
-            for name, app in apps.items():
+            for configuration, app in apps.items():
                 provider = app.extensions[extensions.TELEMETRY].tracer_provider
                 started = time.process_time()
                 for _ in range(batch):
                     _call(app)
                 if provider is not None:
                     provider.force_flush(10_000)
-                best[name] = min(best[name], (time.process_time() - started) / batch * 1e6)
-        calls = {name: _calls_per_request(app) for name, app in apps.items()}
+                best[configuration] = min(best[configuration], (time.process_time() - started) / batch * 1e6)
+        calls = {configuration: _calls_per_request(app) for configuration, app in apps.items()}
         for app in apps.values():
             app.extensions[extensions.TELEMETRY].shutdown(5)
-    return {name: (best[name], calls[name]) for name in apps}
+    return {configuration: (best[configuration], calls[configuration]) for configuration in apps}
 
 
 def _callgrind_child(environ_file: Path, requests: int) -> None:
-    """Under callgrind: the app of one configuration, warmed up, then ``requests`` requests and their export, between two marks.
+    """Under callgrind: one configuration's app, warmed up, then ``requests`` requests and their export, between marks.
 
     ``os.getppid()`` zeroes callgrind's counters (``--zero-before=getppid``)
     and ``os.getpgrp()`` dumps them (``--dump-before=getpgrp``): neither is
@@ -219,7 +280,7 @@ def _callgrind_instructions(environ_file: Path, requests: int, scratch: Path) ->
     raise RuntimeError(f"callgrind wrote no summary to {marked}")
 
 
-def measure_instructions(requests: int) -> dict[str, float]:
+def measure_instructions(requests: int) -> dict[Configuration, float]:
     """Instructions per request for each configuration, under callgrind: a count the machine's load does not move.
 
     The export of the requests' spans and segments (other threads) is in it.
@@ -227,10 +288,10 @@ def measure_instructions(requests: int) -> dict[str, float]:
     per_request = {}
     with stand_ins() as (collector_url, daemon_address, dynamodb_url), tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        for name, environ in _configurations(collector_url, daemon_address, dynamodb_url).items():
+        for configuration, environ in _environs(collector_url, daemon_address, dynamodb_url).items():
             environ_file = scratch / "environ.json"
             environ_file.write_text(json.dumps(environ))
-            per_request[name] = _callgrind_instructions(environ_file, requests, scratch) / requests
+            per_request[configuration] = _callgrind_instructions(environ_file, requests, scratch) / requests
     return per_request
 
 
@@ -345,7 +406,9 @@ def measure_parts() -> dict[str, float]:
         recorder.configure(service="bench", daemon_address=daemon_address, context_missing="LOG_ERROR", sampling=False)
 
         def segment() -> None:
-            recorder.begin_segment("bench", traceid="1-5759e988-bd862e3fe1be46a994272793", parent_id="53995c3f42cd8ad8", sampling=1)
+            recorder.begin_segment(
+                "bench", traceid="1-5759e988-bd862e3fe1be46a994272793", parent_id="53995c3f42cd8ad8", sampling=1
+            )
             sub = recorder.begin_subsegment("home-activities")
             sub.put_metadata("app.result_length", 3, "app")
             sub.put_annotation("app_result_length", 3)
@@ -378,7 +441,7 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
     segments: list[Any] = []
 
     with stand_ins() as (collector_url, daemon_address, dynamodb_url):
-        environ = _configurations(collector_url, daemon_address, dynamodb_url)["sampled, OpenTelemetry and X-Ray"]
+        environ = SAMPLED_BOTH.environ(collector_url, daemon_address, dynamodb_url, create_service_table(dynamodb_url))
         app = create_app(environ=environ, span_exporter=exported)
         logging.getLogger().setLevel(logging.WARNING)
         telemetry = app.extensions[extensions.TELEMETRY]
@@ -392,7 +455,10 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
         request_spans, segment = spans[-per_request:], segments[-1]
 
         provider = _otel_sdk_provider(request_spans[0].resource)
-        tracers = {span.instrumentation_scope.name: provider.get_tracer(span.instrumentation_scope.name) for span in request_spans}
+        tracers = {
+            span.instrumentation_scope.name: provider.get_tracer(span.instrumentation_scope.name)
+            for span in request_spans
+        }
 
         def build_spans() -> None:
             for span in request_spans:
@@ -401,20 +467,27 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
                 ).end(end_time=span.end_time)
 
         recorder = AWSXRayRecorder()
-        recorder.configure(service=segment.name, daemon_address=daemon_address, context_missing="LOG_ERROR", sampling=False)
+        recorder.configure(
+            service=segment.name, daemon_address=daemon_address, context_missing="LOG_ERROR", sampling=False
+        )
 
         def build_segment() -> None:
-            built = recorder.begin_segment(segment.name, traceid=segment.trace_id, parent_id=segment.parent_id, sampling=1)
+            built = recorder.begin_segment(
+                segment.name, traceid=segment.trace_id, parent_id=segment.parent_id, sampling=1
+            )
             built.http = dict(segment.http)
             _build_subsegments(recorder, segment.subsegments)
             recorder.end_segment()  # serialized and sent to the daemon stand-in over UDP
 
         batch = spans[: per_request * batch_requests]
         return {
-            f"the request's {per_request} spans (names, kinds, attributes), started and ended by the SDK": _min_us(build_spans),
+            f"the request's {per_request} spans (names, kinds, attributes), started and ended by the SDK": _min_us(
+                build_spans
+            ),
             f"the same spans OTLP-encoded, in batches of {len(batch)}": _min_us(
                 lambda: encode_spans(batch).SerializeToString(), number=20
-            ) / batch_requests,
+            )
+            / batch_requests,
             f"its X-Ray segment and {_count_subsegments(segment.subsegments)} subsegments, built, serialized and sent": _min_us(
                 build_segment, number=500
             ),
@@ -422,7 +495,7 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
 
 
 def _otel_sdk_provider(resource: Any) -> Any:
-    """A tracer provider with ``resource`` whose spans go nowhere once ended (as a batch processor's queue would hold them)."""
+    """A tracer provider with ``resource`` whose ended spans go nowhere (as a batch processor's queue holds them)."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
@@ -451,8 +524,8 @@ def _count_subsegments(subsegments: list[Any]) -> int:
 
 
 def render(
-    requests: dict[str, tuple[float, float]],
-    instructions: dict[str, float],
+    requests: dict[Configuration, tuple[float, float]],
+    instructions: dict[Configuration, float],
     parts: dict[str, float],
     floor: dict[str, float],
     args: argparse.Namespace,
@@ -481,14 +554,17 @@ def render(
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     off_instructions = instructions.get(OFF)
-    for name, (us, calls) in requests.items():
-        counted = instructions.get(name)
+    for configuration, (us, calls) in requests.items():
+        counted = instructions.get(configuration)
         counted_cells = (
             f"{counted / 1e6:.2f} M | {(counted - off_instructions) / 1e6:+.2f} M"
             if counted is not None and off_instructions is not None
             else "– | –"
         )
-        lines.append(f"| {name} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} | {counted_cells} |")
+        lines.append(
+            f"| {configuration.label} | {us:.0f} | {us - off:+.0f} | {calls:.0f} | {calls - off_calls:+.0f} "
+            f"| {counted_cells} |"
+        )
     lines += ["", "| part of a request, alone | µs |", "| --- | ---: |"]
     lines += [f"| {name} | {value:.0f} |" for name, value in parts.items()]
     lines += [

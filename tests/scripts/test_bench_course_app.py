@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import urllib.request
 
-from bench.overhead import COURSE_COMMAND, environ_for, undelivered
+from bench.overhead import (
+    ALL_SAMPLED,
+    BACKENDS_DOWN,
+    COURSE_SETUP,
+    PROD,
+    PROD_OPENTELEMETRY_ONLY,
+    environ_for,
+    undelivered,
+)
 from service.cruddur.healthcheck import check
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import MotoServer, create_service_table
@@ -18,10 +26,16 @@ REQUESTS = 5
 
 def test_the_course_setup_sends_spans_and_segments_and_none_of_the_projects_own(tmp_path):
     """Under gunicorn as the bench runs it: OTLP spans for every request, X-Ray segments, no project child span."""
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, MotoServer(tmp_path / "moto.log") as dynamodb:
+    with (
+        OtlpReceiver() as collector,
+        XRayDaemon() as daemon,
+        RollbarApi() as rollbar,
+        MotoServer(tmp_path / "moto.log") as dynamodb,
+    ):
         port = closed_port()
         data = {"dynamodb_url": dynamodb.url, "table_name": create_service_table(dynamodb.url)}
-        process = start_gunicorn(environ_for("course setup", collector, daemon, None, "", rollbar, **data), port, COURSE_COMMAND)
+        environ = environ_for(COURSE_SETUP, collector, daemon, None, "", rollbar, **data)
+        process = start_gunicorn(environ, port, COURSE_SETUP.command)
         try:
             assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
             for _ in range(REQUESTS):
@@ -46,11 +60,11 @@ def test_a_configuration_whose_standins_received_nothing_is_named():
         otlp.requests, xray.frames = 3, 7
         missing = undelivered(
             {
-                "course setup": (quiet_otlp, xray, None),
-                "prod": (otlp, quiet_xray, None),
-                "prod, OpenTelemetry only": (otlp, quiet_xray, None),  # no X-Ray SDK: no segments expected
-                "all sampled": (otlp, xray, None),
-                "prod, backends down": (quiet_otlp, quiet_xray, None),
+                COURSE_SETUP: (quiet_otlp, xray, None),
+                PROD: (otlp, quiet_xray, None),
+                PROD_OPENTELEMETRY_ONLY: (otlp, quiet_xray, None),  # no X-Ray SDK: no segments expected
+                ALL_SAMPLED: (otlp, xray, None),
+                BACKENDS_DOWN: (quiet_otlp, quiet_xray, None),
             },
             timeout=0.1,
         )
