@@ -37,7 +37,7 @@ from pathlib import Path
 
 from bench.dynamodb_replay import ReplayProcess
 from bench.results import write_section
-from service.cruddur import contract
+from cruddur import contract
 from stacks.environments import load_environment
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import CloudWatchLogsApi, MotoServer, create_service_table

@@ -44,8 +44,8 @@ from typing import Any
 from werkzeug.test import EnvironBuilder
 
 from bench.results import write_section
-from service.cruddur import contract, extensions
-from service.cruddur.app import create_app
+from cruddur import contract, extensions
+from cruddur.app import create_app
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
@@ -245,17 +245,16 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     botocore), whose jitter hides a difference of tens of µs; this is the
     same telemetry, built from the same settings, without it.
     """
-    from service.cruddur.settings import Settings
-    from service.cruddur.telemetry import otel
-    from service.cruddur.telemetry.aws_calls import AwsCallTracing
-    from service.cruddur.telemetry.capture import AnomalyCapture
-    from service.cruddur.telemetry.wsgi import build_wsgi_chain
+    from flask_aws_telemetry.settings import TelemetrySettings
+    from flask_aws_telemetry import otel
+    from flask_aws_telemetry.aws_calls import AwsCallTracing
+    from flask_aws_telemetry.capture import AnomalyCapture
+    from flask_aws_telemetry.wsgi import build_wsgi_chain
 
     rules = load_environment("prod").sampling_policy.api_rules()
-    settings = Settings.from_environ(
+    settings = TelemetrySettings.from_environ(
         {
             contract.SERVICE_NAME.name: "cruddur-backend-flask",
-            contract.DYNAMODB_TABLE_NAME.name: "unused-by-this-measure",
             contract.OTEL_ENABLED.name: "true",
             contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules]),
         }
@@ -278,7 +277,7 @@ def _request_line_us() -> float:
     """What the request line adds to a Flask request (its clock, record, JSON and write, here to /dev/null): CPU µs."""
     from flask import Flask
 
-    from service.cruddur.telemetry import logs
+    from flask_aws_telemetry import logs
 
     def flask_app(request_lines: bool) -> Flask:
         app = Flask("bench")

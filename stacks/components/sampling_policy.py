@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.cruddur import contract
+from cruddur import contract
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from service.cruddur import contract
-from service.cruddur.settings import BrowserTraceLimits
+from cruddur import contract
+from flask_aws_telemetry.settings import BrowserTraceLimits
 from stacks import aws_limits
 from stacks.components.fargate_options import EntryPoint, ScaleToZeroSchedule
 from stacks.components.sampling_policy import SamplingBoostConfig, SamplingRuleConfig

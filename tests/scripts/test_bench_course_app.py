@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.request
 
 from bench.overhead import COURSE_COMMAND, environ_for, undelivered
-from service.cruddur.healthcheck import check
+from cruddur.healthcheck import check
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver

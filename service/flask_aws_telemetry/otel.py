@@ -11,8 +11,9 @@ Settings: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (the collector),
 ``OTEL_SEMCONV_STABILITY_OPT_IN`` (the server spans' HTTP attribute
 conventions, ``http`` or ``http/dup``), ``TELEMETRY_CONSOLE_EXPORT``
 (``make local``), and the sampling variables of ``sampling``; all of them
-come parsed, in ``Settings``. The process environment is only read, and only
-for ``ECS_CONTAINER_METADATA_URI_V4`` (the ECS resource attributes).
+come parsed, in ``TelemetrySettings`` (``ECS_CONTAINER_METADATA_URI_V4``, set by
+the ECS agent, too: it adds the ECS resource attributes). Nothing here reads
+the process environment.
 
 Where the decision is made
 --------------------------
@@ -50,7 +51,6 @@ import contextlib
 import contextvars
 import functools
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -79,14 +79,14 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from ..settings import Settings
+from .settings import TelemetrySettings
 from .capture import AnomalyCapture, RequestRecord
 from .sampling import XRayRulesSampler
 
 if TYPE_CHECKING:
     from .wsgi import Layer, WSGIApp
 
-log = logging.getLogger("cruddur.telemetry.otel")
+log = logging.getLogger("flask_aws_telemetry.otel")
 
 # Short enough that a collector that is down or slow costs the exporter
 # thread little, and shutdown drains well inside the ECS stop timeout.
@@ -158,29 +158,29 @@ class GateAdmission(Sampler):
         return "GateAdmission"
 
 
-def build_resource(settings: Settings) -> Resource:
+def build_resource(settings: TelemetrySettings) -> Resource:
     """service.name and deployment.environment, plus the ECS task attributes when running on ECS."""
     resource = Resource.create(
         {"service.name": settings.service_name, "deployment.environment": settings.environment}
     )
-    if os.environ.get("ECS_CONTAINER_METADATA_URI_V4"):
+    if settings.on_ecs:
         resource = get_aggregated_resources([AwsEcsResourceDetector()], initial_resource=resource, timeout=5)
     return resource
 
 
-def build_exporter(settings: Settings) -> SpanExporter:
+def build_exporter(settings: TelemetrySettings) -> SpanExporter:
     """Console output for ``make local``, otherwise OTLP/HTTP to the collector."""
     if settings.console_export:
         return ConsoleSpanExporter()
     return OTLPSpanExporter(endpoint=settings.otlp_traces_url, timeout=EXPORT_TIMEOUT_SECONDS)
 
 
-def build_rules_sampler(settings: Settings, resource: Resource) -> XRayRulesSampler:
+def build_rules_sampler(settings: TelemetrySettings, resource: Resource) -> XRayRulesSampler:
     """X-Ray's rules from the sampling proxy, the environment's own until then."""
     return XRayRulesSampler(resource, endpoint=settings.sampling_endpoint, fallback_rules=settings.sampling_rules)
 
 
-def build_tracer_provider(settings: Settings, exporter: SpanExporter | None = None) -> TracerProvider:
+def build_tracer_provider(settings: TelemetrySettings, exporter: SpanExporter | None = None) -> TracerProvider:
     """A provider with X-Ray-compatible ids, sampling what the gate admits, and batched export."""
     provider = TracerProvider(
         resource=build_resource(settings),

@@ -15,7 +15,7 @@ TELEMETRY_LOGGER_PREFIXES = (
     "rollbar",
     "watchtower",
     "py.warnings",
-    "cruddur.telemetry",
+    "flask_aws_telemetry",
     "cruddur.store",  # DynamoDB failures: one line per failing request would be a storm too
 )
 

@@ -62,7 +62,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from . import capture, xray
 
-log = logging.getLogger("cruddur.telemetry.aws_calls")
+log = logging.getLogger("flask_aws_telemetry.aws_calls")
 
 # Where a call's start is kept, in botocore's per-call context dict.
 _STARTED = "cruddur_started_ns"

@@ -63,7 +63,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import Status, StatusCode
 
-from .. import contract
+from . import contract
 from .headers import xray_trace_id
 from .ratelimit import DropCounter
 
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 
     from .aws_calls import AwsCall, AwsCallTracing
 
-log = logging.getLogger("cruddur.telemetry.capture")
+log = logging.getLogger("flask_aws_telemetry.capture")
 # Not a telemetry logger (``ratelimit.TELEMETRY_LOGGER_PREFIXES``): every line counts, the limit bounds them.
 anomaly_log = logging.getLogger(contract.ANOMALY_LOGGER)
 CAPTURED_MESSAGE = "anomaly trace captured"

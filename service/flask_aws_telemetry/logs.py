@@ -37,7 +37,6 @@ from typing import Any
 from flask import Flask, Response, g, request
 from opentelemetry import trace
 
-from .. import contract
 from . import xray
 from .headers import xray_trace_id
 from .ratelimit import RateLimitFilter
@@ -197,7 +196,7 @@ class BurstHandler(logging.handlers.MemoryHandler):
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the flusher must outlive a failing target
-                logging.getLogger("cruddur.telemetry.logs").exception("could not hand log records to CloudWatch Logs")
+                logging.getLogger("flask_aws_telemetry.logs").exception("could not hand log records to CloudWatch Logs")
 
 
 def _mark(handler: logging.Handler) -> logging.Handler:
@@ -222,7 +221,7 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
     return handler
 
 
-def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset({contract.HEALTH_CHECK_PATH})) -> None:
+def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset()) -> None:
     """Log one request line (module docstring) at the end of each request to ``app``, but those to ``quiet_paths``.
 
     Health checks are quiet: the load balancer and ECS ask every few seconds,
@@ -247,7 +246,7 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
                     extra={LINE_FIELDS: {"http_method": method, "http_route": route, "http_status": status, "duration_ms": duration_ms}},
                 )  # fmt: skip
         except Exception:  # noqa: BLE001 - a log line must never fail the request it describes
-            logging.getLogger("cruddur.telemetry.logs").exception("could not log the request line")
+            logging.getLogger("flask_aws_telemetry.logs").exception("could not log the request line")
         return response
 
 

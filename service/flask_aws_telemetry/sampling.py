@@ -100,9 +100,9 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
-from .. import contract
+from . import contract
 
-log = logging.getLogger("cruddur.telemetry.sampling")
+log = logging.getLogger("flask_aws_telemetry.sampling")
 
 # X-Ray's own intervals: rules every five minutes, targets every ten seconds
 # unless X-Ray answers another interval.
