@@ -246,10 +246,10 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     same telemetry, built from the same settings, without it.
     """
     from flask_aws_telemetry.settings import TelemetrySettings
-    from flask_aws_telemetry import otel
+    from flask_aws_telemetry import provider as telemetry_provider
     from flask_aws_telemetry.aws_calls import AwsCallTracing
     from flask_aws_telemetry.capture import AnomalyCapture
-    from flask_aws_telemetry.wsgi import build_wsgi_chain
+    from flask_aws_telemetry.request_path import build_wsgi_chain
 
     rules = load_environment("prod").sampling_policy.api_rules()
     settings = TelemetrySettings.from_environ(
@@ -259,8 +259,8 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
             contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules]),
         }
     )
-    provider = otel.build_tracer_provider(settings, exporter)
-    sampler = otel.build_rules_sampler(settings, provider.resource)
+    provider = telemetry_provider.build_tracer_provider(settings, exporter)
+    sampler = telemetry_provider.build_rules_sampler(settings, provider.resource)
     capture = AnomalyCapture(
         tracer_provider=provider,
         xray_recorder=None,

@@ -60,7 +60,8 @@ from opentelemetry.semconv._incubating.attributes.cloud_attributes import CLOUD_
 from opentelemetry.semconv._incubating.attributes.rpc_attributes import RPC_METHOD, RPC_SERVICE, RPC_SYSTEM
 from opentelemetry.trace import Status, StatusCode
 
-from . import capture, xray
+from . import xray
+from .request_record import AwsCall, current_record
 
 log = logging.getLogger("flask_aws_telemetry.aws_calls")
 
@@ -68,22 +69,6 @@ log = logging.getLogger("flask_aws_telemetry.aws_calls")
 _STARTED = "cruddur_started_ns"
 # The instrumentation's own package name: its spans keep their instrumentation scope.
 _INSTRUMENTATION = "opentelemetry.instrumentation.botocore"
-
-
-class AwsCall:
-    """One AWS SDK call as its hooks saw it: enough to build its span and subsegment later."""
-
-    __slots__ = ("client", "operation", "params", "start_ns", "end_ns", "response", "error")
-
-    def __init__(self, client: Any, operation: str, params: dict[str, Any], start_ns: int) -> None:
-        """A call of ``operation`` with ``params`` on ``client``, started at ``start_ns`` (epoch ns)."""
-        self.client = client
-        self.operation = operation
-        self.params = params
-        self.start_ns = start_ns
-        self.end_ns = start_ns
-        self.response: dict[str, Any] | None = None  # botocore's parsed response, errors included
-        self.error: BaseException | None = None  # the exception the caller saw, if any
 
 
 class AwsCallTracing:
@@ -130,7 +115,7 @@ class AwsCallTracing:
 
     def _finish(self, call: AwsCall) -> None:
         """A sampled request's call is exported now, under what is current; a watched one is kept for later."""
-        record = capture.current_record()
+        record = current_record()
         if record is not None and not record.sampled:
             record.calls.append(call)
             return
@@ -201,7 +186,7 @@ class AwsCallTracing:
 
 def _note_start(*, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
     """before-parameter-build: inside a sampled or watched request, the call's start and its parameters."""
-    if capture.current_record() is None and xray.current_segment() is None:
+    if current_record() is None and xray.current_segment() is None:
         return
     context[_STARTED] = time.time_ns()
     context["cruddur_operation"] = model.name

@@ -1,4 +1,4 @@
-"""The Flask extension: ``Telemetry.install`` builds every enabled part for one app, ``operation`` traces a unit of work.
+"""The Flask extension: ``Telemetry.install`` builds every part for one app; ``operation`` traces a unit of work.
 
 The package's docstring (``flask_aws_telemetry``) is the manual.
 """
@@ -14,17 +14,26 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Flask, current_app, got_request_exception, has_app_context
+from flask import Flask, current_app, has_app_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from . import contract
 from .settings import TelemetrySettings
-from . import aws_calls, capture, errors, logs, otel, sampling, xray
+from . import (
+    aws_calls,
+    capture,
+    logs,
+    process_instrumentation,
+    provider,
+    request_path,
+    rollbar_reporter,
+    sampling,
+    xray,
+)
 from .browser_traces import BrowserTraceIngest
 from .extension_key import EXTENSION_KEY
-from .wsgi import build_wsgi_chain
 
 log = logging.getLogger("flask_aws_telemetry")
 
@@ -105,13 +114,14 @@ class Telemetry:
         if settings.xray_enabled:
             telemetry.xray_recorder = xray.build_recorder(settings, follow_opentelemetry=settings.otel_enabled)
         if settings.otel_enabled:
-            telemetry.tracer_provider = otel.build_tracer_provider(settings, span_exporter)
+            telemetry.tracer_provider = provider.build_tracer_provider(settings, span_exporter)
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
-            telemetry.sampler = otel.build_rules_sampler(settings, telemetry.tracer_provider.resource)
-            otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
+            telemetry.sampler = provider.build_rules_sampler(settings, telemetry.tracer_provider.resource)
+            process_instrumentation.instrument_process(
+                telemetry.tracer_provider, http_conventions=settings.semconv_opt_in
+            )
             if settings.browser_traces is not None:
                 telemetry.browser_traces = BrowserTraceIngest(settings)
-        logs.install_request_lines(app, quiet_paths=frozenset(quiet_paths))
         telemetry.aws_calls = aws_calls.AwsCallTracing(
             tracer_provider=telemetry.tracer_provider, xray_recorder=telemetry.xray_recorder
         )
@@ -128,25 +138,19 @@ class Telemetry:
                 per_second=settings.anomaly_capture_per_second / contract.GUNICORN_WORKERS,
                 on_anomaly=telemetry.sampler.count_anomaly if telemetry.sampler is not None else None,
             )
-        # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
-        app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
-            app.wsgi_app,
-            tracer_provider=telemetry.tracer_provider,
-            sampler=telemetry.sampler,
-            xray_recorder=telemetry.xray_recorder,
-            browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
-            capture=telemetry.capture,
+        # The request's whole path, once: its WSGI layers and Flask hooks, in the order request_path.py lists them.
+        request_path.install(
+            app,
+            settings,
+            request_path.WsgiParts(
+                tracer_provider=telemetry.tracer_provider,
+                sampler=telemetry.sampler,
+                xray_recorder=telemetry.xray_recorder,
+                capture=telemetry.capture,
+                browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
+            ),
+            quiet_paths=quiet_paths,
         )
-        # Flask's hooks and signals, in the order they are connected.
-        if telemetry.capture is not None:
-            got_request_exception.connect(capture.note_exception, app, weak=False)
-        if telemetry.xray_recorder is not None:
-            if settings.otel_enabled:
-                xray.record_unhandled_exceptions(app, telemetry.xray_recorder)
-            else:
-                xray.install_middleware(app, telemetry.xray_recorder)
-        if settings.rollbar_enabled:
-            errors.install(app, settings)
         app.extensions[EXTENSION_KEY] = telemetry
         log.info("telemetry started: %s", ", ".join(telemetry.enabled_parts()) or "logs only")
         return telemetry
@@ -210,7 +214,7 @@ class Telemetry:
             _run_bounded(lambda: provider.force_flush(int(deadline.remaining() * 1000)), deadline.remaining())
             _run_bounded(provider.shutdown, deadline.remaining())
         if self.settings.rollbar_enabled:
-            _run_bounded(errors.wait, deadline.remaining())
+            _run_bounded(rollbar_reporter.wait, deadline.remaining())
         if self.watchtower_handler is not None:
             handler = self.watchtower_handler
             _run_bounded(handler.close, deadline.remaining())

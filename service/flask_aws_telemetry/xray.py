@@ -44,7 +44,7 @@ from .settings import TelemetrySettings
 from .headers import xray_trace_id
 
 if TYPE_CHECKING:
-    from .wsgi import WSGIApp
+    from .wsgi_types import WSGIApp
 
 log = logging.getLogger("flask_aws_telemetry.xray")
 
