@@ -1,6 +1,6 @@
 """Anomaly capture: an unsampled request that fails or is slow is exported anyway, with the trace id it already carries.
 
-Usage (``wsgi.build_wsgi_chain`` wires it into ``otel.SamplingGate``)::
+Usage (``request_path.build_wsgi_chain`` wires it into ``gate.SamplingGate``)::
 
     capture = AnomalyCapture(tracer_provider=provider, xray_recorder=recorder, aws_calls=calls,
                              slow_request_seconds=1.0, per_second=5.0)

@@ -1,7 +1,7 @@
 """X-Ray's sampling rules decide which requests are traced, live, for OpenTelemetry and the X-Ray SDK alike.
 
 The decision is made once per request by ``XRayRulesSampler`` (asked by
-``otel.SamplingGate``), and both tracers follow it: OpenTelemetry starts a
+``gate.SamplingGate``), and both tracers follow it: OpenTelemetry starts a
 server span only for a sampled request, and the X-Ray segment is recorded
 inside that span with the same trace id.
 

@@ -1,6 +1,6 @@
 """The aws-xray-sdk: a recorder per app, one segment per traced request, one trace id shared with OpenTelemetry.
 
-With OpenTelemetry on, it has already decided (``otel.SamplingGate``), and
+With OpenTelemetry on, it has already decided (``gate.SamplingGate``), and
 ``SampledRequestSegments`` sits on the gate's sampled path only: it records
 the X-Ray segment of exactly the requests OpenTelemetry sampled, with the
 same trace id (in X-Ray form), the server span as the segment's parent, and
