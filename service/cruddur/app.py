@@ -51,12 +51,14 @@ def create_app(
     app.register_blueprint(activities.bp)
     app.register_blueprint(messages.bp)
     register_error_handlers(app)
-    # The store's DynamoDB calls are traced; health checks write no request line.
+    # The store's DynamoDB calls are traced and its failures logged at a bounded rate;
+    # health checks write no request line.
     Telemetry.install(
         app,
         settings.telemetry,
         aws_clients=(store.client,),
         quiet_paths=(contract.HEALTH_CHECK_PATH,),
+        rate_limited_loggers=("cruddur.store",),
         **telemetry_options,
     )
     _seed(store)

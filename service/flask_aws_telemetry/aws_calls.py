@@ -66,7 +66,7 @@ from .request_record import AwsCall, current_record
 log = logging.getLogger("flask_aws_telemetry.aws_calls")
 
 # Where a call's start is kept, in botocore's per-call context dict.
-_STARTED = "cruddur_started_ns"
+_STARTED = "flask_aws_telemetry_started_ns"
 # The instrumentation's own package name: its spans keep their instrumentation scope.
 _INSTRUMENTATION = "opentelemetry.instrumentation.botocore"
 
@@ -82,16 +82,16 @@ class AwsCallTracing:
     def trace_client(self, client: Any) -> None:
         """Note the calls ``client`` makes inside sampled or watched requests."""
         events = client.meta.events
-        events.register("before-parameter-build", _note_start, unique_id="cruddur-aws-call-start")
-        events.register("after-call", self._after_call(client), unique_id="cruddur-aws-call-end")
-        events.register("after-call-error", self._after_call_error(client), unique_id="cruddur-aws-call-error")
+        events.register("before-parameter-build", _note_start, unique_id="flask-aws-telemetry-aws-call-start")
+        events.register("after-call", self._after_call(client), unique_id="flask-aws-telemetry-aws-call-end")
+        events.register("after-call-error", self._after_call_error(client), unique_id="flask-aws-telemetry-aws-call-error")
 
     def _after_call(self, client: Any) -> Callable[..., None]:
         def after_call(*, parsed: dict[str, Any], model: Any, context: dict[str, Any], http_response: Any = None, **_: Any) -> None:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
-            call = AwsCall(client, model.name, context.get("cruddur_params") or {}, started)
+            call = AwsCall(client, model.name, context.get("flask_aws_telemetry_params") or {}, started)
             call.end_ns = time.time_ns()
             call.response = parsed
             if http_response is not None and http_response.status_code >= 300:
@@ -106,7 +106,7 @@ class AwsCallTracing:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
-            call = AwsCall(client, context.get("cruddur_operation") or "", context.get("cruddur_params") or {}, started)
+            call = AwsCall(client, context.get("flask_aws_telemetry_operation") or "", context.get("flask_aws_telemetry_params") or {}, started)
             call.end_ns = time.time_ns()
             call.error = exception
             self._finish(call)
@@ -189,5 +189,5 @@ def _note_start(*, params: dict[str, Any], model: Any, context: dict[str, Any], 
     if current_record() is None and xray.current_segment() is None:
         return
     context[_STARTED] = time.time_ns()
-    context["cruddur_operation"] = model.name
-    context["cruddur_params"] = params
+    context["flask_aws_telemetry_operation"] = model.name
+    context["flask_aws_telemetry_params"] = params

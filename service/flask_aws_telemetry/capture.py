@@ -42,7 +42,6 @@ minute (``ratelimit.DropCounter``).
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterable

@@ -89,19 +89,26 @@ class Telemetry:
         span_exporter: SpanExporter | None = None,
         aws_clients: Iterable[Any] = (),
         quiet_paths: Iterable[str] = (),
+        rate_limited_loggers: Iterable[str] = (),
     ) -> Telemetry:
         """Configure every enabled part for ``app`` and register it as ``app.extensions[EXTENSION_KEY]``.
 
         ``settings`` default to those parsed from ``os.environ``; ``span_exporter``
         replaces the OTLP exporter (tests, benchmarks); ``aws_clients`` (boto3
         clients) get a client span and an X-Ray subsegment per call of a recorded
-        request; requests to ``quiet_paths`` (health checks) write no request line.
+        request; requests to ``quiet_paths`` (health checks) write no request line;
+        ``rate_limited_loggers`` (prefixes of the app's loggers whose failures could
+        storm, a database that is down) are limited like the telemetry's own.
         """
         if settings is None:
             settings = TelemetrySettings.from_environ(os.environ)
         telemetry = cls(settings)
+        rate_limited = tuple(rate_limited_loggers)
         telemetry.stdout_handler = logs.configure_logging(
-            level=settings.log_level, service=settings.service_name, environment=settings.environment
+            level=settings.log_level,
+            service=settings.service_name,
+            environment=settings.environment,
+            rate_limited_loggers=rate_limited,
         )
         if settings.watchtower_enabled:
             telemetry.watchtower_handler = logs.watchtower_handler(
@@ -110,6 +117,7 @@ class Telemetry:
                 endpoint_url=settings.logs_endpoint_url,
                 service=settings.service_name,
                 environment=settings.environment,
+                rate_limited_loggers=rate_limited,
             )
         if settings.xray_enabled:
             telemetry.xray_recorder = xray.build_recorder(settings, follow_opentelemetry=settings.otel_enabled)

@@ -39,11 +39,12 @@ from opentelemetry import trace
 
 from . import xray
 from .headers import xray_trace_id
-from .ratelimit import RateLimitFilter
+from .ratelimit import TELEMETRY_LOGGER_PREFIXES, RateLimitFilter
 
-HANDLER_MARK = "_cruddur_handler"
+HANDLER_MARK = "_flask_aws_telemetry_handler"
 # A record's own fields for its JSON line (``extra={LINE_FIELDS: {...}}``), after the trace fields.
 LINE_FIELDS = "line_fields"
+# Outside the telemetry's logger prefix, so the rate limit never drops a request line; the name Cruddur's lines had.
 REQUEST_LOGGER = "cruddur.request"
 
 # Records from these loggers never go to watchtower: they are watchtower's own
@@ -92,7 +93,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render ``record`` as JSON, once: stdout and watchtower share the rendering."""
-        cached = record.__dict__.get("_cruddur_json")
+        cached = record.__dict__.get("_flask_aws_telemetry_json")
         if cached is not None and cached[0] is self._static:
             return cached[1]
         document: dict[str, Any] = {
@@ -109,7 +110,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         rendered = json.dumps(document, default=str)
-        record._cruddur_json = (self._static, rendered)
+        record._flask_aws_telemetry_json = (self._static, rendered)
         return rendered
 
 
@@ -158,7 +159,7 @@ class BurstHandler(logging.handlers.MemoryHandler):
         self._interval = interval
         self._due = threading.Event()
         self._stopped = threading.Event()
-        self._flusher = threading.Thread(target=self._run, name="cruddur-log-burst", daemon=True)
+        self._flusher = threading.Thread(target=self._run, name="flask-aws-telemetry-log-burst", daemon=True)
         self._flusher.start()
 
     def shouldFlush(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
@@ -204,8 +205,14 @@ def _mark(handler: logging.Handler) -> logging.Handler:
     return handler
 
 
-def configure_logging(*, level: str, service: str, environment: str) -> logging.Handler:
-    """Install the stdout JSON handler on the root logger (replacing ours from an earlier call)."""
+def configure_logging(
+    *, level: str, service: str, environment: str, rate_limited_loggers: tuple[str, ...] = ()
+) -> logging.Handler:
+    """Install the stdout JSON handler on the root logger (replacing ours from an earlier call).
+
+    ``rate_limited_loggers`` are the app's loggers whose failures could storm
+    too (a database that is down); they are limited like the telemetry's own.
+    """
     root = logging.getLogger()
     for existing in [h for h in root.handlers if getattr(h, HANDLER_MARK, False)]:
         root.removeHandler(existing)
@@ -213,7 +220,7 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter(service=service, environment=environment))
     handler.addFilter(TraceContextFilter())
-    handler.addFilter(RateLimitFilter())
+    handler.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers)))
     root.addHandler(_mark(handler))
     # watchtower reports delivery failures as warnings from its sender thread;
     # route them through logging so the rate limit applies.
@@ -231,13 +238,13 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
 
     @app.before_request
     def start_clock() -> None:
-        g.cruddur_request_started = time.perf_counter()
+        g.flask_aws_telemetry_request_started = time.perf_counter()
 
     @app.after_request
     def log_request_line(response: Response) -> Response:
         try:
             if request.path not in quiet_paths and request_log.isEnabledFor(logging.INFO):
-                started = g.get("cruddur_request_started")
+                started = g.get("flask_aws_telemetry_request_started")
                 duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
                 method, status = request.method, response.status_code
                 route = request.url_rule.rule if request.url_rule is not None else None
@@ -251,7 +258,13 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
 
 
 def watchtower_handler(
-    *, log_group: str, region: str, endpoint_url: str | None, service: str, environment: str
+    *,
+    log_group: str,
+    region: str,
+    endpoint_url: str | None,
+    service: str,
+    environment: str,
+    rate_limited_loggers: tuple[str, ...] = (),
 ) -> logging.Handler:
     """A watchtower handler writing to the existing ``log_group``, one stream per process, fed in bursts.
 
@@ -289,6 +302,6 @@ def watchtower_handler(
     burst = BurstHandler(handler)
     burst.addFilter(_ExcludeLoggers(WATCHTOWER_EXCLUDED_PREFIXES))
     burst.addFilter(TraceContextFilter())
-    burst.addFilter(RateLimitFilter())
+    burst.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers)))
     logging.getLogger().addHandler(_mark(burst))
     return burst

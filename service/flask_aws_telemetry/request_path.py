@@ -2,7 +2,7 @@
 
 Usage (``Telemetry.install`` does this, once per app)::
 
-    install(app, wsgi=WsgiParts(...), hooks=FlaskHooks(...))
+    install(app, settings, WsgiParts(tracer_provider=..., sampler=..., capture=...), quiet_paths=("/health",))
 
 With OpenTelemetry on, a request meets, in this order, the WSGI layers::
 
@@ -20,7 +20,9 @@ With OpenTelemetry on, a request meets, in this order, the WSGI layers::
       the view
       got_request_exception    an unhandled exception: noted for anomaly capture (request_record.py),
                                added to the X-Ray segment (xray.py), reported to Rollbar (rollbar_reporter.py)
-      after_request            the request line (logs.py); X-Ray alone: the segment ends
+      after_request            (Flask runs these last-connected first) X-Ray alone: the segment ends;
+                               then the request line (logs.py)
+      teardown_request         X-Ray alone: the request's segment is forgotten (xray.py)
 
 With OpenTelemetry off only the header guard wraps Flask: the X-Ray SDK
 alone records through Flask's request hooks (``xray.install_middleware``),

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("flask_aws_telemetry.xray")
 
 # The sampled segment of the request being handled on this thread, for subsegments and log lines.
-_current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_xray_segment", default=None)
+_current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("flask_aws_telemetry_xray_segment", default=None)
 
 
 def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
