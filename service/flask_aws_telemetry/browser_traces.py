@@ -157,7 +157,7 @@ class BrowserTraceIngest:
         self.app = self._build_app()
 
     def layer(self, wsgi_app: WSGIApp) -> WSGIApp:
-        """``wsgi_app`` with ``/v1/traces`` taken out in front of it (a ``wsgi.Layer``)."""
+        """``wsgi_app`` with ``/v1/traces`` taken out in front of it (a ``wsgi_types.Layer``)."""
         ingest = self.app.wsgi_app
 
         def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

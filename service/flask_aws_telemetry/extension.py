@@ -19,11 +19,10 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from . import contract
-from .settings import TelemetrySettings
 from . import (
     aws_calls,
     capture,
+    contract,
     logs,
     process_instrumentation,
     provider,
@@ -34,6 +33,7 @@ from . import (
 )
 from .browser_traces import BrowserTraceIngest
 from .extension_key import EXTENSION_KEY
+from .settings import TelemetrySettings
 
 log = logging.getLogger("flask_aws_telemetry")
 
