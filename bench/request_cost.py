@@ -47,8 +47,8 @@ from botocore.credentials import EnvProvider
 from werkzeug.test import EnvironBuilder
 
 from bench.results import write_section
-from service.cruddur import contract, extensions
-from service.cruddur.app import create_app
+from cruddur import contract, extensions
+from cruddur.app import create_app
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
@@ -306,23 +306,22 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     botocore), whose jitter hides a difference of tens of µs; this is the
     same telemetry, built from the same settings, without it.
     """
-    from service.cruddur.settings import Settings
-    from service.cruddur.telemetry import otel
-    from service.cruddur.telemetry.aws_calls import AwsCallTracing
-    from service.cruddur.telemetry.capture import AnomalyCapture
-    from service.cruddur.telemetry.wsgi import build_wsgi_chain
+    from flask_aws_telemetry.settings import TelemetrySettings
+    from flask_aws_telemetry import provider as telemetry_provider
+    from flask_aws_telemetry.aws_calls import AwsCallTracing
+    from flask_aws_telemetry.capture import AnomalyCapture
+    from flask_aws_telemetry.request_path import build_wsgi_chain
 
     rules = load_environment("prod").sampling_policy.api_rules()
-    settings = Settings.from_environ(
+    settings = TelemetrySettings.from_environ(
         {
             contract.SERVICE_NAME.name: "cruddur-backend-flask",
-            contract.DYNAMODB_TABLE_NAME.name: "unused-by-this-measure",
             contract.OTEL_ENABLED.name: "true",
             contract.XRAY_SAMPLING_RULES.name: json.dumps([{**r, "FixedRate": 0.0} for r in rules]),
         }
     )
-    provider = otel.build_tracer_provider(settings, exporter)
-    sampler = otel.build_rules_sampler(settings, provider.resource)
+    provider = telemetry_provider.build_tracer_provider(settings, exporter)
+    sampler = telemetry_provider.build_rules_sampler(settings, provider.resource)
     capture = AnomalyCapture(
         tracer_provider=provider,
         xray_recorder=None,
@@ -339,7 +338,7 @@ def _request_line_us() -> float:
     """What the request line adds to a Flask request (its clock, record, JSON and write, here to /dev/null): CPU µs."""
     from flask import Flask
 
-    from service.cruddur.telemetry import logs
+    from flask_aws_telemetry import logs
 
     def flask_app(request_lines: bool) -> Flask:
         app = Flask("bench")

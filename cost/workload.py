@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cost.templates import Resources, get_att_target, ref
-from service.cruddur import contract
+from cruddur import contract
 from stacks.resource_roles import TRACE_CANARY
 
 ECS_SERVICE = "AWS::ECS::Service"

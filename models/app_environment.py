@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.cruddur import contract
-from service.cruddur.settings import BrowserTraceLimits
+from cruddur import contract
+from cruddur.settings import BrowserTraceLimits
 
 
 def _flag(value: bool) -> str:

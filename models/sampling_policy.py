@@ -8,7 +8,7 @@ hands them over as ``EnvironmentConfig.sampling_policy``):
   ``xray_sampling.XRaySamplingRules`` deploys as ``AWS::XRay::SamplingRule``
   resources, and that decide live: the service's sampler fetches them
   through the task's sampling proxy and reports its statistics for X-Ray's
-  targets (``service/cruddur/telemetry/sampling.py``);
+  targets (``service/flask_aws_telemetry/sampling.py``);
 - ``fallback_rules_json()``: the same rules for the task definition
   (``XRAY_SAMPLING_RULES``), deciding until the proxy answers;
 - ``traced_requests()``: what the cost estimate counts as recorded.
@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.cruddur import contract
+from cruddur import contract
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.config import ConfigError, EnvironmentConfig
 from stacks.environments import load_environment
 

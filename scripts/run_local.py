@@ -20,7 +20,7 @@ from pathlib import Path
 
 import boto3
 
-from service.cruddur import contract, table
+from cruddur import contract, table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

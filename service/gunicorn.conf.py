@@ -1,7 +1,8 @@
-"""gunicorn settings for the Cruddur service.
+"""gunicorn settings for the Cruddur service; the hooks are the telemetry's (``flask_aws_telemetry.gunicorn_hooks``).
 
-* The settings are validated once in the master (``on_starting``), so a bad
-  variable stops the container at once with one sentence naming it.
+* The settings, the app's and its telemetry's, are validated once in the
+  master (``on_starting``), so a bad variable stops the container at once
+  with one sentence naming it.
 * ``preload_app`` is off: each worker imports the app after fork, so every
   telemetry thread, socket and client (span exporter, X-Ray emitter,
   watchtower queue, Rollbar) is created in the worker that uses it.
@@ -16,11 +17,11 @@ A test or a developer changes the address through gunicorn's own
 
 from __future__ import annotations
 
-import os
-import sys
+from cruddur import contract
+from cruddur.settings import Settings
+from flask_aws_telemetry.gunicorn_hooks import on_starting_with, worker_exit
 
-from cruddur import contract, extensions
-from cruddur.settings import Settings, SettingsError
+__all__ = ["on_starting", "worker_exit"]
 
 bind = f"0.0.0.0:{contract.CONTAINER_PORT}"
 workers = contract.GUNICORN_WORKERS
@@ -42,20 +43,5 @@ errorlog = "-"
 loglevel = "info"
 
 
-def on_starting(server) -> None:
-    """Fail fast, in the master, on a bad environment variable."""
-    try:
-        Settings.from_environ(os.environ)
-    except SettingsError as error:
-        print(f"cruddur: configuration error: {error}", file=sys.stderr, flush=True)
-        sys.exit(3)
-
-
-def worker_exit(server, worker) -> None:
-    """Drain this worker's telemetry before it exits."""
-    app = getattr(worker, "wsgi", None)
-    if app is None:
-        return  # the app never loaded
-    telemetry = getattr(app, "extensions", {}).get(extensions.TELEMETRY)
-    if telemetry is not None:
-        telemetry.shutdown(contract.SHUTDOWN_DRAIN_SECONDS)
+# The app's settings hold the telemetry's: both are checked before any worker forks.
+on_starting = on_starting_with(Settings.from_environ)

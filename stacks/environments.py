@@ -29,7 +29,7 @@ from stacks.config import (
     TaskSizeConfig,
     XRayGroupsConfig,
 )
-from service.cruddur import contract
+from cruddur import contract
 
 DEFAULT_ENVIRONMENT = "dev"
 

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from service.cruddur import contract
+from cruddur import contract
 from models.app_environment import AppEnvironment
 from stacks.components.collector_config import collector_config_parameter_name
 from stacks.components.log_groups import ServiceLogGroups

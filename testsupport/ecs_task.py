@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import sidecars
 from testsupport.waiting import wait_until
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 
 SERVICE_DIR = Path(__file__).resolve().parents[1] / "service"
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import templates
 from testsupport.waiting import closed_port
 

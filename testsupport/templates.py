@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from service.cruddur import contract
+from cruddur import contract
 
 if TYPE_CHECKING:
     from stacks.assembly import SynthesizedEnvironment

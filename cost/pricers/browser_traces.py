@@ -16,10 +16,10 @@ from cost.inputs import Inputs
 from cost.lines import MILLION, Line, priced, priced_per
 from cost.pricers.http_api import HTTP_API
 from cost.pricers.load_balancer import GB_PER_HOUR_PER_LCU, LOAD_BALANCER, NEW_CONNECTIONS_PER_SECOND_PER_LCU
-from service.cruddur import contract
+from cruddur import contract
 
 TYPES: frozenset[str] = frozenset()  # no resource of their own
-# The telemetry log rate limit (cruddur.telemetry.ratelimit): five lines a minute per worker, ~250 bytes each.
+# The telemetry log rate limit (flask_aws_telemetry.ratelimit): five lines a minute per worker, ~250 bytes each.
 REFUSAL_LINES_PER_WORKER_MINUTE = 5
 REFUSAL_LINE_BYTES = 250
 

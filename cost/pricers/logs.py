@@ -12,7 +12,7 @@ from collections import defaultdict
 from cost.inputs import Inputs
 from cost.lines import Line, priced
 from cost.templates import UNEXPIRED_DAYS, get_att_target, ref
-from service.cruddur import contract
+from cruddur import contract
 
 LOG_GROUP = "AWS::Logs::LogGroup"
 API_STAGE = "AWS::ApiGatewayV2::Stage"

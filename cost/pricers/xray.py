@@ -27,7 +27,7 @@ from __future__ import annotations
 from cost.inputs import Inputs
 from cost.lines import MILLION, Line, priced, priced_per
 from cost.prices import Prices
-from service.cruddur import contract
+from cruddur import contract
 from models.sampling_policy import SamplingPolicy
 from stacks.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 

@@ -9,23 +9,26 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
+from flask_aws_telemetry import Telemetry
 from flask_cors import CORS
 
+from . import contract, extensions
 from .api import activities, health, messages
-from . import extensions
 from .api.errors import register_error_handlers
 from .settings import Settings
 from .store import Store, StoreUnavailableError
-from .telemetry import Telemetry
 
 MAX_BODY_BYTES = 16 * 1024
 
 log = logging.getLogger("cruddur.app")
 
 
-def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] | None = None, **telemetry_options) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, environ: Mapping[str, str] | None = None, **telemetry_options: Any
+) -> Flask:
     """Build the app; ``settings`` default to those parsed from ``environ`` (default: os.environ)."""
     if settings is None:
         settings = Settings.from_environ(os.environ if environ is None else environ)
@@ -34,12 +37,12 @@ def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] |
     app.json.sort_keys = False
     app.extensions[extensions.SETTINGS] = settings
     app.extensions[extensions.STORE] = store = Store(
-        settings.dynamodb_table_name, region=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url
+        settings.dynamodb_table_name, region=settings.telemetry.aws_region, endpoint_url=settings.dynamodb_endpoint_url
     )
     # The frontend's origins only; no origin is allowed unless the contract names it.
     CORS(
         app,
-        resources={r"/api/*": {"origins": list(settings.frontend_origins)}},
+        resources={r"/api/*": {"origins": list(settings.telemetry.frontend_origins)}},
         methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Accept", "If-Modified-Since", "traceparent", "X-Amzn-Trace-Id"],
         expose_headers=["Location", "Link"],
@@ -48,7 +51,16 @@ def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] |
     app.register_blueprint(activities.bp)
     app.register_blueprint(messages.bp)
     register_error_handlers(app)
-    Telemetry.install(app, settings, **telemetry_options)
+    # The store's DynamoDB calls are traced and its failures logged at a bounded rate;
+    # health checks write no request line.
+    Telemetry.install(
+        app,
+        settings.telemetry,
+        aws_clients=(store.client,),
+        quiet_paths=(contract.HEALTH_CHECK_PATH,),
+        rate_limited_loggers=("cruddur.store",),
+        **telemetry_options,
+    )
     _seed(store)
     return app
 

@@ -2,12 +2,14 @@
 
     app.extensions[extensions.SETTINGS]   the parsed Settings (cruddur.settings)
     app.extensions[extensions.STORE]      the DynamoDB Store (cruddur.store)
-    app.extensions[extensions.TELEMETRY]  the app's Telemetry (cruddur.telemetry)
+    app.extensions[extensions.TELEMETRY]  the app's Telemetry (flask_aws_telemetry, which names its own key)
 
-This module imports nothing, so gunicorn's master can read a key without
-loading the app or its telemetry.
+This module imports nothing but the telemetry's key, so gunicorn's master can
+read a key without loading the app or its telemetry.
 """
+
+from flask_aws_telemetry.extension_key import EXTENSION_KEY
 
 SETTINGS = "cruddur.settings"
 STORE = "cruddur.store"
-TELEMETRY = "cruddur.telemetry"
+TELEMETRY = EXTENSION_KEY

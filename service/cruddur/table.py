@@ -1,6 +1,6 @@
 """The DynamoDB table's design, defined once: the stack deploys it, ``make local`` and the tests create it.
 
-Imported by the CDK app (``service.cruddur.table``) and the container
+Imported by the CDK app (``cruddur.table``) and the container
 (``cruddur.table``), so it imports nothing but the standard library.
 
 Every read the API makes is a bounded ``GetItem`` or ``Query``; nothing scans.

@@ -24,7 +24,7 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from constructs import Construct
 
-from service.cruddur import contract
+from cruddur import contract
 
 # Fields of each access log line ($context variables of HTTP APIs).
 ACCESS_LOG_FORMAT = {
@@ -88,7 +88,7 @@ class HttpApiEntry(Construct):
                 "Service",
                 service.cloud_map_service,
                 vpc_link=self.vpc_link,
-                # The per-address rate limit of /v1/traces reads it (cruddur.telemetry.browser_traces).
+                # The per-address rate limit of /v1/traces reads it (flask_aws_telemetry.browser_traces).
                 parameter_mapping=apigwv2.ParameterMapping().overwrite_header(
                     contract.HTTP_API_SOURCE_IP_HEADER, apigwv2.MappingValue.context_variable("identity.sourceIp")
                 ),

@@ -2,7 +2,7 @@
 
 Each is an ``AWS::Logs::QueryDefinition`` (the console's "Saved queries",
 in a folder named after the environment) reading the app's JSON lines
-(``service/cruddur/telemetry/logs.py``): every line carries ``trace_id``,
+(``service/flask_aws_telemetry/logs.py``): every line carries ``trace_id``,
 ``span_id`` and ``xray_trace_id``; the request line of each request adds
 ``http_method``, ``http_route``, ``http_status`` and ``duration_ms``.
 

@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.traced_service import TracedFargateService
 

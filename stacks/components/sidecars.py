@@ -11,7 +11,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.components.hardening import hardened_linux_parameters
 from models.fargate import (
     COLLECTOR_CPU_UNITS,

@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from service.cruddur import table as design
+from cruddur import table as design
 
 
 def _string(name: str) -> dynamodb.Attribute:

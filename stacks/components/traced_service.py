@@ -20,7 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.components.access_logs import AccessLogBucket
 from models.app_environment import AppEnvironment
 from models.fargate import EntryPoint, ScaleToZeroSchedule

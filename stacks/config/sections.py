@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from service.cruddur import contract
-from service.cruddur.settings import BrowserTraceLimits
+from cruddur import contract
+from flask_aws_telemetry.settings import BrowserTraceLimits
 from models import aws_limits
 from models.fargate import EntryPoint, ScaleToZeroSchedule
 from models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig

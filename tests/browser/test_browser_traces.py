@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import templates
 from testsupport.gunicorn import start_gunicorn, stop, task_environment
 from scripts.honeycomb_queries import load_queries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -164,10 +165,12 @@ def _run_resolve_step(tmp_path: Path, registry: dict[str, str], *, python: str =
     (tmp_path / "registry").write_text("".join(f"{name} {digest}\n" for name, digest in registry.items()))
     script = tmp_path / "step.sh"
     script.write_text(_resolve_step()["run"])
+    step_path = _resolve_step().get("env", {}).get("PYTHONPATH", "")
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "HOME": str(tmp_path),
-        "PYTHONPATH": str(REPO_ROOT),  # the checkout, as the runner's working directory gives it
+        # The checkout, as the runner's working directory gives it, then the step's own entries, relative to it.
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *(str(REPO_ROOT / entry) for entry in step_path.split(os.pathsep) if entry)]),
         "FAKE_REGISTRY": str(tmp_path / "registry"),
         "FAKE_DOCKER_LOG": str(tmp_path / "asked"),
     }

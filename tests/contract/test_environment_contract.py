@@ -1,8 +1,9 @@
 """The task definition and the service agree on every environment variable, port and path.
 
-Names are defined once in ``service/cruddur/contract.py``; here both sides
-are checked against it: what the synthesized task definition sets, and what
-the service's code reads.
+Names are defined once, the telemetry's in ``service/flask_aws_telemetry/contract.py``
+and Cruddur's in ``service/cruddur/contract.py`` (which re-exports the
+telemetry's); here both sides are checked against them: what the synthesized
+task definition sets, and what the code of both packages reads.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from service.cruddur import contract
-from service.cruddur.settings import Settings
+from cruddur import contract
+from cruddur.settings import Settings
+from flask_aws_telemetry import contract as telemetry_contract
 from testsupport import templates
 
-SERVICE_PACKAGE = Path(__file__).resolve().parents[2] / "service" / "cruddur"
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
+# The app and the telemetry library it installs: the contract covers the code of both.
+SERVICE_PACKAGES = (SERVICE_DIR / "cruddur", SERVICE_DIR / "flask_aws_telemetry")
 # Set by the ECS agent itself, not by our task definition.
-PLATFORM_VARIABLES = {"ECS_CONTAINER_METADATA_URI_V4"}
+PLATFORM_VARIABLES = {var.name for var in contract.PLATFORM_VARIABLES}
 
 
 def _task_environ(env) -> dict[str, object]:
@@ -52,7 +56,7 @@ def test_every_variable_without_a_default_is_set_where_its_part_is_on(any_env):
 
 def test_the_service_parses_the_task_environment(any_env):
     """The task's environment is valid settings, and they point where the sidecars listen."""
-    settings = Settings.from_environ(_resolved(_task_environ(any_env)))
+    settings = Settings.from_environ(_resolved(_task_environ(any_env))).telemetry
     config = any_env.config
     assert settings.service_name == config.service_name
     assert settings.environment == config.name
@@ -126,18 +130,42 @@ def _environment_reads(tree: ast.AST) -> set[str]:
     return names
 
 
+def _service_modules() -> list[Path]:
+    return [path for package in SERVICE_PACKAGES for path in sorted(package.rglob("*.py"))]
+
+
+def test_the_app_contract_holds_the_telemetry_contract_unchanged():
+    """cruddur.contract re-exports every variable of the telemetry's contract, the same objects, and adds its own."""
+    assert telemetry_contract.NAMES <= contract.NAMES
+    exported = {name: value for name, value in vars(telemetry_contract).items() if isinstance(value, contract.EnvVar)}
+    assert {var.name for var in exported.values()} == telemetry_contract.NAMES
+    assert all(getattr(contract, name) is var for name, var in exported.items())
+    assert contract.DYNAMODB_TABLE_NAME.name in contract.NAMES - telemetry_contract.NAMES
+
+
+def test_the_platform_variables_are_read_through_the_settings_with_a_default():
+    """ECS_CONTAINER_METADATA_URI_V4 is a contract variable with a default, parsed into the settings (no module reads it itself)."""
+    assert PLATFORM_VARIABLES == {"ECS_CONTAINER_METADATA_URI_V4"}
+    assert all(var.default is not None for var in contract.PLATFORM_VARIABLES)
+    base = {contract.SERVICE_NAME.name: "svc", contract.DYNAMODB_TABLE_NAME.name: "table"}
+    assert Settings.from_environ(base).telemetry.on_ecs is False
+    on_ecs = {**base, "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/task"}
+    assert Settings.from_environ(on_ecs).telemetry.on_ecs is True
+
+
 def test_the_service_reads_no_variable_outside_the_contract():
-    """Every literal environment read in the service package is a contract name or set by the platform."""
+    """Every literal environment read in the app and the telemetry is a contract name; the platform's go through the settings."""
+    probe = "os.environ.get('A')\nos.getenv('B')\nos.environ['C']"
+    assert _environment_reads(ast.parse(probe)) == {"A", "B", "C"}  # the scanner sees the reads that exist
     reads = set()
-    for path in SERVICE_PACKAGE.rglob("*.py"):
+    for path in _service_modules():
         tree = ast.parse(path.read_text())
         reads |= _environment_reads(tree)
         # Reads go through the os module, so the scan above sees them all
         # (a bare ``environ`` in the service is a WSGI request's, not the process's).
         imports = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "os"]
         assert not imports, f"{path}: import os and read os.environ, so the contract scan sees the read"
-    assert "ECS_CONTAINER_METADATA_URI_V4" in reads  # the scanner sees the reads that exist
-    assert reads <= contract.NAMES | PLATFORM_VARIABLES, reads - contract.NAMES - PLATFORM_VARIABLES
+    assert reads <= contract.NAMES - PLATFORM_VARIABLES, reads - (contract.NAMES - PLATFORM_VARIABLES)
 
 
 _ENVIRON_MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
@@ -164,7 +192,7 @@ def _environment_writes(tree: ast.AST) -> list[str]:
 def test_the_service_never_writes_the_process_environment():
     """The environment is read once, into Settings: no module of the service, gunicorn.conf.py included, changes it."""
     assert _environment_writes(ast.parse("os.environ['X'] = '1'\nos.environ.update(X='1')")) != []  # the scanner sees writes
-    for path in [*SERVICE_PACKAGE.rglob("*.py"), SERVICE_PACKAGE.parent / "gunicorn.conf.py"]:
+    for path in [*_service_modules(), SERVICE_DIR / "gunicorn.conf.py"]:
         assert _environment_writes(ast.parse(path.read_text())) == [], path
 
 
@@ -186,4 +214,4 @@ def test_the_frontend_origins_of_an_environment_reach_cors(tmp_path):
     config = load_environment("dev").with_changes(edge={"frontend_origins": origins})
     environ = _resolved(_task_environ(synthesize(config, tmp_path)))
     assert environ[contract.FRONTEND_URL.name] == ",".join(origins)
-    assert Settings.from_environ(environ).frontend_origins == origins
+    assert Settings.from_environ(environ).telemetry.frontend_origins == origins

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import templates
 from testsupport.gunicorn import start_gunicorn, stop, task_environment
 from testsupport.standins.aws import MotoServer, create_service_table

@@ -17,7 +17,7 @@ import uuid
 import boto3
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import logs_insights, templates
 from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
 from scripts.honeycomb_queries import load_queries

@@ -41,7 +41,7 @@ import boto3
 import pytest
 import yaml
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.components.collector_config import COLLECTOR_HEALTH_PORT
 from testsupport import sidecars, templates
 from testsupport.ecs_task import (

@@ -9,7 +9,7 @@ from cost.inputs import Inputs
 from cost.lines import Line
 from cost.prices import load_prices
 from cost.usage import Usage
-from service.cruddur import contract
+from cruddur import contract
 from stacks.resource_roles import METADATA_KEY, TRACE_CANARY
 
 PRICES = load_prices()  # the real price file: the figures below are worked from it (730 hours, 30.41667 days)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cost.pricers import fargate
-from service.cruddur import contract
+from cruddur import contract
 from tests.cost.fragments import (
     by_item,
     container,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost.pricers import logs
-from service.cruddur import contract
+from cruddur import contract
 from tests.cost.fragments import (
     by_item,
     container,

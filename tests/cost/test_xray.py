@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cost.pricers import xray
-from service.cruddur import contract
+from cruddur import contract
 from tests.cost.fragments import by_item, canary, container, ecs_service, inputs_of, task_definition
 
 

@@ -18,8 +18,8 @@ import boto3
 import pytest
 import yaml
 
-from service.cruddur import contract
-from service.cruddur import table as table_design
+from cruddur import contract
+from cruddur import table as table_design
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer
 

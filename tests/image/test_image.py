@@ -24,7 +24,7 @@ import uuid
 
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import templates
 from testsupport.gunicorn import SERVICE_DIR, post_activity, task_environment
 from testsupport.standins.aws import MotoServer, create_service_table

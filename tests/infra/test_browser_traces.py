@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.cruddur import contract
-from service.cruddur.settings import BrowserTraceLimits, Settings
+from cruddur import contract
+from cruddur.settings import BrowserTraceLimits, Settings
 from models.app_environment import AppEnvironment
 from testsupport import templates
 
@@ -60,7 +60,7 @@ def test_what_the_stack_sets_the_service_reads_back(source_header):
         browser_traces=limits,
     )
     variables = app_environment.variables(region="us-east-1", table_name="cruddur-dev", watchtower_log_group_name=None)
-    assert Settings.from_environ(variables).browser_traces == limits
+    assert Settings.from_environ(variables).telemetry.browser_traces == limits
 
 
 @pytest.mark.parametrize("name", ["dev", "dev-otel"])

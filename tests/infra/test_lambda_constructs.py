@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import templates
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 from testsupport import templates
 
 

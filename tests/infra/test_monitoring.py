@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.config import EntryPoint
 from stacks.environments import load_environment
 from stacks.assembly import synthesize

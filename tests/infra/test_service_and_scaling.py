@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from service.cruddur import contract
+from cruddur import contract
 from stacks.config import EntryPoint
 from testsupport import templates
 

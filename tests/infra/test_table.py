@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.cruddur import contract
-from service.cruddur import table as design
+from cruddur import contract
+from cruddur import table as design
 from testsupport import templates
 
 

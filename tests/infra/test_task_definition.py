@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from service.cruddur import contract
+from cruddur import contract
 from models.fargate import (
     APP_MIN_CPU_UNITS,
     APP_MIN_MEMORY_MIB,

@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from service.cruddur import contract
+from cruddur import contract
 from models.sampling_policy import SamplingPolicy
 from stacks.assembly import synthesize
 from stacks.config import SamplingRuleConfig

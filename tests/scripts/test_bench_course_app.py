@@ -13,7 +13,7 @@ from bench.overhead import (
     environ_for,
     undelivered,
 )
-from service.cruddur.healthcheck import check
+from cruddur.healthcheck import check
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver

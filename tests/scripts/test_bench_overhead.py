@@ -32,7 +32,7 @@ from bench.overhead import (
     render,
     sampling_rules_for,
 )
-from service.cruddur import contract
+from cruddur import contract
 from stacks.environments import load_environment
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi

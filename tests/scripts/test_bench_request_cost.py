@@ -19,7 +19,7 @@ from bench.request_cost import (
     SamplingRate,
     render,
 )
-from service.cruddur import contract
+from cruddur import contract
 from stacks.environments import load_environment
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "RESULTS.md"

@@ -8,8 +8,8 @@ import logging
 import pytest
 from flask.testing import FlaskClient
 
-from service.cruddur import contract, extensions
-from service.cruddur.app import create_app
+from cruddur import contract, extensions
+from cruddur.app import create_app
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from service.cruddur import contract, extensions
-from service.cruddur.telemetry.headers import xray_trace_id
+from cruddur import contract, extensions
+from flask_aws_telemetry.headers import xray_trace_id
 from tests.service.conftest import (
     DYNAMODB_SPAN_ATTRIBUTES,
     DYNAMODB_SUBSEGMENT_FIELDS,
@@ -259,5 +259,5 @@ def test_an_anomaly_of_a_rule_with_a_boost_boosts_the_fallback_rules(otlp_receiv
     flush(app)
     assert wait_until(lambda: any("anomaly.captured" not in s.attributes for s in _server_spans(otlp_receiver)))
     # The line the dashboard's boost metric filter counts.
-    boosts = [line for line in _json_lines(capsys.readouterr().out) if line["logger"] == "cruddur.telemetry.sampling"]
+    boosts = [line for line in _json_lines(capsys.readouterr().out) if line["logger"] == "flask_aws_telemetry.sampling"]
     assert [line for line in boosts if line["message"].startswith(contract.SAMPLING_BOOST_MESSAGE_PREFIX)]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.cruddur import contract
+from cruddur import contract
 
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"  # fixed: parametrize ids must not change between runs
 

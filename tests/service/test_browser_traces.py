@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from service.cruddur import contract, extensions
-from service.cruddur.settings import Settings, SettingsError
-from service.cruddur.telemetry.browser_traces import decode_batch
+from cruddur import contract, extensions
+from cruddur.settings import Settings, SettingsError
+from flask_aws_telemetry.browser_traces import decode_batch
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .conftest import flush, telemetry_environ
@@ -140,7 +140,7 @@ def test_bad_batches_get_a_4xx_are_counted_and_never_reach_the_collector(
 ):
     """Each refusal names what is wrong, counts under its reason, and sends nothing on."""
     client = ingest_app.test_client()
-    with caplog.at_level(logging.WARNING, logger="cruddur.telemetry.browser_traces"):
+    with caplog.at_level(logging.WARNING, logger="flask_aws_telemetry.browser_traces"):
         answer = post(client, body, content_type, origin)
     assert answer.status_code == status, answer.get_data(as_text=True)
     assert answer.get_json()["error"]["message"]

@@ -7,8 +7,8 @@ import logging
 import pstats
 from urllib.parse import urlsplit
 
-from service.cruddur import extensions
-from service.cruddur.telemetry.headers import xray_trace_id
+from cruddur import extensions
+from flask_aws_telemetry.headers import xray_trace_id
 from tests.service.conftest import (
     DYNAMODB_SPAN_ATTRIBUTES,
     DYNAMODB_SUBSEGMENT_FIELDS,

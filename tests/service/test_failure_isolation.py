@@ -7,7 +7,7 @@ import logging
 import time
 
 
-from service.cruddur.telemetry.ratelimit import RateLimitFilter
+from flask_aws_telemetry.ratelimit import RateLimitFilter
 from testsupport.waiting import closed_port
 
 REQUESTS = 40

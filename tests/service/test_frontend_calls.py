@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.cruddur import contract
+from cruddur import contract
 
 FRONTEND = "http://localhost:3000"
 # What ActivityForm, ReplyForm and MessageForm send with their POSTs.

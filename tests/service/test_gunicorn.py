@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from service.cruddur import contract
-from service.cruddur.healthcheck import check
+from cruddur import contract
+from cruddur.healthcheck import check
 from tests.service.conftest import sampling_rules, telemetry_environ
 from testsupport.gunicorn import post_activity, start_gunicorn, stop
 from testsupport.waiting import closed_port, wait_until

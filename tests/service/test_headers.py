@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.cruddur.telemetry.headers import (
+from flask_aws_telemetry.headers import (
     MAX_TRACE_HEADER_LENGTH,
     drop_invalid_trace_headers,
     is_valid_traceparent,

@@ -20,8 +20,8 @@ import urllib.request
 import pytest
 
 from scripts.honeycomb_queries import load_queries
-from service.cruddur import contract
-from service.cruddur.healthcheck import check
+from cruddur import contract
+from cruddur.healthcheck import check
 from tests.service.conftest import TEST_CREDENTIALS, telemetry_environ
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import FailingDynamoDb

@@ -11,8 +11,8 @@ import pytest
 from flask import request
 from moto import mock_aws
 
-from service.cruddur import extensions
-from service.cruddur.telemetry.logs import BurstHandler
+from cruddur import extensions
+from flask_aws_telemetry.logs import BurstHandler
 from tests.service.conftest import flush, telemetry_environ
 from testsupport.waiting import wait_until
 
@@ -198,7 +198,7 @@ def test_burst_handler_keeps_flushing_after_a_failing_target(burst_handler, capl
     target = _Recording()
     target.fail = True
     burst = burst_handler(target, capacity=1000, interval=0.05)
-    with caplog.at_level(logging.ERROR, logger="cruddur.telemetry.logs"):
+    with caplog.at_level(logging.ERROR, logger="flask_aws_telemetry.logs"):
         burst.handle(_record("lost"))
         assert wait_until(lambda: any("could not hand log records" in r.getMessage() for r in caplog.records), timeout=5)
     target.fail = False

@@ -9,9 +9,9 @@ import pytest
 from opentelemetry import trace
 from werkzeug.test import EnvironBuilder
 
-from service.cruddur.telemetry.headers import xray_trace_id
-from service.cruddur.telemetry.otel import SamplingGate
-from service.cruddur.telemetry.xray import local_sampling_rules
+from flask_aws_telemetry.headers import xray_trace_id
+from flask_aws_telemetry.gate import SamplingGate
+from flask_aws_telemetry.xray import local_sampling_rules
 from tests.service.conftest import HEALTH_RULE, flush, sampling_rules, telemetry_environ
 from testsupport.waiting import wait_until
 
@@ -98,7 +98,7 @@ def test_a_failing_sampling_decision_serves_the_request_untraced(traced_app, otl
             raise RuntimeError("sampler bug")
 
     _gate(traced_app)._rules = BrokenSampler()
-    with caplog.at_level(logging.ERROR, logger="cruddur.telemetry.otel"):
+    with caplog.at_level(logging.ERROR, logger="flask_aws_telemetry.gate"):
         response = traced_app.test_client().get("/api/activities/home")
     assert response.status_code == 200
     assert "could not make the sampling decision" in caplog.text

@@ -18,8 +18,8 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_REQUEST_METHOD
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 
-from service.cruddur import contract
-from service.cruddur.telemetry.sampling import SamplingDecision, XRayRulesSampler
+from cruddur import contract
+from flask_aws_telemetry.sampling import SamplingDecision, XRayRulesSampler
 from testsupport.standins.xray_sampling_api import XRaySamplingApi
 from testsupport.waiting import wait_until
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from service.cruddur import contract
-from service.cruddur.settings import Settings, SettingsError
+from cruddur import contract
+from cruddur.settings import Settings, SettingsError
 
 BASE = {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.DYNAMODB_TABLE_NAME.name: "cruddur-local"}
 
 
 def test_defaults_turn_every_telemetry_part_off():
     """Only the service name is required; every part defaults to off."""
-    settings = Settings.from_environ(BASE)
+    settings = Settings.from_environ(BASE).telemetry
     assert not (settings.otel_enabled or settings.xray_enabled or settings.watchtower_enabled or settings.rollbar_enabled)
     assert settings.otlp_traces_url == "http://localhost:4318/v1/traces"
     assert settings.xray_daemon_address == "127.0.0.1:2000"
@@ -20,13 +20,13 @@ def test_defaults_turn_every_telemetry_part_off():
 
 def test_each_part_is_independent():
     """Turning one part on leaves the others off."""
-    settings = Settings.from_environ({**BASE, contract.XRAY_ENABLED.name: "true"})
+    settings = Settings.from_environ({**BASE, contract.XRAY_ENABLED.name: "true"}).telemetry
     assert settings.xray_enabled and not settings.otel_enabled
 
 
 def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
     """OTEL_EXPORTER_OTLP_ENDPOINT is the base; a trailing slash is tolerated."""
-    settings = Settings.from_environ({**BASE, contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: "http://collector:4318/"})
+    settings = Settings.from_environ({**BASE, contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: "http://collector:4318/"}).telemetry
     assert settings.otlp_traces_url == "http://collector:4318/v1/traces"
 
 
@@ -75,11 +75,11 @@ def test_the_data_and_frontend_variables():
     with pytest.raises(SettingsError, match="DYNAMODB_TABLE_NAME is not set"):
         Settings.from_environ({contract.SERVICE_NAME.name: "cruddur-backend-flask"})
     defaults = Settings.from_environ(BASE)
-    assert (defaults.frontend_origins, defaults.demo_user_handle, defaults.dynamodb_endpoint_url) == ((), "andrewbrown", None)
+    assert (defaults.telemetry.frontend_origins, defaults.demo_user_handle, defaults.dynamodb_endpoint_url) == ((), "andrewbrown", None)
     settings = Settings.from_environ(
         {**BASE, contract.FRONTEND_URL.name: "http://localhost:3000, https://cruddur.example.com/"}
     )
-    assert settings.frontend_origins == ("http://localhost:3000", "https://cruddur.example.com")
+    assert settings.telemetry.frontend_origins == ("http://localhost:3000", "https://cruddur.example.com")
 
 
 def test_missing_service_name_is_named():
@@ -104,7 +104,7 @@ def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything()
     """XRAY_SAMPLING_RULES is X-Ray's SamplingRule shape with '*' matchers by default; unset, every request is sampled."""
     rules = Settings.from_environ(
         {**BASE, contract.XRAY_SAMPLING_RULES.name: '[{"RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25}]'}
-    ).sampling_rules
+    ).telemetry.sampling_rules
     assert rules == (
         {
             "RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25, "ServiceName": "*",
@@ -112,6 +112,6 @@ def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything()
             "Version": 1, "Attributes": {},
         },
     )  # fmt: skip
-    (everything,) = Settings.from_environ(BASE).sampling_rules
+    (everything,) = Settings.from_environ(BASE).telemetry.sampling_rules
     assert everything["FixedRate"] == 1.0
-    assert Settings.from_environ(BASE).sampling_endpoint is None
+    assert Settings.from_environ(BASE).telemetry.sampling_endpoint is None

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
-from service.cruddur import contract
-from service.cruddur import table as design
-from service.cruddur.healthcheck import check
+from cruddur import contract
+from cruddur import table as design
+from cruddur.healthcheck import check
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.waiting import closed_port, wait_until
 

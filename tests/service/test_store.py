@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from service.cruddur import contract
-from service.cruddur.store import MAX_ATTEMPTS, WORST_CASE_SECONDS, Store
+from cruddur import contract
+from cruddur.store import MAX_ATTEMPTS, WORST_CASE_SECONDS, Store
 from testsupport.standins.aws import FailingDynamoDb
 from testsupport.waiting import closed_port
 

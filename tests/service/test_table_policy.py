@@ -15,9 +15,9 @@ import json
 import boto3
 import pytest
 
-from service.cruddur import contract, extensions
-from service.cruddur import table as design
-from service.cruddur.app import create_app
+from cruddur import contract, extensions
+from cruddur import table as design
+from cruddur.app import create_app
 from testsupport.standins.aws import MotoServer, create_service_table
 
 ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
@@ -127,7 +127,7 @@ def test_a_missing_grant_fails_here_not_in_a_deploy(iam_moto, monkeypatch, grant
 
 def _seed_actions(server: MotoServer, monkeypatch, actions: list[str]) -> set[str]:
     """The actions seeding a fresh table calls, under the same credentials."""
-    from service.cruddur.store import Store
+    from cruddur.store import Store
     import datetime as dt
 
     table_name = create_service_table(server.url)

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from service.cruddur import contract, extensions
-from service.cruddur.telemetry.headers import otel_trace_id, xray_trace_id
+from cruddur import contract, extensions
+from flask_aws_telemetry.headers import otel_trace_id, xray_trace_id
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
 from testsupport.waiting import wait_until
 
@@ -152,7 +152,7 @@ def test_xray_alone_records_segments_without_opentelemetry(otlp_receiver, xray_d
 
 def test_service_functions_work_outside_a_request(traced_app, caplog):
     """Called from a script or a shell (no request), a service function runs and logs no X-Ray error."""
-    from service.cruddur.services.activities import home_activities
+    from cruddur.services.activities import home_activities
 
     with traced_app.app_context():
         assert home_activities(traced_app.extensions[extensions.STORE])

@@ -8,7 +8,7 @@ import logging
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from service.cruddur.telemetry import xray
+from flask_aws_telemetry import xray
 from tests.service.conftest import flush, sampling_rules, telemetry_environ
 from testsupport.waiting import wait_until
 

@@ -75,7 +75,7 @@ def create_service_table(endpoint_url: str, name: str | None = None) -> str:
     """A fresh table of the service's design (``cruddur.table``) at ``endpoint_url`` (moto); returns its name."""
     import boto3
 
-    from service.cruddur import table
+    from cruddur import table
 
     name = name or f"cruddur-test-{uuid.uuid4().hex[:12]}"
     client = boto3.client(

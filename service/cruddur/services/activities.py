@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..store import MAX_REPLIES, SEARCH_WINDOW, Store, TooManyRepliesError
-from ..telemetry import operation
+from flask_aws_telemetry import operation
 from .errors import InvalidInputError, NotFoundError
 
 MAX_MESSAGE_LENGTH = 280

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from ..store import Store
-from ..telemetry import operation
+from flask_aws_telemetry import operation
 from .activities import known_user
 from .errors import InvalidInputError
 

@@ -15,7 +15,7 @@ loopback.
 
 What a batch must be, checked in this order, cheapest first; each refusal is
 a 4xx with one sentence, counted (``refused``) and logged at a bounded rate
-(the ``cruddur.telemetry`` prefix of ``ratelimit``):
+(the ``flask_aws_telemetry`` prefix of ``ratelimit``):
 
 * from an origin in ``FRONTEND_URL`` (403 otherwise, preflights included;
   the CORS headers are flask-cors', for those origins only);
@@ -67,10 +67,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .. import contract
-from ..settings import Settings
+from . import contract
+from .settings import TelemetrySettings
 
-log = logging.getLogger("cruddur.telemetry.browser_traces")
+log = logging.getLogger("flask_aws_telemetry.browser_traces")
 
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
@@ -137,7 +137,7 @@ def _list(holder: Any, key: str) -> list[Any]:
 class BrowserTraceIngest:
     """The ``/v1/traces`` route: its own small Flask app, in front of the telemetry's request path."""
 
-    def __init__(self, settings: Settings, *, http: urllib3.PoolManager | None = None) -> None:
+    def __init__(self, settings: TelemetrySettings, *, http: urllib3.PoolManager | None = None) -> None:
         """Limits from ``settings.browser_traces``; forwards to ``settings.otlp_traces_url``."""
         limits = settings.browser_traces
         if limits is None:
@@ -157,7 +157,7 @@ class BrowserTraceIngest:
         self.app = self._build_app()
 
     def layer(self, wsgi_app: WSGIApp) -> WSGIApp:
-        """``wsgi_app`` with ``/v1/traces`` taken out in front of it (a ``wsgi.Layer``)."""
+        """``wsgi_app`` with ``/v1/traces`` taken out in front of it (a ``wsgi_types.Layer``)."""
         ingest = self.app.wsgi_app
 
         def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

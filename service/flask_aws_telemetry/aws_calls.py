@@ -60,30 +60,15 @@ from opentelemetry.semconv._incubating.attributes.cloud_attributes import CLOUD_
 from opentelemetry.semconv._incubating.attributes.rpc_attributes import RPC_METHOD, RPC_SERVICE, RPC_SYSTEM
 from opentelemetry.trace import Status, StatusCode
 
-from . import capture, xray
+from . import xray
+from .request_record import AwsCall, current_record
 
-log = logging.getLogger("cruddur.telemetry.aws_calls")
+log = logging.getLogger("flask_aws_telemetry.aws_calls")
 
 # Where a call's start is kept, in botocore's per-call context dict.
-_STARTED = "cruddur_started_ns"
+_STARTED = "flask_aws_telemetry_started_ns"
 # The instrumentation's own package name: its spans keep their instrumentation scope.
 _INSTRUMENTATION = "opentelemetry.instrumentation.botocore"
-
-
-class AwsCall:
-    """One AWS SDK call as its hooks saw it: enough to build its span and subsegment later."""
-
-    __slots__ = ("client", "operation", "params", "start_ns", "end_ns", "response", "error")
-
-    def __init__(self, client: Any, operation: str, params: dict[str, Any], start_ns: int) -> None:
-        """A call of ``operation`` with ``params`` on ``client``, started at ``start_ns`` (epoch ns)."""
-        self.client = client
-        self.operation = operation
-        self.params = params
-        self.start_ns = start_ns
-        self.end_ns = start_ns
-        self.response: dict[str, Any] | None = None  # botocore's parsed response, errors included
-        self.error: BaseException | None = None  # the exception the caller saw, if any
 
 
 class AwsCallTracing:
@@ -97,16 +82,16 @@ class AwsCallTracing:
     def trace_client(self, client: Any) -> None:
         """Note the calls ``client`` makes inside sampled or watched requests."""
         events = client.meta.events
-        events.register("before-parameter-build", _note_start, unique_id="cruddur-aws-call-start")
-        events.register("after-call", self._after_call(client), unique_id="cruddur-aws-call-end")
-        events.register("after-call-error", self._after_call_error(client), unique_id="cruddur-aws-call-error")
+        events.register("before-parameter-build", _note_start, unique_id="flask-aws-telemetry-aws-call-start")
+        events.register("after-call", self._after_call(client), unique_id="flask-aws-telemetry-aws-call-end")
+        events.register("after-call-error", self._after_call_error(client), unique_id="flask-aws-telemetry-aws-call-error")
 
     def _after_call(self, client: Any) -> Callable[..., None]:
         def after_call(*, parsed: dict[str, Any], model: Any, context: dict[str, Any], http_response: Any = None, **_: Any) -> None:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
-            call = AwsCall(client, model.name, context.get("cruddur_params") or {}, started)
+            call = AwsCall(client, model.name, context.get("flask_aws_telemetry_params") or {}, started)
             call.end_ns = time.time_ns()
             call.response = parsed
             if http_response is not None and http_response.status_code >= 300:
@@ -121,7 +106,7 @@ class AwsCallTracing:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
-            call = AwsCall(client, context.get("cruddur_operation") or "", context.get("cruddur_params") or {}, started)
+            call = AwsCall(client, context.get("flask_aws_telemetry_operation") or "", context.get("flask_aws_telemetry_params") or {}, started)
             call.end_ns = time.time_ns()
             call.error = exception
             self._finish(call)
@@ -130,7 +115,7 @@ class AwsCallTracing:
 
     def _finish(self, call: AwsCall) -> None:
         """A sampled request's call is exported now, under what is current; a watched one is kept for later."""
-        record = capture.current_record()
+        record = current_record()
         if record is not None and not record.sampled:
             record.calls.append(call)
             return
@@ -201,8 +186,8 @@ class AwsCallTracing:
 
 def _note_start(*, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
     """before-parameter-build: inside a sampled or watched request, the call's start and its parameters."""
-    if capture.current_record() is None and xray.current_segment() is None:
+    if current_record() is None and xray.current_segment() is None:
         return
     context[_STARTED] = time.time_ns()
-    context["cruddur_operation"] = model.name
-    context["cruddur_params"] = params
+    context["flask_aws_telemetry_operation"] = model.name
+    context["flask_aws_telemetry_params"] = params

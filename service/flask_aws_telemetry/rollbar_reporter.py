@@ -10,11 +10,11 @@ from typing import Any
 import rollbar
 from flask import Flask, got_request_exception, request
 
-from .. import contract
-from ..settings import Settings
+from . import contract
+from .settings import TelemetrySettings
 from .logs import current_trace_ids
 
-log = logging.getLogger("cruddur.telemetry.rollbar")
+log = logging.getLogger("flask_aws_telemetry.rollbar")
 
 # Keys scrubbed anywhere in the payload (headers, body, query, locals), on top of Rollbar's defaults.
 SCRUB_FIELDS = [
@@ -35,7 +35,7 @@ SCRUB_FIELDS = [
 ]
 
 
-def install(app: Flask, settings: Settings) -> None:
+def install(app: Flask, settings: TelemetrySettings) -> None:
     """Initialize Rollbar for ``app`` and report its unhandled exceptions."""
     # rollbar keeps module state and ignores a second init; a new app (or a
     # worker after fork) must be able to configure it afresh.
@@ -49,7 +49,7 @@ def install(app: Flask, settings: Settings) -> None:
         timeout=3,
         capture_ip="anonymize",
         allow_logging_basic_config=False,
-        root=str(Path(__file__).resolve().parents[2]),
+        root=str(Path(__file__).resolve().parents[1]),  # the directory the app and its libraries are installed in
         locals={"enabled": False},
     )
     got_request_exception.connect(_report, app, weak=False)

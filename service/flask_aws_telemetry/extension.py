@@ -1,48 +1,6 @@
-"""Telemetry for the Cruddur service, behind one entry point.
+"""The Flask extension: ``Telemetry.install`` builds every part for one app; ``operation`` traces a unit of work.
 
-Usage::
-
-    telemetry = Telemetry.install(app, settings)   # in create_app, once per worker
-    with operation("home-activities") as op:       # in a service function
-        op.set("app.result_length", len(results))
-    telemetry.shutdown()                           # gunicorn worker_exit: drain everything
-
-Each part is switched on by its own environment variable (``cruddur.contract``):
-
-* OpenTelemetry (``TELEMETRY_OTEL_ENABLED``): a server span for each request
-  X-Ray's sampling rules sample, decided once, before any tracing work
-  (``otel.SamplingGate``, ``sampling.XRayRulesSampler``: the account's rules
-  from the proxy at ``XRAY_SAMPLING_ENDPOINT``, the environment's
-  ``XRAY_SAMPLING_RULES`` until then), X-Ray-compatible ids, exported
-  OTLP/HTTP to ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces`` (the collector).
-* X-Ray SDK (``TELEMETRY_XRAY_ENABLED``): a segment per sampled request to
-  the daemon at ``AWS_XRAY_DAEMON_ADDRESS``, with the same trace id and
-  sampling decision as OpenTelemetry when both are on; alone, the SDK's own
-  centralized sampler decides, with the same fallback rules.
-* watchtower (``TELEMETRY_WATCHTOWER_ENABLED``): log records to the existing
-  group ``WATCHTOWER_LOG_GROUP``, one stream per process.
-* Rollbar (``TELEMETRY_ROLLBAR_ENABLED``): unhandled exceptions with the trace id.
-* The frontend's spans (``BROWSER_TRACES_ENABLED``, with OpenTelemetry):
-  ``POST /v1/traces`` from the ``FRONTEND_URL`` origins, checked and sent on
-  to the collector (``browser_traces``); never traced itself.
-* DynamoDB calls of recorded requests (``aws_calls``): a client span and an
-  X-Ray subsegment each, built from botocore's event hooks by the
-  libraries' own attribute extractors.
-* Anomaly capture (``capture``, with OpenTelemetry on): an unsampled request
-  that answers 5xx, raises, or is slower than ``TELEMETRY_SLOW_REQUEST_SECONDS``
-  is exported anyway, in both tracers, at most
-  ``TELEMETRY_ANOMALY_CAPTURE_PER_SECOND`` a second per task.
-
-Where things are: ``wsgi.build_wsgi_chain`` builds the request path (every
-WSGI layer, listed in order) and ``Telemetry.install`` assigns it once, then
-connects the Flask hooks; each module keeps its own per-request state and
-hands it out through functions (``xray.current_segment``,
-``logs.current_trace_ids``). Nothing here writes the process environment.
-
-JSON log lines on stdout always carry the trace ids. Nothing here may fail a
-request: exporters run on background threads with short timeouts, request-path
-hooks catch their own errors, and telemetry failures are logged at a bounded
-rate (``ratelimit``).
+The package's docstring (``flask_aws_telemetry``) is the manual.
 """
 
 from __future__ import annotations
@@ -50,26 +8,36 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Flask, current_app, got_request_exception, has_app_context
+from flask import Flask, current_app, has_app_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from .. import contract, extensions
-from ..settings import Settings
-from . import aws_calls, capture, errors, logs, otel, sampling, xray
+from . import (
+    aws_calls,
+    capture,
+    contract,
+    logs,
+    process_instrumentation,
+    provider,
+    request_path,
+    rollbar_reporter,
+    sampling,
+    xray,
+)
 from .browser_traces import BrowserTraceIngest
-from .wsgi import build_wsgi_chain
+from .extension_key import EXTENSION_KEY
+from .settings import TelemetrySettings
 
-log = logging.getLogger("cruddur.telemetry")
+log = logging.getLogger("flask_aws_telemetry")
 
-# Where the app keeps its Telemetry (gunicorn.conf.py, tests and benchmarks look it up there).
-TRACER_NAME = "cruddur"
+TRACER_NAME = "flask_aws_telemetry"
 
 
 class Operation:
@@ -99,7 +67,7 @@ _NO_OP = Operation()
 class Telemetry:
     """The telemetry of one app: tracer provider, X-Ray recorder, log handlers, Rollbar."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: TelemetrySettings) -> None:
         """Hold the parts; ``install`` builds them."""
         self.settings = settings
         self.tracer_provider: TracerProvider | None = None
@@ -113,11 +81,34 @@ class Telemetry:
         self.browser_traces: BrowserTraceIngest | None = None
 
     @classmethod
-    def install(cls, app: Flask, settings: Settings, *, span_exporter: SpanExporter | None = None) -> Telemetry:
-        """Configure every enabled part for ``app`` and register it as ``app.extensions[extensions.TELEMETRY]``."""
+    def install(
+        cls,
+        app: Flask,
+        settings: TelemetrySettings | None = None,
+        *,
+        span_exporter: SpanExporter | None = None,
+        aws_clients: Iterable[Any] = (),
+        quiet_paths: Iterable[str] = (),
+        rate_limited_loggers: Iterable[str] = (),
+    ) -> Telemetry:
+        """Configure every enabled part for ``app`` and register it as ``app.extensions[EXTENSION_KEY]``.
+
+        ``settings`` default to those parsed from ``os.environ``; ``span_exporter``
+        replaces the OTLP exporter (tests, benchmarks); ``aws_clients`` (boto3
+        clients) get a client span and an X-Ray subsegment per call of a recorded
+        request; requests to ``quiet_paths`` (health checks) write no request line;
+        ``rate_limited_loggers`` (prefixes of the app's loggers whose failures could
+        storm, a database that is down) are limited like the telemetry's own.
+        """
+        if settings is None:
+            settings = TelemetrySettings.from_environ(os.environ)
         telemetry = cls(settings)
+        rate_limited = tuple(rate_limited_loggers)
         telemetry.stdout_handler = logs.configure_logging(
-            level=settings.log_level, service=settings.service_name, environment=settings.environment
+            level=settings.log_level,
+            service=settings.service_name,
+            environment=settings.environment,
+            rate_limited_loggers=rate_limited,
         )
         if settings.watchtower_enabled:
             telemetry.watchtower_handler = logs.watchtower_handler(
@@ -126,23 +117,25 @@ class Telemetry:
                 endpoint_url=settings.logs_endpoint_url,
                 service=settings.service_name,
                 environment=settings.environment,
+                rate_limited_loggers=rate_limited,
             )
         if settings.xray_enabled:
             telemetry.xray_recorder = xray.build_recorder(settings, follow_opentelemetry=settings.otel_enabled)
         if settings.otel_enabled:
-            telemetry.tracer_provider = otel.build_tracer_provider(settings, span_exporter)
+            telemetry.tracer_provider = provider.build_tracer_provider(settings, span_exporter)
             telemetry.tracer = telemetry.tracer_provider.get_tracer(TRACER_NAME)
-            telemetry.sampler = otel.build_rules_sampler(settings, telemetry.tracer_provider.resource)
-            otel.instrument_process(telemetry.tracer_provider, http_conventions=settings.semconv_opt_in)
+            telemetry.sampler = provider.build_rules_sampler(settings, telemetry.tracer_provider.resource)
+            process_instrumentation.instrument_process(
+                telemetry.tracer_provider, http_conventions=settings.semconv_opt_in
+            )
             if settings.browser_traces is not None:
                 telemetry.browser_traces = BrowserTraceIngest(settings)
-        logs.install_request_lines(app)
         telemetry.aws_calls = aws_calls.AwsCallTracing(
             tracer_provider=telemetry.tracer_provider, xray_recorder=telemetry.xray_recorder
         )
-        store = app.extensions.get(extensions.STORE)
-        if store is not None and (settings.otel_enabled or settings.xray_enabled):
-            telemetry.aws_calls.trace_client(store.client)
+        if settings.otel_enabled or settings.xray_enabled:
+            for client in aws_clients:
+                telemetry.aws_calls.trace_client(client)
         if telemetry.tracer_provider is not None:
             telemetry.capture = capture.AnomalyCapture(
                 tracer_provider=telemetry.tracer_provider,
@@ -153,26 +146,20 @@ class Telemetry:
                 per_second=settings.anomaly_capture_per_second / contract.GUNICORN_WORKERS,
                 on_anomaly=telemetry.sampler.count_anomaly if telemetry.sampler is not None else None,
             )
-        # The request path, once (wsgi.py lists its layers in order); X-Ray follows OpenTelemetry's decision.
-        app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
-            app.wsgi_app,
-            tracer_provider=telemetry.tracer_provider,
-            sampler=telemetry.sampler,
-            xray_recorder=telemetry.xray_recorder,
-            browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
-            capture=telemetry.capture,
+        # The request's whole path, once: its WSGI layers and Flask hooks, in the order request_path.py lists them.
+        request_path.install(
+            app,
+            settings,
+            request_path.WsgiParts(
+                tracer_provider=telemetry.tracer_provider,
+                sampler=telemetry.sampler,
+                xray_recorder=telemetry.xray_recorder,
+                capture=telemetry.capture,
+                browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
+            ),
+            quiet_paths=quiet_paths,
         )
-        # Flask's hooks and signals, in the order they are connected.
-        if telemetry.capture is not None:
-            got_request_exception.connect(capture.note_exception, app, weak=False)
-        if telemetry.xray_recorder is not None:
-            if settings.otel_enabled:
-                xray.record_unhandled_exceptions(app, telemetry.xray_recorder)
-            else:
-                xray.install_middleware(app, telemetry.xray_recorder)
-        if settings.rollbar_enabled:
-            errors.install(app, settings)
-        app.extensions[extensions.TELEMETRY] = telemetry
+        app.extensions[EXTENSION_KEY] = telemetry
         log.info("telemetry started: %s", ", ".join(telemetry.enabled_parts()) or "logs only")
         return telemetry
 
@@ -235,7 +222,7 @@ class Telemetry:
             _run_bounded(lambda: provider.force_flush(int(deadline.remaining() * 1000)), deadline.remaining())
             _run_bounded(provider.shutdown, deadline.remaining())
         if self.settings.rollbar_enabled:
-            _run_bounded(errors.wait, deadline.remaining())
+            _run_bounded(rollbar_reporter.wait, deadline.remaining())
         if self.watchtower_handler is not None:
             handler = self.watchtower_handler
             _run_bounded(handler.close, deadline.remaining())
@@ -275,7 +262,7 @@ def current_telemetry() -> Telemetry | None:
     """The telemetry of the current Flask app, or None outside an app."""
     if not has_app_context():
         return None
-    return current_app.extensions.get(extensions.TELEMETRY)
+    return current_app.extensions.get(EXTENSION_KEY)
 
 
 @contextlib.contextmanager

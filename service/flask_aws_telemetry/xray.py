@@ -1,6 +1,6 @@
 """The aws-xray-sdk: a recorder per app, one segment per traced request, one trace id shared with OpenTelemetry.
 
-With OpenTelemetry on, it has already decided (``otel.SamplingGate``), and
+With OpenTelemetry on, it has already decided (``gate.SamplingGate``), and
 ``SampledRequestSegments`` sits on the gate's sampled path only: it records
 the X-Ray segment of exactly the requests OpenTelemetry sampled, with the
 same trace id (in X-Ray form), the server span as the segment's parent, and
@@ -25,7 +25,6 @@ import contextlib
 import contextvars
 import functools
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from wsgiref.util import request_uri
@@ -40,17 +39,17 @@ from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, got_request_exception
 from opentelemetry import trace
 
-from .. import contract
-from ..settings import Settings
+from . import contract
+from .settings import TelemetrySettings
 from .headers import xray_trace_id
 
 if TYPE_CHECKING:
-    from .wsgi import WSGIApp
+    from .wsgi_types import WSGIApp
 
-log = logging.getLogger("cruddur.telemetry.xray")
+log = logging.getLogger("flask_aws_telemetry.xray")
 
 # The sampled segment of the request being handled on this thread, for subsegments and log lines.
-_current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("cruddur_xray_segment", default=None)
+_current_segment: contextvars.ContextVar[Any] = contextvars.ContextVar("flask_aws_telemetry_xray_segment", default=None)
 
 
 def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRayRecorder:
+def build_recorder(settings: TelemetrySettings, *, follow_opentelemetry: bool) -> AWSXRayRecorder:
     """A recorder reporting ``settings.service_name`` to the daemon, logging (not raising) outside requests.
 
     Following OpenTelemetry, the SDK never samples, so it gets a local
@@ -94,7 +93,7 @@ def build_recorder(settings: Settings, *, follow_opentelemetry: bool) -> AWSXRay
         service=settings.service_name,
         daemon_address=settings.xray_daemon_address,
         context_missing="LOG_ERROR",
-        plugins=("ECSPlugin",) if os.environ.get("ECS_CONTAINER_METADATA_URI_V4") else None,
+        plugins=("ECSPlugin",) if settings.on_ecs else None,
         sampling=True,
         sampler=LocalSampler(local_rules) if follow_opentelemetry else DefaultSampler(),
         sampling_rules=None if follow_opentelemetry else local_rules,

@@ -37,14 +37,14 @@ from typing import Any
 from flask import Flask, Response, g, request
 from opentelemetry import trace
 
-from .. import contract
 from . import xray
 from .headers import xray_trace_id
-from .ratelimit import RateLimitFilter
+from .ratelimit import TELEMETRY_LOGGER_PREFIXES, RateLimitFilter
 
-HANDLER_MARK = "_cruddur_handler"
+HANDLER_MARK = "_flask_aws_telemetry_handler"
 # A record's own fields for its JSON line (``extra={LINE_FIELDS: {...}}``), after the trace fields.
 LINE_FIELDS = "line_fields"
+# Outside the telemetry's logger prefix, so the rate limit never drops a request line; the name Cruddur's lines had.
 REQUEST_LOGGER = "cruddur.request"
 
 # Records from these loggers never go to watchtower: they are watchtower's own
@@ -93,7 +93,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render ``record`` as JSON, once: stdout and watchtower share the rendering."""
-        cached = record.__dict__.get("_cruddur_json")
+        cached = record.__dict__.get("_flask_aws_telemetry_json")
         if cached is not None and cached[0] is self._static:
             return cached[1]
         document: dict[str, Any] = {
@@ -110,7 +110,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         rendered = json.dumps(document, default=str)
-        record._cruddur_json = (self._static, rendered)
+        record._flask_aws_telemetry_json = (self._static, rendered)
         return rendered
 
 
@@ -159,7 +159,7 @@ class BurstHandler(logging.handlers.MemoryHandler):
         self._interval = interval
         self._due = threading.Event()
         self._stopped = threading.Event()
-        self._flusher = threading.Thread(target=self._run, name="cruddur-log-burst", daemon=True)
+        self._flusher = threading.Thread(target=self._run, name="flask-aws-telemetry-log-burst", daemon=True)
         self._flusher.start()
 
     def shouldFlush(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
@@ -197,7 +197,7 @@ class BurstHandler(logging.handlers.MemoryHandler):
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the flusher must outlive a failing target
-                logging.getLogger("cruddur.telemetry.logs").exception("could not hand log records to CloudWatch Logs")
+                logging.getLogger("flask_aws_telemetry.logs").exception("could not hand log records to CloudWatch Logs")
 
 
 def _mark(handler: logging.Handler) -> logging.Handler:
@@ -205,8 +205,14 @@ def _mark(handler: logging.Handler) -> logging.Handler:
     return handler
 
 
-def configure_logging(*, level: str, service: str, environment: str) -> logging.Handler:
-    """Install the stdout JSON handler on the root logger (replacing ours from an earlier call)."""
+def configure_logging(
+    *, level: str, service: str, environment: str, rate_limited_loggers: tuple[str, ...] = ()
+) -> logging.Handler:
+    """Install the stdout JSON handler on the root logger (replacing ours from an earlier call).
+
+    ``rate_limited_loggers`` are the app's loggers whose failures could storm
+    too (a database that is down); they are limited like the telemetry's own.
+    """
     root = logging.getLogger()
     for existing in [h for h in root.handlers if getattr(h, HANDLER_MARK, False)]:
         root.removeHandler(existing)
@@ -214,7 +220,7 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter(service=service, environment=environment))
     handler.addFilter(TraceContextFilter())
-    handler.addFilter(RateLimitFilter())
+    handler.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers)))
     root.addHandler(_mark(handler))
     # watchtower reports delivery failures as warnings from its sender thread;
     # route them through logging so the rate limit applies.
@@ -222,7 +228,7 @@ def configure_logging(*, level: str, service: str, environment: str) -> logging.
     return handler
 
 
-def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset({contract.HEALTH_CHECK_PATH})) -> None:
+def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset()) -> None:
     """Log one request line (module docstring) at the end of each request to ``app``, but those to ``quiet_paths``.
 
     Health checks are quiet: the load balancer and ECS ask every few seconds,
@@ -232,13 +238,13 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
 
     @app.before_request
     def start_clock() -> None:
-        g.cruddur_request_started = time.perf_counter()
+        g.flask_aws_telemetry_request_started = time.perf_counter()
 
     @app.after_request
     def log_request_line(response: Response) -> Response:
         try:
             if request.path not in quiet_paths and request_log.isEnabledFor(logging.INFO):
-                started = g.get("cruddur_request_started")
+                started = g.get("flask_aws_telemetry_request_started")
                 duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
                 method, status = request.method, response.status_code
                 route = request.url_rule.rule if request.url_rule is not None else None
@@ -247,12 +253,18 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
                     extra={LINE_FIELDS: {"http_method": method, "http_route": route, "http_status": status, "duration_ms": duration_ms}},
                 )  # fmt: skip
         except Exception:  # noqa: BLE001 - a log line must never fail the request it describes
-            logging.getLogger("cruddur.telemetry.logs").exception("could not log the request line")
+            logging.getLogger("flask_aws_telemetry.logs").exception("could not log the request line")
         return response
 
 
 def watchtower_handler(
-    *, log_group: str, region: str, endpoint_url: str | None, service: str, environment: str
+    *,
+    log_group: str,
+    region: str,
+    endpoint_url: str | None,
+    service: str,
+    environment: str,
+    rate_limited_loggers: tuple[str, ...] = (),
 ) -> logging.Handler:
     """A watchtower handler writing to the existing ``log_group``, one stream per process, fed in bursts.
 
@@ -290,6 +302,6 @@ def watchtower_handler(
     burst = BurstHandler(handler)
     burst.addFilter(_ExcludeLoggers(WATCHTOWER_EXCLUDED_PREFIXES))
     burst.addFilter(TraceContextFilter())
-    burst.addFilter(RateLimitFilter())
+    burst.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers)))
     logging.getLogger().addHandler(_mark(burst))
     return burst

@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
-# Loggers whose records describe telemetry failures (exporters, SDKs, our own glue).
+# Loggers whose records describe telemetry failures (exporters, SDKs, our own glue); an app adds its own
+# (``Telemetry.install(rate_limited_loggers=...)``).
 TELEMETRY_LOGGER_PREFIXES = (
     "opentelemetry",
     "amazon.opentelemetry",
@@ -15,8 +16,7 @@ TELEMETRY_LOGGER_PREFIXES = (
     "rollbar",
     "watchtower",
     "py.warnings",
-    "cruddur.telemetry",
-    "cruddur.store",  # DynamoDB failures: one line per failing request would be a storm too
+    "flask_aws_telemetry",
 )
 
 

@@ -1,7 +1,7 @@
 """X-Ray's sampling rules decide which requests are traced, live, for OpenTelemetry and the X-Ray SDK alike.
 
 The decision is made once per request by ``XRayRulesSampler`` (asked by
-``otel.SamplingGate``), and both tracers follow it: OpenTelemetry starts a
+``gate.SamplingGate``), and both tracers follow it: OpenTelemetry starts a
 server span only for a sampled request, and the X-Ray segment is recorded
 inside that span with the same trace id.
 
@@ -100,9 +100,9 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
-from .. import contract
+from . import contract
 
-log = logging.getLogger("cruddur.telemetry.sampling")
+log = logging.getLogger("flask_aws_telemetry.sampling")
 
 # X-Ray's own intervals: rules every five minutes, targets every ten seconds
 # unless X-Ray answers another interval.

@@ -1,6 +1,6 @@
 """Anomaly capture: an unsampled request that fails or is slow is exported anyway, with the trace id it already carries.
 
-Usage (``wsgi.build_wsgi_chain`` wires it into ``otel.SamplingGate``)::
+Usage (``request_path.build_wsgi_chain`` wires it into ``gate.SamplingGate``)::
 
     capture = AnomalyCapture(tracer_provider=provider, xray_recorder=recorder, aws_calls=calls,
                              slow_request_seconds=1.0, per_second=5.0)
@@ -42,7 +42,6 @@ minute (``ratelimit.DropCounter``).
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -63,67 +62,22 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import Status, StatusCode
 
-from .. import contract
+from . import contract
+from . import request_record, route_naming, xray
 from .headers import xray_trace_id
+from .provider import admitted
+from .request_record import RequestRecord
 from .ratelimit import DropCounter
 
 if TYPE_CHECKING:
     from aws_xray_sdk.core import AWSXRayRecorder
 
-    from .aws_calls import AwsCall, AwsCallTracing
+    from .aws_calls import AwsCallTracing
 
-log = logging.getLogger("cruddur.telemetry.capture")
+log = logging.getLogger("flask_aws_telemetry.capture")
 # Not a telemetry logger (``ratelimit.TELEMETRY_LOGGER_PREFIXES``): every line counts, the limit bounds them.
 anomaly_log = logging.getLogger(contract.ANOMALY_LOGGER)
 CAPTURED_MESSAGE = "anomaly trace captured"
-
-REASON_EXCEPTION = "exception"
-REASON_SERVER_ERROR = "server_error"
-REASON_SLOW = "slow"
-
-_current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar("cruddur_request_record", default=None)
-
-
-class RequestRecord:
-    """What an anomaly's trace needs of one request, kept for every request in the cheapest form."""
-
-    __slots__ = ("trace_id", "span_id", "sampled", "rule_name", "start_ns", "end_ns", "status", "request", "error", "calls")
-
-    def __init__(self, trace_id: int, span_id: int, *, sampled: bool, rule_name: str | None = None) -> None:
-        """A request of trace ``trace_id`` whose server span is ``span_id``, starting now."""
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.sampled = sampled
-        self.rule_name = rule_name
-        self.start_ns = time.time_ns()
-        self.end_ns = 0
-        self.status: str | None = None
-        self.request: Any = None  # werkzeug's request, for its matched route (Flask takes it out of the environ at the end)
-        self.error: BaseException | None = None
-        self.calls: list[AwsCall] = []
-
-    def anomaly(self, slow_ns: int) -> str | None:
-        """Why the request is an anomaly (``REASON_*``), or None."""
-        if self.error is not None:
-            return REASON_EXCEPTION
-        if self.status is not None and self.status[:1] == "5":
-            return REASON_SERVER_ERROR
-        if self.end_ns - self.start_ns > slow_ns:
-            return REASON_SLOW
-        return None
-
-
-def current_record() -> RequestRecord | None:
-    """The record of the request being handled on this thread (sampled or not), or None."""
-    return _current.get()
-
-
-def note_exception(_sender: Any, exception: BaseException, **_: Any) -> None:
-    """Flask's got_request_exception: the current request ended in ``exception`` (Flask answers 500)."""
-    record = _current.get()
-    if record is not None:
-        record.error = exception
-
 
 class AnomalyCapture:
     """Watches every request the gate lets through; exports the unsampled ones that end as anomalies, within a limit."""
@@ -172,14 +126,14 @@ class AnomalyCapture:
             record.request = environ.get("werkzeug.request")
             return start_response(status, headers, *exc_info)
 
-        token = _current.set(record)
+        token = request_record.begin(record)
         try:
             return app(environ, noting_start_response)
         except BaseException as error:  # the app propagates (testing, or PROPAGATE_EXCEPTIONS)
             record.error = error
             raise
         finally:
-            _current.reset(token)
+            request_record.end(token)
             record.end_ns = time.time_ns()
             self.finish(record, environ, parent_context)
 
@@ -206,10 +160,8 @@ class AnomalyCapture:
             log.exception("could not capture the anomaly of trace %s", xray_trace_id(record.trace_id))
 
     def _export(self, record: RequestRecord, reason: str, environ: dict[str, Any], parent_context: otel_context.Context | None) -> None:
-        from . import otel, xray
-
         attributes = collect_request_attributes(environ, self._conventions)
-        with otel.admitted(record.trace_id, record.span_id):
+        with admitted(record.trace_id, record.span_id):
             span = self._tracer.start_span(
                 get_default_span_name(environ),
                 context=parent_context,
@@ -219,7 +171,7 @@ class AnomalyCapture:
             )
         if record.status is not None:
             add_response_attributes(span, record.status, [], attributes, self._conventions)
-        otel.name_after_route(span, {**environ, "werkzeug.request": record.request})
+        route_naming.name_after_route(span, {**environ, "werkzeug.request": record.request})
         span.set_attribute("anomaly.captured", True)
         span.set_attribute("anomaly.reason", reason)
         if record.error is not None:
