@@ -8,6 +8,8 @@ response can never be stored twice: a repeated ``PutItem`` or reply
 The client's timeouts and retries are chosen so that a DynamoDB that is
 down, slow or throttling costs a request at most about ``WORST_CASE_SECONDS``
 before the API answers 503 (``StoreUnavailableError``).
+
+Every key is built by ``cruddur.table``'s key builders.
 """
 
 from __future__ import annotations
@@ -118,7 +120,9 @@ class Store:
     def _put_new(self, values: dict[str, Any]) -> bool:
         """Put an item unless its key exists; False when it did (a retry of this same write, or a seed)."""
         try:
-            self._call("put_item", Item=_to_item(values), ConditionExpression="attribute_not_exists(pk)")
+            self._call(
+                "put_item", Item=_to_item(values), ConditionExpression=f"attribute_not_exists({table.PARTITION_KEY})"
+            )
             return True
         except ClientError:
             return False
@@ -126,7 +130,7 @@ class Store:
     # -- users -------------------------------------------------------------
     def user(self, handle: str) -> dict[str, Any] | None:
         """The user ``handle`` ({"handle", "display_name"}), or None."""
-        item = self._call("get_item", Key=_to_item({"pk": f"USER#{handle}", "sk": "PROFILE"})).get("Item")
+        item = self._call("get_item", Key=_to_item(table.user_key(handle))).get("Item")
         if item is None:
             return None
         values = _from_item(item)
@@ -134,7 +138,7 @@ class Store:
 
     def put_user(self, handle: str, display_name: str) -> None:
         """Add a user unless it exists."""
-        self._put_new({"pk": f"USER#{handle}", "sk": "PROFILE", "handle": handle, "display_name": display_name})
+        self._put_new({**table.user_key(handle), "handle": handle, "display_name": display_name})
 
     # -- activities ----------------------------------------------------------
     def new_activity(
@@ -152,16 +156,11 @@ class Store:
             "likes_count": 0,
             "reposts_count": 0,
         }
-        order = f"{activity['created_at']}#{activity['uuid']}"
         self._put_new(
             {
                 **activity,
-                "pk": f"ACTIVITY#{activity['uuid']}",
-                "sk": "ACTIVITY",
-                "feed_pk": "FEED",
-                "feed_sk": order,
-                "handle_pk": f"USER#{user['handle']}",
-                "handle_sk": order,
+                **table.activity_key(activity["uuid"]),
+                **table.activity_index_keys(user["handle"], activity["created_at"], activity["uuid"]),
                 table.TTL_ATTRIBUTE: _epoch(expires_at),
                 "replies": [],
                 "reply_uuids": [],
@@ -182,14 +181,15 @@ class Store:
             "replies_count": 0,
             "reposts_count": 0,
         }
-        key = _to_item({"pk": f"ACTIVITY#{activity_uuid}", "sk": "ACTIVITY"})
+        key = _to_item(table.activity_key(activity_uuid))
         try:
             self._call(
                 "update_item",
                 Key=key,
                 UpdateExpression="SET replies = list_append(replies, :reply), reply_uuids = list_append(reply_uuids, :uuid)",
                 ConditionExpression=(
-                    "attribute_exists(pk) AND #ttl > :now AND size(replies) < :max AND NOT contains(reply_uuids, :reply_uuid)"
+                    f"attribute_exists({table.PARTITION_KEY}) AND #ttl > :now AND size(replies) < :max"
+                    " AND NOT contains(reply_uuids, :reply_uuid)"
                 ),
                 ExpressionAttributeNames={"#ttl": table.TTL_ATTRIBUTE},
                 ExpressionAttributeValues=_to_item(
@@ -215,12 +215,15 @@ class Store:
             raise TooManyRepliesError(activity_uuid) from None
         return reply
 
-    def _query(self, *, limit: int, forward: bool = False, index: str | None = None, **condition: str) -> list[dict[str, Any]]:
-        (attribute, value), = condition.items()
+    def _query(
+        self, partition: str, *, limit: int, index: str | None = None, forward: bool = False
+    ) -> list[dict[str, Any]]:
+        """One page of the items in ``partition`` of the table, or of ``index``."""
+        attribute = table.INDEXES[index][0] if index is not None else table.PARTITION_KEY
         request: dict[str, Any] = {
             "KeyConditionExpression": "#k = :v",
             "ExpressionAttributeNames": {"#k": attribute},
-            "ExpressionAttributeValues": _to_item({":v": value}),
+            "ExpressionAttributeValues": _to_item({":v": partition}),
             "ScanIndexForward": forward,
             "Limit": limit,
         }
@@ -234,23 +237,23 @@ class Store:
 
     def home_feed(self, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[dict[str, Any]]:
         """The newest page of activities that have not expired, newest first."""
-        return self._live_activities(self._query(index=table.FEED_INDEX, feed_pk="FEED", limit=limit), now)
+        return self._live_activities(self._query(table.FEED_PARTITION, index=table.FEED_INDEX, limit=limit), now)
 
     def user_feed(self, handle: str, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[dict[str, Any]]:
         """``handle``'s newest page of live activities, newest first."""
-        items = self._query(index=table.BY_HANDLE_INDEX, handle_pk=f"USER#{handle}", limit=limit)
+        items = self._query(table.user_partition(handle), index=table.BY_HANDLE_INDEX, limit=limit)
         return self._live_activities(items, now)
 
     # -- messages ------------------------------------------------------------
     def message_groups(self, handle: str, *, limit: int = MESSAGE_GROUPS_PAGE_SIZE) -> list[dict[str, Any]]:
         """``handle``'s conversations, the most recent first."""
-        items = self._query(index=table.GROUPS_INDEX, groups_pk=f"GROUPS#{handle}", limit=limit)
+        items = self._query(table.groups_partition(handle), index=table.GROUPS_INDEX, limit=limit)
         fields = ("uuid", "handle", "display_name", "message", "created_at")
         return [{name: _from_item(item).get(name) for name in fields} for item in items]
 
     def messages(self, handle: str, other: str, *, limit: int = MESSAGES_PAGE_SIZE) -> list[dict[str, Any]]:
         """The newest page of messages between ``handle`` and ``other``, oldest first (as a chat reads)."""
-        items = self._query(pk=_conversation(handle, other), limit=limit)
+        items = self._query(table.conversation_partition(handle, other), limit=limit)
         fields = ("uuid", "handle", "display_name", "message", "created_at")
         return [{name: _from_item(item).get(name) for name in fields} for item in reversed(items)]
 
@@ -263,19 +266,17 @@ class Store:
             "message": message,
             "created_at": created_at.isoformat(),
         }
-        pk = _conversation(sender["handle"], receiver["handle"])
-        self._put_new({**stored, "pk": pk, "sk": f"MESSAGE#{stored['created_at']}#{stored['uuid']}"})
+        self._put_new({**stored, **table.message_key(sender["handle"], receiver["handle"], stored["created_at"], stored["uuid"])})
+        group_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, table.conversation_partition(sender["handle"], receiver["handle"])))
         for owner, other in ((sender, receiver), (receiver, sender)):
             # Setting the same values again is harmless, so a retried update cannot double anything.
             self._call(
                 "put_item",
                 Item=_to_item(
                     {
-                        "pk": f"USER#{owner['handle']}",
-                        "sk": f"GROUP#{other['handle']}",
-                        "groups_pk": f"GROUPS#{owner['handle']}",
-                        "groups_sk": f"{stored['created_at']}#{other['handle']}",
-                        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, pk)),
+                        **table.message_group_key(owner["handle"], other["handle"]),
+                        **table.message_group_index_keys(owner["handle"], other["handle"], stored["created_at"]),
+                        "uuid": group_uuid,
                         "handle": other["handle"],
                         "display_name": other["display_name"],
                         "message": message,
@@ -293,11 +294,11 @@ class Store:
         time is relative to the ``seeded_at`` of the first worker to claim the
         seed marker, so workers starting at once write the same items once.
         """
-        marker = _to_item({"pk": "SEED", "sk": "SEED"})
+        marker = _to_item(table.seed_marker_key())
         found = self._call("get_item", Key=marker, ConsistentRead=True).get("Item")
         if found is not None and found.get("complete", {}).get("BOOL"):
             return False
-        self._put_new({"pk": "SEED", "sk": "SEED", "seeded_at": now.isoformat(), "complete": False})
+        self._put_new({**table.seed_marker_key(), "seeded_at": now.isoformat(), "complete": False})
         claimed = _from_item(self._call("get_item", Key=marker, ConsistentRead=True)["Item"])
         base = dt.datetime.fromisoformat(claimed["seeded_at"])
         users = {
@@ -321,8 +322,3 @@ class Store:
         )
         log.info("seeded table %s with the course's mock data", self.table_name)
         return True
-
-
-def _conversation(handle: str, other: str) -> str:
-    first, second = sorted((handle, other))
-    return f"CONVERSATION#{first}#{second}"
