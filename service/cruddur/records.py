@@ -1,4 +1,4 @@
-"""The domain records the store returns and the services pass around; ``cruddur.api.presentation`` shapes them as JSON."""
+"""The domain records the store returns and the services pass on; ``cruddur.api.presentation`` makes them JSON."""
 
 from __future__ import annotations
 

@@ -5,15 +5,23 @@ Imported by the CDK app (``service.cruddur.table``) and the container
 
 Every read the API makes is a bounded ``GetItem`` or ``Query``; nothing scans.
 
-============================  ==========================  =================================  =====================
-item                          pk                          sk                                 index keys
-============================  ==========================  =================================  =====================
+============================  ==========================  =================================
+item                          pk                          sk
+============================  ==========================  =================================
 user                          ``USER#<handle>``           ``PROFILE``
-activity                      ``ACTIVITY#<uuid>``         ``ACTIVITY``                       feed: ``FEED`` / ``<created>``; by_handle: ``USER#<handle>`` / ``<created>``
-message group (one per side)  ``USER#<handle>``           ``GROUP#<other handle>``           groups: ``GROUPS#<handle>`` / ``<created_at>#<other handle>``
+activity                      ``ACTIVITY#<uuid>``         ``ACTIVITY``
+message group (one per side)  ``USER#<handle>``           ``GROUP#<other handle>``
 message                       ``CONVERSATION#<a>#<b>``    ``MESSAGE#<created_at>#<uuid>``
 seed marker                   ``SEED``                    ``SEED``
-============================  ==========================  =================================  =====================
+============================  ==========================  =================================
+
+=========  ============================  ======================  ================================
+index      item                          partition key           sort key
+=========  ============================  ======================  ================================
+feed       activity                      ``FEED``                ``<created_at>#<uuid>``
+by_handle  activity                      ``USER#<handle>``       ``<created_at>#<uuid>``
+groups     message group (one per side)  ``GROUPS#<handle>``     ``<created_at>#<other handle>``
+=========  ============================  ======================  ================================
 
 * home feed: ``Query`` feed index, newest first, ``Limit`` a page;
 * a user's feed, notifications: ``Query`` by_handle index, a page;
@@ -27,9 +35,8 @@ deletes expired items within days, so the store also filters them out.
 
 Every key value is built by a function below (``user_key``, ``activity_index_keys``,
 ...), and the store calls them; ``tests/service/test_table_keys.py`` proves
-each builder writes the format this table documents. ``<created>`` in an index
-sort key is ``<created_at>#<uuid>``; ``<a>`` and ``<b>`` are the two handles,
-sorted, so both sides of a conversation name one partition.
+each builder writes the formats these tables document. ``<a>`` and ``<b>`` are
+the two handles, sorted, so both sides of a conversation name one partition.
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ FEED_PARTITION = "FEED"
 
 
 def user_partition(handle: str) -> str:
-    """``USER#<handle>``: a user's profile and message groups, and the by_handle index's partition of their activities."""
+    """``USER#<handle>``: a user's profile and message groups, and their activities in the by_handle index."""
     return f"USER#{handle}"
 
 

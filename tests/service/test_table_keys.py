@@ -11,82 +11,81 @@ from service.cruddur import contract
 from service.cruddur import table as design
 from service.cruddur.store import Store
 
-HANDLE, OTHER, UUID, CREATED_AT = "worf", "andrewbrown", "66e12864-8c26-4c3a-9658-95a10f8fea67", "2026-11-21T12:00:00+00:00"
-# What each placeholder of the documented table stands for, in the examples below.
+HANDLE, OTHER = "worf", "andrewbrown"
+UUID, CREATED_AT = "66e12864-8c26-4c3a-9658-95a10f8fea67", "2026-11-21T12:00:00+00:00"
+# What each placeholder of the design's tables stands for here.
 PLACEHOLDERS = {
     "<handle>": HANDLE,
     "<other handle>": OTHER,
     "<uuid>": UUID,
     "<created_at>": CREATED_AT,
-    "<created>": f"{CREATED_AT}#{UUID}",
     "<a>": min(HANDLE, OTHER),
     "<b>": max(HANDLE, OTHER),
 }
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
 
 
-def _documented() -> dict[str, dict[str, str]]:
-    """The design's table of items: item -> {"pk", "sk", "index keys"}, placeholders filled in."""
+def _documented_tables() -> list[list[dict[str, str]]]:
+    """The design docstring's tables, each a list of rows (header -> cell), placeholders filled in, quotes dropped."""
     lines = (design.__doc__ or "").splitlines()
     rules = [number for number, line in enumerate(lines) if re.fullmatch(r"=+( +=+)+", line)]
-    starts = [match.start() for match in re.finditer(r"=+", lines[rules[0]])]
-    bounds = list(zip(starts, [*starts[1:], None]))
+    placeholder = re.compile("|".join(map(re.escape, PLACEHOLDERS)))
+    tables = []
+    for top, below_header, bottom in zip(rules[0::3], rules[1::3], rules[2::3]):
+        starts = [match.start() for match in re.finditer(r"=+", lines[top])]
+        bounds = list(zip(starts, [*starts[1:], None]))
 
-    def cells(line: str) -> list[str]:
-        return [line[start:end].strip() for start, end in bounds]
+        def cells(line: str) -> list[str]:
+            raw = [line[start:end].strip().replace("``", "") for start, end in bounds]
+            return [placeholder.sub(lambda match: PLACEHOLDERS[match.group()], cell) for cell in raw]
 
-    header = cells(lines[rules[0] + 1])
-    rows = {}
-    for line in lines[rules[1] + 1 : rules[2]]:
-        item, *values = cells(line)
-        filled = [re.sub("|".join(map(re.escape, PLACEHOLDERS)), lambda m: PLACEHOLDERS[m.group()], v) for v in values]
-        rows[item] = dict(zip(header[1:], [v.replace("``", "") for v in filled]))
-    return rows
-
-
-def _index_keys(documented: str) -> dict[str, tuple[str, str]]:
-    """``feed: FEED / x; by_handle: ... / y`` -> {"feed": ("FEED", "x"), ...}."""
-    keys = {}
-    for part in filter(None, (p.strip() for p in documented.split(";"))):
-        index, partition_and_sort = part.split(": ", 1)
-        partition, sort = partition_and_sort.split(" / ")
-        keys[index] = (partition, sort)
-    return keys
+        header = cells(lines[top + 1])
+        tables.append([dict(zip(header, cells(line))) for line in lines[below_header + 1 : bottom]])
+    return tables
 
 
-def _as_index(keys: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """Builder output (attribute -> value) grouped per index, as the design's table writes it."""
-    return {
-        index: (keys[partition], keys[sort])
-        for index, (partition, sort) in design.INDEXES.items()
-        if partition in keys
-    }
+ITEMS, INDEXES = _documented_tables()
+# Each kind of item's key, and its index keys, as the builders write them for the placeholders' values.
+BUILT = {
+    "user": (design.user_key(HANDLE), {}),
+    "activity": (design.activity_key(UUID), design.activity_index_keys(HANDLE, CREATED_AT, UUID)),
+    "message group (one per side)": (
+        design.message_group_key(HANDLE, OTHER),
+        design.message_group_index_keys(HANDLE, OTHER, CREATED_AT),
+    ),
+    "message": (design.message_key(HANDLE, OTHER, CREATED_AT, UUID), {}),
+    "seed marker": (design.seed_marker_key(), {}),
+}
 
 
-def test_the_design_documents_every_item():
-    """The design's table lists the five kinds of item the store writes, each with a pk and an sk."""
-    assert set(_documented()) == {"user", "activity", "message group (one per side)", "message", "seed marker"}
+def test_the_design_documents_every_item_and_index():
+    """The design's tables list the five kinds of item the store writes and the three indexes the table has."""
+    assert [row["item"] for row in ITEMS] == list(BUILT)
+    assert {row["index"] for row in INDEXES} == set(design.INDEXES)
 
 
-@pytest.mark.parametrize(
-    ("item", "key", "index_keys"),
-    [
-        ("user", design.user_key(HANDLE), {}),
-        ("activity", design.activity_key(UUID), design.activity_index_keys(HANDLE, CREATED_AT, UUID)),
-        (
-            "message group (one per side)",
-            design.message_group_key(HANDLE, OTHER),
-            design.message_group_index_keys(HANDLE, OTHER, CREATED_AT),
-        ),
-        ("message", design.message_key(HANDLE, OTHER, CREATED_AT, UUID), {}),
-        ("seed marker", design.seed_marker_key(), {}),
-    ],
-)
-def test_each_builder_writes_the_documented_format(item, key, index_keys):
-    """Given the design's table, each builder's key and index keys are the documented ones, placeholders filled in."""
-    documented = _documented()[item]
-    assert key == {design.PARTITION_KEY: documented["pk"], design.SORT_KEY: documented["sk"]}
-    assert _as_index(index_keys) == _index_keys(documented["index keys"])
+@pytest.mark.parametrize("row", ITEMS, ids=lambda row: row["item"])
+def test_each_key_builder_writes_the_documented_format(row):
+    """Given the design's item table, each item's key builder writes its documented pk and sk."""
+    key, _ = BUILT[row["item"]]
+    assert key == {design.PARTITION_KEY: row["pk"], design.SORT_KEY: row["sk"]}
+
+
+@pytest.mark.parametrize("row", INDEXES, ids=lambda row: row["index"])
+def test_each_index_key_builder_writes_the_documented_format(row):
+    """Given the design's index table, the item's index key builder writes the documented partition and sort keys."""
+    _, index_keys = BUILT[row["item"]]
+    partition, sort = design.INDEXES[row["index"]]
+    assert (index_keys[partition], index_keys[sort]) == (row["partition key"], row["sort key"])
+
+
+def test_no_builder_writes_an_undocumented_index_key():
+    """Every index key a builder writes belongs to an index the design lists for that item."""
+    documented = {(row["item"], row["index"]) for row in INDEXES}
+    for item, (_, index_keys) in BUILT.items():
+        for index, (partition, sort) in design.INDEXES.items():
+            if partition in index_keys or sort in index_keys:
+                assert (item, index) in documented
 
 
 def test_both_sides_of_a_conversation_name_one_partition():
@@ -126,7 +125,7 @@ def _query(store: Store, partition: str, index: str | None = None) -> list[dict]
 
 
 def test_the_stores_items_are_found_by_the_documented_keys(seeded):
-    """Given a seeded table, read straight from DynamoDB by the design's keys and indexes, each item the store wrote is there."""
+    """Given a seeded table, read straight from DynamoDB by the design's keys and indexes, each stored item is there."""
     worf_activity = "66e12864-8c26-4c3a-9658-95a10f8fea67"
     assert _get(seeded, design.user_key("worf"))["display_name"] == {"S": "Worf"}
     assert _get(seeded, design.activity_key(worf_activity))["handle"] == {"S": "worf"}
