@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from cruddur import contract, extensions
+from cruddur import contract, extensions, seed
 from cruddur.settings import Settings, SettingsError
 
 bind = f"0.0.0.0:{contract.CONTAINER_PORT}"
@@ -43,12 +43,14 @@ loglevel = "info"
 
 
 def on_starting(server) -> None:
-    """Fail fast, in the master, on a bad environment variable."""
+    """Fail fast, in the master, on a bad environment variable; then seed the table."""
     try:
         Settings.from_environ(os.environ)
     except SettingsError as error:
         print(f"cruddur: configuration error: {error}", file=sys.stderr, flush=True)
         sys.exit(3)
+    # Once per task, before any worker: the course's mock data into an empty table (a DynamoDB down is a warning).
+    seed.seed_at_start(os.environ, server.log)
 
 
 def worker_exit(server, worker) -> None:

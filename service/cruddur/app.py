@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import os
 from collections.abc import Mapping
 
@@ -14,15 +12,13 @@ from flask import Flask
 from flask_cors import CORS
 
 from .api import activities, health, messages
-from . import extensions
+from . import extensions, seed
 from .api.errors import register_error_handlers
 from .settings import Settings
-from .store import Store, StoreUnavailableError
+from .store import Store
 from .telemetry import Telemetry
 
 MAX_BODY_BYTES = 16 * 1024
-
-log = logging.getLogger("cruddur.app")
 
 
 def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] | None = None, **telemetry_options) -> Flask:
@@ -33,7 +29,7 @@ def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] |
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.sort_keys = False
     app.extensions[extensions.SETTINGS] = settings
-    app.extensions[extensions.STORE] = store = Store(
+    app.extensions[extensions.STORE] = Store(
         settings.dynamodb_table_name, region=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url
     )
     # The frontend's origins only; no origin is allowed unless the contract names it.
@@ -49,13 +45,6 @@ def create_app(settings: Settings | None = None, *, environ: Mapping[str, str] |
     app.register_blueprint(messages.bp)
     register_error_handlers(app)
     Telemetry.install(app, settings, **telemetry_options)
-    _seed(store)
+    seed.init_app(app)  # flask init-db; building the app never seeds
     return app
 
-
-def _seed(store: Store) -> None:
-    """Seed a fresh table; a database that is down now must not stop the worker (the health check does not need it)."""
-    try:
-        store.seed(dt.datetime.now(dt.timezone.utc))
-    except StoreUnavailableError as error:
-        log.warning("could not seed table %s (%s); it is seeded at the next start", store.table_name, error)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import logging
 import uuid
 from typing import Any
 
@@ -41,7 +40,6 @@ READ_TIMEOUT_SECONDS = 2.0
 MAX_ATTEMPTS = 2  # the first try and one retry, for throttling and transient errors ("standard" mode)
 WORST_CASE_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 1
 
-log = logging.getLogger("cruddur.store")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -383,43 +381,3 @@ class Store:
             UpdateExpression="SET complete = :done",
             ExpressionAttributeValues=_to_item({":done": True}),
         )
-
-    # -- seed ----------------------------------------------------------------
-    def seed(self, now: dt.datetime) -> bool:
-        """The course's cast and mock data, once per table; True when this call finished seeding it."""
-        andrew, worf, garek = User("andrewbrown", "Andrew Brown"), User("worf", "Worf"), User("garek", "Garek")
-        cloud = "68f126b0-1ceb-4a33-88be-d90fa7109eee"
-        base = self.claim_seed(now)
-        if base is None:
-            return False
-        days, hours = dt.timedelta(days=1), dt.timedelta(hours=1)
-        for user in (andrew, worf, garek):
-            self.put_user(user)
-        self.new_activity(andrew, "Cloud is very fun!", base - 2 * days, 7 * days, activity_uuid=cloud)
-        self.add_reply(
-            cloud,
-            worf,
-            "This post has no honor!",
-            base - 2 * days,
-            reply_uuid="26e12864-1c26-5c3a-9658-97a10f8fea67",
-        )
-        self.new_activity(
-            worf, "I am out of prune juice", base - 7 * days, 16 * days, activity_uuid="66e12864-8c26-4c3a-9658-95a10f8fea67"
-        )
-        self.new_activity(
-            garek,
-            "My dear doctor, I am just a simple tailor",
-            base - hours,
-            13 * hours,
-            activity_uuid="248959df-3079-4947-b847-9e0892d1bab4",
-        )
-        self.new_message(
-            worf, andrew, "This is a great idea", base - days, message_uuid="4e81c06a-db0f-4281-b4cc-98208537772a"
-        )
-        self.new_message(andrew, worf, "Cloud is fun!", base - 20 * hours, message_uuid="66e12864-8c26-4c3a-9658-95a10f8fea68")
-        self.new_message(
-            garek, andrew, "Quick question", base - 3 * hours, message_uuid="417c360e-c4e6-4fce-873b-d2d71469b4ac"
-        )
-        self.finish_seed()
-        log.info("seeded table %s with the course's mock data", self.table_name)
-        return True

@@ -10,6 +10,7 @@ import pytest
 from service.cruddur import contract
 from service.cruddur import table as design
 from service.cruddur.records import User
+from service.cruddur.seed import seed_table
 from service.cruddur.store import MAX_ATTEMPTS, WORST_CASE_SECONDS, Store
 from testsupport.standins.aws import FailingDynamoDb
 from testsupport.waiting import closed_port
@@ -33,17 +34,17 @@ def _item_count(store: Store) -> int:
 
 def test_seeding_happens_once(store):
     """Given an empty table, the first seed writes the course's cast and data; every later one writes nothing."""
-    assert store.seed(NOW) is True
+    assert seed_table(store, NOW) is True
     seeded = _item_count(store)
     assert seeded > 0 and store.user("worf") == User(handle="worf", display_name="Worf")
-    assert store.seed(NOW + dt.timedelta(hours=1)) is False
+    assert seed_table(store, NOW + dt.timedelta(hours=1)) is False
     assert _item_count(store) == seeded
     assert len(store.home_feed(NOW)) == 3
 
 
 def test_an_interrupted_seed_is_finished_with_the_same_items(store):
     """A worker that finds the seed claimed but unfinished writes the same items (same times), never a second copy."""
-    store.seed(NOW)
+    seed_table(store, NOW)
     store.client.update_item(
         TableName=store.table_name,
         Key={name: {"S": value} for name, value in design.seed_marker_key().items()},
@@ -51,14 +52,14 @@ def test_an_interrupted_seed_is_finished_with_the_same_items(store):
         ExpressionAttributeValues={":f": {"BOOL": False}},
     )
     before = _item_count(store)
-    assert store.seed(NOW + dt.timedelta(minutes=5)) is True
+    assert seed_table(store, NOW + dt.timedelta(minutes=5)) is True
     assert _item_count(store) == before
     assert len(store.messages("andrewbrown", "worf")) == 2
 
 
 def test_expired_activities_never_appear_before_dynamodb_deletes_them(store):
     """An activity past its expiry is gone from every feed and cannot be replied to, though its item still exists."""
-    store.seed(NOW)
+    seed_table(store, NOW)
     worf = store.user("worf")
     short = store.new_activity(worf, "gone soon", NOW, dt.timedelta(hours=1))
     assert short.uuid in [a.uuid for a in store.home_feed(NOW)]
@@ -70,7 +71,7 @@ def test_expired_activities_never_appear_before_dynamodb_deletes_them(store):
 
 def test_a_repeated_write_is_stored_once(store):
     """The same activity or reply written twice (a retry after a lost response) is one item, one reply."""
-    store.seed(NOW)
+    seed_table(store, NOW)
     garek = store.user("garek")
     first = store.new_activity(garek, "once", NOW, dt.timedelta(days=1), activity_uuid="11111111-1111-4111-8111-111111111111")
     again = store.new_activity(garek, "once", NOW, dt.timedelta(days=1), activity_uuid="11111111-1111-4111-8111-111111111111")
@@ -85,7 +86,7 @@ def test_a_repeated_write_is_stored_once(store):
 
 def test_feeds_are_one_page(store, monkeypatch):
     """A feed reads one bounded page: the newest FEED_PAGE_SIZE activities, never a scan of the table."""
-    store.seed(NOW)
+    seed_table(store, NOW)
     worf = store.user("worf")
     for index in range(25):
         store.new_activity(worf, f"log entry {index}", NOW + dt.timedelta(seconds=index), dt.timedelta(days=1))
@@ -125,7 +126,7 @@ def test_a_failing_database_is_a_bounded_json_503_and_health_stays_200(make_app,
 
 
 def test_an_unreachable_database_is_a_503_and_the_worker_still_starts(make_app):
-    """Nothing listens at the endpoint: the app starts (seeding is skipped), health 200, data requests 503."""
+    """Nothing listens at the endpoint: the app starts (the seed at start only warns), health 200, data requests 503."""
     app = make_app(
         {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: f"http://127.0.0.1:{closed_port()}"}
     )

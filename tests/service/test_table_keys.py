@@ -9,6 +9,7 @@ import pytest
 
 from service.cruddur import contract
 from service.cruddur import table as design
+from service.cruddur.seed import seed_table
 from service.cruddur.store import Store
 
 HANDLE, OTHER = "worf", "andrewbrown"
@@ -102,7 +103,7 @@ def seeded(dynamodb_environ) -> Store:
         region="us-east-1",
         endpoint_url=dynamodb_environ[contract.AWS_ENDPOINT_URL_DYNAMODB.name],
     )
-    store.seed(NOW)
+    seed_table(store, NOW)
     return store
 
 
