@@ -49,6 +49,7 @@ from werkzeug.test import EnvironBuilder
 from bench.results import write_section
 from cruddur import contract, extensions
 from cruddur.app import create_app
+from cruddur.seed import seed_at_start
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
@@ -190,12 +191,15 @@ def _environs(collector_url: str, daemon_address: str, dynamodb_url: str) -> dic
     """Each configuration's variables, each with a table of its own, in the order of the table."""
     for variable, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(variable, value)
-    return {
+    environs = {
         configuration: configuration.environ(
             collector_url, daemon_address, dynamodb_url, create_service_table(dynamodb_url)
         )
         for configuration in CONFIGURATIONS
     }
+    for environ in environs.values():
+        seed_at_start(environ)  # as the task's start does: the home feed reads the course's data
+    return environs
 
 
 def _calls_per_request(app: Any, requests: int = 200) -> float:

@@ -1,7 +1,8 @@
 """make local: the service on :5000 against an embedded DynamoDB (moto's server) on loopback, no AWS account.
 
 The table is created from ``service/cruddur/table.py``, the same design the
-stack deploys; the service seeds it with the course's mock data at start.
+stack deploys, and seeded with the course's mock data (``cruddur.seed``, what
+``flask --app cruddur.app init-db`` runs).
 Spans are printed to the console. Stop with Ctrl-C: both processes end.
 
     FRONTEND_URL=http://localhost:3000 python -m scripts.run_local
@@ -10,6 +11,7 @@ Spans are printed to the console. Stop with Ctrl-C: both processes end.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -21,6 +23,8 @@ from pathlib import Path
 import boto3
 
 from cruddur import contract, table
+from cruddur.seed import seed_table
+from cruddur.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +48,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start moto's DynamoDB, create the table, run gunicorn until interrupted (Ctrl-C or SIGTERM)."""
+    """Start moto's DynamoDB, create and seed the table, run gunicorn until interrupted (Ctrl-C or SIGTERM)."""
     signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dynamodb-port", type=int, default=8000, help="loopback port of the embedded DynamoDB (default 8000)")
@@ -64,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()})
         table.create_table(client, args.table)
+        seed_table(Store(args.table, region="us-east-1", client=client), dt.datetime.now(dt.timezone.utc))
         print(f"DynamoDB (moto) on {endpoint}, table {args.table}; frontend origin {args.frontend_url}", flush=True)
         environ = {
             **os.environ,

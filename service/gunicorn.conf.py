@@ -17,7 +17,9 @@ A test or a developer changes the address through gunicorn's own
 
 from __future__ import annotations
 
-from cruddur import contract
+import os
+
+from cruddur import contract, seed
 from cruddur.settings import Settings
 from flask_aws_telemetry.gunicorn_hooks import on_starting_with, worker_exit
 
@@ -44,4 +46,11 @@ loglevel = "info"
 
 
 # The app's settings hold the telemetry's: both are checked before any worker forks.
-on_starting = on_starting_with(Settings.from_environ)
+check_settings = on_starting_with(Settings.from_environ)
+
+
+def on_starting(server) -> None:
+    """Fail fast, in the master, on a bad environment variable; then seed the table once per task."""
+    check_settings(server)
+    # The course's mock data into an empty table, before any worker (a DynamoDB that is down is a warning).
+    seed.seed_at_start(os.environ, server.log)

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -15,15 +13,14 @@ from flask import Flask
 from flask_aws_telemetry import Telemetry
 from flask_cors import CORS
 
-from . import contract, extensions
+from . import contract, extensions, seed
 from .api import activities, health, messages
+
 from .api.errors import register_error_handlers
 from .settings import Settings
-from .store import Store, StoreUnavailableError
+from .store import Store
 
 MAX_BODY_BYTES = 16 * 1024
-
-log = logging.getLogger("cruddur.app")
 
 
 def create_app(
@@ -61,13 +58,6 @@ def create_app(
         rate_limited_loggers=("cruddur.store",),
         **telemetry_options,
     )
-    _seed(store)
+    seed.init_app(app)  # flask init-db; building the app never seeds
     return app
 
-
-def _seed(store: Store) -> None:
-    """Seed a fresh table; a database that is down now must not stop the worker (the health check does not need it)."""
-    try:
-        store.seed(dt.datetime.now(dt.timezone.utc))
-    except StoreUnavailableError as error:
-        log.warning("could not seed table %s (%s); it is seeded at the next start", store.table_name, error)

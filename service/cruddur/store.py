@@ -8,13 +8,16 @@ response can never be stored twice: a repeated ``PutItem`` or reply
 The client's timeouts and retries are chosen so that a DynamoDB that is
 down, slow or throttling costs a request at most about ``WORST_CASE_SECONDS``
 before the API answers 503 (``StoreUnavailableError``).
+
+Every key is built by ``cruddur.table``'s key builders; the store reads and
+writes domain records (``cruddur.records``), and ``cruddur.api.presentation``
+shapes them as the frontend reads them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import logging
 import uuid
 from typing import Any
 
@@ -24,6 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import table
+from .records import Activity, Message, MessageGroup, Reply, User
 
 FEED_PAGE_SIZE = 20
 MESSAGES_PAGE_SIZE = 50
@@ -36,7 +40,6 @@ READ_TIMEOUT_SECONDS = 2.0
 MAX_ATTEMPTS = 2  # the first try and one retry, for throttling and transient errors ("standard" mode)
 WORST_CASE_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 1
 
-log = logging.getLogger("cruddur.store")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -80,18 +83,64 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
 
 
-_KEY_NAMES = frozenset(table.key_attributes())
-_ACTIVITY_FIELDS = ("uuid", "handle", "display_name", "message", "created_at", "expires_at", "likes_count", "reposts_count")
+def _time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
 
 
-def _activity(item: dict[str, Any]) -> dict[str, Any]:
-    """An activity item as the API shows it: replies oldest first, their count, no key attributes."""
+def _reply(values: dict[str, Any]) -> Reply:
+    return Reply(
+        uuid=values["uuid"],
+        reply_to_activity_uuid=values["reply_to_activity_uuid"],
+        handle=values["handle"],
+        display_name=values["display_name"],
+        message=values["message"],
+        created_at=_time(values["created_at"]),
+        likes_count=values.get("likes_count", 0),
+        reposts_count=values.get("reposts_count", 0),
+    )
+
+
+def _reply_values(reply: Reply) -> dict[str, Any]:
+    """A reply as it is kept in its activity's ``replies`` list."""
+    return {
+        "uuid": reply.uuid,
+        "reply_to_activity_uuid": reply.reply_to_activity_uuid,
+        "handle": reply.handle,
+        "display_name": reply.display_name,
+        "message": reply.message,
+        "created_at": reply.created_at.isoformat(),
+        "likes_count": reply.likes_count,
+        "replies_count": 0,  # replies do not nest; kept so every stored reply has the same fields
+        "reposts_count": reply.reposts_count,
+    }
+
+
+def _activity(item: dict[str, Any]) -> Activity:
+    """An activity item as a record, its replies oldest first."""
     values = _from_item(item)
-    replies = values.get("replies", [])
-    activity = {name: values.get(name) for name in _ACTIVITY_FIELDS}
-    activity["replies_count"] = len(replies)
-    activity["replies"] = replies
-    return activity
+    return Activity(
+        uuid=values["uuid"],
+        handle=values["handle"],
+        display_name=values["display_name"],
+        message=values["message"],
+        created_at=_time(values["created_at"]),
+        expires_at=_time(values["expires_at"]),
+        likes_count=values.get("likes_count", 0),
+        reposts_count=values.get("reposts_count", 0),
+        replies=tuple(_reply(reply) for reply in values.get("replies", [])),
+    )
+
+
+def _message(item: dict[str, Any]) -> Message:
+    values = _from_item(item)
+    fields = ("uuid", "handle", "display_name", "message")
+    return Message(**{name: values[name] for name in fields}, created_at=_time(values["created_at"]))
+
+
+def _message_group(item: dict[str, Any]) -> MessageGroup:
+    values = _from_item(item)
+    fields = ("uuid", "handle", "display_name", "message")
+    return MessageGroup(**{name: values[name] for name in fields}, created_at=_time(values["created_at"]))
 
 
 class Store:
@@ -106,97 +155,126 @@ class Store:
         )
 
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        """Call ``operation`` on the table; every failure but a failed condition is a StoreUnavailableError."""
         try:
-            return getattr(self.client, operation)(TableName=self.table_name, **request)
+            response: dict[str, Any] = getattr(self.client, operation)(TableName=self.table_name, **request)
+            return response
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise
-            raise StoreUnavailableError(f"DynamoDB {operation} failed: {error.response['Error'].get('Code')}") from error
+            code = error.response.get("Error", {}).get("Code")
+            raise StoreUnavailableError(f"DynamoDB {operation} failed: {code}") from error
         except BotoCoreError as error:
             raise StoreUnavailableError(f"DynamoDB {operation} failed: {type(error).__name__}") from error
 
     def _put_new(self, values: dict[str, Any]) -> bool:
         """Put an item unless its key exists; False when it did (a retry of this same write, or a seed)."""
         try:
-            self._call("put_item", Item=_to_item(values), ConditionExpression="attribute_not_exists(pk)")
+            self._call(
+                "put_item", Item=_to_item(values), ConditionExpression=f"attribute_not_exists({table.PARTITION_KEY})"
+            )
             return True
         except ClientError:
             return False
 
+    def _query(
+        self, partition: str, *, limit: int, index: str | None = None, forward: bool = False
+    ) -> list[dict[str, Any]]:
+        """One page of the items in ``partition`` of the table, or of ``index``."""
+        attribute = table.INDEXES[index][0] if index is not None else table.PARTITION_KEY
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": attribute},
+            "ExpressionAttributeValues": _to_item({":v": partition}),
+            "ScanIndexForward": forward,
+            "Limit": limit,
+        }
+        if index is not None:
+            request["IndexName"] = index
+        items: list[dict[str, Any]] = self._call("query", **request).get("Items", [])
+        return items
+
     # -- users -------------------------------------------------------------
-    def user(self, handle: str) -> dict[str, Any] | None:
-        """The user ``handle`` ({"handle", "display_name"}), or None."""
-        item = self._call("get_item", Key=_to_item({"pk": f"USER#{handle}", "sk": "PROFILE"})).get("Item")
+    def user(self, handle: str) -> User | None:
+        """The user ``handle``, or None."""
+        item = self._call("get_item", Key=_to_item(table.user_key(handle))).get("Item")
         if item is None:
             return None
         values = _from_item(item)
-        return {"handle": values["handle"], "display_name": values["display_name"]}
+        return User(handle=values["handle"], display_name=values["display_name"])
 
-    def put_user(self, handle: str, display_name: str) -> None:
+    def put_user(self, user: User) -> None:
         """Add a user unless it exists."""
-        self._put_new({"pk": f"USER#{handle}", "sk": "PROFILE", "handle": handle, "display_name": display_name})
+        self._put_new({**table.user_key(user.handle), "handle": user.handle, "display_name": user.display_name})
 
     # -- activities ----------------------------------------------------------
     def new_activity(
-        self, user: dict[str, Any], message: str, created_at: dt.datetime, ttl: dt.timedelta, *, activity_uuid: str | None = None
-    ) -> dict[str, Any]:
-        """Store a new activity by ``user``; returns it as the API shows it."""
-        expires_at = created_at + ttl
-        activity = {
-            "uuid": activity_uuid or str(uuid.uuid4()),
-            "handle": user["handle"],
-            "display_name": user["display_name"],
-            "message": message,
-            "created_at": created_at.isoformat(),
-            "expires_at": expires_at.isoformat(),
-            "likes_count": 0,
-            "reposts_count": 0,
-        }
-        order = f"{activity['created_at']}#{activity['uuid']}"
+        self,
+        user: User,
+        message: str,
+        created_at: dt.datetime,
+        ttl: dt.timedelta,
+        *,
+        activity_uuid: str | None = None,
+    ) -> Activity:
+        """Store a new activity by ``user`` that expires ``ttl`` after ``created_at``."""
+        activity = Activity(
+            uuid=activity_uuid or str(uuid.uuid4()),
+            handle=user.handle,
+            display_name=user.display_name,
+            message=message,
+            created_at=created_at,
+            expires_at=created_at + ttl,
+        )
+        created = activity.created_at.isoformat()
         self._put_new(
             {
-                **activity,
-                "pk": f"ACTIVITY#{activity['uuid']}",
-                "sk": "ACTIVITY",
-                "feed_pk": "FEED",
-                "feed_sk": order,
-                "handle_pk": f"USER#{user['handle']}",
-                "handle_sk": order,
-                table.TTL_ATTRIBUTE: _epoch(expires_at),
+                "uuid": activity.uuid,
+                "handle": activity.handle,
+                "display_name": activity.display_name,
+                "message": activity.message,
+                "created_at": created,
+                "expires_at": activity.expires_at.isoformat(),
+                "likes_count": activity.likes_count,
+                "reposts_count": activity.reposts_count,
+                **table.activity_key(activity.uuid),
+                **table.activity_index_keys(activity.handle, created, activity.uuid),
+                table.TTL_ATTRIBUTE: _epoch(activity.expires_at),
                 "replies": [],
                 "reply_uuids": [],
             }
         )
-        return {**activity, "replies_count": 0, "replies": []}
+        return activity
 
-    def add_reply(self, activity_uuid: str, user: dict[str, Any], message: str, created_at: dt.datetime, *, reply_uuid: str | None = None) -> dict[str, Any] | None:
+    def add_reply(
+        self, activity_uuid: str, user: User, message: str, created_at: dt.datetime, *, reply_uuid: str | None = None
+    ) -> Reply | None:
         """Append a reply to a live activity; None when there is no such activity (or it expired)."""
-        reply = {
-            "uuid": reply_uuid or str(uuid.uuid4()),
-            "reply_to_activity_uuid": activity_uuid,
-            "handle": user["handle"],
-            "display_name": user["display_name"],
-            "message": message,
-            "created_at": created_at.isoformat(),
-            "likes_count": 0,
-            "replies_count": 0,
-            "reposts_count": 0,
-        }
-        key = _to_item({"pk": f"ACTIVITY#{activity_uuid}", "sk": "ACTIVITY"})
+        reply = Reply(
+            uuid=reply_uuid or str(uuid.uuid4()),
+            reply_to_activity_uuid=activity_uuid,
+            handle=user.handle,
+            display_name=user.display_name,
+            message=message,
+            created_at=created_at,
+        )
         try:
             self._call(
                 "update_item",
-                Key=key,
-                UpdateExpression="SET replies = list_append(replies, :reply), reply_uuids = list_append(reply_uuids, :uuid)",
+                Key=_to_item(table.activity_key(activity_uuid)),
+                UpdateExpression=(
+                    "SET replies = list_append(replies, :reply), reply_uuids = list_append(reply_uuids, :uuid)"
+                ),
                 ConditionExpression=(
-                    "attribute_exists(pk) AND #ttl > :now AND size(replies) < :max AND NOT contains(reply_uuids, :reply_uuid)"
+                    f"attribute_exists({table.PARTITION_KEY}) AND #ttl > :now AND size(replies) < :max"
+                    " AND NOT contains(reply_uuids, :reply_uuid)"
                 ),
                 ExpressionAttributeNames={"#ttl": table.TTL_ATTRIBUTE},
                 ExpressionAttributeValues=_to_item(
                     {
-                        ":reply": [reply],
-                        ":uuid": [reply["uuid"]],
-                        ":reply_uuid": reply["uuid"],
+                        ":reply": [_reply_values(reply)],
+                        ":uuid": [reply.uuid],
+                        ":reply_uuid": reply.uuid,
                         ":now": _epoch(created_at),
                         ":max": MAX_REPLIES,
                     }
@@ -208,121 +286,98 @@ class Store:
             if old is None:
                 return None
             values = _from_item(old)
-            if reply["uuid"] in values.get("reply_uuids", []):
+            if reply.uuid in values.get("reply_uuids", []):
                 return reply  # a retry of this same write, already applied
             if values.get(table.TTL_ATTRIBUTE, 0) <= _epoch(created_at):
                 return None
             raise TooManyRepliesError(activity_uuid) from None
         return reply
 
-    def _query(self, *, limit: int, forward: bool = False, index: str | None = None, **condition: str) -> list[dict[str, Any]]:
-        (attribute, value), = condition.items()
-        request: dict[str, Any] = {
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": attribute},
-            "ExpressionAttributeValues": _to_item({":v": value}),
-            "ScanIndexForward": forward,
-            "Limit": limit,
-        }
-        if index is not None:
-            request["IndexName"] = index
-        return self._call("query", **request).get("Items", [])
-
-    def _live_activities(self, items: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+    def _live_activities(self, items: list[dict[str, Any]], now: dt.datetime) -> list[Activity]:
+        """The activities of ``items`` that have not expired at ``now``."""
         now_epoch = _epoch(now)
         return [_activity(item) for item in items if int(item[table.TTL_ATTRIBUTE]["N"]) > now_epoch]
 
-    def home_feed(self, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[dict[str, Any]]:
+    def home_feed(self, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[Activity]:
         """The newest page of activities that have not expired, newest first."""
-        return self._live_activities(self._query(index=table.FEED_INDEX, feed_pk="FEED", limit=limit), now)
+        return self._live_activities(self._query(table.FEED_PARTITION, index=table.FEED_INDEX, limit=limit), now)
 
-    def user_feed(self, handle: str, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[dict[str, Any]]:
+    def user_feed(self, handle: str, now: dt.datetime, *, limit: int = FEED_PAGE_SIZE) -> list[Activity]:
         """``handle``'s newest page of live activities, newest first."""
-        items = self._query(index=table.BY_HANDLE_INDEX, handle_pk=f"USER#{handle}", limit=limit)
+        items = self._query(table.user_partition(handle), index=table.BY_HANDLE_INDEX, limit=limit)
         return self._live_activities(items, now)
 
     # -- messages ------------------------------------------------------------
-    def message_groups(self, handle: str, *, limit: int = MESSAGE_GROUPS_PAGE_SIZE) -> list[dict[str, Any]]:
+    def message_groups(self, handle: str, *, limit: int = MESSAGE_GROUPS_PAGE_SIZE) -> list[MessageGroup]:
         """``handle``'s conversations, the most recent first."""
-        items = self._query(index=table.GROUPS_INDEX, groups_pk=f"GROUPS#{handle}", limit=limit)
-        fields = ("uuid", "handle", "display_name", "message", "created_at")
-        return [{name: _from_item(item).get(name) for name in fields} for item in items]
+        items = self._query(table.groups_partition(handle), index=table.GROUPS_INDEX, limit=limit)
+        return [_message_group(item) for item in items]
 
-    def messages(self, handle: str, other: str, *, limit: int = MESSAGES_PAGE_SIZE) -> list[dict[str, Any]]:
+    def messages(self, handle: str, other: str, *, limit: int = MESSAGES_PAGE_SIZE) -> list[Message]:
         """The newest page of messages between ``handle`` and ``other``, oldest first (as a chat reads)."""
-        items = self._query(pk=_conversation(handle, other), limit=limit)
-        fields = ("uuid", "handle", "display_name", "message", "created_at")
-        return [{name: _from_item(item).get(name) for name in fields} for item in reversed(items)]
+        items = self._query(table.conversation_partition(handle, other), limit=limit)
+        return [_message(item) for item in reversed(items)]
 
-    def new_message(self, sender: dict[str, Any], receiver: dict[str, Any], message: str, created_at: dt.datetime, *, message_uuid: str | None = None) -> dict[str, Any]:
+    def new_message(
+        self, sender: User, receiver: User, message: str, created_at: dt.datetime, *, message_uuid: str | None = None
+    ) -> Message:
         """Store a message and bring both sides' conversation entries up to date."""
-        stored = {
-            "uuid": message_uuid or str(uuid.uuid4()),
-            "handle": sender["handle"],
-            "display_name": sender["display_name"],
-            "message": message,
-            "created_at": created_at.isoformat(),
+        stored = Message(
+            uuid=message_uuid or str(uuid.uuid4()),
+            handle=sender.handle,
+            display_name=sender.display_name,
+            message=message,
+            created_at=created_at,
+        )
+        created = stored.created_at.isoformat()
+        values = {
+            "uuid": stored.uuid,
+            "handle": stored.handle,
+            "display_name": stored.display_name,
+            "message": stored.message,
+            "created_at": created,
         }
-        pk = _conversation(sender["handle"], receiver["handle"])
-        self._put_new({**stored, "pk": pk, "sk": f"MESSAGE#{stored['created_at']}#{stored['uuid']}"})
+        self._put_new({**values, **table.message_key(sender.handle, receiver.handle, created, stored.uuid)})
+        group_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, table.conversation_partition(sender.handle, receiver.handle)))
         for owner, other in ((sender, receiver), (receiver, sender)):
             # Setting the same values again is harmless, so a retried update cannot double anything.
             self._call(
                 "put_item",
                 Item=_to_item(
                     {
-                        "pk": f"USER#{owner['handle']}",
-                        "sk": f"GROUP#{other['handle']}",
-                        "groups_pk": f"GROUPS#{owner['handle']}",
-                        "groups_sk": f"{stored['created_at']}#{other['handle']}",
-                        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, pk)),
-                        "handle": other["handle"],
-                        "display_name": other["display_name"],
+                        **table.message_group_key(owner.handle, other.handle),
+                        **table.message_group_index_keys(owner.handle, other.handle, created),
+                        "uuid": group_uuid,
+                        "handle": other.handle,
+                        "display_name": other.display_name,
                         "message": message,
-                        "created_at": stored["created_at"],
+                        "created_at": created,
                     }
                 ),
             )
         return stored
 
-    # -- seed ----------------------------------------------------------------
-    def seed(self, now: dt.datetime) -> bool:
-        """The course's cast and mock data, once per table; True when this call finished seeding it.
+    # -- the seed marker (cruddur.seed) --------------------------------------------
+    def claim_seed(self, now: dt.datetime) -> dt.datetime | None:
+        """None when the table is seeded; else the time the seed is relative to, the first claimant's ``now``.
 
-        Every seeded item has a fixed key and is put only if absent, and every
-        time is relative to the ``seeded_at`` of the first worker to claim the
-        seed marker, so workers starting at once write the same items once.
+        Whoever claims the marker first fixes ``seeded_at``; every later caller,
+        until ``finish_seed``, gets the same time, so seeding at once or again
+        after an interruption writes the same items.
         """
-        marker = _to_item({"pk": "SEED", "sk": "SEED"})
-        found = self._call("get_item", Key=marker, ConsistentRead=True).get("Item")
+        marker = table.seed_marker_key()
+        found = self._call("get_item", Key=_to_item(marker), ConsistentRead=True).get("Item")
         if found is not None and found.get("complete", {}).get("BOOL"):
-            return False
-        self._put_new({"pk": "SEED", "sk": "SEED", "seeded_at": now.isoformat(), "complete": False})
-        claimed = _from_item(self._call("get_item", Key=marker, ConsistentRead=True)["Item"])
-        base = dt.datetime.fromisoformat(claimed["seeded_at"])
-        users = {
-            "andrewbrown": {"handle": "andrewbrown", "display_name": "Andrew Brown"},
-            "worf": {"handle": "worf", "display_name": "Worf"},
-            "garek": {"handle": "garek", "display_name": "Garek"},
-        }
-        for user in users.values():
-            self.put_user(user["handle"], user["display_name"])
-        days, hours = dt.timedelta(days=1), dt.timedelta(hours=1)
-        cloud = "68f126b0-1ceb-4a33-88be-d90fa7109eee"
-        self.new_activity(users["andrewbrown"], "Cloud is very fun!", base - 2 * days, 7 * days, activity_uuid=cloud)
-        self.add_reply(cloud, users["worf"], "This post has no honor!", base - 2 * days, reply_uuid="26e12864-1c26-5c3a-9658-97a10f8fea67")
-        self.new_activity(users["worf"], "I am out of prune juice", base - 7 * days, 16 * days, activity_uuid="66e12864-8c26-4c3a-9658-95a10f8fea67")
-        self.new_activity(users["garek"], "My dear doctor, I am just a simple tailor", base - hours, 13 * hours, activity_uuid="248959df-3079-4947-b847-9e0892d1bab4")
-        self.new_message(users["worf"], users["andrewbrown"], "This is a great idea", base - days, message_uuid="4e81c06a-db0f-4281-b4cc-98208537772a")
-        self.new_message(users["andrewbrown"], users["worf"], "Cloud is fun!", base - 20 * hours, message_uuid="66e12864-8c26-4c3a-9658-95a10f8fea68")
-        self.new_message(users["garek"], users["andrewbrown"], "Quick question", base - 3 * hours, message_uuid="417c360e-c4e6-4fce-873b-d2d71469b4ac")
+            return None
+        self._put_new({**marker, "seeded_at": now.isoformat(), "complete": False})
+        claimed = _from_item(self._call("get_item", Key=_to_item(marker), ConsistentRead=True)["Item"])
+        return _time(claimed["seeded_at"])
+
+    def finish_seed(self) -> None:
+        """Mark the table seeded."""
         self._call(
-            "update_item", Key=marker, UpdateExpression="SET complete = :done", ExpressionAttributeValues=_to_item({":done": True})
+            "update_item",
+            Key=_to_item(table.seed_marker_key()),
+            UpdateExpression="SET complete = :done",
+            ExpressionAttributeValues=_to_item({":done": True}),
         )
-        log.info("seeded table %s with the course's mock data", self.table_name)
-        return True
-
-
-def _conversation(handle: str, other: str) -> str:
-    first, second = sorted((handle, other))
-    return f"CONVERSATION#{first}#{second}"

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from cruddur import contract, extensions
 from cruddur.app import create_app
+from cruddur.seed import seed_at_start
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi
@@ -123,11 +124,16 @@ class ServerLikeClient(FlaskClient):
 
 @pytest.fixture
 def make_app(dynamodb_environ):
-    """Build apps from an environ mapping, on a fresh DynamoDB table unless it names one; shuts their telemetry down afterwards."""
+    """Build apps from an environ mapping, on a fresh seeded DynamoDB table unless it names one; shut them down after.
+
+    The table is seeded before the app is built, as the task seeds it at start: a DynamoDB that is down is a warning.
+    """
     built = []
 
     def build(environ: dict[str, str], **options):
-        app = create_app(environ={**dynamodb_environ, **environ}, **options)
+        environ = {**dynamodb_environ, **environ}
+        seed_at_start(environ)
+        app = create_app(environ=environ, **options)
         app.test_client_class = ServerLikeClient
         built.append(app)
         return app

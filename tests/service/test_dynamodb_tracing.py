@@ -8,6 +8,7 @@ import pstats
 from urllib.parse import urlsplit
 
 from cruddur import extensions
+from cruddur.records import User
 from flask_aws_telemetry.headers import xray_trace_id
 from tests.service.conftest import (
     DYNAMODB_SPAN_ATTRIBUTES,
@@ -89,7 +90,7 @@ def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_
 def test_calls_outside_requests_are_not_traced(traced_app, otlp_receiver, xray_daemon, caplog):
     """A call with no request around it (seeding, a background thread) starts no trace and logs no missing segment."""
     with caplog.at_level(logging.INFO):
-        assert traced_app.extensions[extensions.STORE].user("worf") == {"handle": "worf", "display_name": "Worf"}
+        assert traced_app.extensions[extensions.STORE].user("worf") == User(handle="worf", display_name="Worf")
     flush(traced_app)
     assert not wait_until(lambda: otlp_receiver.spans or xray_daemon.segments, timeout=1.0)
     assert not [r for r in caplog.records if r.name.startswith("aws_xray_sdk") and r.levelno >= logging.WARNING]

@@ -80,3 +80,22 @@ def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stder
     assert "Listening at: http://127.0.0.1:" in err and "Booting worker" in err  # gunicorn's own, on stderr
     app_lines = [line for line in out.splitlines() if '"logger": "cruddur.activities"' in line]
     assert len(app_lines) == 1  # the app's line, once, on stdout
+
+
+def test_a_dynamodb_down_at_start_is_a_warning_and_the_task_still_serves_health(gunicorn_data_environ):
+    """The master seeds before any worker: with no DynamoDB answering, one warning, then health 200."""
+    unreachable = f"http://127.0.0.1:{closed_port()}"
+    environ = {
+        contract.SERVICE_NAME.name: "cruddur-backend-flask",
+        **gunicorn_data_environ,
+        contract.AWS_ENDPOINT_URL_DYNAMODB.name: unreachable,
+    }
+    port = closed_port()
+    process = start_gunicorn(environ, port)
+    try:
+        assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=30), "gunicorn did not become healthy"
+    finally:
+        _, err = stop(process)
+    assert process.returncode == 0, err[-3000:]
+    table_name = gunicorn_data_environ[contract.DYNAMODB_TABLE_NAME.name]
+    assert err.count(f"could not seed table {table_name}") == 1, err[-3000:]

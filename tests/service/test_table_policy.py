@@ -10,6 +10,7 @@ template here and in ``tests/infra/test_iam.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import boto3
@@ -18,6 +19,8 @@ import pytest
 from cruddur import contract, extensions
 from cruddur import table as design
 from cruddur.app import create_app
+from cruddur.seed import seed_at_start, seed_table
+from cruddur.store import Store
 from testsupport.standins.aws import MotoServer, create_service_table
 
 ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
@@ -82,24 +85,27 @@ def _every_call_the_frontend_makes(client) -> list[tuple[str, int]]:
 
 
 def _run_under(server: MotoServer, monkeypatch, actions: list[str]) -> tuple[list[tuple[str, int]], set[str]]:
-    """Seed and serve every frontend call with credentials allowed only ``actions``; statuses and the actions called."""
+    """Seed as the task does at start, then serve every frontend call, with credentials allowed only ``actions``.
+
+    Returns the statuses and the actions the app called.
+    """
     table_name = create_service_table(server.url)
     credentials = _task_credentials(server, actions)
     for name, value in credentials.items():
         monkeypatch.setenv(name, value)
     server.enforce_iam(True)
     try:
-        app = create_app(
-            environ={
-                contract.SERVICE_NAME.name: "cruddur-backend-flask",
-                contract.DYNAMODB_TABLE_NAME.name: table_name,
-                contract.AWS_ENDPOINT_URL_DYNAMODB.name: server.url,
-            }
-        )
+        environ = {
+            contract.SERVICE_NAME.name: "cruddur-backend-flask",
+            contract.DYNAMODB_TABLE_NAME.name: table_name,
+            contract.AWS_ENDPOINT_URL_DYNAMODB.name: server.url,
+        }
+        seed_at_start(environ)
+        app = create_app(environ=environ)
         called: set[str] = set()
         store = app.extensions[extensions.STORE]
         store.client.meta.events.register("before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}"))
-        # The seed ran in create_app, before this hook: _seed_actions records its actions on a fresh table.
+        # The seed ran before this hook: _seed_actions records its actions on a fresh table.
         statuses = _every_call_the_frontend_makes(app.test_client())
         app.extensions[extensions.TELEMETRY].shutdown(3)
     finally:
@@ -127,9 +133,6 @@ def test_a_missing_grant_fails_here_not_in_a_deploy(iam_moto, monkeypatch, grant
 
 def _seed_actions(server: MotoServer, monkeypatch, actions: list[str]) -> set[str]:
     """The actions seeding a fresh table calls, under the same credentials."""
-    from cruddur.store import Store
-    import datetime as dt
-
     table_name = create_service_table(server.url)
     for name, value in _task_credentials(server, actions).items():
         monkeypatch.setenv(name, value)
@@ -138,7 +141,7 @@ def _seed_actions(server: MotoServer, monkeypatch, actions: list[str]) -> set[st
         store = Store(table_name, region="us-east-1", endpoint_url=server.url)
         called: set[str] = set()
         store.client.meta.events.register("before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}"))
-        assert store.seed(dt.datetime.now(dt.timezone.utc)) is True
+        assert seed_table(store, dt.datetime.now(dt.timezone.utc)) is True
     finally:
         server.enforce_iam(False)
     return called

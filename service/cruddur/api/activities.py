@@ -9,12 +9,14 @@ from flask import Blueprint, current_app, request
 from .. import extensions
 from ..services import activities
 from ..services.errors import NotFoundError
+from ..store import Store
+from . import presentation
 from .json_body import json_object
 
 bp = Blueprint("activities", __name__, url_prefix="/api/activities")
 
 
-def store():
+def store() -> Store:
     """The app's DynamoDB store."""
     return current_app.extensions[extensions.STORE]
 
@@ -27,31 +29,31 @@ def current_user() -> str:
 @bp.get("/home")
 def home():
     """The home feed."""
-    return activities.home_activities(store())
+    return presentation.activities(activities.home_activities(store()))
 
 
 @bp.get("/notifications")
 def notifications():
     """The current user's activities that have replies, with their replies."""
-    return activities.notifications_activities(store(), current_user())
+    return presentation.activities(activities.notifications_activities(store(), current_user()))
 
 
 @bp.get("/@<handle>")
 def user(handle: str):
     """One user's activities."""
-    return activities.user_activities(store(), handle)
+    return presentation.activities(activities.user_activities(store(), handle))
 
 
 @bp.get("/search")
 def search():
     """Activities containing ?term=."""
-    return activities.search_activities(store(), request.args.get("term"))
+    return presentation.activities(activities.search_activities(store(), request.args.get("term")))
 
 
 @bp.post("")
 def create():
     """Create an activity: {"message", "ttl"?, "handle"?}; 200, as the course's frontend expects."""
-    return activities.create_activity(store(), json_object(), current_user()), 200
+    return presentation.activity(activities.create_activity(store(), json_object(), current_user())), 200
 
 
 @bp.post("/<activity_uuid>/reply")
@@ -61,7 +63,7 @@ def reply(activity_uuid: str):
         canonical = str(uuid.UUID(activity_uuid))
     except ValueError:
         raise NotFoundError("activity", activity_uuid) from None
-    return activities.create_reply(store(), canonical, json_object(), current_user()), 200
+    return presentation.reply(activities.create_reply(store(), canonical, json_object(), current_user())), 200
 
 
 

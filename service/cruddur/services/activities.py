@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+from ..records import Activity, Reply, User
 from ..store import MAX_REPLIES, SEARCH_WINDOW, Store, TooManyRepliesError
 from flask_aws_telemetry import operation
 from .errors import InvalidInputError, NotFoundError
@@ -32,7 +33,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def known_user(store: Store, handle: Any, field: str = "handle") -> dict[str, Any]:
+def known_user(store: Store, handle: Any, field: str = "handle") -> User:
     """The user ``handle`` names; InvalidInputError for a malformed one (naming ``field``), NotFoundError for an unknown one."""
     if not isinstance(handle, str) or not HANDLE_PATTERN.match(handle):
         raise InvalidInputError(field, "use 1-32 lowercase letters, digits or '_'")
@@ -50,12 +51,12 @@ def _message(value: Any) -> str:
     return value.strip()
 
 
-def _author(store: Store, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+def _author(store: Store, body: dict[str, Any], current_user: str) -> User:
     """The body's ``handle``, or the current user when the body names none (as the course's frontend sends)."""
     return known_user(store, body.get("handle", current_user))
 
 
-def home_activities(store: Store) -> list[dict[str, Any]]:
+def home_activities(store: Store) -> list[Activity]:
     """The newest page of live activities, newest first, each with its replies."""
     with operation("home-activities") as op:
         results = store.home_feed(_now())
@@ -63,16 +64,16 @@ def home_activities(store: Store) -> list[dict[str, Any]]:
         return results
 
 
-def notifications_activities(store: Store, handle: str) -> list[dict[str, Any]]:
+def notifications_activities(store: Store, handle: str) -> list[Activity]:
     """``handle``'s live activities that have replies, newest first, each with its replies."""
     with operation("notifications-activities") as op:
-        results = [activity for activity in store.user_feed(handle, _now()) if activity["replies"]]
+        results = [activity for activity in store.user_feed(handle, _now()) if activity.replies]
         op.set("app.user_handle", handle)
         op.set("app.result_length", len(results))
         return results
 
 
-def user_activities(store: Store, handle: str) -> list[dict[str, Any]]:
+def user_activities(store: Store, handle: str) -> list[Activity]:
     """``handle``'s newest page of live activities; NotFoundError for an unknown handle."""
     with operation("user-activities") as op:
         known_user(store, handle)
@@ -82,7 +83,7 @@ def user_activities(store: Store, handle: str) -> list[dict[str, Any]]:
         return results
 
 
-def search_activities(store: Store, term: Any) -> list[dict[str, Any]]:
+def search_activities(store: Store, term: Any) -> list[Activity]:
     """Live activities among the newest ``SEARCH_WINDOW`` whose message contains ``term`` (case-insensitive)."""
     with operation("search-activities") as op:
         if not isinstance(term, str) or not term.strip():
@@ -90,12 +91,12 @@ def search_activities(store: Store, term: Any) -> list[dict[str, Any]]:
         if len(term) > MAX_SEARCH_TERM_LENGTH:
             raise InvalidInputError("term", f"is {len(term)} characters; the limit is {MAX_SEARCH_TERM_LENGTH}")
         needle = term.strip().lower()
-        results = [a for a in store.home_feed(_now(), limit=SEARCH_WINDOW) if needle in a["message"].lower()]
+        results = [a for a in store.home_feed(_now(), limit=SEARCH_WINDOW) if needle in a.message.lower()]
         op.set("app.result_length", len(results))
         return results
 
 
-def create_activity(store: Store, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+def create_activity(store: Store, body: dict[str, Any], current_user: str) -> Activity:
     """Create an activity from a body: message, optional ttl, optional handle (default ``current_user``)."""
     with operation("create-activity") as op:
         message = _message(body.get("message"))
@@ -104,12 +105,12 @@ def create_activity(store: Store, body: dict[str, Any], current_user: str) -> di
             raise InvalidInputError("ttl", f"use one of {', '.join(TTLS)}")
         user = _author(store, body, current_user)
         activity = store.new_activity(user, message, _now(), TTLS[ttl])
-        op.set("app.activity_uuid", activity["uuid"])
-        log.info("activity %s created by %s", activity["uuid"], user["handle"])
+        op.set("app.activity_uuid", activity.uuid)
+        log.info("activity %s created by %s", activity.uuid, user.handle)
         return activity
 
 
-def create_reply(store: Store, activity_uuid: str, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+def create_reply(store: Store, activity_uuid: str, body: dict[str, Any], current_user: str) -> Reply:
     """Reply to a live activity; NotFoundError for an unknown or expired one."""
     with operation("create-reply") as op:
         message = _message(body.get("message"))
@@ -121,5 +122,5 @@ def create_reply(store: Store, activity_uuid: str, body: dict[str, Any], current
         if reply is None:
             raise NotFoundError("activity", activity_uuid)
         op.set("app.activity_uuid", activity_uuid)
-        log.info("reply %s to activity %s created by %s", reply["uuid"], activity_uuid, user["handle"])
+        log.info("reply %s to activity %s created by %s", reply.uuid, activity_uuid, user.handle)
         return reply

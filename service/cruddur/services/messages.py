@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from ..records import Message, MessageGroup
 from ..store import Store
 from flask_aws_telemetry import operation
 from .activities import known_user
@@ -16,7 +17,7 @@ MAX_MESSAGE_LENGTH = 1024  # the course's limit for messages
 log = logging.getLogger("cruddur.messages")
 
 
-def message_groups(store: Store, handle: str) -> list[dict[str, Any]]:
+def message_groups(store: Store, handle: str) -> list[MessageGroup]:
     """``handle``'s conversations, the most recent first."""
     with operation("message-groups") as op:
         groups = store.message_groups(handle)
@@ -24,7 +25,7 @@ def message_groups(store: Store, handle: str) -> list[dict[str, Any]]:
         return groups
 
 
-def messages(store: Store, handle: str, other: str) -> list[dict[str, Any]]:
+def messages(store: Store, handle: str, other: str) -> list[Message]:
     """The newest page of messages between ``handle`` and ``other``, oldest first; NotFoundError for an unknown ``other``."""
     with operation("messages") as op:
         known_user(store, other)
@@ -34,7 +35,7 @@ def messages(store: Store, handle: str, other: str) -> list[dict[str, Any]]:
         return results
 
 
-def create_message(store: Store, body: dict[str, Any], current_user: str) -> dict[str, Any]:
+def create_message(store: Store, body: dict[str, Any], current_user: str) -> Message:
     """Send ``body["message"]`` from ``current_user`` to ``body["user_receiver_handle"]``."""
     with operation("create-message") as op:
         message = body.get("message")
@@ -44,9 +45,9 @@ def create_message(store: Store, body: dict[str, Any], current_user: str) -> dic
             raise InvalidInputError("message", f"is {len(message)} characters; the limit is {MAX_MESSAGE_LENGTH}")
         receiver = known_user(store, body.get("user_receiver_handle"), "user_receiver_handle")
         sender = known_user(store, current_user)
-        if receiver["handle"] == sender["handle"]:
+        if receiver.handle == sender.handle:
             raise InvalidInputError("user_receiver_handle", "names the sender; send a message to someone else")
         stored = store.new_message(sender, receiver, message.strip(), dt.datetime.now(dt.timezone.utc))
-        op.set("app.message_uuid", stored["uuid"])
-        log.info("message %s sent by %s to %s", stored["uuid"], sender["handle"], receiver["handle"])
+        op.set("app.message_uuid", stored.uuid)
+        log.info("message %s sent by %s to %s", stored.uuid, sender.handle, receiver.handle)
         return stored
