@@ -1,24 +1,51 @@
-"""The telemetry sidecars: the X-Ray daemon and the ADOT collector.
+"""The telemetry sidecars: the X-Ray daemon and the ADOT collector, and the options that choose them.
 
 Both are non-essential: if either stops, ECS keeps the task (and the
-service) running, and the app's exporters drop what they cannot send.
+service) running, and the app's exporters drop what they cannot send. The
+task definition (``task_definition.py``) runs a sidecar when it is given
+its options (``XRayDaemonOptions``, ``CollectorOptions``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from service.cruddur import contract
 from stacks.components.hardening import hardened_linux_parameters
+from stacks.components.secrets import SsmParameterSecret
 from models.fargate import (
     COLLECTOR_CPU_UNITS,
     COLLECTOR_MEMORY_RESERVATION_MIB,
     XRAY_DAEMON_CPU_UNITS,
     XRAY_DAEMON_MEMORY_RESERVATION_MIB,
 )
+
+
+@dataclass(frozen=True)
+class XRayDaemonOptions:
+    """Run the X-Ray daemon: ``image`` (pinned by digest), logging to ``log_group``; the app's X-Ray SDK sends it segments."""
+
+    image: ecs.ContainerImage
+    log_group: logs.ILogGroup
+
+
+@dataclass(frozen=True)
+class CollectorOptions:
+    """Run the ADOT collector: ``image`` (pinned by digest), configured by ``config_parameter``, logging to ``log_group``.
+
+    ``honeycomb_api_key`` is injected for its Honeycomb exporter.
+    """
+
+    image: ecs.ContainerImage
+    log_group: logs.ILogGroup
+    config_parameter: ssm.IParameter
+    honeycomb_api_key: SsmParameterSecret
 
 
 class XRayDaemonSidecar(Construct):
@@ -30,19 +57,22 @@ class XRayDaemonSidecar(Construct):
         construct_id: str,
         *,
         task_definition: ecs.TaskDefinition,
-        image: str,
+        image: ecs.ContainerImage,
         log_group: logs.ILogGroup,
         cpu_units: int = XRAY_DAEMON_CPU_UNITS,
         memory_reservation_mib: int = XRAY_DAEMON_MEMORY_RESERVATION_MIB,
     ) -> None:
-        """Add the daemon container (``image``: registry URI pinned by tag and digest) to ``task_definition``."""
+        """Add the daemon container (``image``) to ``task_definition``.
+
+        It reserves ``cpu_units`` (default 32) and ``memory_reservation_mib`` (default 64).
+        """
         super().__init__(scope, construct_id)
         self.container = ecs.ContainerDefinition(
             self,
             "Container",
             task_definition=task_definition,
             container_name=contract.XRAY_DAEMON_CONTAINER_NAME,
-            image=ecs.ContainerImage.from_registry(image),
+            image=image,
             essential=False,
             cpu=cpu_units,
             memory_reservation_mib=memory_reservation_mib,
@@ -64,21 +94,24 @@ class AdotCollectorSidecar(Construct):
         construct_id: str,
         *,
         task_definition: ecs.TaskDefinition,
-        image: str,
+        image: ecs.ContainerImage,
         log_group: logs.ILogGroup,
-        config_parameter: ecs.Secret,
+        config_parameter: ssm.IParameter,
         honeycomb_api_key: ecs.Secret,
         cpu_units: int = COLLECTOR_CPU_UNITS,
         memory_reservation_mib: int = COLLECTOR_MEMORY_RESERVATION_MIB,
     ) -> None:
-        """Add the collector container (``image`` pinned by tag and digest), configured from ``config_parameter``."""
+        """Add the collector container (``image``), configured from ``config_parameter``, to ``task_definition``.
+
+        It reserves ``cpu_units`` (default 128) and ``memory_reservation_mib`` (default 256).
+        """
         super().__init__(scope, construct_id)
         self.container = ecs.ContainerDefinition(
             self,
             "Container",
             task_definition=task_definition,
             container_name=contract.COLLECTOR_CONTAINER_NAME,
-            image=ecs.ContainerImage.from_registry(image),
+            image=image,
             essential=False,
             cpu=cpu_units,
             memory_reservation_mib=memory_reservation_mib,
@@ -89,7 +122,7 @@ class AdotCollectorSidecar(Construct):
             environment={"AWS_REGION": Stack.of(self).region},
             secrets={
                 # ADOT reads its whole configuration from this variable.
-                "AOT_CONFIG_CONTENT": config_parameter,
+                "AOT_CONFIG_CONTENT": SsmParameterSecret(config_parameter),
                 contract.SECRET_HONEYCOMB_API_KEY: honeycomb_api_key,
             },
             # The image ships /healthcheck, which queries the health_check extension.

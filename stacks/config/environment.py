@@ -31,6 +31,7 @@ from .errors import FieldError
 from .sections import (
     SECTION_TYPES,
     AlarmsConfig,
+    AppConfig,
     BrowserTracesConfig,
     CanaryConfig,
     DataConfig,
@@ -86,6 +87,7 @@ class EnvironmentConfig:
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
     canary: CanaryConfig | None = None
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    app: AppConfig = field(default_factory=AppConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     xray_groups: XRayGroupsConfig = field(default_factory=XRayGroupsConfig)

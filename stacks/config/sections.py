@@ -9,18 +9,23 @@ sections. AWS's own limits come from ``models/aws_limits.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from service.cruddur import contract
 from service.cruddur.settings import BrowserTraceLimits
 from models import aws_limits
+from models.alarm_thresholds import AlarmThresholds
+from models.app_container import AppContainer
 from models.fargate import EntryPoint, ScaleToZeroSchedule
 from models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
 
 from .errors import FieldError
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -60,12 +65,15 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class TaskSizeConfig:
-    """The Fargate task's size, and whether it runs on Fargate Spot."""
+    """The Fargate task's size, and the cluster it runs in: Fargate Spot or not, Container Insights or not."""
 
     cpu: int = 512
     memory_mib: int = 1024
     # Spot: about 70 % cheaper; a reclaimed task is replaced. x86_64 only (Fargate Spot has no ARM64).
     fargate_spot: bool = False
+    # The cluster's task-count metrics, which the TasksBelowDesired alarm and the dashboard's Tasks widget
+    # read (billed per task).
+    container_insights: bool = True
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
@@ -147,24 +155,15 @@ ALARM_PERIOD_MINUTES = (1, 5, 10, 15, 30, 60)
 
 
 @dataclass(frozen=True)
-class AlarmsConfig:
-    """When each alarm fires and whom it tells; counts are per ``period_minutes`` window.
-
-    ``container_insights`` turns on the cluster's task-count metrics, which the
-    TasksBelowDesired alarm and the dashboard's Tasks widget read (billed per task).
-    """
+class AlarmsConfig(AlarmThresholds):
+    """When each alarm fires (``AlarmThresholds``: counts per ``period_minutes`` window) and whom it tells."""
 
     email: str | None = None
-    edge_5xx_count: int = 5  # the load balancer's or the HTTP API's own 5xx responses
-    target_5xx_count: int = 5
-    p99_latency_seconds: float = 2.0
-    unhealthy_hosts: int = 1
-    cpu_percent: float = 85.0
-    memory_percent: float = 85.0
-    error_log_lines: int = 10
-    period_minutes: int = 5
-    evaluation_periods: int = 2
-    container_insights: bool = True
+
+    @property
+    def thresholds(self) -> AlarmThresholds:
+        """The thresholds alone, the one value the monitoring constructs take."""
+        return AlarmThresholds(**{name.name: getattr(self, name.name) for name in dataclasses.fields(AlarmThresholds)})
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
@@ -220,7 +219,9 @@ class ImagesConfig:
     """
 
     app_uri: str | None = None
+    # Built from this directory (relative to the repository) when app_uri is None, with its Dockerfile or this one.
     app_directory: str = "service"
+    app_dockerfile: str | None = None
     # ECR Public's own index of 3.7.0 (Docker Hub's amazon/aws-xray-daemon:3.7.0 is another index, a2303d37...).
     xray_daemon: str = (
         "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
@@ -244,6 +245,14 @@ class ImagesConfig:
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
         check_format("app_uri", self.app_uri, aws_limits.IMAGE_URI, APP_IMAGE_FORM)
+        directory = REPO_ROOT / self.app_directory
+        if self.app_uri is None and not directory.is_dir():
+            raise FieldError("app_directory", self.app_directory, "use a directory of the repository that holds the app")
+        dockerfile = directory / (self.app_dockerfile or "Dockerfile")
+        if self.app_uri is None and not dockerfile.is_file():
+            raise FieldError(
+                "app_dockerfile", self.app_dockerfile, f"use a Dockerfile inside app_directory ({self.app_directory})"
+            )
         for name, (image, release) in self.pinned_sidecars.items():
             release_field = f"{name}_release"
             if not isinstance(image, str) or not aws_limits.IMAGE_BY_DIGEST.match(image):
@@ -252,6 +261,89 @@ class ImagesConfig:
                 raise FieldError(
                     release_field, release, f"use the release tag {name}'s digest was read from, such as '3.7.0' (not 'latest')"
                 )
+
+
+# The variables the task definition sets for the telemetry (models/app_environment.py): not the app's to set.
+TELEMETRY_VARIABLE_NAMES = contract.NAMES - {
+    var.name for var in (contract.DYNAMODB_TABLE_NAME, contract.AWS_ENDPOINT_URL_DYNAMODB, contract.DEMO_USER_HANDLE)
+}
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ECS waits at most this long after SIGTERM on Fargate (ContainerDefinition.StopTimeout).
+FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The app the task runs: its command, port, user, health checks and own environment (defaults: Cruddur's).
+
+    Another Flask app moves in by changing this section (and ``images``):
+    ``command`` runs as ``user`` and listens on ``port``; the container checks
+    itself with ``health_check_command``, the load balancer with
+    ``health_check_path``. ``environment`` holds the app's own variables, and
+    ``table_name_variable`` the one the service table's name is given in
+    (None: the app uses no table). The telemetry's variables are not here:
+    the constructs set them (``models/app_environment.py``).
+    """
+
+    command: tuple[str, ...] = contract.APP_COMMAND
+    port: int = contract.CONTAINER_PORT
+    user: str = contract.APP_USER
+    health_check_path: str = contract.HEALTH_CHECK_PATH
+    health_check_command: tuple[str, ...] = contract.APP_HEALTHCHECK_COMMAND
+    stop_timeout_seconds: int = contract.STOP_TIMEOUT_SECONDS
+    writable_path: str = contract.APP_TEMP_DIR
+    environment: dict[str, str] = field(default_factory=dict)
+    table_name_variable: str | None = contract.DYNAMODB_TABLE_NAME.name
+
+    def container(self, *, table_name: str) -> AppContainer:
+        """What the task definition runs, with the table's name in ``table_name_variable``."""
+        environment = dict(self.environment)
+        if self.table_name_variable is not None:
+            environment[self.table_name_variable] = table_name
+        return AppContainer(
+            command=self.command,
+            health_check_command=self.health_check_command,
+            health_check_path=self.health_check_path,
+            port=self.port,
+            user=self.user,
+            stop_timeout_seconds=self.stop_timeout_seconds,
+            writable_path=self.writable_path,
+            environment=environment,
+        )
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        for name in ("command", "health_check_command"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not value or not all(isinstance(part, str) and part for part in value):
+                raise FieldError(name, value, "use a tuple of one or more non-empty strings, such as ('gunicorn', 'app:app')")
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
+            raise FieldError("port", self.port, "use a TCP port from 1 to 65535")
+        if not isinstance(self.user, str) or not self.user or self.user in ("0", "root"):
+            raise FieldError("user", self.user, "use a user other than root, such as '10001'")
+        if not isinstance(self.health_check_path, str) or not self.health_check_path.startswith("/"):
+            raise FieldError("health_check_path", self.health_check_path, "use a path starting with '/'")
+        timeout = self.stop_timeout_seconds
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 2 <= timeout <= FARGATE_MAX_STOP_TIMEOUT_SECONDS:
+            raise FieldError(
+                "stop_timeout_seconds", timeout, f"use 2 to {FARGATE_MAX_STOP_TIMEOUT_SECONDS} seconds (Fargate's maximum)"
+            )
+        if not isinstance(self.writable_path, str) or not self.writable_path.startswith("/"):
+            raise FieldError("writable_path", self.writable_path, "use an absolute path such as '/tmp'")
+        self._check_variables()
+
+    def _check_variables(self) -> None:
+        names = [*self.environment, *([self.table_name_variable] if self.table_name_variable is not None else [])]
+        for name in names:
+            if not isinstance(name, str) or not _VARIABLE_NAME.match(name):
+                raise FieldError("environment", name, "use variable names of letters, digits and '_'")
+            if name in TELEMETRY_VARIABLE_NAMES:
+                raise FieldError("environment", name, "the constructs set the telemetry's variables; use another name")
+        if len(set(names)) != len(names):
+            raise FieldError("table_name_variable", self.table_name_variable, "use a name environment does not set")
+        for name, value in self.environment.items():
+            if not isinstance(value, str):
+                raise FieldError(f"environment[{name!r}]", value, "use a string")
 
 
 class XRayPath(str, Enum):
@@ -518,6 +610,7 @@ SECTION_TYPES = {
     "alarms": AlarmsConfig,
     "canary": CanaryConfig,
     "images": ImagesConfig,
+    "app": AppConfig,
     "telemetry": TelemetryConfig,
     "sampling": SamplingConfig,
     "xray_groups": XRayGroupsConfig,

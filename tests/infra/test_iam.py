@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.cruddur.table import SERVICE_ACTIONS
-from stacks.components.traced_service import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
+from stacks.components.task_definition import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
 from testsupport import templates
 
 

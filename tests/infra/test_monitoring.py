@@ -22,7 +22,7 @@ def expected_alarms(config) -> set[str]:
     """The alarm names (without prefix) an environment must have: none on a metric it does not produce."""
     names = set(EXPECTED_ALARMS)
     names |= set(HTTP_API_ALARMS if config.edge.entry_point is EntryPoint.HTTP_API else LOAD_BALANCER_ALARMS)
-    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.alarms.container_insights else set()
+    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.task.container_insights else set()
     names |= {"TraceNotDelivered"} if config.canary is not None else set()
     return names
 
