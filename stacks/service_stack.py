@@ -301,7 +301,6 @@ class ServiceStack(Stack):
             vpc=network.vpc,
             subnets=network.task_subnets,
             service=service,
-            container_port=self.task.app.port,
             access_log_group=access_log_group,
             domain=service_domain(scope, config.edge),
         )
@@ -360,7 +359,8 @@ class ServiceStack(Stack):
                 "cruddur:no-adaptive-sampling",
                 f"environment '{config.name}' runs the X-Ray SDK without OpenTelemetry: unsampled errors and slow "
                 "requests are not captured and no sampling rule is boosted (telemetry.anomaly_capture_per_second and "
-                "each rule's boost do nothing); set telemetry.opentelemetry = True in stacks/environments.py to have them",
+                "each rule's boost do nothing); set telemetry.opentelemetry = True in stacks/environments.py "
+                "to have them",
             )
 
     def _acknowledge_findings(self) -> None:

@@ -39,7 +39,9 @@ class ServiceAutoscaling(Construct):
         requests: RequestCountScaling | None = None,
         scale_to_zero: ScaleToZeroSchedule | None = None,
     ) -> None:
-        """Keep ``min_capacity`` (default 1) to ``max_capacity`` (default 2) tasks near ``cpu_target_percent`` (default 60).
+        """Keep ``min_capacity`` (default 1) to ``max_capacity`` (default 2) tasks.
+
+        CPU is kept near ``cpu_target_percent`` (default 60).
 
         ``requests`` (default none) adds request-count tracking; ``scale_to_zero``
         (default none) stops every task outside its hours and restores the bounds after.

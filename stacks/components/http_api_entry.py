@@ -83,13 +83,14 @@ class CloudMapService(ecs.FargateService):
             assign_public_ip=assign_public_ip,
             vpc_subnets=task_subnets,
         )
+        self.container_port = task_definition.app.port
         self.cloud_map_registration = self.enable_cloud_map(
             cloud_map_namespace=namespace,
             name=cloud_map_name,
             dns_record_type=servicediscovery.DnsRecordType.SRV,
             dns_ttl=Duration.seconds(10),
             container=task_definition.app_container,
-            container_port=task_definition.app.port,
+            container_port=self.container_port,
         )
 
 
@@ -104,29 +105,24 @@ class HttpApiEntry(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         service: CloudMapService,
-        container_port: int,
         access_log_group: logs.ILogGroup,
         domain: ServiceDomain | None = None,
     ) -> None:
-        """Route every request to ``service``'s tasks on ``container_port``; on ``domain`` (default none) if given."""
+        """Route every request to ``service``'s tasks on their app port; on ``domain`` (default none) if given."""
         super().__init__(scope, construct_id)
         self.service = service
         self.security_group = ec2.SecurityGroup(
-            self, "VpcLinkSecurityGroup", vpc=vpc, description="HTTP API VPC link to the service", allow_all_outbound=False
+            self,
+            "VpcLinkSecurityGroup",
+            vpc=vpc,
+            description="HTTP API VPC link to the service",
+            allow_all_outbound=False,
         )
-        service.connections.allow_from(self.security_group, ec2.Port.tcp(container_port), "HTTP API VPC link")
-        self.vpc_link = apigwv2.VpcLink(self, "VpcLink", vpc=vpc, subnets=subnets, security_groups=[self.security_group])
-        self.domain: apigwv2.DomainName | None = None
-        default_domain_mapping = None
-        if domain is not None:
-            self.domain = apigwv2.DomainName(
-                self,
-                "DomainName",
-                domain_name=domain.domain_name,
-                certificate=domain.certificate,
-                security_policy=apigwv2.SecurityPolicy.TLS_1_2,
-            )
-            default_domain_mapping = apigwv2.DomainMappingOptions(domain_name=self.domain)
+        service.connections.allow_from(self.security_group, ec2.Port.tcp(service.container_port), "HTTP API VPC link")
+        self.vpc_link = apigwv2.VpcLink(
+            self, "VpcLink", vpc=vpc, subnets=subnets, security_groups=[self.security_group]
+        )
+        self.domain = custom_domain(self, domain) if domain is not None else None
         self.http_api = apigwv2.HttpApi(
             self,
             "HttpApi",
@@ -140,7 +136,7 @@ class HttpApiEntry(Construct):
                     contract.HTTP_API_SOURCE_IP_HEADER, apigwv2.MappingValue.context_variable("identity.sourceIp")
                 ),
             ),
-            default_domain_mapping=default_domain_mapping,
+            default_domain_mapping=apigwv2.DomainMappingOptions(domain_name=self.domain) if self.domain else None,
             # With a custom domain, the execute-api address would be a second way in without its certificate.
             disable_execute_api_endpoint=domain is not None,
         )
@@ -148,19 +144,31 @@ class HttpApiEntry(Construct):
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=access_log_group.log_group_arn, format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
         )
-        if self.domain is not None and domain is not None and domain.hosted_zone is not None:
-            route53.ARecord(
-                self,
-                "AliasRecord",
-                zone=domain.hosted_zone,
-                record_name=domain.domain_name,
-                target=route53.RecordTarget.from_alias(
-                    route53_targets.ApiGatewayv2DomainProperties(
-                        self.domain.regional_domain_name, self.domain.regional_hosted_zone_id
-                    )
-                ),
-            )
         # From the API id (a Ref), not the ApiEndpoint attribute: the same address, and emulators resolve it.
         stack = Stack.of(self)
         default_url = f"https://{self.http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
         self.url = f"https://{domain.domain_name}" if domain is not None else default_url
+
+
+def custom_domain(scope: Construct, domain: ServiceDomain) -> apigwv2.DomainName:
+    """The API's custom domain (TLS 1.2 and up), with its alias record when the domain has its hosted zone."""
+    api_domain = apigwv2.DomainName(
+        scope,
+        "DomainName",
+        domain_name=domain.domain_name,
+        certificate=domain.certificate,
+        security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+    )
+    if domain.hosted_zone is not None:
+        route53.ARecord(
+            scope,
+            "AliasRecord",
+            zone=domain.hosted_zone,
+            record_name=domain.domain_name,
+            target=route53.RecordTarget.from_alias(
+                route53_targets.ApiGatewayv2DomainProperties(
+                    api_domain.regional_domain_name, api_domain.regional_hosted_zone_id
+                )
+            ),
+        )
+    return api_domain

@@ -51,9 +51,9 @@ class LoadBalancedService(ecs_patterns.ApplicationLoadBalancedFargateService):
         domain: ServiceDomain | None = None,
         access_logs: AccessLogBucket | None = None,
     ) -> None:
-        """Run ``desired_count`` (default 1) tasks of ``task_definition``; a deploy keeps ``min_healthy_percent`` (default 50).
+        """Run ``desired_count`` (default 1) tasks; a deploy keeps ``min_healthy_percent`` (default 50) of them.
 
-        Tasks run in ``task_subnets`` (with a public address if ``assign_public_ip``), on Fargate Spot if ``fargate_spot``.
+        Tasks run in ``task_subnets``, with a public address if ``assign_public_ip``, on Spot if ``fargate_spot``.
         """
         tls = domain is not None
         super().__init__(

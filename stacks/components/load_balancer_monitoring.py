@@ -11,7 +11,7 @@ LATENCY_STATISTICS = ("p50", "p90", "p99")
 
 
 class LoadBalancerMonitoring:
-    """Alarms Alb5xx, Target5xx, UnhealthyHosts and P99Latency; ``requests``, ``latency``, ``errors`` for the dashboard."""
+    """Alarms Alb5xx, Target5xx, UnhealthyHosts, P99Latency; ``requests``, ``latency``, ``errors`` for the dashboard."""
 
     def __init__(
         self,
@@ -32,7 +32,8 @@ class LoadBalancerMonitoring:
         )
         self.errors: list[cloudwatch.IMetric] = [edge_5xx, target_5xx, target_4xx]
         self.latency: dict[str, cloudwatch.IMetric] = {
-            stat: target_group.metrics.target_response_time(period=period, statistic=stat) for stat in LATENCY_STATISTICS
+            stat: target_group.metrics.target_response_time(period=period, statistic=stat)
+            for stat in LATENCY_STATISTICS
         }
         unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
         facade.alarm("Alb5xx", edge_5xx, thresholds.edge_5xx_count, "The load balancer returned 5xx responses.")

@@ -39,7 +39,7 @@ class MonitoringFacade(Construct):
         thresholds: AlarmThresholds,
         alarm_email: str | None = None,
     ) -> None:
-        """Alarms are named ``<name_prefix>-<Alarm>`` and fire by ``thresholds``; ``alarm_email`` (default none) is told."""
+        """Alarms named ``<name_prefix>-<Alarm>`` fire by ``thresholds``; ``alarm_email`` (default none) is told."""
         super().__init__(scope, construct_id)
         self.name_prefix = name_prefix
         self.thresholds = thresholds

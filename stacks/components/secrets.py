@@ -17,7 +17,6 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 
-
 class SsmParameterSecret(ecs.Secret):
     """An ECS container secret from an SSM parameter, granting only ``ssm:GetParameters``.
 
@@ -56,7 +55,12 @@ class TelemetrySecrets(Construct):
     """The Honeycomb API key and the Rollbar access token, by parameter name."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, honeycomb_api_key_parameter: str, rollbar_access_token_parameter: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        honeycomb_api_key_parameter: str,
+        rollbar_access_token_parameter: str,
     ) -> None:
         """Reference the two SecureString parameters by their names (absolute, as ``make secrets`` writes them)."""
         super().__init__(scope, construct_id)

@@ -11,7 +11,7 @@ from constructs import Construct
 
 @dataclass(frozen=True)
 class ServiceDomain:
-    """``certificate`` served for ``domain_name``; ``hosted_zone`` (default None) when the stack writes its alias record.
+    """``certificate`` served for ``domain_name``; ``hosted_zone`` (default None) if the stack writes its alias record.
 
     Either entry point takes one: the load balancer (``load_balanced_service.py``)
     or the HTTP API (``http_api_entry.py``).

@@ -64,29 +64,29 @@ class ServiceTasksMonitoring:
         self.memory = service.metric_memory_utilization(period=period)
         facade.alarm("Cpu", self.cpu, thresholds.cpu_percent, "Service CPU utilization (%) is high.")
         facade.alarm("Memory", self.memory, thresholds.memory_percent, "Service memory utilization (%) is high.")
-        self.task_counts: list[cloudwatch.IMetric] = []
-        if container_insights:
-            running, desired = (
-                task_count(service, metric_name, statistic, facade)
-                for metric_name, statistic in (("RunningTaskCount", "Minimum"), ("DesiredTaskCount", "Maximum"))
-            )
-            self.task_counts = [running, desired]
-            tasks_missing = cloudwatch.MathExpression(
-                expression="desired - running",
-                using_metrics={"desired": desired, "running": running},
-                label="Tasks below desired",
-                period=period,
-            )
-            facade.alarm("TasksBelowDesired", tasks_missing, 1, "Fewer tasks are running than desired.")
+        # Container Insights' task counts, when the cluster has them.
+        self.task_counts = tasks_below_desired(facade, service) if container_insights else []
         facade.alarm("ErrorLogLines", self.error_lines, thresholds.error_log_lines, "The service logged ERROR lines.")
 
 
-def task_count(service: ecs.BaseService, metric_name: str, statistic: str, facade: MonitoringFacade) -> cloudwatch.Metric:
-    """One of Container Insights' task counts of ``service``."""
-    return cloudwatch.Metric(
-        namespace="ECS/ContainerInsights",
-        metric_name=metric_name,
-        dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": service.service_name},
-        statistic=statistic,
+def tasks_below_desired(facade: MonitoringFacade, service: ecs.BaseService) -> list[cloudwatch.IMetric]:
+    """The TasksBelowDesired alarm on Container Insights' counts of ``service``; the running and desired counts."""
+
+    def task_count(metric_name: str, statistic: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="ECS/ContainerInsights",
+            metric_name=metric_name,
+            dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": service.service_name},
+            statistic=statistic,
+            period=facade.period,
+        )
+
+    running, desired = task_count("RunningTaskCount", "Minimum"), task_count("DesiredTaskCount", "Maximum")
+    tasks_missing = cloudwatch.MathExpression(
+        expression="desired - running",
+        using_metrics={"desired": desired, "running": running},
+        label="Tasks below desired",
         period=facade.period,
     )
+    facade.alarm("TasksBelowDesired", tasks_missing, 1, "Fewer tasks are running than desired.")
+    return [running, desired]

@@ -29,23 +29,31 @@ from models.fargate import (
 
 @dataclass(frozen=True)
 class XRayDaemonOptions:
-    """Run the X-Ray daemon: ``image`` (pinned by digest), logging to ``log_group``; the app's X-Ray SDK sends it segments."""
+    """Run the X-Ray daemon, ``image`` (pinned by digest), logging to ``log_group``: the X-Ray SDK sends it segments."""
 
     image: ecs.ContainerImage
     log_group: logs.ILogGroup
 
+    def add_to(self, scope: Construct, task_definition: ecs.TaskDefinition) -> XRayDaemonSidecar:
+        """The daemon, as ``XRayDaemon`` in ``scope``, a container of ``task_definition``."""
+        return XRayDaemonSidecar(scope, "XRayDaemon", task_definition=task_definition, options=self)
+
 
 @dataclass(frozen=True)
 class CollectorOptions:
-    """Run the ADOT collector: ``image`` (pinned by digest), configured by ``config_parameter``, logging to ``log_group``.
+    """Run the ADOT collector, ``image`` (pinned by digest), configured by ``config_parameter``.
 
-    ``honeycomb_api_key`` is injected for its Honeycomb exporter.
+    It logs to ``log_group``; ``honeycomb_api_key`` is injected for its Honeycomb exporter.
     """
 
     image: ecs.ContainerImage
     log_group: logs.ILogGroup
     config_parameter: ssm.IParameter
     honeycomb_api_key: SsmParameterSecret
+
+    def add_to(self, scope: Construct, task_definition: ecs.TaskDefinition) -> AdotCollectorSidecar:
+        """The collector, as ``Collector`` in ``scope``, a container of ``task_definition``."""
+        return AdotCollectorSidecar(scope, "Collector", task_definition=task_definition, options=self)
 
 
 class XRayDaemonSidecar(Construct):
@@ -57,12 +65,11 @@ class XRayDaemonSidecar(Construct):
         construct_id: str,
         *,
         task_definition: ecs.TaskDefinition,
-        image: ecs.ContainerImage,
-        log_group: logs.ILogGroup,
+        options: XRayDaemonOptions,
         cpu_units: int = XRAY_DAEMON_CPU_UNITS,
         memory_reservation_mib: int = XRAY_DAEMON_MEMORY_RESERVATION_MIB,
     ) -> None:
-        """Add the daemon container (``image``) to ``task_definition``.
+        """Add the daemon container (``options``: its image and log group) to ``task_definition``.
 
         It reserves ``cpu_units`` (default 32) and ``memory_reservation_mib`` (default 64).
         """
@@ -72,14 +79,14 @@ class XRayDaemonSidecar(Construct):
             "Container",
             task_definition=task_definition,
             container_name=contract.XRAY_DAEMON_CONTAINER_NAME,
-            image=image,
+            image=options.image,
             essential=False,
             cpu=cpu_units,
             memory_reservation_mib=memory_reservation_mib,
             port_mappings=[
                 ecs.PortMapping(container_port=contract.XRAY_DAEMON_PORT, protocol=ecs.Protocol.UDP),
             ],
-            logging=ecs.LogDriver.aws_logs(stream_prefix="xray-daemon", log_group=log_group),
+            logging=ecs.LogDriver.aws_logs(stream_prefix="xray-daemon", log_group=options.log_group),
             readonly_root_filesystem=True,
             linux_parameters=hardened_linux_parameters(self),
         )
@@ -94,14 +101,11 @@ class AdotCollectorSidecar(Construct):
         construct_id: str,
         *,
         task_definition: ecs.TaskDefinition,
-        image: ecs.ContainerImage,
-        log_group: logs.ILogGroup,
-        config_parameter: ssm.IParameter,
-        honeycomb_api_key: ecs.Secret,
+        options: CollectorOptions,
         cpu_units: int = COLLECTOR_CPU_UNITS,
         memory_reservation_mib: int = COLLECTOR_MEMORY_RESERVATION_MIB,
     ) -> None:
-        """Add the collector container (``image``), configured from ``config_parameter``, to ``task_definition``.
+        """Add the collector container (``options``: image, configuration, key, log group) to ``task_definition``.
 
         It reserves ``cpu_units`` (default 128) and ``memory_reservation_mib`` (default 256).
         """
@@ -111,7 +115,7 @@ class AdotCollectorSidecar(Construct):
             "Container",
             task_definition=task_definition,
             container_name=contract.COLLECTOR_CONTAINER_NAME,
-            image=image,
+            image=options.image,
             essential=False,
             cpu=cpu_units,
             memory_reservation_mib=memory_reservation_mib,
@@ -122,8 +126,8 @@ class AdotCollectorSidecar(Construct):
             environment={"AWS_REGION": Stack.of(self).region},
             secrets={
                 # ADOT reads its whole configuration from this variable.
-                "AOT_CONFIG_CONTENT": SsmParameterSecret(config_parameter),
-                contract.SECRET_HONEYCOMB_API_KEY: honeycomb_api_key,
+                "AOT_CONFIG_CONTENT": SsmParameterSecret(options.config_parameter),
+                contract.SECRET_HONEYCOMB_API_KEY: options.honeycomb_api_key,
             },
             # The image ships /healthcheck, which queries the health_check extension.
             health_check=ecs.HealthCheck(
@@ -133,7 +137,7 @@ class AdotCollectorSidecar(Construct):
                 retries=3,
                 start_period=Duration.seconds(15),
             ),
-            logging=ecs.LogDriver.aws_logs(stream_prefix="otel-collector", log_group=log_group),
+            logging=ecs.LogDriver.aws_logs(stream_prefix="otel-collector", log_group=options.log_group),
             readonly_root_filesystem=True,
             linux_parameters=hardened_linux_parameters(self),
         )

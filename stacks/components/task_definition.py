@@ -1,4 +1,4 @@
-"""The task definition of a traced app: its container, the sidecars it is given, the secrets it injects, the IAM it grants.
+"""The task definition of a traced app: its container, the sidecars it is given, its secrets, the IAM it grants.
 
 The app container runs any app (``AppContainer``: command, port, user,
 health check, its own environment, from the environment's ``app`` section);
@@ -21,7 +21,7 @@ from models.app_container import AppContainer
 from models.app_environment import AppEnvironment
 from stacks.components.hardening import hardened_linux_parameters, writable_path
 from stacks.components.secrets import SsmParameterSecret
-from stacks.components.sidecars import AdotCollectorSidecar, CollectorOptions, XRayDaemonOptions, XRayDaemonSidecar
+from stacks.components.sidecars import CollectorOptions, XRayDaemonOptions
 
 # The X-Ray API actions of each path; X-Ray offers no resource-level permissions for them.
 # The daemon sends the SDK's segments and its telemetry records, and forwards the app's sampling calls.
@@ -48,29 +48,36 @@ def xray_actions(*, xray_sdk: bool) -> tuple[str, ...]:
 
 def check_telemetry_parts(
     telemetry: AppEnvironment,
-    *,
-    xray_daemon: bool,
-    collector: bool,
-    rollbar_access_token: bool,
-    watchtower_log_group: bool,
+    xray_daemon: object | None,
+    collector: object | None,
+    rollbar_access_token: object | None,
+    watchtower_log_group: object | None,
 ) -> None:
-    """Raise ValueError when the app is told of a telemetry part the task does not run, or the reverse."""
-    pairs = {
+    """Raise ValueError unless each part is given exactly when ``telemetry`` tells the app of it."""
+    parts = {
         ("telemetry.xray_sdk", "xray_daemon"): (telemetry.xray_sdk, xray_daemon),
         ("telemetry.opentelemetry", "collector"): (telemetry.opentelemetry, collector),
         ("telemetry.rollbar", "rollbar_access_token"): (telemetry.rollbar, rollbar_access_token),
         ("telemetry.watchtower", "watchtower_log_group"): (telemetry.watchtower, watchtower_log_group),
     }
-    for (flag, prop), (told, given) in pairs.items():
-        if told != given:
-            raise ValueError(f"{flag} is {told} but {prop} is {'given' if given else 'None'}: give both or neither")
+    for (flag, prop), (on, part) in parts.items():
+        if on != (part is not None):
+            given = "None" if part is None else "given"
+            raise ValueError(f"{flag} is {on} but {prop} is {given}: give both or neither")
+
+
+# Linux on x86_64: Fargate Spot has no ARM64.
+RUNTIME_PLATFORM = ecs.RuntimePlatform(
+    cpu_architecture=ecs.CpuArchitecture.X86_64, operating_system_family=ecs.OperatingSystemFamily.LINUX
+)
 
 
 class TracedTaskDefinition(Construct):
-    """A Fargate task definition running ``app`` with its telemetry: ``task_definition``, ``app_container``.
+    """A Fargate task definition running ``app`` with its telemetry: ``task_definition``, ``app_container``, sidecars.
 
     The task definition is this construct's ``Default`` child, so its
     resources keep the logical ids of a task definition in this construct's place.
+    ``secret_parameter_names`` are the SecureString parameters the task injects.
     """
 
     def __init__(
@@ -89,79 +96,41 @@ class TracedTaskDefinition(Construct):
         rollbar_access_token: SsmParameterSecret | None = None,
         watchtower_log_group: logs.ILogGroup | None = None,
     ) -> None:
-        """Run ``image`` as ``app`` with ``telemetry``'s variables; ``cpu`` (default 512 units), ``memory_limit_mib`` (default 1024).
+        """Run ``image`` as ``app`` with ``telemetry``'s variables.
 
-        Each sidecar, Rollbar's token and watchtower's group are given exactly
-        when ``telemetry`` tells the app to use them (checked).
+        The task has ``cpu`` (default 512) CPU units and ``memory_limit_mib``
+        (default 1024). Each sidecar, Rollbar's token and watchtower's group
+        are given exactly when ``telemetry`` tells the app to use them (checked).
         """
         super().__init__(scope, construct_id)
-        check_telemetry_parts(
-            telemetry,
-            xray_daemon=xray_daemon is not None,
-            collector=collector is not None,
-            rollbar_access_token=rollbar_access_token is not None,
-            watchtower_log_group=watchtower_log_group is not None,
-        )
+        check_telemetry_parts(telemetry, xray_daemon, collector, rollbar_access_token, watchtower_log_group)
         self.app = app
-        self.task_definition = ecs.FargateTaskDefinition(
-            self,
-            "Default",
-            cpu=cpu,
-            memory_limit_mib=memory_limit_mib,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.X86_64, operating_system_family=ecs.OperatingSystemFamily.LINUX
-            ),
+        task_definition = ecs.FargateTaskDefinition(
+            self, "Default", cpu=cpu, memory_limit_mib=memory_limit_mib, runtime_platform=RUNTIME_PLATFORM
         )
-        variables = telemetry.variables(
-            region=Stack.of(self).region,
-            watchtower_log_group_name=watchtower_log_group.log_group_name if watchtower_log_group else None,
+        self.task_definition, self.task_role = task_definition, task_definition.task_role
+        watchtower_name = watchtower_log_group.log_group_name if watchtower_log_group else None
+        telemetry_variables = telemetry.variables(
+            region=Stack.of(self).region, watchtower_log_group_name=watchtower_name
         )
         self.app_container = app_container(
             self,
-            self.task_definition,
+            task_definition,
             image=image,
             app=app,
-            environment={**variables, **app.environment},
+            environment={**telemetry_variables, **app.environment},
             secrets={contract.SECRET_ROLLBAR_ACCESS_TOKEN: rollbar_access_token} if rollbar_access_token else {},
             log_group=app_log_group,
         )
-        self.xray_daemon = (
-            XRayDaemonSidecar(
-                self,
-                "XRayDaemon",
-                task_definition=self.task_definition,
-                image=xray_daemon.image,
-                log_group=xray_daemon.log_group,
+        self.xray_daemon = xray_daemon.add_to(self, task_definition) if xray_daemon else None
+        self.collector = collector.add_to(self, task_definition) if collector else None
+        for sidecar in filter(None, (self.xray_daemon, self.collector)):
+            # START, not HEALTHY: a sidecar that is down must never keep the app from starting.
+            self.app_container.add_container_dependencies(
+                ecs.ContainerDependency(container=sidecar.container, condition=ecs.ContainerDependencyCondition.START)
             )
-            if xray_daemon
-            else None
-        )
-        self.collector = (
-            AdotCollectorSidecar(
-                self,
-                "Collector",
-                task_definition=self.task_definition,
-                image=collector.image,
-                log_group=collector.log_group,
-                config_parameter=collector.config_parameter,
-                honeycomb_api_key=collector.honeycomb_api_key,
-            )
-            if collector
-            else None
-        )
-        for sidecar in (self.xray_daemon, self.collector):
-            if sidecar is not None:
-                # START, not HEALTHY: a sidecar that is down must never keep the app from starting.
-                self.app_container.add_container_dependencies(
-                    ecs.ContainerDependency(container=sidecar.container, condition=ecs.ContainerDependencyCondition.START)
-                )
-        # The SecureString parameters the task injects: what the secrets preflight checks.
-        self.secret_parameter_names = [
-            secret.parameter_name
-            for secret in (collector.honeycomb_api_key if collector else None, rollbar_access_token)
-            if secret is not None
-        ]
-        self.task_role = self.task_definition.task_role
+        secrets = (collector.honeycomb_api_key if collector else None, rollbar_access_token)
+        self.secret_parameter_names = [secret.parameter_name for secret in secrets if secret is not None]
         if xray_daemon or collector:
             actions = xray_actions(xray_sdk=xray_daemon is not None)
             self.task_role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=["*"]))

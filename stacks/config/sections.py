@@ -109,7 +109,9 @@ class ScalingConfig:
             raise FieldError("min_capacity", self.min_capacity, "use 0 or more")
         if self.max_capacity < max(self.min_capacity, 1):
             raise FieldError(
-                "max_capacity", self.max_capacity, f"it must be at least 1 and at least min_capacity ({self.min_capacity})"
+                "max_capacity",
+                self.max_capacity,
+                f"it must be at least 1 and at least min_capacity ({self.min_capacity})",
             )
         if not self.min_capacity <= self.desired_count <= self.max_capacity:
             raise FieldError(
@@ -190,7 +192,9 @@ class CanaryConfig:
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
         if not 1 <= self.rate_minutes <= 1440:
-            raise FieldError("rate_minutes", self.rate_minutes, "use 1 to 1440 minutes, or canary = None to turn it off")
+            raise FieldError(
+                "rate_minutes", self.rate_minutes, "use 1 to 1440 minutes, or canary = None to turn it off"
+            )
         if not 10 <= self.wait_seconds <= 600:
             raise FieldError("wait_seconds", self.wait_seconds, "use 10 to 600 seconds")
         if self.failed_periods < 1:
@@ -247,7 +251,9 @@ class ImagesConfig:
         check_format("app_uri", self.app_uri, aws_limits.IMAGE_URI, APP_IMAGE_FORM)
         directory = REPO_ROOT / self.app_directory
         if self.app_uri is None and not directory.is_dir():
-            raise FieldError("app_directory", self.app_directory, "use a directory of the repository that holds the app")
+            raise FieldError(
+                "app_directory", self.app_directory, "use a directory of the repository that holds the app"
+            )
         dockerfile = directory / (self.app_dockerfile or "Dockerfile")
         if self.app_uri is None and not dockerfile.is_file():
             raise FieldError(
@@ -259,7 +265,9 @@ class ImagesConfig:
                 raise FieldError(name, image, "use " + SIDECAR_IMAGE_FORM.format(release_field=release_field))
             if not isinstance(release, str) or not aws_limits.IMAGE_TAG.match(release) or release == "latest":
                 raise FieldError(
-                    release_field, release, f"use the release tag {name}'s digest was read from, such as '3.7.0' (not 'latest')"
+                    release_field,
+                    release,
+                    f"use the release tag {name}'s digest was read from, such as '3.7.0' (not 'latest')",
                 )
 
 
@@ -316,7 +324,9 @@ class AppConfig:
         for name in ("command", "health_check_command"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not value or not all(isinstance(part, str) and part for part in value):
-                raise FieldError(name, value, "use a tuple of one or more non-empty strings, such as ('gunicorn', 'app:app')")
+                raise FieldError(
+                    name, value, "use a tuple of one or more non-empty strings, such as ('gunicorn', 'app:app')"
+                )
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
             raise FieldError("port", self.port, "use a TCP port from 1 to 65535")
         if not isinstance(self.user, str) or not self.user or self.user in ("0", "root"):
@@ -324,9 +334,15 @@ class AppConfig:
         if not isinstance(self.health_check_path, str) or not self.health_check_path.startswith("/"):
             raise FieldError("health_check_path", self.health_check_path, "use a path starting with '/'")
         timeout = self.stop_timeout_seconds
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 2 <= timeout <= FARGATE_MAX_STOP_TIMEOUT_SECONDS:
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int)
+            or not 2 <= timeout <= FARGATE_MAX_STOP_TIMEOUT_SECONDS
+        ):
             raise FieldError(
-                "stop_timeout_seconds", timeout, f"use 2 to {FARGATE_MAX_STOP_TIMEOUT_SECONDS} seconds (Fargate's maximum)"
+                "stop_timeout_seconds",
+                timeout,
+                f"use 2 to {FARGATE_MAX_STOP_TIMEOUT_SECONDS} seconds (Fargate's maximum)",
             )
         if not isinstance(self.writable_path, str) or not self.writable_path.startswith("/"):
             raise FieldError("writable_path", self.writable_path, "use an absolute path such as '/tmp'")
@@ -422,7 +438,7 @@ class SamplingConfig:
     rules: tuple[SamplingRuleConfig, ...] = ()
 
     def check(self) -> None:
-        """Raise FieldError for the first invalid rule (whether a rule matches the service is checked across sections)."""
+        """Raise FieldError for the first invalid rule (whether it can match the service is checked across sections)."""
         names = [rule.rule_name for rule in self.rules]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -455,11 +471,19 @@ def _check_boost(where: str, boost: SamplingBoostConfig, fixed_rate: float) -> N
         raise FieldError(f"{where}.max_rate", max_rate, "use a rate from 0.0 to 1.0")
     if max_rate <= fixed_rate:
         raise FieldError(
-            f"{where}.max_rate", max_rate, f"a boost raises the rate: use more than the rule's fixed_rate ({fixed_rate})"
+            f"{where}.max_rate",
+            max_rate,
+            f"a boost raises the rate: use more than the rule's fixed_rate ({fixed_rate})",
         )
-    if not isinstance(boost.cooldown_minutes, int) or isinstance(boost.cooldown_minutes, bool) or boost.cooldown_minutes < 1:
+    if (
+        not isinstance(boost.cooldown_minutes, int)
+        or isinstance(boost.cooldown_minutes, bool)
+        or boost.cooldown_minutes < 1
+    ):
         raise FieldError(
-            f"{where}.cooldown_minutes", boost.cooldown_minutes, "use a whole number of 1 or more (CloudFormation's minimum)"
+            f"{where}.cooldown_minutes",
+            boost.cooldown_minutes,
+            "use a whole number of 1 or more (CloudFormation's minimum)",
         )
 
 
@@ -519,7 +543,9 @@ class EdgeConfig:
         for index, origin in enumerate(self.frontend_origins):
             if not isinstance(origin, str) or not _ORIGIN.match(origin):
                 raise FieldError(
-                    f"frontend_origins[{index}]", origin, "use an origin such as 'https://cruddur.example.com', without a path"
+                    f"frontend_origins[{index}]",
+                    origin,
+                    "use an origin such as 'https://cruddur.example.com', without a path",
                 )
 
     def _check_formats(self) -> None:
@@ -529,15 +555,25 @@ class EdgeConfig:
             aws_limits.ACM_CERTIFICATE_ARN,
             "use an ACM certificate ARN such as 'arn:aws:acm:us-east-1:123456789012:certificate/<uuid>', or None",
         )
-        check_format("domain_name", self.domain_name, aws_limits.DNS_NAME, "use a lowercase DNS name such as 'api.example.com', or None")
         check_format(
-            "hosted_zone_id", self.hosted_zone_id, aws_limits.ROUTE53_HOSTED_ZONE_ID, "use a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'"
+            "domain_name",
+            self.domain_name,
+            aws_limits.DNS_NAME,
+            "use a lowercase DNS name such as 'api.example.com', or None",
+        )
+        check_format(
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            aws_limits.ROUTE53_HOSTED_ZONE_ID,
+            "use a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'",
         )
 
     def _check_domain_combination(self) -> None:
         zone_given = (self.hosted_zone_id is not None, self.hosted_zone_name is not None)
         if any(zone_given) and zone_given != (True, True):
-            raise FieldError("hosted_zone_id", self.hosted_zone_id, "give hosted_zone_id and hosted_zone_name together, or neither")
+            raise FieldError(
+                "hosted_zone_id", self.hosted_zone_id, "give hosted_zone_id and hosted_zone_name together, or neither"
+            )
         if self.tls_certificate_arn is not None and self.domain_name is None:
             raise FieldError(
                 "tls_certificate_arn",
@@ -552,11 +588,17 @@ class EdgeConfig:
                 "or give tls_certificate_arn",
             )
         if self.domain_name is None and any(zone_given):
-            raise FieldError("hosted_zone_id", self.hosted_zone_id, "a hosted zone is used only with domain_name; set both or neither")
+            raise FieldError(
+                "hosted_zone_id",
+                self.hosted_zone_id,
+                "a hosted zone is used only with domain_name; set both or neither",
+            )
         if all(zone_given) and not (
             self.domain_name == self.hosted_zone_name or str(self.domain_name).endswith(f".{self.hosted_zone_name}")
         ):
-            raise FieldError("hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'")
+            raise FieldError(
+                "hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'"
+            )
 
 
 @dataclass(frozen=True)
@@ -575,7 +617,7 @@ class BrowserTracesConfig:
     source_per_minute: int = 60
 
     def limits(self, *, source_header: str) -> BrowserTraceLimits | None:
-        """What the app is told (None when off); ``source_header`` is where the entry point writes the caller's address."""
+        """What the app is told (None when off); ``source_header``: where the entry point puts the caller's address."""
         if not self.enabled:
             return None
         return BrowserTraceLimits(
@@ -618,4 +660,3 @@ SECTION_TYPES = {
     "edge": EdgeConfig,
     "browser_traces": BrowserTracesConfig,
 }
-
