@@ -12,6 +12,7 @@ import pytest
 
 from stacks.config import (
     AlarmsConfig,
+    AppConfig,
     BrowserTracesConfig,
     EntryPoint,
     CanaryConfig,
@@ -193,6 +194,21 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
         ({"browser_traces": BrowserTracesConfig(max_body_bytes=20_000_000)}, "browser_traces.max_body_bytes", "20000000", "HTTP API"),
         ({"browser_traces": BrowserTracesConfig(task_per_second=1)}, "browser_traces.task_per_second", "1", "2 or more"),
         ({"browser_traces": BrowserTracesConfig(source_per_minute=0)}, "browser_traces.source_per_minute", "0", "2 or more"),
+        ({"app": AppConfig(command=())}, "app.command", "()", "one or more non-empty strings"),
+        ({"app": AppConfig(command=("gunicorn", ""))}, "app.command", "('gunicorn', '')", "non-empty strings"),
+        ({"app": AppConfig(health_check_command="true")}, "app.health_check_command", "'true'", "a tuple"),
+        ({"app": AppConfig(port=0)}, "app.port", "0", "1 to 65535"),
+        ({"app": AppConfig(port=70000)}, "app.port", "70000", "1 to 65535"),
+        ({"app": AppConfig(user="root")}, "app.user", "root", "other than root"),
+        ({"app": AppConfig(health_check_path="health")}, "app.health_check_path", "health", "starting with '/'"),
+        ({"app": AppConfig(stop_timeout_seconds=300)}, "app.stop_timeout_seconds", "300", "2 to 120 seconds"),
+        ({"app": AppConfig(writable_path="tmp")}, "app.writable_path", "tmp", "absolute path"),
+        ({"app": AppConfig(environment={"has space": "x"})}, "app.environment", "has space", "letters, digits and '_'"),
+        ({"app": AppConfig(environment={"TELEMETRY_OTEL_ENABLED": "false"})}, "app.environment", "TELEMETRY_OTEL_ENABLED", "telemetry's"),
+        ({"app": AppConfig(environment={"DYNAMODB_TABLE_NAME": "t"})}, "app.table_name_variable", "DYNAMODB_TABLE_NAME", "a name environment does not set"),
+        ({"app": AppConfig(environment={"GREETING": 1})}, "app.environment['GREETING']", "1", "a string"),
+        ({"images": ImagesConfig(app_directory="no-such-directory")}, "images.app_directory", "no-such-directory", "a directory of the repository"),
+        ({"images": ImagesConfig(app_dockerfile="Dockerfile.missing")}, "images.app_dockerfile", "Dockerfile.missing", "inside app_directory (service)"),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):
@@ -357,3 +373,43 @@ def test_the_config_and_the_models_never_import_the_constructs():
     result = subprocess.run([sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_app_section_defaults_to_cruddur_and_names_the_table_in_its_variable():
+    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless None."""
+    from service.cruddur import contract
+
+    container = AppConfig().container(table_name="cruddur-dev")
+    assert (container.command, container.port, container.user) == (
+        contract.APP_COMMAND,
+        contract.CONTAINER_PORT,
+        contract.APP_USER,
+    )
+    assert (container.health_check_path, container.health_check_command) == (
+        contract.HEALTH_CHECK_PATH,
+        contract.APP_HEALTHCHECK_COMMAND,
+    )
+    assert container.environment == {"DYNAMODB_TABLE_NAME": "cruddur-dev"}
+    without_table = AppConfig(table_name_variable=None, environment={"GREETING": "hello"})
+    assert without_table.container(table_name="cruddur-dev").environment == {"GREETING": "hello"}
+
+
+def test_alarm_thresholds_are_the_alarms_section_without_its_recipient():
+    """The monitoring takes one AlarmThresholds value: every threshold of the section, not whom it tells."""
+    from models.alarm_thresholds import AlarmThresholds
+
+    alarms = load_environment("prod").alarms
+    thresholds = alarms.thresholds
+    assert type(thresholds) is AlarmThresholds
+    assert thresholds == AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3)
+    assert {field.name for field in dataclasses.fields(alarms)} - {
+        field.name for field in dataclasses.fields(thresholds)
+    } == {"email"}
+
+
+@pytest.mark.parametrize("name", list(ENVIRONMENTS))
+def test_container_insights_is_configured_with_the_cluster_not_the_alarms(name):
+    """Container Insights is a setting of the task's cluster; every environment keeps its value (dev: off)."""
+    config = load_environment(name)
+    assert config.task.container_insights is (name != "dev")
+    assert not hasattr(config.alarms, "container_insights")
