@@ -45,7 +45,9 @@ def test_the_http_api_overwrites_the_callers_address_header(dev):
 @pytest.mark.parametrize("source_header", [contract.LOAD_BALANCER_SOURCE_IP_HEADER, contract.HTTP_API_SOURCE_IP_HEADER])
 def test_what_the_stack_sets_the_service_reads_back(source_header):
     """AppEnvironment's variables, beside the app's own, parse into the same limits (load balancer and HTTP API alike)."""
-    limits = BrowserTraceLimits(max_body_bytes=32768, task_per_second=40, source_per_minute=90, source_header=source_header)
+    limits = BrowserTraceLimits(
+        max_body_bytes=32768, task_per_second=40, source_per_minute=90, source_header=source_header
+    )
     app_environment = AppEnvironment(
         service_name="cruddur-backend-flask",
         environment_name="dev",
@@ -76,4 +78,7 @@ def test_the_collector_receives_otlp_http_and_sends_traces_on(synthesized_enviro
     assert "otlp" in traces["receivers"]
     assert any("honeycomb" in exporter for exporter in traces["exporters"])
     # On the OpenTelemetry-only path the collector also exports to X-Ray's OTLP endpoint (otlphttp/xray).
-    assert any(exporter.endswith("/xray") for exporter in traces["exporters"]) == env.config.telemetry.collector_exports_to_xray
+    assert (
+        any(exporter.endswith("/xray") for exporter in traces["exporters"])
+        == env.config.telemetry.collector_exports_to_xray
+    )

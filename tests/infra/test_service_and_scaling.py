@@ -64,6 +64,7 @@ def test_fargate_spot_is_a_capacity_provider_of_the_cluster(dev):
 
 def test_prod_keeps_every_task_healthy_during_deploys(dev, prod):
     """prod deploys with MinimumHealthyPercent 100; dev may dip to save cost."""
+
     def minimum(env):
         return templates.ecs_service(env)["Properties"]["DeploymentConfiguration"]["MinimumHealthyPercent"]
 

@@ -69,7 +69,9 @@ def test_collector_sidecar(any_env):
     """ADOT pinned by digest (ECS's documented form), non-essential, health-checked, configured from SSM, OTLP ports only."""
     collector = templates.containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
     assert collector["Image"] == any_env.config.images.collector
-    assert re.fullmatch(r"public\.ecr\.aws/aws-observability/aws-otel-collector@sha256:[0-9a-f]{64}", collector["Image"])
+    assert re.fullmatch(
+        r"public\.ecr\.aws/aws-observability/aws-otel-collector@sha256:[0-9a-f]{64}", collector["Image"]
+    )
     assert collector["Essential"] is False
     assert (collector["Cpu"], collector["MemoryReservation"]) == (COLLECTOR_CPU_UNITS, COLLECTOR_MEMORY_RESERVATION_MIB)
     assert collector["HealthCheck"]["Command"] == ["CMD", "/healthcheck"]
@@ -234,7 +236,9 @@ def test_a_telemetry_part_runs_exactly_when_the_app_is_told_of_it():
     )
     daemon, collector = object(), object()
     check_telemetry_parts(telemetry, daemon, None, None, None)
-    with pytest.raises(ValueError, match=r"^telemetry\.xray_sdk is True but xray_daemon is None: give both or neither$"):
+    with pytest.raises(
+        ValueError, match=r"^telemetry\.xray_sdk is True but xray_daemon is None: give both or neither$"
+    ):
         check_telemetry_parts(telemetry, None, None, None, None)
     with pytest.raises(ValueError, match=r"^telemetry\.opentelemetry is False but collector is given"):
         check_telemetry_parts(telemetry, daemon, collector, None, None)
