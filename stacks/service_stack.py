@@ -7,9 +7,9 @@ and the environment's configuration is read here and nowhere below.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import Annotations, CfnElement, CfnOutput, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -420,7 +420,7 @@ class ServiceStack(Stack):
             "X-Ray's PutTraceSegments, PutTelemetryRecords, PutSpans, PutSpansForIndexing and sampling actions "
             "do not support resource-level permissions.",
         )
-        table_logical_id = Stack.of(self).get_logical_id(self.table.table.node.default_child)
+        table_logical_id = Stack.of(self).get_logical_id(cast(CfnElement, self.table.table.node.default_child))
         acknowledge(
             task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
             f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",

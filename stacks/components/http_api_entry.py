@@ -140,14 +140,21 @@ class HttpApiEntry(Construct):
             # With a custom domain, the execute-api address would be a second way in without its certificate.
             disable_execute_api_endpoint=domain is not None,
         )
-        stage = self.http_api.default_stage.node.default_child  # type: ignore[union-attr]
-        stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-            destination_arn=access_log_group.log_group_arn, format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
-        )
+        log_every_request(self.http_api, access_log_group)
         # From the API id (a Ref), not the ApiEndpoint attribute: the same address, and emulators resolve it.
         stack = Stack.of(self)
         default_url = f"https://{self.http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
         self.url = f"https://{domain.domain_name}" if domain is not None else default_url
+
+
+def log_every_request(http_api: apigwv2.HttpApi, log_group: logs.ILogGroup) -> None:
+    """Write a line per request (``ACCESS_LOG_FORMAT``) of ``http_api``'s default stage to ``log_group``."""
+    stage = http_api.default_stage.node.default_child if http_api.default_stage else None
+    if not isinstance(stage, apigwv2.CfnStage):
+        raise ValueError("the HTTP API has no default stage to log")
+    stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+        destination_arn=log_group.log_group_arn, format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
+    )
 
 
 def custom_domain(scope: Construct, domain: ServiceDomain) -> apigwv2.DomainName:

@@ -56,7 +56,13 @@ class CollectorOptions:
         return AdotCollectorSidecar(scope, "Collector", task_definition=task_definition, options=self)
 
 
-class XRayDaemonSidecar(Construct):
+class TelemetrySidecar(Construct):
+    """A non-essential container beside the app (``container``); the app starts after it has started."""
+
+    container: ecs.ContainerDefinition
+
+
+class XRayDaemonSidecar(TelemetrySidecar):
     """The X-Ray daemon listening on UDP 2000 inside the task's network namespace."""
 
     def __init__(
@@ -92,7 +98,7 @@ class XRayDaemonSidecar(Construct):
         )
 
 
-class AdotCollectorSidecar(Construct):
+class AdotCollectorSidecar(TelemetrySidecar):
     """The ADOT collector: OTLP in on 4317/4318, Honeycomb and X-Ray out."""
 
     def __init__(

@@ -52,7 +52,7 @@ def _constructs() -> list[type]:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or "__init__" not in vars(cls):
                 continue
-            parameters = list(inspect.signature(cls.__init__).parameters)
+            parameters = list(inspect.signature(vars(cls)["__init__"]).parameters)
             if issubclass(cls, Construct) or parameters[1:2] == ["facade"]:
                 found.append(cls)
     return found
@@ -62,7 +62,7 @@ CONSTRUCTS = _constructs()
 
 
 def _props(cls: type) -> dict[str, inspect.Parameter]:
-    parameters = inspect.signature(cls.__init__).parameters
+    parameters = inspect.signature(vars(cls)["__init__"]).parameters
     return {name: p for name, p in parameters.items() if name not in POSITIONAL and p.kind is not p.VAR_KEYWORD}
 
 
@@ -103,14 +103,14 @@ def test_constructor_takes_at_most_twelve_props_in_at_most_sixty_lines(cls):
     props = _props(cls)
     assert all(p.kind is p.KEYWORD_ONLY for p in props.values()), list(props)
     assert len(props) <= MAX_PROPS, f"{cls.__name__} takes {len(props)} props: {list(props)}"
-    lines, _ = inspect.getsourcelines(cls.__init__)
+    lines, _ = inspect.getsourcelines(vars(cls)["__init__"])
     assert len(lines) <= MAX_CONSTRUCTOR_LINES, f"{cls.__name__}.__init__ is {len(lines)} lines"
 
 
 @pytest.mark.parametrize("cls", CONSTRUCTS, ids=lambda cls: cls.__name__)
 def test_every_numeric_prop_has_a_default_the_docstring_states(cls):
     """Given a construct, each int or float prop has a default, and its docstring names the prop with that default."""
-    docstring = " ".join(f"{cls.__doc__ or ''} {cls.__init__.__doc__ or ''}".split())
+    docstring = " ".join(f"{cls.__doc__ or ''} {vars(cls)['__init__'].__doc__ or ''}".split())
     for name, parameter in _props(cls).items():
         if parameter.annotation not in ("int", "float"):
             continue
