@@ -43,7 +43,7 @@ from stacks.components.trace_canary import TraceCanary
 from models.fargate import EntryPoint
 from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
-from stacks.config.sections import EdgeConfig, ImagesConfig
+from stacks.config.sections import CanaryConfig, EdgeConfig, ImagesConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,15 +116,7 @@ class ServiceStack(Stack):
         )
         # The service's constructs share one scope, whose id their logical ids have always begun with.
         traced = Construct(self, "TracedService")
-        self.cluster = ecs.Cluster(
-            traced,
-            "Cluster",
-            vpc=network.vpc,
-            container_insights_v2=(
-                ecs.ContainerInsights.ENABLED if config.task.container_insights else ecs.ContainerInsights.DISABLED
-            ),
-            enable_fargate_capacity_providers=config.task.fargate_spot,
-        )
+        self.cluster = self._cluster(traced, network)
         self.task = self._task_definition(traced)
         if config.app.table_name_variable is not None:
             self.table.grant_service(self.task.task_role)
@@ -134,61 +126,89 @@ class ServiceStack(Stack):
             else self._behind_load_balancer(traced, network)
         )
         self.service = self.entry_point.service
-        scaling = config.scaling
-        self.autoscaling = ServiceAutoscaling(
-            traced,
+        self.autoscaling = self._autoscaling(traced)
+        self.preflight = self._secrets_preflight() if config.secrets_preflight else None
+        self.monitoring = self._monitoring(xray_group_names)
+        self.canary = self._canary(config.canary) if config.canary is not None else None
+        self._outputs()
+        self._warn_of_choices()
+        self._acknowledge_findings()
+
+    def _cluster(self, scope: Construct, network: Network) -> ecs.Cluster:
+        """The tasks' cluster in ``network``: Container Insights and Fargate Spot as ``config.task`` says."""
+        task = self.config.task
+        return ecs.Cluster(
+            scope,
+            "Cluster",
+            vpc=network.vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED
+            if task.container_insights
+            else ecs.ContainerInsights.DISABLED,
+            enable_fargate_capacity_providers=task.fargate_spot,
+        )
+
+    def _autoscaling(self, scope: Construct) -> ServiceAutoscaling:
+        """``config.scaling``'s bounds and targets; on requests too behind a load balancer."""
+        scaling, entry_point = self.config.scaling, self.entry_point
+        return ServiceAutoscaling(
+            scope,
             "Autoscaling",
             service=self.service,
             min_capacity=scaling.min_capacity,
             max_capacity=scaling.max_capacity,
             cpu_target_percent=scaling.cpu_target_percent,
             requests=(
-                RequestCountScaling(self.entry_point.target_group, scaling.requests_per_target_per_minute)
-                if isinstance(self.entry_point, LoadBalancedService)
+                RequestCountScaling(entry_point.target_group, scaling.requests_per_target_per_minute)
+                if isinstance(entry_point, LoadBalancedService)
                 else None
             ),
             scale_to_zero=scaling.scale_to_zero,
         )
-        self.preflight: SecretsPreflight | None = None
-        if config.secrets_preflight:
-            self.preflight = SecretsPreflight(
-                self,
-                "SecretsPreflight",
-                parameter_names=self.task.secret_parameter_names,
-                rerun_when=self.task.task_definition.task_definition_arn,
-                environment_name=config.name,
-                service_name=config.service_name,
-                log_retention_days=config.logs.retention_days,
-                removal_policy=removal_policy,
-            )
-            # The service is created or updated only after the preflight has passed.
-            self.service.node.add_dependency(self.preflight.resource)
-        self.monitoring = self._monitoring(xray_group_names)
-        self.canary: TraceCanary | None = None
-        if config.canary is not None:
-            self.canary = TraceCanary(
-                self,
-                "TraceCanary",
-                service_url=self.entry_point.url,
-                service_name=config.service_name,
-                environment_name=config.name,
-                metric_namespace=config.metric_namespace,
-                alarm_topic=self.monitoring.topic,
-                alarm_name=f"{config.resource_prefix}-TraceNotDelivered",
-                rate_minutes=config.canary.rate_minutes,
-                wait_seconds=config.canary.wait_seconds,
-                failed_periods=config.canary.failed_periods,
-                log_retention_days=config.logs.retention_days,
-                removal_policy=removal_policy,
-            )
+
+    def _secrets_preflight(self) -> SecretsPreflight:
+        """The deploy-time check that the task's secrets exist; the service waits for it."""
+        config = self.config
+        preflight = SecretsPreflight(
+            self,
+            "SecretsPreflight",
+            parameter_names=self.task.secret_parameter_names,
+            rerun_when=self.task.task_definition.task_definition_arn,
+            environment_name=config.name,
+            service_name=config.service_name,
+            log_retention_days=config.logs.retention_days,
+            removal_policy=config.removal_policy.cdk(),
+        )
+        # The service is created or updated only after the preflight has passed.
+        self.service.node.add_dependency(preflight.resource)
+        return preflight
+
+    def _canary(self, canary: CanaryConfig) -> TraceCanary:
+        """A request every ``canary.rate_minutes`` whose trace must reach X-Ray, alarming on the service's topic."""
+        config = self.config
+        return TraceCanary(
+            self,
+            "TraceCanary",
+            service_url=self.entry_point.url,
+            service_name=config.service_name,
+            environment_name=config.name,
+            metric_namespace=config.metric_namespace,
+            alarm_topic=self.monitoring.topic,
+            alarm_name=f"{config.resource_prefix}-TraceNotDelivered",
+            rate_minutes=canary.rate_minutes,
+            wait_seconds=canary.wait_seconds,
+            failed_periods=canary.failed_periods,
+            log_retention_days=config.logs.retention_days,
+            removal_policy=config.removal_policy.cdk(),
+        )
+
+    def _outputs(self) -> None:
+        """The address, the log groups, the alarm topic and the table, for people and scripts."""
         CfnOutput(self, "ServiceUrl", value=self.entry_point.url)
         CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
         if self.log_groups.watchtower is not None:
             CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
         CfnOutput(self, "TableName", value=self.table.table.table_name)
-        self._warn_of_choices()
-        self._acknowledge_findings()
 
     def _task_definition(self, scope: Construct) -> TracedTaskDefinition:
         """The app of ``config.app`` and ``config.images``, with the telemetry parts ``config.telemetry`` turns on."""
