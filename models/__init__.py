@@ -8,4 +8,6 @@ an environment from these without loading the CDK, so ``make secrets``,
 * ``fargate``: where requests enter, the night schedule, what the sidecars reserve.
 * ``app_environment``: the app container's environment, by the service's contract.
 * ``aws_limits``: AWS's fixed limits the configuration checks against.
+* ``alarm_thresholds``: when each alarm fires (the environment's ``alarms`` section).
+* ``app_container``: what the app container runs (the environment's ``app`` section).
 """

@@ -1,8 +1,9 @@
-"""The app container's environment: the service contract's variables, set in one place.
+"""The telemetry's part of the app container's environment: the service contract's variables, set in one place.
 
 The names come from ``service/cruddur/contract.py``, the module the service
 parses them with (``service/cruddur/settings.py``); a test proves both sides
-agree (``tests/contract/test_environment_contract.py``).
+agree (``tests/contract/test_environment_contract.py``). The app's own variables
+(Cruddur's table name, say) come from the environment's ``app`` section instead.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class AppEnvironment:
     frontend_origins: tuple[str, ...] = ()
     browser_traces: BrowserTraceLimits | None = None
 
-    def variables(self, *, region: str, table_name: str, watchtower_log_group_name: str | None) -> dict[str, str]:
-        """The container's environment, given what only the stack knows (region, table, watchtower's group)."""
+    def variables(self, *, region: str, watchtower_log_group_name: str | None) -> dict[str, str]:
+        """The telemetry's variables, given what only the stack knows (region, watchtower's group)."""
         environment = {
             contract.SERVICE_NAME.name: self.service_name,
             contract.DEPLOYMENT_ENVIRONMENT.name: self.environment_name,
@@ -66,7 +67,6 @@ class AppEnvironment:
             environment[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
         if self.watchtower and watchtower_log_group_name is not None:
             environment[contract.WATCHTOWER_LOG_GROUP.name] = watchtower_log_group_name
-        environment[contract.DYNAMODB_TABLE_NAME.name] = table_name
         if self.frontend_origins:
             environment[contract.FRONTEND_URL.name] = ",".join(self.frontend_origins)
         if self.browser_traces is not None:

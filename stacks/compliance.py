@@ -18,6 +18,11 @@ def apply_compliance_checks(app: App) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
 
 
-def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
-    """Accept finding ``rule_id`` (``Rule`` or ``Rule[FindingId]``) on ``construct`` and its children."""
+def acknowledge(construct: IConstruct | None, rule_id: str, reason: str) -> None:
+    """Accept finding ``rule_id`` (``Rule`` or ``Rule[FindingId]``) on ``construct`` and its children.
+
+    ``construct`` is often a ``node.default_child``, which CDK types as optional: None is refused by name.
+    """
+    if construct is None:
+        raise ValueError(f"{rule_id}: no construct to acknowledge it on (a node without a default child?)")
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

@@ -70,10 +70,9 @@ def dev() -> EnvironmentConfig:
         name="dev",
         removal_policy=RemovalPolicyName.DESTROY,
         network=NetworkConfig(nat_gateways=0),
-        task=TaskSizeConfig(cpu=256, memory_mib=1024, fargate_spot=True),
+        task=TaskSizeConfig(cpu=256, memory_mib=1024, fargate_spot=True, container_insights=False),
         scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=2, scale_to_zero=ScaleToZeroSchedule()),
         logs=LogsConfig(retention_days=7),
-        alarms=AlarmsConfig(container_insights=False),
         sampling=_sampling("dev", reservoir_size=5, fixed_rate=0.1),
         edge=EdgeConfig(entry_point=EntryPoint.HTTP_API),
     )

@@ -1,27 +1,79 @@
-"""The service stack: log groups, the traced Fargate service and its monitoring."""
+"""The service stack: log groups, secrets and table, the traced Fargate service behind its entry point, its monitoring.
+
+It only wires: each construct owns its resources (``stacks/components/``),
+and the environment's configuration is read here and nowhere below.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
-from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import Annotations, CfnElement, CfnOutput, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_servicediscovery as servicediscovery
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cruddur import contract
 from models.app_environment import AppEnvironment
+from stacks.components.access_logs import AccessLogBucket
+from stacks.components.autoscaling import RequestCountScaling, ServiceAutoscaling
 from stacks.components.collector_config import collector_config_parameter_name
+from stacks.components.dashboard import ServiceDashboard
+from stacks.components.http_api_entry import CloudMapService, HttpApiEntry
+from stacks.components.http_api_monitoring import HttpApiMonitoring
+from stacks.components.load_balanced_service import LoadBalancedService
+from stacks.components.load_balancer_monitoring import LoadBalancerMonitoring
 from stacks.components.log_groups import ServiceLogGroups
 from stacks.components.log_queries import LogInsightsQueries
-from stacks.components.monitoring import ServiceMonitoring
+from stacks.components.monitoring import MonitoringFacade
 from stacks.components.network import Network
 from stacks.components.secrets import TelemetrySecrets
 from stacks.components.secrets_preflight import SecretsPreflight
+from stacks.components.service_domain import ServiceDomain
+from stacks.components.service_monitoring import ServiceTasksMonitoring
+from stacks.components.sidecars import CollectorOptions, XRayDaemonOptions
 from stacks.components.table import ServiceTable
+from stacks.components.task_definition import TracedTaskDefinition
 from stacks.components.trace_canary import TraceCanary
 from models.fargate import EntryPoint
-from stacks.components.traced_service import TracedFargateService, app_image
 from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
+from stacks.config.sections import CanaryConfig, EdgeConfig, ImagesConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def app_image(images: ImagesConfig) -> ecs.ContainerImage:
+    """A prebuilt image by URI, or ``app_directory``'s Dockerfile as an asset (staged at synth, built at deploy)."""
+    if images.app_uri is not None:
+        return ecs.ContainerImage.from_registry(images.app_uri)
+    return ecs.ContainerImage.from_asset(
+        str(REPO_ROOT / images.app_directory), file=images.app_dockerfile, platform=ecr_assets.Platform.LINUX_AMD64
+    )
+
+
+def service_domain(scope: Construct, edge: EdgeConfig) -> ServiceDomain | None:
+    """The entry point's HTTPS name: its certificate imported by ARN, or issued and validated in its hosted zone."""
+    if edge.domain_name is None:
+        return None
+    domain = Construct(scope, "Domain")
+    zone = None
+    if edge.hosted_zone_id is not None and edge.hosted_zone_name is not None:
+        # By id and name: no look-up, so synth needs no AWS account.
+        zone = route53.HostedZone.from_hosted_zone_attributes(
+            domain, "HostedZone", hosted_zone_id=edge.hosted_zone_id, zone_name=edge.hosted_zone_name
+        )
+    if edge.tls_certificate_arn is not None:
+        certificate = acm.Certificate.from_certificate_arn(domain, "Certificate", edge.tls_certificate_arn)
+        return ServiceDomain(domain_name=edge.domain_name, certificate=certificate, hosted_zone=zone)
+    if zone is None:
+        raise ValueError(f"'{edge.domain_name}': give a certificate ARN, or the hosted zone to issue one in")
+    return ServiceDomain.issued_in(domain, "Certificate", domain_name=edge.domain_name, hosted_zone=zone)
 
 
 class ServiceStack(Stack):
@@ -39,16 +91,15 @@ class ServiceStack(Stack):
     ) -> None:
         """Compose the service's constructs for ``config``."""
         super().__init__(scope, construct_id, **kwargs)
+        self.config = config
         removal_policy = config.removal_policy.cdk()
-        retention = {"log_retention_days": config.logs.retention_days, "removal_policy": removal_policy}
-        telemetry, task, scaling, edge = config.telemetry, config.task, config.scaling, config.edge
         self.log_groups = ServiceLogGroups(
             self,
             "LogGroups",
             retention_days=config.logs.retention_days,
             removal_policy=removal_policy,
-            watchtower=telemetry.watchtower,
-            http_api_access=edge.entry_point is EntryPoint.HTTP_API,
+            watchtower=config.telemetry.watchtower,
+            http_api_access=config.edge.entry_point is EntryPoint.HTTP_API,
         )
         self.log_queries = LogInsightsQueries(
             self, "LogQueries", log_group=self.log_groups.app, name_prefix=config.resource_prefix
@@ -63,14 +114,112 @@ class ServiceStack(Stack):
         self.table = ServiceTable(
             self, "Table", point_in_time_recovery=config.data.point_in_time_recovery, removal_policy=removal_policy
         )
-        self.service = TracedFargateService(
-            self,
-            "TracedService",
+        # The service's constructs share one scope, whose id their logical ids have always begun with.
+        traced = Construct(self, "TracedService")
+        self.cluster = self._cluster(traced, network)
+        self.task = self._task_definition(traced)
+        if config.app.table_name_variable is not None:
+            self.table.grant_service(self.task.task_role)
+        self.entry_point = (
+            self._behind_http_api(traced, network)
+            if config.edge.entry_point is EntryPoint.HTTP_API
+            else self._behind_load_balancer(traced, network)
+        )
+        self.service = self.entry_point.service
+        self.autoscaling = self._autoscaling(traced)
+        self.preflight = self._secrets_preflight() if config.secrets_preflight else None
+        self.monitoring = self._monitoring(xray_group_names)
+        self.canary = self._canary(config.canary) if config.canary is not None else None
+        self._outputs()
+        self._warn_of_choices()
+        self._acknowledge_findings()
+
+    def _cluster(self, scope: Construct, network: Network) -> ecs.Cluster:
+        """The tasks' cluster in ``network``: Container Insights and Fargate Spot as ``config.task`` says."""
+        task = self.config.task
+        return ecs.Cluster(
+            scope,
+            "Cluster",
             vpc=network.vpc,
-            task_subnets=network.task_subnets,
-            assign_public_ip=network.tasks_in_public_subnets,
-            image=app_image(image_uri=config.images.app_uri, image_directory=config.images.app_directory),
-            app_environment=AppEnvironment(
+            container_insights_v2=ecs.ContainerInsights.ENABLED
+            if task.container_insights
+            else ecs.ContainerInsights.DISABLED,
+            enable_fargate_capacity_providers=task.fargate_spot,
+        )
+
+    def _autoscaling(self, scope: Construct) -> ServiceAutoscaling:
+        """``config.scaling``'s bounds and targets; on requests too behind a load balancer."""
+        scaling, entry_point = self.config.scaling, self.entry_point
+        return ServiceAutoscaling(
+            scope,
+            "Autoscaling",
+            service=self.service,
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+            cpu_target_percent=scaling.cpu_target_percent,
+            requests=(
+                RequestCountScaling(entry_point.target_group, scaling.requests_per_target_per_minute)
+                if isinstance(entry_point, LoadBalancedService)
+                else None
+            ),
+            scale_to_zero=scaling.scale_to_zero,
+        )
+
+    def _secrets_preflight(self) -> SecretsPreflight:
+        """The deploy-time check that the task's secrets exist; the service waits for it."""
+        config = self.config
+        preflight = SecretsPreflight(
+            self,
+            "SecretsPreflight",
+            parameter_names=self.task.secret_parameter_names,
+            rerun_when=self.task.task_definition.task_definition_arn,
+            environment_name=config.name,
+            service_name=config.service_name,
+            log_retention_days=config.logs.retention_days,
+            removal_policy=config.removal_policy.cdk(),
+        )
+        # The service is created or updated only after the preflight has passed.
+        self.service.node.add_dependency(preflight.resource)
+        return preflight
+
+    def _canary(self, canary: CanaryConfig) -> TraceCanary:
+        """A request every ``canary.rate_minutes`` whose trace must reach X-Ray, alarming on the service's topic."""
+        config = self.config
+        return TraceCanary(
+            self,
+            "TraceCanary",
+            service_url=self.entry_point.url,
+            service_name=config.service_name,
+            environment_name=config.name,
+            metric_namespace=config.metric_namespace,
+            alarm_topic=self.monitoring.topic,
+            alarm_name=f"{config.resource_prefix}-TraceNotDelivered",
+            rate_minutes=canary.rate_minutes,
+            wait_seconds=canary.wait_seconds,
+            failed_periods=canary.failed_periods,
+            log_retention_days=config.logs.retention_days,
+            removal_policy=config.removal_policy.cdk(),
+        )
+
+    def _outputs(self) -> None:
+        """The address, the log groups, the alarm topic and the table, for people and scripts."""
+        CfnOutput(self, "ServiceUrl", value=self.entry_point.url)
+        CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
+        if self.log_groups.watchtower is not None:
+            CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
+        CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "TableName", value=self.table.table.table_name)
+
+    def _task_definition(self, scope: Construct) -> TracedTaskDefinition:
+        """The app of ``config.app`` and ``config.images``, with the telemetry parts ``config.telemetry`` turns on."""
+        config, telemetry, log_groups = self.config, self.config.telemetry, self.log_groups
+        images, edge = config.images, config.edge
+        return TracedTaskDefinition(
+            scope,
+            "TaskDefinition",
+            image=app_image(images),
+            app=config.app.container(table_name=self.table.table.table_name),
+            telemetry=AppEnvironment(
                 service_name=config.service_name,
                 environment_name=config.name,
                 log_level=config.logs.level,
@@ -90,68 +239,130 @@ class ServiceStack(Stack):
                     )
                 ),
             ),
-            log_groups=self.log_groups,
-            secrets=self.secrets,
-            table=self.table,
-            xray_daemon_image=config.images.xray_daemon,
-            collector_image=config.images.collector,
-            collector_config_parameter_name=collector_config_parameter_name(config.parameter_path),
-            cpu=task.cpu,
-            memory_limit_mib=task.memory_mib,
-            fargate_spot=task.fargate_spot,
-            container_insights=config.alarms.container_insights,
-            desired_count=scaling.desired_count,
-            min_healthy_percent=scaling.deploy_min_healthy_percent,
-            min_capacity=scaling.min_capacity,
-            max_capacity=scaling.max_capacity,
-            cpu_target_percent=scaling.cpu_target_percent,
-            requests_per_target_per_minute=scaling.requests_per_target_per_minute,
-            scale_to_zero=scaling.scale_to_zero,
-            entry_point=edge.entry_point,
-            cloud_map_namespace_name=f"{config.resource_prefix}.internal",
-            domain_name=edge.domain_name,
-            tls_certificate_arn=edge.tls_certificate_arn,
-            hosted_zone_id=edge.hosted_zone_id,
-            hosted_zone_name=edge.hosted_zone_name,
-            access_logs=edge.access_logs,
-            access_log_expiration_days=config.logs.retention_days,
-            removal_policy=removal_policy,
+            app_log_group=log_groups.app,
+            cpu=config.task.cpu,
+            memory_limit_mib=config.task.memory_mib,
+            xray_daemon=(
+                XRayDaemonOptions(
+                    image=ecs.ContainerImage.from_registry(images.xray_daemon), log_group=log_groups.xray_daemon
+                )
+                if telemetry.needs_xray_daemon
+                else None
+            ),
+            collector=(
+                CollectorOptions(
+                    image=ecs.ContainerImage.from_registry(images.collector),
+                    log_group=log_groups.collector,
+                    # Referenced by its name, which both stacks derive from the environment:
+                    # no cross-stack export to block updates or destroy.
+                    config_parameter=ssm.StringParameter.from_string_parameter_name(
+                        scope, "CollectorConfig", collector_config_parameter_name(config.parameter_path)
+                    ),
+                    honeycomb_api_key=self.secrets.honeycomb_api_key,
+                )
+                if telemetry.needs_collector
+                else None
+            ),
+            rollbar_access_token=self.secrets.rollbar_access_token if telemetry.rollbar else None,
+            watchtower_log_group=log_groups.watchtower,
         )
-        self.preflight: SecretsPreflight | None = None
-        if config.secrets_preflight:
-            self.preflight = SecretsPreflight(
-                self,
-                "SecretsPreflight",
-                parameter_names=self.service.secret_parameter_names,
-                rerun_when=self.service.task_definition.task_definition_arn,
-                environment_name=config.name,
-                service_name=config.service_name,
-                **retention,
-            )
-            # The service is created or updated only after the preflight has passed.
-            self.service.service.node.add_dependency(self.preflight.resource)
-        alarms = config.alarms
-        self.monitoring = ServiceMonitoring(
+
+    def _behind_load_balancer(self, scope: Construct, network: Network) -> LoadBalancedService:
+        """The service behind a public load balancer, with access logs where ``edge.access_logs``."""
+        config = self.config
+        return LoadBalancedService(
+            scope,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task.task_definition,
+            task_subnets=network.task_subnets,
+            health_check_path=config.app.health_check_path,
+            assign_public_ip=network.tasks_in_public_subnets,
+            desired_count=config.scaling.desired_count,
+            min_healthy_percent=config.scaling.deploy_min_healthy_percent,
+            fargate_spot=config.task.fargate_spot,
+            domain=service_domain(scope, config.edge),
+            access_logs=(
+                AccessLogBucket(
+                    scope,
+                    "AccessLogs",
+                    expiration_days=config.logs.retention_days,
+                    removal_policy=config.removal_policy.cdk(),
+                )
+                if config.edge.access_logs
+                else None
+            ),
+        )
+
+    def _behind_http_api(self, scope: Construct, network: Network) -> HttpApiEntry:
+        """The service registered in a private Cloud Map namespace, behind an HTTP API's VPC link."""
+        config = self.config
+        service = CloudMapService(
+            scope,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task,
+            task_subnets=network.task_subnets,
+            namespace=servicediscovery.PrivateDnsNamespace(
+                scope, "Namespace", name=f"{config.resource_prefix}.internal", vpc=network.vpc
+            ),
+            cloud_map_name=config.service_name,
+            assign_public_ip=network.tasks_in_public_subnets,
+            desired_count=config.scaling.desired_count,
+            min_healthy_percent=config.scaling.deploy_min_healthy_percent,
+            fargate_spot=config.task.fargate_spot,
+        )
+        access_log_group = self.log_groups.entry_access
+        if access_log_group is None:
+            raise ValueError("the HTTP API needs its access log group (ServiceLogGroups http_api_access=True)")
+        return HttpApiEntry(
+            scope,
+            "HttpApi",
+            vpc=network.vpc,
+            subnets=network.task_subnets,
+            service=service,
+            access_log_group=access_log_group,
+            domain=service_domain(scope, config.edge),
+        )
+
+    def _monitoring(self, xray_group_names: tuple[str, ...]) -> MonitoringFacade:
+        """Alarms on the tasks and on the entry point, by the environment's thresholds, and the dashboard."""
+        config = self.config
+        monitoring = MonitoringFacade(
             self,
             "Monitoring",
-            service=self.service,
-            log_groups=self.log_groups,
-            xray_group_names=xray_group_names,
             name_prefix=config.resource_prefix,
-            metric_namespace=config.metric_namespace,
-            period_minutes=alarms.period_minutes,
-            evaluation_periods=alarms.evaluation_periods,
-            edge_5xx_count=alarms.edge_5xx_count,
-            target_5xx_count=alarms.target_5xx_count,
-            unhealthy_hosts=alarms.unhealthy_hosts,
-            p99_latency_seconds=alarms.p99_latency_seconds,
-            cpu_percent=alarms.cpu_percent,
-            memory_percent=alarms.memory_percent,
-            error_log_lines=alarms.error_log_lines,
-            container_insights=alarms.container_insights,
-            alarm_email=alarms.email,
+            thresholds=config.alarms.thresholds,
+            alarm_email=config.alarms.email,
         )
-        service_url = self.service.url
+        tasks = ServiceTasksMonitoring(
+            monitoring,
+            service=self.service,
+            app_log_group=self.log_groups.app,
+            metric_namespace=config.metric_namespace,
+            container_insights=config.task.container_insights,
+        )
+        entry_point = self.entry_point
+        ServiceDashboard(
+            monitoring,
+            "Dashboard",
+            dashboard_name=config.resource_prefix,
+            entry_point=(
+                LoadBalancerMonitoring(
+                    monitoring, load_balancer=entry_point.load_balancer, target_group=entry_point.target_group
+                )
+                if isinstance(entry_point, LoadBalancedService)
+                else HttpApiMonitoring(monitoring, http_api=entry_point.http_api)
+            ),
+            tasks=tasks,
+            xray_group_names=xray_group_names,
+            period=monitoring.period,
+        )
+        return monitoring
+
+    def _warn_of_choices(self) -> None:
+        """Warnings at synth for choices that cost something: plain HTTP, adaptive sampling without OpenTelemetry."""
+        config, edge, telemetry = self.config, self.config.edge, self.config.telemetry
         if edge.warn_without_tls and not edge.tls:
             Annotations.of(self).add_warning_v2(
                 "cruddur:no-tls",
@@ -168,34 +379,13 @@ class ServiceStack(Stack):
                 "cruddur:no-adaptive-sampling",
                 f"environment '{config.name}' runs the X-Ray SDK without OpenTelemetry: unsampled errors and slow "
                 "requests are not captured and no sampling rule is boosted (telemetry.anomaly_capture_per_second and "
-                "each rule's boost do nothing); set telemetry.opentelemetry = True in stacks/environments.py to have them",
+                "each rule's boost do nothing); set telemetry.opentelemetry = True in stacks/environments.py "
+                "to have them",
             )
-        self.canary: TraceCanary | None = None
-        if config.canary is not None:
-            self.canary = TraceCanary(
-                self,
-                "TraceCanary",
-                service_url=service_url,
-                service_name=config.service_name,
-                environment_name=config.name,
-                metric_namespace=config.metric_namespace,
-                alarm_topic=self.monitoring.topic,
-                alarm_name=f"{config.resource_prefix}-TraceNotDelivered",
-                rate_minutes=config.canary.rate_minutes,
-                wait_seconds=config.canary.wait_seconds,
-                failed_periods=config.canary.failed_periods,
-                **retention,
-            )
-        CfnOutput(self, "ServiceUrl", value=service_url)
-        CfnOutput(self, "AppLogGroup", value=self.log_groups.app.log_group_name)
-        if self.log_groups.watchtower is not None:
-            CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
-        CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
-        CfnOutput(self, "TableName", value=self.table.table.table_name)
-        self._acknowledge_findings(config)
 
-    def _acknowledge_findings(self, config: EnvironmentConfig) -> None:
+    def _acknowledge_findings(self) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
+        config, entry_point = self.config, self.entry_point
         if not config.data.point_in_time_recovery:
             acknowledge(
                 self.table.table.node.default_child,
@@ -203,9 +393,9 @@ class ServiceStack(Stack):
                 "This environment holds only demo data that the service seeds again into an empty table; "
                 "point-in-time recovery is on where data must survive (staging, prod).",
             )
-        load_balancer = self.service.load_balancer
-        if load_balancer is not None:
-            if self.service.access_logs is None:
+        if isinstance(entry_point, LoadBalancedService):
+            load_balancer = entry_point.load_balancer
+            if entry_point.access_logs is None:
                 acknowledge(
                     load_balancer.node.default_child,
                     "AwsSolutions-ELB2",
@@ -218,21 +408,21 @@ class ServiceStack(Stack):
                 "The load balancer is the public entry point of a web API and must accept any source on its "
                 "listener ports; the tasks accept traffic only from this load balancer.",
             )
-        if not config.alarms.container_insights:
+        else:
             acknowledge(
-                self.service.cluster.node.default_child,
-                "AwsSolutions-ECS4",
-                f"Container Insights is off in {config.name} to stay inside its budget (5.70 USD a month for one "
-                "task); the service's CPU and memory metrics, alarms, traces and logs remain.",
-            )
-        if self.service.http_api is not None:
-            acknowledge(
-                self.service.http_api.http_api.node.find_child("DefaultRoute").node.default_child,
+                entry_point.http_api.node.find_child("DefaultRoute").node.default_child,
                 "AwsSolutions-APIG4",
                 "The API is public, as the load balancer of staging and prod is; the service authorizes by handle "
                 "in its own layer (Cruddur's course design) and has no identity provider to authorize against.",
             )
-        task_definition = self.service.task_definition
+        if not config.task.container_insights:
+            acknowledge(
+                self.cluster.node.default_child,
+                "AwsSolutions-ECS4",
+                f"Container Insights is off in {config.name} to stay inside its budget (5.70 USD a month for one "
+                "task); the service's CPU and memory metrics, alarms, traces and logs remain.",
+            )
+        task_definition = self.task.task_definition
         acknowledge(
             task_definition.node.default_child,
             "AwsSolutions-ECS2",
@@ -250,7 +440,7 @@ class ServiceStack(Stack):
             "X-Ray's PutTraceSegments, PutTelemetryRecords, PutSpans, PutSpansForIndexing and sampling actions "
             "do not support resource-level permissions.",
         )
-        table_logical_id = Stack.of(self).get_logical_id(self.table.table.node.default_child)
+        table_logical_id = Stack.of(self).get_logical_id(cast(CfnElement, self.table.table.node.default_child))
         acknowledge(
             task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
             f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",

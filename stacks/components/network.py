@@ -19,11 +19,14 @@ class Network(Construct):
         *,
         flow_log_retention_days: int,
         removal_policy: RemovalPolicy,
-        max_azs: int,
-        nat_gateways: int,
+        max_azs: int = 2,
+        nat_gateways: int = 0,
         existing_vpc_id: str | None = None,
     ) -> None:
-        """A new VPC over ``max_azs`` zones with ``nat_gateways`` (0: tasks in public subnets), or ``existing_vpc_id``."""
+        """A new VPC over ``max_azs`` (default 2) zones with ``nat_gateways`` (default 0: tasks in public subnets).
+
+        Or the VPC ``existing_vpc_id``.
+        """
         super().__init__(scope, construct_id)
         if existing_vpc_id is not None:
             self.vpc: ec2.IVpc = ec2.Vpc.from_lookup(self, "Vpc", vpc_id=existing_vpc_id)
@@ -63,6 +66,3 @@ class Network(Construct):
         """Where the tasks are placed."""
         subnet_type = ec2.SubnetType.PUBLIC if self.tasks_in_public_subnets else ec2.SubnetType.PRIVATE_WITH_EGRESS
         return ec2.SubnetSelection(subnet_type=subnet_type)
-
-
-

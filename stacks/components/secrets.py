@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import Arn, ArnComponents, ArnFormat, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-
 
 
 class SsmParameterSecret(ecs.Secret):
@@ -26,19 +25,16 @@ class SsmParameterSecret(ecs.Secret):
     last to inject the value at task start.
     """
 
-    def __init__(self, scope: Construct, parameter_name: str) -> None:
-        """Reference the parameter ``parameter_name`` (absolute, starting with '/') in ``scope``'s stack."""
+    def __init__(self, parameter: ssm.IParameter) -> None:
+        """Inject ``parameter``'s value."""
         super().__init__()
-        self.parameter_name = parameter_name
-        self._arn = Arn.format(
-            ArnComponents(
-                service="ssm",
-                resource="parameter",
-                resource_name=parameter_name.lstrip("/"),
-                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-            ),
-            Stack.of(scope),
-        )
+        self.parameter_name = parameter.parameter_name
+        self._arn = parameter.parameter_arn
+
+    @classmethod
+    def named(cls, scope: Construct, construct_id: str, parameter_name: str) -> SsmParameterSecret:
+        """The parameter ``parameter_name`` (absolute, starting with '/') of ``scope``'s account and region."""
+        return cls(ssm.StringParameter.from_string_parameter_name(scope, construct_id, parameter_name))
 
     @property
     def arn(self) -> str:
@@ -59,9 +55,14 @@ class TelemetrySecrets(Construct):
     """The Honeycomb API key and the Rollbar access token, by parameter name."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, honeycomb_api_key_parameter: str, rollbar_access_token_parameter: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        honeycomb_api_key_parameter: str,
+        rollbar_access_token_parameter: str,
     ) -> None:
         """Reference the two SecureString parameters by their names (absolute, as ``make secrets`` writes them)."""
         super().__init__(scope, construct_id)
-        self.honeycomb_api_key = SsmParameterSecret(self, honeycomb_api_key_parameter)
-        self.rollbar_access_token = SsmParameterSecret(self, rollbar_access_token_parameter)
+        self.honeycomb_api_key = SsmParameterSecret.named(self, "HoneycombApiKey", honeycomb_api_key_parameter)
+        self.rollbar_access_token = SsmParameterSecret.named(self, "RollbarAccessToken", rollbar_access_token_parameter)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -63,20 +64,7 @@ class SecretsPreflight(Construct):
                 self, "ProviderLogGroup", retention_days=log_retention_days, removal_policy=removal_policy
             ),
         )
-        framework = self.provider.node.find_child("framework-onEvent")
-        acknowledge(
-            framework.node.find_child("ServiceRole").node.default_child,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            "The CDK provider framework's own function uses the AWS-managed basic execution role; it only writes "
-            "its logs to the log group given to the provider.",
-        )
-        stack = Stack.of(self)
-        handler_logical_id = stack.resolve(stack.get_logical_id(self.function.node.default_child))
-        acknowledge(
-            framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy").node.default_child,
-            f"AwsSolutions-IAM5[Resource::<{handler_logical_id}.Arn>:*]",
-            "The provider framework may invoke every version of the preflight handler (ARN:*), and nothing else.",
-        )
+        acknowledge_provider_framework(self.provider, handler=self.function)
         self.resource = CustomResource(
             self,
             "Check",
@@ -89,3 +77,21 @@ class SecretsPreflight(Construct):
                 "RerunWhen": rerun_when,
             },
         )
+
+
+def acknowledge_provider_framework(provider: cr.Provider, *, handler: lambda_.IFunction) -> None:
+    """cdk-nag findings on the CDK provider framework's own function, which may invoke only ``handler``."""
+    framework = provider.node.find_child("framework-onEvent")
+    acknowledge(
+        framework.node.find_child("ServiceRole").node.default_child,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "The CDK provider framework's own function uses the AWS-managed basic execution role; it only writes "
+        "its logs to the log group given to the provider.",
+    )
+    stack = Stack.of(provider)
+    handler_logical_id = stack.resolve(stack.get_logical_id(handler.node.default_child))
+    acknowledge(
+        framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy").node.default_child,
+        f"AwsSolutions-IAM5[Resource::<{handler_logical_id}.Arn>:*]",
+        "The provider framework may invoke every version of the preflight handler (ARN:*), and nothing else.",
+    )

@@ -1,42 +1,32 @@
-"""The service's HTTPS name: its certificate (given, or issued and DNS-validated) and its hosted zone."""
+"""The service's HTTPS name: the domain name, the certificate served for it, and the zone its record goes in."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 
-class ServiceDomain(Construct):
-    """``certificate`` for ``domain_name``; ``hosted_zone`` when the stack manages its records."""
+@dataclass(frozen=True)
+class ServiceDomain:
+    """``certificate`` served for ``domain_name``; ``hosted_zone`` (default None) if the stack writes its alias record.
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        domain_name: str,
-        certificate_arn: str | None = None,
-        hosted_zone_id: str | None = None,
-        hosted_zone_name: str | None = None,
-    ) -> None:
-        """Import ``certificate_arn``, or issue a certificate validated through records in the hosted zone."""
-        super().__init__(scope, construct_id)
-        self.domain_name = domain_name
-        self.hosted_zone: route53.IHostedZone | None = None
-        if hosted_zone_id is not None and hosted_zone_name is not None:
-            # By id and name: no look-up, so synth needs no AWS account.
-            self.hosted_zone = route53.HostedZone.from_hosted_zone_attributes(
-                self, "HostedZone", hosted_zone_id=hosted_zone_id, zone_name=hosted_zone_name
-            )
-        if certificate_arn is not None:
-            self.certificate: acm.ICertificate = acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
-        elif self.hosted_zone is not None:
-            self.certificate = acm.Certificate(
-                self,
-                "Certificate",
-                domain_name=domain_name,
-                validation=acm.CertificateValidation.from_dns(self.hosted_zone),
-            )
-        else:
-            raise ValueError(f"'{domain_name}': give a certificate ARN, or the hosted zone to issue one in")
+    Either entry point takes one: the load balancer (``load_balanced_service.py``)
+    or the HTTP API (``http_api_entry.py``).
+    """
+
+    domain_name: str
+    certificate: acm.ICertificate
+    hosted_zone: route53.IHostedZone | None = None
+
+    @classmethod
+    def issued_in(
+        cls, scope: Construct, construct_id: str, *, domain_name: str, hosted_zone: route53.IHostedZone
+    ) -> ServiceDomain:
+        """A certificate for ``domain_name`` issued by ACM and validated through records in ``hosted_zone``."""
+        certificate = acm.Certificate(
+            scope, construct_id, domain_name=domain_name, validation=acm.CertificateValidation.from_dns(hosted_zone)
+        )
+        return cls(domain_name=domain_name, certificate=certificate, hosted_zone=hosted_zone)

@@ -42,12 +42,12 @@ class TraceCanary(Construct):
         rate_minutes: int,
         log_retention_days: int,
         removal_policy: RemovalPolicy,
-        wait_seconds: int,
-        failed_periods: int,
+        wait_seconds: int = 60,
+        failed_periods: int = 3,
     ) -> None:
-        """Request ``service_url`` every ``rate_minutes`` and look for its trace in X-Ray for up to ``wait_seconds``.
+        """Request ``service_url`` every ``rate_minutes``; await its trace in X-Ray ``wait_seconds`` (default 60).
 
-        ``alarm_name`` fires on ``alarm_topic`` after ``failed_periods`` runs in a row without the trace.
+        ``alarm_name`` fires on ``alarm_topic`` after ``failed_periods`` (default 3) runs in a row without the trace.
         """
         super().__init__(scope, construct_id)
         self.function = python_function(
@@ -69,20 +69,7 @@ class TraceCanary(Construct):
             removal_policy=removal_policy,
         )
         resource_roles.mark(self.function.node.default_child, resource_roles.TRACE_CANARY)
-        self.function.add_to_role_policy(iam.PolicyStatement(actions=["xray:BatchGetTraces"], resources=["*"]))
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": metric_namespace}},
-            )
-        )
-        acknowledge(
-            role_policy(self.function),
-            "AwsSolutions-IAM5[Resource::*]",
-            "xray:BatchGetTraces and X-Ray active tracing have no resource-level permissions; "
-            "cloudwatch:PutMetricData is limited to the service's namespace by condition.",
-        )
+        grant_canary(self.function, metric_namespace=metric_namespace)
         self.schedule = events.Rule(
             self,
             "Schedule",
@@ -97,17 +84,45 @@ class TraceCanary(Construct):
             statistic="Minimum",
             period=Duration.minutes(rate_minutes),
         )
-        self.alarm = cloudwatch.Alarm(
-            self,
-            "NotDeliveredAlarm",
-            alarm_name=alarm_name,
-            alarm_description="The trace canary's request did not reach X-Ray (or the canary stopped reporting).",
-            metric=self.delivered,
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=failed_periods,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        self.alarm = not_delivered_alarm(
+            self, metric=self.delivered, alarm_name=alarm_name, failed_periods=failed_periods, alarm_topic=alarm_topic
         )
-        action = cloudwatch_actions.SnsAction(alarm_topic)
-        self.alarm.add_alarm_action(action)
-        self.alarm.add_ok_action(action)
+
+
+def grant_canary(function: lambda_.Function, *, metric_namespace: str) -> None:
+    """Let the canary read traces and write its metric, in ``metric_namespace`` only."""
+    function.add_to_role_policy(iam.PolicyStatement(actions=["xray:BatchGetTraces"], resources=["*"]))
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": metric_namespace}},
+        )
+    )
+    acknowledge(
+        role_policy(function),
+        "AwsSolutions-IAM5[Resource::*]",
+        "xray:BatchGetTraces and X-Ray active tracing have no resource-level permissions; "
+        "cloudwatch:PutMetricData is limited to the service's namespace by condition.",
+    )
+
+
+def not_delivered_alarm(
+    scope: Construct, *, metric: cloudwatch.IMetric, alarm_name: str, failed_periods: int, alarm_topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """``alarm_name``: ``metric`` below 1 (or missing) for ``failed_periods`` runs; it tells ``alarm_topic``."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        "NotDeliveredAlarm",
+        alarm_name=alarm_name,
+        alarm_description="The trace canary's request did not reach X-Ray (or the canary stopped reporting).",
+        metric=metric,
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluation_periods=failed_periods,
+        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+    )
+    action = cloudwatch_actions.SnsAction(alarm_topic)
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
+    return alarm

@@ -37,8 +37,13 @@ def span_log_group_arns() -> list[str]:
 class TransactionSearch(Construct):
     """The resource policy X-Ray needs, then the account's Transaction Search configuration."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, policy_name: str, indexing_percentage: float) -> None:
-        """Let X-Ray write its span log groups (``policy_name``), then turn Transaction Search on at ``indexing_percentage``."""
+    def __init__(
+        self, scope: Construct, construct_id: str, *, policy_name: str, indexing_percentage: float = 1.0
+    ) -> None:
+        """Let X-Ray write its span log groups (``policy_name``), then turn Transaction Search on.
+
+        ``indexing_percentage`` (default 1.0, the share X-Ray indexes free) of the spans become trace summaries.
+        """
         super().__init__(scope, construct_id)
         document = {
             "Version": "2012-10-17",
@@ -57,7 +62,10 @@ class TransactionSearch(Construct):
             ],
         }
         self.resource_policy = logs.CfnResourcePolicy(
-            self, "SpansResourcePolicy", policy_name=policy_name, policy_document=Stack.of(self).to_json_string(document)
+            self,
+            "SpansResourcePolicy",
+            policy_name=policy_name,
+            policy_document=Stack.of(self).to_json_string(document),
         )
         self.config = xray.CfnTransactionSearchConfig(self, "Config", indexing_percentage=indexing_percentage)
         # X-Ray checks that it may write the log groups when the destination changes.

@@ -25,10 +25,12 @@ class XRayGroups(Construct):
         *,
         name_prefix: str,
         service_name: str,
-        slow_request_seconds: float,
+        slow_request_seconds: float = 1.0,
         insights: bool = False,
     ) -> None:
-        """Create ``<name_prefix>-errors`` and ``<name_prefix>-slow`` (slower than ``slow_request_seconds``).
+        """Create ``<name_prefix>-errors`` and ``<name_prefix>-slow``.
+
+        Slow: slower than ``slow_request_seconds`` (default 1.0).
 
         ``insights`` turns on X-Ray Insights and its notifications for both (default off: billed per trace).
         """

@@ -2,7 +2,7 @@
 
     environment.py  EnvironmentConfig: identity, sections, derived names, the checks across sections
     sections.py     one frozen section per concern (network, task, scaling, logs, alarms, canary,
-                    images, telemetry, sampling, xray_groups, data, edge), each checking its own fields
+                    images, app, telemetry, sampling, xray_groups, data, edge), each checking its own fields
     errors.py       ConfigError, and FieldError: the one sentence every error reads as
     account.py      what holds for a whole AWS account (Transaction Search), deployed once per account
 
@@ -15,6 +15,7 @@ from .environment import EnvironmentConfig, RemovalPolicyName
 from .errors import ConfigError, FieldError
 from .sections import (
     AlarmsConfig,
+    AppConfig,
     BrowserTracesConfig,
     CanaryConfig,
     DataConfig,
@@ -36,6 +37,7 @@ from .sections import (
 
 __all__ = [
     "AlarmsConfig",
+    "AppConfig",
     "BrowserTracesConfig",
     "CanaryConfig",
     "ConfigError",

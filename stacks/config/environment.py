@@ -31,6 +31,7 @@ from .errors import FieldError
 from .sections import (
     SECTION_TYPES,
     AlarmsConfig,
+    AppConfig,
     BrowserTracesConfig,
     CanaryConfig,
     DataConfig,
@@ -86,6 +87,7 @@ class EnvironmentConfig:
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
     canary: CanaryConfig | None = None
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    app: AppConfig = field(default_factory=AppConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     xray_groups: XRayGroupsConfig = field(default_factory=XRayGroupsConfig)
@@ -146,7 +148,9 @@ class EnvironmentConfig:
 
     # -- checks -----------------------------------------------------------
     def _check_identity(self) -> None:
-        check_format("name", self.name, _ENVIRONMENT_NAME, "use 1-10 lowercase letters or digits, starting with a letter")
+        check_format(
+            "name", self.name, _ENVIRONMENT_NAME, "use 1-10 lowercase letters or digits, starting with a letter"
+        )
         check_format("short_name", self.short_name, _SHORT_NAME, "use 1-12 lowercase letters, digits or '-'")
         check_format("service_name", self.service_name, _SERVICE_NAME, "use 1-63 letters, digits, '.', '_' or '-'")
         check_format("account", self.account, aws_limits.ACCOUNT_ID, "use a 12-digit AWS account id or None")
@@ -203,4 +207,6 @@ class EnvironmentConfig:
                 f"the app ({APP_MIN_MEMORY_MIB} MiB) and the sidecars' reservations need at least {memory} MiB",
             )
         if task.cpu < cpu:
-            raise FieldError("task.cpu", task.cpu, f"the app and the sidecars' reservations need at least {cpu} CPU units")
+            raise FieldError(
+                "task.cpu", task.cpu, f"the app and the sidecars' reservations need at least {cpu} CPU units"
+            )

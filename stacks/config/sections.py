@@ -9,18 +9,23 @@ sections. AWS's own limits come from ``models/aws_limits.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from cruddur import contract
 from flask_aws_telemetry.settings import BrowserTraceLimits
 from models import aws_limits
+from models.alarm_thresholds import AlarmThresholds
+from models.app_container import AppContainer
 from models.fargate import EntryPoint, ScaleToZeroSchedule
 from models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
 
 from .errors import FieldError
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -60,12 +65,15 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class TaskSizeConfig:
-    """The Fargate task's size, and whether it runs on Fargate Spot."""
+    """The Fargate task's size, and the cluster it runs in: Fargate Spot or not, Container Insights or not."""
 
     cpu: int = 512
     memory_mib: int = 1024
     # Spot: about 70 % cheaper; a reclaimed task is replaced. x86_64 only (Fargate Spot has no ARM64).
     fargate_spot: bool = False
+    # The cluster's task-count metrics, which the TasksBelowDesired alarm and the dashboard's Tasks widget
+    # read (billed per task).
+    container_insights: bool = True
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
@@ -101,7 +109,9 @@ class ScalingConfig:
             raise FieldError("min_capacity", self.min_capacity, "use 0 or more")
         if self.max_capacity < max(self.min_capacity, 1):
             raise FieldError(
-                "max_capacity", self.max_capacity, f"it must be at least 1 and at least min_capacity ({self.min_capacity})"
+                "max_capacity",
+                self.max_capacity,
+                f"it must be at least 1 and at least min_capacity ({self.min_capacity})",
             )
         if not self.min_capacity <= self.desired_count <= self.max_capacity:
             raise FieldError(
@@ -147,24 +157,15 @@ ALARM_PERIOD_MINUTES = (1, 5, 10, 15, 30, 60)
 
 
 @dataclass(frozen=True)
-class AlarmsConfig:
-    """When each alarm fires and whom it tells; counts are per ``period_minutes`` window.
-
-    ``container_insights`` turns on the cluster's task-count metrics, which the
-    TasksBelowDesired alarm and the dashboard's Tasks widget read (billed per task).
-    """
+class AlarmsConfig(AlarmThresholds):
+    """When each alarm fires (``AlarmThresholds``: counts per ``period_minutes`` window) and whom it tells."""
 
     email: str | None = None
-    edge_5xx_count: int = 5  # the load balancer's or the HTTP API's own 5xx responses
-    target_5xx_count: int = 5
-    p99_latency_seconds: float = 2.0
-    unhealthy_hosts: int = 1
-    cpu_percent: float = 85.0
-    memory_percent: float = 85.0
-    error_log_lines: int = 10
-    period_minutes: int = 5
-    evaluation_periods: int = 2
-    container_insights: bool = True
+
+    @property
+    def thresholds(self) -> AlarmThresholds:
+        """The thresholds alone, the one value the monitoring constructs take."""
+        return AlarmThresholds(**{name.name: getattr(self, name.name) for name in dataclasses.fields(AlarmThresholds)})
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
@@ -191,7 +192,9 @@ class CanaryConfig:
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
         if not 1 <= self.rate_minutes <= 1440:
-            raise FieldError("rate_minutes", self.rate_minutes, "use 1 to 1440 minutes, or canary = None to turn it off")
+            raise FieldError(
+                "rate_minutes", self.rate_minutes, "use 1 to 1440 minutes, or canary = None to turn it off"
+            )
         if not 10 <= self.wait_seconds <= 600:
             raise FieldError("wait_seconds", self.wait_seconds, "use 10 to 600 seconds")
         if self.failed_periods < 1:
@@ -220,7 +223,9 @@ class ImagesConfig:
     """
 
     app_uri: str | None = None
+    # Built from this directory (relative to the repository) when app_uri is None, with its Dockerfile or this one.
     app_directory: str = "service"
+    app_dockerfile: str | None = None
     # ECR Public's own index of 3.7.0 (Docker Hub's amazon/aws-xray-daemon:3.7.0 is another index, a2303d37...).
     xray_daemon: str = (
         "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
@@ -244,14 +249,117 @@ class ImagesConfig:
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
         check_format("app_uri", self.app_uri, aws_limits.IMAGE_URI, APP_IMAGE_FORM)
+        directory = REPO_ROOT / self.app_directory
+        if self.app_uri is None and not directory.is_dir():
+            raise FieldError(
+                "app_directory", self.app_directory, "use a directory of the repository that holds the app"
+            )
+        dockerfile = directory / (self.app_dockerfile or "Dockerfile")
+        if self.app_uri is None and not dockerfile.is_file():
+            raise FieldError(
+                "app_dockerfile", self.app_dockerfile, f"use a Dockerfile inside app_directory ({self.app_directory})"
+            )
         for name, (image, release) in self.pinned_sidecars.items():
             release_field = f"{name}_release"
             if not isinstance(image, str) or not aws_limits.IMAGE_BY_DIGEST.match(image):
                 raise FieldError(name, image, "use " + SIDECAR_IMAGE_FORM.format(release_field=release_field))
             if not isinstance(release, str) or not aws_limits.IMAGE_TAG.match(release) or release == "latest":
                 raise FieldError(
-                    release_field, release, f"use the release tag {name}'s digest was read from, such as '3.7.0' (not 'latest')"
+                    release_field,
+                    release,
+                    f"use the release tag {name}'s digest was read from, such as '3.7.0' (not 'latest')",
                 )
+
+
+# The variables the task definition sets for the telemetry (models/app_environment.py): not the app's to set.
+TELEMETRY_VARIABLE_NAMES = contract.NAMES - {
+    var.name for var in (contract.DYNAMODB_TABLE_NAME, contract.AWS_ENDPOINT_URL_DYNAMODB, contract.DEMO_USER_HANDLE)
+}
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ECS waits at most this long after SIGTERM on Fargate (ContainerDefinition.StopTimeout).
+FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The app the task runs: its command, port, user, health checks and own environment (defaults: Cruddur's).
+
+    Another Flask app moves in by changing this section (and ``images``):
+    ``command`` runs as ``user`` and listens on ``port``; the container checks
+    itself with ``health_check_command``, the load balancer with
+    ``health_check_path``. ``environment`` holds the app's own variables, and
+    ``table_name_variable`` the one the service table's name is given in
+    (None: the app uses no table). The telemetry's variables are not here:
+    the constructs set them (``models/app_environment.py``).
+    """
+
+    command: tuple[str, ...] = contract.APP_COMMAND
+    port: int = contract.CONTAINER_PORT
+    user: str = contract.APP_USER
+    health_check_path: str = contract.HEALTH_CHECK_PATH
+    health_check_command: tuple[str, ...] = contract.APP_HEALTHCHECK_COMMAND
+    stop_timeout_seconds: int = contract.STOP_TIMEOUT_SECONDS
+    writable_path: str = contract.APP_TEMP_DIR
+    environment: dict[str, str] = field(default_factory=dict)
+    table_name_variable: str | None = contract.DYNAMODB_TABLE_NAME.name
+
+    def container(self, *, table_name: str) -> AppContainer:
+        """What the task definition runs, with the table's name in ``table_name_variable``."""
+        environment = dict(self.environment)
+        if self.table_name_variable is not None:
+            environment[self.table_name_variable] = table_name
+        return AppContainer(
+            command=self.command,
+            health_check_command=self.health_check_command,
+            health_check_path=self.health_check_path,
+            port=self.port,
+            user=self.user,
+            stop_timeout_seconds=self.stop_timeout_seconds,
+            writable_path=self.writable_path,
+            environment=environment,
+        )
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        for name in ("command", "health_check_command"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not value or not all(isinstance(part, str) and part for part in value):
+                raise FieldError(
+                    name, value, "use a tuple of one or more non-empty strings, such as ('gunicorn', 'app:app')"
+                )
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
+            raise FieldError("port", self.port, "use a TCP port from 1 to 65535")
+        if not isinstance(self.user, str) or not self.user or self.user in ("0", "root"):
+            raise FieldError("user", self.user, "use a user other than root, such as '10001'")
+        if not isinstance(self.health_check_path, str) or not self.health_check_path.startswith("/"):
+            raise FieldError("health_check_path", self.health_check_path, "use a path starting with '/'")
+        timeout = self.stop_timeout_seconds
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int)
+            or not 2 <= timeout <= FARGATE_MAX_STOP_TIMEOUT_SECONDS
+        ):
+            raise FieldError(
+                "stop_timeout_seconds",
+                timeout,
+                f"use 2 to {FARGATE_MAX_STOP_TIMEOUT_SECONDS} seconds (Fargate's maximum)",
+            )
+        if not isinstance(self.writable_path, str) or not self.writable_path.startswith("/"):
+            raise FieldError("writable_path", self.writable_path, "use an absolute path such as '/tmp'")
+        self._check_variables()
+
+    def _check_variables(self) -> None:
+        names = [*self.environment, *([self.table_name_variable] if self.table_name_variable is not None else [])]
+        for name in names:
+            if not isinstance(name, str) or not _VARIABLE_NAME.match(name):
+                raise FieldError("environment", name, "use variable names of letters, digits and '_'")
+            if name in TELEMETRY_VARIABLE_NAMES:
+                raise FieldError("environment", name, "the constructs set the telemetry's variables; use another name")
+        if len(set(names)) != len(names):
+            raise FieldError("table_name_variable", self.table_name_variable, "use a name environment does not set")
+        for name, value in self.environment.items():
+            if not isinstance(value, str):
+                raise FieldError(f"environment[{name!r}]", value, "use a string")
 
 
 class XRayPath(str, Enum):
@@ -330,7 +438,7 @@ class SamplingConfig:
     rules: tuple[SamplingRuleConfig, ...] = ()
 
     def check(self) -> None:
-        """Raise FieldError for the first invalid rule (whether a rule matches the service is checked across sections)."""
+        """Raise FieldError for the first invalid rule (whether it can match the service is checked across sections)."""
         names = [rule.rule_name for rule in self.rules]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -363,11 +471,19 @@ def _check_boost(where: str, boost: SamplingBoostConfig, fixed_rate: float) -> N
         raise FieldError(f"{where}.max_rate", max_rate, "use a rate from 0.0 to 1.0")
     if max_rate <= fixed_rate:
         raise FieldError(
-            f"{where}.max_rate", max_rate, f"a boost raises the rate: use more than the rule's fixed_rate ({fixed_rate})"
+            f"{where}.max_rate",
+            max_rate,
+            f"a boost raises the rate: use more than the rule's fixed_rate ({fixed_rate})",
         )
-    if not isinstance(boost.cooldown_minutes, int) or isinstance(boost.cooldown_minutes, bool) or boost.cooldown_minutes < 1:
+    if (
+        not isinstance(boost.cooldown_minutes, int)
+        or isinstance(boost.cooldown_minutes, bool)
+        or boost.cooldown_minutes < 1
+    ):
         raise FieldError(
-            f"{where}.cooldown_minutes", boost.cooldown_minutes, "use a whole number of 1 or more (CloudFormation's minimum)"
+            f"{where}.cooldown_minutes",
+            boost.cooldown_minutes,
+            "use a whole number of 1 or more (CloudFormation's minimum)",
         )
 
 
@@ -427,7 +543,9 @@ class EdgeConfig:
         for index, origin in enumerate(self.frontend_origins):
             if not isinstance(origin, str) or not _ORIGIN.match(origin):
                 raise FieldError(
-                    f"frontend_origins[{index}]", origin, "use an origin such as 'https://cruddur.example.com', without a path"
+                    f"frontend_origins[{index}]",
+                    origin,
+                    "use an origin such as 'https://cruddur.example.com', without a path",
                 )
 
     def _check_formats(self) -> None:
@@ -437,15 +555,25 @@ class EdgeConfig:
             aws_limits.ACM_CERTIFICATE_ARN,
             "use an ACM certificate ARN such as 'arn:aws:acm:us-east-1:123456789012:certificate/<uuid>', or None",
         )
-        check_format("domain_name", self.domain_name, aws_limits.DNS_NAME, "use a lowercase DNS name such as 'api.example.com', or None")
         check_format(
-            "hosted_zone_id", self.hosted_zone_id, aws_limits.ROUTE53_HOSTED_ZONE_ID, "use a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'"
+            "domain_name",
+            self.domain_name,
+            aws_limits.DNS_NAME,
+            "use a lowercase DNS name such as 'api.example.com', or None",
+        )
+        check_format(
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            aws_limits.ROUTE53_HOSTED_ZONE_ID,
+            "use a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'",
         )
 
     def _check_domain_combination(self) -> None:
         zone_given = (self.hosted_zone_id is not None, self.hosted_zone_name is not None)
         if any(zone_given) and zone_given != (True, True):
-            raise FieldError("hosted_zone_id", self.hosted_zone_id, "give hosted_zone_id and hosted_zone_name together, or neither")
+            raise FieldError(
+                "hosted_zone_id", self.hosted_zone_id, "give hosted_zone_id and hosted_zone_name together, or neither"
+            )
         if self.tls_certificate_arn is not None and self.domain_name is None:
             raise FieldError(
                 "tls_certificate_arn",
@@ -460,11 +588,17 @@ class EdgeConfig:
                 "or give tls_certificate_arn",
             )
         if self.domain_name is None and any(zone_given):
-            raise FieldError("hosted_zone_id", self.hosted_zone_id, "a hosted zone is used only with domain_name; set both or neither")
+            raise FieldError(
+                "hosted_zone_id",
+                self.hosted_zone_id,
+                "a hosted zone is used only with domain_name; set both or neither",
+            )
         if all(zone_given) and not (
             self.domain_name == self.hosted_zone_name or str(self.domain_name).endswith(f".{self.hosted_zone_name}")
         ):
-            raise FieldError("hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'")
+            raise FieldError(
+                "hosted_zone_name", self.hosted_zone_name, f"the zone must contain domain_name '{self.domain_name}'"
+            )
 
 
 @dataclass(frozen=True)
@@ -483,7 +617,7 @@ class BrowserTracesConfig:
     source_per_minute: int = 60
 
     def limits(self, *, source_header: str) -> BrowserTraceLimits | None:
-        """What the app is told (None when off); ``source_header`` is where the entry point writes the caller's address."""
+        """What the app is told (None when off); ``source_header``: where the entry point puts the caller's address."""
         if not self.enabled:
             return None
         return BrowserTraceLimits(
@@ -518,6 +652,7 @@ SECTION_TYPES = {
     "alarms": AlarmsConfig,
     "canary": CanaryConfig,
     "images": ImagesConfig,
+    "app": AppConfig,
     "telemetry": TelemetryConfig,
     "sampling": SamplingConfig,
     "xray_groups": XRayGroupsConfig,
@@ -525,4 +660,3 @@ SECTION_TYPES = {
     "edge": EdgeConfig,
     "browser_traces": BrowserTracesConfig,
 }
-

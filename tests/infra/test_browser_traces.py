@@ -8,6 +8,7 @@ import pytest
 from cruddur import contract
 from cruddur.settings import BrowserTraceLimits, Settings
 from models.app_environment import AppEnvironment
+from stacks.config import AppConfig
 from testsupport import templates
 
 
@@ -43,8 +44,10 @@ def test_the_http_api_overwrites_the_callers_address_header(dev):
 
 @pytest.mark.parametrize("source_header", [contract.LOAD_BALANCER_SOURCE_IP_HEADER, contract.HTTP_API_SOURCE_IP_HEADER])
 def test_what_the_stack_sets_the_service_reads_back(source_header):
-    """AppEnvironment's variables parse into the same limits (load balancer and HTTP API alike)."""
-    limits = BrowserTraceLimits(max_body_bytes=32768, task_per_second=40, source_per_minute=90, source_header=source_header)
+    """AppEnvironment's variables, beside the app's own, parse into the same limits (load balancer and HTTP API alike)."""
+    limits = BrowserTraceLimits(
+        max_body_bytes=32768, task_per_second=40, source_per_minute=90, source_header=source_header
+    )
     app_environment = AppEnvironment(
         service_name="cruddur-backend-flask",
         environment_name="dev",
@@ -59,7 +62,8 @@ def test_what_the_stack_sets_the_service_reads_back(source_header):
         frontend_origins=("https://cruddur.example.com",),
         browser_traces=limits,
     )
-    variables = app_environment.variables(region="us-east-1", table_name="cruddur-dev", watchtower_log_group_name=None)
+    app_variables = AppConfig().container(table_name="cruddur-dev").environment
+    variables = {**app_environment.variables(region="us-east-1", watchtower_log_group_name=None), **app_variables}
     assert Settings.from_environ(variables).telemetry.browser_traces == limits
 
 
@@ -74,4 +78,7 @@ def test_the_collector_receives_otlp_http_and_sends_traces_on(synthesized_enviro
     assert "otlp" in traces["receivers"]
     assert any("honeycomb" in exporter for exporter in traces["exporters"])
     # On the OpenTelemetry-only path the collector also exports to X-Ray's OTLP endpoint (otlphttp/xray).
-    assert any(exporter.endswith("/xray") for exporter in traces["exporters"]) == env.config.telemetry.collector_exports_to_xray
+    assert (
+        any(exporter.endswith("/xray") for exporter in traces["exporters"])
+        == env.config.telemetry.collector_exports_to_xray
+    )

@@ -12,6 +12,7 @@ import pytest
 
 from stacks.config import (
     AlarmsConfig,
+    AppConfig,
     BrowserTracesConfig,
     EntryPoint,
     CanaryConfig,
@@ -87,11 +88,36 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
         (_rules(_rule(), _rule(priority=10)), "sampling.rules", "cruddur-dev-default", "unique"),
         (_rules(_rule(rule_name="x" * 33)), "sampling.rules[0].rule_name", "xxx", "1-32"),
         (_rules(_rule(url_path="api/activities")), "sampling.rules[0].url_path", "api/activities", "starting with '/'"),
-        (_rules(_rule(boost=SamplingBoostConfig(max_rate=1.5, cooldown_minutes=5))), "sampling.rules[0].boost.max_rate", "1.5", "0.0 to 1.0"),
-        (_rules(_rule(boost=SamplingBoostConfig(max_rate=-0.5, cooldown_minutes=5))), "sampling.rules[0].boost.max_rate", "-0.5", "0.0 to 1.0"),
-        (_rules(_rule(boost=SamplingBoostConfig(max_rate=0.1, cooldown_minutes=5))), "sampling.rules[0].boost.max_rate", "0.1", "more than the rule's fixed_rate (0.1)"),
-        (_rules(_rule(boost=SamplingBoostConfig(max_rate=0.5, cooldown_minutes=0))), "sampling.rules[0].boost.cooldown_minutes", "0", "1 or more"),
-        (_rules(_rule(boost=SamplingBoostConfig(max_rate=0.5, cooldown_minutes=2.5))), "sampling.rules[0].boost.cooldown_minutes", "2.5", "whole number"),
+        (
+            _rules(_rule(boost=SamplingBoostConfig(max_rate=1.5, cooldown_minutes=5))),
+            "sampling.rules[0].boost.max_rate",
+            "1.5",
+            "0.0 to 1.0",
+        ),
+        (
+            _rules(_rule(boost=SamplingBoostConfig(max_rate=-0.5, cooldown_minutes=5))),
+            "sampling.rules[0].boost.max_rate",
+            "-0.5",
+            "0.0 to 1.0",
+        ),
+        (
+            _rules(_rule(boost=SamplingBoostConfig(max_rate=0.1, cooldown_minutes=5))),
+            "sampling.rules[0].boost.max_rate",
+            "0.1",
+            "more than the rule's fixed_rate (0.1)",
+        ),
+        (
+            _rules(_rule(boost=SamplingBoostConfig(max_rate=0.5, cooldown_minutes=0))),
+            "sampling.rules[0].boost.cooldown_minutes",
+            "0",
+            "1 or more",
+        ),
+        (
+            _rules(_rule(boost=SamplingBoostConfig(max_rate=0.5, cooldown_minutes=2.5))),
+            "sampling.rules[0].boost.cooldown_minutes",
+            "2.5",
+            "whole number",
+        ),
         ({"logs": LogsConfig(retention_days=10)}, "logs.retention_days", "10", "1, 3, 5, 7, 14"),
         ({"logs": LogsConfig(retention_days=0)}, "logs.retention_days", "0", "3653"),
         ({"logs": LogsConfig(level="TRACE")}, "logs.level", "TRACE", "DEBUG, INFO"),
@@ -111,7 +137,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "vpc-0abc1234",
             "account and region",
         ),
-        ({"images": ImagesConfig(app_uri="nginx")}, "images.app_uri", "nginx", "'REPOSITORY:TAG' or 'REPOSITORY@sha256:"),
+        (
+            {"images": ImagesConfig(app_uri="nginx")},
+            "images.app_uri",
+            "nginx",
+            "'REPOSITORY:TAG' or 'REPOSITORY@sha256:",
+        ),
         ({"alarms": AlarmsConfig(cpu_percent=150)}, "alarms.cpu_percent", "150", "at most 100"),
         ({"alarms": AlarmsConfig(period_minutes=7)}, "alarms.period_minutes", "7", "1, 5"),
         ({"alarms": AlarmsConfig(evaluation_periods=0)}, "alarms.evaluation_periods", "0", "1 or more"),
@@ -123,7 +154,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "0 19",
             "cron(",
         ),
-        ({"scaling": ScalingConfig(deploy_min_healthy_percent=75)}, "scaling.deploy_min_healthy_percent", "75", "0, 50 or 100"),
+        (
+            {"scaling": ScalingConfig(deploy_min_healthy_percent=75)},
+            "scaling.deploy_min_healthy_percent",
+            "75",
+            "0, 50 or 100",
+        ),
         ({"service_name": "has space"}, "service_name", "has space", "letters"),
         (
             {"telemetry": TelemetryConfig(xray_path="opentelemetry")},
@@ -152,8 +188,18 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "certificate/x",
             "ACM certificate ARN",
         ),
-        ({"edge": EdgeConfig(tls_certificate_arn=CERTIFICATE_ARN)}, "edge.tls_certificate_arn", "0f0e0d0c", "set domain_name too"),
-        ({"edge": EdgeConfig(domain_name="api.example.com")}, "edge.domain_name", "api.example.com", "hosted_zone_id and hosted_zone_name"),
+        (
+            {"edge": EdgeConfig(tls_certificate_arn=CERTIFICATE_ARN)},
+            "edge.tls_certificate_arn",
+            "0f0e0d0c",
+            "set domain_name too",
+        ),
+        (
+            {"edge": EdgeConfig(domain_name="api.example.com")},
+            "edge.domain_name",
+            "api.example.com",
+            "hosted_zone_id and hosted_zone_name",
+        ),
         ({"edge": EdgeConfig(domain_name="Not A Domain")}, "edge.domain_name", "Not A Domain", "DNS name"),
         (
             {"edge": EdgeConfig(domain_name="api.example.org", **ZONE)},
@@ -161,7 +207,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "example.com",
             "must contain domain_name 'api.example.org'",
         ),
-        ({"edge": EdgeConfig(hosted_zone_id="Z0123456789ABCDEFGHIJ")}, "edge.hosted_zone_id", "Z0123456789ABCDEFGHIJ", "together"),
+        (
+            {"edge": EdgeConfig(hosted_zone_id="Z0123456789ABCDEFGHIJ")},
+            "edge.hosted_zone_id",
+            "Z0123456789ABCDEFGHIJ",
+            "together",
+        ),
         (
             {"edge": EdgeConfig(hosted_zone_id="zone-1", hosted_zone_name="example.com")},
             "edge.hosted_zone_id",
@@ -169,7 +220,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "Route 53 hosted zone id",
         ),
         ({"edge": EdgeConfig(entry_point="alb")}, "edge.entry_point", "alb", "EntryPoint.LOAD_BALANCER"),
-        ({"edge": EdgeConfig(frontend_origins=("localhost:3000",))}, "edge.frontend_origins[0]", "localhost:3000", "without a path"),
+        (
+            {"edge": EdgeConfig(frontend_origins=("localhost:3000",))},
+            "edge.frontend_origins[0]",
+            "localhost:3000",
+            "without a path",
+        ),
         (
             {"edge": EdgeConfig(frontend_origins=("https://ok.example.com", "https://x.example.com/app"))},
             "edge.frontend_origins[1]",
@@ -177,7 +233,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "origin such as",
         ),
         # the frontend's spans
-        ({"browser_traces": BrowserTracesConfig(enabled=True)}, "browser_traces.enabled", "True", "set edge.frontend_origins"),
+        (
+            {"browser_traces": BrowserTracesConfig(enabled=True)},
+            "browser_traces.enabled",
+            "True",
+            "set edge.frontend_origins",
+        ),
         (
             {
                 "browser_traces": BrowserTracesConfig(enabled=True),
@@ -189,10 +250,65 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             "set telemetry.opentelemetry = True",
         ),
         ({"browser_traces": BrowserTracesConfig(enabled="yes")}, "browser_traces.enabled", "yes", "True or False"),
-        ({"browser_traces": BrowserTracesConfig(max_body_bytes=100)}, "browser_traces.max_body_bytes", "100", "1024 or more"),
-        ({"browser_traces": BrowserTracesConfig(max_body_bytes=20_000_000)}, "browser_traces.max_body_bytes", "20000000", "HTTP API"),
-        ({"browser_traces": BrowserTracesConfig(task_per_second=1)}, "browser_traces.task_per_second", "1", "2 or more"),
-        ({"browser_traces": BrowserTracesConfig(source_per_minute=0)}, "browser_traces.source_per_minute", "0", "2 or more"),
+        (
+            {"browser_traces": BrowserTracesConfig(max_body_bytes=100)},
+            "browser_traces.max_body_bytes",
+            "100",
+            "1024 or more",
+        ),
+        (
+            {"browser_traces": BrowserTracesConfig(max_body_bytes=20_000_000)},
+            "browser_traces.max_body_bytes",
+            "20000000",
+            "HTTP API",
+        ),
+        (
+            {"browser_traces": BrowserTracesConfig(task_per_second=1)},
+            "browser_traces.task_per_second",
+            "1",
+            "2 or more",
+        ),
+        (
+            {"browser_traces": BrowserTracesConfig(source_per_minute=0)},
+            "browser_traces.source_per_minute",
+            "0",
+            "2 or more",
+        ),
+        ({"app": AppConfig(command=())}, "app.command", "()", "one or more non-empty strings"),
+        ({"app": AppConfig(command=("gunicorn", ""))}, "app.command", "('gunicorn', '')", "non-empty strings"),
+        ({"app": AppConfig(health_check_command="true")}, "app.health_check_command", "'true'", "a tuple"),
+        ({"app": AppConfig(port=0)}, "app.port", "0", "1 to 65535"),
+        ({"app": AppConfig(port=70000)}, "app.port", "70000", "1 to 65535"),
+        ({"app": AppConfig(user="root")}, "app.user", "root", "other than root"),
+        ({"app": AppConfig(health_check_path="health")}, "app.health_check_path", "health", "starting with '/'"),
+        ({"app": AppConfig(stop_timeout_seconds=300)}, "app.stop_timeout_seconds", "300", "2 to 120 seconds"),
+        ({"app": AppConfig(writable_path="tmp")}, "app.writable_path", "tmp", "absolute path"),
+        ({"app": AppConfig(environment={"has space": "x"})}, "app.environment", "has space", "letters, digits and '_'"),
+        (
+            {"app": AppConfig(environment={"TELEMETRY_OTEL_ENABLED": "false"})},
+            "app.environment",
+            "TELEMETRY_OTEL_ENABLED",
+            "telemetry's",
+        ),
+        (
+            {"app": AppConfig(environment={"DYNAMODB_TABLE_NAME": "t"})},
+            "app.table_name_variable",
+            "DYNAMODB_TABLE_NAME",
+            "a name environment does not set",
+        ),
+        ({"app": AppConfig(environment={"GREETING": 1})}, "app.environment['GREETING']", "1", "a string"),
+        (
+            {"images": ImagesConfig(app_directory="no-such-directory")},
+            "images.app_directory",
+            "no-such-directory",
+            "a directory of the repository",
+        ),
+        (
+            {"images": ImagesConfig(app_dockerfile="Dockerfile.missing")},
+            "images.app_dockerfile",
+            "Dockerfile.missing",
+            "inside app_directory (service)",
+        ),
     ],
 )
 def test_bad_values_name_environment_field_value_and_allowed(overrides, field, value_text, allowed_text):
@@ -216,18 +332,43 @@ DIGEST_FORM = "use 'REPOSITORY@sha256:<64 hex digits>', ECS's digest form; put t
     ("images", "field", "value", "allowed"),
     [
         # ECS documents 'repository:tag' and 'repository@digest'; a sidecar must be the second.
-        ({"xray_daemon": f"{DAEMON}:3.7.0@{DIGEST}"}, "xray_daemon", f"{DAEMON}:3.7.0@{DIGEST}", f"{DIGEST_FORM} xray_daemon_release"),
+        (
+            {"xray_daemon": f"{DAEMON}:3.7.0@{DIGEST}"},
+            "xray_daemon",
+            f"{DAEMON}:3.7.0@{DIGEST}",
+            f"{DIGEST_FORM} xray_daemon_release",
+        ),
         ({"xray_daemon": f"{DAEMON}:3.7.0"}, "xray_daemon", f"{DAEMON}:3.7.0", f"{DIGEST_FORM} xray_daemon_release"),
         ({"xray_daemon": f"{DAEMON}:latest"}, "xray_daemon", f"{DAEMON}:latest", DIGEST_FORM),
         ({"xray_daemon": f"{DAEMON}@sha256:abc"}, "xray_daemon", f"{DAEMON}@sha256:abc", DIGEST_FORM),
         ({"xray_daemon": f"{DAEMON}@sha256:{'B' * 64}"}, "xray_daemon", f"{DAEMON}@sha256:{'B' * 64}", DIGEST_FORM),
         ({"xray_daemon": f"aws-xray-daemon@{DIGEST}"}, "xray_daemon", f"aws-xray-daemon@{DIGEST}", DIGEST_FORM),
-        ({"collector": f"public.ecr.aws/x/y:v1@{DIGEST}"}, "collector", f"public.ecr.aws/x/y:v1@{DIGEST}", f"{DIGEST_FORM} collector_release"),
+        (
+            {"collector": f"public.ecr.aws/x/y:v1@{DIGEST}"},
+            "collector",
+            f"public.ecr.aws/x/y:v1@{DIGEST}",
+            f"{DIGEST_FORM} collector_release",
+        ),
         ({"collector": None}, "collector", None, DIGEST_FORM),
-        ({"xray_daemon_release": "latest"}, "xray_daemon_release", "latest", "the release tag xray_daemon's digest was read from"),
+        (
+            {"xray_daemon_release": "latest"},
+            "xray_daemon_release",
+            "latest",
+            "the release tag xray_daemon's digest was read from",
+        ),
         ({"xray_daemon_release": ""}, "xray_daemon_release", "", "such as '3.7.0'"),
-        ({"collector_release": "v0.50.0 final"}, "collector_release", "v0.50.0 final", "the release tag collector's digest was read from"),
-        ({"app_uri": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0@{DIGEST}"}, "app_uri", "app:1.0@sha256", "'REPOSITORY:TAG' or"),
+        (
+            {"collector_release": "v0.50.0 final"},
+            "collector_release",
+            "v0.50.0 final",
+            "the release tag collector's digest was read from",
+        ),
+        (
+            {"app_uri": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0@{DIGEST}"},
+            "app_uri",
+            "app:1.0@sha256",
+            "'REPOSITORY:TAG' or",
+        ),
     ],
 )
 def test_images_must_be_in_the_form_ecs_documents(images, field, value, allowed):
@@ -262,7 +403,9 @@ def test_access_logs_are_refused_on_the_http_api_entry_point():
     """dev's HTTP API has its own access log: asking for the load balancer's there names the field."""
     with pytest.raises(ConfigError) as error:
         load_environment("dev").with_changes(edge={"access_logs": True})
-    assert str(error.value).startswith("environment 'dev': edge.access_logs = True is invalid; access logs are the load balancer's")
+    assert str(error.value).startswith(
+        "environment 'dev': edge.access_logs = True is invalid; access logs are the load balancer's"
+    )
 
 
 def test_a_section_checks_itself_and_the_environment_names_it():
@@ -328,7 +471,6 @@ def test_app_rejects_a_malformed_preflight_flag(tmp_path):
     assert "-c secrets_preflight='maybe' is invalid; use true or false" in result.stderr
 
 
-
 def test_reading_an_environment_does_not_load_the_cdk():
     """make secrets, make cost and the benchmarks load every environment without starting the CDK's Node runtime."""
     program = (
@@ -357,3 +499,43 @@ def test_the_config_and_the_models_never_import_the_constructs():
     result = subprocess.run([sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_app_section_defaults_to_cruddur_and_names_the_table_in_its_variable():
+    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless None."""
+    from cruddur import contract
+
+    container = AppConfig().container(table_name="cruddur-dev")
+    assert (container.command, container.port, container.user) == (
+        contract.APP_COMMAND,
+        contract.CONTAINER_PORT,
+        contract.APP_USER,
+    )
+    assert (container.health_check_path, container.health_check_command) == (
+        contract.HEALTH_CHECK_PATH,
+        contract.APP_HEALTHCHECK_COMMAND,
+    )
+    assert container.environment == {"DYNAMODB_TABLE_NAME": "cruddur-dev"}
+    without_table = AppConfig(table_name_variable=None, environment={"GREETING": "hello"})
+    assert without_table.container(table_name="cruddur-dev").environment == {"GREETING": "hello"}
+
+
+def test_alarm_thresholds_are_the_alarms_section_without_its_recipient():
+    """The monitoring takes one AlarmThresholds value: every threshold of the section, not whom it tells."""
+    from models.alarm_thresholds import AlarmThresholds
+
+    alarms = load_environment("prod").alarms
+    thresholds = alarms.thresholds
+    assert type(thresholds) is AlarmThresholds
+    assert thresholds == AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3)
+    assert {field.name for field in dataclasses.fields(alarms)} - {
+        field.name for field in dataclasses.fields(thresholds)
+    } == {"email"}
+
+
+@pytest.mark.parametrize("name", list(ENVIRONMENTS))
+def test_container_insights_is_configured_with_the_cluster_not_the_alarms(name):
+    """Container Insights is a setting of the task's cluster; every environment keeps its value (dev: off)."""
+    config = load_environment(name)
+    assert config.task.container_insights is (name != "dev")
+    assert not hasattr(config.alarms, "container_insights")

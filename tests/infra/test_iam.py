@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cruddur.table import SERVICE_ACTIONS
-from stacks.components.traced_service import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
+from stacks.components.task_definition import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
 from testsupport import templates
 
 
@@ -53,12 +53,16 @@ def test_execution_role_reads_exactly_the_three_parameters(any_env):
 
 def test_wildcard_resources_only_where_aws_offers_nothing_narrower(any_env):
     """'*' appears only for actions without resource-level permissions (X-Ray, ECR auth, SSM metadata, metrics)."""
-    allowed = set(XRAY_DAEMON_ACTIONS) | set(XRAY_OTLP_ACTIONS) | {
-        "ecr:GetAuthorizationToken",
-        "ssm:DescribeParameters",
-        "xray:BatchGetTraces",
-        "cloudwatch:PutMetricData",
-    }
+    allowed = (
+        set(XRAY_DAEMON_ACTIONS)
+        | set(XRAY_OTLP_ACTIONS)
+        | {
+            "ecr:GetAuthorizationToken",
+            "ssm:DescribeParameters",
+            "xray:BatchGetTraces",
+            "cloudwatch:PutMetricData",
+        }
+    )
     for policy in any_env.all_resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Resource"] == "*" or "*" in _as_list(statement["Resource"]):

@@ -22,7 +22,7 @@ def expected_alarms(config) -> set[str]:
     """The alarm names (without prefix) an environment must have: none on a metric it does not produce."""
     names = set(EXPECTED_ALARMS)
     names |= set(HTTP_API_ALARMS if config.edge.entry_point is EntryPoint.HTTP_API else LOAD_BALANCER_ALARMS)
-    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.alarms.container_insights else set()
+    names |= set(CONTAINER_INSIGHTS_ALARMS) if config.task.container_insights else set()
     names |= {"TraceNotDelivered"} if config.canary is not None else set()
     return names
 
@@ -80,7 +80,9 @@ def test_one_dashboard_with_xray_group_counts(any_env):
         for metric in widget["properties"].get("metrics", [])
         if metric[0] == "AWS/X-Ray"
     ]
-    groups = sorted(g["Properties"]["GroupName"] for g in any_env.resources("observability", "AWS::XRay::Group").values())
+    groups = sorted(
+        g["Properties"]["GroupName"] for g in any_env.resources("observability", "AWS::XRay::Group").values()
+    )
     prefix = any_env.config.resource_prefix
     assert groups == [f"{prefix}-errors", f"{prefix}-slow"]
     assert xray_metrics == [["AWS/X-Ray", "ApproximateTraceCount", "GroupName", group] for group in groups]
@@ -91,7 +93,10 @@ def test_the_dashboard_charts_captured_anomalies_and_boosts(any_env):
     widgets = templates.dashboard_body(any_env)["widgets"]
     names = ("CapturedAnomalyTraces", "SamplingBoosts")
     charted = {
-        metric[1] for widget in widgets for metric in widget["properties"].get("metrics", []) if len(metric) > 1 and metric[1] in names
+        metric[1]
+        for widget in widgets
+        for metric in widget["properties"].get("metrics", [])
+        if len(metric) > 1 and metric[1] in names
     }
     assert charted == {"CapturedAnomalyTraces", "SamplingBoosts"}
 

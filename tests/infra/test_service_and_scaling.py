@@ -11,12 +11,12 @@ from testsupport import templates
 
 def test_cluster_has_container_insights_where_configured(any_env):
     """Container Insights feeds the running-task alarm and the dashboard in staging and prod; dev saves it."""
-    value = "enabled" if any_env.config.alarms.container_insights else "disabled"
+    value = "enabled" if any_env.config.task.container_insights else "disabled"
     any_env.template("service").has_resource_properties(
         "AWS::ECS::Cluster",
         {"ClusterSettings": [{"Name": "containerInsights", "Value": value}]},
     )
-    assert any_env.config.alarms.container_insights is (any_env.config.name != "dev")
+    assert any_env.config.task.container_insights is (any_env.config.name != "dev")
 
 
 def test_load_balancer_health_check_uses_the_health_endpoint(any_env):
@@ -64,6 +64,7 @@ def test_fargate_spot_is_a_capacity_provider_of_the_cluster(dev):
 
 def test_prod_keeps_every_task_healthy_during_deploys(dev, prod):
     """prod deploys with MinimumHealthyPercent 100; dev may dip to save cost."""
+
     def minimum(env):
         return templates.ecs_service(env)["Properties"]["DeploymentConfiguration"]["MinimumHealthyPercent"]
 

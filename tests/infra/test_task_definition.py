@@ -69,7 +69,9 @@ def test_collector_sidecar(any_env):
     """ADOT pinned by digest (ECS's documented form), non-essential, health-checked, configured from SSM, OTLP ports only."""
     collector = templates.containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
     assert collector["Image"] == any_env.config.images.collector
-    assert re.fullmatch(r"public\.ecr\.aws/aws-observability/aws-otel-collector@sha256:[0-9a-f]{64}", collector["Image"])
+    assert re.fullmatch(
+        r"public\.ecr\.aws/aws-observability/aws-otel-collector@sha256:[0-9a-f]{64}", collector["Image"]
+    )
     assert collector["Essential"] is False
     assert (collector["Cpu"], collector["MemoryReservation"]) == (COLLECTOR_CPU_UNITS, COLLECTOR_MEMORY_RESERVATION_MIB)
     assert collector["HealthCheck"]["Command"] == ["CMD", "/healthcheck"]
@@ -213,3 +215,30 @@ def test_gunicorn_writes_only_the_declared_temporary_directory():
     read = "import runpy; print(runpy.run_path('gunicorn.conf.py')['worker_tmp_dir'])"
     result = subprocess.run([sys.executable, "-c", read], cwd=SERVICE_DIR, capture_output=True, text=True, timeout=30)
     assert result.stdout.strip() == contract.APP_TEMP_DIR, result.stderr
+
+
+def test_a_telemetry_part_runs_exactly_when_the_app_is_told_of_it():
+    """Given the X-Ray SDK on and the rest off, the task must get the daemon and nothing else, or it refuses."""
+    from models.app_environment import AppEnvironment
+    from stacks.components.task_definition import check_telemetry_parts
+
+    telemetry = AppEnvironment(
+        service_name="app",
+        environment_name="dev",
+        log_level="INFO",
+        opentelemetry=False,
+        xray_sdk=True,
+        watchtower=False,
+        rollbar=False,
+        sampling_rules_json="[]",
+        slow_request_seconds=1.0,
+        anomaly_capture_per_second=0.0,
+    )
+    daemon, collector = object(), object()
+    check_telemetry_parts(telemetry, daemon, None, None, None)
+    with pytest.raises(
+        ValueError, match=r"^telemetry\.xray_sdk is True but xray_daemon is None: give both or neither$"
+    ):
+        check_telemetry_parts(telemetry, None, None, None, None)
+    with pytest.raises(ValueError, match=r"^telemetry\.opentelemetry is False but collector is given"):
+        check_telemetry_parts(telemetry, daemon, collector, None, None)
