@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from aws_cdk import Annotations, CfnElement, CfnOutput, Stack
+from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -49,12 +49,29 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def app_image(images: ImagesConfig) -> ecs.ContainerImage:
-    """A prebuilt image by URI, or ``app_directory``'s Dockerfile as an asset (staged at synth, built at deploy)."""
+    """A prebuilt image by URI, or ``app_directory``'s Dockerfile as an asset (staged at synth, built at deploy).
+
+    A Dockerfile with its own ignore file beside it (``<Dockerfile>.dockerignore``, which Docker reads for that
+    Dockerfile) has its lines passed as the asset's exclude, so the CDK stages what Docker would send.
+    """
     if images.app_uri is not None:
         return ecs.ContainerImage.from_registry(images.app_uri)
+    directory = REPO_ROOT / images.app_directory
+    exclude = dockerignore_patterns(directory / f"{images.app_dockerfile or 'Dockerfile'}.dockerignore")
     return ecs.ContainerImage.from_asset(
-        str(REPO_ROOT / images.app_directory), file=images.app_dockerfile, platform=ecr_assets.Platform.LINUX_AMD64
+        str(directory),
+        file=images.app_dockerfile,
+        platform=ecr_assets.Platform.LINUX_AMD64,
+        **({"exclude": exclude, "ignore_mode": IgnoreMode.DOCKER} if exclude is not None else {}),
     )
+
+
+def dockerignore_patterns(path: Path) -> list[str] | None:
+    """The patterns of the ignore file at ``path`` (blank lines and ``#`` comments left out); None when it is absent."""
+    if not path.is_file():
+        return None
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def service_domain(scope: Construct, edge: EdgeConfig) -> ServiceDomain | None:

@@ -19,9 +19,12 @@ def dev_on_the_opentelemetry_path() -> EnvironmentConfig:
     return load_environment("dev").with_changes(telemetry={"xray_path": XRayPath.OPENTELEMETRY_COLLECTOR})
 
 
-# What the infrastructure tests synthesize: every environment, and dev on the OpenTelemetry-only X-Ray path.
+# The environments of the example app (examples/week2-backend): synthesized only by the tests that ask for them.
+EXAMPLES: dict[str, Callable[[], EnvironmentConfig]] = {"week2": lambda: load_environment("week2")}
+
+# What the infrastructure tests synthesize: every Cruddur environment, and dev on the OpenTelemetry-only X-Ray path.
 SYNTHESIZED: dict[str, Callable[[], EnvironmentConfig]] = {
-    **{name: (lambda name=name: load_environment(name)) for name in ENVIRONMENTS},
+    **{name: (lambda name=name: load_environment(name)) for name in ENVIRONMENTS if name not in EXAMPLES},
     "dev-otel": dev_on_the_opentelemetry_path,
 }
 
@@ -84,7 +87,7 @@ def synthesized_environments(tmp_path_factory, worker_id):
 
 
 def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
-    config = {**SYNTHESIZED, **VARIANTS, **FEATURES}[name]()
+    config = {**SYNTHESIZED, **VARIANTS, **FEATURES, **EXAMPLES}[name]()
     outdir = shared / name
     summary = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:

@@ -25,8 +25,10 @@ def start_gunicorn(
     command: Sequence[str] = contract.APP_COMMAND,
     *,
     output: Any = subprocess.PIPE,
+    cwd: Path = SERVICE_DIR,
 ) -> subprocess.Popen:
-    """``command`` (the task's) with ``environ``; the address changes only through GUNICORN_CMD_ARGS.
+    """``command`` (the task's) with ``environ`` in ``cwd`` (the image's working directory, default the service's);
+    the address changes only through GUNICORN_CMD_ARGS.
 
     ``output`` receives stdout and stderr. The default pipe suits short tests
     that read it with ``stop``; a long run must pass a file, or the pipe fills
@@ -42,7 +44,7 @@ def start_gunicorn(
     }
     return subprocess.Popen(
         [sys.executable, "-m", *command],
-        cwd=SERVICE_DIR,
+        cwd=cwd,
         env=env,
         stdout=output,
         stderr=output if output is not subprocess.PIPE else subprocess.PIPE,

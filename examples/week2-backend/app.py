@@ -71,6 +71,16 @@ def conversation(handle: str) -> ResponseReturnValue:
     return messages.messages(CURRENT_USER_HANDLE, handle)
 
 
+@api.get("/rollbar/test")
+def rollbar_test() -> ResponseReturnValue:
+    """Fail on purpose, as the course's Rollbar check does: the error reaches Rollbar with the request's trace id."""
+    raise RollbarTestError("this route fails on purpose, to check that errors reach Rollbar")
+
+
+class RollbarTestError(RuntimeError):
+    """The error ``/rollbar/test`` raises."""
+
+
 def frontend_origins(environ: Mapping[str, str]) -> list[str]:
     """The origins CORS allows on /api/*: FRONTEND_URL split on commas (the course sets one); none when it is unset."""
     return [origin.strip() for origin in environ.get(contract.FRONTEND_URL.name, "").split(",") if origin.strip()]
@@ -88,6 +98,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         expose_headers=["Location", "Link"],
     )
     app.register_blueprint(api)
-    # Last, so the telemetry wraps the app as built: every route and the CORS answers.
-    Telemetry.install(app, TelemetrySettings.from_environ(environ))
+    # Last, so the telemetry wraps the app as built: every route and the CORS answers. Health checks (every few
+    # seconds) write no request line.
+    Telemetry.install(app, TelemetrySettings.from_environ(environ), quiet_paths=(HEALTH_CHECK_PATH,))
     return app

@@ -1,7 +1,9 @@
 """Run the service exactly as the synthesized dev task definition describes, and follow one trace through.
 
 Both X-Ray paths: dev as shipped (X-Ray SDK and daemon), and dev on the
-OpenTelemetry-only path. The command, environment, secret names and health
+OpenTelemetry-only path; and the week-2 example app as the week2
+environment's task definition describes it, whose request that raises
+reaches Rollbar with the trace id the other sinks have. The command, environment, secret names and health
 check come from the template. Only what must differ on a test machine
 differs, and only through the contract's own variables: where the
 collector, the daemon, the sampling proxy, CloudWatch Logs and Rollbar
@@ -11,8 +13,12 @@ listen, and (through gunicorn's GUNICORN_CMD_ARGS) the address the app binds.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -28,6 +34,9 @@ from testsupport.standins.rollbar import RollbarApi
 from testsupport.standins.xray_daemon import XRayDaemon, all_subsegments
 from testsupport.standins.xray_sampling_api import XRaySamplingApi
 from testsupport.waiting import closed_port, wait_until
+
+# The example's image runs its files from its working directory; the test runs them from the example's folder.
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "week2-backend"
 
 # The only variables the test machine changes, all in the contract.
 TEST_MACHINE_OVERRIDES = {
@@ -183,3 +192,100 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
             assert {s["aws"]["table_name"] for s in dynamodb} == {table_name}
 
+
+
+def _get(port: int, path: str, trace_id: str) -> int:
+    """GET ``path`` on loopback ``port`` continuing ``trace_id`` (W3C); the status, error statuses included."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"traceparent": f"00-{trace_id}-{'1' * 16}-01"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_the_example_task_definition_runs_and_its_error_has_one_trace_id_in_every_sink(
+    synthesized_environments, cloudwatch_logs
+):
+    """The week2 environment's app container (command, environment, health check from the template) runs the example
+    under gunicorn; its feed requests and the request that raises keep their trace ids in the X-Ray segments, the
+    spans at the Honeycomb stand-in and the stdout log lines, and the error's Rollbar item carries the same id."""
+    week2 = synthesized_environments("week2")
+    app = templates.app_container(week2)
+    rules = templates.sampling_rules(week2)
+    environ = task_environment(app, {})
+    assert contract.DYNAMODB_TABLE_NAME.name not in environ  # the example reads no table
+    assert environ[contract.XRAY_ENABLED.name] == environ[contract.ROLLBAR_ENABLED.name] == "true"
+    health_command = app["HealthCheck"]["Command"]
+    assert health_command[:2] == ["CMD", "python"], health_command
+
+    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, XRaySamplingApi(rules) as proxy:
+        overrides = {
+            contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
+            contract.XRAY_DAEMON_ADDRESS.name: daemon.address,
+            contract.XRAY_SAMPLING_ENDPOINT.name: proxy.url,
+            contract.AWS_ENDPOINT_URL_LOGS.name: cloudwatch_logs.meta.endpoint_url,
+            contract.ROLLBAR_ENDPOINT.name: rollbar.endpoint,
+        }
+        assert set(overrides) <= TEST_MACHINE_OVERRIDES
+        environ.update(overrides)
+        environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+        port = closed_port()
+        process = start_gunicorn(environ, port, command=app["Command"], cwd=EXAMPLE_DIR)
+        trace_ids = [f"6b02{uuid.uuid4().hex[4:]}" for _ in range(REQUESTS)]
+        error_trace = f"6b03{uuid.uuid4().hex[4:]}"
+        try:
+            # The container's own health check, run as the task runs it, told the port the test machine bound.
+            check = [sys.executable, *health_command[2:]]
+
+            def healthy() -> bool:
+                result = subprocess.run(check, cwd=EXAMPLE_DIR, env={**environ, "PORT": str(port)}, timeout=10)
+                return result.returncode == 0
+
+            assert wait_until(healthy, timeout=20), "the container's health check did not pass"
+            for trace_id in trace_ids:
+                assert _get(port, "/api/activities/home", trace_id) == 200
+            assert _get(port, "/rollbar/test", error_trace) == 500
+        finally:
+            stdout, stderr = stop(process)
+        assert process.returncode == 0, stderr[-3000:]
+
+        # spans at the Honeycomb stand-in: the service name the rules match, each feed request's operation in its trace
+        (service_name,) = {r["ServiceName"] for r in rules}
+        assert service_name == week2.config.service_name
+        server_spans = [s for s in collector.spans if s.name == "GET /api/activities/home"]
+        assert {s.trace_id for s in server_spans} == set(trace_ids)
+        assert {s.resource["service.name"] for s in server_spans} == {service_name}
+        assert {s.resource["deployment.environment"] for s in server_spans} == {"week2"}
+        server_span_ids = {s.trace_id: s.span_id for s in server_spans}
+        for trace_id in trace_ids:
+            operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "home-activities")
+            assert operation_span.parent_span_id == server_span_ids[trace_id]
+        assert error_trace in {s.trace_id for s in collector.spans}
+        assert proxy.rule_requests >= 1
+
+        # segments: the same trace ids, in X-Ray form
+        def xray_id(trace_id: str) -> str:
+            return f"1-{trace_id[:8]}-{trace_id[8:]}"
+
+        assert {s["trace_id"] for s in daemon.segments} == {xray_id(t) for t in [*trace_ids, error_trace]}
+        assert {s["name"] for s in daemon.segments} == {service_name}
+        daemon.assert_segments_valid()
+
+        # Rollbar: the one error, with both forms of its trace id
+        (item,) = rollbar.items
+        assert item["data"]["custom"]["trace_id"] == error_trace
+        assert item["data"]["custom"]["xray_trace_id"] == xray_id(error_trace)
+
+        # log lines on stdout (the awslogs driver's): each request's line, and the error's traceback, with the trace id
+        stdout_lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+        request_lines = [line for line in stdout_lines if line["logger"] == "cruddur.request"]
+        assert {line["trace_id"] for line in request_lines} == {*trace_ids, error_trace}
+        (error_line,) = [line for line in request_lines if line["trace_id"] == error_trace]
+        assert error_line["http_status"] == 500
+        error_lines = [line for line in stdout_lines if line.get("level") == "ERROR"]
+        assert error_lines and {line["trace_id"] for line in error_lines} == {error_trace}, error_lines
+        assert cloudwatch_logs.describe_log_groups()["logGroups"] == []  # watchtower is off: stdout only

@@ -22,11 +22,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from flask_aws_telemetry import contract as telemetry_contract
 
 from testsupport.waiting import closed_port, wait_until
-
-# Temporary, until the branch that extracts the library is merged: then this becomes a plain import.
-telemetry_contract = pytest.importorskip("flask_aws_telemetry.contract")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "week2-backend"
@@ -151,6 +149,11 @@ def test_the_health_check_answers(client: Any) -> None:
     response = client.get("/api/health-check")
     assert response.status_code == 200
     assert response.get_json() == {"success": True}
+
+
+def test_the_rollbar_check_fails_on_purpose(client: Any) -> None:
+    """/rollbar/test raises, so an unhandled error (and, with Rollbar on, its item) is one request away."""
+    assert client.get("/rollbar/test").status_code == 500
 
 
 def test_cors_allows_the_frontend_url_only(client: Any) -> None:
