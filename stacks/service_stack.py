@@ -62,7 +62,8 @@ def app_image(images: ImagesConfig) -> ecs.ContainerImage:
         str(directory),
         file=images.app_dockerfile,
         platform=ecr_assets.Platform.LINUX_AMD64,
-        **({"exclude": exclude, "ignore_mode": IgnoreMode.DOCKER} if exclude is not None else {}),
+        exclude=exclude,
+        ignore_mode=IgnoreMode.DOCKER if exclude is not None else None,
     )
 
 

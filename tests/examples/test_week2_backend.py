@@ -262,3 +262,20 @@ def test_the_build_context_lets_in_everything_the_dockerfile_copies() -> None:
     for source in sources:
         assert (REPO_ROOT / source).exists(), source
         assert any(source == folder or source.startswith(folder + "/") for folder in let_in), source
+
+
+def test_the_week2_image_asset_holds_only_the_example_and_the_library(synthesized_environments: Any) -> None:
+    """Given the week2 environment, when synthesized, then its image asset (staged from the repository root with
+    Dockerfile.dockerignore as its exclude) holds the example and the library, without caches, and nothing else."""
+    week2 = synthesized_environments("week2")
+    (asset,) = [path for path in week2.outdir.glob("asset.*") if (path / "examples").is_dir()]
+    staged = {path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file()}
+    expected = {
+        path.relative_to(REPO_ROOT).as_posix()
+        for folder in (EXAMPLE_DIR, REPO_ROOT / "service" / "flask_aws_telemetry")
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    assert "examples/week2-backend/Dockerfile" in staged
+    assert "service/flask_aws_telemetry/__init__.py" in staged
+    assert staged == expected
