@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from stacks.assembly import REPO_ROOT
+from stacks.environments import ENVIRONMENTS
 
 CANARIES = {
     "HONEYCOMB_API_KEY": "hcaik_canary_7f3e9d1b2c4a6e8f0a1b3c5d7e9f1a2b",
@@ -48,11 +49,11 @@ def test_canary_secret_values_do_not_reach_the_cloud_assembly(assembly):
 
 
 def test_every_environment_is_synthesized_at_once(assembly):
-    """-c env=all puts the stacks of dev, staging and prod into one assembly, and the account's stack once."""
+    """-c env=all puts the stacks of every environment into one assembly, and the account's stack once."""
     outdir, _ = assembly
     names = sorted(p.name for p in outdir.glob("*.template.json"))
     assert names == sorted(
-        [f"cruddur-{env}-{stack}.template.json" for env in ("dev", "staging", "prod") for stack in ("network", "observability", "service")]
+        [f"cruddur-{env}-{stack}.template.json" for env in ENVIRONMENTS for stack in ("network", "observability", "service")]
         + ["cruddur-transaction-search.template.json"]
     )
 
@@ -72,7 +73,7 @@ def test_the_preflight_can_be_left_out(assembly):
     """-c secrets_preflight=false synthesizes every service stack, each without the custom resource."""
     outdir, _ = assembly
     service_templates = sorted(outdir.glob("*-service.template.json"))
-    assert [p.name for p in service_templates] == [f"cruddur-{env}-service.template.json" for env in ("dev", "prod", "staging")]
+    assert [p.name for p in service_templates] == [f"cruddur-{env}-service.template.json" for env in sorted(ENVIRONMENTS)]
     for path in service_templates:
         types = {resource["Type"] for resource in json.loads(path.read_text())["Resources"].values()}
         assert "AWS::ECS::Service" in types and "Custom::SecretsPreflight" not in types, path.name
