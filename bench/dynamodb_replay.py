@@ -109,7 +109,15 @@ class ReplayProcess:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._command = [sys.executable, "-m", "bench.dynamodb_replay", "--upstream", upstream, "--port", str(self.port)]
+        self._command = [
+            sys.executable,
+            "-m",
+            "bench.dynamodb_replay",
+            "--upstream",
+            upstream,
+            "--port",
+            str(self.port),
+        ]
         self._process: subprocess.Popen | None = None
 
     def freeze(self) -> dict[str, int]:
@@ -119,7 +127,9 @@ class ReplayProcess:
             return json.loads(response.read())
 
     def __enter__(self) -> ReplayProcess:
-        self._process = subprocess.Popen(self._command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(
+            self._command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

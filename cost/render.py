@@ -28,7 +28,13 @@ def render_markdown(estimates: list[Estimate], prices: dict[str, Any]) -> str:
     out = ["### Monthly cost estimate", "", "| environment | variant | USD / month |", "| --- | --- | ---: |"]
     out += [f"| {e.environment} | {e.variant} | {e.total:,.2f} |" for e in estimates]
     for est in estimates:
-        out += ["", f"<details><summary>{est.environment} ({est.variant})</summary>", "", "| item | quantity | USD |", "| --- | ---: | ---: |"]
+        out += [
+            "",
+            f"<details><summary>{est.environment} ({est.variant})</summary>",
+            "",
+            "| item | quantity | USD |",
+            "| --- | ---: | ---: |",
+        ]
         out += [f"| {l.item} | {l.quantity:,} {l.unit} | {l.monthly_usd:,.2f} |" for l in est.lines]
         out += [f"| not priced: {item} | | ? |" for item in est.not_priced]
         out += ["", "</details>"]

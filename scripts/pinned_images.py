@@ -60,7 +60,9 @@ def distinct_references(images: list[PinnedImage]) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     """Print the pins as a table, or each distinct reference with its tagged name."""
     parser = argparse.ArgumentParser(prog="python -m scripts.pinned_images", description=__doc__.splitlines()[0])
-    parser.add_argument("--references", action="store_true", help="each distinct image once: REFERENCE REPOSITORY:RELEASE")
+    parser.add_argument(
+        "--references", action="store_true", help="each distinct image once: REFERENCE REPOSITORY:RELEASE"
+    )
     args = parser.parse_args(argv)
     images = pinned_images()
     if args.references:

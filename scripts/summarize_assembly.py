@@ -22,7 +22,9 @@ def summarize(assembly_dir: Path) -> str:
     lines = []
     for artifact_id, template in stack_templates(assembly_dir):
         resources = template.get("Resources", {})
-        by_type = Counter(resource["Type"] for resource in resources.values() if resource["Type"] != "AWS::CDK::Metadata")
+        by_type = Counter(
+            resource["Type"] for resource in resources.values() if resource["Type"] != "AWS::CDK::Metadata"
+        )
         lines.append(f"{artifact_id}: {sum(by_type.values())} resources")
         lines.extend(f"    {count:3d}  {resource_type}" for resource_type, count in sorted(by_type.items()))
     if not lines:

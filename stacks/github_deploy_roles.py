@@ -94,7 +94,9 @@ class GitHubDeployRolesStack(Stack):
             description=f"cdk diff from pull requests of {github.repository}",
         )
         self.diff_role.add_to_policy(
-            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[_bootstrap_role_arn(github.qualifier, "lookup-role")])
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"], resources=[_bootstrap_role_arn(github.qualifier, "lookup-role")]
+            )
         )
         self.deploy_role = iam.Role(
             self,

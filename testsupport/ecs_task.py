@@ -39,7 +39,12 @@ from testsupport import sidecars
 from testsupport.waiting import wait_until
 
 # The daemon image's ENTRYPOINT arguments (aws-xray-daemon's Dockerfile): TCP and UDP on every interface, port 2000.
-XRAY_DAEMON_IMAGE_ARGUMENTS = ("-t", f"0.0.0.0:{contract.XRAY_DAEMON_PORT}", "-b", f"0.0.0.0:{contract.XRAY_DAEMON_PORT}")
+XRAY_DAEMON_IMAGE_ARGUMENTS = (
+    "-t",
+    f"0.0.0.0:{contract.XRAY_DAEMON_PORT}",
+    "-b",
+    f"0.0.0.0:{contract.XRAY_DAEMON_PORT}",
+)
 LOG_LINES_ON_FAILURE = 40
 
 
@@ -77,7 +82,9 @@ class ContainerProcess:
         """Fail, with its last log lines, if the container has exited."""
         assert self.process is not None
         if self.process.poll() is not None:
-            pytest.fail(f"{self.name} exited with status {self.process.returncode}; its last log lines:\n{self.last_lines()}")
+            pytest.fail(
+                f"{self.name} exited with status {self.process.returncode}; its last log lines:\n{self.last_lines()}"
+            )
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until ``ready()``; fail with its last log lines if it exits first or is not ready in ``timeout`` seconds."""
@@ -97,7 +104,9 @@ class ContainerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-            pytest.fail(f"{self.name} did not stop within {timeout:.0f} s of SIGTERM; its last log lines:\n{self.last_lines()}")
+            pytest.fail(
+                f"{self.name} did not stop within {timeout:.0f} s of SIGTERM; its last log lines:\n{self.last_lines()}"
+            )
         return self.returncode
 
 

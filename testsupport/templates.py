@@ -85,7 +85,10 @@ def collector_configuration(env: SynthesizedEnvironment) -> dict[str, Any]:
 
 def alarms(env: SynthesizedEnvironment) -> dict[str, dict[str, Any]]:
     """The service stack's alarms: AlarmName -> Properties."""
-    return {a["Properties"]["AlarmName"]: a["Properties"] for a in env.resources("service", "AWS::CloudWatch::Alarm").values()}
+    return {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in env.resources("service", "AWS::CloudWatch::Alarm").values()
+    }
 
 
 def policy_statements(env: SynthesizedEnvironment, role: str) -> list[dict[str, Any]]:

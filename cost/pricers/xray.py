@@ -31,7 +31,9 @@ from cruddur import contract
 from models.sampling_policy import SamplingPolicy
 from stacks.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 
-TYPES: frozenset[str] = frozenset()  # the sampling rules are free (cost.coverage); the traces they let through are priced
+TYPES: frozenset[str] = (
+    frozenset()
+)  # the sampling rules are free (cost.coverage); the traces they let through are priced
 SAMPLING_RULE = "AWS::XRay::SamplingRule"
 # Each canary run records two traces: its own (Lambda active tracing) and its request's (sent with Sampled=1).
 TRACES_PER_CANARY_RUN = 2
@@ -74,7 +76,9 @@ def captured_traces(inputs: Inputs) -> float:
 
 def recorded_traces(inputs: Inputs) -> float:
     """Traces recorded in the month: the requests the rules sample, the captured anomalies, and the canary's."""
-    return sampled_requests(inputs) + captured_traces(inputs) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
+    return (
+        sampled_requests(inputs) + captured_traces(inputs) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
+    )
 
 
 def collector_exports_to_xray(inputs: Inputs) -> bool:
@@ -102,7 +106,14 @@ def beyond_free_tier(what: str, traces: float, prices: Prices, price: str, free:
     """``traces`` of ``what`` less the month's ``free`` ones, at ``price`` a million."""
     free_traces = prices[free]
     billable = max(0.0, traces - free_traces)
-    return priced_per(f"X-Ray traces {what} ({traces:,.0f}, {free_traces:,} free)", billable, "traces", prices[price], MILLION, digits=0)
+    return priced_per(
+        f"X-Ray traces {what} ({traces:,.0f}, {free_traces:,} free)",
+        billable,
+        "traces",
+        prices[price],
+        MILLION,
+        digits=0,
+    )
 
 
 def span_lines(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[Line]:
@@ -117,7 +128,13 @@ def span_lines(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[
         digits=3,
     )
     free_share = min(percentage, FREE_INDEXING_PERCENTAGE)
-    indexed = priced(f"X-Ray spans indexed as trace summaries ({free_share:g} % of them, free)", count * free_share / 100, "spans", 0.0, digits=0)
+    indexed = priced(
+        f"X-Ray spans indexed as trace summaries ({free_share:g} % of them, free)",
+        count * free_share / 100,
+        "spans",
+        0.0,
+        digits=0,
+    )
     return [ingested, indexed]
 
 
@@ -125,7 +142,9 @@ def not_priced(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[
     """Indexed spans beyond the free share: their price is not in the price file (README, "What it costs")."""
     if not with_transaction_search(inputs) or percentage <= FREE_INDEXING_PERCENTAGE:
         return []
-    return [f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % ({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"]
+    return [
+        f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % ({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"
+    ]
 
 
 def lines(inputs: Inputs) -> list[Line]:
@@ -138,6 +157,11 @@ def lines(inputs: Inputs) -> list[Line]:
     first = (
         span_lines(inputs)
         if with_transaction_search(inputs)
-        else [beyond_free_tier(what, recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")]
+        else [
+            beyond_free_tier(what, recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")
+        ]
     )
-    return [*first, beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month")]
+    return [
+        *first,
+        beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month"),
+    ]

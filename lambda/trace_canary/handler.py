@@ -159,9 +159,23 @@ def run_canary(
 def publish(outcome: Outcome, config: CanaryConfig, cloudwatch: Any) -> None:
     """TraceDelivered always, DeliveryLatency when delivered; a failure to publish is logged, not raised."""
     dimensions = [{"Name": "Environment", "Value": config.environment}]
-    data = [{"MetricName": "TraceDelivered", "Dimensions": dimensions, "Value": 1.0 if outcome.delivered else 0.0, "Unit": "Count"}]
+    data = [
+        {
+            "MetricName": "TraceDelivered",
+            "Dimensions": dimensions,
+            "Value": 1.0 if outcome.delivered else 0.0,
+            "Unit": "Count",
+        }
+    ]
     if outcome.latency_seconds is not None:
-        data.append({"MetricName": "DeliveryLatency", "Dimensions": dimensions, "Value": outcome.latency_seconds, "Unit": "Seconds"})
+        data.append(
+            {
+                "MetricName": "DeliveryLatency",
+                "Dimensions": dimensions,
+                "Value": outcome.latency_seconds,
+                "Unit": "Seconds",
+            }
+        )
     try:
         cloudwatch.put_metric_data(Namespace=config.metric_namespace, MetricData=data)
     except (ClientError, BotoCoreError) as error:

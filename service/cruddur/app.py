@@ -1,6 +1,6 @@
 """The application factory.
 
-    gunicorn --config gunicorn.conf.py 'cruddur.app:create_app()'
+gunicorn --config gunicorn.conf.py 'cruddur.app:create_app()'
 """
 
 from __future__ import annotations
@@ -60,4 +60,3 @@ def create_app(
     )
     seed.init_app(app)  # flask init-db; building the app never seeds
     return app
-

@@ -81,7 +81,9 @@ APP_USER = "10001"
 APP_TEMP_DIR = "/tmp"
 
 # -- the data (DynamoDB) and the demo user ---------------------------------------
-DYNAMODB_TABLE_NAME = EnvVar("DYNAMODB_TABLE_NAME", None, "The DynamoDB table the stack created (cruddur.table's design).")
+DYNAMODB_TABLE_NAME = EnvVar(
+    "DYNAMODB_TABLE_NAME", None, "The DynamoDB table the stack created (cruddur.table's design)."
+)
 AWS_ENDPOINT_URL_DYNAMODB = EnvVar(
     "AWS_ENDPOINT_URL_DYNAMODB", "", "Override of the DynamoDB endpoint (make local, tests and emulators only)."
 )

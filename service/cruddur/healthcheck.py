@@ -1,6 +1,6 @@
 """The container health check: exit 0 when the service answers its health endpoint.
 
-    python -m cruddur.healthcheck
+python -m cruddur.healthcheck
 """
 
 from __future__ import annotations

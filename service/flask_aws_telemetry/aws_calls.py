@@ -76,7 +76,9 @@ class AwsCallTracing:
 
     def __init__(self, *, tracer_provider: TracerProvider | None, xray_recorder: AWSXRayRecorder | None) -> None:
         """Build spans of ``tracer_provider`` and subsegments of ``xray_recorder`` (either may be None)."""
-        self._registry = ExtensionRegistry(_INSTRUMENTATION, _BOTOCORE_EXTENSIONS, tracer_provider) if tracer_provider else None
+        self._registry = (
+            ExtensionRegistry(_INSTRUMENTATION, _BOTOCORE_EXTENSIONS, tracer_provider) if tracer_provider else None
+        )
         self._recorder = xray_recorder
 
     def trace_client(self, client: Any) -> None:
@@ -84,10 +86,14 @@ class AwsCallTracing:
         events = client.meta.events
         events.register("before-parameter-build", _note_start, unique_id="flask-aws-telemetry-aws-call-start")
         events.register("after-call", self._after_call(client), unique_id="flask-aws-telemetry-aws-call-end")
-        events.register("after-call-error", self._after_call_error(client), unique_id="flask-aws-telemetry-aws-call-error")
+        events.register(
+            "after-call-error", self._after_call_error(client), unique_id="flask-aws-telemetry-aws-call-error"
+        )
 
     def _after_call(self, client: Any) -> Callable[..., None]:
-        def after_call(*, parsed: dict[str, Any], model: Any, context: dict[str, Any], http_response: Any = None, **_: Any) -> None:
+        def after_call(
+            *, parsed: dict[str, Any], model: Any, context: dict[str, Any], http_response: Any = None, **_: Any
+        ) -> None:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
@@ -106,7 +112,12 @@ class AwsCallTracing:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
-            call = AwsCall(client, context.get("flask_aws_telemetry_operation") or "", context.get("flask_aws_telemetry_params") or {}, started)
+            call = AwsCall(
+                client,
+                context.get("flask_aws_telemetry_operation") or "",
+                context.get("flask_aws_telemetry_params") or {},
+                started,
+            )
             call.end_ns = time.time_ns()
             call.error = exception
             self._finish(call)
@@ -145,7 +156,11 @@ class AwsCallTracing:
         }
         extension.extract_attributes(attributes)
         span = self._registry.get_tracer(extension).start_span(
-            call_context.span_name, context=parent, kind=call_context.span_kind, attributes=attributes, start_time=call.start_ns
+            call_context.span_name,
+            context=parent,
+            kind=call_context.span_kind,
+            attributes=attributes,
+            start_time=call.start_ns,
         )
         instrumentor_context = _BotocoreInstrumentorContext(logger=None)
         extension.before_service_call(span, instrumentor_context)

@@ -51,9 +51,13 @@ SCHEDULE_DELAY_MILLIS = 1000
 MAX_EXPORT_BATCH_SIZE = 512
 
 # The trace id the gate admitted, for the server span it is about to start.
-_admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("flask_aws_telemetry_admitted_trace_id", default=None)
+_admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "flask_aws_telemetry_admitted_trace_id", default=None
+)
 # The span id a captured server span must have: the one its request's log lines carry.
-_admitted_span_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("flask_aws_telemetry_admitted_span_id", default=None)
+_admitted_span_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "flask_aws_telemetry_admitted_span_id", default=None
+)
 
 
 class GateIdGenerator(AwsXRayIdGenerator):
@@ -115,9 +119,7 @@ class GateAdmission(Sampler):
 
 def build_resource(settings: TelemetrySettings) -> Resource:
     """service.name and deployment.environment, plus the ECS task attributes when running on ECS."""
-    resource = Resource.create(
-        {"service.name": settings.service_name, "deployment.environment": settings.environment}
-    )
+    resource = Resource.create({"service.name": settings.service_name, "deployment.environment": settings.environment})
     if settings.on_ecs:
         resource = get_aggregated_resources([AwsEcsResourceDetector()], initial_resource=resource, timeout=5)
     return resource

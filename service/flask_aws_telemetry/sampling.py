@@ -70,7 +70,6 @@ decision and the rule that made it (needed to count anomalies per rule).
 ``should_sample`` answers the same for OpenTelemetry's ``Sampler`` interface.
 """
 
-
 from __future__ import annotations
 
 import logging
@@ -138,7 +137,14 @@ def model_statistics(documents: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return renamed
 
 
-_BOOST_STATISTICS_MEMBERS = ("RuleName", "ServiceName", "Timestamp", "AnomalyCount", "TotalCount", "SampledAnomalyCount")
+_BOOST_STATISTICS_MEMBERS = (
+    "RuleName",
+    "ServiceName",
+    "Timestamp",
+    "AnomalyCount",
+    "TotalCount",
+    "SampledAnomalyCount",
+)
 
 
 def model_boost_statistics(documents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

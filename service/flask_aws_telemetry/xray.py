@@ -60,7 +60,9 @@ def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """
     ordered = sorted(rules, key=lambda rule: rule["Priority"])
     wildcards = ("Host", "HTTPMethod", "URLPath", "ServiceName", "ServiceType")
-    catch_all = next((r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), contract.XRAY_DEFAULT_SAMPLING_RULE)
+    catch_all = next(
+        (r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), contract.XRAY_DEFAULT_SAMPLING_RULE
+    )
     before = ordered[: ordered.index(catch_all)] if catch_all in ordered else ordered
     return {
         "version": 2,

@@ -53,7 +53,9 @@ class AccessLogBucket(Construct):
         elb_account = stack.regional_fact(region_info.FactName.ELBV2_ACCOUNT)
         objects = self.bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")
         policy = self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], principals=[iam.AccountPrincipal(elb_account)], resources=[objects])
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], principals=[iam.AccountPrincipal(elb_account)], resources=[objects]
+            )
         )
         load_balancer.set_attribute("access_logs.s3.enabled", "true")
         load_balancer.set_attribute("access_logs.s3.bucket", self.bucket.bucket_name)

@@ -10,7 +10,9 @@ from models.aws_limits import CLOUDWATCH_RETENTION_DAYS
 
 # aws-cdk-lib lists RetentionDays in ascending order, the same order as
 # CLOUDWATCH_RETENTION_DAYS, with INFINITE last (never used here).
-_RETENTION = dict(zip(CLOUDWATCH_RETENTION_DAYS, [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]))
+_RETENTION = dict(
+    zip(CLOUDWATCH_RETENTION_DAYS, [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE])
+)
 
 
 def retained_log_group(

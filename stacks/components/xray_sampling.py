@@ -45,6 +45,5 @@ class XRaySamplingRules(Construct):
         """Create an AWS::XRay::SamplingRule for each rule of ``policy``."""
         super().__init__(scope, construct_id)
         self.rules: list[xray.CfnSamplingRule] = [
-            xray.CfnSamplingRule(self, rule.rule_name, sampling_rule=rule)
-            for rule in cloudformation_rules(policy)
+            xray.CfnSamplingRule(self, rule.rule_name, sampling_rule=rule) for rule in cloudformation_rules(policy)
         ]

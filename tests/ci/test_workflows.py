@@ -95,9 +95,15 @@ def test_destroy_is_manual_and_defaults_to_dev():
     assert inputs["environment"]["default"] == "dev"
     assert inputs["environment"]["options"] == ["dev", "staging", "prod"]
     commands = _commands(document["jobs"]["destroy"])
-    before = next(i for i, c in enumerate(commands) if c.endswith("-m scripts.stack_inventory --env \"${{ inputs.environment }}\" > before.json"))
+    before = next(
+        i
+        for i, c in enumerate(commands)
+        if c.endswith('-m scripts.stack_inventory --env "${{ inputs.environment }}" > before.json')
+    )
     destroy = commands.index("make destroy ENV=${{ inputs.environment }}")
-    report = commands.index('.venv/bin/python -m scripts.stack_inventory --report before.json after.json >> "$GITHUB_STEP_SUMMARY"')
+    report = commands.index(
+        '.venv/bin/python -m scripts.stack_inventory --report before.json after.json >> "$GITHUB_STEP_SUMMARY"'
+    )
     assert before < destroy < report
 
 
@@ -124,10 +130,10 @@ def test_main_deploys_the_image_it_built_and_tested():
 # -- pinned images: the pull-request step that resolves them ------------------------------------
 
 RESOLVE_STEP = "Resolve every pinned image against its registry"
-DAEMON_PIN = "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
-COLLECTOR_PIN = (
-    "public.ecr.aws/aws-observability/aws-otel-collector@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
+DAEMON_PIN = (
+    "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
 )
+COLLECTOR_PIN = "public.ecr.aws/aws-observability/aws-otel-collector@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
 DOCKER_HUB_DAEMON_DIGEST = "sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
 # A registry that answers `docker buildx imagetools inspect NAME [--format '{{json .Manifest}}']` from a table
 # (NAME DIGEST per line, NAME a reference or a tagged name) and logs every name asked for.
@@ -155,7 +161,9 @@ def _resolve_step() -> dict:
     return next(step for step in jobs["images"]["steps"] if step.get("name") == RESOLVE_STEP)
 
 
-def _run_resolve_step(tmp_path: Path, registry: dict[str, str], *, python: str = sys.executable) -> tuple[subprocess.CompletedProcess, list[str]]:
+def _run_resolve_step(
+    tmp_path: Path, registry: dict[str, str], *, python: str = sys.executable
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     """Run the step's script as GitHub runs it (bash -e -o pipefail) against a registry holding ``registry``."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -170,7 +178,9 @@ def _run_resolve_step(tmp_path: Path, registry: dict[str, str], *, python: str =
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "HOME": str(tmp_path),
         # The checkout, as the runner's working directory gives it, then the step's own entries, relative to it.
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *(str(REPO_ROOT / entry) for entry in step_path.split(os.pathsep) if entry)]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO_ROOT), *(str(REPO_ROOT / entry) for entry in step_path.split(os.pathsep) if entry)]
+        ),
         "FAKE_REGISTRY": str(tmp_path / "registry"),
         "FAKE_DOCKER_LOG": str(tmp_path / "asked"),
     }
@@ -228,7 +238,9 @@ def test_a_digest_the_registry_does_not_hold_fails_the_step_naming_it(tmp_path):
 def test_a_release_tag_that_moved_is_a_warning(tmp_path):
     """Given the collector's v0.50.0 tag now naming another digest, the pin still resolves: a warning names both."""
     moved = "sha256:" + "0" * 64
-    result, _ = _run_resolve_step(tmp_path, {**REGISTRY, "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0": moved})
+    result, _ = _run_resolve_step(
+        tmp_path, {**REGISTRY, "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0": moved}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (
         "::warning title=Release label and digest disagree::public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0 "

@@ -63,7 +63,9 @@ def test_the_service_parses_the_task_environment(any_env):
     # the fallback rules are the deployed rules, as X-Ray's API spells them
     deployed = templates.sampling_rules(any_env)
     expected = sorted(deployed, key=lambda r: r["Priority"])
-    assert [{k: rule.get(k) for k in want} for rule, want in zip(settings.sampling_rules, expected, strict=True)] == expected
+    assert [
+        {k: rule.get(k) for k in want} for rule, want in zip(settings.sampling_rules, expected, strict=True)
+    ] == expected
     assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
     assert settings.otel_enabled and settings.rollbar_enabled
     assert settings.xray_enabled == config.telemetry.xray_sdk
@@ -191,7 +193,9 @@ def _environment_writes(tree: ast.AST) -> list[str]:
 
 def test_the_service_never_writes_the_process_environment():
     """The environment is read once, into Settings: no module of the service, gunicorn.conf.py included, changes it."""
-    assert _environment_writes(ast.parse("os.environ['X'] = '1'\nos.environ.update(X='1')")) != []  # the scanner sees writes
+    assert (
+        _environment_writes(ast.parse("os.environ['X'] = '1'\nos.environ.update(X='1')")) != []
+    )  # the scanner sees writes
     for path in [*_service_modules(), SERVICE_DIR / "gunicorn.conf.py"]:
         assert _environment_writes(ast.parse(path.read_text())) == [], path
 
@@ -209,7 +213,7 @@ def test_the_frontend_origins_of_an_environment_reach_cors(tmp_path):
     """frontend_origins in the config become FRONTEND_URL in the task, and the service parses the same origins back."""
     from stacks.assembly import synthesize
     from stacks.environments import load_environment
-    
+
     origins = ("https://cruddur.example.com", "http://localhost:3000")
     config = load_environment("dev").with_changes(edge={"frontend_origins": origins})
     environ = _resolved(_task_environ(synthesize(config, tmp_path)))

@@ -49,7 +49,10 @@ def task(request, synthesized_environments) -> dict:
         "app": templates.app_container(dev),
         # dev has no load balancer (an HTTP API): the container's own health check probes the contract's path.
         "health_check_path": next(
-            (g["Properties"]["HealthCheckPath"] for g in dev.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()),
+            (
+                g["Properties"]["HealthCheckPath"]
+                for g in dev.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+            ),
             contract.HEALTH_CHECK_PATH,
         ),
         "rules": templates.sampling_rules(dev),
@@ -67,7 +70,9 @@ def task(request, synthesized_environments) -> dict:
 def cloudwatch_logs(tmp_path_factory):
     """moto_server on loopback standing in for CloudWatch Logs."""
     with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
-        yield boto3.client("logs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+        yield boto3.client(
+            "logs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+        )
 
 
 def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, cloudwatch_logs):
@@ -79,7 +84,12 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
     table_name = create_service_table(moto_url, f"test-{task['name']}-{table_ref}")
     logical_names = {table_ref: table_name}
 
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, XRaySamplingApi(task["rules"]) as proxy:
+    with (
+        OtlpReceiver() as collector,
+        XRayDaemon() as daemon,
+        RollbarApi() as rollbar,
+        XRaySamplingApi(task["rules"]) as proxy,
+    ):
         environ = task_environment(app, logical_names)
         assert environ[contract.XRAY_SAMPLING_ENDPOINT.name] == contract.XRAY_SAMPLING_PROXY_URL
         overrides = {
@@ -152,7 +162,9 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
 
         # the saved Logs Insights queries read only fields that the request lines on stdout have, with numbers as numbers
         request_lines = [line for line in stdout_lines if line["logger"] == "cruddur.request"]
-        assert {line["trace_id"] for line in request_lines} == set(trace_ids)  # one per request; health checks are quiet
+        assert {line["trace_id"] for line in request_lines} == set(
+            trace_ids
+        )  # one per request; health checks are quiet
         line = request_lines[0]
         assert isinstance(line["http_status"], int) and isinstance(line["duration_ms"], float)
         assert len(task["log_queries"]) == 3
@@ -162,7 +174,9 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         # DynamoDB: a client span per call inside each request's trace, and a subsegment in its segment
         server_span_ids = {s.trace_id: s.span_id for s in server_spans}
         for trace_id in trace_ids:
-            calls = [s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"]
+            calls = [
+                s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"
+            ]
             assert {s.name for s in calls} == {"DynamoDB.GetItem", "DynamoDB.PutItem"}, calls
             assert {s.attributes["aws.dynamodb.table_names"][0] for s in calls} == {table_name}
             # rpc.system aws-api marks an AWS call, which X-Ray shows as an AWS node: on the
@@ -182,4 +196,3 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]
             assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
             assert {s["aws"]["table_name"] for s in dynamodb} == {table_name}
-

@@ -71,7 +71,9 @@ def _assumable(template, prefix) -> list[str]:
 
 def test_the_roles_may_assume_only_cdk_bootstrap_roles(template):
     """Diff: the lookup role. Deploy: the four bootstrap roles. Nothing else."""
-    assert [arn.split(":role/")[1] for arn in _assumable(template, "DiffRole")] == ["cdk-hnb659fds-lookup-role-<token>-*"]
+    assert [arn.split(":role/")[1] for arn in _assumable(template, "DiffRole")] == [
+        "cdk-hnb659fds-lookup-role-<token>-*"
+    ]
     assert sorted(arn.split(":role/")[1] for arn in _assumable(template, "DeployRole")) == sorted(
         f"cdk-hnb659fds-{role}-<token>-*" for role in BOOTSTRAP_ROLES
     )

@@ -17,7 +17,10 @@ QUESTIONS = {
 
 
 def _saved_queries(env) -> dict[str, dict]:
-    return {q["Properties"]["Name"]: q["Properties"] for q in env.resources("service", "AWS::Logs::QueryDefinition").values()}
+    return {
+        q["Properties"]["Name"]: q["Properties"]
+        for q in env.resources("service", "AWS::Logs::QueryDefinition").values()
+    }
 
 
 def test_each_environment_saves_the_three_questions_on_its_app_log_group(any_env):
@@ -39,7 +42,9 @@ def test_each_query_parses_into_the_commands_it_means(dev, question):
 
 def test_the_trace_query_shows_its_placeholder_in_both_id_forms(dev):
     """Query definitions have no parameters: the one-trace query filters both id fields on the placeholder the name tells of."""
-    query = _saved_queries(dev)[f"{dev.config.resource_prefix}/Every line of one trace (replace {TRACE_ID_PLACEHOLDER})"]
+    query = _saved_queries(dev)[
+        f"{dev.config.resource_prefix}/Every line of one trace (replace {TRACE_ID_PLACEHOLDER})"
+    ]
     assert f'trace_id = "{TRACE_ID_PLACEHOLDER}" or xray_trace_id = "{TRACE_ID_PLACEHOLDER}"' in query["QueryString"]
 
 

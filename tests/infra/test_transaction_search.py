@@ -20,7 +20,9 @@ PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId":
 
 def _synthesize(outdir: Path, settings: TransactionSearchConfig) -> dict:
     app = App(outdir=str(outdir), context=project_context())
-    stack = TransactionSearchStack(app, "cruddur-transaction-search", settings=settings, policy_name="cruddur-transaction-search")
+    stack = TransactionSearchStack(
+        app, "cruddur-transaction-search", settings=settings, policy_name="cruddur-transaction-search"
+    )
     apply_compliance_checks(app)  # an unacknowledged cdk-nag finding fails here
     assembly = app.synth()
     return json.loads(Path(assembly.get_stack_by_name(stack.stack_name).template_full_path).read_text())
@@ -97,7 +99,11 @@ def test_cfn_lint_finds_no_error(synthesized):
     _, template = synthesized
     errors = [m for m in lint_all(json.dumps(template)) if m.rule.id.startswith("E")]
     missing = "Resource type 'AWS::XRay::TransactionSearchConfig' does not exist in "
-    absent_in = {m.message.removeprefix(missing).strip("'") for m in errors if m.rule.id == "E3006" and m.message.startswith(missing)}
+    absent_in = {
+        m.message.removeprefix(missing).strip("'")
+        for m in errors
+        if m.rule.id == "E3006" and m.message.startswith(missing)
+    }
     assert absent_in <= REGIONS_WITHOUT_TRANSACTION_SEARCH
     other = [f"{m.rule.id} {m.message}" for m in errors if not (m.rule.id == "E3006" and m.message.startswith(missing))]
     assert other == []

@@ -66,7 +66,10 @@ def test_health_checks_are_never_sampled(any_env):
 def test_groups_filter_the_services_errors_and_slow_requests(any_env):
     """Both groups select service("<reported name>"); the slow one uses the configured threshold."""
     name = _task_environment(any_env)[contract.SERVICE_NAME.name]
-    groups = {g["Properties"]["GroupName"]: g["Properties"] for g in any_env.resources("observability", "AWS::XRay::Group").values()}
+    groups = {
+        g["Properties"]["GroupName"]: g["Properties"]
+        for g in any_env.resources("observability", "AWS::XRay::Group").values()
+    }
     prefix = any_env.config.resource_prefix
     assert groups[f"{prefix}-errors"]["FilterExpression"] == f'service("{name}") {{ fault OR error }}'
     threshold = f"{any_env.config.xray_groups.slow_request_seconds:g}"

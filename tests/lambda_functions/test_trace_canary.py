@@ -76,7 +76,12 @@ def canary(aws):
 
 def _config(canary, url: str, wait: float = 2.0):
     return canary.CanaryConfig(
-        service_url=url, service_name=SERVICE, environment="test", metric_namespace="cruddur/test", wait_seconds=wait, poll_seconds=0.2
+        service_url=url,
+        service_name=SERVICE,
+        environment="test",
+        metric_namespace="cruddur/test",
+        wait_seconds=wait,
+        poll_seconds=0.2,
     )
 
 
@@ -173,7 +178,9 @@ def test_a_failed_run_publishes_zero(canary, monkeypatch):
         Statistics=["Maximum"],
     )
     assert [p["Maximum"] for p in stats["Datapoints"]] == [0.0]
-    assert [m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="cruddur/test")["Metrics"]] == ["TraceDelivered"]
+    assert [m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="cruddur/test")["Metrics"]] == [
+        "TraceDelivered"
+    ]
 
 
 def test_missing_configuration_is_named(canary):

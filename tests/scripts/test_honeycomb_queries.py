@@ -45,7 +45,9 @@ def moto(tmp_path_factory):
 @pytest.fixture
 def ssm(moto):
     """moto's SSM, emptied after each test."""
-    client = boto3.client("ssm", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    client = boto3.client(
+        "ssm", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
     yield client
     for parameter in client.describe_parameters()["Parameters"]:
         client.delete_parameter(Name=parameter["Name"])
@@ -220,11 +222,23 @@ def test_the_stand_in_answers_as_honeycomb_does():
         assert requests.post(f"{api.url}/1/queries/nope", json={}, headers=headers, timeout=5).status_code == 404
         unparseable = requests.post(f"{api.url}/1/queries/{SERVICE}", data=b"{", headers=headers, timeout=5)
         assert unparseable.status_code == 400 and unparseable.headers["Content-Type"] == "application/problem+json"
-        invalid = requests.post(f"{api.url}/1/queries/{SERVICE}", json={"limit": 5000}, headers=headers, timeout=5).json()
+        invalid = requests.post(
+            f"{api.url}/1/queries/{SERVICE}", json={"limit": 5000}, headers=headers, timeout=5
+        ).json()
         assert invalid["status"] == 422 and invalid["type"].endswith("/validation-failed")
         assert invalid["type_detail"][0]["field"] == "limit"
         created = requests.post(f"{api.url}/1/queries/{SERVICE}", json={"time_range": 600}, headers=headers, timeout=5)
         assert created.status_code == 200 and created.json()["time_range"] == 600
         annotation = {"name": "n", "query_id": created.json()["id"]}
-        assert requests.post(f"{api.url}/1/query_annotations/__all__", json=annotation, headers=headers, timeout=5).status_code == 400
-        assert requests.post(f"{api.url}/1/query_annotations/{SERVICE}", json=annotation, headers=headers, timeout=5).status_code == 201
+        assert (
+            requests.post(
+                f"{api.url}/1/query_annotations/__all__", json=annotation, headers=headers, timeout=5
+            ).status_code
+            == 400
+        )
+        assert (
+            requests.post(
+                f"{api.url}/1/query_annotations/{SERVICE}", json=annotation, headers=headers, timeout=5
+            ).status_code
+            == 201
+        )

@@ -40,14 +40,21 @@ def test_distinct_references_keep_one_line_per_image_and_every_disagreement():
         PinnedImage("prod", "images.collector", f"r.example/c{digest}", "v1"),
         PinnedImage("staging", "images.collector", f"r.example/c{digest}", "v2"),
     ]
-    assert distinct_references(images) == [(f"r.example/c{digest}", "r.example/c:v1"), (f"r.example/c{digest}", "r.example/c:v2")]
+    assert distinct_references(images) == [
+        (f"r.example/c{digest}", "r.example/c:v1"),
+        (f"r.example/c{digest}", "r.example/c:v2"),
+    ]
 
 
 @pytest.mark.parametrize(("arguments", "lines"), [([], 2 * len(ENVIRONMENTS)), (["--references"], 2)])
 def test_the_module_prints_from_the_repository_root(arguments, lines):
     """Run as the workflow runs it: the table, or each distinct reference with its tagged name."""
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.pinned_images", *arguments], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "scripts.pinned_images", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     printed = result.stdout.splitlines()

@@ -131,10 +131,14 @@ def test_a_5xx_is_captured_with_its_dynamodb_calls_as_users_see_them_when_sample
     (segment,) = xray_daemon.segments
     assert segment["fault"] is True and segment["annotations"]["anomaly_reason"] == "server_error"
     subsegments = [s for s in all_subsegments(segment) if s["name"] == "dynamodb"]
-    assert subsegments and all(s["aws"]["operation"] == "Query" and (s.get("error") or s.get("fault")) for s in subsegments)
+    assert subsegments and all(
+        s["aws"]["operation"] == "Query" and (s.get("error") or s.get("fault")) for s in subsegments
+    )
 
 
-def test_a_slow_request_is_captured_with_the_real_times_and_a_fast_one_is_not(otlp_receiver, xray_daemon, make_app, dynamodb_server):
+def test_a_slow_request_is_captured_with_the_real_times_and_a_fast_one_is_not(
+    otlp_receiver, xray_daemon, make_app, dynamodb_server
+):
     """A delay in DynamoDB makes a 200 slower than the threshold: exported with its calls' spans and subsegments as users see them."""
     with SlowDynamoDb(dynamodb_server.url) as dynamodb:
         app = make_app(
@@ -177,7 +181,10 @@ def test_the_limit_holds_under_an_error_storm_and_successful_requests_are_not_sl
     app = _with_failing_route(
         make_app(
             telemetry_environ(
-                otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED, TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="4"
+                otlp_receiver,
+                xray_daemon,
+                XRAY_SAMPLING_RULES=NOTHING_SAMPLED,
+                TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="4",
             )
         )
     )
@@ -213,14 +220,22 @@ def test_a_callers_unsampled_decision_does_not_stop_capture_and_its_sampled_deci
     otlp_receiver, xray_daemon, make_app
 ):
     """traceparent flags 00 and an error: captured in the caller's trace; flags 01: sampled as before, not marked as captured."""
-    app = _with_failing_route(make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED)))
+    app = _with_failing_route(
+        make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED))
+    )
     time.sleep(LIMIT_BALANCE_SECONDS)
     caller_trace, caller_span = "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"
     client = app.test_client()
     assert client.get("/_fail", headers={"traceparent": f"00-{caller_trace}-{caller_span}-00"}).status_code == 500
     sampled_trace = "6759e988bd862e3fe1be46a994272793"
-    assert client.get("/api/activities/home", headers={"traceparent": f"00-{sampled_trace}-{caller_span}-01"}).status_code == 200
-    assert client.get("/api/activities/home", headers={"traceparent": f"00-{caller_trace}-{caller_span}-00"}).status_code == 200
+    assert (
+        client.get("/api/activities/home", headers={"traceparent": f"00-{sampled_trace}-{caller_span}-01"}).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/activities/home", headers={"traceparent": f"00-{caller_trace}-{caller_span}-00"}).status_code
+        == 200
+    )
     flush(app)
     assert wait_until(lambda: len(_server_spans(otlp_receiver)) == 2)
     spans = {s.trace_id: s for s in _server_spans(otlp_receiver)}
@@ -234,7 +249,10 @@ def test_a_limit_of_zero_turns_capture_off(otlp_receiver, xray_daemon, make_app)
     app = _with_failing_route(
         make_app(
             telemetry_environ(
-                otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED, TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="0"
+                otlp_receiver,
+                xray_daemon,
+                XRAY_SAMPLING_RULES=NOTHING_SAMPLED,
+                TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="0",
             )
         )
     )

@@ -30,7 +30,9 @@ def otlp_json(trace_id: str | None = None, span_id: str | None = None, name: str
     return {
         "resourceSpans": [
             {
-                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cruddur-frontend-react-js"}}]},
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "cruddur-frontend-react-js"}}]
+                },
                 "scopeSpans": [
                     {
                         "scope": {"name": "@opentelemetry/instrumentation-document-load"},
@@ -209,5 +211,9 @@ def test_browser_traces_need_opentelemetry():
     }
     with pytest.raises(SettingsError, match="BROWSER_TRACES_ENABLED is true but TELEMETRY_OTEL_ENABLED is false"):
         Settings.from_environ(environ)
-    with pytest.raises(SettingsError, match="BROWSER_TRACES_MAX_BODY_BYTES='10' is invalid; use a whole number of 1024"):
-        Settings.from_environ({**environ, contract.OTEL_ENABLED.name: "true", contract.BROWSER_TRACES_MAX_BODY_BYTES.name: "10"})
+    with pytest.raises(
+        SettingsError, match="BROWSER_TRACES_MAX_BODY_BYTES='10' is invalid; use a whole number of 1024"
+    ):
+        Settings.from_environ(
+            {**environ, contract.OTEL_ENABLED.name: "true", contract.BROWSER_TRACES_MAX_BODY_BYTES.name: "10"}
+        )

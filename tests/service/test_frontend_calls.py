@@ -77,12 +77,15 @@ def test_notifications_feed_page(browser):
 def test_activity_form_without_a_handle_posts_as_the_demo_user(browser):
     """ActivityForm: preflight, then POST /api/activities {message, ttl}; 200 and an activity it puts atop the feed."""
     preflight = browser.options(
-        "/api/activities", headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+        "/api/activities",
+        headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert preflight.status_code == 200 and _allowed(preflight)
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "content-type" in preflight.headers["Access-Control-Allow-Headers"].lower()
-    response = browser.post("/api/activities", json={"message": "Hello from the frontend", "ttl": "3-hours"}, headers=FORM_HEADERS)
+    response = browser.post(
+        "/api/activities", json={"message": "Hello from the frontend", "ttl": "3-hours"}, headers=FORM_HEADERS
+    )
     assert response.status_code == 200 and _allowed(response)
     activity = response.json
     _activities_read_like_activity_item([activity])
@@ -92,7 +95,9 @@ def test_activity_form_without_a_handle_posts_as_the_demo_user(browser):
 
 def test_activity_form_with_a_handle(browser):
     """A client that names a handle posts as that user."""
-    response = browser.post("/api/activities", json={"handle": "garek", "message": "Hello", "ttl": "1-day"}, headers=FORM_HEADERS)
+    response = browser.post(
+        "/api/activities", json={"handle": "garek", "message": "Hello", "ttl": "1-day"}, headers=FORM_HEADERS
+    )
     assert response.status_code == 200 and response.json["handle"] == "garek"
 
 
@@ -104,7 +109,9 @@ def test_reply_form(browser):
         headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert preflight.status_code == 200 and _allowed(preflight)
-    response = browser.post(f"/api/activities/{activity['uuid']}/reply", json={"message": "Plain, simple Garak"}, headers=FORM_HEADERS)
+    response = browser.post(
+        f"/api/activities/{activity['uuid']}/reply", json={"message": "Plain, simple Garak"}, headers=FORM_HEADERS
+    )
     assert response.status_code == 200 and _allowed(response)
     reply = response.json
     assert REPLY_FIELDS <= set(reply) and reply["reply_to_activity_uuid"] == activity["uuid"]
@@ -130,10 +137,13 @@ def test_message_group_page_and_message_form(browser):
     for message in response.json:
         assert MESSAGE_FIELDS <= set(message)
     preflight = browser.options(
-        "/api/messages", headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+        "/api/messages",
+        headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert preflight.status_code == 200 and _allowed(preflight)
-    sent = browser.post("/api/messages", json={"message": "Qapla'", "user_receiver_handle": "worf"}, headers=FORM_HEADERS)
+    sent = browser.post(
+        "/api/messages", json={"message": "Qapla'", "user_receiver_handle": "worf"}, headers=FORM_HEADERS
+    )
     assert sent.status_code == 200 and _allowed(sent)
     assert MESSAGE_FIELDS <= set(sent.json) and sent.json["handle"] == "andrewbrown"
     assert browser.get("/api/messages/@worf").json[-1]["uuid"] == sent.json["uuid"]  # appended, as the form does
@@ -146,6 +156,8 @@ def test_no_origin_is_allowed_unless_configured(make_app):
     bare = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask"}).test_client()
     response = bare.get("/api/activities/home", headers={"Origin": FRONTEND})
     assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers
-    configured = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.FRONTEND_URL.name: FRONTEND}).test_client()
+    configured = make_app(
+        {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.FRONTEND_URL.name: FRONTEND}
+    ).test_client()
     other = configured.get("/api/activities/home", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in other.headers

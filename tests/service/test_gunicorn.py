@@ -59,7 +59,9 @@ def test_the_container_health_check_fails_when_nothing_listens():
     assert check(closed_port(), timeout_seconds=0.5) is False
 
 
-def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(otlp_receiver, xray_daemon, gunicorn_data_environ):
+def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(
+    otlp_receiver, xray_daemon, gunicorn_data_environ
+):
     """What the awslogs driver ships does not depend on watchtower: gunicorn's own lines and the app's lines."""
     environ = telemetry_environ(
         otlp_receiver,

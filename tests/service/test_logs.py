@@ -88,12 +88,18 @@ def _events(client) -> list[dict]:
 def _watchtower_app(make_app, otlp_receiver, xray_daemon, group: str):
     """An app with OpenTelemetry, X-Ray and watchtower (to ``group``) on."""
     environ = telemetry_environ(
-        otlp_receiver, xray_daemon, TELEMETRY_WATCHTOWER_ENABLED="true", WATCHTOWER_LOG_GROUP=group, AWS_REGION="us-east-1"
+        otlp_receiver,
+        xray_daemon,
+        TELEMETRY_WATCHTOWER_ENABLED="true",
+        WATCHTOWER_LOG_GROUP=group,
+        AWS_REGION="us-east-1",
     )
     return make_app(environ)
 
 
-def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(cloudwatch, otlp_receiver, xray_daemon, make_app):
+def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(
+    cloudwatch, otlp_receiver, xray_daemon, make_app
+):
     """Records reach the group in one stream for this process, each with the request's trace id."""
     app = _watchtower_app(make_app, otlp_receiver, xray_daemon, GROUP)
 
@@ -200,13 +206,17 @@ def test_burst_handler_keeps_flushing_after_a_failing_target(burst_handler, capl
     burst = burst_handler(target, capacity=1000, interval=0.05)
     with caplog.at_level(logging.ERROR, logger="flask_aws_telemetry.logs"):
         burst.handle(_record("lost"))
-        assert wait_until(lambda: any("could not hand log records" in r.getMessage() for r in caplog.records), timeout=5)
+        assert wait_until(
+            lambda: any("could not hand log records" in r.getMessage() for r in caplog.records), timeout=5
+        )
     target.fail = False
     burst.handle(_record("delivered"))
     assert wait_until(lambda: [m for m, _ in target.received] == ["delivered"], timeout=5)
 
 
-def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(cloudwatch, otlp_receiver, xray_daemon, make_app):
+def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(
+    cloudwatch, otlp_receiver, xray_daemon, make_app
+):
     """The flusher ships outside any request, yet each event has the trace id of the request that logged it."""
     app = _watchtower_app(make_app, otlp_receiver, xray_daemon, GROUP)
 

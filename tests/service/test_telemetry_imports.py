@@ -18,7 +18,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "service" / PACKAGE
 
 def _modules(package_dir: Path) -> dict[str, Path]:
     return {
-        PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}": path for path in sorted(package_dir.glob("*.py"))
+        PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}": path
+        for path in sorted(package_dir.glob("*.py"))
     }
 
 

@@ -24,7 +24,10 @@ def _log_route(app):
     @app.get("/_probe")
     def probe():
         logging.getLogger("cruddur.test").warning("probe")
-        return {"recording": trace.get_current_span().is_recording(), "xray_segment": xray.current_segment() is not None}
+        return {
+            "recording": trace.get_current_span().is_recording(),
+            "xray_segment": xray.current_segment() is not None,
+        }
 
     return app
 
@@ -53,7 +56,9 @@ def test_a_header_the_guard_rejects_never_reaches_a_propagator(otlp_receiver, xr
 def test_only_sampled_requests_pass_the_server_span_and_the_x_ray_segment(otlp_receiver, xray_daemon, make_app):
     """Past the gate a sampled request gets a recording span, a segment and its X-Ray response header; an unsampled one none of them."""
     never = _log_route(make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0))))
-    always = _log_route(make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0))))
+    always = _log_route(
+        make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0)))
+    )
     unsampled = never.test_client().get("/_probe")
     sampled = always.test_client().get("/_probe")
     assert unsampled.json == {"recording": False, "xray_segment": False}
@@ -62,7 +67,6 @@ def test_only_sampled_requests_pass_the_server_span_and_the_x_ray_segment(otlp_r
     assert sampled.headers["X-Amzn-Trace-Id"].startswith("Root=1-")
     flush(always)
     assert wait_until(lambda: len(xray_daemon.segments) == 1)
-
 
 
 def test_an_unhandled_exception_is_recorded_on_the_x_ray_segment(traced_app, xray_daemon):

@@ -34,13 +34,24 @@ class MotoServer:
         self.port = closed_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
-        self._command = [sys.executable, "-m", "testsupport.standins.moto_server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self._command = [
+            sys.executable,
+            "-m",
+            "testsupport.standins.moto_server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
         self._process: subprocess.Popen | None = None
 
     def enforce_iam(self, enforced: bool) -> None:
         """From now on, check every request's signature and its IAM policies (moto's reset-auth), or stop checking."""
         request = urllib.request.Request(
-            f"{self.url}/moto-api/reset-auth", data=b"0" if enforced else b"inf", method="POST", headers={"Content-Type": "text/plain"}
+            f"{self.url}/moto-api/reset-auth",
+            data=b"0" if enforced else b"inf",
+            method="POST",
+            headers={"Content-Type": "text/plain"},
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
@@ -79,7 +90,11 @@ def create_service_table(endpoint_url: str, name: str | None = None) -> str:
 
     name = name or f"cruddur-test-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
-        "dynamodb", endpoint_url=endpoint_url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
     table.create_table(client, name)
     return name
@@ -137,4 +152,8 @@ class SlowDynamoDb(LoopbackHttpServer):
 
 def _answer_headers(headers: Any) -> dict[str, str]:
     """An upstream answer's headers to pass on (the request id, the checksum), without the hop's own."""
-    return {name: value for name, value in headers.items() if name.lower() not in ("content-length", "connection", "date", "server", "transfer-encoding")}
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in ("content-length", "connection", "date", "server", "transfer-encoding")
+    }

@@ -111,7 +111,9 @@ class XRayApi(XRaySamplingApi):
             segment_id = document.get("id") if isinstance(document, dict) else None
             if problems:
                 self._note(*(f"PutTraceSegments TraceSegmentDocuments[{index}]: {p}" for p in problems))
-                unprocessed.append({"Id": str(segment_id), "ErrorCode": "InvalidSegment", "Message": "; ".join(problems)})
+                unprocessed.append(
+                    {"Id": str(segment_id), "ErrorCode": "InvalidSegment", "Message": "; ".join(problems)}
+                )
             else:
                 with self._received:
                     self.segments.append(document)

@@ -111,9 +111,7 @@ class XRaySamplingApi(LoopbackHttpServer):
         for document in documents:
             rule = by_name.get(document["RuleName"])
             if rule is None:
-                unprocessed.append(
-                    {"RuleName": document["RuleName"], "ErrorCode": "400", "Message": "Unknown rule"}
-                )
+                unprocessed.append({"RuleName": document["RuleName"], "ErrorCode": "400", "Message": "Unknown rule"})
                 continue
             target = {
                 "RuleName": rule["RuleName"],
