@@ -23,8 +23,8 @@ from aws_cdk import App
 from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError, TransactionSearchConfig
 from stacks.environment_stacks import create_environment_stacks
-from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
+from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.transaction_search_stack import TransactionSearchStack
 
 ALL_ENVIRONMENTS = "all"

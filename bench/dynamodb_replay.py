@@ -79,7 +79,7 @@ def serve(upstream: str, port: int) -> None:
             # Headers and body go out in two writes: without this, each answer waits for a delayed ACK (40 ms).
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path == "/_freeze":
                 replay.frozen = True

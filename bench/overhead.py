@@ -260,7 +260,7 @@ class RunningService:
         self.configuration = configuration
         self.port = closed_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self._output = open(log_path, "a")  # noqa: SIM115 - closed in stop()
+        self._output = open(log_path, "a")
         # The service (master and workers inherit it at fork) runs on SERVICE_CPU; this process,
         # the stand-ins and wrk stay on LOAD_CPU, so the load generator never competes with the service.
         os.sched_setaffinity(0, {SERVICE_CPU})

@@ -310,11 +310,11 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     botocore), whose jitter hides a difference of tens of µs; this is the
     same telemetry, built from the same settings, without it.
     """
-    from flask_aws_telemetry.settings import TelemetrySettings
     from flask_aws_telemetry import provider as telemetry_provider
     from flask_aws_telemetry.aws_calls import AwsCallTracing
     from flask_aws_telemetry.capture import AnomalyCapture
     from flask_aws_telemetry.request_path import build_wsgi_chain
+    from flask_aws_telemetry.settings import TelemetrySettings
 
     rules = load_environment("prod").sampling_policy.api_rules()
     settings = TelemetrySettings.from_environ(
@@ -378,7 +378,7 @@ def measure_parts() -> dict[str, float]:
     provider.add_span_processor(SimpleSpanProcessor(finished))
     tracer = provider.get_tracer("bench")
 
-    def bare_app(environ, start_response):  # noqa: ANN001
+    def bare_app(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
         return [b"{}"]
 
@@ -503,7 +503,7 @@ def _otel_sdk_provider(resource: Any) -> Any:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
     class Drop(SpanExporter):
-        def export(self, spans):  # noqa: ANN001
+        def export(self, spans):
             return SpanExportResult.SUCCESS
 
     provider = TracerProvider(resource=resource)
@@ -596,11 +596,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.callgrind_child is not None:
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        sys.stdout = open(os.devnull, "w")
         _callgrind_child(args.callgrind_child, args.requests)
         return 0
     # The service's own log lines would only measure the terminal.
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w")
     started = time.monotonic()
     requests = measure_requests(args.batches, args.batch)
     instructions = measure_instructions(args.callgrind_requests) if args.callgrind_requests > 0 else {}

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()},
         )
         table.create_table(client, args.table)
-        seed_table(Store(args.table, region="us-east-1", client=client), dt.datetime.now(dt.timezone.utc))
+        seed_table(Store(args.table, region="us-east-1", client=client), dt.datetime.now(dt.UTC))
         print(f"DynamoDB (moto) on {endpoint}, table {args.table}; frontend origin {args.frontend_url}", flush=True)
         environ = {
             **os.environ,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cruddur import contract
 from stacks.config import (
     AlarmsConfig,
     CanaryConfig,
@@ -29,7 +30,6 @@ from stacks.config import (
     TaskSizeConfig,
     XRayGroupsConfig,
 )
-from cruddur import contract
 
 DEFAULT_ENVIRONMENT = "dev"
 

@@ -124,7 +124,7 @@ def run_canary(
     started = clock()
     request = urllib.request.Request(config.service_url + config.request_path, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
             response.read()
     except urllib.error.HTTPError as error:
         if error.code >= 500:

@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from flask_aws_telemetry import Telemetry
 from flask_cors import CORS
+
+from flask_aws_telemetry import Telemetry
 
 from . import contract, extensions, seed
 from .api import activities, health, messages
-
 from .api.errors import register_error_handlers
 from .settings import Settings
 from .store import Store

@@ -33,7 +33,6 @@ from flask_aws_telemetry.contract import (
     COLLECTOR_CONTAINER_NAME,
     DEPLOYMENT_ENVIRONMENT,
     ECS_CONTAINER_METADATA_URI_V4,
-    EnvVar,
     FRONTEND_URL,
     GUNICORN_WORKERS,
     HTTP_API_SOURCE_IP_HEADER,
@@ -66,6 +65,7 @@ from flask_aws_telemetry.contract import (
     XRAY_SAMPLING_ENDPOINT,
     XRAY_SAMPLING_PROXY_URL,
     XRAY_SAMPLING_RULES,
+    EnvVar,
 )
 
 CONTAINER_PORT = 5000

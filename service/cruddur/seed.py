@@ -99,7 +99,7 @@ def store_for(settings: Settings) -> Store:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def seed_at_start(environ: Mapping[str, str], warn: Warner = log) -> bool:

@@ -62,12 +62,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import Status, StatusCode
 
-from . import contract
-from . import request_record, route_naming, xray
+from . import contract, request_record, route_naming, xray
 from .headers import xray_trace_id
 from .provider import admitted
-from .request_record import RequestRecord
 from .ratelimit import DropCounter
+from .request_record import RequestRecord
 
 if TYPE_CHECKING:
     from aws_xray_sdk.core import AWSXRayRecorder
@@ -105,7 +104,7 @@ class AnomalyCapture:
             None, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
         )
         self._tracer = instrumentation.tracer
-        self._conventions = instrumentation._sem_conv_opt_in_mode  # noqa: SLF001 - read as the middleware reads it
+        self._conventions = instrumentation._sem_conv_opt_in_mode
         self._recorder = xray_recorder
         self._aws_calls = aws_calls
         self._slow_ns = int(slow_request_seconds * 1e9)
@@ -165,7 +164,7 @@ class AnomalyCapture:
                 environ.get("PATH_INFO"),
                 extra=_record_ids(record),
             )
-        except Exception:  # noqa: BLE001 - telemetry must never fail a request
+        except Exception:
             log.exception("could not capture the anomaly of trace %s", xray_trace_id(record.trace_id))
 
     def _export(

@@ -404,7 +404,7 @@ class XRayRulesSampler(Sampler):
             if not self.using_remote_rules:
                 log.info("sampling with the account's X-Ray rules from %s (%d rules)", self._endpoint, len(rules))
             self._remote_valid_until = time.monotonic() + RULE_CACHE_TTL_SECONDS
-        except Exception:  # noqa: BLE001 - the poller must outlive any answer
+        except Exception:
             log.exception("could not refresh the X-Ray sampling rules")
 
     def report_statistics(self) -> float:
@@ -423,6 +423,6 @@ class XRayRulesSampler(Sampler):
             if refresh_rules:
                 self.refresh_rules()
             return float(interval or TARGETS_INTERVAL_SECONDS)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not report X-Ray sampling statistics")
             return TARGETS_INTERVAL_SECONDS

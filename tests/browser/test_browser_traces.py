@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 
 from cruddur import contract
+from scripts.honeycomb_queries import load_queries
 from testsupport import templates
 from testsupport.gunicorn import start_gunicorn, stop, task_environment
-from scripts.honeycomb_queries import load_queries
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.honeycomb_api import honeycomb_event, what_the_spans_lack
 from testsupport.standins.otlp import OtlpReceiver, ReceivedSpan

@@ -305,7 +305,7 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
             # it ends, so perhaps an interval after the request was counted)
             totals = lambda: [
                 sum(doc[count] for doc in proxy.boost_statistics_of(name)) for count in ("TotalCount", "AnomalyCount")
-            ]  # noqa: E731
+            ]
             expected = warm + 300
             assert wait_until(lambda: totals() == [expected, expected], timeout=2 * TARGETS_INTERVAL_SECONDS + 5), (
                 totals()

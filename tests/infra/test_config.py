@@ -10,14 +10,15 @@ import sys
 
 import pytest
 
+from stacks.assembly import REPO_ROOT
 from stacks.config import (
     AlarmsConfig,
     AppConfig,
     BrowserTracesConfig,
-    EntryPoint,
     CanaryConfig,
     ConfigError,
     EdgeConfig,
+    EntryPoint,
     FieldError,
     ImagesConfig,
     LogsConfig,
@@ -32,7 +33,6 @@ from stacks.config import (
     XRayPath,
 )
 from stacks.environments import ENVIRONMENTS, load_environment
-from stacks.assembly import REPO_ROOT
 
 
 @pytest.mark.parametrize("name", list(ENVIRONMENTS))

@@ -25,7 +25,7 @@ class ServiceStandIn:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 header = self.headers.get("X-Amzn-Trace-Id", "")
                 owner.trace_headers.append(header)
                 owner.traceparents.append(self.headers.get("traceparent", ""))

@@ -11,9 +11,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from flask_aws_telemetry import Telemetry, contract, operation
 from flask_aws_telemetry.extension_key import EXTENSION_KEY
 from flask_aws_telemetry.gunicorn_hooks import CONFIGURATION_ERROR_EXIT_STATUS, on_starting, worker_exit
-from testsupport.waiting import wait_until
-
 from tests.service.conftest import sampling_rules, telemetry_environ
+from testsupport.waiting import wait_until
 
 
 def _week2_app() -> Flask:

@@ -13,11 +13,11 @@ import secrets
 import time
 
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from cruddur import contract, extensions
 from cruddur.settings import Settings, SettingsError
 from flask_aws_telemetry.browser_traces import decode_batch
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .conftest import flush, telemetry_environ
 

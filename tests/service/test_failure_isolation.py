@@ -6,7 +6,6 @@ import json
 import logging
 import time
 
-
 from flask_aws_telemetry.ratelimit import RateLimitFilter
 from testsupport.waiting import closed_port
 

@@ -19,9 +19,9 @@ import urllib.request
 
 import pytest
 
-from scripts.honeycomb_queries import load_queries
 from cruddur import contract
 from cruddur.healthcheck import check
+from scripts.honeycomb_queries import load_queries
 from tests.service.conftest import TEST_CREDENTIALS, telemetry_environ
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import FailingDynamoDb

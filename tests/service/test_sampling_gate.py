@@ -9,8 +9,8 @@ import pytest
 from opentelemetry import trace
 from werkzeug.test import EnvironBuilder
 
-from flask_aws_telemetry.headers import xray_trace_id
 from flask_aws_telemetry.gate import SamplingGate
+from flask_aws_telemetry.headers import xray_trace_id
 from flask_aws_telemetry.xray import local_sampling_rules
 from tests.service.conftest import HEALTH_RULE, flush, sampling_rules, telemetry_environ
 from testsupport.waiting import wait_until

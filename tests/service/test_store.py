@@ -15,7 +15,7 @@ from cruddur.store import MAX_ATTEMPTS, WORST_CASE_SECONDS, Store
 from testsupport.standins.aws import FailingDynamoDb
 from testsupport.waiting import closed_port
 
-NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ PLACEHOLDERS = {
     "<a>": min(HANDLE, OTHER),
     "<b>": max(HANDLE, OTHER),
 }
-NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
 def _documented_tables() -> list[list[dict[str, str]]]:

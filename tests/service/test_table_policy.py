@@ -147,7 +147,7 @@ def _seed_actions(server: MotoServer, monkeypatch, actions: list[str]) -> set[st
         store.client.meta.events.register(
             "before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}")
         )
-        assert seed_table(store, dt.datetime.now(dt.timezone.utc)) is True
+        assert seed_table(store, dt.datetime.now(dt.UTC)) is True
     finally:
         server.enforce_iam(False)
     return called

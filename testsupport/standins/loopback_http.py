@@ -32,7 +32,7 @@ class LoopbackHttpServer:
                 self.end_headers()
                 self.wfile.write(response)
 
-            do_POST = do_GET = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's names
+            do_POST = do_GET = do_PUT = do_DELETE = _answer
 
             def _body(self) -> bytes:
                 """The request body as sent: by Content-Length, or chunked (Go's reverse proxies forward so)."""

@@ -7,9 +7,10 @@ import logging
 import re
 from typing import Any
 
+from flask_aws_telemetry import operation
+
 from ..records import Activity, Reply, User
 from ..store import MAX_REPLIES, SEARCH_WINDOW, Store, TooManyRepliesError
-from flask_aws_telemetry import operation
 from .errors import InvalidInputError, NotFoundError
 
 MAX_MESSAGE_LENGTH = 280
@@ -30,7 +31,7 @@ log = logging.getLogger("cruddur.activities")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def known_user(store: Store, handle: Any, field: str = "handle") -> User:
