@@ -40,7 +40,9 @@ from cruddur import contract
 
 @dataclass(frozen=True)
 class SamplingBoostConfig:
-    """X-Ray adaptive sampling for a rule: up to ``max_rate`` (0 to 1) after anomalies, one boost per ``cooldown_minutes``."""
+    """X-Ray adaptive sampling for a rule: up to ``max_rate`` (0 to 1) after anomalies, one boost per
+    ``cooldown_minutes``.
+    """
 
     max_rate: float
     cooldown_minutes: int

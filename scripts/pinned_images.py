@@ -50,7 +50,9 @@ def pinned_images() -> list[PinnedImage]:
 
 
 def distinct_references(images: list[PinnedImage]) -> list[tuple[str, str]]:
-    """Each (reference, repository:release) once, in first-seen order; two releases named for one digest are both kept."""
+    """Each (reference, repository:release) once, in first-seen order; two releases named for one digest are both
+    kept.
+    """
     seen: dict[tuple[str, str], None] = {}
     for image in images:
         seen.setdefault((image.reference, image.tagged), None)

@@ -37,7 +37,9 @@ DEFAULT_ENVIRONMENT = "dev"
 def _sampling(
     env: str, *, reservoir_size: int, fixed_rate: float, boost: SamplingBoostConfig | None = None
 ) -> SamplingConfig:
-    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if ``boost``."""
+    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if
+    ``boost``.
+    """
     return SamplingConfig(
         rules=(
             SamplingRuleConfig(

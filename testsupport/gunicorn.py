@@ -84,7 +84,9 @@ def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -
 
 
 def post_activity(port: int, message: str, trace_id: str | None = None) -> int:
-    """POST /api/activities on loopback ``port`` as andrewbrown, continuing ``trace_id`` (W3C) when given; the status."""
+    """POST /api/activities on loopback ``port`` as andrewbrown, continuing ``trace_id`` (W3C) when given; the
+    status.
+    """
     headers = {"Content-Type": "application/json"}
     if trace_id is not None:
         headers["traceparent"] = f"00-{trace_id}-{'1' * 16}-01"

@@ -73,7 +73,9 @@ def sampling_rules(env: SynthesizedEnvironment) -> list[dict[str, Any]]:
 
 
 def collector_configuration_text(env: SynthesizedEnvironment) -> str:
-    """The ADOT collector's configuration as the one SSM parameter stores it: the text ECS puts in AOT_CONFIG_CONTENT."""
+    """The ADOT collector's configuration as the one SSM parameter stores it: the text ECS puts in
+    AOT_CONFIG_CONTENT.
+    """
     _, parameter = _one(env.all_resources("AWS::SSM::Parameter"), "SSM parameter")
     return parameter["Properties"]["Value"]
 

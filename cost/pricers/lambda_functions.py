@@ -1,4 +1,6 @@
-"""Lambda functions: invocations and GB-seconds; the canary's runs from its schedule, every other function once a deploy."""
+"""Lambda functions: invocations and GB-seconds; the canary's runs from its schedule, every other function once a
+deploy.
+"""
 
 from __future__ import annotations
 

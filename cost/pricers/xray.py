@@ -1,4 +1,5 @@
-"""X-Ray: what the deployed sampling rules let through, the captured anomalies and the canary record, priced as traces, or as spans under Transaction Search.
+"""X-Ray: what the deployed sampling rules let through, the captured anomalies and the canary record, priced as traces,
+or as spans under Transaction Search.
 
 The deployed rules decide (the service samples live by them); templates
 without rules trace nothing. Requests are assumed to arrive while the service
@@ -65,7 +66,9 @@ def capture_limit_per_second(inputs: Inputs) -> float:
 
 
 def captured_traces(inputs: Inputs) -> float:
-    """Unsampled anomalies exported anyway: the profile's failing and slow requests the rules did not sample, within the limit."""
+    """Unsampled anomalies exported anyway: the profile's failing and slow requests the rules did not sample, within
+    the limit.
+    """
     requests = inputs.requests_per_month
     if requests <= 0:
         return 0.0
@@ -88,7 +91,9 @@ def collector_exports_to_xray(inputs: Inputs) -> bool:
 
 
 def with_transaction_search(inputs: Inputs) -> bool:
-    """Spans are billed as CloudWatch Logs spans: the environment's path needs Transaction Search, or its account has it on."""
+    """Spans are billed as CloudWatch Logs spans: the environment's path needs Transaction Search, or its account has
+    it on.
+    """
     return collector_exports_to_xray(inputs) or inputs.usage.transaction_search
 
 
@@ -117,7 +122,9 @@ def beyond_free_tier(what: str, traces: float, prices: Prices, price: str, free:
 
 
 def span_lines(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[Line]:
-    """Spans ingested into ``aws/spans`` per GB, and the indexed share up to the free 1 % (beyond it: ``not_priced``)."""
+    """Spans ingested into ``aws/spans`` per GB, and the indexed share up to the free 1 % (beyond it:
+    ``not_priced``).
+    """
     p, usage = inputs.prices, inputs.usage
     count = spans(inputs)
     ingested = priced(

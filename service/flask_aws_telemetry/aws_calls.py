@@ -136,14 +136,18 @@ class AwsCallTracing:
             log.exception("could not record the AWS call %s", call.operation)
 
     def export(self, call: AwsCall, *, parent: otel_context.Context | None = None) -> None:
-        """The call's client span (under ``parent``, default the current span) and its subsegment (under the current entity)."""
+        """The call's client span (under ``parent``, default the current span) and its subsegment (under the current
+        entity).
+        """
         if self._registry is not None and trace.get_current_span(parent).is_recording():
             self._span(call, parent)
         if self._recorder is not None and xray.current_segment() is not None:
             self._subsegment(call)
 
     def _span(self, call: AwsCall, parent: otel_context.Context | None) -> None:
-        """What ``BotocoreInstrumentor._patched_api_call`` records, from the same extension, with the call's own times."""
+        """What ``BotocoreInstrumentor._patched_api_call`` records, from the same extension, with the call's own
+        times.
+        """
         assert self._registry is not None
         call_context = _AwsSdkCallContext(call.client, (call.operation, call.params))
         extension = self._registry.get_extension(call_context)

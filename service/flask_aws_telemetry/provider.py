@@ -79,7 +79,8 @@ class GateIdGenerator(AwsXRayIdGenerator):
 
 @contextlib.contextmanager
 def admitted(trace_id: int, span_id: int) -> Iterator[None]:
-    """Inside the block, the next span of the gate's provider starts trace ``trace_id`` (or continues it) as span ``span_id``, sampled.
+    """Inside the block, the next span of the gate's provider starts trace ``trace_id`` (or continues it) as span
+    ``span_id``, sampled.
 
     For a trace head sampling did not sample: ``capture`` exports an
     anomaly's server span with the ids its request already carried.
@@ -165,5 +166,7 @@ def install_propagators() -> None:
 
 
 def admit_trace(trace_id: int | None) -> None:
-    """The next root span of the gate's provider in this context starts trace ``trace_id`` (None: no trace is admitted)."""
+    """The next root span of the gate's provider in this context starts trace ``trace_id`` (None: no trace is
+    admitted).
+    """
     _admitted_trace_id.set(trace_id)

@@ -238,7 +238,9 @@ class _Rules(_RuleCache):
         return statistics, boost_statistics
 
     def update_sampling_targets(self, sampling_targets_response: _SamplingTargetResponse) -> tuple[bool, int]:
-        """Apply X-Ray's targets; a boost answered earlier stays until its TTL; a new one is logged (the dashboard counts it)."""
+        """Apply X-Ray's targets; a boost answered earlier stays until its TTL; a new one is logged (the dashboard
+        counts it).
+        """
         for target in sampling_targets_response.SamplingTargetDocuments:
             boost = target.SamplingBoost
             if boost is None or boost.BoostRateTTL is None or boost.BoostRateTTL == self.boost_until(target.RuleName):
@@ -340,7 +342,9 @@ class XRayRulesSampler(Sampler):
         return self._fallback
 
     def decide(self, trace_id: int, attributes: Mapping[str, str]) -> SamplingDecision:
-        """Whether a new trace is sampled, and which rule decided; ``attributes``: url.path, http.request.method, server.address."""
+        """Whether a new trace is sampled, and which rule decided; ``attributes``: url.path, http.request.method,
+        server.address.
+        """
         return self._rules().decide(trace_id, attributes)
 
     def count_anomaly(self, rule_name: str, *, sampled: bool) -> None:

@@ -18,7 +18,8 @@ _RETENTION = dict(
 def retained_log_group(
     scope: Construct, construct_id: str, *, retention_days: int, removal_policy: RemovalPolicy
 ) -> logs.LogGroup:
-    """A log group keeping its lines ``retention_days`` (a CloudWatch Logs value), kept or removed by ``removal_policy``.
+    """A log group keeping its lines ``retention_days`` (a CloudWatch Logs value), kept or removed by
+    ``removal_policy``.
 
     Names are left to CloudFormation: a retained prod group then never
     blocks the next deploy of the same stack with "already exists".

@@ -62,7 +62,9 @@ class RemovalPolicyName(str, Enum):
     RETAIN = "retain"
 
     def cdk(self) -> RemovalPolicy:
-        """The CDK removal policy of this name (the CDK is imported here, by the stacks that ask, not with the config)."""
+        """The CDK removal policy of this name (the CDK is imported here, by the stacks that ask, not with the
+        config).
+        """
         from aws_cdk import RemovalPolicy
 
         return RemovalPolicy.RETAIN if self is RemovalPolicyName.RETAIN else RemovalPolicy.DESTROY
@@ -117,7 +119,9 @@ class EnvironmentConfig:
             raise error.within(self.name) from None
 
     def with_changes(self, **sections: dict[str, object]) -> EnvironmentConfig:
-        """A copy with some fields of some sections changed, checked again: ``with_changes(edge={"access_logs": True})``."""
+        """A copy with some fields of some sections changed, checked again: ``with_changes(edge={"access_logs":
+        True})``.
+        """
         changed = {name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()}
         return dataclasses.replace(self, **changed)
 

@@ -214,7 +214,9 @@ def test_pull_requests_resolve_the_pinned_images_in_their_own_job():
 
 
 def test_every_pin_is_resolved_and_its_release_checked(tmp_path):
-    """Given a registry holding both pins under their releases, the step passes having asked for each pin and each tag."""
+    """Given a registry holding both pins under their releases, the step passes having asked for each pin and each
+    tag.
+    """
     result, asked = _run_resolve_step(tmp_path, REGISTRY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert asked == [DAEMON_PIN, "public.ecr.aws/xray/aws-xray-daemon:3.7.0", COLLECTOR_PIN,
@@ -225,7 +227,9 @@ def test_every_pin_is_resolved_and_its_release_checked(tmp_path):
 
 
 def test_a_digest_the_registry_does_not_hold_fails_the_step_naming_it(tmp_path):
-    """Given ECR Public without the daemon's pinned digest (it holds another 3.7.0), the step fails naming the pin, and still checks the rest."""
+    """Given ECR Public without the daemon's pinned digest (it holds another 3.7.0), the step fails naming the pin,
+    and still checks the rest.
+    """
     registry = {**REGISTRY, "public.ecr.aws/xray/aws-xray-daemon:3.7.0": DOCKER_HUB_DAEMON_DIGEST}
     del registry[DAEMON_PIN]
     result, asked = _run_resolve_step(tmp_path, registry)

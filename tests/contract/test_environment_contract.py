@@ -41,7 +41,9 @@ def test_every_variable_the_task_sets_is_read_by_the_service(any_env):
 
 
 def test_every_variable_without_a_default_is_set_where_its_part_is_on(any_env):
-    """Required variables are set: the service name and the table always, the watchtower group and Rollbar token with their parts."""
+    """Required variables are set: the service name and the table always, the watchtower group and Rollbar token with
+    their parts.
+    """
     environ = _task_environ(any_env)
     parts = any_env.config.telemetry
     required = {contract.SERVICE_NAME.name, contract.DYNAMODB_TABLE_NAME.name}
@@ -111,7 +113,9 @@ def test_without_watchtower_the_task_writes_no_log_group_itself(any_env):
 
 
 def test_the_watchtower_group_is_the_one_the_task_may_write(staging_tls):
-    """With watchtower on, WATCHTOWER_LOG_GROUP refers to the log group the task role may CreateLogStream/PutLogEvents on."""
+    """With watchtower on, WATCHTOWER_LOG_GROUP refers to the log group the task role may
+    CreateLogStream/PutLogEvents on.
+    """
     any_env = staging_tls
     group_ref = _task_environ(any_env)[contract.WATCHTOWER_LOG_GROUP.name]
     (writable,) = [s["Resource"]["Fn::GetAtt"][0] for s in _log_writes(any_env)]
@@ -146,7 +150,9 @@ def test_the_app_contract_holds_the_telemetry_contract_unchanged():
 
 
 def test_the_platform_variables_are_read_through_the_settings_with_a_default():
-    """ECS_CONTAINER_METADATA_URI_V4 is a contract variable with a default, parsed into the settings (no module reads it itself)."""
+    """ECS_CONTAINER_METADATA_URI_V4 is a contract variable with a default, parsed into the settings (no module reads
+    it itself).
+    """
     assert PLATFORM_VARIABLES == {"ECS_CONTAINER_METADATA_URI_V4"}
     assert all(var.default is not None for var in contract.PLATFORM_VARIABLES)
     base = {contract.SERVICE_NAME.name: "svc", contract.DYNAMODB_TABLE_NAME.name: "table"}
@@ -156,7 +162,9 @@ def test_the_platform_variables_are_read_through_the_settings_with_a_default():
 
 
 def test_the_service_reads_no_variable_outside_the_contract():
-    """Every literal environment read in the app and the telemetry is a contract name; the platform's go through the settings."""
+    """Every literal environment read in the app and the telemetry is a contract name; the platform's go through the
+    settings.
+    """
     probe = "os.environ.get('A')\nos.getenv('B')\nos.environ['C']"
     assert _environment_reads(ast.parse(probe)) == {"A", "B", "C"}  # the scanner sees the reads that exist
     reads = set()

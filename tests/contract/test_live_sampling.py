@@ -264,7 +264,9 @@ def _boosted(rules: list[dict], max_rate: float) -> tuple[list[dict], dict]:
 
 
 def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_until_its_ttl(dev_task, dynamodb):
-    """Anomalies in the boost statistics; rate 0, then a SamplingBoost of 1.0: the next burst sampled in both tracers; after its TTL none."""
+    """Anomalies in the boost statistics; rate 0, then a SamplingBoost of 1.0: the next burst sampled in both
+    tracers; after its TTL none.
+    """
     rules, catch_all = _boosted(dev_task["rules"], max_rate=1.0)
     name = catch_all["RuleName"]
     boost_seconds = 2 * TARGETS_INTERVAL_SECONDS + 5

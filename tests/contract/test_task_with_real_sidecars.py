@@ -273,7 +273,9 @@ def _needs_the_daemon(run: TaskRun) -> None:
 
 
 def test_every_request_reaches_x_ray_through_its_sidecar(task_run):
-    """SDK path: the daemon batches segments into PutTraceSegments; OpenTelemetry path: the collector sends OTLP to X-Ray."""
+    """SDK path: the daemon batches segments into PutTraceSegments; OpenTelemetry path: the collector sends OTLP to
+    X-Ray.
+    """
     _needs_the_daemon(task_run)
     sent = set(task_run.traced + task_run.in_flight + [task_run.error_trace])
     assert sent <= _xray_trace_ids(task_run)
@@ -321,7 +323,9 @@ def test_sampling_rules_and_targets_travel_through_the_sidecar_signed_for_x_ray(
 
 
 def test_the_collector_health_check_answers_as_the_task_asks_it(task_run):
-    """The task runs /healthcheck, which asks 127.0.0.1:13133/: the configuration's health_check is there, and it passed."""
+    """The task runs /healthcheck, which asks 127.0.0.1:13133/: the configuration's health_check is there, and it
+    passed.
+    """
     assert task_run.collector_config["extensions"]["health_check"]["endpoint"].endswith(f":{COLLECTOR_HEALTH_PORT}")
     assert task_run.health_check.returncode == 0, task_run.health_check.stderr
     assert task_run.health_check.stdout.strip() == "STATUS: 200"

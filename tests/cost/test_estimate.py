@@ -252,7 +252,9 @@ def test_the_real_environments_are_priced_without_gaps(synthesized_environments)
 
 
 def test_the_opentelemetry_only_path_is_priced_as_spans_under_transaction_search(synthesized_environments):
-    """dev on the OpenTelemetry-only path: its traces are spans ingested into aws/spans (the path needs Transaction Search), none recorded."""
+    """dev on the OpenTelemetry-only path: its traces are spans ingested into aws/spans (the path needs Transaction
+    Search), none recorded.
+    """
     templates = list(synthesized_environments("dev-otel").templates.values())
     (result,) = [r for r in estimates_for({"dev": templates}, load_usage(), load_prices()) if r.variant == "always on"]
     assert result.not_priced == []

@@ -1,4 +1,6 @@
-"""X-Ray: what the deployed rules record (reservoir, then fixed rate) and the canary's traces, as traces or as spans under Transaction Search."""
+"""X-Ray: what the deployed rules record (reservoir, then fixed rate) and the canary's traces, as traces or as spans
+under Transaction Search.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +61,9 @@ SPANS = {"requests_per_day": 86400, "spans_per_trace": 3, "span_bytes": 1500}
 
 
 def test_the_opentelemetry_only_path_is_priced_as_spans_ingested():
-    """Collector without daemon: 788,400 spans of 1,500 bytes (1.183 GB) at 0.35 a GB; 1 % indexed free; no trace recorded."""
+    """Collector without daemon: 788,400 spans of 1,500 bytes (1.183 GB) at 0.35 a GB; 1 % indexed free; no trace
+    recorded.
+    """
     inputs = inputs_of({**rule(0, 0.1), **OPENTELEMETRY_ONLY}, **SPANS)
     assert xray.with_transaction_search(inputs)
     assert by_item(xray.lines(inputs)) == {

@@ -88,14 +88,18 @@ def _violations(tmp_path) -> list[tuple[str, str]]:
 
 
 def test_an_unacknowledged_finding_fails_synthesis(tmp_path):
-    """Given a topic that allows plain HTTP and no acknowledgement, synthesis fails and the report names the rule and the topic."""
+    """Given a topic that allows plain HTTP and no acknowledgement, synthesis fails and the report names the rule and
+    the topic.
+    """
     with pytest.raises(Exception, match="ValidationFailed(.|\n)*AwsSolutions-SNS3"):
         _app_with_topic(tmp_path, acknowledged=False).synth()
     assert _violations(tmp_path) == [("AwsSolutions-SNS3", "NagProbe/Topic/Resource")]
 
 
 def test_an_acknowledged_finding_passes(tmp_path):
-    """The same topic with an acknowledgement synthesizes: no violation, and the template records the rule with its reason."""
+    """The same topic with an acknowledgement synthesizes: no violation, and the template records the rule with its
+    reason.
+    """
     template = _app_with_topic(tmp_path, acknowledged=True).synth().get_stack_by_name("NagProbe").template
     assert _violations(tmp_path) == []
     (topic,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]

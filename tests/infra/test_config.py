@@ -372,7 +372,9 @@ DIGEST_FORM = "use 'REPOSITORY@sha256:<64 hex digits>', ECS's digest form; put t
     ],
 )
 def test_images_must_be_in_the_form_ecs_documents(images, field, value, allowed):
-    """Given a sidecar not pinned as 'repository@sha256:...' (or a bad release), the error names env, field, value and the form."""
+    """Given a sidecar not pinned as 'repository@sha256:...' (or a bad release), the error names env, field, value
+    and the form.
+    """
     with pytest.raises(ConfigError) as error:
         load_environment("dev").with_changes(images=images)
     message = str(error.value)
@@ -502,7 +504,9 @@ def test_the_config_and_the_models_never_import_the_constructs():
 
 
 def test_the_app_section_defaults_to_cruddur_and_names_the_table_in_its_variable():
-    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless None."""
+    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless
+    None.
+    """
     from cruddur import contract
 
     container = AppConfig().container(table_name="cruddur-dev")

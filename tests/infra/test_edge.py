@@ -1,4 +1,6 @@
-"""The entry point of each environment: HTTPS with a domain, the prod warning without one, access logs, dev's HTTP API."""
+"""The entry point of each environment: HTTPS with a domain, the prod warning without one, access logs, dev's HTTP
+API.
+"""
 
 from __future__ import annotations
 
@@ -105,7 +107,9 @@ def test_the_canary_calls_the_service_url(with_tls):
 
 
 def test_dev_reaches_its_tasks_through_a_vpc_link_to_cloud_map(dev):
-    """HTTP API -> VPC link -> Cloud Map SRV records ECS keeps for the app container's port; only the link may connect."""
+    """HTTP API -> VPC link -> Cloud Map SRV records ECS keeps for the app container's port; only the link may
+    connect.
+    """
     (integration,) = dev.resources("service", "AWS::ApiGatewayV2::Integration").values()
     properties = integration["Properties"]
     assert properties["ConnectionType"] == "VPC_LINK" and properties["IntegrationType"] == "HTTP_PROXY"

@@ -75,7 +75,9 @@ def test_prod_retains_only_its_log_groups_access_logs_and_table(prod):
 
 
 def test_destroy_says_what_it_keeps(prod, dev):
-    """The retained list make destroy prints names prod's log groups, access log bucket and table, and is empty for dev."""
+    """The retained list make destroy prints names prod's log groups, access log bucket and table, and is empty for
+    dev.
+    """
     from scripts.summarize_assembly import retained
 
     assert retained(dev.outdir) == []

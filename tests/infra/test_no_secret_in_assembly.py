@@ -25,7 +25,9 @@ CANARIES = {
 
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory):
-    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, transaction_search=true, canary values set."""
+    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, transaction_search=true, canary values
+    set.
+    """
     outdir = tmp_path_factory.mktemp("cdk-all")
     context = {
         "env": "all",

@@ -41,7 +41,9 @@ def _one(template: dict, resource_type: str) -> tuple[str, dict]:
 
 
 def _rendered(value) -> str:
-    """A string, or an Fn::Join of strings and pseudo-parameter Refs, as CloudFormation would render it in PSEUDO's account."""
+    """A string, or an Fn::Join of strings and pseudo-parameter Refs, as CloudFormation would render it in PSEUDO's
+    account.
+    """
     if isinstance(value, str):
         return value
     separator, parts = value["Fn::Join"]
@@ -49,7 +51,9 @@ def _rendered(value) -> str:
 
 
 def test_x_ray_may_put_log_events_into_its_span_log_groups_only(synthesized):
-    """One statement: xray.amazonaws.com, logs:PutLogEvents, aws/spans and the Application Signals group, this account's X-Ray."""
+    """One statement: xray.amazonaws.com, logs:PutLogEvents, aws/spans and the Application Signals group, this
+    account's X-Ray.
+    """
     _, template = synthesized
     _, policy = _one(template, "AWS::Logs::ResourcePolicy")
     assert policy["Properties"]["PolicyName"] == "cruddur-transaction-search"
@@ -110,7 +114,9 @@ def test_cfn_lint_finds_no_error(synthesized):
 
 
 def test_cdk_nag_ran_and_found_nothing(synthesized):
-    """AwsSolutionsChecks validated the stack at synth (an unacknowledged finding would have failed it) and reported none."""
+    """AwsSolutionsChecks validated the stack at synth (an unacknowledged finding would have failed it) and reported
+    none.
+    """
     outdir, _ = synthesized
     report = json.loads((outdir / "validation-report.json").read_text())
     assert [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])] == []

@@ -145,7 +145,9 @@ def xray_sdk_alone(tmp_path_factory):
 
 
 def test_capture_and_boost_without_opentelemetry_are_a_synth_warning(xray_sdk_alone, prod):
-    """They need OpenTelemetry's gate: with the X-Ray SDK alone synth says so once, naming the fix; prod as shipped is quiet."""
+    """They need OpenTelemetry's gate: with the X-Ray SDK alone synth says so once, naming the fix; prod as shipped
+    is quiet.
+    """
     (warning,) = [w for w in templates.warnings(xray_sdk_alone) if "not captured" in w]
     assert "environment 'prod'" in warning and "set telemetry.opentelemetry = True" in warning
     assert not [w for w in templates.warnings(prod) if "not captured" in w]

@@ -1,4 +1,6 @@
-"""make and the workflows run the benchmarks and scripts as modules from the repository root; no file edits the import path."""
+"""make and the workflows run the benchmarks and scripts as modules from the repository root; no file edits the
+import path.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""python -m scripts.pinned_images: every sidecar pin of every environment, as the pull-request workflow resolves them."""
+"""python -m scripts.pinned_images: every sidecar pin of every environment, as the pull-request workflow resolves
+them.
+"""
 
 from __future__ import annotations
 

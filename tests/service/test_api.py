@@ -45,7 +45,9 @@ def test_home_is_newest_first(client):
 
 
 def test_create_then_reply(client):
-    """A created activity appears in the feed; a reply is counted on it, and it shows in notifications with the reply."""
+    """A created activity appears in the feed; a reply is counted on it, and it shows in notifications with the
+    reply.
+    """
     created = client.post(
         "/api/activities", json={"handle": "andrewbrown", "message": "Tracing is fun", "ttl": "1-day"}
     )
@@ -145,7 +147,9 @@ def test_no_body_produces_a_server_error(client, body):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=512))
 def test_no_raw_bytes_produce_a_server_error(client, raw):
-    """Arbitrary bytes as a JSON body are a JSON 4xx, or a 200 where they happen to be a valid post (``{"message": "!"}``)."""
+    """Arbitrary bytes as a JSON body are a JSON 4xx, or a 200 where they happen to be a valid post (``{"message":
+    "!"}``).
+    """
     response = client.post("/api/activities", data=raw, content_type="application/json")
     if response.status_code == 200:
         assert response.json["message"] == json.loads(raw)["message"]

@@ -56,7 +56,9 @@ def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_r
 
 
 def test_a_sampled_requests_dynamodb_spans_carry_what_the_botocore_instrumentation_records(traced_app, otlp_receiver):
-    """One CLIENT span per call under the service function's span, of the botocore instrumentation's scope, with its attributes."""
+    """One CLIENT span per call under the service function's span, of the botocore instrumentation's scope, with its
+    attributes.
+    """
     traced_app.test_client().get("/api/activities/@worf")
     flush(traced_app)
     assert wait_until(
@@ -78,7 +80,9 @@ def test_a_sampled_requests_dynamodb_spans_carry_what_the_botocore_instrumentati
 
 
 def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_daemon, make_app, caplog):
-    """With a fixed rate and a reservoir of 0 the requests' DynamoDB calls run no instrumentation code, build nothing and log nothing."""
+    """With a fixed rate and a reservoir of 0 the requests' DynamoDB calls run no instrumentation code, build nothing
+    and log nothing.
+    """
     app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0)))
     client = app.test_client()
     profile = cProfile.Profile()

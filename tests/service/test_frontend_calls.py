@@ -130,7 +130,9 @@ def test_message_groups_page(browser):
 
 
 def test_message_group_page_and_message_form(browser):
-    """MessageGroupPage: GET /api/messages/@<handle>; MessageForm: POST /api/messages {message, user_receiver_handle}."""
+    """MessageGroupPage: GET /api/messages/@<handle>; MessageForm: POST /api/messages {message,
+    user_receiver_handle}.
+    """
     response = browser.get("/api/messages/@worf")
     assert response.status_code == 200 and _allowed(response)
     assert [m["message"] for m in response.json] == ["This is a great idea", "Cloud is fun!"]  # oldest first

@@ -18,7 +18,9 @@ REQUESTS = 30
 
 
 def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon, gunicorn_data_environ):
-    """Every request made before SIGTERM is exported by the worker that served it, and every worker exits, within the stop timeout."""
+    """Every request made before SIGTERM is exported by the worker that served it, and every worker exits, within the
+    stop timeout.
+    """
     port = closed_port()
     process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
@@ -41,7 +43,9 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon,
 
 
 def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_daemon):
-    """A sampling rule with a fixed rate of 1.5: the master exits before serving, with one sentence naming the variable."""
+    """A sampling rule with a fixed rate of 1.5: the master exits before serving, with one sentence naming the
+    variable.
+    """
     environ = telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.5))
     process = start_gunicorn(environ, closed_port())
     try:

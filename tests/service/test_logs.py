@@ -51,7 +51,9 @@ def test_lines_outside_a_request_have_no_trace(traced_app, capsys):
 
 
 def test_with_x_ray_alone_lines_carry_the_segments_trace_id(otlp_receiver, xray_daemon, make_app, capsys):
-    """Without OpenTelemetry a line logged in a sampled request has the X-Ray segment's trace id; after the request, none."""
+    """Without OpenTelemetry a line logged in a sampled request has the X-Ray segment's trace id; after the request,
+    none.
+    """
     app = make_app(telemetry_environ(otlp_receiver, xray_daemon, TELEMETRY_OTEL_ENABLED="false"))
 
     @app.get("/_log")
@@ -246,7 +248,9 @@ def _request_lines(text: str) -> list[dict]:
 
 
 def test_each_request_ends_with_one_request_line_in_its_trace(traced_app, otlp_receiver, capsys):
-    """Given a sampled request, one INFO line names its method, route, status and duration, with the server span's ids."""
+    """Given a sampled request, one INFO line names its method, route, status and duration, with the server span's
+    ids.
+    """
     traced_app.test_client().get("/api/activities/@worf")
     flush(traced_app)
     assert wait_until(lambda: otlp_receiver.spans_named("GET /api/activities/@<handle>"))

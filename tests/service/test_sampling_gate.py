@@ -1,4 +1,6 @@
-"""The sampling gate: one decision per request, made first, shared by OpenTelemetry and X-Ray; only sampled requests pay."""
+"""The sampling gate: one decision per request, made first, shared by OpenTelemetry and X-Ray; only sampled requests
+pay.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +47,9 @@ def test_server_spans_are_named_after_the_route(traced_app, otlp_receiver):
 
 
 def test_otel_and_xray_record_exactly_the_same_requests(otlp_receiver, xray_daemon, make_app):
-    """At a fixed rate of 0.5 some requests are sampled and some are not, and X-Ray has a segment for exactly the sampled ones."""
+    """At a fixed rate of 0.5 some requests are sampled and some are not, and X-Ray has a segment for exactly the
+    sampled ones.
+    """
     app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(RATIO)))
     for _ in range(REQUESTS):
         assert app.test_client().get("/api/message_groups").status_code == 200
@@ -77,7 +81,9 @@ def test_an_unsampled_request_still_has_a_trace_id_for_its_logs(otlp_receiver, x
 
 
 def test_a_response_closed_unread_leaves_no_trace_context_behind(traced_app, otlp_receiver):
-    """A server that closes a response without iterating it (client gone) must not leak the span into the next request."""
+    """A server that closes a response without iterating it (client gone) must not leak the span into the next
+    request.
+    """
     environ = EnvironBuilder(path="/api/activities/home").get_environ()
     response = traced_app.wsgi_app(environ, lambda status, headers, *exc: None)
     response.close()
@@ -126,7 +132,9 @@ def test_health_checks_are_asked_about_and_follow_their_rule(
 
 
 def test_an_incoming_decision_is_honoured_by_both_tracers(otlp_receiver, xray_daemon, make_app):
-    """A caller's sampled flag wins over the rules, either way, in OpenTelemetry and X-Ray alike (the trace canary relies on it)."""
+    """A caller's sampled flag wins over the rules, either way, in OpenTelemetry and X-Ray alike (the trace canary
+    relies on it).
+    """
     never = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0)))
     always = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0)))
     wanted_xray, wanted_w3c, unwanted = (
@@ -156,7 +164,9 @@ def test_an_incoming_decision_is_honoured_by_both_tracers(otlp_receiver, xray_da
 
 
 def test_the_x_ray_sdk_alone_falls_back_to_the_same_rules_in_its_own_form():
-    """With OpenTelemetry off the SDK's centralized sampler decides; its local fallback is the same rules, by priority."""
+    """With OpenTelemetry off the SDK's centralized sampler decides; its local fallback is the same rules, by
+    priority.
+    """
     rules = [
         {
             "RuleName": "default",

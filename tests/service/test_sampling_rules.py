@@ -144,7 +144,9 @@ def _boost_lines(caplog) -> list[str]:
 def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_holds_until_its_ttl(
     remote_sampler, caplog
 ):
-    """Boost statistics on X-Ray's model; a SamplingBoost answered raises the rate until BoostRateTTL, then the base rate."""
+    """Boost statistics on X-Ray's model; a SamplingBoost answered raises the rate until BoostRateTTL, then the base
+    rate.
+    """
     boosted = _rule("catch-all", 9000, rate=0.0, reservoir=0, **_boost(max_rate=1.0, cooldown_minutes=1))
     with XRaySamplingApi([HEALTH_RULE, boosted]) as proxy:
         sampler = remote_sampler(proxy)

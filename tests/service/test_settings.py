@@ -103,7 +103,9 @@ def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, e
 
 
 def test_the_data_and_frontend_variables():
-    """The table is required; FRONTEND_URL takes comma-separated origins and defaults to none; the demo user to andrewbrown."""
+    """The table is required; FRONTEND_URL takes comma-separated origins and defaults to none; the demo user to
+    andrewbrown.
+    """
     with pytest.raises(SettingsError, match="DYNAMODB_TABLE_NAME is not set"):
         Settings.from_environ({contract.SERVICE_NAME.name: "cruddur-backend-flask"})
     defaults = Settings.from_environ(BASE)
@@ -137,7 +139,9 @@ def test_rollbar_needs_its_token_and_says_how_to_put_it():
 
 
 def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything():
-    """XRAY_SAMPLING_RULES is X-Ray's SamplingRule shape with '*' matchers by default; unset, every request is sampled."""
+    """XRAY_SAMPLING_RULES is X-Ray's SamplingRule shape with '*' matchers by default; unset, every request is
+    sampled.
+    """
     rules = Settings.from_environ(
         {
             **BASE,

@@ -112,7 +112,9 @@ def test_feeds_are_one_page(store, monkeypatch):
     ids=["throttled", "failing", "slow"],
 )
 def test_a_failing_database_is_a_bounded_json_503_and_health_stays_200(make_app, error_type, status, delay):
-    """Every call is tried at most MAX_ATTEMPTS times; the answer is a JSON 503 within WORST_CASE_SECONDS; health is 200."""
+    """Every call is tried at most MAX_ATTEMPTS times; the answer is a JSON 503 within WORST_CASE_SECONDS; health is
+    200.
+    """
     with FailingDynamoDb(error_type, status) as dynamodb:
         dynamodb.delay_seconds = delay
         app = make_app(
@@ -148,7 +150,9 @@ def test_an_unreachable_database_is_a_503_and_the_worker_still_starts(make_app):
 
 
 def test_database_failures_are_logged_at_a_bounded_rate(make_app, capsys):
-    """Eight failing requests in a row write at most five 'cruddur.store' lines to stdout, the last saying how many were held back."""
+    """Eight failing requests in a row write at most five 'cruddur.store' lines to stdout, the last saying how many
+    were held back.
+    """
     import json
 
     with FailingDynamoDb() as dynamodb:

@@ -24,7 +24,9 @@ def _modules(package_dir: Path) -> dict[str, Path]:
 
 
 def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The modules ``module`` imports: absolute names, relative ones resolved, ``from . import x`` as the submodule x."""
+    """The modules ``module`` imports: absolute names, relative ones resolved, ``from . import x`` as the submodule
+    x.
+    """
     package = module if path.stem == "__init__" else module.rsplit(".", 1)[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):

@@ -101,7 +101,9 @@ def create_service_table(endpoint_url: str, name: str | None = None) -> str:
 
 
 class FailingDynamoDb(LoopbackHttpServer):
-    """Answers every DynamoDB call with an error, as DynamoDB throttling (or failing) does; slowly with ``delay_seconds``."""
+    """Answers every DynamoDB call with an error, as DynamoDB throttling (or failing) does; slowly with
+    ``delay_seconds``.
+    """
 
     def __init__(self, error_type: str = "ProvisionedThroughputExceededException", status: int = 400) -> None:
         super().__init__()

@@ -411,7 +411,8 @@ def _prefix(column: str) -> str:
 
 
 def what_the_spans_lack(spec: dict[str, Any], events: list[dict[str, Any]], *, prefix: str = "") -> list[str]:
-    """What of ``spec`` the stored ``events`` fail, as sentences; empty when the query finds them with every column it reads.
+    """What of ``spec`` the stored ``events`` fail, as sentences; empty when the query finds them with every column it
+    reads.
 
     ``prefix`` says which of the query's spans ``events`` are: those it
     queries (``""``) or those its ``child.`` (or ``parent.``...) fields

@@ -1,4 +1,6 @@
-"""The HTTP server every HTTP stand-in is: threaded, on 127.0.0.1, answering POSTs through ``handle`` (any method through ``respond``)."""
+"""The HTTP server every HTTP stand-in is: threaded, on 127.0.0.1, answering POSTs through ``handle`` (any method
+through ``respond``).
+"""
 
 from __future__ import annotations
 
@@ -77,7 +79,9 @@ class LoopbackHttpServer:
         raise NotImplementedError
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
-        """(status, JSON body[, extra response headers]) for any request, its body as sent; POSTs go to ``handle_wire``, other methods get 405."""
+        """(status, JSON body[, extra response headers]) for any request, its body as sent; POSTs go to
+        ``handle_wire``, other methods get 405.
+        """
         if method != "POST":
             return 405, b'{"error": "method not allowed"}'
         return self.handle_wire(path, headers, body)

@@ -154,7 +154,9 @@ class XRayApi(XRaySamplingApi):
             self.problems.extend(problems)
 
     def received(self, operation: str) -> int:
-        """How many requests of ``operation`` (``PutTraceSegments``, ``GetSamplingTargets``, ``OTLP traces``) arrived, valid or not."""
+        """How many requests of ``operation`` (``PutTraceSegments``, ``GetSamplingTargets``, ``OTLP traces``)
+        arrived, valid or not.
+        """
         with self._received:
             return self.operations.count(operation)
 

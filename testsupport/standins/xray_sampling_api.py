@@ -46,7 +46,9 @@ class XRaySamplingApi(LoopbackHttpServer):
             self.targets[rule_name] = {"FixedRate": fixed_rate, "ReservoirQuota": reservoir_quota}
 
     def set_boost(self, rule_name: str, *, boost_rate: float, ttl_seconds: float) -> float:
-        """Answer ``rule_name``'s targets with a ``SamplingBoost`` of ``boost_rate`` for ``ttl_seconds`` from now; its end."""
+        """Answer ``rule_name``'s targets with a ``SamplingBoost`` of ``boost_rate`` for ``ttl_seconds`` from now;
+        its end.
+        """
         until = time.time() + ttl_seconds
         with self._lock:
             self.boosts[rule_name] = {"BoostRate": boost_rate, "BoostRateTTL": until}

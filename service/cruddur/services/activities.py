@@ -35,7 +35,9 @@ def _now() -> dt.datetime:
 
 
 def known_user(store: Store, handle: Any, field: str = "handle") -> User:
-    """The user ``handle`` names; InvalidInputError for a malformed one (naming ``field``), NotFoundError for an unknown one."""
+    """The user ``handle`` names; InvalidInputError for a malformed one (naming ``field``), NotFoundError for an
+    unknown one.
+    """
     if not isinstance(handle, str) or not HANDLE_PATTERN.match(handle):
         raise InvalidInputError(field, "use 1-32 lowercase letters, digits or '_'")
     user = store.user(handle)

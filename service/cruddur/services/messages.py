@@ -27,7 +27,9 @@ def message_groups(store: Store, handle: str) -> list[MessageGroup]:
 
 
 def messages(store: Store, handle: str, other: str) -> list[Message]:
-    """The newest page of messages between ``handle`` and ``other``, oldest first; NotFoundError for an unknown ``other``."""
+    """The newest page of messages between ``handle`` and ``other``, oldest first; NotFoundError for an unknown
+    ``other``.
+    """
     with operation("messages") as op:
         known_user(store, other)
         results = store.messages(handle, other)
