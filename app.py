@@ -72,7 +72,9 @@ def main() -> None:
             app,
             f"{config.short_name}-github-deploy-roles",
             github=github,
-            description=f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments",
+            description=(
+                f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments"
+            ),
         )
     if transaction_search is not None:
         TransactionSearchStack(
@@ -80,7 +82,9 @@ def main() -> None:
             f"{config.short_name}-transaction-search",
             settings=transaction_search,
             policy_name=f"{config.short_name}-transaction-search",
-            description=f"X-Ray Transaction Search for the account, {transaction_search.indexing_percentage:g} % indexed",
+            description=(
+                f"X-Ray Transaction Search for the account, {transaction_search.indexing_percentage:g} % indexed"
+            ),
         )
     apply_compliance_checks(app)
     app.synth()

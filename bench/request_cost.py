@@ -268,15 +268,25 @@ def _callgrind_instructions(environ_file: Path, requests: int, scratch: Path) ->
     out = scratch / "callgrind.out"
     subprocess.run(
         [
-            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--zero-before=getppid", "--dump-before=getpgrp",
-            sys.executable, "-m", "bench.request_cost", "--callgrind-child", str(environ_file), "--requests", str(requests),
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            "--zero-before=getppid",
+            "--dump-before=getpgrp",
+            sys.executable,
+            "-m",
+            "bench.request_cost",
+            "--callgrind-child",
+            str(environ_file),
+            "--requests",
+            str(requests),
         ],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONHASHSEED": "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=True,
-    )  # fmt: skip
+    )
     marked = Path(f"{out}.1")  # the dump at the second mark; the file without a suffix is the rest, up to exit
     for line in marked.read_text().splitlines():
         if line.startswith("summary:"):
@@ -390,9 +400,10 @@ def measure_parts() -> dict[str, float]:
             span.set_attribute("app.result_length", 3)
 
     parts = {
-        "an unsampled request's telemetry (header guard, trace context, X-Ray's rules at prod's, non-recording span, anomaly watch)": (
-            _unsampled_telemetry_us(bare_app, InMemorySpanExporter())
-        ),
+        (
+            "an unsampled request's telemetry "
+            "(header guard, trace context, X-Ray's rules at prod's, non-recording span, anomaly watch)"
+        ): (_unsampled_telemetry_us(bare_app, InMemorySpanExporter())),
         "OpenTelemetry WSGI middleware (server span, request attributes)": _min_us(lambda: _call(middleware)),
         "one child span with two attributes": _min_us(child_span),
         "the request line (logs.install_request_lines: one JSON line a request, written to stdout)": _request_line_us(),
@@ -491,9 +502,10 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
                 lambda: encode_spans(batch).SerializeToString(), number=20
             )
             / batch_requests,
-            f"its X-Ray segment and {_count_subsegments(segment.subsegments)} subsegments, built, serialized and sent": _min_us(
-                build_segment, number=500
-            ),
+            (
+                f"its X-Ray segment and {_count_subsegments(segment.subsegments)} subsegments, "
+                "built, serialized and sent"
+            ): _min_us(build_segment, number=500),
         }
 
 

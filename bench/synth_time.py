@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Synth time",
         "",
-        f"`python -m bench.synth_time --runs {args.runs}` (`make bench-synth`): `cdk synth --quiet` through the project's CLI, "
+        f"`python -m bench.synth_time --runs {args.runs}` (`make bench-synth`): "
+        "`cdk synth --quiet` through the project's CLI, "
         "median of the runs, same machine as above.",
         "",
         "| what | seconds | ratio to the minimal app |",

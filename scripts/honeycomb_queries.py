@@ -118,9 +118,11 @@ def read_configuration_key(config: EnvironmentConfig, ssm_client) -> str:
     except BotoCoreError as error:
         raise HoneycombQueriesError(f"could not read {parameter}: {error}") from None
     raise HoneycombQueriesError(
-        f"no Honeycomb configuration key: the SecureString parameter {parameter} does not exist. Create a Configuration "
-        "key with 'Manage Queries and Columns' in Honeycomb (Environment Settings, API Keys, Configuration), then put it "
-        f"with: HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... make secrets ENV={config.name}"
+        f"no Honeycomb configuration key: the SecureString parameter {parameter} does not exist. "
+        "Create a Configuration key with 'Manage Queries and Columns' in Honeycomb "
+        "(Environment Settings, API Keys, Configuration), then put it with: "
+        "HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... "
+        f"make secrets ENV={config.name}"
     )
 
 

@@ -47,7 +47,8 @@ class GitHubDeployConfig:
         """Reject a repository or environment name GitHub would never put in a token."""
         if not _REPOSITORY.match(self.repository):
             raise ConfigError(
-                f"github_repository = {self.repository!r} is invalid; use OWNER/REPO, for example -c github_repository=acme/cruddur"
+                f"github_repository = {self.repository!r} is invalid; "
+                "use OWNER/REPO, for example -c github_repository=acme/cruddur"
             )
         for name in self.environments:
             if not _ENVIRONMENT.match(name):

@@ -150,7 +150,8 @@ def not_priced(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[
     if not with_transaction_search(inputs) or percentage <= FREE_INDEXING_PERCENTAGE:
         return []
     return [
-        f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % ({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"
+        f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % "
+        f"({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"
     ]
 
 

@@ -249,9 +249,20 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
                 method, status = request.method, response.status_code
                 route = request.url_rule.rule if request.url_rule is not None else None
                 request_log.info(
-                    "%s %s %s %s ms", method, route or "(no route)", status, duration_ms,
-                    extra={LINE_FIELDS: {"http_method": method, "http_route": route, "http_status": status, "duration_ms": duration_ms}},
-                )  # fmt: skip
+                    "%s %s %s %s ms",
+                    method,
+                    route or "(no route)",
+                    status,
+                    duration_ms,
+                    extra={
+                        LINE_FIELDS: {
+                            "http_method": method,
+                            "http_route": route,
+                            "http_status": status,
+                            "duration_ms": duration_ms,
+                        }
+                    },
+                )
         except Exception:
             logging.getLogger("flask_aws_telemetry.logs").exception("could not log the request line")
         return response

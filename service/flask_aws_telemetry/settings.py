@@ -118,7 +118,8 @@ class TelemetrySettings:
         if settings.browser_traces is not None and not settings.otel_enabled:
             raise SettingsError(
                 f"{contract.BROWSER_TRACES_ENABLED.name} is true but {contract.OTEL_ENABLED.name} is false; "
-                "the frontend's spans go to the collector, which runs only with OpenTelemetry on: turn both on, or neither"
+                "the frontend's spans go to the collector, which runs only with OpenTelemetry on: "
+                "turn both on, or neither"
             )
         if settings.watchtower_enabled and not settings.watchtower_log_group:
             raise SettingsError(

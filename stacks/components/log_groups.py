@@ -11,7 +11,7 @@ from models.aws_limits import CLOUDWATCH_RETENTION_DAYS
 # aws-cdk-lib lists RetentionDays in ascending order, the same order as
 # CLOUDWATCH_RETENTION_DAYS, with INFINITE last (never used here).
 _RETENTION = dict(
-    zip(CLOUDWATCH_RETENTION_DAYS, [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE])
+    zip(CLOUDWATCH_RETENTION_DAYS, [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE], strict=True)
 )
 
 

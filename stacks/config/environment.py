@@ -13,7 +13,7 @@ import dataclasses
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from models import aws_limits
@@ -55,7 +55,7 @@ _SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
-class RemovalPolicyName(str, Enum):
+class RemovalPolicyName(StrEnum):
     """What `cdk destroy` does with stateful resources (log groups, the table, access logs)."""
 
     DESTROY = "destroy"
@@ -195,7 +195,8 @@ class EnvironmentConfig:
             raise FieldError(
                 "browser_traces.enabled",
                 True,
-                "no browser may send spans without an allowed origin: set edge.frontend_origins (the frontend's origins)",
+                "no browser may send spans without an allowed origin: "
+                "set edge.frontend_origins (the frontend's origins)",
             )
 
     def _check_containers_fit(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from cruddur import contract
@@ -362,7 +362,7 @@ class AppConfig:
                 raise FieldError(f"environment[{name!r}]", value, "use a string")
 
 
-class XRayPath(str, Enum):
+class XRayPath(StrEnum):
     """How traces reach X-Ray.
 
     ``XRAY_SDK_AND_DAEMON`` (the default): the aws-xray-sdk records a segment

@@ -133,7 +133,10 @@ RESOLVE_STEP = "Resolve every pinned image against its registry"
 DAEMON_PIN = (
     "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
 )
-COLLECTOR_PIN = "public.ecr.aws/aws-observability/aws-otel-collector@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
+COLLECTOR_PIN = (
+    "public.ecr.aws/aws-observability/aws-otel-collector"
+    "@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
+)
 DOCKER_HUB_DAEMON_DIGEST = "sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
 # A registry that answers `docker buildx imagetools inspect NAME [--format '{{json .Manifest}}']` from a table
 # (NAME DIGEST per line, NAME a reference or a tagged name) and logs every name asked for.
@@ -247,7 +250,8 @@ def test_a_release_tag_that_moved_is_a_warning(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (
-        "::warning title=Release label and digest disagree::public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0 "
+        "::warning title=Release label and digest disagree::"
+        "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0 "
         f"is {moved}, the pin is {COLLECTOR_PIN}"
     ) in result.stdout
 

@@ -303,11 +303,15 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
             # And once its TTL has passed
             time.sleep(max(0.0, boost_until - time.time()) + 0.5)
             after, _ = _burst(service, "after", 100)
+
             # Then every request the rule matched is counted in its boost statistics, each an anomaly (counted when
             # it ends, so perhaps an interval after the request was counted)
-            totals = lambda: [
-                sum(doc[count] for doc in proxy.boost_statistics_of(name)) for count in ("TotalCount", "AnomalyCount")
-            ]
+            def totals() -> list[int]:
+                return [
+                    sum(doc[count] for doc in proxy.boost_statistics_of(name))
+                    for count in ("TotalCount", "AnomalyCount")
+                ]
+
             expected = warm + 300
             assert wait_until(lambda: totals() == [expected, expected], timeout=2 * TARGETS_INTERVAL_SECONDS + 5), (
                 totals()

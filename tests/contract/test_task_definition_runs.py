@@ -160,7 +160,8 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert cloudwatch_logs.describe_log_groups()["logGroups"] == []  # nothing was sent to CloudWatch Logs directly
         assert rollbar.items == []  # no errors were raised
 
-        # the saved Logs Insights queries read only fields that the request lines on stdout have, with numbers as numbers
+        # the saved Logs Insights queries read only fields that the request lines on stdout have, with numbers as
+        # numbers
         request_lines = [line for line in stdout_lines if line["logger"] == "cruddur.request"]
         assert {line["trace_id"] for line in request_lines} == set(
             trace_ids
@@ -186,7 +187,8 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             assert operation_span.parent_span_id == server_span_ids[trace_id]
             assert {s.parent_span_id for s in calls} == {operation_span.span_id}
         # Honeycomb's saved queries about the backend's server spans find these (the callers' traceparents name parent
-        # spans that were never sent, so root. fields and the rest are proved in tests/service/test_honeycomb_queries_find_spans.py)
+        # spans that were never sent, so root. fields and the rest are proved in
+        # tests/service/test_honeycomb_queries_find_spans.py)
         events = [honeycomb_event(span) for span in collector.spans]
         for name, prefix in (("Latency by route", ""), ("Browser-to-backend network time", "child.")):
             (query,) = [q for q in load_queries(service_name) if q.name == name]

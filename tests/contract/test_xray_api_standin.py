@@ -24,9 +24,19 @@ from testsupport.standins.xray_api import XRayApi
 REGION = "us-east-1"
 KEY, SECRET = "AKIDSTANDINTEST", "stand-in-secret"
 RULE = {
-    "RuleName": "catch-all", "Priority": 100, "FixedRate": 0.1, "ReservoirSize": 5, "ServiceName": "*",
-    "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "ResourceARN": "*", "Version": 1, "Attributes": {},
-}  # fmt: skip
+    "RuleName": "catch-all",
+    "Priority": 100,
+    "FixedRate": 0.1,
+    "ReservoirSize": 5,
+    "ServiceName": "*",
+    "ServiceType": "*",
+    "Host": "*",
+    "HTTPMethod": "*",
+    "URLPath": "*",
+    "ResourceARN": "*",
+    "Version": 1,
+    "Attributes": {},
+}
 SEGMENT = {
     "name": "cruddur-backend-flask", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979",
     "start_time": 1478293361.271, "end_time": 1478293361.449,

@@ -157,7 +157,11 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
             )
 
             # The root is read-only; the declared path is the only one the app user may write.
-            probe = "import os, tempfile\ntry:\n    open('/app/probe', 'w')\nexcept OSError as e:\n    print('root', e.errno)\nprint('tmp', tempfile.mkstemp()[1])"
+            probe = (
+                "import os, tempfile\n"
+                "try:\n    open('/app/probe', 'w')\nexcept OSError as e:\n    print('root', e.errno)\n"
+                "print('tmp', tempfile.mkstemp()[1])"
+            )
             result = subprocess.run(
                 [engine, "exec", name, "python", "-c", probe], capture_output=True, text=True, timeout=30
             )

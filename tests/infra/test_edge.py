@@ -31,7 +31,7 @@ def test_without_a_domain_the_load_balancer_serves_http_on_80(any_env):
     listeners = list(any_env.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values())
     url = templates.joined(_outputs(any_env)["ServiceUrl"])
     if any_env.config.edge.entry_point is EntryPoint.LOAD_BALANCER:
-        assert [(l["Properties"]["Port"], l["Properties"]["Protocol"]) for l in listeners] == [(80, "HTTP")]
+        assert [(lsn["Properties"]["Port"], lsn["Properties"]["Protocol"]) for lsn in listeners] == [(80, "HTTP")]
         assert url == f"http://{templates.TOKEN}"  # the load balancer's DNS name
     else:
         assert listeners == []
@@ -56,8 +56,8 @@ def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
         )  # see the HTTP API's test below
         return
     listeners = {
-        l["Properties"]["Port"]: l["Properties"]
-        for l in with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values()
+        listener["Properties"]["Port"]: listener["Properties"]
+        for listener in with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values()
     }
     assert set(listeners) == {80, 443}
     https = listeners[443]

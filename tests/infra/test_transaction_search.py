@@ -134,7 +134,8 @@ def test_the_indexing_percentage_is_checked(value):
     with pytest.raises(FieldError) as error:
         TransactionSearchConfig(indexing_percentage=value)
     assert str(error.value) == (
-        f"transaction_search.indexing_percentage = {value!r} is invalid; use a percentage from 0 to 100 (the first 1 % is indexed free)."
+        f"transaction_search.indexing_percentage = {value!r} is invalid; "
+        "use a percentage from 0 to 100 (the first 1 % is indexed free)."
     )
 
 

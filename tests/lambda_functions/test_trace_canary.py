@@ -163,8 +163,14 @@ def test_the_handler_publishes_delivery_and_latency_with_the_environment(canary,
 def test_a_failed_run_publishes_zero(canary, monkeypatch):
     """A lost trace publishes TraceDelivered = 0 and no latency."""
     with ServiceStandIn(deliver=False) as service:
-        for name, value in {"SERVICE_URL": service.url, "SERVICE_NAME": SERVICE, "ENVIRONMENT": "test",
-                            "METRIC_NAMESPACE": "cruddur/test", "WAIT_SECONDS": "0.5", "POLL_SECONDS": "0.2"}.items():  # fmt: skip
+        for name, value in {
+            "SERVICE_URL": service.url,
+            "SERVICE_NAME": SERVICE,
+            "ENVIRONMENT": "test",
+            "METRIC_NAMESPACE": "cruddur/test",
+            "WAIT_SECONDS": "0.5",
+            "POLL_SECONDS": "0.2",
+        }.items():
             monkeypatch.setenv(name, value)
         result = canary.handler({}, None)
     assert result["delivered"] is False

@@ -33,8 +33,10 @@ def test_violations_become_one_annotation_per_construct():
     }
     lines = nag_annotations.annotations(report)
     assert lines == [
-        "::error title=AwsSolutions-SNS3 (AwsSolutions)::stack/Topic/Resource: The SNS Topic does not require SSL.%0ASecond line",
-        "::error title=AwsSolutions-SNS3 (AwsSolutions)::stack/Other: The SNS Topic does not require SSL.%0ASecond line",
+        "::error title=AwsSolutions-SNS3 (AwsSolutions)::"
+        "stack/Topic/Resource: The SNS Topic does not require SSL.%0ASecond line",
+        "::error title=AwsSolutions-SNS3 (AwsSolutions)::"
+        "stack/Other: The SNS Topic does not require SSL.%0ASecond line",
     ]
 
 

@@ -63,7 +63,8 @@ def test_the_module_prints_from_the_repository_root(arguments, lines):
     assert len(printed) == lines
     if arguments:
         assert printed[0] == (
-            "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071 "
+            "public.ecr.aws/xray/aws-xray-daemon"
+            "@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071 "
             "public.ecr.aws/xray/aws-xray-daemon:3.7.0"
         )
     else:

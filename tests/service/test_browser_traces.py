@@ -135,8 +135,19 @@ def test_the_preflight_allows_the_frontend_origin_only(ingest_app):
         (json.dumps(otlp_json(trace_id="abcd")), "application/json", FRONTEND, 400, "malformed"),
         (json.dumps(otlp_json(trace_id="zz" * 16)), "application/json", FRONTEND, 400, "malformed"),
     ],
-    ids=["other-origin", "no-origin", "oversized", "not-otlp-type", "not-json", "json-array", "no-spans", "bad-protobuf", "short-id", "not-hex"],
-)  # fmt: skip
+    ids=[
+        "other-origin",
+        "no-origin",
+        "oversized",
+        "not-otlp-type",
+        "not-json",
+        "json-array",
+        "no-spans",
+        "bad-protobuf",
+        "short-id",
+        "not-hex",
+    ],
+)
 def test_bad_batches_get_a_4xx_are_counted_and_never_reach_the_collector(
     ingest_app, otlp_receiver, caplog, body, content_type, origin, status, reason
 ):

@@ -16,8 +16,29 @@ from cruddur import contract
 FRONTEND = "http://localhost:3000"
 # What ActivityForm, ReplyForm and MessageForm send with their POSTs.
 FORM_HEADERS = {"Accept": "application/json", "Content-Type": "application/json", "Origin": FRONTEND}
-ACTIVITY_FIELDS = {"uuid", "handle", "display_name", "message", "created_at", "expires_at", "likes_count", "replies_count", "reposts_count", "replies"}  # fmt: skip
-REPLY_FIELDS = {"uuid", "reply_to_activity_uuid", "handle", "display_name", "message", "created_at", "likes_count", "replies_count", "reposts_count"}  # fmt: skip
+ACTIVITY_FIELDS = {
+    "uuid",
+    "handle",
+    "display_name",
+    "message",
+    "created_at",
+    "expires_at",
+    "likes_count",
+    "replies_count",
+    "reposts_count",
+    "replies",
+}
+REPLY_FIELDS = {
+    "uuid",
+    "reply_to_activity_uuid",
+    "handle",
+    "display_name",
+    "message",
+    "created_at",
+    "likes_count",
+    "replies_count",
+    "reposts_count",
+}
 MESSAGE_FIELDS = {"uuid", "handle", "display_name", "message", "created_at"}
 
 

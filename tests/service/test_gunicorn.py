@@ -25,7 +25,7 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon,
     process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
         assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
-        for index in range(REQUESTS):
+        for _ in range(REQUESTS):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/activities/home", timeout=5) as response:
                 assert response.status == 200
     finally:

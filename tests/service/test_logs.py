@@ -34,7 +34,7 @@ def test_stdout_lines_are_json_with_the_trace_of_the_request(traced_app, otlp_re
     traced_app.test_client().get("/_log")
     flush(traced_app)
     assert wait_until(lambda: otlp_receiver.spans)
-    (line,) = [l for l in _json_lines(capsys.readouterr().out) if l["message"] == "inside the request"]
+    (line,) = [doc for doc in _json_lines(capsys.readouterr().out) if doc["message"] == "inside the request"]
     server_span = otlp_receiver.spans[0]
     assert line["trace_id"] == server_span.trace_id
     assert line["span_id"] == server_span.span_id
@@ -46,7 +46,7 @@ def test_lines_outside_a_request_have_no_trace(traced_app, capsys):
     """Outside a request the trace fields are null, never a stale id."""
     traced_app.test_client().get("/api/activities/home")
     logging.getLogger("cruddur.test").warning("after the request")
-    (line,) = [l for l in _json_lines(capsys.readouterr().out) if l["message"] == "after the request"]
+    (line,) = [doc for doc in _json_lines(capsys.readouterr().out) if doc["message"] == "after the request"]
     assert line["trace_id"] is None and line["xray_trace_id"] is None
 
 
@@ -64,7 +64,7 @@ def test_with_x_ray_alone_lines_carry_the_segments_trace_id(otlp_receiver, xray_
     root = "1-5f0a3b2c-" + "f" * 24
     app.test_client().get("/_log", headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"})
     logging.getLogger("cruddur.test").warning("after the request")
-    lines = {l["message"]: l for l in _json_lines(capsys.readouterr().out)}
+    lines = {doc["message"]: doc for doc in _json_lines(capsys.readouterr().out)}
     assert lines["inside the request"]["xray_trace_id"] == root
     assert lines["inside the request"]["trace_id"] is None  # no OpenTelemetry span
     assert lines["after the request"]["xray_trace_id"] is None

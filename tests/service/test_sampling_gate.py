@@ -74,7 +74,7 @@ def test_an_unsampled_request_still_has_a_trace_id_for_its_logs(otlp_receiver, x
 
     app.test_client().get("/_log")
     flush(app)
-    (line,) = [json.loads(l) for l in capsys.readouterr().out.splitlines() if '"unsampled"' in l]
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines() if '"unsampled"' in text]
     assert line["trace_id"] and line["trace_id"] != "0" * 32
     assert line["xray_trace_id"] == xray_trace_id(int(line["trace_id"], 16))
     assert not otlp_receiver.spans and not xray_daemon.segments

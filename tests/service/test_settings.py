@@ -60,12 +60,14 @@ def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
         ),
         (
             contract.XRAY_SAMPLING_RULES.name,
-            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "SamplingRateBoost": {"MaxRate": 1.5, "CooldownWindowMinutes": 5}}]',
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, '
+            '"SamplingRateBoost": {"MaxRate": 1.5, "CooldownWindowMinutes": 5}}]',
             "MaxRate, a number from 0 to 1",
         ),
         (
             contract.XRAY_SAMPLING_RULES.name,
-            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "SamplingRateBoost": {"MaxRate": 0.5, "CooldownWindowMinutes": 0}}]',
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, '
+            '"SamplingRateBoost": {"MaxRate": 0.5, "CooldownWindowMinutes": 0}}]',
             "CooldownWindowMinutes, a whole number of 1 or more",
         ),
         (
@@ -145,7 +147,9 @@ def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything()
     rules = Settings.from_environ(
         {
             **BASE,
-            contract.XRAY_SAMPLING_RULES.name: '[{"RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25}]',
+            contract.XRAY_SAMPLING_RULES.name: (
+                '[{"RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25}]'
+            ),
         }
     ).telemetry.sampling_rules
     assert rules == (

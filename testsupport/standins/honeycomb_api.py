@@ -339,7 +339,8 @@ def spec_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
         if _is_int(span) and not span / 1000 <= spec["granularity"] <= span / 10:
             problem(
                 "granularity",
-                f"{spec['granularity']} is out of range for a time range of {span} s; use {span / 1000:g} to {span / 10:g}",
+                f"{spec['granularity']} is out of range for a time range of {span} s; "
+                f"use {span / 1000:g} to {span / 10:g}",
             )
     offset = spec.get("compare_time_offset_seconds")
     if offset is not None and offset not in COMPARE_OFFSETS:

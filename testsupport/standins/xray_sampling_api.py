@@ -117,10 +117,12 @@ class XRaySamplingApi(LoopbackHttpServer):
                 continue
             target = {
                 "RuleName": rule["RuleName"],
-                **self.targets.get(rule["RuleName"], {"FixedRate": rule["FixedRate"], "ReservoirQuota": rule["ReservoirSize"]}),
+                **self.targets.get(
+                    rule["RuleName"], {"FixedRate": rule["FixedRate"], "ReservoirQuota": rule["ReservoirSize"]}
+                ),
                 "ReservoirQuotaTTL": now + 3600,
                 "Interval": self.interval_seconds,
-            }  # fmt: skip
+            }
             boost = self.boosts.get(rule["RuleName"])
             if boost is not None and boost["BoostRateTTL"] > now and "SamplingRateBoost" in rule:
                 target["SamplingBoost"] = dict(boost)
