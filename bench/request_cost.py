@@ -41,9 +41,10 @@ import timeit
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import EnvProvider
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from bench.results import write_section
@@ -52,6 +53,9 @@ from cruddur.app import create_app
 from cruddur.seed import seed_at_start
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,7 +149,7 @@ FAKE_CREDENTIALS = {EnvProvider.ACCESS_KEY: "bench", EnvProvider.SECRET_KEY: "be
 # As gunicorn hands it over behind the load balancer, which adds a root-only X-Amzn-Trace-Id.
 _REQUEST = EnvironBuilder(
     path=PATH,
-    headers={"User-Agent": "wrk", "X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793"},
+    headers=Headers({"User-Agent": "wrk", "X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793"}),
     environ_base={"REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "50000"},
 ).get_environ()
 
@@ -178,6 +182,7 @@ def stand_ins() -> Iterator[tuple[str, str, str]]:
     child = subprocess.Popen(
         [sys.executable, "-c", _STAND_INS], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    assert child.stdin is not None and child.stdout is not None  # both are pipes
     try:
         with tempfile.TemporaryDirectory() as scratch, MotoServer(Path(scratch) / "dynamodb.log") as dynamodb:
             where = json.loads(child.stdout.readline())
@@ -212,7 +217,8 @@ def _calls_per_request(app: Any, requests: int = 200) -> float:
     for _ in range(requests):
         _call(app)
     profile.disable()
-    return pstats.Stats(profile).total_calls / requests
+    # typeshed leaves out the totals Stats computes in its constructor.
+    return pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
 
 
 def measure_requests(batches: int, batch: int) -> dict[Configuration, tuple[float, float]]:
@@ -469,14 +475,11 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
         request_spans, segment = spans[-per_request:], segments[-1]
 
         provider = _otel_sdk_provider(request_spans[0].resource)
-        tracers = {
-            span.instrumentation_scope.name: provider.get_tracer(span.instrumentation_scope.name)
-            for span in request_spans
-        }
+        tracers = {_scope_name(span): provider.get_tracer(_scope_name(span)) for span in request_spans}
 
         def build_spans() -> None:
             for span in request_spans:
-                tracers[span.instrumentation_scope.name].start_span(
+                tracers[_scope_name(span)].start_span(
                     span.name, kind=span.kind, attributes=span.attributes, start_time=span.start_time
                 ).end(end_time=span.end_time)
 
@@ -507,6 +510,14 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
                 "built, serialized and sent"
             ): _min_us(build_segment, number=500),
         }
+
+
+def _scope_name(span: ReadableSpan) -> str:
+    """The name of the instrumentation that made ``span`` (every span of the service's instrumentations has one)."""
+    scope = span.instrumentation_scope
+    if scope is None:
+        raise ValueError(f"span {span.name!r} has no instrumentation scope")
+    return scope.name
 
 
 def _otel_sdk_provider(resource: Any) -> Any:

@@ -99,7 +99,8 @@ class SamplingPolicy:
             for rule in rules
         )
         names = {rule.service_name for rule in configs}
-        return cls(service_name=names.pop() if len(names) == 1 else "*", rules=configs)
+        only_name = names.pop() if len(names) == 1 else None
+        return cls(service_name=only_name or "*", rules=configs)
 
     def api_rules(self) -> list[dict[str, Any]]:
         """The rules as X-Ray's API (and CloudFormation's ``SamplingRule``) spell them, by priority."""

@@ -68,10 +68,10 @@ def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -
     each secret gets a stand-in value, never a real one.
     """
 
-    def resolve(value: object) -> str:
+    def resolve(value: str | dict[str, Any]) -> str:
         if isinstance(value, str):
             return value
-        ref = value.get("Ref")  # type: ignore[union-attr]
+        ref = value.get("Ref")
         if ref == "AWS::Region":
             return "us-east-1"
         if ref in logical_names:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 
 from flask_aws_telemetry import Telemetry
@@ -23,6 +24,12 @@ from .store import Store
 MAX_BODY_BYTES = 16 * 1024
 
 
+class _InsertionOrderJSON(DefaultJSONProvider):
+    """Flask's JSON, with keys in the order the API built them."""
+
+    sort_keys = False
+
+
 def create_app(
     settings: Settings | None = None, *, environ: Mapping[str, str] | None = None, **telemetry_options: Any
 ) -> Flask:
@@ -31,7 +38,7 @@ def create_app(
         settings = Settings.from_environ(os.environ if environ is None else environ)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
-    app.json.sort_keys = False
+    app.json = _InsertionOrderJSON(app)
     app.extensions[extensions.SETTINGS] = settings
     app.extensions[extensions.STORE] = store = Store(
         settings.dynamodb_table_name, region=settings.telemetry.aws_region, endpoint_url=settings.dynamodb_endpoint_url

@@ -51,6 +51,7 @@ from aws_xray_sdk.ext.boto_utils import aws_meta_processor
 from botocore.exceptions import ClientError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry._logs import NoOpLogger
 from opentelemetry.instrumentation.botocore import _BOTOCORE_EXTENSIONS, _apply_response_attributes
 from opentelemetry.instrumentation.botocore.extensions.registry import ExtensionRegistry
 from opentelemetry.instrumentation.botocore.extensions.types import _AwsSdkCallContext, _BotocoreInstrumentorContext
@@ -151,12 +152,12 @@ class AwsCallTracing:
         assert self._registry is not None
         call_context = _AwsSdkCallContext(call.client, (call.operation, call.params))
         extension = self._registry.get_extension(call_context)
-        attributes = {
+        attributes: dict[str, Any] = {
             RPC_SYSTEM: "aws-api",
             RPC_SERVICE: call_context.service_id,
             RPC_METHOD: call_context.operation,
             CLOUD_REGION: call_context.region,
-            **get_server_attributes(call_context.endpoint_url),
+            **get_server_attributes(call_context.endpoint_url or ""),
         }
         extension.extract_attributes(attributes)
         span = self._registry.get_tracer(extension).start_span(
@@ -166,11 +167,11 @@ class AwsCallTracing:
             attributes=attributes,
             start_time=call.start_ns,
         )
-        instrumentor_context = _BotocoreInstrumentorContext(logger=None)
+        instrumentor_context = _BotocoreInstrumentorContext(logger=NoOpLogger(_INSTRUMENTATION))
         extension.before_service_call(span, instrumentor_context)
         _apply_response_attributes(span, call.response)
         if call.error is None:
-            extension.on_success(span, call.response, instrumentor_context)
+            extension.on_success(span, call.response or {}, instrumentor_context)
         else:
             if isinstance(call.error, ClientError):
                 extension.on_error(span, call.error, instrumentor_context)

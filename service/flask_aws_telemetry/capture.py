@@ -79,6 +79,11 @@ anomaly_log = logging.getLogger(contract.ANOMALY_LOGGER)
 CAPTURED_MESSAGE = "anomaly trace captured"
 
 
+def _no_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The app of the middleware ``AnomalyCapture`` builds for its tracer and conventions only: never called."""
+    raise NotImplementedError
+
+
 class AnomalyCapture:
     """Watches every request the gate lets through; exports the unsampled ones that end as anomalies, within a limit."""
 
@@ -101,14 +106,14 @@ class AnomalyCapture:
         """
         # The WSGI instrumentation's tracer and conventions: a captured server span is one of its spans.
         instrumentation = OpenTelemetryMiddleware(
-            None, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
+            _no_app, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
         )
         self._tracer = instrumentation.tracer
         self._conventions = instrumentation._sem_conv_opt_in_mode
         self._recorder = xray_recorder
         self._aws_calls = aws_calls
         self._slow_ns = int(slow_request_seconds * 1e9)
-        self._limit = _RateLimiter(1, per_second, clock or _Clock()) if per_second > 0 else None  # type: ignore[arg-type]
+        self._limit = _RateLimiter(1, per_second, clock or _Clock()) if per_second > 0 else None
         self._on_anomaly = on_anomaly
         self.dropped = DropCounter(log, f"anomaly capture limit ({per_second:g} traces a second per process) reached")
         self.captured = 0

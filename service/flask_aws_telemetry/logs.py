@@ -130,7 +130,7 @@ class StdoutHandler(logging.StreamHandler):
         """A stream handler without a fixed stream."""
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         """The current standard output."""
         return sys.stdout
@@ -170,7 +170,9 @@ class BurstHandler(logging.handlers.MemoryHandler):
 
     def flush(self) -> None:
         """Hand every held record to ``target``; the lock is held only to take the list."""
-        with self.lock:
+        lock = self.lock
+        assert lock is not None, "logging.Handler creates its lock in __init__"
+        with lock:
             records, self.buffer = self.buffer, []
             target = self.target
         if target is None:

@@ -39,9 +39,12 @@ def install(app: Flask, settings: TelemetrySettings) -> None:
     """Initialize Rollbar for ``app`` and report its unhandled exceptions."""
     # rollbar keeps module state and ignores a second init; a new app (or a
     # worker after fork) must be able to configure it afresh.
+    token = settings.rollbar_access_token
+    if not token:
+        raise ValueError(f"{contract.ROLLBAR_ACCESS_TOKEN.name} is not set: Rollbar needs it to report errors")
     rollbar._initialized = False
     rollbar.init(
-        settings.rollbar_access_token,
+        token,
         environment=settings.environment,
         scrub_fields=SCRUB_FIELDS,
         endpoint=settings.rollbar_endpoint,

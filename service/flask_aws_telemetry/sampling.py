@@ -176,7 +176,7 @@ class _Rules(_RuleCache):
 
     def appliers(self) -> list[_SamplingRuleApplier]:
         """The rule appliers by priority (the cache replaces the list whole, never changes it in place)."""
-        return self._RuleCache__rule_appliers  # type: ignore[attr-defined]
+        return self._RuleCache__rule_appliers
 
     def decide(self, trace_id: int, attributes: Mapping[str, str]) -> SamplingDecision:
         """The first matching rule's decision: its reservoir, else its (boosted) fixed rate."""
@@ -222,7 +222,7 @@ class _Rules(_RuleCache):
         applier = self.applier(rule_name)
         if applier is None or not applier.has_boost():
             return None
-        applier.count_anomaly_trace(_ANOMALY_SAMPLED if sampled else _ANOMALY_UNSAMPLED)  # type: ignore[arg-type]
+        applier.count_anomaly_trace(_ANOMALY_SAMPLED if sampled else _ANOMALY_UNSAMPLED)
         return applier
 
     def get_all_statistics(self) -> tuple[list[dict], list[dict]]:

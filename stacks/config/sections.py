@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from cruddur import contract
 from flask_aws_telemetry.settings import BrowserTraceLimits
@@ -643,8 +644,15 @@ class BrowserTracesConfig:
         _whole_number_at_least("source_per_minute", self.source_per_minute, contract.GUNICORN_WORKERS)
 
 
+class Section(Protocol):
+    """What every section of an environment has: a check of its own fields."""
+
+    def check(self) -> None:
+        """Raise FieldError naming the first field that is out of range."""
+
+
 # The sections of an environment, by the name of the field that holds each (the prefix of its errors).
-SECTION_TYPES = {
+SECTION_TYPES: dict[str, type[Section]] = {
     "network": NetworkConfig,
     "task": TaskSizeConfig,
     "scaling": ScalingConfig,

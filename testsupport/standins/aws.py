@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from testsupport.standins.loopback_http import LoopbackHttpServer
+from testsupport.standins.loopback_http import LoopbackHttpServer, Response
 from testsupport.waiting import closed_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +142,7 @@ class SlowDynamoDb(LoopbackHttpServer):
         self.upstream = upstream.rstrip("/")
         self.delay_seconds = delay_seconds
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> Response:
         forwarded = {name: value for name, value in headers.items() if name.lower() not in ("host", "content-length")}
         request = urllib.request.Request(self.upstream + path, data=body, headers=forwarded, method="POST")
         try:

@@ -10,6 +10,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# (status, body) or (status, body, extra response headers).
+Response = tuple[int, bytes] | tuple[int, bytes, dict[str, str]]
+
 
 class LoopbackHttpServer:
     """A threaded loopback HTTP server with a configurable status and delay; subclasses answer in ``handle``."""
@@ -65,7 +68,7 @@ class LoopbackHttpServer:
         """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.port}"
 
-    def handle_wire(self, path: str, headers: dict[str, str], wire_body: bytes) -> tuple[int, bytes]:
+    def handle_wire(self, path: str, headers: dict[str, str], wire_body: bytes) -> Response:
         """(status, JSON body) for a POST whose body is as sent (compressed, if it was); gunzips it for ``handle``.
 
         A stand-in that checks what was signed (SigV4 covers the body as sent) overrides this.
@@ -74,8 +77,8 @@ class LoopbackHttpServer:
             wire_body = gzip.decompress(wire_body)
         return self.handle(path, headers, wire_body)
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        """(status, JSON body) for a POST to ``path``; ``body`` is already gunzipped."""
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> Response:
+        """(status, JSON body[, extra response headers]) for a POST to ``path``; ``body`` is already gunzipped."""
         raise NotImplementedError
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
