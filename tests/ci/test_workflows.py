@@ -77,6 +77,18 @@ def test_pull_requests_run_the_readme_test_command_and_synth_every_environment()
     assert [item["env"] for item in jobs["diff"]["strategy"]["matrix"]["include"]] == ["dev", "staging", "prod"]
 
 
+def test_pull_requests_lint_and_make_test_lints_before_the_tests():
+    """A lint job runs make lint; make lint runs ruff (lint, format) and mypy; make test runs make lint first."""
+    jobs = _load("pull-request.yml")["jobs"]
+    assert "make lint" in _commands(jobs["lint"])
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    targets = {line.split(":", 1)[0]: line for line in makefile.splitlines() if line[:1].isalpha() and ":" in line}
+    assert "lint" in targets["test"].split("##", 1)[0].split(":", 1)[1].split()
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    for command in ("ruff check .", "ruff format --check .", "mypy $(MYPY_PACKAGES)"):
+        assert command in recipe, command
+
+
 def test_main_deploys_dev_then_gated_staging_and_prod():
     """dev deploys on push; staging and prod follow, each in its GitHub environment."""
     document = _load("deploy.yml")
