@@ -41,9 +41,9 @@ def test_every_environment_is_valid(name):
     config = load_environment(name)
     assert config.name == name
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.name = "qa"  # type: ignore[misc]
+        config.name = "qa"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.task.cpu = 4096  # type: ignore[misc]
+        config.task.cpu = 4096
 
 
 def test_unknown_environment_lists_the_valid_ones():

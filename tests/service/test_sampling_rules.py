@@ -83,7 +83,7 @@ def test_decide_names_the_rule_and_agrees_with_should_sample():
     assert 40 < sum(d.sampled for d in decisions) < 160
     assert sampler.decide(trace_ids[0], HEALTH) == SamplingDecision(sampled=False, rule_name="health")
     with pytest.raises(AttributeError):
-        decisions[0].sampled = True  # type: ignore[misc]  # frozen
+        decisions[0].sampled = True  # frozen
 
 
 def test_a_request_no_rule_matches_is_not_sampled_and_names_no_rule():

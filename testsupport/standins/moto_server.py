@@ -94,7 +94,7 @@ class _CloudMapNamespace(CloudFormationModel):
         return attr in ("Id", "Arn", "HostedZoneId")
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[override]
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json["Properties"]
         backend = servicediscovery_backends[account_id][region_name]
         backend.create_private_dns_namespace(
@@ -105,7 +105,7 @@ class _CloudMapNamespace(CloudFormationModel):
         return cls(namespace)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[override]
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         backend = servicediscovery_backends[account_id][region_name]
         for namespace in [
             n for n in backend.namespaces.values() if n.name == cloudformation_json["Properties"]["Name"]
@@ -146,7 +146,7 @@ class _CloudMapService(CloudFormationModel):
         return attr in ("Id", "Arn", "Name")
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[override]
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json["Properties"]
         service = servicediscovery_backends[account_id][region_name].create_service(
             name=properties.get("Name", resource_name), namespace_id=properties.get("NamespaceId"),
@@ -157,7 +157,7 @@ class _CloudMapService(CloudFormationModel):
         return cls(service)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[override]
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         backend = servicediscovery_backends[account_id][region_name]
         for service in [s for s in backend.services.values() if s.creator_request_id == resource_name]:
             backend.delete_service(service.id)
