@@ -329,8 +329,8 @@ class XRayRulesSampler(Sampler):
         return time.monotonic() < self._remote_valid_until
 
     def _rules(self) -> _Rules:
-        if self.using_remote_rules:
-            return self._remote  # type: ignore[return-value]
+        if self.using_remote_rules and self._remote is not None:
+            return self._remote
         if not self._fallback_logged:
             self._fallback_logged = True
             log.warning(
@@ -366,6 +366,8 @@ class XRayRulesSampler(Sampler):
     ) -> SamplingResult:
         """Match the request's attributes (url.path, http.request.method, server.address) against the rules."""
         if not trace.get_current_span(parent_context).get_span_context().is_valid:
+            # OpenTelemetry types attribute values as any AttributeValue; the rules read only url.path,
+            # http.request.method and server.address, which the WSGI instrumentation sets as strings.
             decision = self.decide(trace_id, attributes or {})  # type: ignore[arg-type]
             return SamplingResult(
                 Decision.RECORD_AND_SAMPLE if decision.sampled else Decision.DROP, attributes, trace_state
