@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install chromium sidecars synth test image-test secrets honeycomb-queries diff deploy destroy local clean cost bench bench-synth bench-cost
+.PHONY: help install chromium sidecars synth lint test image-test secrets honeycomb-queries diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,7 +77,17 @@ synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks
 	$(CDK) synth -c env=$(ENV) --quiet
 	$(VENV_PY) -m scripts.summarize_assembly cdk.out
 
-test: install sidecars chromium ## Run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
+# The packages mypy checks as one program; each Lambda function on its own (their modules are both handler.py).
+MYPY_PACKAGES := -p stacks -p models -p cost -p bench -p scripts -p cruddur -p flask_aws_telemetry
+LAMBDA_FUNCTIONS := $(wildcard lambda/*/handler.py)
+
+lint: $(VENV)/.installed ## Lint, check the layout (ruff) and the types (mypy) of the Python code.
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(MYPY_PACKAGES)
+	@for handler in $(LAMBDA_FUNCTIONS); do echo "mypy $$handler"; $(VENV)/bin/mypy "$$handler" || exit 1; done
+
+test: install sidecars chromium lint ## Lint and type-check, then run the whole test suite (PYTEST_WORKERS=0 runs it in one process).
 	$(VENV_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 image-test: install ## Build service/Dockerfile (podman or docker) and run it as the dev task definition says.

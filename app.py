@@ -23,8 +23,8 @@ from aws_cdk import App
 from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError, TransactionSearchConfig
 from stacks.environment_stacks import create_environment_stacks
-from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
+from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
 from stacks.transaction_search_stack import TransactionSearchStack
 
 ALL_ENVIRONMENTS = "all"
@@ -72,7 +72,9 @@ def main() -> None:
             app,
             f"{config.short_name}-github-deploy-roles",
             github=github,
-            description=f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments",
+            description=(
+                f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments"
+            ),
         )
     if transaction_search is not None:
         TransactionSearchStack(
@@ -80,7 +82,9 @@ def main() -> None:
             f"{config.short_name}-transaction-search",
             settings=transaction_search,
             policy_name=f"{config.short_name}-transaction-search",
-            description=f"X-Ray Transaction Search for the account, {transaction_search.indexing_percentage:g} % indexed",
+            description=(
+                f"X-Ray Transaction Search for the account, {transaction_search.indexing_percentage:g} % indexed"
+            ),
         )
     apply_compliance_checks(app)
     app.synth()

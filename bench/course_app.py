@@ -44,9 +44,6 @@ import os
 
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
-from bench.course_contract import SERVICE_NAME, XRAY_URL_VARIABLE
-from cruddur import contract
-from cruddur.app import create_app
 from flask import Flask
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -54,6 +51,10 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from bench.course_contract import SERVICE_NAME, XRAY_URL_VARIABLE
+from cruddur import contract
+from cruddur.app import create_app
 
 # The project's own telemetry, each part switched off by its contract variable.
 PROJECT_TELEMETRY_OFF = {

@@ -79,7 +79,7 @@ def serve(upstream: str, port: int) -> None:
             # Headers and body go out in two writes: without this, each answer waits for a delayed ACK (40 ms).
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path == "/_freeze":
                 replay.frozen = True
@@ -109,7 +109,15 @@ class ReplayProcess:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._command = [sys.executable, "-m", "bench.dynamodb_replay", "--upstream", upstream, "--port", str(self.port)]
+        self._command = [
+            sys.executable,
+            "-m",
+            "bench.dynamodb_replay",
+            "--upstream",
+            upstream,
+            "--port",
+            str(self.port),
+        ]
         self._process: subprocess.Popen | None = None
 
     def freeze(self) -> dict[str, int]:
@@ -119,7 +127,9 @@ class ReplayProcess:
             return json.loads(response.read())
 
     def __enter__(self) -> ReplayProcess:
-        self._process = subprocess.Popen(self._command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(
+            self._command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

@@ -229,12 +229,20 @@ def environ_for(
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
+def _search(pattern: str, output: str, flags: int = 0) -> re.Match[str]:
+    """The first match of ``pattern`` in wrk's ``output``; wrk output without it is an error naming the pattern."""
+    match = re.search(pattern, output, flags)
+    if match is None:
+        raise ValueError(f"wrk output has no line matching {pattern!r}:\n{output}")
+    return match
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     """Requests per second and the p50 and p99 latency (ms) from wrk --latency output."""
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    rps = float(_search(r"Requests/sec:\s+([\d.]+)", output)[1])
     latency = {}
     for percentile in ("50", "99"):
-        match = re.search(rf"^\s+{percentile}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        match = _search(rf"^\s+{percentile}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
         latency[percentile] = float(match[1]) * _UNITS[match[2]]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
@@ -260,7 +268,7 @@ class RunningService:
         self.configuration = configuration
         self.port = closed_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self._output = open(log_path, "a")  # noqa: SIM115 - closed in stop()
+        self._output = open(log_path, "a")
         # The service (master and workers inherit it at fork) runs on SERVICE_CPU; this process,
         # the stand-ins and wrk stay on LOAD_CPU, so the load generator never competes with the service.
         os.sched_setaffinity(0, {SERVICE_CPU})

@@ -41,9 +41,10 @@ import timeit
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import EnvProvider
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from bench.results import write_section
@@ -52,6 +53,9 @@ from cruddur.app import create_app
 from cruddur.seed import seed_at_start
 from stacks.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,7 +149,7 @@ FAKE_CREDENTIALS = {EnvProvider.ACCESS_KEY: "bench", EnvProvider.SECRET_KEY: "be
 # As gunicorn hands it over behind the load balancer, which adds a root-only X-Amzn-Trace-Id.
 _REQUEST = EnvironBuilder(
     path=PATH,
-    headers={"User-Agent": "wrk", "X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793"},
+    headers=Headers({"User-Agent": "wrk", "X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793"}),
     environ_base={"REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "50000"},
 ).get_environ()
 
@@ -178,6 +182,7 @@ def stand_ins() -> Iterator[tuple[str, str, str]]:
     child = subprocess.Popen(
         [sys.executable, "-c", _STAND_INS], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    assert child.stdin is not None and child.stdout is not None  # both are pipes
     try:
         with tempfile.TemporaryDirectory() as scratch, MotoServer(Path(scratch) / "dynamodb.log") as dynamodb:
             where = json.loads(child.stdout.readline())
@@ -212,7 +217,8 @@ def _calls_per_request(app: Any, requests: int = 200) -> float:
     for _ in range(requests):
         _call(app)
     profile.disable()
-    return pstats.Stats(profile).total_calls / requests
+    # typeshed leaves out the totals Stats computes in its constructor.
+    return pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
 
 
 def measure_requests(batches: int, batch: int) -> dict[Configuration, tuple[float, float]]:
@@ -268,15 +274,25 @@ def _callgrind_instructions(environ_file: Path, requests: int, scratch: Path) ->
     out = scratch / "callgrind.out"
     subprocess.run(
         [
-            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--zero-before=getppid", "--dump-before=getpgrp",
-            sys.executable, "-m", "bench.request_cost", "--callgrind-child", str(environ_file), "--requests", str(requests),
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            "--zero-before=getppid",
+            "--dump-before=getpgrp",
+            sys.executable,
+            "-m",
+            "bench.request_cost",
+            "--callgrind-child",
+            str(environ_file),
+            "--requests",
+            str(requests),
         ],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONHASHSEED": "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=True,
-    )  # fmt: skip
+    )
     marked = Path(f"{out}.1")  # the dump at the second mark; the file without a suffix is the rest, up to exit
     for line in marked.read_text().splitlines():
         if line.startswith("summary:"):
@@ -310,11 +326,11 @@ def _unsampled_telemetry_us(bare_app: Callable[..., Any], exporter: Any) -> floa
     botocore), whose jitter hides a difference of tens of µs; this is the
     same telemetry, built from the same settings, without it.
     """
-    from flask_aws_telemetry.settings import TelemetrySettings
     from flask_aws_telemetry import provider as telemetry_provider
     from flask_aws_telemetry.aws_calls import AwsCallTracing
     from flask_aws_telemetry.capture import AnomalyCapture
     from flask_aws_telemetry.request_path import build_wsgi_chain
+    from flask_aws_telemetry.settings import TelemetrySettings
 
     rules = load_environment("prod").sampling_policy.api_rules()
     settings = TelemetrySettings.from_environ(
@@ -378,7 +394,7 @@ def measure_parts() -> dict[str, float]:
     provider.add_span_processor(SimpleSpanProcessor(finished))
     tracer = provider.get_tracer("bench")
 
-    def bare_app(environ, start_response):  # noqa: ANN001
+    def bare_app(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
         return [b"{}"]
 
@@ -390,9 +406,10 @@ def measure_parts() -> dict[str, float]:
             span.set_attribute("app.result_length", 3)
 
     parts = {
-        "an unsampled request's telemetry (header guard, trace context, X-Ray's rules at prod's, non-recording span, anomaly watch)": (
-            _unsampled_telemetry_us(bare_app, InMemorySpanExporter())
-        ),
+        (
+            "an unsampled request's telemetry "
+            "(header guard, trace context, X-Ray's rules at prod's, non-recording span, anomaly watch)"
+        ): (_unsampled_telemetry_us(bare_app, InMemorySpanExporter())),
         "OpenTelemetry WSGI middleware (server span, request attributes)": _min_us(lambda: _call(middleware)),
         "one child span with two attributes": _min_us(child_span),
         "the request line (logs.install_request_lines: one JSON line a request, written to stdout)": _request_line_us(),
@@ -458,14 +475,11 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
         request_spans, segment = spans[-per_request:], segments[-1]
 
         provider = _otel_sdk_provider(request_spans[0].resource)
-        tracers = {
-            span.instrumentation_scope.name: provider.get_tracer(span.instrumentation_scope.name)
-            for span in request_spans
-        }
+        tracers = {_scope_name(span): provider.get_tracer(_scope_name(span)) for span in request_spans}
 
         def build_spans() -> None:
             for span in request_spans:
-                tracers[span.instrumentation_scope.name].start_span(
+                tracers[_scope_name(span)].start_span(
                     span.name, kind=span.kind, attributes=span.attributes, start_time=span.start_time
                 ).end(end_time=span.end_time)
 
@@ -491,10 +505,19 @@ def measure_floor(batch_requests: int = 170) -> dict[str, float]:
                 lambda: encode_spans(batch).SerializeToString(), number=20
             )
             / batch_requests,
-            f"its X-Ray segment and {_count_subsegments(segment.subsegments)} subsegments, built, serialized and sent": _min_us(
-                build_segment, number=500
-            ),
+            (
+                f"its X-Ray segment and {_count_subsegments(segment.subsegments)} subsegments, "
+                "built, serialized and sent"
+            ): _min_us(build_segment, number=500),
         }
+
+
+def _scope_name(span: ReadableSpan) -> str:
+    """The name of the instrumentation that made ``span`` (every span of the service's instrumentations has one)."""
+    scope = span.instrumentation_scope
+    if scope is None:
+        raise ValueError(f"span {span.name!r} has no instrumentation scope")
+    return scope.name
 
 
 def _otel_sdk_provider(resource: Any) -> Any:
@@ -503,7 +526,7 @@ def _otel_sdk_provider(resource: Any) -> Any:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
     class Drop(SpanExporter):
-        def export(self, spans):  # noqa: ANN001
+        def export(self, spans):
             return SpanExportResult.SUCCESS
 
     provider = TracerProvider(resource=resource)
@@ -596,11 +619,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.callgrind_child is not None:
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        sys.stdout = open(os.devnull, "w")
         _callgrind_child(args.callgrind_child, args.requests)
         return 0
     # The service's own log lines would only measure the terminal.
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w")
     started = time.monotonic()
     requests = measure_requests(args.batches, args.batch)
     instructions = measure_instructions(args.callgrind_requests) if args.callgrind_requests > 0 else {}

@@ -32,7 +32,11 @@ COMMANDS = {
 
 def synth_seconds(arguments: list[str]) -> float:
     """Wall time of one `cdk synth --quiet` into a fresh output folder."""
-    env = {**os.environ, "PATH": f"{REPO_ROOT / 'node_modules/.bin'}:{REPO_ROOT / '.venv/bin'}:{os.environ['PATH']}", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    env = {
+        **os.environ,
+        "PATH": f"{REPO_ROOT / 'node_modules/.bin'}:{REPO_ROOT / '.venv/bin'}:{os.environ['PATH']}",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
     with tempfile.TemporaryDirectory() as outdir:
         started = time.monotonic()
         subprocess.run(["cdk", "synth", "--quiet", "--no-notices", "-o", outdir, *arguments], cwd=REPO_ROOT, env=env,
@@ -55,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Synth time",
         "",
-        f"`python -m bench.synth_time --runs {args.runs}` (`make bench-synth`): `cdk synth --quiet` through the project's CLI, "
+        f"`python -m bench.synth_time --runs {args.runs}` (`make bench-synth`): "
+        "`cdk synth --quiet` through the project's CLI, "
         "median of the runs, same machine as above.",
         "",
         "| what | seconds | ratio to the minimal app |",

@@ -1,9 +1,9 @@
 """``python -m cost``: synthesize every environment in-process and print its monthly estimate.
 
-    make cost                     # text tables for dev, staging, prod
-    make cost FORMAT=markdown     # for a pull-request comment
-    make cost FORMAT=json         # for tools
-    make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
+make cost                     # text tables for dev, staging, prod
+make cost FORMAT=markdown     # for a pull-request comment
+make cost FORMAT=json         # for tools
+make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from stacks.config import XRayPath
 
 def main(argv: list[str] | None = None) -> int:
     """Synthesize every environment in-process and print the estimates."""
-    parser = argparse.ArgumentParser(prog="python -m cost", description="Estimate the monthly bill of every environment.")
+    parser = argparse.ArgumentParser(
+        prog="python -m cost", description="Estimate the monthly bill of every environment."
+    )
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES)
     parser.add_argument("--usage", type=Path, default=DEFAULT_USAGE)

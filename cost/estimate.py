@@ -71,7 +71,11 @@ def estimate(
     """Price ``templates`` (every stack of ``environment``) for ``usage``; ``on_schedule`` applies scale-to-zero."""
     inputs = Inputs.of(templates, usage, prices, on_schedule=on_schedule)
     result = Estimate(environment, "on schedule" if on_schedule else "always on")
-    result.not_priced = coverage.unknown_resources(inputs.resources, PRICED_TYPES) + dynamodb.not_priced(inputs) + xray.not_priced(inputs)
+    result.not_priced = (
+        coverage.unknown_resources(inputs.resources, PRICED_TYPES)
+        + dynamodb.not_priced(inputs)
+        + xray.not_priced(inputs)
+    )
     for pricer in PRICERS:
         result.lines += pricer.lines(inputs)
     return result

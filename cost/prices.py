@@ -1,4 +1,6 @@
-"""The price data file (``cost/prices-us-east-1.json``): unit prices, the month's length, and where and when they were read."""
+"""The price data file (``cost/prices-us-east-1.json``): unit prices, the month's length, and where and when they
+were read.
+"""
 
 from __future__ import annotations
 

@@ -28,8 +28,14 @@ def render_markdown(estimates: list[Estimate], prices: dict[str, Any]) -> str:
     out = ["### Monthly cost estimate", "", "| environment | variant | USD / month |", "| --- | --- | ---: |"]
     out += [f"| {e.environment} | {e.variant} | {e.total:,.2f} |" for e in estimates]
     for est in estimates:
-        out += ["", f"<details><summary>{est.environment} ({est.variant})</summary>", "", "| item | quantity | USD |", "| --- | ---: | ---: |"]
-        out += [f"| {l.item} | {l.quantity:,} {l.unit} | {l.monthly_usd:,.2f} |" for l in est.lines]
+        out += [
+            "",
+            f"<details><summary>{est.environment} ({est.variant})</summary>",
+            "",
+            "| item | quantity | USD |",
+            "| --- | ---: | ---: |",
+        ]
+        out += [f"| {line.item} | {line.quantity:,} {line.unit} | {line.monthly_usd:,.2f} |" for line in est.lines]
         out += [f"| not priced: {item} | | ? |" for item in est.not_priced]
         out += ["", "</details>"]
     out += ["", f"Prices: {prices['region']}, as of {prices['as_of']}. Usage: cost/usage.yaml."]
@@ -45,7 +51,7 @@ def render_json(estimates: list[Estimate], prices: dict[str, Any]) -> str:
                 "environment": e.environment,
                 "variant": e.variant,
                 "total_usd": str(e.total),
-                "lines": [{**asdict(l), "monthly_usd": str(l.monthly_usd)} for l in e.lines],
+                "lines": [{**asdict(line), "monthly_usd": str(line.monthly_usd)} for line in e.lines],
                 "not_priced": e.not_priced,
             }
             for e in estimates

@@ -56,4 +56,8 @@ class Resources:
     def scheduled_actions(self) -> list[list[dict[str, Any]]]:
         """The ``ScheduledActions`` of every scalable target that has some."""
         targets = self.of_type(SCALABLE_TARGET).values()
-        return [t.get("Properties", {})["ScheduledActions"] for t in targets if t.get("Properties", {}).get("ScheduledActions")]
+        return [
+            t.get("Properties", {})["ScheduledActions"]
+            for t in targets
+            if t.get("Properties", {}).get("ScheduledActions")
+        ]

@@ -87,9 +87,12 @@ class TaskService:
         properties = service["Properties"]
         strategy = properties.get("CapacityProviderStrategy", [])
         network = properties.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
+        task_definition = ref(properties["TaskDefinition"])
+        if task_definition is None:
+            raise ValueError(f"{logical_id}: TaskDefinition is not a Ref to a task definition of the template")
         return cls(
             logical_id=logical_id,
-            task=resources[ref(properties["TaskDefinition"])]["Properties"],
+            task=resources[task_definition]["Properties"],
             desired_tasks=float(properties.get("DesiredCount", 1)),
             running_share=share,
             spot=any(s.get("CapacityProvider") == "FARGATE_SPOT" for s in strategy),

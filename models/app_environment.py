@@ -60,7 +60,9 @@ class AppEnvironment:
             environment[contract.XRAY_SAMPLING_RULES.name] = self.sampling_rules_json
         if self.opentelemetry:
             environment[contract.OTEL_EXPORTER_OTLP_ENDPOINT.name] = f"http://localhost:{contract.OTLP_HTTP_PORT}"
-            environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
+            semconv = contract.OTEL_SEMCONV_STABILITY_OPT_IN.default
+            assert semconv is not None, "the contract gives OTEL_SEMCONV_STABILITY_OPT_IN a default"
+            environment[contract.OTEL_SEMCONV_STABILITY_OPT_IN.name] = semconv
             environment[contract.SLOW_REQUEST_SECONDS.name] = f"{self.slow_request_seconds:g}"
             environment[contract.ANOMALY_CAPTURE_PER_SECOND.name] = f"{self.anomaly_capture_per_second:g}"
         if self.xray_sdk:

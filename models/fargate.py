@@ -8,7 +8,7 @@ benchmarks read an environment in milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # What the sidecars reserve in every task (sidecars.py), and what the app needs beside them:
 # gunicorn with 2 workers and every telemetry part on measured 214 MiB RSS.
@@ -21,7 +21,7 @@ APP_MIN_MEMORY_MIB = 256
 APP_MIN_CPU_UNITS = 64
 
 
-class EntryPoint(str, Enum):
+class EntryPoint(StrEnum):
     """How requests reach the tasks."""
 
     LOAD_BALANCER = "load_balancer"  # an Application Load Balancer (billed by the hour)

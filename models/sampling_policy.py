@@ -40,7 +40,9 @@ from cruddur import contract
 
 @dataclass(frozen=True)
 class SamplingBoostConfig:
-    """X-Ray adaptive sampling for a rule: up to ``max_rate`` (0 to 1) after anomalies, one boost per ``cooldown_minutes``."""
+    """X-Ray adaptive sampling for a rule: up to ``max_rate`` (0 to 1) after anomalies, one boost per
+    ``cooldown_minutes``.
+    """
 
     max_rate: float
     cooldown_minutes: int
@@ -97,7 +99,8 @@ class SamplingPolicy:
             for rule in rules
         )
         names = {rule.service_name for rule in configs}
-        return cls(service_name=names.pop() if len(names) == 1 else "*", rules=configs)
+        only_name = names.pop() if len(names) == 1 else None
+        return cls(service_name=only_name or "*", rules=configs)
 
     def api_rules(self) -> list[dict[str, Any]]:
         """The rules as X-Ray's API (and CloudFormation's ``SamplingRule``) spell them, by priority."""

@@ -94,7 +94,9 @@ def load_queries(service_name: str, directory: Path = QUERIES_DIR) -> list[Saved
         try:
             document = _filled(json.loads(path.read_text()), service_name)
             queries.append(
-                SavedQuery(path.name, document["name"], document.get("description", ""), document["dataset"], document["query"])
+                SavedQuery(
+                    path.name, document["name"], document.get("description", ""), document["dataset"], document["query"]
+                )
             )
         except (ValueError, KeyError, TypeError) as error:
             raise HoneycombQueriesError(
@@ -116,9 +118,11 @@ def read_configuration_key(config: EnvironmentConfig, ssm_client) -> str:
     except BotoCoreError as error:
         raise HoneycombQueriesError(f"could not read {parameter}: {error}") from None
     raise HoneycombQueriesError(
-        f"no Honeycomb configuration key: the SecureString parameter {parameter} does not exist. Create a Configuration "
-        "key with 'Manage Queries and Columns' in Honeycomb (Environment Settings, API Keys, Configuration), then put it "
-        f"with: HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... make secrets ENV={config.name}"
+        f"no Honeycomb configuration key: the SecureString parameter {parameter} does not exist. "
+        "Create a Configuration key with 'Manage Queries and Columns' in Honeycomb "
+        "(Environment Settings, API Keys, Configuration), then put it with: "
+        "HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... "
+        f"make secrets ENV={config.name}"
     )
 
 
@@ -139,7 +143,9 @@ def _answer(response: requests.Response) -> str:
         return f"HTTP {response.status_code}: {response.text[:300] or response.reason}"
     if not isinstance(document, dict):
         return f"HTTP {response.status_code}: {document!r}"[:300]
-    details = "; ".join(item.get("description", "") for item in document.get("type_detail") or [] if isinstance(item, dict))
+    details = "; ".join(
+        item.get("description", "") for item in document.get("type_detail") or [] if isinstance(item, dict)
+    )
     message = document.get("detail") if details else document.get("error") or document.get("detail") or document
     return f"HTTP {response.status_code}: {details or message}"
 
@@ -158,7 +164,9 @@ class HoneycombClient:
         try:
             response = self._session.request(method, url, json=body, timeout=TIMEOUT)
         except requests.RequestException as error:
-            raise HoneycombQueriesError(f"{doing}: could not reach Honeycomb at {self._api_url} ({type(error).__name__})") from None
+            raise HoneycombQueriesError(
+                f"{doing}: could not reach Honeycomb at {self._api_url} ({type(error).__name__})"
+            ) from None
         if response.status_code >= 300:
             raise HoneycombQueriesError(f"{doing}: Honeycomb answered {_answer(response)}")
         return response.json() if response.content else None
@@ -166,7 +174,9 @@ class HoneycombClient:
     def annotations(self, dataset: str) -> list[dict[str, Any]]:
         """The dataset's query annotations, fetched once."""
         if dataset not in self._annotations:
-            self._annotations[dataset] = self._call(f"listing the named queries of {dataset}", "GET", f"/1/query_annotations/{dataset}")
+            self._annotations[dataset] = self._call(
+                f"listing the named queries of {dataset}", "GET", f"/1/query_annotations/{dataset}"
+            )
         return self._annotations[dataset]
 
     def save(self, query: SavedQuery) -> str:
@@ -174,13 +184,17 @@ class HoneycombClient:
         doing = f"query '{query.name}' ({query.file}) in {query.dataset}"
         created = self._call(f"creating {doing}", "POST", f"/1/queries/{query.dataset}", query.spec)
         named = [a for a in self.annotations(query.dataset) if a.get("name") == query.name]
-        current = [a for a in named if a.get("query_id") == created["id"] and a.get("description", "") == query.description]
+        current = [
+            a for a in named if a.get("query_id") == created["id"] and a.get("description", "") == query.description
+        ]
         if not current:
             annotation = {"name": query.name, "description": query.description, "query_id": created["id"]}
             self._call(f"naming {doing}", "POST", f"/1/query_annotations/{query.dataset}", annotation)
         # Older names of the question (and a duplicate a retried POST may have left) go.
         for old in [a for a in named if a not in current[:1]]:
-            self._call(f"removing the old name of {doing}", "DELETE", f"/1/query_annotations/{query.dataset}/{old['id']}")
+            self._call(
+                f"removing the old name of {doing}", "DELETE", f"/1/query_annotations/{query.dataset}/{old['id']}"
+            )
         if current:
             return "unchanged"
         return "updated" if named else "created"
@@ -188,11 +202,21 @@ class HoneycombClient:
 
 def main(argv: list[str] | None = None) -> int:
     """Read the key, create every query with its name, and print one line per query."""
-    parser = argparse.ArgumentParser(description="Create the saved Honeycomb queries (honeycomb/queries) in ENV's Honeycomb.")
+    parser = argparse.ArgumentParser(
+        description="Create the saved Honeycomb queries (honeycomb/queries) in ENV's Honeycomb."
+    )
     parser.add_argument("--env", required=True, help="environment name (dev, staging, prod)")
-    parser.add_argument("--region", default=None, help="AWS region of the SSM parameter (default: the environment's, then AWS_REGION)")
-    parser.add_argument("--api-url", default=DEFAULT_API_URL, help=f"Honeycomb's API (default {DEFAULT_API_URL}; EU: https://api.eu1.honeycomb.io)")
-    parser.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of query files (default honeycomb/queries)")
+    parser.add_argument(
+        "--region", default=None, help="AWS region of the SSM parameter (default: the environment's, then AWS_REGION)"
+    )
+    parser.add_argument(
+        "--api-url",
+        default=DEFAULT_API_URL,
+        help=f"Honeycomb's API (default {DEFAULT_API_URL}; EU: https://api.eu1.honeycomb.io)",
+    )
+    parser.add_argument(
+        "--queries", type=Path, default=QUERIES_DIR, help="folder of query files (default honeycomb/queries)"
+    )
     args = parser.parse_args(argv)
     try:
         config = load_environment(args.env)

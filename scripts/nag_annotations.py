@@ -7,8 +7,6 @@ Reads ``validation-report.json`` (written by every synth) and prints one
 when there is no finding; always exits 0 (the synth step is the gate).
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

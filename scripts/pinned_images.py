@@ -50,7 +50,9 @@ def pinned_images() -> list[PinnedImage]:
 
 
 def distinct_references(images: list[PinnedImage]) -> list[tuple[str, str]]:
-    """Each (reference, repository:release) once, in first-seen order; two releases named for one digest are both kept."""
+    """Each (reference, repository:release) once, in first-seen order; two releases named for one digest are both
+    kept.
+    """
     seen: dict[tuple[str, str], None] = {}
     for image in images:
         seen.setdefault((image.reference, image.tagged), None)
@@ -60,7 +62,9 @@ def distinct_references(images: list[PinnedImage]) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     """Print the pins as a table, or each distinct reference with its tagged name."""
     parser = argparse.ArgumentParser(prog="python -m scripts.pinned_images", description=__doc__.splitlines()[0])
-    parser.add_argument("--references", action="store_true", help="each distinct image once: REFERENCE REPOSITORY:RELEASE")
+    parser.add_argument(
+        "--references", action="store_true", help="each distinct image once: REFERENCE REPOSITORY:RELEASE"
+    )
     args = parser.parse_args(argv)
     images = pinned_images()
     if args.references:

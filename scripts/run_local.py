@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     """Start moto's DynamoDB, create and seed the table, run gunicorn until interrupted (Ctrl-C or SIGTERM)."""
     signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dynamodb-port", type=int, default=8000, help="loopback port of the embedded DynamoDB (default 8000)")
+    parser.add_argument(
+        "--dynamodb-port", type=int, default=8000, help="loopback port of the embedded DynamoDB (default 8000)"
+    )
     parser.add_argument("--table", default="cruddur-local", help="table name (default cruddur-local)")
     parser.add_argument(
         "--frontend-url",
@@ -64,11 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     moto = subprocess.Popen([str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(args.dynamodb_port)])
     try:
         if not _wait_for(f"{endpoint}/moto-api/", 30):
-            print(f"error: moto_server did not start on port {args.dynamodb_port}; is the port in use?", file=sys.stderr)
+            print(
+                f"error: moto_server did not start on port {args.dynamodb_port}; is the port in use?", file=sys.stderr
+            )
             return 2
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()})
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()},
+        )
         table.create_table(client, args.table)
-        seed_table(Store(args.table, region="us-east-1", client=client), dt.datetime.now(dt.timezone.utc))
+        seed_table(Store(args.table, region="us-east-1", client=client), dt.datetime.now(dt.UTC))
         print(f"DynamoDB (moto) on {endpoint}, table {args.table}; frontend origin {args.frontend_url}", flush=True)
         environ = {
             **os.environ,
@@ -81,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             contract.AWS_ENDPOINT_URL_DYNAMODB.name: endpoint,
             contract.FRONTEND_URL.name: args.frontend_url,
         }
-        service = subprocess.Popen([str(bin_dir / "gunicorn"), *contract.APP_COMMAND[1:]], cwd=REPO_ROOT / "service", env=environ)
+        service = subprocess.Popen(
+            [str(bin_dir / "gunicorn"), *contract.APP_COMMAND[1:]], cwd=REPO_ROOT / "service", env=environ
+        )
         try:
             return service.wait()
         except KeyboardInterrupt:

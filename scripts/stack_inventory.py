@@ -34,7 +34,11 @@ def inventory(env_name: str, cloudformation: Any, logs: Any) -> dict[str, Any]:
         except ClientError:
             continue  # the stack does not exist
         stacks[name] = [
-            {"type": r["ResourceType"], "logical_id": r["LogicalResourceId"], "physical_id": r.get("PhysicalResourceId", "")}
+            {
+                "type": r["ResourceType"],
+                "logical_id": r["LogicalResourceId"],
+                "physical_id": r.get("PhysicalResourceId", ""),
+            }
             for r in resources
         ]
     return {"environment": env_name, "stacks": stacks, "existing_log_groups": _existing_log_groups(stacks, logs)}
@@ -65,7 +69,11 @@ def report(before: dict[str, Any], after: dict[str, Any], logs: Any | None = Non
         lines.append("Still present: " + ", ".join(remaining))
     kept = before["existing_log_groups"]
     if logs is not None:
-        kept = [n for n in kept if any(g["logGroupName"] == n for g in logs.describe_log_groups(logGroupNamePrefix=n)["logGroups"])]
+        kept = [
+            n
+            for n in kept
+            if any(g["logGroupName"] == n for g in logs.describe_log_groups(logGroupNamePrefix=n)["logGroups"])
+        ]
     if kept:
         lines.append("")
         lines.append("Log groups kept (RemovalPolicy.RETAIN): " + ", ".join(f"`{n}`" for n in kept))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +21,9 @@ def summarize(assembly_dir: Path) -> str:
     lines = []
     for artifact_id, template in stack_templates(assembly_dir):
         resources = template.get("Resources", {})
-        by_type = Counter(resource["Type"] for resource in resources.values() if resource["Type"] != "AWS::CDK::Metadata")
+        by_type = Counter(
+            resource["Type"] for resource in resources.values() if resource["Type"] != "AWS::CDK::Metadata"
+        )
         lines.append(f"{artifact_id}: {sum(by_type.values())} resources")
         lines.extend(f"    {count:3d}  {resource_type}" for resource_type, count in sorted(by_type.items()))
     if not lines:
@@ -61,4 +62,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

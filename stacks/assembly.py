@@ -58,7 +58,7 @@ def synthesize(config: EnvironmentConfig, outdir: Path) -> SynthesizedEnvironmen
     stacks = create_environment_stacks(app, config)
     apply_compliance_checks(app)
     assembly = app.synth()
-    stack_names = {key: stack.stack_name for key, stack in zip(STACK_KEYS, stacks.all())}
+    stack_names = {key: stack.stack_name for key, stack in zip(STACK_KEYS, stacks.all(), strict=True)}
     templates = {
         key: json.loads(Path(assembly.get_stack_by_name(name).template_full_path).read_text())
         for key, name in stack_names.items()

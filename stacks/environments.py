@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from cruddur import contract
 from stacks.config import (
     AlarmsConfig,
     AppConfig,
@@ -32,7 +33,6 @@ from stacks.config import (
     TaskSizeConfig,
     XRayGroupsConfig,
 )
-from cruddur import contract
 
 DEFAULT_ENVIRONMENT = "dev"
 
@@ -40,24 +40,28 @@ DEFAULT_ENVIRONMENT = "dev"
 def _sampling(
     env: str, *, reservoir_size: int, fixed_rate: float, boost: SamplingBoostConfig | None = None
 ) -> SamplingConfig:
-    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if ``boost``."""
-    return SamplingConfig(rules=(
-        SamplingRuleConfig(
-            rule_name=f"cruddur-{env}-health",
-            priority=100,
-            reservoir_size=0,
-            fixed_rate=0.0,
-            http_method="GET",
-            url_path=contract.HEALTH_CHECK_PATH,
-        ),
-        SamplingRuleConfig(
-            rule_name=f"cruddur-{env}-default",
-            priority=9000,
-            reservoir_size=reservoir_size,
-            fixed_rate=fixed_rate,
-            boost=boost,
-        ),
-    ))
+    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if
+    ``boost``.
+    """
+    return SamplingConfig(
+        rules=(
+            SamplingRuleConfig(
+                rule_name=f"cruddur-{env}-health",
+                priority=100,
+                reservoir_size=0,
+                fixed_rate=0.0,
+                http_method="GET",
+                url_path=contract.HEALTH_CHECK_PATH,
+            ),
+            SamplingRuleConfig(
+                rule_name=f"cruddur-{env}-default",
+                priority=9000,
+                reservoir_size=reservoir_size,
+                fixed_rate=fixed_rate,
+                boost=boost,
+            ),
+        )
+    )
 
 
 def dev() -> EnvironmentConfig:

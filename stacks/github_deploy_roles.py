@@ -47,7 +47,8 @@ class GitHubDeployConfig:
         """Reject a repository or environment name GitHub would never put in a token."""
         if not _REPOSITORY.match(self.repository):
             raise ConfigError(
-                f"github_repository = {self.repository!r} is invalid; use OWNER/REPO, for example -c github_repository=acme/cruddur"
+                f"github_repository = {self.repository!r} is invalid; "
+                "use OWNER/REPO, for example -c github_repository=acme/cruddur"
             )
         for name in self.environments:
             if not _ENVIRONMENT.match(name):
@@ -94,7 +95,9 @@ class GitHubDeployRolesStack(Stack):
             description=f"cdk diff from pull requests of {github.repository}",
         )
         self.diff_role.add_to_policy(
-            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[_bootstrap_role_arn(github.qualifier, "lookup-role")])
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"], resources=[_bootstrap_role_arn(github.qualifier, "lookup-role")]
+            )
         )
         self.deploy_role = iam.Role(
             self,

@@ -20,6 +20,8 @@ from constructs import Construct
 
 from cruddur import contract
 from models.app_environment import AppEnvironment
+from models.fargate import EntryPoint
+from stacks.compliance import acknowledge
 from stacks.components.access_logs import AccessLogBucket
 from stacks.components.autoscaling import RequestCountScaling, ServiceAutoscaling
 from stacks.components.collector_config import collector_config_parameter_name
@@ -40,8 +42,6 @@ from stacks.components.sidecars import CollectorOptions, XRayDaemonOptions
 from stacks.components.table import ServiceTable
 from stacks.components.task_definition import TracedTaskDefinition
 from stacks.components.trace_canary import TraceCanary
-from models.fargate import EntryPoint
-from stacks.compliance import acknowledge
 from stacks.config import EnvironmentConfig
 from stacks.config.sections import CanaryConfig, EdgeConfig, ImagesConfig
 

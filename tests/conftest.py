@@ -35,7 +35,9 @@ EXAMPLE_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d
 # issued in the zone (dev, staging) or given by ARN (prod). staging also has
 # access logs and watchtower on, so those paths are synthesized in a removable environment.
 VARIANTS: dict[str, Callable[[], EnvironmentConfig]] = {
-    "dev-tls": lambda: load_environment("dev").with_changes(edge={"domain_name": "api.dev.example.com", **EXAMPLE_ZONE}),
+    "dev-tls": lambda: load_environment("dev").with_changes(
+        edge={"domain_name": "api.dev.example.com", **EXAMPLE_ZONE}
+    ),
     "staging-tls": lambda: load_environment("staging").with_changes(
         edge={"domain_name": "api.staging.example.com", "access_logs": True, **EXAMPLE_ZONE},
         telemetry={"watchtower": True},

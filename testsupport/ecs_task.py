@@ -39,7 +39,12 @@ from testsupport import sidecars
 from testsupport.waiting import wait_until
 
 # The daemon image's ENTRYPOINT arguments (aws-xray-daemon's Dockerfile): TCP and UDP on every interface, port 2000.
-XRAY_DAEMON_IMAGE_ARGUMENTS = ("-t", f"0.0.0.0:{contract.XRAY_DAEMON_PORT}", "-b", f"0.0.0.0:{contract.XRAY_DAEMON_PORT}")
+XRAY_DAEMON_IMAGE_ARGUMENTS = (
+    "-t",
+    f"0.0.0.0:{contract.XRAY_DAEMON_PORT}",
+    "-b",
+    f"0.0.0.0:{contract.XRAY_DAEMON_PORT}",
+)
 LOG_LINES_ON_FAILURE = 40
 
 
@@ -77,10 +82,14 @@ class ContainerProcess:
         """Fail, with its last log lines, if the container has exited."""
         assert self.process is not None
         if self.process.poll() is not None:
-            pytest.fail(f"{self.name} exited with status {self.process.returncode}; its last log lines:\n{self.last_lines()}")
+            pytest.fail(
+                f"{self.name} exited with status {self.process.returncode}; its last log lines:\n{self.last_lines()}"
+            )
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
-        """Wait until ``ready()``; fail with its last log lines if it exits first or is not ready in ``timeout`` seconds."""
+        """Wait until ``ready()``; fail with its last log lines if it exits first or is not ready in ``timeout``
+        seconds.
+        """
         assert self.process is not None
         wait_until(lambda: self.process.poll() is not None or ready(), timeout=timeout, interval=0.1)
         self.assert_running()
@@ -88,7 +97,9 @@ class ContainerProcess:
             pytest.fail(f"{self.name} was not ready within {timeout:.0f} s; its last log lines:\n{self.last_lines()}")
 
     def stop(self, timeout: float = contract.STOP_TIMEOUT_SECONDS) -> int:
-        """SIGTERM, as ECS sends it; fail (after SIGKILL, as ECS would) if it outlives the stop timeout. Its exit status."""
+        """SIGTERM, as ECS sends it; fail (after SIGKILL, as ECS would) if it outlives the stop timeout. Its exit
+        status.
+        """
         assert self.process is not None
         self.assert_running()
         self.process.send_signal(signal.SIGTERM)
@@ -97,7 +108,9 @@ class ContainerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-            pytest.fail(f"{self.name} did not stop within {timeout:.0f} s of SIGTERM; its last log lines:\n{self.last_lines()}")
+            pytest.fail(
+                f"{self.name} did not stop within {timeout:.0f} s of SIGTERM; its last log lines:\n{self.last_lines()}"
+            )
         return self.returncode
 
 
@@ -128,7 +141,9 @@ def xray_daemon_command(
 
 
 def _rewrite_endpoints(node: Any, backends: dict[str, str], rewritten: set[str]) -> Any:
-    """``node`` with every endpoint URL whose host matches a pattern of ``backends`` sent to that stand-in, path kept."""
+    """``node`` with every endpoint URL whose host matches a pattern of ``backends`` sent to that stand-in, path
+    kept.
+    """
     if isinstance(node, list):
         return [_rewrite_endpoints(item, backends, rewritten) for item in node]
     if not isinstance(node, dict):

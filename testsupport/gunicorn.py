@@ -70,10 +70,10 @@ def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -
     each secret gets a stand-in value, never a real one.
     """
 
-    def resolve(value: object) -> str:
+    def resolve(value: str | dict[str, Any]) -> str:
         if isinstance(value, str):
             return value
-        ref = value.get("Ref")  # type: ignore[union-attr]
+        ref = value.get("Ref")
         if ref == "AWS::Region":
             return "us-east-1"
         if ref in logical_names:
@@ -86,7 +86,9 @@ def task_environment(container: dict[str, Any], logical_names: dict[str, str]) -
 
 
 def post_activity(port: int, message: str, trace_id: str | None = None) -> int:
-    """POST /api/activities on loopback ``port`` as andrewbrown, continuing ``trace_id`` (W3C) when given; the status."""
+    """POST /api/activities on loopback ``port`` as andrewbrown, continuing ``trace_id`` (W3C) when given; the
+    status.
+    """
     headers = {"Content-Type": "application/json"}
     if trace_id is not None:
         headers["traceparent"] = f"00-{trace_id}-{'1' * 16}-01"

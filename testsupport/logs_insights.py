@@ -23,7 +23,21 @@ import re
 from dataclasses import dataclass
 
 COMMANDS = frozenset(
-    {"fields", "display", "filter", "stats", "sort", "limit", "parse", "dedup", "unmask", "pattern", "diff", "anomaly", "unnest"}
+    {
+        "fields",
+        "display",
+        "filter",
+        "stats",
+        "sort",
+        "limit",
+        "parse",
+        "dedup",
+        "unmask",
+        "pattern",
+        "diff",
+        "anomaly",
+        "unnest",
+    }
 )
 FUNCTIONS = frozenset(
     {
@@ -73,7 +87,7 @@ def _tokens(command_text: str) -> list[tuple[str, str]]:
     while position < len(command_text):
         match = _TOKEN.match(command_text, position)
         if match is None:
-            raise QuerySyntaxError(f"cannot read {command_text[position:position + 20]!r}")
+            raise QuerySyntaxError(f"cannot read {command_text[position : position + 20]!r}")
         if match.lastgroup != "space":
             tokens.append((match.lastgroup, match.group()))
         position = match.end()
@@ -136,7 +150,9 @@ def parse(query: str) -> ParsedQuery:
                 continue
             elif name.startswith("@"):
                 if name not in SYSTEM_FIELDS:
-                    raise QuerySyntaxError(f"unknown system field {name!r}; Logs Insights has {', '.join(sorted(SYSTEM_FIELDS))}")
+                    raise QuerySyntaxError(
+                        f"unknown system field {name!r}; Logs Insights has {', '.join(sorted(SYSTEM_FIELDS))}"
+                    )
             elif name not in aliases:
                 fields.add(name)
         if depth:

@@ -73,7 +73,9 @@ def sampling_rules(env: SynthesizedEnvironment) -> list[dict[str, Any]]:
 
 
 def collector_configuration_text(env: SynthesizedEnvironment) -> str:
-    """The ADOT collector's configuration as the one SSM parameter stores it: the text ECS puts in AOT_CONFIG_CONTENT."""
+    """The ADOT collector's configuration as the one SSM parameter stores it: the text ECS puts in
+    AOT_CONFIG_CONTENT.
+    """
     _, parameter = _one(env.all_resources("AWS::SSM::Parameter"), "SSM parameter")
     return parameter["Properties"]["Value"]
 
@@ -85,7 +87,10 @@ def collector_configuration(env: SynthesizedEnvironment) -> dict[str, Any]:
 
 def alarms(env: SynthesizedEnvironment) -> dict[str, dict[str, Any]]:
     """The service stack's alarms: AlarmName -> Properties."""
-    return {a["Properties"]["AlarmName"]: a["Properties"] for a in env.resources("service", "AWS::CloudWatch::Alarm").values()}
+    return {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in env.resources("service", "AWS::CloudWatch::Alarm").values()
+    }
 
 
 def policy_statements(env: SynthesizedEnvironment, role: str) -> list[dict[str, Any]]:

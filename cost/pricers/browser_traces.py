@@ -43,17 +43,50 @@ def lines(inputs: Inputs) -> list[Line]:
     out = []
     for logical_id, _ in inputs.resources.sorted_of_type(HTTP_API):
         out.append(
-            priced_per(f"HTTP API requests: browser span batches ({logical_id})", batches, "requests", p["api_gateway_http_million"], MILLION, digits=0)
+            priced_per(
+                f"HTTP API requests: browser span batches ({logical_id})",
+                batches,
+                "requests",
+                p["api_gateway_http_million"],
+                MILLION,
+                digits=0,
+            )
         )
         access_gb = batches * usage.api_access_log_bytes_per_request / 1e9
-        out.append(priced("Logs ingested: HTTP API access lines of browser span batches", access_gb, "GB", p["logs_ingestion_gb"], digits=3))
+        out.append(
+            priced(
+                "Logs ingested: HTTP API access lines of browser span batches",
+                access_gb,
+                "GB",
+                p["logs_ingestion_gb"],
+                digits=3,
+            )
+        )
     for logical_id, _ in inputs.resources.sorted_of_type(LOAD_BALANCER):
         per_second = batches / inputs.seconds
         gb_per_hour = batches * usage.browser_span_batch_bytes / hours / 1e9
         lcu = max(per_second / NEW_CONNECTIONS_PER_SECOND_PER_LCU, gb_per_hour / GB_PER_HOUR_PER_LCU)
-        out.append(priced(f"Load balancer capacity units: browser span batches ({logical_id})", lcu * hours, "LCU-hours", p["alb_lcu_hour"], digits=2))
+        out.append(
+            priced(
+                f"Load balancer capacity units: browser span batches ({logical_id})",
+                lcu * hours,
+                "LCU-hours",
+                p["alb_lcu_hour"],
+                digits=2,
+            )
+        )
     refusal_gb = (
-        inputs.workload.running_tasks * contract.GUNICORN_WORKERS * REFUSAL_LINES_PER_WORKER_MINUTE * hours * 60 * REFUSAL_LINE_BYTES / 1e9
+        inputs.workload.running_tasks
+        * contract.GUNICORN_WORKERS
+        * REFUSAL_LINES_PER_WORKER_MINUTE
+        * hours
+        * 60
+        * REFUSAL_LINE_BYTES
+        / 1e9
     )
-    out.append(priced("Logs ingested: refused browser span batches (at most)", refusal_gb, "GB", p["logs_ingestion_gb"], digits=3))
+    out.append(
+        priced(
+            "Logs ingested: refused browser span batches (at most)", refusal_gb, "GB", p["logs_ingestion_gb"], digits=3
+        )
+    )
     return out

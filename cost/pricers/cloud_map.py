@@ -19,10 +19,21 @@ def lines(inputs: Inputs) -> list[Line]:
     out = []
     namespaces = len(resources.of_type(NAMESPACE))
     if namespaces:
-        out.append(priced("Cloud Map private namespaces (a Route 53 private zone each)", namespaces, "zones", p["route53_hosted_zone_month"]))
+        out.append(
+            priced(
+                "Cloud Map private namespaces (a Route 53 private zone each)",
+                namespaces,
+                "zones",
+                p["route53_hosted_zone_month"],
+            )
+        )
     if resources.of_type(DISCOVERY_SERVICE):
         tasks = inputs.workload.running_tasks
         out.append(priced("Cloud Map registered tasks", tasks, "instances", p["cloud_map_instance_month"], digits=2))
         calls = inputs.requests_per_month * DISCOVER_CALLS_PER_REQUEST if resources.of_type(HTTP_API) else 0.0
-        out.append(priced_per("Cloud Map DiscoverInstances calls", calls, "calls", p["cloud_map_discover_million"], MILLION, digits=0))
+        out.append(
+            priced_per(
+                "Cloud Map DiscoverInstances calls", calls, "calls", p["cloud_map_discover_million"], MILLION, digits=0
+            )
+        )
     return out

@@ -1,4 +1,6 @@
-"""CloudWatch metrics, alarms and dashboards: custom metrics (log metric filters, the canary's), alarmed metrics, dashboards."""
+"""CloudWatch metrics, alarms and dashboards: custom metrics (log metric filters, the canary's), alarmed metrics,
+dashboards.
+"""
 
 from __future__ import annotations
 

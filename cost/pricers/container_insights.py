@@ -13,7 +13,11 @@ INSIGHTS_ON = {"Name": "containerInsights", "Value": "enabled"}
 def lines(inputs: Inputs) -> list[Line]:
     """Metrics and performance logs, where a cluster has Container Insights on."""
     p = inputs.prices
-    clusters = [c for c in inputs.resources.of_type(ECS_CLUSTER).values() if INSIGHTS_ON in c["Properties"].get("ClusterSettings", [])]
+    clusters = [
+        c
+        for c in inputs.resources.of_type(ECS_CLUSTER).values()
+        if INSIGHTS_ON in c["Properties"].get("ClusterSettings", [])
+    ]
     if not clusters:
         return []
     metrics = (

@@ -33,10 +33,26 @@ def lines(inputs: Inputs) -> list[Line]:
         reads = inputs.requests_per_month * usage.dynamodb_read_units_per_request
         writes = inputs.requests_per_month * usage.dynamodb_write_units_per_request
         stored_gb = usage.dynamodb_stored_gb
-        out.append(priced_per(f"DynamoDB read request units: {logical_id}", reads, "RRUs", p["dynamodb_read_request_million"], MILLION, digits=0))
+        out.append(
+            priced_per(
+                f"DynamoDB read request units: {logical_id}",
+                reads,
+                "RRUs",
+                p["dynamodb_read_request_million"],
+                MILLION,
+                digits=0,
+            )
+        )
         out.append(priced_per(f"DynamoDB write request units: {logical_id} (indexes included)", writes, "WRUs",
                               p["dynamodb_write_request_million"], MILLION, digits=0))  # fmt: skip
         out.append(priced(f"DynamoDB storage: {logical_id}", stored_gb, "GB-months", p["dynamodb_storage_gb_month"]))
         if properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
-            out.append(priced(f"DynamoDB point-in-time recovery: {logical_id}", stored_gb, "GB-months", p["dynamodb_pitr_gb_month"]))
+            out.append(
+                priced(
+                    f"DynamoDB point-in-time recovery: {logical_id}",
+                    stored_gb,
+                    "GB-months",
+                    p["dynamodb_pitr_gb_month"],
+                )
+            )
     return out

@@ -22,7 +22,9 @@ def container_shares(service: TaskService) -> list[tuple[str, int, int]]:
     app_cpu = int(service.task["Cpu"]) - sum(c.get("Cpu", 0) for c in sidecars)
     app_memory = int(service.task["Memory"]) - sum(c.get("MemoryReservation", 0) for c in sidecars)
     return [
-        (c["Name"], app_cpu, app_memory) if service.is_app(c) else (c["Name"], c.get("Cpu", 0), c.get("MemoryReservation", 0))
+        (c["Name"], app_cpu, app_memory)
+        if service.is_app(c)
+        else (c["Name"], c.get("Cpu", 0), c.get("MemoryReservation", 0))
         for c in service.containers
     ]
 
@@ -39,6 +41,10 @@ def lines(inputs: Inputs) -> list[Line]:
         for name, cpu_units, memory_mib in container_shares(service):
             vcpu_hours = cpu_units / CPU_UNITS_PER_VCPU * task_hours
             gb_hours = memory_mib / MIB_PER_GB * task_hours
-            out.append(priced(f"{fargate} vCPU: {name} ({cpu_units} CPU units)", vcpu_hours, "vCPU-hours", vcpu_price, digits=1))
+            out.append(
+                priced(
+                    f"{fargate} vCPU: {name} ({cpu_units} CPU units)", vcpu_hours, "vCPU-hours", vcpu_price, digits=1
+                )
+            )
             out.append(priced(f"{fargate} memory: {name} ({memory_mib} MiB)", gb_hours, "GB-hours", gb_price, digits=1))
     return out

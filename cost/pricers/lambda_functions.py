@@ -1,4 +1,6 @@
-"""Lambda functions: invocations and GB-seconds; the canary's runs from its schedule, every other function once a deploy."""
+"""Lambda functions: invocations and GB-seconds; the canary's runs from its schedule, every other function once a
+deploy.
+"""
 
 from __future__ import annotations
 
@@ -25,5 +27,13 @@ def lines(inputs: Inputs) -> list[Line]:
         else:
             runs, seconds = PER_DEPLOY_RUNS_PER_MONTH, PER_DEPLOY_SECONDS_PER_RUN
         cost = runs / MILLION * p["lambda_request_million"] + runs * seconds * memory_gb * p["lambda_gb_second"]
-        out.append(Line(f"Lambda: {logical_id}", round(runs, 1), "invocations", p["lambda_request_million"] / MILLION, money(cost)))
+        out.append(
+            Line(
+                f"Lambda: {logical_id}",
+                round(runs, 1),
+                "invocations",
+                p["lambda_request_million"] / MILLION,
+                money(cost),
+            )
+        )
     return out

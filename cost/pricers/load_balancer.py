@@ -42,7 +42,17 @@ def lines(inputs: Inputs) -> list[Line]:
             rules = inputs.resources[bucket]["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
             kept_days = min((r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r), default=UNEXPIRED_DAYS)
             stored_gb = usage.requests_per_day * usage.access_log_bytes_per_request * kept_days / 1e9
-            out.append(priced(f"Access logs stored: {bucket} ({kept_days} days)", stored_gb, "GB-months", p["s3_standard_gb_month"], digits=3))
+            out.append(
+                priced(
+                    f"Access logs stored: {bucket} ({kept_days} days)",
+                    stored_gb,
+                    "GB-months",
+                    p["s3_standard_gb_month"],
+                    digits=3,
+                )
+            )
             files = nodes * ACCESS_LOG_FILES_PER_NODE_HOUR * hours
-            out.append(priced_per(f"Access log files written: {bucket}", files, "PUT requests", p["s3_put_thousand"], THOUSAND))
+            out.append(
+                priced_per(f"Access log files written: {bucket}", files, "PUT requests", p["s3_put_thousand"], THOUSAND)
+            )
     return out

@@ -61,5 +61,13 @@ def lines(inputs: Inputs) -> list[Line]:
         ingested_gb = received.get(logical_id, 0.0) / 1e9
         stored_gb = ingested_gb / days * (retention if retention else UNEXPIRED_DAYS)
         out.append(priced(f"Logs ingested: {logical_id}", ingested_gb, "GB", p["logs_ingestion_gb"], digits=3))
-        out.append(priced(f"Logs stored: {logical_id} ({retention} days)", stored_gb, "GB-months", p["logs_storage_gb_month"], digits=3))
+        out.append(
+            priced(
+                f"Logs stored: {logical_id} ({retention} days)",
+                stored_gb,
+                "GB-months",
+                p["logs_storage_gb_month"],
+                digits=3,
+            )
+        )
     return out

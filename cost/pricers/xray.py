@@ -1,4 +1,5 @@
-"""X-Ray: what the deployed sampling rules let through, the captured anomalies and the canary record, priced as traces, or as spans under Transaction Search.
+"""X-Ray: what the deployed sampling rules let through, the captured anomalies and the canary record, priced as traces,
+or as spans under Transaction Search.
 
 The deployed rules decide (the service samples live by them); templates
 without rules trace nothing. Requests are assumed to arrive while the service
@@ -31,7 +32,9 @@ from cruddur import contract
 from models.sampling_policy import SamplingPolicy
 from stacks.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 
-TYPES: frozenset[str] = frozenset()  # the sampling rules are free (cost.coverage); the traces they let through are priced
+TYPES: frozenset[str] = (
+    frozenset()
+)  # the sampling rules are free (cost.coverage); the traces they let through are priced
 SAMPLING_RULE = "AWS::XRay::SamplingRule"
 # Each canary run records two traces: its own (Lambda active tracing) and its request's (sent with Sampled=1).
 TRACES_PER_CANARY_RUN = 2
@@ -63,7 +66,9 @@ def capture_limit_per_second(inputs: Inputs) -> float:
 
 
 def captured_traces(inputs: Inputs) -> float:
-    """Unsampled anomalies exported anyway: the profile's failing and slow requests the rules did not sample, within the limit."""
+    """Unsampled anomalies exported anyway: the profile's failing and slow requests the rules did not sample, within
+    the limit.
+    """
     requests = inputs.requests_per_month
     if requests <= 0:
         return 0.0
@@ -74,7 +79,9 @@ def captured_traces(inputs: Inputs) -> float:
 
 def recorded_traces(inputs: Inputs) -> float:
     """Traces recorded in the month: the requests the rules sample, the captured anomalies, and the canary's."""
-    return sampled_requests(inputs) + captured_traces(inputs) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
+    return (
+        sampled_requests(inputs) + captured_traces(inputs) + inputs.workload.total_canary_runs * TRACES_PER_CANARY_RUN
+    )
 
 
 def collector_exports_to_xray(inputs: Inputs) -> bool:
@@ -84,7 +91,9 @@ def collector_exports_to_xray(inputs: Inputs) -> bool:
 
 
 def with_transaction_search(inputs: Inputs) -> bool:
-    """Spans are billed as CloudWatch Logs spans: the environment's path needs Transaction Search, or its account has it on."""
+    """Spans are billed as CloudWatch Logs spans: the environment's path needs Transaction Search, or its account has
+    it on.
+    """
     return collector_exports_to_xray(inputs) or inputs.usage.transaction_search
 
 
@@ -102,11 +111,20 @@ def beyond_free_tier(what: str, traces: float, prices: Prices, price: str, free:
     """``traces`` of ``what`` less the month's ``free`` ones, at ``price`` a million."""
     free_traces = prices[free]
     billable = max(0.0, traces - free_traces)
-    return priced_per(f"X-Ray traces {what} ({traces:,.0f}, {free_traces:,} free)", billable, "traces", prices[price], MILLION, digits=0)
+    return priced_per(
+        f"X-Ray traces {what} ({traces:,.0f}, {free_traces:,} free)",
+        billable,
+        "traces",
+        prices[price],
+        MILLION,
+        digits=0,
+    )
 
 
 def span_lines(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[Line]:
-    """Spans ingested into ``aws/spans`` per GB, and the indexed share up to the free 1 % (beyond it: ``not_priced``)."""
+    """Spans ingested into ``aws/spans`` per GB, and the indexed share up to the free 1 % (beyond it:
+    ``not_priced``).
+    """
     p, usage = inputs.prices, inputs.usage
     count = spans(inputs)
     ingested = priced(
@@ -117,7 +135,13 @@ def span_lines(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[
         digits=3,
     )
     free_share = min(percentage, FREE_INDEXING_PERCENTAGE)
-    indexed = priced(f"X-Ray spans indexed as trace summaries ({free_share:g} % of them, free)", count * free_share / 100, "spans", 0.0, digits=0)
+    indexed = priced(
+        f"X-Ray spans indexed as trace summaries ({free_share:g} % of them, free)",
+        count * free_share / 100,
+        "spans",
+        0.0,
+        digits=0,
+    )
     return [ingested, indexed]
 
 
@@ -125,7 +149,10 @@ def not_priced(inputs: Inputs, percentage: float = INDEXING_PERCENTAGE) -> list[
     """Indexed spans beyond the free share: their price is not in the price file (README, "What it costs")."""
     if not with_transaction_search(inputs) or percentage <= FREE_INDEXING_PERCENTAGE:
         return []
-    return [f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % ({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"]
+    return [
+        f"X-Ray spans indexed beyond the free {FREE_INDEXING_PERCENTAGE:g} % "
+        f"({indexed_beyond_free(inputs, percentage):,.0f} a month at {percentage:g} %)"
+    ]
 
 
 def lines(inputs: Inputs) -> list[Line]:
@@ -138,6 +165,11 @@ def lines(inputs: Inputs) -> list[Line]:
     first = (
         span_lines(inputs)
         if with_transaction_search(inputs)
-        else [beyond_free_tier(what, recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")]
+        else [
+            beyond_free_tier(what, recorded, p, "xray_traces_recorded_million", "xray_traces_recorded_free_per_month")
+        ]
     )
-    return [*first, beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month")]
+    return [
+        *first,
+        beyond_free_tier("scanned", scanned, p, "xray_traces_scanned_million", "xray_traces_scanned_free_per_month"),
+    ]

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Flask, request
 from flask.typing import ResponseReturnValue
-from flask_aws_telemetry import Telemetry, contract
-from flask_aws_telemetry.settings import TelemetrySettings
 from flask_cors import CORS
 from healthcheck import HEALTH_CHECK_PATH
 from services import activities, messages
+
+from flask_aws_telemetry import Telemetry, contract
+from flask_aws_telemetry.settings import TelemetrySettings
 
 # The course has no sign-in yet in week 2: every request acts as this user.
 CURRENT_USER_HANDLE = "andrewbrown"

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 
-from flask_aws_telemetry.gunicorn_hooks import on_starting, worker_exit
 from healthcheck import DEFAULT_PORT, PORT
+
+from flask_aws_telemetry.gunicorn_hooks import on_starting, worker_exit
 
 # gunicorn reads its hooks from this module's names.
 __all__ = ["on_starting", "worker_exit"]

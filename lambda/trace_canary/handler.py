@@ -124,7 +124,7 @@ def run_canary(
     started = clock()
     request = urllib.request.Request(config.service_url + config.request_path, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
             response.read()
     except urllib.error.HTTPError as error:
         if error.code >= 500:
@@ -159,9 +159,23 @@ def run_canary(
 def publish(outcome: Outcome, config: CanaryConfig, cloudwatch: Any) -> None:
     """TraceDelivered always, DeliveryLatency when delivered; a failure to publish is logged, not raised."""
     dimensions = [{"Name": "Environment", "Value": config.environment}]
-    data = [{"MetricName": "TraceDelivered", "Dimensions": dimensions, "Value": 1.0 if outcome.delivered else 0.0, "Unit": "Count"}]
+    data = [
+        {
+            "MetricName": "TraceDelivered",
+            "Dimensions": dimensions,
+            "Value": 1.0 if outcome.delivered else 0.0,
+            "Unit": "Count",
+        }
+    ]
     if outcome.latency_seconds is not None:
-        data.append({"MetricName": "DeliveryLatency", "Dimensions": dimensions, "Value": outcome.latency_seconds, "Unit": "Seconds"})
+        data.append(
+            {
+                "MetricName": "DeliveryLatency",
+                "Dimensions": dimensions,
+                "Value": outcome.latency_seconds,
+                "Unit": "Seconds",
+            }
+        )
     try:
         cloudwatch.put_metric_data(Namespace=config.metric_namespace, MetricData=data)
     except (ClientError, BotoCoreError) as error:

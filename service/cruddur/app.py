@@ -1,6 +1,6 @@
 """The application factory.
 
-    gunicorn --config gunicorn.conf.py 'cruddur.app:create_app()'
+gunicorn --config gunicorn.conf.py 'cruddur.app:create_app()'
 """
 
 from __future__ import annotations
@@ -10,17 +10,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from flask_aws_telemetry import Telemetry
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
+
+from flask_aws_telemetry import Telemetry
 
 from . import contract, extensions, seed
 from .api import activities, health, messages
-
 from .api.errors import register_error_handlers
 from .settings import Settings
 from .store import Store
 
 MAX_BODY_BYTES = 16 * 1024
+
+
+class _InsertionOrderJSON(DefaultJSONProvider):
+    """Flask's JSON, with keys in the order the API built them."""
+
+    sort_keys = False
 
 
 def create_app(
@@ -31,7 +38,7 @@ def create_app(
         settings = Settings.from_environ(os.environ if environ is None else environ)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
-    app.json.sort_keys = False
+    app.json = _InsertionOrderJSON(app)
     app.extensions[extensions.SETTINGS] = settings
     app.extensions[extensions.STORE] = store = Store(
         settings.dynamodb_table_name, region=settings.telemetry.aws_region, endpoint_url=settings.dynamodb_endpoint_url
@@ -60,4 +67,3 @@ def create_app(
     )
     seed.init_app(app)  # flask init-db; building the app never seeds
     return app
-

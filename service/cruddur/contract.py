@@ -33,7 +33,6 @@ from flask_aws_telemetry.contract import (
     COLLECTOR_CONTAINER_NAME,
     DEPLOYMENT_ENVIRONMENT,
     ECS_CONTAINER_METADATA_URI_V4,
-    EnvVar,
     FRONTEND_URL,
     GUNICORN_WORKERS,
     HTTP_API_SOURCE_IP_HEADER,
@@ -66,6 +65,7 @@ from flask_aws_telemetry.contract import (
     XRAY_SAMPLING_ENDPOINT,
     XRAY_SAMPLING_PROXY_URL,
     XRAY_SAMPLING_RULES,
+    EnvVar,
 )
 
 CONTAINER_PORT = 5000
@@ -81,7 +81,9 @@ APP_USER = "10001"
 APP_TEMP_DIR = "/tmp"
 
 # -- the data (DynamoDB) and the demo user ---------------------------------------
-DYNAMODB_TABLE_NAME = EnvVar("DYNAMODB_TABLE_NAME", None, "The DynamoDB table the stack created (cruddur.table's design).")
+DYNAMODB_TABLE_NAME = EnvVar(
+    "DYNAMODB_TABLE_NAME", None, "The DynamoDB table the stack created (cruddur.table's design)."
+)
 AWS_ENDPOINT_URL_DYNAMODB = EnvVar(
     "AWS_ENDPOINT_URL_DYNAMODB", "", "Override of the DynamoDB endpoint (make local, tests and emulators only)."
 )

@@ -1,6 +1,6 @@
 """The container health check: exit 0 when the service answers its health endpoint.
 
-    python -m cruddur.healthcheck
+python -m cruddur.healthcheck
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def check(port: int = contract.CONTAINER_PORT, timeout_seconds: float = 3.0) -> 
     """True when GET /api/health-check on localhost:``port`` returns 200."""
     url = f"http://127.0.0.1:{port}{contract.HEALTH_CHECK_PATH}"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_seconds) as response:  # noqa: S310 - fixed loopback URL
+        with urllib.request.urlopen(url, timeout=timeout_seconds) as response:
             return response.status == 200
     except OSError:
         return False

@@ -93,11 +93,13 @@ def seed_table(store: Store, now: dt.datetime) -> bool:
 
 def store_for(settings: Settings) -> Store:
     """The store of the table ``settings`` name."""
-    return Store(settings.dynamodb_table_name, region=settings.telemetry.aws_region, endpoint_url=settings.dynamodb_endpoint_url)
+    return Store(
+        settings.dynamodb_table_name, region=settings.telemetry.aws_region, endpoint_url=settings.dynamodb_endpoint_url
+    )
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def seed_at_start(environ: Mapping[str, str], warn: Warner = log) -> bool:

@@ -51,6 +51,7 @@ from aws_xray_sdk.ext.boto_utils import aws_meta_processor
 from botocore.exceptions import ClientError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry._logs import NoOpLogger
 from opentelemetry.instrumentation.botocore import _BOTOCORE_EXTENSIONS, _apply_response_attributes
 from opentelemetry.instrumentation.botocore.extensions.registry import ExtensionRegistry
 from opentelemetry.instrumentation.botocore.extensions.types import _AwsSdkCallContext, _BotocoreInstrumentorContext
@@ -76,7 +77,9 @@ class AwsCallTracing:
 
     def __init__(self, *, tracer_provider: TracerProvider | None, xray_recorder: AWSXRayRecorder | None) -> None:
         """Build spans of ``tracer_provider`` and subsegments of ``xray_recorder`` (either may be None)."""
-        self._registry = ExtensionRegistry(_INSTRUMENTATION, _BOTOCORE_EXTENSIONS, tracer_provider) if tracer_provider else None
+        self._registry = (
+            ExtensionRegistry(_INSTRUMENTATION, _BOTOCORE_EXTENSIONS, tracer_provider) if tracer_provider else None
+        )
         self._recorder = xray_recorder
 
     def trace_client(self, client: Any) -> None:
@@ -84,10 +87,14 @@ class AwsCallTracing:
         events = client.meta.events
         events.register("before-parameter-build", _note_start, unique_id="flask-aws-telemetry-aws-call-start")
         events.register("after-call", self._after_call(client), unique_id="flask-aws-telemetry-aws-call-end")
-        events.register("after-call-error", self._after_call_error(client), unique_id="flask-aws-telemetry-aws-call-error")
+        events.register(
+            "after-call-error", self._after_call_error(client), unique_id="flask-aws-telemetry-aws-call-error"
+        )
 
     def _after_call(self, client: Any) -> Callable[..., None]:
-        def after_call(*, parsed: dict[str, Any], model: Any, context: dict[str, Any], http_response: Any = None, **_: Any) -> None:
+        def after_call(
+            *, parsed: dict[str, Any], model: Any, context: dict[str, Any], http_response: Any = None, **_: Any
+        ) -> None:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
@@ -106,7 +113,12 @@ class AwsCallTracing:
             started = context.pop(_STARTED, None)
             if started is None:
                 return
-            call = AwsCall(client, context.get("flask_aws_telemetry_operation") or "", context.get("flask_aws_telemetry_params") or {}, started)
+            call = AwsCall(
+                client,
+                context.get("flask_aws_telemetry_operation") or "",
+                context.get("flask_aws_telemetry_params") or {},
+                started,
+            )
             call.end_ns = time.time_ns()
             call.error = exception
             self._finish(call)
@@ -121,37 +133,45 @@ class AwsCallTracing:
             return
         try:
             self.export(call)
-        except Exception:  # noqa: BLE001 - telemetry must never fail a request
+        except Exception:
             log.exception("could not record the AWS call %s", call.operation)
 
     def export(self, call: AwsCall, *, parent: otel_context.Context | None = None) -> None:
-        """The call's client span (under ``parent``, default the current span) and its subsegment (under the current entity)."""
+        """The call's client span (under ``parent``, default the current span) and its subsegment (under the current
+        entity).
+        """
         if self._registry is not None and trace.get_current_span(parent).is_recording():
             self._span(call, parent)
         if self._recorder is not None and xray.current_segment() is not None:
             self._subsegment(call)
 
     def _span(self, call: AwsCall, parent: otel_context.Context | None) -> None:
-        """What ``BotocoreInstrumentor._patched_api_call`` records, from the same extension, with the call's own times."""
+        """What ``BotocoreInstrumentor._patched_api_call`` records, from the same extension, with the call's own
+        times.
+        """
         assert self._registry is not None
         call_context = _AwsSdkCallContext(call.client, (call.operation, call.params))
         extension = self._registry.get_extension(call_context)
-        attributes = {
+        attributes: dict[str, Any] = {
             RPC_SYSTEM: "aws-api",
             RPC_SERVICE: call_context.service_id,
             RPC_METHOD: call_context.operation,
             CLOUD_REGION: call_context.region,
-            **get_server_attributes(call_context.endpoint_url),
+            **get_server_attributes(call_context.endpoint_url or ""),
         }
         extension.extract_attributes(attributes)
         span = self._registry.get_tracer(extension).start_span(
-            call_context.span_name, context=parent, kind=call_context.span_kind, attributes=attributes, start_time=call.start_ns
+            call_context.span_name,
+            context=parent,
+            kind=call_context.span_kind,
+            attributes=attributes,
+            start_time=call.start_ns,
         )
-        instrumentor_context = _BotocoreInstrumentorContext(logger=None)
+        instrumentor_context = _BotocoreInstrumentorContext(logger=NoOpLogger(_INSTRUMENTATION))
         extension.before_service_call(span, instrumentor_context)
         _apply_response_attributes(span, call.response)
         if call.error is None:
-            extension.on_success(span, call.response, instrumentor_context)
+            extension.on_success(span, call.response or {}, instrumentor_context)
         else:
             if isinstance(call.error, ClientError):
                 extension.on_error(span, call.error, instrumentor_context)

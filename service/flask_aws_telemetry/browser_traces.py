@@ -110,9 +110,7 @@ def decode_batch(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         raise RefusedBatch(400, "malformed", "the body is an OTLP trace export request without spans")
     for span in spans:
         if len(span.trace_id) != 16 or len(span.span_id) != 8 or len(span.parent_span_id) not in (0, 8):
-            raise RefusedBatch(
-                400, "malformed", "a span's ids have the wrong size: trace ids are 16 bytes, span ids 8"
-            )
+            raise RefusedBatch(400, "malformed", "a span's ids have the wrong size: trace ids are 16 bytes, span ids 8")
     return batch
 
 
@@ -238,7 +236,9 @@ class BrowserTraceIngest:
                 self.refused[reason] += 1
             counts = ", ".join(f"{name} {count}" for name, count in sorted(self.refused.items()))
         if refused:
-            log.warning("refused a browser span batch (%d, %s); refused so far: %s", error.code, error.description, counts)
+            log.warning(
+                "refused a browser span batch (%d, %s); refused so far: %s", error.code, error.description, counts
+            )
         elif error.code != 503:  # the collector's 503 was logged where it happened
             log.error("browser span batch failed", exc_info=getattr(error, "original_exception", None))
         body = json.dumps({"error": {"status": error.code, "message": error.description}})

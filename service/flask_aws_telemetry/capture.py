@@ -62,12 +62,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import Status, StatusCode
 
-from . import contract
-from . import request_record, route_naming, xray
+from . import contract, request_record, route_naming, xray
 from .headers import xray_trace_id
 from .provider import admitted
-from .request_record import RequestRecord
 from .ratelimit import DropCounter
+from .request_record import RequestRecord
 
 if TYPE_CHECKING:
     from aws_xray_sdk.core import AWSXRayRecorder
@@ -78,6 +77,12 @@ log = logging.getLogger("flask_aws_telemetry.capture")
 # Not a telemetry logger (``ratelimit.TELEMETRY_LOGGER_PREFIXES``): every line counts, the limit bounds them.
 anomaly_log = logging.getLogger(contract.ANOMALY_LOGGER)
 CAPTURED_MESSAGE = "anomaly trace captured"
+
+
+def _no_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The app of the middleware ``AnomalyCapture`` builds for its tracer and conventions only: never called."""
+    raise NotImplementedError
+
 
 class AnomalyCapture:
     """Watches every request the gate lets through; exports the unsampled ones that end as anomalies, within a limit."""
@@ -100,13 +105,15 @@ class AnomalyCapture:
         the rule's boost statistics).
         """
         # The WSGI instrumentation's tracer and conventions: a captured server span is one of its spans.
-        instrumentation = OpenTelemetryMiddleware(None, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
+        instrumentation = OpenTelemetryMiddleware(
+            _no_app, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
+        )
         self._tracer = instrumentation.tracer
-        self._conventions = instrumentation._sem_conv_opt_in_mode  # noqa: SLF001 - read as the middleware reads it
+        self._conventions = instrumentation._sem_conv_opt_in_mode
         self._recorder = xray_recorder
         self._aws_calls = aws_calls
         self._slow_ns = int(slow_request_seconds * 1e9)
-        self._limit = _RateLimiter(1, per_second, clock or _Clock()) if per_second > 0 else None  # type: ignore[arg-type]
+        self._limit = _RateLimiter(1, per_second, clock or _Clock()) if per_second > 0 else None
         self._on_anomaly = on_anomaly
         self.dropped = DropCounter(log, f"anomaly capture limit ({per_second:g} traces a second per process) reached")
         self.captured = 0
@@ -137,7 +144,9 @@ class AnomalyCapture:
             record.end_ns = time.time_ns()
             self.finish(record, environ, parent_context)
 
-    def finish(self, record: RequestRecord, environ: dict[str, Any], parent_context: otel_context.Context | None) -> None:
+    def finish(
+        self, record: RequestRecord, environ: dict[str, Any], parent_context: otel_context.Context | None
+    ) -> None:
         """The request has ended: count an anomaly; export it if it is unsampled and the limit allows."""
         reason = record.anomaly(self._slow_ns)
         if reason is None:
@@ -153,13 +162,19 @@ class AnomalyCapture:
             self._export(record, reason, environ, parent_context)
             self.captured += 1
             anomaly_log.info(
-                "%s: %s, %s %s", CAPTURED_MESSAGE, reason, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                "%s: %s, %s %s",
+                CAPTURED_MESSAGE,
+                reason,
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
                 extra=_record_ids(record),
             )
-        except Exception:  # noqa: BLE001 - telemetry must never fail a request
+        except Exception:
             log.exception("could not capture the anomaly of trace %s", xray_trace_id(record.trace_id))
 
-    def _export(self, record: RequestRecord, reason: str, environ: dict[str, Any], parent_context: otel_context.Context | None) -> None:
+    def _export(
+        self, record: RequestRecord, reason: str, environ: dict[str, Any], parent_context: otel_context.Context | None
+    ) -> None:
         attributes = collect_request_attributes(environ, self._conventions)
         with admitted(record.trace_id, record.span_id):
             span = self._tracer.start_span(
@@ -195,7 +210,10 @@ class AnomalyCapture:
         from aws_xray_sdk.core.utils import stacktrace
 
         segment = self._recorder.begin_segment(
-            name=self._recorder.service, traceid=xray_trace_id(record.trace_id), parent_id=f"{record.span_id:016x}", sampling=1
+            name=self._recorder.service,
+            traceid=xray_trace_id(record.trace_id),
+            parent_id=f"{record.span_id:016x}",
+            sampling=1,
         )
         segment.start_time = record.start_ns / 1e9
         xray.put_request_meta(segment, environ)

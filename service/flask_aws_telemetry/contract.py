@@ -17,6 +17,7 @@ so the libraries' own documentation applies to the value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 XRAY_DAEMON_CONTAINER_NAME = "xray-daemon"
 COLLECTOR_CONTAINER_NAME = "otel-collector"
@@ -84,7 +85,7 @@ XRAY_SAMPLING_ENDPOINT = EnvVar(
 )
 # X-Ray's own catch-all rule, last in every account: it decides what no rule of the environment matches,
 # in the service's fallback and in the cost estimate alike.
-XRAY_DEFAULT_SAMPLING_RULE: dict[str, object] = {
+XRAY_DEFAULT_SAMPLING_RULE: dict[str, Any] = {
     "RuleName": "Default",
     "Priority": 10000,
     "ReservoirSize": 1,

@@ -57,7 +57,7 @@ class Operation:
                 self._subsegment.put_metadata(key, value, "app")
                 if isinstance(value, (int, float, bool, str)):
                     self._subsegment.put_annotation(key.replace(".", "_"), value)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not record %s", key)
 
 
@@ -191,7 +191,7 @@ class Telemetry:
                     yield _NO_OP
                     return
                 record = Operation(span, subsegment)
-                record.set("app.now", dt.datetime.now(dt.timezone.utc).isoformat())
+                record.set("app.now", dt.datetime.now(dt.UTC).isoformat())
                 yield record
             finally:
                 if subsegment is not None:
@@ -202,14 +202,14 @@ class Telemetry:
             return None
         try:
             return self.xray_recorder.begin_subsegment(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not begin X-Ray subsegment %s", name)
             return None
 
     def _end_subsegment(self) -> None:
         try:
             self.xray_recorder.end_subsegment()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not end X-Ray subsegment")
 
     def shutdown(self, timeout_seconds: float = 10.0) -> None:
@@ -246,7 +246,7 @@ def _run_bounded(work: Callable[[], Any], seconds: float) -> bool:
     def target() -> None:
         try:
             work()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("telemetry shutdown step failed")
         finally:
             done.set()

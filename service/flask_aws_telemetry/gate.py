@@ -88,7 +88,7 @@ class SamplingGate:
                 trace_id = self._ids.generate_trace_id()
                 decision = self._rules.decide(trace_id, _rule_attributes(environ))
                 sampled, rule_name = decision.sampled, decision.rule_name
-        except Exception:  # noqa: BLE001 - telemetry must never fail a request
+        except Exception:
             log.exception("could not make the sampling decision; the request is not traced")
             return self.untraced(environ, start_response)
         if sampled:

@@ -97,7 +97,7 @@ class JsonFormatter(logging.Formatter):
         if cached is not None and cached[0] is self._static:
             return cached[1]
         document: dict[str, Any] = {
-            "timestamp": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "timestamp": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -130,8 +130,8 @@ class StdoutHandler(logging.StreamHandler):
         """A stream handler without a fixed stream."""
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D401
+    @property
+    def stream(self):
         """The current standard output."""
         return sys.stdout
 
@@ -162,7 +162,7 @@ class BurstHandler(logging.handlers.MemoryHandler):
         self._flusher = threading.Thread(target=self._run, name="flask-aws-telemetry-log-burst", daemon=True)
         self._flusher.start()
 
-    def shouldFlush(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
+    def shouldFlush(self, record: logging.LogRecord) -> bool:
         """Never on the logging thread: at ``capacity``, wake the flusher instead."""
         if len(self.buffer) >= self.capacity:
             self._due.set()
@@ -170,7 +170,9 @@ class BurstHandler(logging.handlers.MemoryHandler):
 
     def flush(self) -> None:
         """Hand every held record to ``target``; the lock is held only to take the list."""
-        with self.lock:
+        lock = self.lock
+        assert lock is not None, "logging.Handler creates its lock in __init__"
+        with lock:
             records, self.buffer = self.buffer, []
             target = self.target
         if target is None:
@@ -196,7 +198,7 @@ class BurstHandler(logging.handlers.MemoryHandler):
             self._due.clear()
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - the flusher must outlive a failing target
+            except Exception:
                 logging.getLogger("flask_aws_telemetry.logs").exception("could not hand log records to CloudWatch Logs")
 
 
@@ -249,10 +251,21 @@ def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset
                 method, status = request.method, response.status_code
                 route = request.url_rule.rule if request.url_rule is not None else None
                 request_log.info(
-                    "%s %s %s %s ms", method, route or "(no route)", status, duration_ms,
-                    extra={LINE_FIELDS: {"http_method": method, "http_route": route, "http_status": status, "duration_ms": duration_ms}},
-                )  # fmt: skip
-        except Exception:  # noqa: BLE001 - a log line must never fail the request it describes
+                    "%s %s %s %s ms",
+                    method,
+                    route or "(no route)",
+                    status,
+                    duration_ms,
+                    extra={
+                        LINE_FIELDS: {
+                            "http_method": method,
+                            "http_route": route,
+                            "http_status": status,
+                            "duration_ms": duration_ms,
+                        }
+                    },
+                )
+        except Exception:
             logging.getLogger("flask_aws_telemetry.logs").exception("could not log the request line")
         return response
 

@@ -40,5 +40,5 @@ def use_http_conventions(opt_in: str) -> None:
     signals keep what the environment says.
     """
     stability = _OpenTelemetrySemanticConventionStability
-    stability._initialize()  # noqa: SLF001 - reads the environment once, if no instrumentation has yet
-    stability._OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING[_OpenTelemetryStabilitySignalType.HTTP] = _StabilityMode(opt_in)  # noqa: SLF001
+    stability._initialize()
+    stability._OTEL_SEMCONV_STABILITY_SIGNAL_MAPPING[_OpenTelemetryStabilitySignalType.HTTP] = _StabilityMode(opt_in)

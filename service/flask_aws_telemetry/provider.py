@@ -51,9 +51,13 @@ SCHEDULE_DELAY_MILLIS = 1000
 MAX_EXPORT_BATCH_SIZE = 512
 
 # The trace id the gate admitted, for the server span it is about to start.
-_admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("flask_aws_telemetry_admitted_trace_id", default=None)
+_admitted_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "flask_aws_telemetry_admitted_trace_id", default=None
+)
 # The span id a captured server span must have: the one its request's log lines carry.
-_admitted_span_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("flask_aws_telemetry_admitted_span_id", default=None)
+_admitted_span_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "flask_aws_telemetry_admitted_span_id", default=None
+)
 
 
 class GateIdGenerator(AwsXRayIdGenerator):
@@ -75,7 +79,8 @@ class GateIdGenerator(AwsXRayIdGenerator):
 
 @contextlib.contextmanager
 def admitted(trace_id: int, span_id: int) -> Iterator[None]:
-    """Inside the block, the next span of the gate's provider starts trace ``trace_id`` (or continues it) as span ``span_id``, sampled.
+    """Inside the block, the next span of the gate's provider starts trace ``trace_id`` (or continues it) as span
+    ``span_id``, sampled.
 
     For a trace head sampling did not sample: ``capture`` exports an
     anomaly's server span with the ids its request already carried.
@@ -115,9 +120,7 @@ class GateAdmission(Sampler):
 
 def build_resource(settings: TelemetrySettings) -> Resource:
     """service.name and deployment.environment, plus the ECS task attributes when running on ECS."""
-    resource = Resource.create(
-        {"service.name": settings.service_name, "deployment.environment": settings.environment}
-    )
+    resource = Resource.create({"service.name": settings.service_name, "deployment.environment": settings.environment})
     if settings.on_ecs:
         resource = get_aggregated_resources([AwsEcsResourceDetector()], initial_resource=resource, timeout=5)
     return resource
@@ -163,5 +166,7 @@ def install_propagators() -> None:
 
 
 def admit_trace(trace_id: int | None) -> None:
-    """The next root span of the gate's provider in this context starts trace ``trace_id`` (None: no trace is admitted)."""
+    """The next root span of the gate's provider in this context starts trace ``trace_id`` (None: no trace is
+    admitted).
+    """
     _admitted_trace_id.set(trace_id)

@@ -70,7 +70,8 @@ def install(
     quiet_paths: Iterable[str] = (),
 ) -> None:
     """Put the WSGI layers around ``app.wsgi_app``, then connect the Flask hooks, in the module docstring's order."""
-    app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign]
+    # Flask's documented way to wrap the app; the typeshed-style method type does not admit a plain callable.
+    app.wsgi_app = build_wsgi_chain(  # type: ignore[method-assign,assignment]
         app.wsgi_app,
         tracer_provider=parts.tracer_provider,
         sampler=parts.sampler,

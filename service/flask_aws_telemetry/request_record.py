@@ -16,7 +16,9 @@ REASON_EXCEPTION = "exception"
 REASON_SERVER_ERROR = "server_error"
 REASON_SLOW = "slow"
 
-_current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar("flask_aws_telemetry_request_record", default=None)
+_current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
+    "flask_aws_telemetry_request_record", default=None
+)
 
 
 class AwsCall:
@@ -38,7 +40,18 @@ class AwsCall:
 class RequestRecord:
     """What an anomaly's trace needs of one request, kept for every request in the cheapest form."""
 
-    __slots__ = ("trace_id", "span_id", "sampled", "rule_name", "start_ns", "end_ns", "status", "request", "error", "calls")
+    __slots__ = (
+        "trace_id",
+        "span_id",
+        "sampled",
+        "rule_name",
+        "start_ns",
+        "end_ns",
+        "status",
+        "request",
+        "error",
+        "calls",
+    )
 
     def __init__(self, trace_id: int, span_id: int, *, sampled: bool, rule_name: str | None = None) -> None:
         """A request of trace ``trace_id`` whose server span is ``span_id``, starting now."""
@@ -49,7 +62,9 @@ class RequestRecord:
         self.start_ns = time.time_ns()
         self.end_ns = 0
         self.status: str | None = None
-        self.request: Any = None  # werkzeug's request, for its matched route (Flask takes it out of the environ at the end)
+        self.request: Any = (
+            None  # werkzeug's request, for its matched route (Flask takes it out of the environ at the end)
+        )
         self.error: BaseException | None = None
         self.calls: list[AwsCall] = []
 

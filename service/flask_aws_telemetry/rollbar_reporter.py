@@ -11,8 +11,8 @@ import rollbar
 from flask import Flask, got_request_exception, request
 
 from . import contract
-from .settings import TelemetrySettings
 from .logs import current_trace_ids
+from .settings import TelemetrySettings
 
 log = logging.getLogger("flask_aws_telemetry.rollbar")
 
@@ -39,9 +39,12 @@ def install(app: Flask, settings: TelemetrySettings) -> None:
     """Initialize Rollbar for ``app`` and report its unhandled exceptions."""
     # rollbar keeps module state and ignores a second init; a new app (or a
     # worker after fork) must be able to configure it afresh.
-    rollbar._initialized = False  # noqa: SLF001
+    token = settings.rollbar_access_token
+    if not token:
+        raise ValueError(f"{contract.ROLLBAR_ACCESS_TOKEN.name} is not set: Rollbar needs it to report errors")
+    rollbar._initialized = False
     rollbar.init(
-        settings.rollbar_access_token,
+        token,
         environment=settings.environment,
         scrub_fields=SCRUB_FIELDS,
         endpoint=settings.rollbar_endpoint,
@@ -59,7 +62,7 @@ def _report(sender: Flask, exception: BaseException, **_: Any) -> None:
     try:
         ids = current_trace_ids()
         rollbar.report_exc_info(sys.exc_info(), request, extra_data=ids, payload_data={"custom": ids})
-    except Exception:  # noqa: BLE001 - reporting must never replace the original error
+    except Exception:
         log.exception("could not report the exception to Rollbar")
 
 

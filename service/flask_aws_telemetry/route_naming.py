@@ -49,5 +49,5 @@ def name_after_route(span: trace.Span, environ: dict[str, Any]) -> None:
         else:
             span.update_name(f"{method} {rule.rule}")
             span.set_attribute(HTTP_ROUTE, rule.rule)
-    except Exception:  # noqa: BLE001 - telemetry must never fail a request
+    except Exception:
         log.exception("could not name the server span")

@@ -70,7 +70,6 @@ decision and the rule that made it (needed to count anomalies per rule).
 ``should_sample`` answers the same for OpenTelemetry's ``Sampler`` interface.
 """
 
-
 from __future__ import annotations
 
 import logging
@@ -138,7 +137,14 @@ def model_statistics(documents: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return renamed
 
 
-_BOOST_STATISTICS_MEMBERS = ("RuleName", "ServiceName", "Timestamp", "AnomalyCount", "TotalCount", "SampledAnomalyCount")
+_BOOST_STATISTICS_MEMBERS = (
+    "RuleName",
+    "ServiceName",
+    "Timestamp",
+    "AnomalyCount",
+    "TotalCount",
+    "SampledAnomalyCount",
+)
 
 
 def model_boost_statistics(documents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -170,7 +176,7 @@ class _Rules(_RuleCache):
 
     def appliers(self) -> list[_SamplingRuleApplier]:
         """The rule appliers by priority (the cache replaces the list whole, never changes it in place)."""
-        return self._RuleCache__rule_appliers  # type: ignore[attr-defined]
+        return self._RuleCache__rule_appliers
 
     def decide(self, trace_id: int, attributes: Mapping[str, str]) -> SamplingDecision:
         """The first matching rule's decision: its reservoir, else its (boosted) fixed rate."""
@@ -216,7 +222,7 @@ class _Rules(_RuleCache):
         applier = self.applier(rule_name)
         if applier is None or not applier.has_boost():
             return None
-        applier.count_anomaly_trace(_ANOMALY_SAMPLED if sampled else _ANOMALY_UNSAMPLED)  # type: ignore[arg-type]
+        applier.count_anomaly_trace(_ANOMALY_SAMPLED if sampled else _ANOMALY_UNSAMPLED)
         return applier
 
     def get_all_statistics(self) -> tuple[list[dict], list[dict]]:
@@ -232,7 +238,9 @@ class _Rules(_RuleCache):
         return statistics, boost_statistics
 
     def update_sampling_targets(self, sampling_targets_response: _SamplingTargetResponse) -> tuple[bool, int]:
-        """Apply X-Ray's targets; a boost answered earlier stays until its TTL; a new one is logged (the dashboard counts it)."""
+        """Apply X-Ray's targets; a boost answered earlier stays until its TTL; a new one is logged (the dashboard
+        counts it).
+        """
         for target in sampling_targets_response.SamplingTargetDocuments:
             boost = target.SamplingBoost
             if boost is None or boost.BoostRateTTL is None or boost.BoostRateTTL == self.boost_until(target.RuleName):
@@ -321,8 +329,8 @@ class XRayRulesSampler(Sampler):
         return time.monotonic() < self._remote_valid_until
 
     def _rules(self) -> _Rules:
-        if self.using_remote_rules:
-            return self._remote  # type: ignore[return-value]
+        if self.using_remote_rules and self._remote is not None:
+            return self._remote
         if not self._fallback_logged:
             self._fallback_logged = True
             log.warning(
@@ -334,7 +342,9 @@ class XRayRulesSampler(Sampler):
         return self._fallback
 
     def decide(self, trace_id: int, attributes: Mapping[str, str]) -> SamplingDecision:
-        """Whether a new trace is sampled, and which rule decided; ``attributes``: url.path, http.request.method, server.address."""
+        """Whether a new trace is sampled, and which rule decided; ``attributes``: url.path, http.request.method,
+        server.address.
+        """
         return self._rules().decide(trace_id, attributes)
 
     def count_anomaly(self, rule_name: str, *, sampled: bool) -> None:
@@ -356,6 +366,8 @@ class XRayRulesSampler(Sampler):
     ) -> SamplingResult:
         """Match the request's attributes (url.path, http.request.method, server.address) against the rules."""
         if not trace.get_current_span(parent_context).get_span_context().is_valid:
+            # OpenTelemetry types attribute values as any AttributeValue; the rules read only url.path,
+            # http.request.method and server.address, which the WSGI instrumentation sets as strings.
             decision = self.decide(trace_id, attributes or {})  # type: ignore[arg-type]
             return SamplingResult(
                 Decision.RECORD_AND_SAMPLE if decision.sampled else Decision.DROP, attributes, trace_state
@@ -398,7 +410,7 @@ class XRayRulesSampler(Sampler):
             if not self.using_remote_rules:
                 log.info("sampling with the account's X-Ray rules from %s (%d rules)", self._endpoint, len(rules))
             self._remote_valid_until = time.monotonic() + RULE_CACHE_TTL_SECONDS
-        except Exception:  # noqa: BLE001 - the poller must outlive any answer
+        except Exception:
             log.exception("could not refresh the X-Ray sampling rules")
 
     def report_statistics(self) -> float:
@@ -417,6 +429,6 @@ class XRayRulesSampler(Sampler):
             if refresh_rules:
                 self.refresh_rules()
             return float(interval or TARGETS_INTERVAL_SECONDS)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not report X-Ray sampling statistics")
             return TARGETS_INTERVAL_SECONDS

@@ -118,7 +118,8 @@ class TelemetrySettings:
         if settings.browser_traces is not None and not settings.otel_enabled:
             raise SettingsError(
                 f"{contract.BROWSER_TRACES_ENABLED.name} is true but {contract.OTEL_ENABLED.name} is false; "
-                "the frontend's spans go to the collector, which runs only with OpenTelemetry on: turn both on, or neither"
+                "the frontend's spans go to the collector, which runs only with OpenTelemetry on: "
+                "turn both on, or neither"
             )
         if settings.watchtower_enabled and not settings.watchtower_log_group:
             raise SettingsError(
@@ -230,7 +231,12 @@ class EnvironReader:
             number = float(value)
         except ValueError:
             raise self.fail(var, value, allowed) from None
-        if number != number or number in (float("inf"), float("-inf")) or number < minimum or (not inclusive and number == minimum):
+        if (
+            number != number
+            or number in (float("inf"), float("-inf"))
+            or number < minimum
+            or (not inclusive and number == minimum)
+        ):
             raise self.fail(var, value, allowed)
         return number
 
@@ -256,7 +262,9 @@ class EnvironReader:
         for origin in filter(None, (part.strip() for part in self._raw(var).split(","))):
             parsed = urlparse(origin)
             if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
-                raise self.fail(var, origin, "use origins such as http://localhost:3000, comma-separated, without a path")
+                raise self.fail(
+                    var, origin, "use origins such as http://localhost:3000, comma-separated, without a path"
+                )
             origins.append(origin.rstrip("/"))
         return tuple(origins)
 
@@ -274,7 +282,9 @@ class EnvironReader:
             max_body_bytes=self.whole_number(contract.BROWSER_TRACES_MAX_BODY_BYTES, 1024),
             # Each gunicorn worker takes an equal share of the task's limit, at least one.
             task_per_second=self.whole_number(contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND, contract.GUNICORN_WORKERS),
-            source_per_minute=self.whole_number(contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE, contract.GUNICORN_WORKERS),
+            source_per_minute=self.whole_number(
+                contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE, contract.GUNICORN_WORKERS
+            ),
             source_header=self.header_name(contract.BROWSER_TRACES_SOURCE_HEADER),
         )
 

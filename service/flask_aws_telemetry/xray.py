@@ -40,8 +40,8 @@ from flask import Flask, got_request_exception
 from opentelemetry import trace
 
 from . import contract
-from .settings import TelemetrySettings
 from .headers import xray_trace_id
+from .settings import TelemetrySettings
 
 if TYPE_CHECKING:
     from .wsgi_types import WSGIApp
@@ -60,7 +60,9 @@ def local_sampling_rules(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """
     ordered = sorted(rules, key=lambda rule: rule["Priority"])
     wildcards = ("Host", "HTTPMethod", "URLPath", "ServiceName", "ServiceType")
-    catch_all = next((r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), contract.XRAY_DEFAULT_SAMPLING_RULE)
+    catch_all = next(
+        (r for r in ordered if all(r.get(key, "*") == "*" for key in wildcards)), contract.XRAY_DEFAULT_SAMPLING_RULE
+    )
     before = ordered[: ordered.index(catch_all)] if catch_all in ordered else ordered
     return {
         "version": 2,
@@ -154,7 +156,7 @@ class SampledRequestSegments:
             )
             put_request_meta(segment, environ)
             return segment
-        except Exception:  # noqa: BLE001 - telemetry must never fail a request
+        except Exception:
             log.exception("could not begin the X-Ray segment")
             return None
 
@@ -166,13 +168,13 @@ class SampledRequestSegments:
             if length is not None:
                 segment.put_http_meta(http.CONTENT_LENGTH, int(length))
             headers.append((http.XRAY_HEADER, TraceHeader(root=segment.trace_id).to_header_str()))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not record the response on the X-Ray segment")
 
     def _end(self) -> None:
         try:
             self.recorder.end_segment()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not end the X-Ray segment")
 
 
@@ -212,7 +214,7 @@ def _record_exception(recorder: AWSXRayRecorder, _sender: Any, exception: BaseEx
     try:
         segment.put_http_meta(http.STATUS, 500)
         segment.add_exception(exception, stacktrace.get_stacktrace(limit=recorder.max_trace_back))
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not record the exception on the X-Ray segment")
 
 
@@ -222,7 +224,7 @@ def _remember_segment(recorder: AWSXRayRecorder) -> None:
         segment = recorder.current_segment()
         sampled = segment is not None and getattr(segment, "sampled", False)
         _current_segment.set(segment if sampled else None)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not read the X-Ray segment")
 
 

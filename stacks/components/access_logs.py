@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack, region_info
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import region_info
 from constructs import Construct
 
 from stacks.compliance import acknowledge
@@ -53,7 +52,9 @@ class AccessLogBucket(Construct):
         elb_account = stack.regional_fact(region_info.FactName.ELBV2_ACCOUNT)
         objects = self.bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")
         policy = self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], principals=[iam.AccountPrincipal(elb_account)], resources=[objects])
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], principals=[iam.AccountPrincipal(elb_account)], resources=[objects]
+            )
         )
         load_balancer.set_attribute("access_logs.s3.enabled", "true")
         load_balancer.set_attribute("access_logs.s3.bucket", self.bucket.bucket_name)

@@ -23,4 +23,6 @@ def hardened_linux_parameters(scope: Construct) -> ecs.LinuxParameters:
 def writable_path(container: ecs.ContainerDefinition, *, volume_name: str, container_path: str) -> None:
     """Give ``container`` an empty, task-scoped volume at ``container_path`` (Fargate ephemeral storage)."""
     container.task_definition.add_volume(name=volume_name)
-    container.add_mount_points(ecs.MountPoint(container_path=container_path, source_volume=volume_name, read_only=False))
+    container.add_mount_points(
+        ecs.MountPoint(container_path=container_path, source_volume=volume_name, read_only=False)
+    )

@@ -60,4 +60,7 @@ def python_function(
 
 def role_policy(function: lambda_.Function) -> Any:
     """The CloudFormation policy resource of ``function``'s role (where cdk-nag findings are acknowledged)."""
-    return function.role.node.find_child("DefaultPolicy").node.default_child
+    role = function.role
+    if role is None:
+        raise ValueError(f"{function.node.path} has no role: its cdk-nag findings have nowhere to be acknowledged")
+    return role.node.find_child("DefaultPolicy").node.default_child

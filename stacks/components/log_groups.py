@@ -10,13 +10,16 @@ from models.aws_limits import CLOUDWATCH_RETENTION_DAYS
 
 # aws-cdk-lib lists RetentionDays in ascending order, the same order as
 # CLOUDWATCH_RETENTION_DAYS, with INFINITE last (never used here).
-_RETENTION = dict(zip(CLOUDWATCH_RETENTION_DAYS, [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]))
+_RETENTION = dict(
+    zip(CLOUDWATCH_RETENTION_DAYS, [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE], strict=True)
+)
 
 
 def retained_log_group(
     scope: Construct, construct_id: str, *, retention_days: int, removal_policy: RemovalPolicy
 ) -> logs.LogGroup:
-    """A log group keeping its lines ``retention_days`` (a CloudWatch Logs value), kept or removed by ``removal_policy``.
+    """A log group keeping its lines ``retention_days`` (a CloudWatch Logs value), kept or removed by
+    ``removal_policy``.
 
     Names are left to CloudFormation: a retained prod group then never
     blocks the next deploy of the same stack with "already exists".

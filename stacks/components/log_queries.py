@@ -44,10 +44,17 @@ class LogInsightsQueries(Construct):
             "TraceLines",
             f"Every line of one trace (replace {TRACE_ID_PLACEHOLDER})",
             logs.QueryString(
-                fields=["@timestamp", "level", "logger", "message", "http_route", "http_status", "duration_ms", "span_id"],
-                filter_statements=[
-                    f'trace_id = "{TRACE_ID_PLACEHOLDER}" or xray_trace_id = "{TRACE_ID_PLACEHOLDER}"'
+                fields=[
+                    "@timestamp",
+                    "level",
+                    "logger",
+                    "message",
+                    "http_route",
+                    "http_status",
+                    "duration_ms",
+                    "span_id",
                 ],
+                filter_statements=[f'trace_id = "{TRACE_ID_PLACEHOLDER}" or xray_trace_id = "{TRACE_ID_PLACEHOLDER}"'],
                 sort="@timestamp asc",
                 limit=1000,
             ),
@@ -65,7 +72,15 @@ class LogInsightsQueries(Construct):
             "SlowestRequests",
             "Slowest requests",
             logs.QueryString(
-                fields=["@timestamp", "http_method", "http_route", "http_status", "duration_ms", "trace_id", "xray_trace_id"],
+                fields=[
+                    "@timestamp",
+                    "http_method",
+                    "http_route",
+                    "http_status",
+                    "duration_ms",
+                    "trace_id",
+                    "xray_trace_id",
+                ],
                 filter_statements=["ispresent(duration_ms)"],
                 sort="duration_ms desc",
                 limit=50,

@@ -9,8 +9,6 @@ name. ECS resolves them when a task starts; the execution role may call
 
 from __future__ import annotations
 
-from typing import Optional
-
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ssm as ssm
@@ -42,7 +40,7 @@ class SsmParameterSecret(ecs.Secret):
         return self._arn
 
     @property
-    def has_field(self) -> Optional[bool]:
+    def has_field(self) -> bool | None:
         """SSM parameters have no JSON fields."""
         return None
 

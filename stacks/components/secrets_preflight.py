@@ -8,7 +8,9 @@ permissions) and nothing that reads or decrypts a value.
 
 from __future__ import annotations
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from typing import cast
+
+from aws_cdk import CfnElement, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import custom_resources as cr
@@ -89,7 +91,8 @@ def acknowledge_provider_framework(provider: cr.Provider, *, handler: lambda_.IF
         "its logs to the log group given to the provider.",
     )
     stack = Stack.of(provider)
-    handler_logical_id = stack.resolve(stack.get_logical_id(handler.node.default_child))
+    # The CDK types every construct's default child loosely; a Function's is its CfnFunction.
+    handler_logical_id = stack.resolve(stack.get_logical_id(cast(CfnElement, handler.node.default_child)))
     acknowledge(
         framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy").node.default_child,
         f"AwsSolutions-IAM5[Resource::<{handler_logical_id}.Arn>:*]",

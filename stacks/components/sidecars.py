@@ -17,14 +17,14 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cruddur import contract
-from stacks.components.hardening import hardened_linux_parameters
-from stacks.components.secrets import SsmParameterSecret
 from models.fargate import (
     COLLECTOR_CPU_UNITS,
     COLLECTOR_MEMORY_RESERVATION_MIB,
     XRAY_DAEMON_CPU_UNITS,
     XRAY_DAEMON_MEMORY_RESERVATION_MIB,
 )
+from stacks.components.hardening import hardened_linux_parameters
+from stacks.components.secrets import SsmParameterSecret
 
 
 @dataclass(frozen=True)

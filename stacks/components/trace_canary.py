@@ -7,7 +7,9 @@ as a failure: a canary that is silent proves nothing).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from typing import cast
+
+from aws_cdk import CfnResource, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -68,7 +70,8 @@ class TraceCanary(Construct):
             log_retention_days=log_retention_days,
             removal_policy=removal_policy,
         )
-        resource_roles.mark(self.function.node.default_child, resource_roles.TRACE_CANARY)
+        # The CDK types every construct's default child loosely; a Function's is its CfnFunction.
+        resource_roles.mark(cast(CfnResource, self.function.node.default_child), resource_roles.TRACE_CANARY)
         grant_canary(self.function, metric_namespace=metric_namespace)
         self.schedule = events.Rule(
             self,

@@ -44,7 +44,8 @@ class XRaySamplingRules(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, policy: SamplingPolicy) -> None:
         """Create an AWS::XRay::SamplingRule for each rule of ``policy``."""
         super().__init__(scope, construct_id)
-        self.rules: list[xray.CfnSamplingRule] = [
-            xray.CfnSamplingRule(self, rule.rule_name, sampling_rule=rule)
-            for rule in cloudformation_rules(policy)
-        ]
+        self.rules: list[xray.CfnSamplingRule] = []
+        for rule in cloudformation_rules(policy):
+            if rule.rule_name is None:
+                raise ValueError(f"a sampling rule of {construct_id} has no RuleName: it is the rule's construct id")
+            self.rules.append(xray.CfnSamplingRule(self, rule.rule_name, sampling_rule=rule))

@@ -47,4 +47,5 @@ class TransactionSearchConfig:
                 value = float(value)
             except ValueError:
                 pass
+        # Whatever the CLI gave: the constructor's check rejects anything but a number from 0 to 100, naming it.
         return cls(indexing_percentage=value)  # type: ignore[arg-type]

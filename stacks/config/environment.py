@@ -13,7 +13,7 @@ import dataclasses
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from models import aws_limits
@@ -55,14 +55,16 @@ _SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
-class RemovalPolicyName(str, Enum):
+class RemovalPolicyName(StrEnum):
     """What `cdk destroy` does with stateful resources (log groups, the table, access logs)."""
 
     DESTROY = "destroy"
     RETAIN = "retain"
 
     def cdk(self) -> RemovalPolicy:
-        """The CDK removal policy of this name (the CDK is imported here, by the stacks that ask, not with the config)."""
+        """The CDK removal policy of this name (the CDK is imported here, by the stacks that ask, not with the
+        config).
+        """
         from aws_cdk import RemovalPolicy
 
         return RemovalPolicy.RETAIN if self is RemovalPolicyName.RETAIN else RemovalPolicy.DESTROY
@@ -117,7 +119,9 @@ class EnvironmentConfig:
             raise error.within(self.name) from None
 
     def with_changes(self, **sections: dict[str, object]) -> EnvironmentConfig:
-        """A copy with some fields of some sections changed, checked again: ``with_changes(edge={"access_logs": True})``."""
+        """A copy with some fields of some sections changed, checked again: ``with_changes(edge={"access_logs":
+        True})``.
+        """
         changed = {name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()}
         return dataclasses.replace(self, **changed)
 
@@ -191,7 +195,8 @@ class EnvironmentConfig:
             raise FieldError(
                 "browser_traces.enabled",
                 True,
-                "no browser may send spans without an allowed origin: set edge.frontend_origins (the frontend's origins)",
+                "no browser may send spans without an allowed origin: "
+                "set edge.frontend_origins (the frontend's origins)",
             )
 
     def _check_containers_fit(self) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from cruddur import contract
 from flask_aws_telemetry.settings import BrowserTraceLimits
@@ -362,7 +363,7 @@ class AppConfig:
                 raise FieldError(f"environment[{name!r}]", value, "use a string")
 
 
-class XRayPath(str, Enum):
+class XRayPath(StrEnum):
     """How traces reach X-Ray.
 
     ``XRAY_SDK_AND_DAEMON`` (the default): the aws-xray-sdk records a segment
@@ -643,8 +644,15 @@ class BrowserTracesConfig:
         _whole_number_at_least("source_per_minute", self.source_per_minute, contract.GUNICORN_WORKERS)
 
 
+class Section(Protocol):
+    """What every section of an environment has: a check of its own fields."""
+
+    def check(self) -> None:
+        """Raise FieldError naming the first field that is out of range."""
+
+
 # The sections of an environment, by the name of the field that holds each (the prefix of its errors).
-SECTION_TYPES = {
+SECTION_TYPES: dict[str, type[Section]] = {
     "network": NetworkConfig,
     "task": TaskSizeConfig,
     "scaling": ScalingConfig,

@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 
 from cruddur import contract
+from scripts.honeycomb_queries import load_queries
 from testsupport import templates
 from testsupport.gunicorn import start_gunicorn, stop, task_environment
-from scripts.honeycomb_queries import load_queries
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.honeycomb_api import honeycomb_event, what_the_spans_lack
 from testsupport.standins.otlp import OtlpReceiver, ReceivedSpan
@@ -240,7 +240,9 @@ def test_one_trace_runs_from_the_browser_to_dynamodb(dev_app, page, tmp_path):
     dynamodb = {span.name for span in trace if span.attributes.get("rpc.service") == "DynamoDB"}
     assert {"DynamoDB.Query", "DynamoDB.PutItem"} <= dynamodb, dynamodb
     # the saved Honeycomb query "Browser-to-backend network time" selects these fetch spans, with every column it reads
-    (network,) = [q for q in load_queries(home_server.resource["service.name"]) if q.name == "Browser-to-backend network time"]
+    (network,) = [
+        q for q in load_queries(home_server.resource["service.name"]) if q.name == "Browser-to-backend network time"
+    ]
     assert what_the_spans_lack(network.spec, [honeycomb_event(span) for span in browser]) == []
     # the X-Ray SDK's segments carry the browser's trace id too (dev's path)
     assert f"1-{trace_id[:8]}-{trace_id[8:]}" in {segment["trace_id"] for segment in daemon.segments}

@@ -77,6 +77,18 @@ def test_pull_requests_run_the_readme_test_command_and_synth_every_environment()
     assert [item["env"] for item in jobs["diff"]["strategy"]["matrix"]["include"]] == ["dev", "staging", "prod"]
 
 
+def test_pull_requests_lint_and_make_test_lints_before_the_tests():
+    """A lint job runs make lint; make lint runs ruff (lint, format) and mypy; make test runs make lint first."""
+    jobs = _load("pull-request.yml")["jobs"]
+    assert "make lint" in _commands(jobs["lint"])
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    targets = {line.split(":", 1)[0]: line for line in makefile.splitlines() if line[:1].isalpha() and ":" in line}
+    assert "lint" in targets["test"].split("##", 1)[0].split(":", 1)[1].split()
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    for command in ("ruff check .", "ruff format --check .", "mypy $(MYPY_PACKAGES)"):
+        assert command in recipe, command
+
+
 def test_main_deploys_dev_then_gated_staging_and_prod():
     """dev deploys on push; staging and prod follow, each in its GitHub environment."""
     document = _load("deploy.yml")
@@ -95,9 +107,15 @@ def test_destroy_is_manual_and_defaults_to_dev():
     assert inputs["environment"]["default"] == "dev"
     assert inputs["environment"]["options"] == ["dev", "staging", "prod"]
     commands = _commands(document["jobs"]["destroy"])
-    before = next(i for i, c in enumerate(commands) if c.endswith("-m scripts.stack_inventory --env \"${{ inputs.environment }}\" > before.json"))
+    before = next(
+        i
+        for i, c in enumerate(commands)
+        if c.endswith('-m scripts.stack_inventory --env "${{ inputs.environment }}" > before.json')
+    )
     destroy = commands.index("make destroy ENV=${{ inputs.environment }}")
-    report = commands.index('.venv/bin/python -m scripts.stack_inventory --report before.json after.json >> "$GITHUB_STEP_SUMMARY"')
+    report = commands.index(
+        '.venv/bin/python -m scripts.stack_inventory --report before.json after.json >> "$GITHUB_STEP_SUMMARY"'
+    )
     assert before < destroy < report
 
 
@@ -124,9 +142,12 @@ def test_main_deploys_the_image_it_built_and_tested():
 # -- pinned images: the pull-request step that resolves them ------------------------------------
 
 RESOLVE_STEP = "Resolve every pinned image against its registry"
-DAEMON_PIN = "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
+DAEMON_PIN = (
+    "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071"
+)
 COLLECTOR_PIN = (
-    "public.ecr.aws/aws-observability/aws-otel-collector@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
+    "public.ecr.aws/aws-observability/aws-otel-collector"
+    "@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
 )
 DOCKER_HUB_DAEMON_DIGEST = "sha256:a2303d37f9dd7077c93e596689cb1de12f2ef8333c15b088ba223840164f6bc2"
 # A registry that answers `docker buildx imagetools inspect NAME [--format '{{json .Manifest}}']` from a table
@@ -155,7 +176,9 @@ def _resolve_step() -> dict:
     return next(step for step in jobs["images"]["steps"] if step.get("name") == RESOLVE_STEP)
 
 
-def _run_resolve_step(tmp_path: Path, registry: dict[str, str], *, python: str = sys.executable) -> tuple[subprocess.CompletedProcess, list[str]]:
+def _run_resolve_step(
+    tmp_path: Path, registry: dict[str, str], *, python: str = sys.executable
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     """Run the step's script as GitHub runs it (bash -e -o pipefail) against a registry holding ``registry``."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -170,7 +193,9 @@ def _run_resolve_step(tmp_path: Path, registry: dict[str, str], *, python: str =
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "HOME": str(tmp_path),
         # The checkout, as the runner's working directory gives it, then the step's own entries, relative to it.
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *(str(REPO_ROOT / entry) for entry in step_path.split(os.pathsep) if entry)]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO_ROOT), *(str(REPO_ROOT / entry) for entry in step_path.split(os.pathsep) if entry)]
+        ),
         "FAKE_REGISTRY": str(tmp_path / "registry"),
         "FAKE_DOCKER_LOG": str(tmp_path / "asked"),
     }
@@ -204,7 +229,9 @@ def test_pull_requests_resolve_the_pinned_images_in_their_own_job():
 
 
 def test_every_pin_is_resolved_and_its_release_checked(tmp_path):
-    """Given a registry holding both pins under their releases, the step passes having asked for each pin and each tag."""
+    """Given a registry holding both pins under their releases, the step passes having asked for each pin and each
+    tag.
+    """
     result, asked = _run_resolve_step(tmp_path, REGISTRY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert asked == [DAEMON_PIN, "public.ecr.aws/xray/aws-xray-daemon:3.7.0", COLLECTOR_PIN,
@@ -215,7 +242,9 @@ def test_every_pin_is_resolved_and_its_release_checked(tmp_path):
 
 
 def test_a_digest_the_registry_does_not_hold_fails_the_step_naming_it(tmp_path):
-    """Given ECR Public without the daemon's pinned digest (it holds another 3.7.0), the step fails naming the pin, and still checks the rest."""
+    """Given ECR Public without the daemon's pinned digest (it holds another 3.7.0), the step fails naming the pin,
+    and still checks the rest.
+    """
     registry = {**REGISTRY, "public.ecr.aws/xray/aws-xray-daemon:3.7.0": DOCKER_HUB_DAEMON_DIGEST}
     del registry[DAEMON_PIN]
     result, asked = _run_resolve_step(tmp_path, registry)
@@ -228,10 +257,13 @@ def test_a_digest_the_registry_does_not_hold_fails_the_step_naming_it(tmp_path):
 def test_a_release_tag_that_moved_is_a_warning(tmp_path):
     """Given the collector's v0.50.0 tag now naming another digest, the pin still resolves: a warning names both."""
     moved = "sha256:" + "0" * 64
-    result, _ = _run_resolve_step(tmp_path, {**REGISTRY, "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0": moved})
+    result, _ = _run_resolve_step(
+        tmp_path, {**REGISTRY, "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0": moved}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (
-        "::warning title=Release label and digest disagree::public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0 "
+        "::warning title=Release label and digest disagree::"
+        "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0 "
         f"is {moved}, the pin is {COLLECTOR_PIN}"
     ) in result.stdout
 

@@ -41,7 +41,9 @@ def test_every_variable_the_task_sets_is_read_by_the_service(any_env):
 
 
 def test_every_variable_without_a_default_is_set_where_its_part_is_on(any_env):
-    """Required variables are set: the service name and the table always, the watchtower group and Rollbar token with their parts."""
+    """Required variables are set: the service name and the table always, the watchtower group and Rollbar token with
+    their parts.
+    """
     environ = _task_environ(any_env)
     parts = any_env.config.telemetry
     required = {contract.SERVICE_NAME.name, contract.DYNAMODB_TABLE_NAME.name}
@@ -63,7 +65,9 @@ def test_the_service_parses_the_task_environment(any_env):
     # the fallback rules are the deployed rules, as X-Ray's API spells them
     deployed = templates.sampling_rules(any_env)
     expected = sorted(deployed, key=lambda r: r["Priority"])
-    assert [{k: rule.get(k) for k in want} for rule, want in zip(settings.sampling_rules, expected, strict=True)] == expected
+    assert [
+        {k: rule.get(k) for k in want} for rule, want in zip(settings.sampling_rules, expected, strict=True)
+    ] == expected
     assert settings.sampling_endpoint == contract.XRAY_SAMPLING_PROXY_URL
     assert settings.otel_enabled and settings.rollbar_enabled
     assert settings.xray_enabled == config.telemetry.xray_sdk
@@ -109,7 +113,9 @@ def test_without_watchtower_the_task_writes_no_log_group_itself(any_env):
 
 
 def test_the_watchtower_group_is_the_one_the_task_may_write(staging_tls):
-    """With watchtower on, WATCHTOWER_LOG_GROUP refers to the log group the task role may CreateLogStream/PutLogEvents on."""
+    """With watchtower on, WATCHTOWER_LOG_GROUP refers to the log group the task role may
+    CreateLogStream/PutLogEvents on.
+    """
     any_env = staging_tls
     group_ref = _task_environ(any_env)[contract.WATCHTOWER_LOG_GROUP.name]
     (writable,) = [s["Resource"]["Fn::GetAtt"][0] for s in _log_writes(any_env)]
@@ -144,7 +150,9 @@ def test_the_app_contract_holds_the_telemetry_contract_unchanged():
 
 
 def test_the_platform_variables_are_read_through_the_settings_with_a_default():
-    """ECS_CONTAINER_METADATA_URI_V4 is a contract variable with a default, parsed into the settings (no module reads it itself)."""
+    """ECS_CONTAINER_METADATA_URI_V4 is a contract variable with a default, parsed into the settings (no module reads
+    it itself).
+    """
     assert PLATFORM_VARIABLES == {"ECS_CONTAINER_METADATA_URI_V4"}
     assert all(var.default is not None for var in contract.PLATFORM_VARIABLES)
     base = {contract.SERVICE_NAME.name: "svc", contract.DYNAMODB_TABLE_NAME.name: "table"}
@@ -154,7 +162,9 @@ def test_the_platform_variables_are_read_through_the_settings_with_a_default():
 
 
 def test_the_service_reads_no_variable_outside_the_contract():
-    """Every literal environment read in the app and the telemetry is a contract name; the platform's go through the settings."""
+    """Every literal environment read in the app and the telemetry is a contract name; the platform's go through the
+    settings.
+    """
     probe = "os.environ.get('A')\nos.getenv('B')\nos.environ['C']"
     assert _environment_reads(ast.parse(probe)) == {"A", "B", "C"}  # the scanner sees the reads that exist
     reads = set()
@@ -191,7 +201,9 @@ def _environment_writes(tree: ast.AST) -> list[str]:
 
 def test_the_service_never_writes_the_process_environment():
     """The environment is read once, into Settings: no module of the service, gunicorn.conf.py included, changes it."""
-    assert _environment_writes(ast.parse("os.environ['X'] = '1'\nos.environ.update(X='1')")) != []  # the scanner sees writes
+    assert (
+        _environment_writes(ast.parse("os.environ['X'] = '1'\nos.environ.update(X='1')")) != []
+    )  # the scanner sees writes
     for path in [*_service_modules(), SERVICE_DIR / "gunicorn.conf.py"]:
         assert _environment_writes(ast.parse(path.read_text())) == [], path
 
@@ -209,7 +221,7 @@ def test_the_frontend_origins_of_an_environment_reach_cors(tmp_path):
     """frontend_origins in the config become FRONTEND_URL in the task, and the service parses the same origins back."""
     from stacks.assembly import synthesize
     from stacks.environments import load_environment
-    
+
     origins = ("https://cruddur.example.com", "http://localhost:3000")
     config = load_environment("dev").with_changes(edge={"frontend_origins": origins})
     environ = _resolved(_task_environ(synthesize(config, tmp_path)))

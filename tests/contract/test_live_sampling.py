@@ -160,7 +160,11 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
     reservoir, rate = catch_all["ReservoirSize"], catch_all["FixedRate"]
     assert reservoir >= 1 and 0 < rate < 0.5
 
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, XRaySamplingApi(rules, interval_seconds=TARGETS_INTERVAL_SECONDS) as proxy:
+    with (
+        OtlpReceiver() as collector,
+        XRayDaemon() as daemon,
+        XRaySamplingApi(rules, interval_seconds=TARGETS_INTERVAL_SECONDS) as proxy,
+    ):
         service = Service(dev_task["app"], collector, daemon, proxy.url, dynamodb)
         try:
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
@@ -208,7 +212,9 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
         # OpenTelemetry and the X-Ray SDK made the same decisions on the same trace ids
         server_spans = [s for s in collector.spans if s.name == SERVER_SPAN]
         assert wait_until(lambda: len(daemon.segments) >= len(server_spans))
-        assert {s["trace_id"] for s in daemon.segments} == {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
+        assert {s["trace_id"] for s in daemon.segments} == {
+            f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans
+        }
 
 
 def test_with_the_proxy_down_every_request_succeeds_and_the_fallback_rules_decide(dev_task, dynamodb):
@@ -243,7 +249,10 @@ def _reported_since(proxy: XRaySamplingApi, rule_name: str, moment: float) -> se
 
 # Every request an anomaly (slower than a microsecond), none exported by anomaly capture: what is
 # sampled is what the rules decide, and every request is counted in the boost statistics.
-EVERY_REQUEST_AN_ANOMALY = {contract.SLOW_REQUEST_SECONDS.name: "0.000001", contract.ANOMALY_CAPTURE_PER_SECOND.name: "0"}
+EVERY_REQUEST_AN_ANOMALY = {
+    contract.SLOW_REQUEST_SECONDS.name: "0.000001",
+    contract.ANOMALY_CAPTURE_PER_SECOND.name: "0",
+}
 
 
 def _boosted(rules: list[dict], max_rate: float) -> tuple[list[dict], dict]:
@@ -255,11 +264,17 @@ def _boosted(rules: list[dict], max_rate: float) -> tuple[list[dict], dict]:
 
 
 def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_until_its_ttl(dev_task, dynamodb):
-    """Anomalies in the boost statistics; rate 0, then a SamplingBoost of 1.0: the next burst sampled in both tracers; after its TTL none."""
+    """Anomalies in the boost statistics; rate 0, then a SamplingBoost of 1.0: the next burst sampled in both
+    tracers; after its TTL none.
+    """
     rules, catch_all = _boosted(dev_task["rules"], max_rate=1.0)
     name = catch_all["RuleName"]
     boost_seconds = 2 * TARGETS_INTERVAL_SECONDS + 5
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, XRaySamplingApi(rules, interval_seconds=TARGETS_INTERVAL_SECONDS) as proxy:
+    with (
+        OtlpReceiver() as collector,
+        XRayDaemon() as daemon,
+        XRaySamplingApi(rules, interval_seconds=TARGETS_INTERVAL_SECONDS) as proxy,
+    ):
         proxy.set_target(name, fixed_rate=0.0, reservoir_quota=0)
         service = Service(dev_task["app"], collector, daemon, proxy.url, dynamodb, EVERY_REQUEST_AN_ANOMALY)
         try:
@@ -288,11 +303,19 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
             # And once its TTL has passed
             time.sleep(max(0.0, boost_until - time.time()) + 0.5)
             after, _ = _burst(service, "after", 100)
+
             # Then every request the rule matched is counted in its boost statistics, each an anomaly (counted when
             # it ends, so perhaps an interval after the request was counted)
-            totals = lambda: [sum(doc[count] for doc in proxy.boost_statistics_of(name)) for count in ("TotalCount", "AnomalyCount")]  # noqa: E731
+            def totals() -> list[int]:
+                return [
+                    sum(doc[count] for doc in proxy.boost_statistics_of(name))
+                    for count in ("TotalCount", "AnomalyCount")
+                ]
+
             expected = warm + 300
-            assert wait_until(lambda: totals() == [expected, expected], timeout=2 * TARGETS_INTERVAL_SECONDS + 5), totals()
+            assert wait_until(lambda: totals() == [expected, expected], timeout=2 * TARGETS_INTERVAL_SECONDS + 5), (
+                totals()
+            )
         finally:
             stdout = service.stop()
 
@@ -305,7 +328,11 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
     assert service.sampled_ids("after") == set()
     # Each worker logged the boost X-Ray answered once (the dashboard's SamplingBoosts metric counts these lines)
     messages = [json.loads(line)["message"] for line in stdout.splitlines() if line.startswith("{")]
-    boosts = [m for m in messages if m.startswith(f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX} by X-Ray: rule {name} samples 1.0")]
+    boosts = [
+        m
+        for m in messages
+        if m.startswith(f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX} by X-Ray: rule {name} samples 1.0")
+    ]
     assert len(boosts) == contract.GUNICORN_WORKERS, boosts
     # The boost statistics X-Ray decides on: requests per boosted rule, per worker, on X-Ray's model
     assert {doc["ServiceName"] for doc in proxy.boost_statistics_of(name)} == {catch_all["ServiceName"]}
@@ -332,7 +359,11 @@ def test_with_the_proxy_down_the_fallback_rules_boost_after_anomalies(dev_task, 
             base, base_seconds = _burst(service, "base", 200)
             # When the table is gone and requests fail with 503 on every worker
             boto3.client(
-                "dynamodb", endpoint_url=dynamodb.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+                "dynamodb",
+                endpoint_url=dynamodb.url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
             ).delete_table(TableName=service.table)
             _burst(service, "failing", 20, status=503)
             # Then the next burst is sampled at MaxRate
@@ -344,7 +375,11 @@ def test_with_the_proxy_down_the_fallback_rules_boost_after_anomalies(dev_task, 
     reservoir_most = contract.GUNICORN_WORKERS * (base_seconds + 1)
     assert len(service.sampled_ids("base")) <= rate * 200 + 4 * (rate * (1 - rate) * 200) ** 0.5 + reservoir_most
     assert service.sampled_ids("boosted") == set(boosted)
-    boosts = [line for line in stdout.splitlines() if line.startswith("{") and "boosted locally" in json.loads(line)["message"]]
+    boosts = [
+        line
+        for line in stdout.splitlines()
+        if line.startswith("{") and "boosted locally" in json.loads(line)["message"]
+    ]
     assert len(boosts) == contract.GUNICORN_WORKERS  # once per worker, within its cooldown window
     server_spans = [s for s in collector.spans if s.name == SERVER_SPAN]
     assert wait_until(lambda: len(daemon.segments) >= len(server_spans))

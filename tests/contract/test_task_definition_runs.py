@@ -24,9 +24,9 @@ import boto3
 import pytest
 
 from cruddur import contract
+from scripts.honeycomb_queries import load_queries
 from testsupport import logs_insights, templates
 from testsupport.gunicorn import post_activity, start_gunicorn, stop, task_environment
-from scripts.honeycomb_queries import load_queries
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.honeycomb_api import honeycomb_event, what_the_spans_lack
 from testsupport.standins.otlp import OtlpReceiver
@@ -58,7 +58,10 @@ def task(request, synthesized_environments) -> dict:
         "app": templates.app_container(dev),
         # dev has no load balancer (an HTTP API): the container's own health check probes the contract's path.
         "health_check_path": next(
-            (g["Properties"]["HealthCheckPath"] for g in dev.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()),
+            (
+                g["Properties"]["HealthCheckPath"]
+                for g in dev.resources("service", "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+            ),
             contract.HEALTH_CHECK_PATH,
         ),
         "rules": templates.sampling_rules(dev),
@@ -76,7 +79,9 @@ def task(request, synthesized_environments) -> dict:
 def cloudwatch_logs(tmp_path_factory):
     """moto_server on loopback standing in for CloudWatch Logs."""
     with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
-        yield boto3.client("logs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+        yield boto3.client(
+            "logs", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+        )
 
 
 def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, cloudwatch_logs):
@@ -88,7 +93,12 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
     table_name = create_service_table(moto_url, f"test-{task['name']}-{table_ref}")
     logical_names = {table_ref: table_name}
 
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, XRaySamplingApi(task["rules"]) as proxy:
+    with (
+        OtlpReceiver() as collector,
+        XRayDaemon() as daemon,
+        RollbarApi() as rollbar,
+        XRaySamplingApi(task["rules"]) as proxy,
+    ):
         environ = task_environment(app, logical_names)
         assert environ[contract.XRAY_SAMPLING_ENDPOINT.name] == contract.XRAY_SAMPLING_PROXY_URL
         overrides = {
@@ -159,9 +169,12 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         assert cloudwatch_logs.describe_log_groups()["logGroups"] == []  # nothing was sent to CloudWatch Logs directly
         assert rollbar.items == []  # no errors were raised
 
-        # the saved Logs Insights queries read only fields that the request lines on stdout have, with numbers as numbers
+        # the saved Logs Insights queries read only fields that the request lines on stdout have,
+        # with numbers as numbers
         request_lines = [line for line in stdout_lines if line["logger"] == "cruddur.request"]
-        assert {line["trace_id"] for line in request_lines} == set(trace_ids)  # one per request; health checks are quiet
+        assert {line["trace_id"] for line in request_lines} == set(
+            trace_ids
+        )  # one per request; health checks are quiet
         line = request_lines[0]
         assert isinstance(line["http_status"], int) and isinstance(line["duration_ms"], float)
         assert len(task["log_queries"]) == 3
@@ -171,7 +184,9 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
         # DynamoDB: a client span per call inside each request's trace, and a subsegment in its segment
         server_span_ids = {s.trace_id: s.span_id for s in server_spans}
         for trace_id in trace_ids:
-            calls = [s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"]
+            calls = [
+                s for s in collector.spans if s.trace_id == trace_id and s.attributes.get("rpc.service") == "DynamoDB"
+            ]
             assert {s.name for s in calls} == {"DynamoDB.GetItem", "DynamoDB.PutItem"}, calls
             assert {s.attributes["aws.dynamodb.table_names"][0] for s in calls} == {table_name}
             # rpc.system aws-api marks an AWS call, which X-Ray shows as an AWS node: on the
@@ -180,8 +195,9 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             operation_span = next(s for s in collector.spans if s.trace_id == trace_id and s.name == "create-activity")
             assert operation_span.parent_span_id == server_span_ids[trace_id]
             assert {s.parent_span_id for s in calls} == {operation_span.span_id}
-        # Honeycomb's saved queries about the backend's server spans find these (the callers' traceparents name parent
-        # spans that were never sent, so root. fields and the rest are proved in tests/service/test_honeycomb_queries_find_spans.py)
+        # Honeycomb's saved queries about the backend's server spans find these (the callers' traceparents name
+        # parent spans that were never sent, so root. fields and the rest are proved in
+        # tests/service/test_honeycomb_queries_find_spans.py)
         events = [honeycomb_event(span) for span in collector.spans]
         for name, prefix in (("Latency by route", ""), ("Browser-to-backend network time", "child.")):
             (query,) = [q for q in load_queries(service_name) if q.name == name]
@@ -191,7 +207,6 @@ def test_the_task_definition_runs_and_one_trace_id_reaches_every_sink(task, clou
             dynamodb = [s for s in subsegments if s.get("namespace") == "aws" and s["name"] == "dynamodb"]
             assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
             assert {s["aws"]["table_name"] for s in dynamodb} == {table_name}
-
 
 
 def _get(port: int, path: str, trace_id: str) -> int:

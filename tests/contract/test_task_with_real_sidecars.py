@@ -119,9 +119,12 @@ def _status(url: str, trace_id: str | None = None) -> int:
 
 
 def _put_broken_user(moto_url: str, table_name: str) -> None:
-    client = boto3.client("dynamodb", endpoint_url=moto_url, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t")
+    client = boto3.client(
+        "dynamodb", endpoint_url=moto_url, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+    )
     client.put_item(
-        TableName=table_name, Item={"pk": {"S": f"USER#{BROKEN_HANDLE}"}, "sk": {"S": "PROFILE"}, "handle": {"S": BROKEN_HANDLE}}
+        TableName=table_name,
+        Item={"pk": {"S": f"USER#{BROKEN_HANDLE}"}, "sk": {"S": "PROFILE"}, "handle": {"S": BROKEN_HANDLE}},
     )
 
 
@@ -160,7 +163,9 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         config_text, ports = collector_config_on_loopback(
             templates.collector_configuration_text(env), backends=backends, xray_endpoint=run.xray.url
         )
-        assert collector_environ[COLLECTOR_CONFIG_VARIABLE] == templates.collector_configuration_text(env)  # as ECS injects it
+        assert collector_environ[COLLECTOR_CONFIG_VARIABLE] == templates.collector_configuration_text(
+            env
+        )  # as ECS injects it
         collector_environ[COLLECTOR_CONFIG_VARIABLE] = config_text  # then only listeners and backends moved
         running: list[ContainerProcess] = []
 
@@ -171,12 +176,22 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         environ = task_environment(app, {table_ref: table_name}) | TASK_ROLE
         if daemon_binary is not None:
             daemon_container = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
-            assert "Command" not in daemon_container and "EntryPoint" not in daemon_container  # the image's entrypoint runs
+            assert (
+                "Command" not in daemon_container and "EntryPoint" not in daemon_container
+            )  # the image's entrypoint runs
             udp_port, tcp_port = closed_port(), closed_port()
             command = xray_daemon_command(
-                daemon_binary, udp_port=udp_port, tcp_port=tcp_port, region=REGION, endpoint=run.xray.url, config_dir=workdir
+                daemon_binary,
+                udp_port=udp_port,
+                tcp_port=tcp_port,
+                region=REGION,
+                endpoint=run.xray.url,
+                config_dir=workdir,
             )
-            daemon = start(contract.XRAY_DAEMON_CONTAINER_NAME, program(command, task_environment(daemon_container, {}) | TASK_ROLE))
+            daemon = start(
+                contract.XRAY_DAEMON_CONTAINER_NAME,
+                program(command, task_environment(daemon_container, {}) | TASK_ROLE),
+            )
             daemon.wait_ready(lambda: tcp_port_open(tcp_port))
             environ[contract.XRAY_DAEMON_ADDRESS.name] = f"127.0.0.1:{udp_port}"
             environ[contract.XRAY_SAMPLING_ENDPOINT.name] = f"http://127.0.0.1:{tcp_port}"
@@ -184,11 +199,19 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
             # No daemon to run: the SDK's frames and the sampling API go to the old stand-ins, so the rest still runs.
             run.udp_daemon = stack.enter_context(XRayDaemon())
             environ[contract.XRAY_DAEMON_ADDRESS.name] = run.udp_daemon.address
-            environ[contract.XRAY_SAMPLING_ENDPOINT.name] = stack.enter_context(XRaySamplingApi(templates.sampling_rules(env))).url
+            environ[contract.XRAY_SAMPLING_ENDPOINT.name] = stack.enter_context(
+                XRaySamplingApi(templates.sampling_rules(env))
+            ).url
         else:
             environ[contract.XRAY_SAMPLING_ENDPOINT.name] = f"http://127.0.0.1:{ports['awsproxy']}"
-        collector = start(contract.COLLECTOR_CONTAINER_NAME, program([str(collector_binary)], collector_environ | TASK_ROLE))
-        health_check = [str(healthcheck_binary), "--port", str(ports["health_check"])]  # the task's /healthcheck, on our port
+        collector = start(
+            contract.COLLECTOR_CONTAINER_NAME, program([str(collector_binary)], collector_environ | TASK_ROLE)
+        )
+        health_check = [
+            str(healthcheck_binary),
+            "--port",
+            str(ports["health_check"]),
+        ]  # the task's /healthcheck, on our port
         collector.wait_ready(lambda: subprocess.run(health_check, capture_output=True, timeout=10).returncode == 0)
 
         environ |= {
@@ -199,7 +222,9 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         }
         port = closed_port()
         base = f"http://127.0.0.1:{port}"
-        service = start(contract.APP_CONTAINER_NAME, lambda out: start_gunicorn(environ, port, app["Command"], output=out))
+        service = start(
+            contract.APP_CONTAINER_NAME, lambda out: start_gunicorn(environ, port, app["Command"], output=out)
+        )
         service.wait_ready(lambda: _status(f"{base}{contract.HEALTH_CHECK_PATH}") == 200)
 
         run.traced = [_new_trace_id() for _ in range(TRACED_REQUESTS)]
@@ -213,7 +238,9 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         if run.udp_daemon is None and not wait_until(
             lambda: run.xray.received("GetSamplingTargets") > 0, timeout=TARGETS_WITHIN_SECONDS, interval=0.5
         ):
-            pytest.fail(f"no SamplingTargets reached X-Ray within {TARGETS_WITHIN_SECONDS} s; app log:\n{service.last_lines()}")
+            pytest.fail(
+                f"no SamplingTargets reached X-Ray within {TARGETS_WITHIN_SECONDS} s; app log:\n{service.last_lines()}"
+            )
         for process in running:
             process.assert_running()
 
@@ -225,7 +252,9 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         for sidecar in running[:-1]:  # after the app, as ECS orders a stop by the containers' dependencies
             run.exit_status[sidecar.name] = sidecar.stop()
         run.logs = {process.name: process.log() for process in running}
-    run.app_log = [json.loads(line) for line in run.logs[contract.APP_CONTAINER_NAME].splitlines() if line.startswith("{")]
+    run.app_log = [
+        json.loads(line) for line in run.logs[contract.APP_CONTAINER_NAME].splitlines() if line.startswith("{")
+    ]
     return run
 
 
@@ -244,7 +273,9 @@ def _needs_the_daemon(run: TaskRun) -> None:
 
 
 def test_every_request_reaches_x_ray_through_its_sidecar(task_run):
-    """SDK path: the daemon batches segments into PutTraceSegments; OpenTelemetry path: the collector sends OTLP to X-Ray."""
+    """SDK path: the daemon batches segments into PutTraceSegments; OpenTelemetry path: the collector sends OTLP to
+    X-Ray.
+    """
     _needs_the_daemon(task_run)
     sent = set(task_run.traced + task_run.in_flight + [task_run.error_trace])
     assert sent <= _xray_trace_ids(task_run)
@@ -258,7 +289,9 @@ def test_every_request_reaches_x_ray_through_its_sidecar(task_run):
 
 def test_spans_reach_honeycomb_with_the_secret_as_its_team_header(task_run):
     """Every export to Honeycomb carries x-honeycomb-team equal to the injected secret, and every request's spans."""
-    teams = [{k.lower(): v for k, v in headers.items()}.get("x-honeycomb-team") for headers in task_run.honeycomb.headers]
+    teams = [
+        {k.lower(): v for k, v in headers.items()}.get("x-honeycomb-team") for headers in task_run.honeycomb.headers
+    ]
     assert teams and set(teams) == {task_run.honeycomb_key}  # every export, the secret's value
     assert set(task_run.traced + task_run.in_flight) <= {s.trace_id for s in task_run.honeycomb.spans}
 
@@ -283,12 +316,16 @@ def test_sampling_rules_and_targets_travel_through_the_sidecar_signed_for_x_ray(
     assert any(doc["RequestCount"] > 0 for doc in task_run.xray.statistics), "no statistics document reached X-Ray"
     messages = [line.get("message", "") for line in task_run.app_log]
     assert any(m.startswith("sampling with the account's X-Ray rules") for m in messages)
-    failures = [m for m in messages if m.startswith(("could not report X-Ray sampling", "could not refresh the X-Ray sampling"))]
+    failures = [
+        m for m in messages if m.startswith(("could not report X-Ray sampling", "could not refresh the X-Ray sampling"))
+    ]
     assert failures == []
 
 
 def test_the_collector_health_check_answers_as_the_task_asks_it(task_run):
-    """The task runs /healthcheck, which asks 127.0.0.1:13133/: the configuration's health_check is there, and it passed."""
+    """The task runs /healthcheck, which asks 127.0.0.1:13133/: the configuration's health_check is there, and it
+    passed.
+    """
     assert task_run.collector_config["extensions"]["health_check"]["endpoint"].endswith(f":{COLLECTOR_HEALTH_PORT}")
     assert task_run.health_check.returncode == 0, task_run.health_check.stderr
     assert task_run.health_check.stdout.strip() == "STATUS: 200"
@@ -322,13 +359,18 @@ def test_only_listeners_and_backends_differ_from_the_deployed_collector_configur
     """On loopback the collector listens on free 127.0.0.1 ports and exports to the stand-ins; nothing else changes."""
     env = synthesized_environments(name)
     deployed = templates.collector_configuration(env)
-    backends = {HONEYCOMB_HOST: "http://127.0.0.1:1"} | ({} if env.config.telemetry.xray_sdk else {XRAY_HOST: "http://127.0.0.1:2"})
+    backends = {HONEYCOMB_HOST: "http://127.0.0.1:1"} | (
+        {} if env.config.telemetry.xray_sdk else {XRAY_HOST: "http://127.0.0.1:2"}
+    )
     text, ports = collector_config_on_loopback(templates.collector_configuration_text(env), backends=backends)
     loopback = yaml.safe_load(text)
     assert loopback["processors"] == deployed["processors"]
     # The collector's own metrics endpoint (localhost:8888 unless told) moves too: two collectors share this machine.
     telemetry = loopback["service"].pop("telemetry")
-    assert telemetry["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"] == {"host": "127.0.0.1", "port": ports["metrics"]}
+    assert telemetry["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"] == {
+        "host": "127.0.0.1",
+        "port": ports["metrics"],
+    }
     assert loopback["service"] == deployed["service"]
     assert loopback["extensions"]["health_check"] == {"endpoint": f"127.0.0.1:{ports['health_check']}"}
     exporters = json.dumps(loopback["exporters"])

@@ -24,9 +24,19 @@ from testsupport.standins.xray_api import XRayApi
 REGION = "us-east-1"
 KEY, SECRET = "AKIDSTANDINTEST", "stand-in-secret"
 RULE = {
-    "RuleName": "catch-all", "Priority": 100, "FixedRate": 0.1, "ReservoirSize": 5, "ServiceName": "*",
-    "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "ResourceARN": "*", "Version": 1, "Attributes": {},
-}  # fmt: skip
+    "RuleName": "catch-all",
+    "Priority": 100,
+    "FixedRate": 0.1,
+    "ReservoirSize": 5,
+    "ServiceName": "*",
+    "ServiceType": "*",
+    "Host": "*",
+    "HTTPMethod": "*",
+    "URLPath": "*",
+    "ResourceARN": "*",
+    "Version": 1,
+    "Attributes": {},
+}
 SEGMENT = {
     "name": "cruddur-backend-flask", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979",
     "start_time": 1478293361.271, "end_time": 1478293361.449,
@@ -65,9 +75,18 @@ def test_a_segment_off_the_schema_comes_back_unprocessed_and_fails_the_test_nami
 
 def test_an_off_model_statistics_document_is_refused_as_x_ray_refuses_it(xray):
     """SampleCount (not in X-Ray's model) is a 400 ValidationException naming the member."""
-    document = {"RuleName": "catch-all", "ClientID": "0" * 24, "Timestamp": 1, "RequestCount": 1, "SampleCount": 1, "BorrowCount": 0}
+    document = {
+        "RuleName": "catch-all",
+        "ClientID": "0" * 24,
+        "Timestamp": 1,
+        "RequestCount": 1,
+        "SampleCount": 1,
+        "BorrowCount": 0,
+    }
     body = json.dumps({"SamplingStatisticsDocuments": [document]}).encode()
-    request = AWSRequest(method="POST", url=f"{xray.url}/SamplingTargets", data=body, headers={"Content-Type": "application/json"})
+    request = AWSRequest(
+        method="POST", url=f"{xray.url}/SamplingTargets", data=body, headers={"Content-Type": "application/json"}
+    )
     SigV4Auth(Credentials(KEY, SECRET), "xray", REGION).add_auth(request)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(urllib.request.Request(request.url, data=body, headers=dict(request.headers)), timeout=5)
@@ -104,11 +123,19 @@ def test_otlp_traces_are_decoded_when_signed_for_xray(xray):
     """A SigV4-signed OTLP protobuf POST to /v1/traces is decoded into its spans."""
     export = ExportTraceServiceRequest()
     span = export.resource_spans.add().scope_spans.add().spans.add()
-    span.trace_id, span.span_id, span.name = bytes.fromhex("581cf771a006649127e371903a2de979"), bytes.fromhex("70de5b6f19ff9a0a"), "GET /"
+    span.trace_id, span.span_id, span.name = (
+        bytes.fromhex("581cf771a006649127e371903a2de979"),
+        bytes.fromhex("70de5b6f19ff9a0a"),
+        "GET /",
+    )
     body = export.SerializeToString()
-    request = AWSRequest(method="POST", url=f"{xray.url}/v1/traces", data=body, headers={"Content-Type": "application/x-protobuf"})
+    request = AWSRequest(
+        method="POST", url=f"{xray.url}/v1/traces", data=body, headers={"Content-Type": "application/x-protobuf"}
+    )
     SigV4Auth(Credentials(KEY, SECRET), "xray", REGION).add_auth(request)
-    with urllib.request.urlopen(urllib.request.Request(request.url, data=body, headers=dict(request.headers)), timeout=5) as answer:
+    with urllib.request.urlopen(
+        urllib.request.Request(request.url, data=body, headers=dict(request.headers)), timeout=5
+    ) as answer:
         assert answer.status == 200
     assert [(s.trace_id, s.name) for s in xray.otlp_spans] == [("581cf771a006649127e371903a2de979", "GET /")]
     xray.assert_clean()
@@ -126,8 +153,14 @@ def test_otlp_traces_are_decoded_when_signed_for_xray(xray):
         ({"fault": "yes"}, "fault = 'yes'"),
         ({"parent_id": "123"}, "parent_id = '123'"),
         ({"annotations": {"bad key": 1}}, "annotations.bad key"),
-        ({"subsegments": [{"name": "dynamodb", "id": "1234", "start_time": 1.0, "end_time": 2.0}]}, "subsegments[0].id = '1234'"),
-        ({"subsegments": [{"name": "x", "id": "70de5b6f19ff9a0b", "start_time": 1.0}]}, "subsegments[0].end_time: required"),
+        (
+            {"subsegments": [{"name": "dynamodb", "id": "1234", "start_time": 1.0, "end_time": 2.0}]},
+            "subsegments[0].id = '1234'",
+        ),
+        (
+            {"subsegments": [{"name": "x", "id": "70de5b6f19ff9a0b", "start_time": 1.0}]},
+            "subsegments[0].end_time: required",
+        ),
         ({"type": "subsegment"}, "parent_id: required"),
     ],
     ids=lambda value: None if isinstance(value, dict) else value.split(" ")[0],
@@ -142,7 +175,12 @@ def test_each_schema_rule_names_its_field(change, field):
 def test_in_progress_segments_and_local_subsegments_are_valid():
     """in_progress instead of end_time, and the SDK's 'local' namespace, are what X-Ray accepts."""
     in_progress = {key: value for key, value in SEGMENT.items() if key != "end_time"} | {"in_progress": True}
-    local = {**SEGMENT, "subsegments": [{"name": "home", "id": "70de5b6f19ff9a0b", "start_time": 1.0, "end_time": 2.0, "namespace": "local"}]}
+    local = {
+        **SEGMENT,
+        "subsegments": [
+            {"name": "home", "id": "70de5b6f19ff9a0b", "start_time": 1.0, "end_time": 2.0, "namespace": "local"}
+        ],
+    }
     assert segment_problems(in_progress) == segment_problems(local) == []
 
 
@@ -163,7 +201,9 @@ def test_a_chunked_body_signed_with_a_trace_header_is_accepted_as_x_ray_accepts_
     _SignsEveryHeader(Credentials(KEY, SECRET), "xray", REGION).add_auth(request)
     assert "traceparent" in request.headers["Authorization"]
     chunked = iter([body])  # urllib sends an iterable body chunked
-    sent = urllib.request.Request(request.url, data=chunked, headers={**dict(request.headers), "Transfer-Encoding": "chunked"})
+    sent = urllib.request.Request(
+        request.url, data=chunked, headers={**dict(request.headers), "Transfer-Encoding": "chunked"}
+    )
     with urllib.request.urlopen(sent, timeout=5) as answer:
         assert answer.status == 200
     xray.assert_clean()

@@ -18,7 +18,9 @@ NO_TRAFFIC = Usage(**{field.name: 0 for field in dataclasses.fields(Usage)})  # 
 
 def inputs_of(resources: dict[str, Any], *, on_schedule: bool = False, **usage: float) -> Inputs:
     """``resources`` as one template, priced with the shipped prices for ``usage`` (zero where not given)."""
-    return Inputs.of([{"Resources": resources}], dataclasses.replace(NO_TRAFFIC, **usage), PRICES, on_schedule=on_schedule)
+    return Inputs.of(
+        [{"Resources": resources}], dataclasses.replace(NO_TRAFFIC, **usage), PRICES, on_schedule=on_schedule
+    )
 
 
 def by_item(lines: list[Line]) -> dict[str, tuple[float, str]]:
@@ -26,7 +28,9 @@ def by_item(lines: list[Line]) -> dict[str, tuple[float, str]]:
     return {line.item: (line.quantity, str(line.monthly_usd)) for line in lines}
 
 
-def container(name: str, *, cpu: int = 0, memory_mib: int = 0, log_group: str | None = None, **environment: Any) -> dict[str, Any]:
+def container(
+    name: str, *, cpu: int = 0, memory_mib: int = 0, log_group: str | None = None, **environment: Any
+) -> dict[str, Any]:
     """A container definition; a sidecar's reservation in ``cpu`` and ``memory_mib``."""
     definition: dict[str, Any] = {"Name": name, "Essential": name == contract.APP_CONTAINER_NAME}
     if cpu:

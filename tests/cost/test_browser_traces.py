@@ -6,7 +6,12 @@ from cost.pricers import browser_traces
 from cruddur import contract
 from tests.cost.fragments import by_item, container, ecs_service, inputs_of, task_definition
 
-TRAFFIC = {"requests_per_day": 100000, "browser_span_batches_per_request": 0.1, "browser_span_batch_bytes": 6000, "api_access_log_bytes_per_request": 300}  # fmt: skip
+TRAFFIC = {
+    "requests_per_day": 100000,
+    "browser_span_batches_per_request": 0.1,
+    "browser_span_batch_bytes": 6000,
+    "api_access_log_bytes_per_request": 300,
+}
 
 
 def _service(enabled: bool) -> dict:

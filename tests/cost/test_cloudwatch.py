@@ -9,7 +9,9 @@ FILTER = {"Type": "AWS::Logs::MetricFilter", "Properties": {}}
 SIMPLE_ALARM = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "CPUUtilization"}}
 MATH_ALARM = {
     "Type": "AWS::CloudWatch::Alarm",
-    "Properties": {"Metrics": [{"Id": "a", "MetricStat": {}}, {"Id": "b", "MetricStat": {}}, {"Id": "e", "Expression": "a/b"}]},
+    "Properties": {
+        "Metrics": [{"Id": "a", "MetricStat": {}}, {"Id": "b", "MetricStat": {}}, {"Id": "e", "Expression": "a/b"}]
+    },
 }
 
 

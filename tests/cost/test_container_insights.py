@@ -5,7 +5,10 @@ from __future__ import annotations
 from cost.pricers import container_insights
 from tests.cost.fragments import app_service, by_item, inputs_of
 
-INSIGHTS_ON = {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}}
+INSIGHTS_ON = {
+    "Type": "AWS::ECS::Cluster",
+    "Properties": {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+}
 
 
 def test_a_cluster_with_insights_prices_its_metrics_and_logs():

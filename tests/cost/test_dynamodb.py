@@ -5,12 +5,20 @@ from __future__ import annotations
 from cost.pricers import dynamodb
 from tests.cost.fragments import by_item, inputs_of
 
-USAGE = {"requests_per_day": 100000, "dynamodb_read_units_per_request": 2.5, "dynamodb_write_units_per_request": 0.15, "dynamodb_stored_gb": 10}
+USAGE = {
+    "requests_per_day": 100000,
+    "dynamodb_read_units_per_request": 2.5,
+    "dynamodb_write_units_per_request": 0.15,
+    "dynamodb_stored_gb": 10,
+}
 
 
 def table(billing_mode: str, *, recovery: bool = False) -> dict:
     """A table with ``billing_mode``, point-in-time recovery on when ``recovery``."""
-    properties = {"BillingMode": billing_mode, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": recovery}}
+    properties = {
+        "BillingMode": billing_mode,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": recovery},
+    }
     return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
 
 

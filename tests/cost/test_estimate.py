@@ -58,7 +58,9 @@ PRICES = {
         "dynamodb_pitr_gb_month": 0.2,
     },
 }
-USAGE = dataclasses.replace(NO_TRAFFIC, requests_per_day=86400, log_bytes_per_request=1000, nat_gb_per_day=1, trace_scans_per_recorded=1.0)
+USAGE = dataclasses.replace(
+    NO_TRAFFIC, requests_per_day=86400, log_bytes_per_request=1000, nat_gb_per_day=1, trace_scans_per_recorded=1.0
+)
 TEMPLATE = {
     "Resources": {
         "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {}},
@@ -69,21 +71,35 @@ TEMPLATE = {
                 "Cpu": "256",
                 "Memory": "512",
                 "ContainerDefinitions": [
-                    {"Name": "app", "Essential": True, "LogConfiguration": {"Options": {"awslogs-group": {"Ref": "AppLogs"}}}},
+                    {
+                        "Name": "app",
+                        "Essential": True,
+                        "LogConfiguration": {"Options": {"awslogs-group": {"Ref": "AppLogs"}}},
+                    },
                     {"Name": "xray-daemon", "Essential": False, "Cpu": 32, "MemoryReservation": 64},
                 ],
             },
         },
         "Service": {
             "Type": "AWS::ECS::Service",
-            "Properties": {"TaskDefinition": {"Ref": "Task"}, "DesiredCount": 2, "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "DISABLED"}}},
+            "Properties": {
+                "TaskDefinition": {"Ref": "Task"},
+                "DesiredCount": 2,
+                "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "DISABLED"}},
+            },
         },
         "Target": {
             "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
             "Properties": {
                 "ScheduledActions": [
-                    {"Schedule": "cron(0 20 ? * MON-FRI *)", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}},
-                    {"Schedule": "cron(0 8 ? * MON-FRI *)", "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 4}},
+                    {
+                        "Schedule": "cron(0 20 ? * MON-FRI *)",
+                        "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0},
+                    },
+                    {
+                        "Schedule": "cron(0 8 ? * MON-FRI *)",
+                        "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 4},
+                    },
                 ]
             },
         },
@@ -92,7 +108,19 @@ TEMPLATE = {
         "NatAddress": {"Type": "AWS::EC2::EIP", "Properties": {}},
         "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "x"}},
         "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
-        "Rule": {"Type": "AWS::XRay::SamplingRule", "Properties": {"SamplingRule": {"RuleName": "default", "URLPath": "*", "HTTPMethod": "*", "Priority": 9000, "ReservoirSize": 0, "FixedRate": 0.5}}},
+        "Rule": {
+            "Type": "AWS::XRay::SamplingRule",
+            "Properties": {
+                "SamplingRule": {
+                    "RuleName": "default",
+                    "URLPath": "*",
+                    "HTTPMethod": "*",
+                    "Priority": 9000,
+                    "ReservoirSize": 0,
+                    "FixedRate": 0.5,
+                }
+            },
+        },
         "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}},
     }
 }
@@ -133,24 +161,44 @@ def test_unknown_resource_types_are_listed_as_not_priced():
 def test_an_on_demand_table_is_priced_from_the_usage_profile():
     """Request units per API request, storage, and point-in-time recovery where it is on; provisioned is not guessed."""
     prices = PRICES
-    usage = Usage(**{**USAGE.__dict__, "dynamodb_read_units_per_request": 2.0, "dynamodb_write_units_per_request": 0.5, "dynamodb_stored_gb": 4})
+    usage = Usage(
+        **{
+            **USAGE.__dict__,
+            "dynamodb_read_units_per_request": 2.0,
+            "dynamodb_write_units_per_request": 0.5,
+            "dynamodb_stored_gb": 4,
+        }
+    )
     table = {"BillingMode": "PAY_PER_REQUEST", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}
     template = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": table}}}
-    lines = {line.item: str(line.monthly_usd) for line in estimate("fixture", [template], usage, prices).lines if "DynamoDB" in line.item}
+    lines = {
+        line.item: str(line.monthly_usd)
+        for line in estimate("fixture", [template], usage, prices).lines
+        if "DynamoDB" in line.item
+    }
     assert lines == {
         "DynamoDB read request units: Table": "1.31",  # 86,400 * 30.41667 * 2 = 5,256,000 RRU * 0.25 / 1e6
         "DynamoDB write request units: Table (indexes included)": "1.64",  # 1,314,000 WRU * 1.25 / 1e6
         "DynamoDB storage: Table": "1.00",  # 4 GB * 0.25
         "DynamoDB point-in-time recovery: Table": "0.80",  # 4 GB * 0.2
     }
-    provisioned = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PROVISIONED"}}}}
-    assert estimate("fixture", [provisioned], usage, prices).not_priced == ["AWS::DynamoDB::Table (Table, provisioned capacity)"]
+    provisioned = {
+        "Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PROVISIONED"}}}
+    }
+    assert estimate("fixture", [provisioned], usage, prices).not_priced == [
+        "AWS::DynamoDB::Table (Table, provisioned capacity)"
+    ]
 
 
 def test_the_schedule_scales_the_tasks_not_the_load_balancer():
     """12 hours on 5 days a week is 60/168 of the month for tasks; the load balancer runs all the time."""
-    assert running_fraction(TEMPLATE["Resources"]["Target"]["Properties"]["ScheduledActions"]) == pytest.approx(60 / 168)
-    lines = {line.item: str(line.monthly_usd) for line in estimate("fixture", [TEMPLATE], USAGE, PRICES, on_schedule=True).lines}
+    assert running_fraction(TEMPLATE["Resources"]["Target"]["Properties"]["ScheduledActions"]) == pytest.approx(
+        60 / 168
+    )
+    lines = {
+        line.item: str(line.monthly_usd)
+        for line in estimate("fixture", [TEMPLATE], USAGE, PRICES, on_schedule=True).lines
+    }
     assert lines["Fargate vCPU: app (224 CPU units)"] == "5.70"  # 319.375 * 60/168 = 114.0625 vCPU-h * 0.05
     assert lines["Load balancer hours (Balancer)"] == "14.60"
 
@@ -184,11 +232,18 @@ def test_the_price_file_names_its_region_and_date():
 
 def test_the_real_environments_are_priced_without_gaps(synthesized_environments):
     """dev, staging and prod: every resource type is priced or known free; dev is the cheapest."""
-    environments = {name: list(synthesized_environments(name).templates.values()) for name in ("dev", "staging", "prod")}
+    environments = {
+        name: list(synthesized_environments(name).templates.values()) for name in ("dev", "staging", "prod")
+    }
     results = estimates_for(environments, load_usage(), load_prices())
     assert all(r.not_priced == [] for r in results)
     totals = {(r.environment, r.variant): r.total for r in results}
-    assert totals[("dev", "on schedule")] < totals[("dev", "always on")] < totals[("staging", "always on")] < totals[("prod", "always on")]
+    assert (
+        totals[("dev", "on schedule")]
+        < totals[("dev", "always on")]
+        < totals[("staging", "always on")]
+        < totals[("prod", "always on")]
+    )
     dev = next(r for r in results if r.environment == "dev" and r.variant == "always on")
     recorded = next(line for line in dev.lines if line.item.startswith("X-Ray traces recorded"))
     # dev's reservoir (5 a second) is far above its 20,000 requests a day: the rules record every one of them
@@ -197,7 +252,9 @@ def test_the_real_environments_are_priced_without_gaps(synthesized_environments)
 
 
 def test_the_opentelemetry_only_path_is_priced_as_spans_under_transaction_search(synthesized_environments):
-    """dev on the OpenTelemetry-only path: its traces are spans ingested into aws/spans (the path needs Transaction Search), none recorded."""
+    """dev on the OpenTelemetry-only path: its traces are spans ingested into aws/spans (the path needs Transaction
+    Search), none recorded.
+    """
     templates = list(synthesized_environments("dev-otel").templates.values())
     (result,) = [r for r in estimates_for({"dev": templates}, load_usage(), load_prices()) if r.variant == "always on"]
     assert result.not_priced == []
@@ -210,7 +267,9 @@ def test_the_opentelemetry_only_path_is_priced_as_spans_under_transaction_search
     assert "X-Ray spans indexed as trace summaries (1 % of them, free)" in items
 
 
-EDGE_USAGE = dataclasses.replace(NO_TRAFFIC, requests_per_day=86400, access_log_bytes_per_request=50, api_access_log_bytes_per_request=100)
+EDGE_USAGE = dataclasses.replace(
+    NO_TRAFFIC, requests_per_day=86400, access_log_bytes_per_request=50, api_access_log_bytes_per_request=100
+)
 EDGE_TEMPLATE = {
     "Resources": {
         "Task": {
@@ -243,7 +302,10 @@ EDGE_TEMPLATE = {
                 ],
             },
         },
-        "Logs": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 90}]}}},
+        "Logs": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {"LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 90}]}},
+        },
     }
 }
 # Worked by hand (730 h, 30.41667 days; 86,400 requests a day = 2,628,000 a month):

@@ -34,4 +34,6 @@ def test_a_schedule_the_tool_cannot_read_is_refused():
 def test_prod_marks_its_canary_function_and_nothing_else(prod):
     """The construct sets the mark: exactly the trace canary's function carries it."""
     marked = Resources(prod.templates.values()).with_role(TRACE_CANARY)
-    assert [(logical_id.startswith("TraceCanaryFunction"), r["Type"]) for logical_id, r in marked] == [(True, "AWS::Lambda::Function")]
+    assert [(logical_id.startswith("TraceCanaryFunction"), r["Type"]) for logical_id, r in marked] == [
+        (True, "AWS::Lambda::Function")
+    ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from cost.pricers import load_balancer
 from tests.cost.fragments import by_item, inputs_of
 
-ACCESS_LOGS = [{"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Logs"}}]
+ACCESS_LOGS = [
+    {"Key": "access_logs.s3.enabled", "Value": "true"},
+    {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Logs"}},
+]
 BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 30}]}}}
 
 
@@ -17,7 +20,9 @@ def balancer(**properties):
 def test_an_internet_facing_balancer_with_access_logs():
     """One request a second, 1 KB of access log each, kept 30 days."""
     resources = {"Balancer": balancer(LoadBalancerAttributes=ACCESS_LOGS), "Logs": BUCKET}
-    lines = by_item(load_balancer.lines(inputs_of(resources, requests_per_day=86400, access_log_bytes_per_request=1000)))
+    lines = by_item(
+        load_balancer.lines(inputs_of(resources, requests_per_day=86400, access_log_bytes_per_request=1000))
+    )
     assert lines == {
         "Load balancer hours (Balancer)": (730.0, "16.43"),  # 730 * 0.0225
         "Load balancer capacity units": (29.2, "0.23"),  # 1 new connection a second / 25 = 0.04 LCU * 730 h * 0.008

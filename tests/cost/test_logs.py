@@ -66,7 +66,10 @@ def test_the_api_s_access_log_and_the_flow_log_reach_their_groups_and_forever_is
     resources = {
         "ApiLogs": group(None),
         "FlowLogs": group(),
-        "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {"AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": ["ApiLogs", "Arn"]}}}},
+        "Stage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {"AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": ["ApiLogs", "Arn"]}}},
+        },
         "FlowLog": {"Type": "AWS::EC2::FlowLog", "Properties": {"LogGroupName": {"Ref": "FlowLogs"}}},
     }
     inputs = inputs_of(resources, requests_per_day=100000, api_access_log_bytes_per_request=300, flow_log_mb_per_day=10)

@@ -7,7 +7,12 @@ from tests.cost.fragments import app_service, by_item, inputs_of
 
 TWO_NATS = {
     name: {"Type": kind, "Properties": {}}
-    for name, kind in [("Nat1", "AWS::EC2::NatGateway"), ("Nat2", "AWS::EC2::NatGateway"), ("Ip1", "AWS::EC2::EIP"), ("Ip2", "AWS::EC2::EIP")]
+    for name, kind in [
+        ("Nat1", "AWS::EC2::NatGateway"),
+        ("Nat2", "AWS::EC2::NatGateway"),
+        ("Ip1", "AWS::EC2::EIP"),
+        ("Ip2", "AWS::EC2::EIP"),
+    ]
 }
 
 

@@ -1,4 +1,6 @@
-"""X-Ray: what the deployed rules record (reservoir, then fixed rate) and the canary's traces, as traces or as spans under Transaction Search."""
+"""X-Ray: what the deployed rules record (reservoir, then fixed rate) and the canary's traces, as traces or as spans
+under Transaction Search.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,15 @@ from tests.cost.fragments import by_item, canary, container, ecs_service, inputs
 
 def rule(reservoir: int, rate: float) -> dict:
     """A catch-all sampling rule."""
-    properties = {"RuleName": "all", "Priority": 9000, "ReservoirSize": reservoir, "FixedRate": rate, "HTTPMethod": "*", "URLPath": "*", "Host": "*"}
+    properties = {
+        "RuleName": "all",
+        "Priority": 9000,
+        "ReservoirSize": reservoir,
+        "FixedRate": rate,
+        "HTTPMethod": "*",
+        "URLPath": "*",
+        "Host": "*",
+    }
     return {"Rule": {"Type": "AWS::XRay::SamplingRule", "Properties": {"SamplingRule": properties}}}
 
 
@@ -37,6 +47,7 @@ def test_without_rules_only_the_canary_records():
 
 # -- under Transaction Search: spans per GB into aws/spans, the indexed share --------------------
 
+
 def task_with(*names: str) -> dict:
     """A service whose task runs the app and the sidecars ``names``."""
     containers = [container(contract.APP_CONTAINER_NAME), *(container(name, cpu=32, memory_mib=64) for name in names)]
@@ -50,7 +61,9 @@ SPANS = {"requests_per_day": 86400, "spans_per_trace": 3, "span_bytes": 1500}
 
 
 def test_the_opentelemetry_only_path_is_priced_as_spans_ingested():
-    """Collector without daemon: 788,400 spans of 1,500 bytes (1.183 GB) at 0.35 a GB; 1 % indexed free; no trace recorded."""
+    """Collector without daemon: 788,400 spans of 1,500 bytes (1.183 GB) at 0.35 a GB; 1 % indexed free; no trace
+    recorded.
+    """
     inputs = inputs_of({**rule(0, 0.1), **OPENTELEMETRY_ONLY}, **SPANS)
     assert xray.with_transaction_search(inputs)
     assert by_item(xray.lines(inputs)) == {
@@ -75,7 +88,12 @@ def test_span_bytes_and_counts_scale_the_ingested_gigabytes():
     """Twice the bytes, twice the GB: 2.365 GB at 0.35 is 0.83."""
     inputs = inputs_of({**rule(0, 0.1), **OPENTELEMETRY_ONLY}, **{**SPANS, "span_bytes": 3000})
     (ingested,) = [line for line in xray.lines(inputs) if line.item.startswith("X-Ray spans ingested")]
-    assert (ingested.quantity, ingested.unit, ingested.unit_price, str(ingested.monthly_usd)) == (2.365, "GB", 0.35, "0.83")
+    assert (ingested.quantity, ingested.unit, ingested.unit_price, str(ingested.monthly_usd)) == (
+        2.365,
+        "GB",
+        0.35,
+        "0.83",
+    )
 
 
 def test_indexing_beyond_the_free_share_is_listed_as_not_priced():
@@ -94,7 +112,10 @@ def test_make_cost_prices_the_account_stacks_indexing_percentage():
 
 def captured_app(per_task: str, tasks: int = 1) -> dict:
     """A service of ``tasks`` tasks whose app captures at most ``per_task`` anomalies a second."""
-    app = container(contract.APP_CONTAINER_NAME, **{contract.OTEL_ENABLED.name: "true", contract.ANOMALY_CAPTURE_PER_SECOND.name: per_task})
+    app = container(
+        contract.APP_CONTAINER_NAME,
+        **{contract.OTEL_ENABLED.name: "true", contract.ANOMALY_CAPTURE_PER_SECOND.name: per_task},
+    )
     return {"Task": task_definition(256, 512, app), "Service": ecs_service(tasks=tasks)}
 
 
@@ -103,7 +124,10 @@ def test_the_unsampled_errors_and_slow_requests_are_captured_and_priced():
     inputs = inputs_of({**rule(0, 0.1), **captured_app("10")}, requests_per_day=86400, error_rate=0.01, slow_rate=0.02)
     assert round(xray.captured_traces(inputs)) == 70956  # 2,628,000 * 0.9 * 0.03
     lines = by_item(xray.lines(inputs))
-    assert lines["X-Ray traces recorded, 70,956 of them captured anomalies, (333,756, 100,000 free)"] == (233756, "1.17")
+    assert lines["X-Ray traces recorded, 70,956 of them captured anomalies, (333,756, 100,000 free)"] == (
+        233756,
+        "1.17",
+    )
 
 
 def test_the_capture_limit_bounds_an_error_storm_and_zero_turns_it_off():

@@ -129,7 +129,14 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
     # --method=direct: moto's change-set execution drops stack outputs, so
     # cross-stack exports would be missing; direct create/update keeps them.
     result = cdk(
-        aws_env, "deploy", "--all", *_app_args(), "--require-approval", "never", "--method=direct", outdir=tmp_path / "deploy"
+        aws_env,
+        "deploy",
+        "--all",
+        *_app_args(),
+        "--require-approval",
+        "never",
+        "--method=direct",
+        outdir=tmp_path / "deploy",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     statuses = _stack_statuses(aws_env)
@@ -156,7 +163,9 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
     assert namespace["Name"] == f"{CONFIG.resource_prefix}.internal"
     (discovered,) = cloud_map.list_services()["Services"]
     assert discovered["Name"] == CONFIG.service_name
-    assert [r["Type"] for r in cloud_map.get_service(Id=discovered["Id"])["Service"]["DnsConfig"]["DnsRecords"]] == ["SRV"]
+    assert [r["Type"] for r in cloud_map.get_service(Id=discovered["Id"])["Service"]["DnsConfig"]["DnsRecords"]] == [
+        "SRV"
+    ]
 
     log_groups = _log_groups(aws_env)
     assert len(log_groups) == 5  # app, daemon, collector, HTTP API access log, VPC flow logs

@@ -22,8 +22,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from flask_aws_telemetry import contract as telemetry_contract
 
+from flask_aws_telemetry import contract as telemetry_contract
 from testsupport.waiting import closed_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

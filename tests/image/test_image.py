@@ -119,7 +119,12 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             pytest.skip(f"port {port} is in use on this machine (make local?); the image's HEALTHCHECK needs it")
-    with OtlpReceiver() as collector, XRayDaemon() as daemon, RollbarApi() as rollbar, MotoServer(tmp_path / "moto.log") as dynamodb:
+    with (
+        OtlpReceiver() as collector,
+        XRayDaemon() as daemon,
+        RollbarApi() as rollbar,
+        MotoServer(tmp_path / "moto.log") as dynamodb,
+    ):
         table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
         environ = task_environment(app, {table_ref: create_service_table(dynamodb.url)})
         environ.update(
@@ -147,11 +152,19 @@ def test_the_image_runs_as_the_task_definition_says(engine, image, app_container
                 states.append(_health(engine, name))
                 return states[-1] == "healthy"
 
-            assert wait_until(healthy, timeout=HEALTHY_WITHIN_SECONDS, interval=1.0), f"HEALTHCHECK: {states[-3:]}\n{_logs(engine, name)}"
+            assert wait_until(healthy, timeout=HEALTHY_WITHIN_SECONDS, interval=1.0), (
+                f"HEALTHCHECK: {states[-3:]}\n{_logs(engine, name)}"
+            )
 
             # The root is read-only; the declared path is the only one the app user may write.
-            probe = "import os, tempfile\ntry:\n    open('/app/probe', 'w')\nexcept OSError as e:\n    print('root', e.errno)\nprint('tmp', tempfile.mkstemp()[1])"
-            result = subprocess.run([engine, "exec", name, "python", "-c", probe], capture_output=True, text=True, timeout=30)
+            probe = (
+                "import os, tempfile\n"
+                "try:\n    open('/app/probe', 'w')\nexcept OSError as e:\n    print('root', e.errno)\n"
+                "print('tmp', tempfile.mkstemp()[1])"
+            )
+            result = subprocess.run(
+                [engine, "exec", name, "python", "-c", probe], capture_output=True, text=True, timeout=30
+            )
             assert "root 30" in result.stdout, result.stdout + result.stderr  # 30: EROFS, read-only file system
             assert f"tmp {contract.APP_TEMP_DIR}/" in result.stdout, result.stdout + result.stderr
 

@@ -44,7 +44,9 @@ def test_the_http_api_overwrites_the_callers_address_header(dev):
 
 @pytest.mark.parametrize("source_header", [contract.LOAD_BALANCER_SOURCE_IP_HEADER, contract.HTTP_API_SOURCE_IP_HEADER])
 def test_what_the_stack_sets_the_service_reads_back(source_header):
-    """AppEnvironment's variables, beside the app's own, parse into the same limits (load balancer and HTTP API alike)."""
+    """AppEnvironment's variables, beside the app's own, parse into the same limits (load balancer and HTTP API
+    alike).
+    """
     limits = BrowserTraceLimits(
         max_body_bytes=32768, task_per_second=40, source_per_minute=90, source_header=source_header
     )

@@ -86,7 +86,9 @@ def failed_with_certificate(synthesized_environments) -> dict[str, dict[str, set
 
 
 @pytest.mark.parametrize("variant", ["dev-tls", "staging-tls", "prod-tls"])
-def test_with_a_certificate_the_tls_acceptances_do_not_apply(failed_with_certificate, accepted_with_certificate, variant):
+def test_with_a_certificate_the_tls_acceptances_do_not_apply(
+    failed_with_certificate, accepted_with_certificate, variant
+):
     """HTTPS listener and TLS policy pass; nothing else new fails."""
     failed = failed_with_certificate[variant]
     assert "CKV_AWS_2" not in failed and "CKV_AWS_103" not in failed
@@ -104,7 +106,9 @@ def test_every_accepted_finding_has_a_reason(accepted):
 @pytest.mark.parametrize("env_name", list(SYNTHESIZED))
 def test_no_failed_check_but_the_accepted_ones(failed_by_env, accepted, env_name):
     """A new finding fails here, naming the check and the resources."""
-    unexpected = {check: sorted(resources) for check, resources in failed_by_env[env_name].items() if check not in accepted}
+    unexpected = {
+        check: sorted(resources) for check, resources in failed_by_env[env_name].items() if check not in accepted
+    }
     assert unexpected == {}
 
 

@@ -14,7 +14,10 @@ from stacks.compliance import acknowledge, apply_compliance_checks
 COMMON_ACKNOWLEDGEMENTS = {
     ("AwsSolutions-ECS2", "AWS::ECS::TaskDefinition"),
     ("AwsSolutions-IAM5[Resource::*]", "AWS::IAM::Policy"),
-    ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]", "AWS::IAM::Role"),
+    (
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "AWS::IAM::Role",
+    ),
 }
 LOAD_BALANCER_ENTRY = {("AwsSolutions-EC23", "AWS::EC2::SecurityGroup")}
 WITHOUT_ACCESS_LOGS = {("AwsSolutions-ELB2", "AWS::ElasticLoadBalancingV2::LoadBalancer")}
@@ -49,8 +52,13 @@ def test_every_environment_passes_with_only_the_expected_acknowledgements(any_en
                 found.add((rule["id"], resource["Type"]))
                 count += 1
     # dev has no point-in-time recovery, by design (its demo data is seeded again)
-    without_recovery = set() if any_env.config.data.point_in_time_recovery else {("AwsSolutions-DDB3", "AWS::DynamoDB::Table")}
-    assert found == EXPECTED_ACKNOWLEDGEMENTS[any_env.config.name] | {("table indexes", "AWS::IAM::Policy")} | without_recovery
+    without_recovery = (
+        set() if any_env.config.data.point_in_time_recovery else {("AwsSolutions-DDB3", "AWS::DynamoDB::Table")}
+    )
+    assert (
+        found
+        == EXPECTED_ACKNOWLEDGEMENTS[any_env.config.name] | {("table indexes", "AWS::IAM::Policy")} | without_recovery
+    )
     # IAM5[Resource::*]: task role, execution role, preflight role, and the canary's role where it runs; DDB3 in dev
     assert count == 7 + (1 if any_env.config.canary is not None else 0) + len(without_recovery)
 
@@ -80,14 +88,18 @@ def _violations(tmp_path) -> list[tuple[str, str]]:
 
 
 def test_an_unacknowledged_finding_fails_synthesis(tmp_path):
-    """Given a topic that allows plain HTTP and no acknowledgement, synthesis fails and the report names the rule and the topic."""
+    """Given a topic that allows plain HTTP and no acknowledgement, synthesis fails and the report names the rule and
+    the topic.
+    """
     with pytest.raises(Exception, match="ValidationFailed(.|\n)*AwsSolutions-SNS3"):
         _app_with_topic(tmp_path, acknowledged=False).synth()
     assert _violations(tmp_path) == [("AwsSolutions-SNS3", "NagProbe/Topic/Resource")]
 
 
 def test_an_acknowledged_finding_passes(tmp_path):
-    """The same topic with an acknowledgement synthesizes: no violation, and the template records the rule with its reason."""
+    """The same topic with an acknowledgement synthesizes: no violation, and the template records the rule with its
+    reason.
+    """
     template = _app_with_topic(tmp_path, acknowledged=True).synth().get_stack_by_name("NagProbe").template
     assert _violations(tmp_path) == []
     (topic,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]

@@ -10,14 +10,15 @@ import sys
 
 import pytest
 
+from stacks.assembly import REPO_ROOT
 from stacks.config import (
     AlarmsConfig,
     AppConfig,
     BrowserTracesConfig,
-    EntryPoint,
     CanaryConfig,
     ConfigError,
     EdgeConfig,
+    EntryPoint,
     FieldError,
     ImagesConfig,
     LogsConfig,
@@ -32,7 +33,6 @@ from stacks.config import (
     XRayPath,
 )
 from stacks.environments import ENVIRONMENTS, load_environment
-from stacks.assembly import REPO_ROOT
 
 
 @pytest.mark.parametrize("name", list(ENVIRONMENTS))
@@ -41,9 +41,9 @@ def test_every_environment_is_valid(name):
     config = load_environment(name)
     assert config.name == name
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.name = "qa"  # type: ignore[misc]
+        config.name = "qa"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.task.cpu = 4096  # type: ignore[misc]
+        config.task.cpu = 4096
 
 
 def test_unknown_environment_lists_the_valid_ones():
@@ -372,7 +372,9 @@ DIGEST_FORM = "use 'REPOSITORY@sha256:<64 hex digits>', ECS's digest form; put t
     ],
 )
 def test_images_must_be_in_the_form_ecs_documents(images, field, value, allowed):
-    """Given a sidecar not pinned as 'repository@sha256:...' (or a bad release), the error names env, field, value and the form."""
+    """Given a sidecar not pinned as 'repository@sha256:...' (or a bad release), the error names env, field, value
+    and the form.
+    """
     with pytest.raises(ConfigError) as error:
         load_environment("dev").with_changes(images=images)
     message = str(error.value)
@@ -502,7 +504,9 @@ def test_the_config_and_the_models_never_import_the_constructs():
 
 
 def test_the_app_section_defaults_to_cruddur_and_names_the_table_in_its_variable():
-    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless None."""
+    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless
+    None.
+    """
     from cruddur import contract
 
     container = AppConfig().container(table_name="cruddur-dev")

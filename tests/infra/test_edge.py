@@ -1,4 +1,6 @@
-"""The entry point of each environment: HTTPS with a domain, the prod warning without one, access logs, dev's HTTP API."""
+"""The entry point of each environment: HTTPS with a domain, the prod warning without one, access logs, dev's HTTP
+API.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def test_without_a_domain_the_load_balancer_serves_http_on_80(any_env):
     listeners = list(any_env.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values())
     url = templates.joined(_outputs(any_env)["ServiceUrl"])
     if any_env.config.edge.entry_point is EntryPoint.LOAD_BALANCER:
-        assert [(l["Properties"]["Port"], l["Properties"]["Protocol"]) for l in listeners] == [(80, "HTTP")]
+        assert [(lsn["Properties"]["Port"], lsn["Properties"]["Protocol"]) for lsn in listeners] == [(80, "HTTP")]
         assert url == f"http://{templates.TOKEN}"  # the load balancer's DNS name
     else:
         assert listeners == []
@@ -49,9 +51,14 @@ def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
     """HTTPS on 443 with a TLS 1.3/1.2 policy and the certificate; 80 answers 301 to 443; the alias record and URL."""
     config = with_tls.config
     if config.edge.entry_point is not EntryPoint.LOAD_BALANCER:
-        assert with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener") == {}  # see the HTTP API's test below
+        assert (
+            with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener") == {}
+        )  # see the HTTP API's test below
         return
-    listeners = {l["Properties"]["Port"]: l["Properties"] for l in with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values()}
+    listeners = {
+        listener["Properties"]["Port"]: listener["Properties"]
+        for listener in with_tls.resources("service", "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
     assert set(listeners) == {80, 443}
     https = listeners[443]
     assert https["Protocol"] == "HTTPS"
@@ -61,7 +68,7 @@ def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
         assert certificate["CertificateArn"] == config.edge.tls_certificate_arn
         assert with_tls.resources("service", "AWS::CertificateManager::Certificate") == {}
     else:
-        (issued_id, issued), = with_tls.resources("service", "AWS::CertificateManager::Certificate").items()
+        ((issued_id, issued),) = with_tls.resources("service", "AWS::CertificateManager::Certificate").items()
         assert certificate["CertificateArn"] == {"Ref": issued_id}
         assert issued["Properties"]["ValidationMethod"] == "DNS"
         assert issued["Properties"]["DomainValidationOptions"] == [
@@ -77,7 +84,7 @@ def test_with_a_domain_the_load_balancer_serves_tls_and_redirects_80(with_tls):
 def test_with_a_domain_the_http_api_serves_it_alone(synthesized_environments):
     """dev with a domain: a TLS 1.2 custom domain, its alias record, the execute-api address turned off."""
     env = synthesized_environments("dev-tls")
-    (domain_id, domain), = env.resources("service", "AWS::ApiGatewayV2::DomainName").items()
+    ((domain_id, domain),) = env.resources("service", "AWS::ApiGatewayV2::DomainName").items()
     assert domain["Properties"]["DomainName"] == env.config.edge.domain_name
     (configuration,) = domain["Properties"]["DomainNameConfigurations"]
     assert configuration["SecurityPolicy"] == "TLS_1_2"
@@ -100,15 +107,20 @@ def test_the_canary_calls_the_service_url(with_tls):
 
 
 def test_dev_reaches_its_tasks_through_a_vpc_link_to_cloud_map(dev):
-    """HTTP API -> VPC link -> Cloud Map SRV records ECS keeps for the app container's port; only the link may connect."""
+    """HTTP API -> VPC link -> Cloud Map SRV records ECS keeps for the app container's port; only the link may
+    connect.
+    """
     (integration,) = dev.resources("service", "AWS::ApiGatewayV2::Integration").values()
     properties = integration["Properties"]
     assert properties["ConnectionType"] == "VPC_LINK" and properties["IntegrationType"] == "HTTP_PROXY"
-    (service_id, discovery), = dev.resources("service", "AWS::ServiceDiscovery::Service").items()
+    ((service_id, discovery),) = dev.resources("service", "AWS::ServiceDiscovery::Service").items()
     assert properties["IntegrationUri"] == {"Fn::GetAtt": [service_id, "Arn"]}
     assert [r["Type"] for r in discovery["Properties"]["DnsConfig"]["DnsRecords"]] == ["SRV"]
     (registry,) = templates.ecs_service(dev)["Properties"]["ServiceRegistries"]
-    assert registry["ContainerName"] == contract.APP_CONTAINER_NAME and registry["ContainerPort"] == contract.CONTAINER_PORT
+    assert (
+        registry["ContainerName"] == contract.APP_CONTAINER_NAME
+        and registry["ContainerPort"] == contract.CONTAINER_PORT
+    )
     link_groups = [lid for lid in dev.resources("service", "AWS::EC2::SecurityGroup") if "VpcLink" in lid]
     ingress = [
         r["Properties"] for r in dev.resources("service", "AWS::EC2::SecurityGroupIngress").values()
@@ -123,7 +135,9 @@ def test_dev_logs_every_api_request_to_a_group_with_retention(dev):
     group_id = stage["Properties"]["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
     group = dev.resources("service", "AWS::Logs::LogGroup")[group_id]
     assert group["Properties"]["RetentionInDays"] == dev.config.logs.retention_days
-    assert {"status", "integrationError", "requestId"} <= set(json.loads(stage["Properties"]["AccessLogSettings"]["Format"]))
+    assert {"status", "integrationError", "requestId"} <= set(
+        json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
+    )
 
 
 def _access_log_bucket(env) -> tuple[str, dict]:
@@ -147,9 +161,15 @@ def test_prod_access_logs_go_to_a_private_tls_only_expiring_bucket(prod):
     (rule,) = properties["LifecycleConfiguration"]["Rules"]
     assert rule["ExpirationInDays"] == prod.config.logs.retention_days
     assert bucket["DeletionPolicy"] == "Retain"
-    (policy,) = [p for p in prod.resources("service", "AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    (policy,) = [
+        p
+        for p in prod.resources("service", "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    deny_plain = [s for s in statements if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}]
+    deny_plain = [
+        s for s in statements if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
     assert deny_plain
     (delivery,) = [s for s in statements if s["Action"] == "s3:PutObject"]
     assert "Fn::FindInMap" in json.dumps(delivery["Principal"])  # the region's load balancer account

@@ -7,10 +7,10 @@ import json
 import pytest
 from aws_cdk import App
 
+from stacks.assembly import project_context
 from stacks.compliance import apply_compliance_checks
 from stacks.config import ConfigError
 from stacks.github_deploy_roles import BOOTSTRAP_ROLES, GitHubDeployConfig, GitHubDeployRolesStack
-from stacks.assembly import project_context
 from testsupport.templates import joined
 
 
@@ -71,7 +71,9 @@ def _assumable(template, prefix) -> list[str]:
 
 def test_the_roles_may_assume_only_cdk_bootstrap_roles(template):
     """Diff: the lookup role. Deploy: the four bootstrap roles. Nothing else."""
-    assert [arn.split(":role/")[1] for arn in _assumable(template, "DiffRole")] == ["cdk-hnb659fds-lookup-role-<token>-*"]
+    assert [arn.split(":role/")[1] for arn in _assumable(template, "DiffRole")] == [
+        "cdk-hnb659fds-lookup-role-<token>-*"
+    ]
     assert sorted(arn.split(":role/")[1] for arn in _assumable(template, "DeployRole")) == sorted(
         f"cdk-hnb659fds-{role}-<token>-*" for role in BOOTSTRAP_ROLES
     )

@@ -21,7 +21,10 @@ def test_the_preflight_checks_exactly_the_secrets_the_task_injects(any_env):
     (check,) = any_env.resources("service", "Custom::SecretsPreflight").values()
     properties = check["Properties"]
     path = any_env.config.parameter_path
-    assert properties["ParameterNames"] == [f"{path}/{contract.SECRET_HONEYCOMB_API_KEY}", f"{path}/{contract.SECRET_ROLLBAR_ACCESS_TOKEN}"]
+    assert properties["ParameterNames"] == [
+        f"{path}/{contract.SECRET_HONEYCOMB_API_KEY}",
+        f"{path}/{contract.SECRET_ROLLBAR_ACCESS_TOKEN}",
+    ]
     assert properties["FixCommand"] == f"make secrets ENV={any_env.config.name}"
     assert properties["RerunWhen"] == {"Ref": templates.task_definition_id(any_env)}
 

@@ -1,4 +1,6 @@
-"""The saved Logs Insights queries: one per question, on the app's log group, in the environment's folder, each parsing."""
+"""The saved Logs Insights queries: one per question, on the app's log group, in the environment's folder, each
+parsing.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +19,16 @@ QUESTIONS = {
 
 
 def _saved_queries(env) -> dict[str, dict]:
-    return {q["Properties"]["Name"]: q["Properties"] for q in env.resources("service", "AWS::Logs::QueryDefinition").values()}
+    return {
+        q["Properties"]["Name"]: q["Properties"]
+        for q in env.resources("service", "AWS::Logs::QueryDefinition").values()
+    }
 
 
 def test_each_environment_saves_the_three_questions_on_its_app_log_group(any_env):
-    """Given any environment, its service stack saves each question once, named <prefix>/<question>, on the app log group only."""
+    """Given any environment, its service stack saves each question once, named <prefix>/<question>, on the app log
+    group only.
+    """
     app_log_group = any_env.templates["service"]["Outputs"]["AppLogGroup"]["Value"]
     saved = _saved_queries(any_env)
     assert set(saved) == {f"{any_env.config.resource_prefix}/{question}" for question in QUESTIONS}
@@ -38,8 +45,12 @@ def test_each_query_parses_into_the_commands_it_means(dev, question):
 
 
 def test_the_trace_query_shows_its_placeholder_in_both_id_forms(dev):
-    """Query definitions have no parameters: the one-trace query filters both id fields on the placeholder the name tells of."""
-    query = _saved_queries(dev)[f"{dev.config.resource_prefix}/Every line of one trace (replace {TRACE_ID_PLACEHOLDER})"]
+    """Query definitions have no parameters: the one-trace query filters both id fields on the placeholder the name
+    tells of.
+    """
+    query = _saved_queries(dev)[
+        f"{dev.config.resource_prefix}/Every line of one trace (replace {TRACE_ID_PLACEHOLDER})"
+    ]
     assert f'trace_id = "{TRACE_ID_PLACEHOLDER}" or xray_trace_id = "{TRACE_ID_PLACEHOLDER}"' in query["QueryString"]
 
 
@@ -56,7 +67,9 @@ def test_the_trace_query_shows_its_placeholder_in_both_id_forms(dev):
     ],
 )
 def test_the_reader_refuses_what_logs_insights_refuses(query, complaint):
-    """A misspelt command or function, an unknown @field, an open quote or parenthesis, a limit out of range: each named."""
+    """A misspelt command or function, an unknown @field, an open quote or parenthesis, a limit out of range: each
+    named.
+    """
     with pytest.raises(logs_insights.QuerySyntaxError, match=re.escape(complaint)):
         logs_insights.parse(query)
 

@@ -64,7 +64,10 @@ def test_prod_retains_only_its_log_groups_access_logs_and_table(prod):
     """prod keeps its log groups, the load balancer's access logs and its table by design, and nothing else;
     the table is also deletion-protected."""
     kept_types = {
-        r["Type"] for template in prod.templates.values() for r in template["Resources"].values() if r.get("DeletionPolicy") == "Retain"
+        r["Type"]
+        for template in prod.templates.values()
+        for r in template["Resources"].values()
+        if r.get("DeletionPolicy") == "Retain"
     }
     assert kept_types == {"AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::DynamoDB::Table"}
     (table,) = prod.resources("service", "AWS::DynamoDB::Table").values()
@@ -72,7 +75,9 @@ def test_prod_retains_only_its_log_groups_access_logs_and_table(prod):
 
 
 def test_destroy_says_what_it_keeps(prod, dev):
-    """The retained list make destroy prints names prod's log groups, access log bucket and table, and is empty for dev."""
+    """The retained list make destroy prints names prod's log groups, access log bucket and table, and is empty for
+    dev.
+    """
     from scripts.summarize_assembly import retained
 
     assert retained(dev.outdir) == []

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from cruddur import contract
+from stacks.assembly import synthesize
 from stacks.config import EntryPoint
 from stacks.environments import load_environment
-from stacks.assembly import synthesize
 from testsupport import templates
 
 # Alarms on metrics every environment has, then those of its entry point and of Container Insights.

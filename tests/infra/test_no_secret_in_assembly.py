@@ -26,11 +26,18 @@ CANARIES = {
 
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory):
-    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, transaction_search=true, canary values set."""
+    """app.py run once like the CLI runs it: env=all, secrets_preflight=false, transaction_search=true, canary set."""
     outdir = tmp_path_factory.mktemp("cdk-all")
-    context = {"env": "all", "secrets_preflight": "false", "transaction_search": "true", "transaction_search_indexing_percentage": "5"}
+    context = {
+        "env": "all",
+        "secrets_preflight": "false",
+        "transaction_search": "true",
+        "transaction_search_indexing_percentage": "5",
+    }
     env = {**os.environ, **CANARIES, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
-    result = subprocess.run([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return outdir, result
 
@@ -53,7 +60,11 @@ def test_every_environment_is_synthesized_at_once(assembly):
     outdir, _ = assembly
     names = sorted(p.name for p in outdir.glob("*.template.json"))
     assert names == sorted(
-        [f"cruddur-{env}-{stack}.template.json" for env in ENVIRONMENTS for stack in ("network", "observability", "service")]
+        [
+            f"cruddur-{env}-{stack}.template.json"
+            for env in ENVIRONMENTS
+            for stack in ("network", "observability", "service")
+        ]
         + ["cruddur-transaction-search.template.json"]
     )
 
@@ -73,7 +84,9 @@ def test_the_preflight_can_be_left_out(assembly):
     """-c secrets_preflight=false synthesizes every service stack, each without the custom resource."""
     outdir, _ = assembly
     service_templates = sorted(outdir.glob("*-service.template.json"))
-    assert [p.name for p in service_templates] == [f"cruddur-{env}-service.template.json" for env in sorted(ENVIRONMENTS)]
+    assert [p.name for p in service_templates] == [
+        f"cruddur-{env}-service.template.json" for env in sorted(ENVIRONMENTS)
+    ]
     for path in service_templates:
         types = {resource["Type"] for resource in json.loads(path.read_text())["Resources"].values()}
         assert "AWS::ECS::Service" in types and "Custom::SecretsPreflight" not in types, path.name

@@ -24,7 +24,9 @@ def test_the_stack_deploys_the_design_make_local_and_the_tests_create(any_env):
 
 
 def test_recovery_and_retention_follow_the_environment(any_env):
-    """Point-in-time recovery in staging and prod; prod's table is retained and deletion-protected, the others are deleted."""
+    """Point-in-time recovery in staging and prod; prod's table is retained and deletion-protected, the others are
+    deleted.
+    """
     resource = _table(any_env)
     properties = resource["Properties"]
     name = any_env.config.name

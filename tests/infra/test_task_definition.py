@@ -52,7 +52,9 @@ def test_app_starts_even_when_sidecars_are_unhealthy(any_env):
 
 
 def test_xray_daemon_sidecar(any_env):
-    """Pinned by digest (ECS's documented form), UDP 2000, non-essential, with its CPU and memory reservations; absent on the OpenTelemetry path."""
+    """Pinned by digest (ECS's documented form), UDP 2000, non-essential, with its CPU and memory reservations;
+    absent on the OpenTelemetry path.
+    """
     containers = templates.containers(any_env)
     if not any_env.config.telemetry.xray_sdk:
         assert set(containers) == {contract.APP_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME}
@@ -66,7 +68,9 @@ def test_xray_daemon_sidecar(any_env):
 
 
 def test_collector_sidecar(any_env):
-    """ADOT pinned by digest (ECS's documented form), non-essential, health-checked, configured from SSM, OTLP ports only."""
+    """ADOT pinned by digest (ECS's documented form), non-essential, health-checked, configured from SSM, OTLP ports
+    only.
+    """
     collector = templates.containers(any_env)[contract.COLLECTOR_CONTAINER_NAME]
     assert collector["Image"] == any_env.config.images.collector
     assert re.fullmatch(
@@ -203,7 +207,9 @@ def test_only_the_app_writes_and_only_its_temporary_directory(any_env):
 
 
 def test_sidecar_images_are_pinned_by_digest_in_the_form_ecs_documents(any_env):
-    """'repository@sha256:...', the digest that makes it immutable; the release a reader recognises stays in the config."""
+    """'repository@sha256:...', the digest that makes it immutable; the release a reader recognises stays in the
+    config.
+    """
     pinned = {image for image, _ in any_env.config.images.pinned_sidecars.values()}
     for name, sidecar in templates.sidecars(any_env).items():
         assert re.fullmatch(r"public\.ecr\.aws/[\w/.-]+@sha256:[0-9a-f]{64}", sidecar["Image"]), name

@@ -20,7 +20,9 @@ PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId":
 
 def _synthesize(outdir: Path, settings: TransactionSearchConfig) -> dict:
     app = App(outdir=str(outdir), context=project_context())
-    stack = TransactionSearchStack(app, "cruddur-transaction-search", settings=settings, policy_name="cruddur-transaction-search")
+    stack = TransactionSearchStack(
+        app, "cruddur-transaction-search", settings=settings, policy_name="cruddur-transaction-search"
+    )
     apply_compliance_checks(app)  # an unacknowledged cdk-nag finding fails here
     assembly = app.synth()
     return json.loads(Path(assembly.get_stack_by_name(stack.stack_name).template_full_path).read_text())
@@ -39,7 +41,9 @@ def _one(template: dict, resource_type: str) -> tuple[str, dict]:
 
 
 def _rendered(value) -> str:
-    """A string, or an Fn::Join of strings and pseudo-parameter Refs, as CloudFormation would render it in PSEUDO's account."""
+    """A string, or an Fn::Join of strings and pseudo-parameter Refs, as CloudFormation would render it in PSEUDO's
+    account.
+    """
     if isinstance(value, str):
         return value
     separator, parts = value["Fn::Join"]
@@ -47,7 +51,9 @@ def _rendered(value) -> str:
 
 
 def test_x_ray_may_put_log_events_into_its_span_log_groups_only(synthesized):
-    """One statement: xray.amazonaws.com, logs:PutLogEvents, aws/spans and the Application Signals group, this account's X-Ray."""
+    """One statement: xray.amazonaws.com, logs:PutLogEvents, aws/spans and the Application Signals group, this
+    account's X-Ray.
+    """
     _, template = synthesized
     _, policy = _one(template, "AWS::Logs::ResourcePolicy")
     assert policy["Properties"]["PolicyName"] == "cruddur-transaction-search"
@@ -97,14 +103,20 @@ def test_cfn_lint_finds_no_error(synthesized):
     _, template = synthesized
     errors = [m for m in lint_all(json.dumps(template)) if m.rule.id.startswith("E")]
     missing = "Resource type 'AWS::XRay::TransactionSearchConfig' does not exist in "
-    absent_in = {m.message.removeprefix(missing).strip("'") for m in errors if m.rule.id == "E3006" and m.message.startswith(missing)}
+    absent_in = {
+        m.message.removeprefix(missing).strip("'")
+        for m in errors
+        if m.rule.id == "E3006" and m.message.startswith(missing)
+    }
     assert absent_in <= REGIONS_WITHOUT_TRANSACTION_SEARCH
     other = [f"{m.rule.id} {m.message}" for m in errors if not (m.rule.id == "E3006" and m.message.startswith(missing))]
     assert other == []
 
 
 def test_cdk_nag_ran_and_found_nothing(synthesized):
-    """AwsSolutionsChecks validated the stack at synth (an unacknowledged finding would have failed it) and reported none."""
+    """AwsSolutionsChecks validated the stack at synth (an unacknowledged finding would have failed it) and reported
+    none.
+    """
     outdir, _ = synthesized
     report = json.loads((outdir / "validation-report.json").read_text())
     assert [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])] == []
@@ -122,7 +134,8 @@ def test_the_indexing_percentage_is_checked(value):
     with pytest.raises(FieldError) as error:
         TransactionSearchConfig(indexing_percentage=value)
     assert str(error.value) == (
-        f"transaction_search.indexing_percentage = {value!r} is invalid; use a percentage from 0 to 100 (the first 1 % is indexed free)."
+        f"transaction_search.indexing_percentage = {value!r} is invalid; "
+        "use a percentage from 0 to 100 (the first 1 % is indexed free)."
     )
 
 

@@ -66,7 +66,10 @@ def test_health_checks_are_never_sampled(any_env):
 def test_groups_filter_the_services_errors_and_slow_requests(any_env):
     """Both groups select service("<reported name>"); the slow one uses the configured threshold."""
     name = _task_environment(any_env)[contract.SERVICE_NAME.name]
-    groups = {g["Properties"]["GroupName"]: g["Properties"] for g in any_env.resources("observability", "AWS::XRay::Group").values()}
+    groups = {
+        g["Properties"]["GroupName"]: g["Properties"]
+        for g in any_env.resources("observability", "AWS::XRay::Group").values()
+    }
     prefix = any_env.config.resource_prefix
     assert groups[f"{prefix}-errors"]["FilterExpression"] == f'service("{name}") {{ fault OR error }}'
     threshold = f"{any_env.config.xray_groups.slow_request_seconds:g}"
@@ -142,7 +145,9 @@ def xray_sdk_alone(tmp_path_factory):
 
 
 def test_capture_and_boost_without_opentelemetry_are_a_synth_warning(xray_sdk_alone, prod):
-    """They need OpenTelemetry's gate: with the X-Ray SDK alone synth says so once, naming the fix; prod as shipped is quiet."""
+    """They need OpenTelemetry's gate: with the X-Ray SDK alone synth says so once, naming the fix; prod as shipped
+    is quiet.
+    """
     (warning,) = [w for w in templates.warnings(xray_sdk_alone) if "not captured" in w]
     assert "environment 'prod'" in warning and "set telemetry.opentelemetry = True" in warning
     assert not [w for w in templates.warnings(prod) if "not captured" in w]

@@ -25,7 +25,7 @@ class ServiceStandIn:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 header = self.headers.get("X-Amzn-Trace-Id", "")
                 owner.trace_headers.append(header)
                 owner.traceparents.append(self.headers.get("traceparent", ""))
@@ -76,7 +76,12 @@ def canary(aws):
 
 def _config(canary, url: str, wait: float = 2.0):
     return canary.CanaryConfig(
-        service_url=url, service_name=SERVICE, environment="test", metric_namespace="cruddur/test", wait_seconds=wait, poll_seconds=0.2
+        service_url=url,
+        service_name=SERVICE,
+        environment="test",
+        metric_namespace="cruddur/test",
+        wait_seconds=wait,
+        poll_seconds=0.2,
     )
 
 
@@ -158,8 +163,14 @@ def test_the_handler_publishes_delivery_and_latency_with_the_environment(canary,
 def test_a_failed_run_publishes_zero(canary, monkeypatch):
     """A lost trace publishes TraceDelivered = 0 and no latency."""
     with ServiceStandIn(deliver=False) as service:
-        for name, value in {"SERVICE_URL": service.url, "SERVICE_NAME": SERVICE, "ENVIRONMENT": "test",
-                            "METRIC_NAMESPACE": "cruddur/test", "WAIT_SECONDS": "0.5", "POLL_SECONDS": "0.2"}.items():  # fmt: skip
+        for name, value in {
+            "SERVICE_URL": service.url,
+            "SERVICE_NAME": SERVICE,
+            "ENVIRONMENT": "test",
+            "METRIC_NAMESPACE": "cruddur/test",
+            "WAIT_SECONDS": "0.5",
+            "POLL_SECONDS": "0.2",
+        }.items():
             monkeypatch.setenv(name, value)
         result = canary.handler({}, None)
     assert result["delivered"] is False
@@ -173,7 +184,9 @@ def test_a_failed_run_publishes_zero(canary, monkeypatch):
         Statistics=["Maximum"],
     )
     assert [p["Maximum"] for p in stats["Datapoints"]] == [0.0]
-    assert [m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="cruddur/test")["Metrics"]] == ["TraceDelivered"]
+    assert [m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="cruddur/test")["Metrics"]] == [
+        "TraceDelivered"
+    ]
 
 
 def test_missing_configuration_is_named(canary):

@@ -22,7 +22,10 @@ def test_violations_become_one_annotation_per_construct():
                         "ruleName": "AwsSolutions-SNS3",
                         "description": "The SNS Topic does not require SSL.\nSecond line",
                         "severity": "error",
-                        "violatingConstructs": [{"constructPath": "stack/Topic/Resource"}, {"constructPath": "stack/Other"}],
+                        "violatingConstructs": [
+                            {"constructPath": "stack/Topic/Resource"},
+                            {"constructPath": "stack/Other"},
+                        ],
                     }
                 ],
             }
@@ -30,8 +33,10 @@ def test_violations_become_one_annotation_per_construct():
     }
     lines = nag_annotations.annotations(report)
     assert lines == [
-        "::error title=AwsSolutions-SNS3 (AwsSolutions)::stack/Topic/Resource: The SNS Topic does not require SSL.%0ASecond line",
-        "::error title=AwsSolutions-SNS3 (AwsSolutions)::stack/Other: The SNS Topic does not require SSL.%0ASecond line",
+        "::error title=AwsSolutions-SNS3 (AwsSolutions)::"
+        "stack/Topic/Resource: The SNS Topic does not require SSL.%0ASecond line",
+        "::error title=AwsSolutions-SNS3 (AwsSolutions)::"
+        "stack/Other: The SNS Topic does not require SSL.%0ASecond line",
     ]
 
 
@@ -76,6 +81,12 @@ def test_report_names_retained_log_groups(aws):
     """A log group that outlives its stack (prod) is reported as kept."""
     cloudformation, logs = aws
     logs.create_log_group(logGroupName="/prod/app")
-    before = {"environment": "prod", "stacks": {"cruddur-prod-service": [{"type": "AWS::Logs::LogGroup", "logical_id": "L", "physical_id": "/prod/app"}]}, "existing_log_groups": ["/prod/app"]}
+    before = {
+        "environment": "prod",
+        "stacks": {
+            "cruddur-prod-service": [{"type": "AWS::Logs::LogGroup", "logical_id": "L", "physical_id": "/prod/app"}]
+        },
+        "existing_log_groups": ["/prod/app"],
+    }
     after = {"environment": "prod", "stacks": {}, "existing_log_groups": []}
     assert "Log groups kept (RemovalPolicy.RETAIN): `/prod/app`" in stack_inventory.report(before, after, logs)

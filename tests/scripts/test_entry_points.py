@@ -1,4 +1,6 @@
-"""make and the workflows run the benchmarks and scripts as modules from the repository root; no file edits the import path."""
+"""make and the workflows run the benchmarks and scripts as modules from the repository root; no file edits the
+import path.
+"""
 
 from __future__ import annotations
 
@@ -28,9 +30,13 @@ def test_make_and_the_workflows_call_every_benchmark_and_script_as_a_module():
     by_path = re.compile(r"(?:python|VENV_PY\)) +(?:bench|scripts)/\S+\.py")
     for path in CALLERS:
         assert not by_path.findall(path.read_text()), path.name
-    assert {"bench.overhead", "bench.request_cost", "bench.synth_time", "scripts.put_secrets", "scripts.stack_inventory"} <= set(
-        _modules_called()
-    )
+    assert {
+        "bench.overhead",
+        "bench.request_cost",
+        "bench.synth_time",
+        "scripts.put_secrets",
+        "scripts.stack_inventory",
+    } <= set(_modules_called())
 
 
 @pytest.mark.parametrize("module", _modules_called())
@@ -47,7 +53,10 @@ def test_each_called_module_starts_from_the_repository_root(module):
 def _touches_the_import_path(tree: ast.AST) -> bool:
     """Whether the module reads or changes ``path`` of the ``sys`` module."""
     return any(
-        isinstance(node, ast.Attribute) and node.attr == "path" and isinstance(node.value, ast.Name) and node.value.id == "sys"
+        isinstance(node, ast.Attribute)
+        and node.attr == "path"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
         for node in ast.walk(tree)
     )
 

@@ -45,7 +45,9 @@ def moto(tmp_path_factory):
 @pytest.fixture
 def ssm(moto):
     """moto's SSM, emptied after each test."""
-    client = boto3.client("ssm", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    client = boto3.client(
+        "ssm", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
     yield client
     for parameter in client.describe_parameters()["Parameters"]:
         client.delete_parameter(Name=parameter["Name"])
@@ -82,7 +84,9 @@ def _files() -> dict[str, dict]:
 
 
 def test_creates_and_names_every_query_of_the_repository(moto, configuration_key, honeycomb):
-    """Given the key in SSM, each file becomes one query on its dataset with its name and description; nothing is refused."""
+    """Given the key in SSM, each file becomes one query on its dataset with its name and description; nothing is
+    refused.
+    """
     result = run(moto, honeycomb.api_url)
     assert result.returncode == 0, result.stderr
     assert honeycomb.refused == []
@@ -98,7 +102,9 @@ def test_creates_and_names_every_query_of_the_repository(moto, configuration_key
 
 
 def test_running_again_keeps_one_name_per_question(moto, configuration_key, honeycomb):
-    """A second run moves each name to the query it just created; no name exists twice (a duplicate left by a retry goes)."""
+    """A second run moves each name to the query it just created; no name exists twice (a duplicate left by a retry
+    goes).
+    """
     assert run(moto, honeycomb.api_url).returncode == 0
     (errors,) = [a for a in honeycomb.annotations.values() if a["name"] == "Errors"]
     duplicate = json.dumps({"name": "Errors", "query_id": errors["query_id"]}).encode()
@@ -212,7 +218,9 @@ def test_the_stand_in_refuses_what_the_specification_does_not_allow(spec, field)
 
 
 def test_the_stand_in_answers_as_honeycomb_does():
-    """No key: 401 and Honeycomb's error; a dataset that does not exist: 404; not JSON: 400 problem; a bad spec: 422 problem."""
+    """No key: 401 and Honeycomb's error; a dataset that does not exist: 404; not JSON: 400 problem; a bad spec: 422
+    problem.
+    """
     with HoneycombApi(configuration_key=KEY, datasets=(SERVICE,)) as api:
         answer = requests.post(f"{api.url}/1/queries/{SERVICE}", json={}, timeout=5)
         assert (answer.status_code, answer.json()) == (401, {"error": "unknown API key - check your credentials"})
@@ -220,11 +228,23 @@ def test_the_stand_in_answers_as_honeycomb_does():
         assert requests.post(f"{api.url}/1/queries/nope", json={}, headers=headers, timeout=5).status_code == 404
         unparseable = requests.post(f"{api.url}/1/queries/{SERVICE}", data=b"{", headers=headers, timeout=5)
         assert unparseable.status_code == 400 and unparseable.headers["Content-Type"] == "application/problem+json"
-        invalid = requests.post(f"{api.url}/1/queries/{SERVICE}", json={"limit": 5000}, headers=headers, timeout=5).json()
+        invalid = requests.post(
+            f"{api.url}/1/queries/{SERVICE}", json={"limit": 5000}, headers=headers, timeout=5
+        ).json()
         assert invalid["status"] == 422 and invalid["type"].endswith("/validation-failed")
         assert invalid["type_detail"][0]["field"] == "limit"
         created = requests.post(f"{api.url}/1/queries/{SERVICE}", json={"time_range": 600}, headers=headers, timeout=5)
         assert created.status_code == 200 and created.json()["time_range"] == 600
         annotation = {"name": "n", "query_id": created.json()["id"]}
-        assert requests.post(f"{api.url}/1/query_annotations/__all__", json=annotation, headers=headers, timeout=5).status_code == 400
-        assert requests.post(f"{api.url}/1/query_annotations/{SERVICE}", json=annotation, headers=headers, timeout=5).status_code == 201
+        assert (
+            requests.post(
+                f"{api.url}/1/query_annotations/__all__", json=annotation, headers=headers, timeout=5
+            ).status_code
+            == 400
+        )
+        assert (
+            requests.post(
+                f"{api.url}/1/query_annotations/{SERVICE}", json=annotation, headers=headers, timeout=5
+            ).status_code
+            == 201
+        )

@@ -1,4 +1,6 @@
-"""python -m scripts.pinned_images: every sidecar pin of every environment, as the pull-request workflow resolves them."""
+"""python -m scripts.pinned_images: every sidecar pin of every environment, as the pull-request workflow resolves
+them.
+"""
 
 from __future__ import annotations
 
@@ -40,21 +42,29 @@ def test_distinct_references_keep_one_line_per_image_and_every_disagreement():
         PinnedImage("prod", "images.collector", f"r.example/c{digest}", "v1"),
         PinnedImage("staging", "images.collector", f"r.example/c{digest}", "v2"),
     ]
-    assert distinct_references(images) == [(f"r.example/c{digest}", "r.example/c:v1"), (f"r.example/c{digest}", "r.example/c:v2")]
+    assert distinct_references(images) == [
+        (f"r.example/c{digest}", "r.example/c:v1"),
+        (f"r.example/c{digest}", "r.example/c:v2"),
+    ]
 
 
 @pytest.mark.parametrize(("arguments", "lines"), [([], 2 * len(ENVIRONMENTS)), (["--references"], 2)])
 def test_the_module_prints_from_the_repository_root(arguments, lines):
     """Run as the workflow runs it: the table, or each distinct reference with its tagged name."""
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.pinned_images", *arguments], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "scripts.pinned_images", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     printed = result.stdout.splitlines()
     assert len(printed) == lines
     if arguments:
         assert printed[0] == (
-            "public.ecr.aws/xray/aws-xray-daemon@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071 "
+            "public.ecr.aws/xray/aws-xray-daemon"
+            "@sha256:b67576293f4d3a0a155f807244957ed0aa4bc945df1573d62d81380a1d548071 "
             "public.ecr.aws/xray/aws-xray-daemon:3.7.0"
         )
     else:

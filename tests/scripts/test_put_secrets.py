@@ -67,7 +67,9 @@ def test_an_unknown_environment_is_rejected(aws, monkeypatch, capsys):
 
 
 def test_the_honeycomb_configuration_key_is_put_only_when_given(aws, monkeypatch, capsys):
-    """HONEYCOMB_CONFIGURATION_KEY (make honeycomb-queries') is optional: put as SecureString when set, never required."""
+    """HONEYCOMB_CONFIGURATION_KEY (make honeycomb-queries') is optional: put as SecureString when set, never
+    required.
+    """
     for name, value in VALUES.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("HONEYCOMB_CONFIGURATION_KEY", raising=False)

@@ -90,7 +90,8 @@ def sampling_rules(fixed_rate: float, reservoir_size: int = 0, *rules: dict) -> 
 
 
 def telemetry_environ(otlp_receiver, xray_daemon, **overrides) -> dict[str, str]:
-    """The contract's variables with OpenTelemetry and X-Ray on, pointed at the stand-ins; all but health checks sampled.
+    """The contract's variables with OpenTelemetry and X-Ray on, pointed at the stand-ins; all but health checks
+    sampled.
 
     A request counts as slow (and is captured unsampled) only after 30 s, not the contract's 1 s: a machine
     loaded by other work can slow a cold request past 1 s, and a test of head sampling would then see it

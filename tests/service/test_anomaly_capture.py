@@ -1,4 +1,6 @@
-"""Anomaly capture: with head sampling at 0, every error and slow request still has its trace, in both tracers, within a limit."""
+"""Anomaly capture: with head sampling at 0, every error and slow request still has its trace, in both tracers,
+within a limit.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +68,9 @@ def _server_spans(receiver) -> list:
 def test_every_error_has_its_trace_in_both_tracers_with_the_ids_of_its_rollbar_item_and_log_line(
     unsampled_app, otlp_receiver, xray_daemon, rollbar_api, capsys
 ):
-    """N errors give N traces in X-Ray and in the OTLP stand-in, on the ids Rollbar and the ERROR line carry; the successes give none."""
+    """N errors give N traces in X-Ray and in the OTLP stand-in, on the ids Rollbar and the ERROR line carry; the
+    successes give none.
+    """
     errors = 4
     time.sleep(LIMIT_BALANCE_SECONDS)
     client = unsampled_app.test_client()
@@ -108,7 +112,9 @@ def test_every_error_has_its_trace_in_both_tracers_with_the_ids_of_its_rollbar_i
 def test_a_5xx_is_captured_with_its_dynamodb_calls_as_users_see_them_when_sampled(
     otlp_receiver, xray_daemon, make_app, dynamodb_server
 ):
-    """DynamoDB failing: the 503 is exported with its failing Query as a client span (ERROR) and an aws subsegment (fault)."""
+    """DynamoDB failing: the 503 is exported with its failing Query as a client span (ERROR) and an aws subsegment
+    (fault).
+    """
     from testsupport.standins.aws import FailingDynamoDb
 
     with FailingDynamoDb() as dynamodb:
@@ -131,11 +137,17 @@ def test_a_5xx_is_captured_with_its_dynamodb_calls_as_users_see_them_when_sample
     (segment,) = xray_daemon.segments
     assert segment["fault"] is True and segment["annotations"]["anomaly_reason"] == "server_error"
     subsegments = [s for s in all_subsegments(segment) if s["name"] == "dynamodb"]
-    assert subsegments and all(s["aws"]["operation"] == "Query" and (s.get("error") or s.get("fault")) for s in subsegments)
+    assert subsegments and all(
+        s["aws"]["operation"] == "Query" and (s.get("error") or s.get("fault")) for s in subsegments
+    )
 
 
-def test_a_slow_request_is_captured_with_the_real_times_and_a_fast_one_is_not(otlp_receiver, xray_daemon, make_app, dynamodb_server):
-    """A delay in DynamoDB makes a 200 slower than the threshold: exported with its calls' spans and subsegments as users see them."""
+def test_a_slow_request_is_captured_with_the_real_times_and_a_fast_one_is_not(
+    otlp_receiver, xray_daemon, make_app, dynamodb_server
+):
+    """A delay in DynamoDB makes a 200 slower than the threshold: exported with its calls' spans and subsegments as
+    users see them.
+    """
     with SlowDynamoDb(dynamodb_server.url) as dynamodb:
         app = make_app(
             telemetry_environ(
@@ -173,11 +185,16 @@ def test_a_slow_request_is_captured_with_the_real_times_and_a_fast_one_is_not(ot
 def test_the_limit_holds_under_an_error_storm_and_successful_requests_are_not_slowed(
     otlp_receiver, xray_daemon, make_app, capsys
 ):
-    """4 a second per task (2 per worker process): a storm exports what the limit allows, counts and logs the rest, once."""
+    """4 a second per task (2 per worker process): a storm exports what the limit allows, counts and logs the rest,
+    once.
+    """
     app = _with_failing_route(
         make_app(
             telemetry_environ(
-                otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED, TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="4"
+                otlp_receiver,
+                xray_daemon,
+                XRAY_SAMPLING_RULES=NOTHING_SAMPLED,
+                TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="4",
             )
         )
     )
@@ -212,15 +229,25 @@ def test_the_limit_holds_under_an_error_storm_and_successful_requests_are_not_sl
 def test_a_callers_unsampled_decision_does_not_stop_capture_and_its_sampled_decision_stands(
     otlp_receiver, xray_daemon, make_app
 ):
-    """traceparent flags 00 and an error: captured in the caller's trace; flags 01: sampled as before, not marked as captured."""
-    app = _with_failing_route(make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED)))
+    """traceparent flags 00 and an error: captured in the caller's trace; flags 01: sampled as before, not marked as
+    captured.
+    """
+    app = _with_failing_route(
+        make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED))
+    )
     time.sleep(LIMIT_BALANCE_SECONDS)
     caller_trace, caller_span = "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"
     client = app.test_client()
     assert client.get("/_fail", headers={"traceparent": f"00-{caller_trace}-{caller_span}-00"}).status_code == 500
     sampled_trace = "6759e988bd862e3fe1be46a994272793"
-    assert client.get("/api/activities/home", headers={"traceparent": f"00-{sampled_trace}-{caller_span}-01"}).status_code == 200
-    assert client.get("/api/activities/home", headers={"traceparent": f"00-{caller_trace}-{caller_span}-00"}).status_code == 200
+    assert (
+        client.get("/api/activities/home", headers={"traceparent": f"00-{sampled_trace}-{caller_span}-01"}).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/activities/home", headers={"traceparent": f"00-{caller_trace}-{caller_span}-00"}).status_code
+        == 200
+    )
     flush(app)
     assert wait_until(lambda: len(_server_spans(otlp_receiver)) == 2)
     spans = {s.trace_id: s for s in _server_spans(otlp_receiver)}
@@ -234,7 +261,10 @@ def test_a_limit_of_zero_turns_capture_off(otlp_receiver, xray_daemon, make_app)
     app = _with_failing_route(
         make_app(
             telemetry_environ(
-                otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=NOTHING_SAMPLED, TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="0"
+                otlp_receiver,
+                xray_daemon,
+                XRAY_SAMPLING_RULES=NOTHING_SAMPLED,
+                TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="0",
             )
         )
     )

@@ -1,4 +1,6 @@
-"""flask_aws_telemetry installs into any Flask app, not only Cruddur: two lines, and the request is traced end to end."""
+"""flask_aws_telemetry installs into any Flask app, not only Cruddur: two lines, and the request is traced end to
+end.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +13,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from flask_aws_telemetry import Telemetry, contract, operation
 from flask_aws_telemetry.extension_key import EXTENSION_KEY
 from flask_aws_telemetry.gunicorn_hooks import CONFIGURATION_ERROR_EXIT_STATUS, on_starting, worker_exit
-from testsupport.waiting import wait_until
-
 from tests.service.conftest import sampling_rules, telemetry_environ
+from testsupport.waiting import wait_until
 
 
 def _week2_app() -> Flask:
@@ -41,7 +42,9 @@ def week2_environ(otlp_receiver, xray_daemon, monkeypatch) -> dict[str, str]:
 
 
 def test_a_flask_app_that_is_not_cruddur_is_traced_in_both_tracers(week2_environ, otlp_receiver, xray_daemon):
-    """Telemetry.install(app) reads os.environ; the route's server span, its operation and the X-Ray segment share a trace."""
+    """Telemetry.install(app) reads os.environ; the route's server span, its operation and the X-Ray segment share a
+    trace.
+    """
     # Given a Flask app that knows nothing of Cruddur, with the telemetry installed from the environment
     app = _week2_app()
     telemetry = Telemetry.install(app)
@@ -76,7 +79,9 @@ def test_on_starting_exits_3_with_one_sentence_naming_the_bad_variable(monkeypat
 
 
 def test_worker_exit_drains_the_spans_of_the_worker_s_app(monkeypatch):
-    """The hook finds the app's Telemetry in app.extensions and drains it; a worker whose app never loaded is skipped."""
+    """The hook finds the app's Telemetry in app.extensions and drains it; a worker whose app never loaded is
+    skipped.
+    """
     # Given a worker whose app has a finished request whose spans wait in the batch (exported every second)
     monkeypatch.setenv(contract.SERVICE_NAME.name, "week2-backend")
     monkeypatch.setenv(contract.OTEL_ENABLED.name, "true")

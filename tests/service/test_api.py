@@ -45,8 +45,12 @@ def test_home_is_newest_first(client):
 
 
 def test_create_then_reply(client):
-    """A created activity appears in the feed; a reply is counted on it, and it shows in notifications with the reply."""
-    created = client.post("/api/activities", json={"handle": "andrewbrown", "message": "Tracing is fun", "ttl": "1-day"})
+    """A created activity appears in the feed; a reply is counted on it, and it shows in notifications with the
+    reply.
+    """
+    created = client.post(
+        "/api/activities", json={"handle": "andrewbrown", "message": "Tracing is fun", "ttl": "1-day"}
+    )
     assert created.status_code == 200
     activity = created.json
     assert activity["message"] == "Tracing is fun"
@@ -129,7 +133,9 @@ json_values = st.recursive(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(st.sampled_from(["handle", "message", "ttl", "other"]), json_values, max_size=4) | json_values)
+@given(
+    body=st.dictionaries(st.sampled_from(["handle", "message", "ttl", "other"]), json_values, max_size=4) | json_values
+)
 def test_no_body_produces_a_server_error(client, body):
     """Whatever JSON a client posts, the answer is 200 or a JSON 4xx, never a 5xx."""
     response = client.post("/api/activities", json=body)
@@ -141,7 +147,9 @@ def test_no_body_produces_a_server_error(client, body):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=512))
 def test_no_raw_bytes_produce_a_server_error(client, raw):
-    """Arbitrary bytes as a JSON body are a JSON 4xx, or a 200 where they happen to be a valid post (``{"message": "!"}``)."""
+    """Arbitrary bytes as a JSON body are a JSON 4xx, or a 200 where they happen to be a valid post (``{"message":
+    "!"}``).
+    """
     response = client.post("/api/activities", data=raw, content_type="application/json")
     if response.status_code == 200:
         assert response.json["message"] == json.loads(raw)["message"]

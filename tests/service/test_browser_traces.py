@@ -13,11 +13,11 @@ import secrets
 import time
 
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from cruddur import contract, extensions
 from cruddur.settings import Settings, SettingsError
 from flask_aws_telemetry.browser_traces import decode_batch
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .conftest import flush, telemetry_environ
 
@@ -30,7 +30,9 @@ def otlp_json(trace_id: str | None = None, span_id: str | None = None, name: str
     return {
         "resourceSpans": [
             {
-                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cruddur-frontend-react-js"}}]},
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "cruddur-frontend-react-js"}}]
+                },
                 "scopeSpans": [
                     {
                         "scope": {"name": "@opentelemetry/instrumentation-document-load"},
@@ -133,8 +135,19 @@ def test_the_preflight_allows_the_frontend_origin_only(ingest_app):
         (json.dumps(otlp_json(trace_id="abcd")), "application/json", FRONTEND, 400, "malformed"),
         (json.dumps(otlp_json(trace_id="zz" * 16)), "application/json", FRONTEND, 400, "malformed"),
     ],
-    ids=["other-origin", "no-origin", "oversized", "not-otlp-type", "not-json", "json-array", "no-spans", "bad-protobuf", "short-id", "not-hex"],
-)  # fmt: skip
+    ids=[
+        "other-origin",
+        "no-origin",
+        "oversized",
+        "not-otlp-type",
+        "not-json",
+        "json-array",
+        "no-spans",
+        "bad-protobuf",
+        "short-id",
+        "not-hex",
+    ],
+)
 def test_bad_batches_get_a_4xx_are_counted_and_never_reach_the_collector(
     ingest_app, otlp_receiver, caplog, body, content_type, origin, status, reason
 ):
@@ -209,5 +222,9 @@ def test_browser_traces_need_opentelemetry():
     }
     with pytest.raises(SettingsError, match="BROWSER_TRACES_ENABLED is true but TELEMETRY_OTEL_ENABLED is false"):
         Settings.from_environ(environ)
-    with pytest.raises(SettingsError, match="BROWSER_TRACES_MAX_BODY_BYTES='10' is invalid; use a whole number of 1024"):
-        Settings.from_environ({**environ, contract.OTEL_ENABLED.name: "true", contract.BROWSER_TRACES_MAX_BODY_BYTES.name: "10"})
+    with pytest.raises(
+        SettingsError, match="BROWSER_TRACES_MAX_BODY_BYTES='10' is invalid; use a whole number of 1024"
+    ):
+        Settings.from_environ(
+            {**environ, contract.OTEL_ENABLED.name: "true", contract.BROWSER_TRACES_MAX_BODY_BYTES.name: "10"}
+        )

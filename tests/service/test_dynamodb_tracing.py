@@ -25,7 +25,12 @@ from testsupport.waiting import wait_until
 
 INSTRUMENTATION = ("opentelemetry/instrumentation/botocore", "aws_xray_sdk/ext/botocore", "aws_xray_sdk/ext/boto_utils")
 # Where spans, subsegments and segments are built from what the hooks noted.
-BUILDERS = {("aws_calls.py", "export"), ("aws_calls.py", "_span"), ("aws_calls.py", "_subsegment"), ("capture.py", "_export")}
+BUILDERS = {
+    ("aws_calls.py", "export"),
+    ("aws_calls.py", "_span"),
+    ("aws_calls.py", "_subsegment"),
+    ("capture.py", "_export"),
+}
 
 
 def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_receiver, xray_daemon):
@@ -43,15 +48,22 @@ def test_a_sampled_request_has_a_dynamodb_subsegment_per_call(traced_app, otlp_r
         ("aws", "GetItem", table_name),
         ("aws", "Query", table_name),
     ]
-    assert [set(s["aws"]) for s in calls] == [DYNAMODB_SUBSEGMENT_FIELDS, DYNAMODB_SUBSEGMENT_FIELDS | QUERY_SUBSEGMENT_FIELDS]
+    assert [set(s["aws"]) for s in calls] == [
+        DYNAMODB_SUBSEGMENT_FIELDS,
+        DYNAMODB_SUBSEGMENT_FIELDS | QUERY_SUBSEGMENT_FIELDS,
+    ]
     assert all(s["http"]["response"]["status"] == 200 and s["start_time"] < s["end_time"] for s in calls)
 
 
 def test_a_sampled_requests_dynamodb_spans_carry_what_the_botocore_instrumentation_records(traced_app, otlp_receiver):
-    """One CLIENT span per call under the service function's span, of the botocore instrumentation's scope, with its attributes."""
+    """One CLIENT span per call under the service function's span, of the botocore instrumentation's scope, with its
+    attributes.
+    """
     traced_app.test_client().get("/api/activities/@worf")
     flush(traced_app)
-    assert wait_until(lambda: otlp_receiver.spans_named("DynamoDB.Query") and otlp_receiver.spans_named("user-activities"))
+    assert wait_until(
+        lambda: otlp_receiver.spans_named("DynamoDB.Query") and otlp_receiver.spans_named("user-activities")
+    )
     (function,) = otlp_receiver.spans_named("user-activities")
     (get_item,) = otlp_receiver.spans_named("DynamoDB.GetItem")
     (query,) = otlp_receiver.spans_named("DynamoDB.Query")
@@ -68,7 +80,9 @@ def test_a_sampled_requests_dynamodb_spans_carry_what_the_botocore_instrumentati
 
 
 def test_unsampled_requests_never_enter_the_instrumentation(otlp_receiver, xray_daemon, make_app, caplog):
-    """With a fixed rate and a reservoir of 0 the requests' DynamoDB calls run no instrumentation code, build nothing and log nothing."""
+    """With a fixed rate and a reservoir of 0 the requests' DynamoDB calls run no instrumentation code, build nothing
+    and log nothing.
+    """
     app = make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0)))
     client = app.test_client()
     profile = cProfile.Profile()

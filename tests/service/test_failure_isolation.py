@@ -6,7 +6,6 @@ import json
 import logging
 import time
 
-
 from flask_aws_telemetry.ratelimit import RateLimitFilter
 from testsupport.waiting import closed_port
 
@@ -63,7 +62,14 @@ def test_every_backend_unreachable(fake_aws_credentials, make_app, capsys):
     """Collector, daemon, CloudWatch Logs and Rollbar all refuse connections: requests are unaffected."""
     port = closed_port()
     app = _with_bug_route(
-        make_app(_environ(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api/1/"))
+        make_app(
+            _environ(
+                f"http://127.0.0.1:{port}",
+                f"127.0.0.1:{port}",
+                f"http://127.0.0.1:{port}",
+                f"http://127.0.0.1:{port}/api/1/",
+            )
+        )
     )
     latencies = _exercise(app)
     # No request waits on a backend's timeouts (the exporter's is 3 s, the logs client's 2 s).
@@ -77,7 +83,9 @@ def test_every_backend_slow(fake_aws_credentials, otlp_receiver, rollbar_api, xr
     otlp_receiver.delay_seconds = BACKEND_DELAY_SECONDS
     rollbar_api.delay_seconds = BACKEND_DELAY_SECONDS
     app = _with_bug_route(
-        make_app(_environ(otlp_receiver.url, xray_daemon.address, f"http://127.0.0.1:{closed_port()}", rollbar_api.endpoint))
+        make_app(
+            _environ(otlp_receiver.url, xray_daemon.address, f"http://127.0.0.1:{closed_port()}", rollbar_api.endpoint)
+        )
     )
     latencies = _exercise(app)
     # Well under the backends' delay: no request waited for one (a loaded test machine can take a second).
@@ -90,7 +98,9 @@ def test_every_backend_failing(fake_aws_credentials, otlp_receiver, rollbar_api,
     otlp_receiver.status = 503
     rollbar_api.status = 500
     app = _with_bug_route(
-        make_app(_environ(otlp_receiver.url, xray_daemon.address, f"http://127.0.0.1:{closed_port()}", rollbar_api.endpoint))
+        make_app(
+            _environ(otlp_receiver.url, xray_daemon.address, f"http://127.0.0.1:{closed_port()}", rollbar_api.endpoint)
+        )
     )
     latencies = _exercise(app)
     assert max(latencies) < 1.0

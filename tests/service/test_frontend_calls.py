@@ -16,8 +16,29 @@ from cruddur import contract
 FRONTEND = "http://localhost:3000"
 # What ActivityForm, ReplyForm and MessageForm send with their POSTs.
 FORM_HEADERS = {"Accept": "application/json", "Content-Type": "application/json", "Origin": FRONTEND}
-ACTIVITY_FIELDS = {"uuid", "handle", "display_name", "message", "created_at", "expires_at", "likes_count", "replies_count", "reposts_count", "replies"}  # fmt: skip
-REPLY_FIELDS = {"uuid", "reply_to_activity_uuid", "handle", "display_name", "message", "created_at", "likes_count", "replies_count", "reposts_count"}  # fmt: skip
+ACTIVITY_FIELDS = {
+    "uuid",
+    "handle",
+    "display_name",
+    "message",
+    "created_at",
+    "expires_at",
+    "likes_count",
+    "replies_count",
+    "reposts_count",
+    "replies",
+}
+REPLY_FIELDS = {
+    "uuid",
+    "reply_to_activity_uuid",
+    "handle",
+    "display_name",
+    "message",
+    "created_at",
+    "likes_count",
+    "replies_count",
+    "reposts_count",
+}
 MESSAGE_FIELDS = {"uuid", "handle", "display_name", "message", "created_at"}
 
 
@@ -77,12 +98,15 @@ def test_notifications_feed_page(browser):
 def test_activity_form_without_a_handle_posts_as_the_demo_user(browser):
     """ActivityForm: preflight, then POST /api/activities {message, ttl}; 200 and an activity it puts atop the feed."""
     preflight = browser.options(
-        "/api/activities", headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+        "/api/activities",
+        headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert preflight.status_code == 200 and _allowed(preflight)
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "content-type" in preflight.headers["Access-Control-Allow-Headers"].lower()
-    response = browser.post("/api/activities", json={"message": "Hello from the frontend", "ttl": "3-hours"}, headers=FORM_HEADERS)
+    response = browser.post(
+        "/api/activities", json={"message": "Hello from the frontend", "ttl": "3-hours"}, headers=FORM_HEADERS
+    )
     assert response.status_code == 200 and _allowed(response)
     activity = response.json
     _activities_read_like_activity_item([activity])
@@ -92,7 +116,9 @@ def test_activity_form_without_a_handle_posts_as_the_demo_user(browser):
 
 def test_activity_form_with_a_handle(browser):
     """A client that names a handle posts as that user."""
-    response = browser.post("/api/activities", json={"handle": "garek", "message": "Hello", "ttl": "1-day"}, headers=FORM_HEADERS)
+    response = browser.post(
+        "/api/activities", json={"handle": "garek", "message": "Hello", "ttl": "1-day"}, headers=FORM_HEADERS
+    )
     assert response.status_code == 200 and response.json["handle"] == "garek"
 
 
@@ -104,7 +130,9 @@ def test_reply_form(browser):
         headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert preflight.status_code == 200 and _allowed(preflight)
-    response = browser.post(f"/api/activities/{activity['uuid']}/reply", json={"message": "Plain, simple Garak"}, headers=FORM_HEADERS)
+    response = browser.post(
+        f"/api/activities/{activity['uuid']}/reply", json={"message": "Plain, simple Garak"}, headers=FORM_HEADERS
+    )
     assert response.status_code == 200 and _allowed(response)
     reply = response.json
     assert REPLY_FIELDS <= set(reply) and reply["reply_to_activity_uuid"] == activity["uuid"]
@@ -123,17 +151,22 @@ def test_message_groups_page(browser):
 
 
 def test_message_group_page_and_message_form(browser):
-    """MessageGroupPage: GET /api/messages/@<handle>; MessageForm: POST /api/messages {message, user_receiver_handle}."""
+    """MessageGroupPage: GET /api/messages/@<handle>; MessageForm: POST /api/messages {message,
+    user_receiver_handle}.
+    """
     response = browser.get("/api/messages/@worf")
     assert response.status_code == 200 and _allowed(response)
     assert [m["message"] for m in response.json] == ["This is a great idea", "Cloud is fun!"]  # oldest first
     for message in response.json:
         assert MESSAGE_FIELDS <= set(message)
     preflight = browser.options(
-        "/api/messages", headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+        "/api/messages",
+        headers={"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert preflight.status_code == 200 and _allowed(preflight)
-    sent = browser.post("/api/messages", json={"message": "Qapla'", "user_receiver_handle": "worf"}, headers=FORM_HEADERS)
+    sent = browser.post(
+        "/api/messages", json={"message": "Qapla'", "user_receiver_handle": "worf"}, headers=FORM_HEADERS
+    )
     assert sent.status_code == 200 and _allowed(sent)
     assert MESSAGE_FIELDS <= set(sent.json) and sent.json["handle"] == "andrewbrown"
     assert browser.get("/api/messages/@worf").json[-1]["uuid"] == sent.json["uuid"]  # appended, as the form does
@@ -146,6 +179,8 @@ def test_no_origin_is_allowed_unless_configured(make_app):
     bare = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask"}).test_client()
     response = bare.get("/api/activities/home", headers={"Origin": FRONTEND})
     assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers
-    configured = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.FRONTEND_URL.name: FRONTEND}).test_client()
+    configured = make_app(
+        {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.FRONTEND_URL.name: FRONTEND}
+    ).test_client()
     other = configured.get("/api/activities/home", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in other.headers

@@ -18,12 +18,14 @@ REQUESTS = 30
 
 
 def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon, gunicorn_data_environ):
-    """Every request made before SIGTERM is exported by the worker that served it, and every worker exits, within the stop timeout."""
+    """Every request made before SIGTERM is exported by the worker that served it, and every worker exits, within the
+    stop timeout.
+    """
     port = closed_port()
     process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
         assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
-        for index in range(REQUESTS):
+        for _ in range(REQUESTS):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/activities/home", timeout=5) as response:
                 assert response.status == 200
     finally:
@@ -41,7 +43,9 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon,
 
 
 def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_daemon):
-    """A sampling rule with a fixed rate of 1.5: the master exits before serving, with one sentence naming the variable."""
+    """A sampling rule with a fixed rate of 1.5: the master exits before serving, with one sentence naming the
+    variable.
+    """
     environ = telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.5))
     process = start_gunicorn(environ, closed_port())
     try:
@@ -59,7 +63,9 @@ def test_the_container_health_check_fails_when_nothing_listens():
     assert check(closed_port(), timeout_seconds=0.5) is False
 
 
-def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(otlp_receiver, xray_daemon, gunicorn_data_environ):
+def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(
+    otlp_receiver, xray_daemon, gunicorn_data_environ
+):
     """What the awslogs driver ships does not depend on watchtower: gunicorn's own lines and the app's lines."""
     environ = telemetry_environ(
         otlp_receiver,

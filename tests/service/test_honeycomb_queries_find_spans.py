@@ -19,9 +19,9 @@ import urllib.request
 
 import pytest
 
-from scripts.honeycomb_queries import load_queries
 from cruddur import contract
 from cruddur.healthcheck import check
+from scripts.honeycomb_queries import load_queries
 from tests.service.conftest import TEST_CREDENTIALS, telemetry_environ
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import FailingDynamoDb
@@ -52,7 +52,9 @@ def backend_events() -> list[dict]:
         try:
             assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
             for path, body in (("/api/activities/home", None), ("/api/activities", b'{"message": "for honeycomb"}')):
-                request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}{path}", data=body, headers={"Content-Type": "application/json"}
+                )
                 with pytest.raises(urllib.error.HTTPError) as answer:
                     urllib.request.urlopen(request, timeout=10)
                 assert answer.value.code == 503

@@ -34,7 +34,7 @@ def test_stdout_lines_are_json_with_the_trace_of_the_request(traced_app, otlp_re
     traced_app.test_client().get("/_log")
     flush(traced_app)
     assert wait_until(lambda: otlp_receiver.spans)
-    (line,) = [l for l in _json_lines(capsys.readouterr().out) if l["message"] == "inside the request"]
+    (line,) = [doc for doc in _json_lines(capsys.readouterr().out) if doc["message"] == "inside the request"]
     server_span = otlp_receiver.spans[0]
     assert line["trace_id"] == server_span.trace_id
     assert line["span_id"] == server_span.span_id
@@ -46,12 +46,14 @@ def test_lines_outside_a_request_have_no_trace(traced_app, capsys):
     """Outside a request the trace fields are null, never a stale id."""
     traced_app.test_client().get("/api/activities/home")
     logging.getLogger("cruddur.test").warning("after the request")
-    (line,) = [l for l in _json_lines(capsys.readouterr().out) if l["message"] == "after the request"]
+    (line,) = [doc for doc in _json_lines(capsys.readouterr().out) if doc["message"] == "after the request"]
     assert line["trace_id"] is None and line["xray_trace_id"] is None
 
 
 def test_with_x_ray_alone_lines_carry_the_segments_trace_id(otlp_receiver, xray_daemon, make_app, capsys):
-    """Without OpenTelemetry a line logged in a sampled request has the X-Ray segment's trace id; after the request, none."""
+    """Without OpenTelemetry a line logged in a sampled request has the X-Ray segment's trace id; after the request,
+    none.
+    """
     app = make_app(telemetry_environ(otlp_receiver, xray_daemon, TELEMETRY_OTEL_ENABLED="false"))
 
     @app.get("/_log")
@@ -62,7 +64,7 @@ def test_with_x_ray_alone_lines_carry_the_segments_trace_id(otlp_receiver, xray_
     root = "1-5f0a3b2c-" + "f" * 24
     app.test_client().get("/_log", headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"})
     logging.getLogger("cruddur.test").warning("after the request")
-    lines = {l["message"]: l for l in _json_lines(capsys.readouterr().out)}
+    lines = {doc["message"]: doc for doc in _json_lines(capsys.readouterr().out)}
     assert lines["inside the request"]["xray_trace_id"] == root
     assert lines["inside the request"]["trace_id"] is None  # no OpenTelemetry span
     assert lines["after the request"]["xray_trace_id"] is None
@@ -88,12 +90,18 @@ def _events(client) -> list[dict]:
 def _watchtower_app(make_app, otlp_receiver, xray_daemon, group: str):
     """An app with OpenTelemetry, X-Ray and watchtower (to ``group``) on."""
     environ = telemetry_environ(
-        otlp_receiver, xray_daemon, TELEMETRY_WATCHTOWER_ENABLED="true", WATCHTOWER_LOG_GROUP=group, AWS_REGION="us-east-1"
+        otlp_receiver,
+        xray_daemon,
+        TELEMETRY_WATCHTOWER_ENABLED="true",
+        WATCHTOWER_LOG_GROUP=group,
+        AWS_REGION="us-east-1",
     )
     return make_app(environ)
 
 
-def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(cloudwatch, otlp_receiver, xray_daemon, make_app):
+def test_watchtower_ships_records_with_trace_ids_to_the_existing_group(
+    cloudwatch, otlp_receiver, xray_daemon, make_app
+):
     """Records reach the group in one stream for this process, each with the request's trace id."""
     app = _watchtower_app(make_app, otlp_receiver, xray_daemon, GROUP)
 
@@ -200,13 +208,17 @@ def test_burst_handler_keeps_flushing_after_a_failing_target(burst_handler, capl
     burst = burst_handler(target, capacity=1000, interval=0.05)
     with caplog.at_level(logging.ERROR, logger="flask_aws_telemetry.logs"):
         burst.handle(_record("lost"))
-        assert wait_until(lambda: any("could not hand log records" in r.getMessage() for r in caplog.records), timeout=5)
+        assert wait_until(
+            lambda: any("could not hand log records" in r.getMessage() for r in caplog.records), timeout=5
+        )
     target.fail = False
     burst.handle(_record("delivered"))
     assert wait_until(lambda: [m for m, _ in target.received] == ["delivered"], timeout=5)
 
 
-def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(cloudwatch, otlp_receiver, xray_daemon, make_app):
+def test_records_logged_in_a_request_keep_its_trace_when_shipped_later(
+    cloudwatch, otlp_receiver, xray_daemon, make_app
+):
     """The flusher ships outside any request, yet each event has the trace id of the request that logged it."""
     app = _watchtower_app(make_app, otlp_receiver, xray_daemon, GROUP)
 
@@ -236,7 +248,9 @@ def _request_lines(text: str) -> list[dict]:
 
 
 def test_each_request_ends_with_one_request_line_in_its_trace(traced_app, otlp_receiver, capsys):
-    """Given a sampled request, one INFO line names its method, route, status and duration, with the server span's ids."""
+    """Given a sampled request, one INFO line names its method, route, status and duration, with the server span's
+    ids.
+    """
     traced_app.test_client().get("/api/activities/@worf")
     flush(traced_app)
     assert wait_until(lambda: otlp_receiver.spans_named("GET /api/activities/@<handle>"))

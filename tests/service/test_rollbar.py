@@ -39,7 +39,9 @@ def _bug_request(app):
     )
 
 
-def test_an_unhandled_exception_is_a_json_500_and_a_rollbar_item_with_the_trace(rollbar_app, rollbar_api, otlp_receiver):
+def test_an_unhandled_exception_is_a_json_500_and_a_rollbar_item_with_the_trace(
+    rollbar_app, rollbar_api, otlp_receiver
+):
     """The client gets a JSON 500; Rollbar gets the exception, the request and the trace id."""
     response = _bug_request(rollbar_app)
     assert response.status_code == 500

@@ -83,13 +83,17 @@ def test_decide_names_the_rule_and_agrees_with_should_sample():
     assert 40 < sum(d.sampled for d in decisions) < 160
     assert sampler.decide(trace_ids[0], HEALTH) == SamplingDecision(sampled=False, rule_name="health")
     with pytest.raises(AttributeError):
-        decisions[0].sampled = True  # type: ignore[misc]  # frozen
+        decisions[0].sampled = True  # frozen
 
 
 def test_a_request_no_rule_matches_is_not_sampled_and_names_no_rule():
     """Rules for another service never match: nothing sampled, no rule to count anomalies for."""
     other = {**_rule("other-service", 1, rate=1.0, reservoir=5), "ServiceName": "someone-else"}
-    sampler = XRayRulesSampler(RESOURCE, endpoint=None, fallback_rules=[other, {**contract.XRAY_DEFAULT_SAMPLING_RULE, "ServiceName": "nobody"}])
+    sampler = XRayRulesSampler(
+        RESOURCE,
+        endpoint=None,
+        fallback_rules=[other, {**contract.XRAY_DEFAULT_SAMPLING_RULE, "ServiceName": "nobody"}],
+    )
     assert sampler.decide(1, HOME) == SamplingDecision(sampled=False, rule_name=None)
     sampler.count_anomaly("no-such-rule", sampled=False)  # nothing to count; never raises
 
@@ -137,8 +141,12 @@ def _boost_lines(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(contract.SAMPLING_BOOST_MESSAGE_PREFIX)]
 
 
-def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_holds_until_its_ttl(remote_sampler, caplog):
-    """Boost statistics on X-Ray's model; a SamplingBoost answered raises the rate until BoostRateTTL, then the base rate."""
+def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_holds_until_its_ttl(
+    remote_sampler, caplog
+):
+    """Boost statistics on X-Ray's model; a SamplingBoost answered raises the rate until BoostRateTTL, then the base
+    rate.
+    """
     boosted = _rule("catch-all", 9000, rate=0.0, reservoir=0, **_boost(max_rate=1.0, cooldown_minutes=1))
     with XRaySamplingApi([HEALTH_RULE, boosted]) as proxy:
         sampler = remote_sampler(proxy)
@@ -155,7 +163,9 @@ def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_h
         # Then the next burst is sampled at the boosted rate, even after an answer that no longer repeats it
         assert _sampled(sampler, HOME, 50) == 50
         # And the boost is logged once, for the dashboard's SamplingBoosts metric
-        assert [line.split(" for ")[0] for line in _boost_lines(caplog)] == ["sampling boosted by X-Ray: rule catch-all samples 1.0 of requests"]
+        assert [line.split(" for ")[0] for line in _boost_lines(caplog)] == [
+            "sampling boosted by X-Ray: rule catch-all samples 1.0 of requests"
+        ]
         proxy.boosts.clear()
         sampler.report_statistics()
         assert _sampled(sampler, HOME, 50) == 50
@@ -176,7 +186,9 @@ def test_anomalies_are_reported_in_the_boost_statistics_and_the_boost_answered_h
 def test_the_fallback_rules_boost_locally_for_the_cooldown_window(caplog):
     """No proxy: the first anomaly raises a boosted rule to MaxRate for CooldownWindowMinutes; then the base rate."""
     cooldown_seconds = 1.5
-    boosted = _rule("catch-all", 9000, rate=0.0, reservoir=0, **_boost(max_rate=1.0, cooldown_minutes=cooldown_seconds / 60))
+    boosted = _rule(
+        "catch-all", 9000, rate=0.0, reservoir=0, **_boost(max_rate=1.0, cooldown_minutes=cooldown_seconds / 60)
+    )
     sampler = XRayRulesSampler(RESOURCE, endpoint=None, fallback_rules=[HEALTH_RULE, boosted])
     # Given the base rate: nothing sampled
     assert _sampled(sampler, HOME, 50) == 0

@@ -1,4 +1,6 @@
-"""Seeding is a command of its own: ``flask init-db``, ``python -m cruddur.seed`` and the task's start; building the app never seeds."""
+"""Seeding is a command of its own: ``flask init-db``, ``python -m cruddur.seed`` and the task's start; building the
+app never seeds.
+"""
 
 from __future__ import annotations
 
@@ -68,7 +70,9 @@ def test_python_dash_m_names_a_bad_setting():
 
 
 def test_seeding_at_start_only_warns_when_dynamodb_is_down(dynamodb_environ, caplog):
-    """At a task's start a DynamoDB that is down is one warning, and the start goes on (the health check needs no table)."""
+    """At a task's start a DynamoDB that is down is one warning, and the start goes on (the health check needs no
+    table).
+    """
     unreachable = {**dynamodb_environ, contract.AWS_ENDPOINT_URL_DYNAMODB.name: f"http://127.0.0.1:{closed_port()}"}
     with caplog.at_level(logging.WARNING, logger="cruddur.seed"):
         assert seed_at_start(_environ(unreachable)) is False

@@ -13,7 +13,9 @@ BASE = {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.DYNAMODB_T
 def test_defaults_turn_every_telemetry_part_off():
     """Only the service name is required; every part defaults to off."""
     settings = Settings.from_environ(BASE).telemetry
-    assert not (settings.otel_enabled or settings.xray_enabled or settings.watchtower_enabled or settings.rollbar_enabled)
+    assert not (
+        settings.otel_enabled or settings.xray_enabled or settings.watchtower_enabled or settings.rollbar_enabled
+    )
     assert settings.otlp_traces_url == "http://localhost:4318/v1/traces"
     assert settings.xray_daemon_address == "127.0.0.1:2000"
 
@@ -26,7 +28,9 @@ def test_each_part_is_independent():
 
 def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
     """OTEL_EXPORTER_OTLP_ENDPOINT is the base; a trailing slash is tolerated."""
-    settings = Settings.from_environ({**BASE, contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: "http://collector:4318/"}).telemetry
+    settings = Settings.from_environ(
+        {**BASE, contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: "http://collector:4318/"}
+    ).telemetry
     assert settings.otlp_traces_url == "http://collector:4318/v1/traces"
 
 
@@ -34,13 +38,43 @@ def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
     ("name", "value", "expected"),
     [
         (contract.OTEL_ENABLED.name, "maybe", "use true or false"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 0, "FixedRate": 1.5}]', "FixedRate must be a number from 0 to 1"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": -1, "FixedRate": 0.1}]', "ReservoirSize must be a whole number of 0 or more"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1}]', "has no RuleName"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "URLPath": ""}]', "must be non-empty strings"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "SamplingRateBoost": {"MaxRate": 1.5, "CooldownWindowMinutes": 5}}]', "MaxRate, a number from 0 to 1"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "SamplingRateBoost": {"MaxRate": 0.5, "CooldownWindowMinutes": 0}}]', "CooldownWindowMinutes, a whole number of 1 or more"),
-        (contract.XRAY_SAMPLING_RULES.name, '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "SamplingRateBoost": 0.5}]', "SamplingRateBoost must be an object"),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 0, "FixedRate": 1.5}]',
+            "FixedRate must be a number from 0 to 1",
+        ),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": -1, "FixedRate": 0.1}]',
+            "ReservoirSize must be a whole number of 0 or more",
+        ),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1}]',
+            "has no RuleName",
+        ),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "URLPath": ""}]',
+            "must be non-empty strings",
+        ),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, '
+            '"SamplingRateBoost": {"MaxRate": 1.5, "CooldownWindowMinutes": 5}}]',
+            "MaxRate, a number from 0 to 1",
+        ),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, '
+            '"SamplingRateBoost": {"MaxRate": 0.5, "CooldownWindowMinutes": 0}}]',
+            "CooldownWindowMinutes, a whole number of 1 or more",
+        ),
+        (
+            contract.XRAY_SAMPLING_RULES.name,
+            '[{"RuleName": "a", "Priority": 1, "ReservoirSize": 1, "FixedRate": 0.1, "SamplingRateBoost": 0.5}]',
+            "SamplingRateBoost must be an object",
+        ),
         (contract.XRAY_SAMPLING_RULES.name, "ten percent", "a JSON list of X-Ray sampling rules"),
         (contract.XRAY_SAMPLING_RULES.name, "[]", "a JSON list of X-Ray sampling rules"),
         (contract.XRAY_SAMPLING_ENDPOINT.name, "127.0.0.1:2000", "http:// or https://"),
@@ -71,11 +105,17 @@ def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, e
 
 
 def test_the_data_and_frontend_variables():
-    """The table is required; FRONTEND_URL takes comma-separated origins and defaults to none; the demo user to andrewbrown."""
+    """The table is required; FRONTEND_URL takes comma-separated origins and defaults to none; the demo user to
+    andrewbrown.
+    """
     with pytest.raises(SettingsError, match="DYNAMODB_TABLE_NAME is not set"):
         Settings.from_environ({contract.SERVICE_NAME.name: "cruddur-backend-flask"})
     defaults = Settings.from_environ(BASE)
-    assert (defaults.telemetry.frontend_origins, defaults.demo_user_handle, defaults.dynamodb_endpoint_url) == ((), "andrewbrown", None)
+    assert (defaults.telemetry.frontend_origins, defaults.demo_user_handle, defaults.dynamodb_endpoint_url) == (
+        (),
+        "andrewbrown",
+        None,
+    )
     settings = Settings.from_environ(
         {**BASE, contract.FRONTEND_URL.name: "http://localhost:3000, https://cruddur.example.com/"}
     )
@@ -101,9 +141,16 @@ def test_rollbar_needs_its_token_and_says_how_to_put_it():
 
 
 def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything():
-    """XRAY_SAMPLING_RULES is X-Ray's SamplingRule shape with '*' matchers by default; unset, every request is sampled."""
+    """XRAY_SAMPLING_RULES is X-Ray's SamplingRule shape with '*' matchers by default; unset, every request is
+    sampled.
+    """
     rules = Settings.from_environ(
-        {**BASE, contract.XRAY_SAMPLING_RULES.name: '[{"RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25}]'}
+        {
+            **BASE,
+            contract.XRAY_SAMPLING_RULES.name: (
+                '[{"RuleName": "a", "Priority": 5, "ReservoirSize": 2, "FixedRate": 0.25}]'
+            ),
+        }
     ).telemetry.sampling_rules
     assert rules == (
         {

@@ -59,14 +59,18 @@ def test_concurrent_posts_through_two_workers_are_all_kept_and_survive_a_restart
         with ThreadPoolExecutor(max_workers=8) as pool:
             created = list(
                 pool.map(
-                    lambda index: _call(port, "POST", "/api/activities", {"handle": "worf", "message": f"post {index}", "ttl": "1-day"}),
+                    lambda index: _call(
+                        port, "POST", "/api/activities", {"handle": "worf", "message": f"post {index}", "ttl": "1-day"}
+                    ),
                     range(POSTS),
                 )
             )
             assert {status for status, _ in created} == {200}
             uuids = [activity["uuid"] for _, activity in created]
             # Each reply is a conditional update of the activity's item: it succeeds only where the item exists.
-            replies = list(pool.map(lambda u: _call(port, "POST", f"/api/activities/{u}/reply", {"message": "seen"}), uuids))
+            replies = list(
+                pool.map(lambda u: _call(port, "POST", f"/api/activities/{u}/reply", {"message": "seen"}), uuids)
+            )
         assert {status for status, _ in replies} == {200}
         # every worker serves the same newest page
         feeds = {json.dumps(_call(port, "GET", "/api/activities/@worf")[1]) for _ in range(8)}
@@ -88,4 +92,6 @@ def test_concurrent_posts_through_two_workers_are_all_kept_and_survive_a_restart
     finally:
         _, err = stop(process)
     assert process.returncode == 0, err[-3000:]
-    assert len(_worf_activities(gunicorn_data_environ)) == POSTS + 1  # the posts and worf's seeded one, not seeded again
+    assert (
+        len(_worf_activities(gunicorn_data_environ)) == POSTS + 1
+    )  # the posts and worf's seeded one, not seeded again

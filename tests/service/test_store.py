@@ -15,7 +15,7 @@ from cruddur.store import MAX_ATTEMPTS, WORST_CASE_SECONDS, Store
 from testsupport.standins.aws import FailingDynamoDb
 from testsupport.waiting import closed_port
 
-NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -73,8 +73,12 @@ def test_a_repeated_write_is_stored_once(store):
     """The same activity or reply written twice (a retry after a lost response) is one item, one reply."""
     seed_table(store, NOW)
     garek = store.user("garek")
-    first = store.new_activity(garek, "once", NOW, dt.timedelta(days=1), activity_uuid="11111111-1111-4111-8111-111111111111")
-    again = store.new_activity(garek, "once", NOW, dt.timedelta(days=1), activity_uuid="11111111-1111-4111-8111-111111111111")
+    first = store.new_activity(
+        garek, "once", NOW, dt.timedelta(days=1), activity_uuid="11111111-1111-4111-8111-111111111111"
+    )
+    again = store.new_activity(
+        garek, "once", NOW, dt.timedelta(days=1), activity_uuid="11111111-1111-4111-8111-111111111111"
+    )
     assert first == again
     assert [a.message for a in store.user_feed("garek", NOW)].count("once") == 1
     reply_uuid = "22222222-2222-4222-8222-222222222222"
@@ -108,12 +112,19 @@ def test_feeds_are_one_page(store, monkeypatch):
     ids=["throttled", "failing", "slow"],
 )
 def test_a_failing_database_is_a_bounded_json_503_and_health_stays_200(make_app, error_type, status, delay):
-    """Every call is tried at most MAX_ATTEMPTS times; the answer is a JSON 503 within WORST_CASE_SECONDS; health is 200."""
+    """Every call is tried at most MAX_ATTEMPTS times; the answer is a JSON 503 within WORST_CASE_SECONDS; health is
+    200.
+    """
     with FailingDynamoDb(error_type, status) as dynamodb:
         dynamodb.delay_seconds = delay
-        app = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url})
+        app = make_app(
+            {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url}
+        )
         client = app.test_client()
-        for method, path, body in [("get", "/api/activities/home", None), ("post", "/api/activities", {"message": "hi"})]:
+        for method, path, body in [
+            ("get", "/api/activities/home", None),
+            ("post", "/api/activities", {"message": "hi"}),
+        ]:
             arrived_before = dynamodb.requests  # counted on arrival, before the stand-in's delay
             started = time.monotonic()
             response = getattr(client, method)(path, json=body)
@@ -128,7 +139,10 @@ def test_a_failing_database_is_a_bounded_json_503_and_health_stays_200(make_app,
 def test_an_unreachable_database_is_a_503_and_the_worker_still_starts(make_app):
     """Nothing listens at the endpoint: the app starts (the seed at start only warns), health 200, data requests 503."""
     app = make_app(
-        {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: f"http://127.0.0.1:{closed_port()}"}
+        {
+            contract.SERVICE_NAME.name: "cruddur-backend-flask",
+            contract.AWS_ENDPOINT_URL_DYNAMODB.name: f"http://127.0.0.1:{closed_port()}",
+        }
     )
     client = app.test_client()
     assert client.get(contract.HEALTH_CHECK_PATH).status_code == 200
@@ -136,11 +150,15 @@ def test_an_unreachable_database_is_a_503_and_the_worker_still_starts(make_app):
 
 
 def test_database_failures_are_logged_at_a_bounded_rate(make_app, capsys):
-    """Eight failing requests in a row write at most five 'cruddur.store' lines to stdout, the last saying how many were held back."""
+    """Eight failing requests in a row write at most five 'cruddur.store' lines to stdout, the last saying how many
+    were held back.
+    """
     import json
 
     with FailingDynamoDb() as dynamodb:
-        app = make_app({contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url})
+        app = make_app(
+            {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url}
+        )
         client = app.test_client()
         capsys.readouterr()
         for _ in range(8):

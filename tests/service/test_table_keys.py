@@ -23,7 +23,7 @@ PLACEHOLDERS = {
     "<a>": min(HANDLE, OTHER),
     "<b>": max(HANDLE, OTHER),
 }
-NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
 def _documented_tables() -> list[list[dict[str, str]]]:
@@ -32,16 +32,18 @@ def _documented_tables() -> list[list[dict[str, str]]]:
     rules = [number for number, line in enumerate(lines) if re.fullmatch(r"=+( +=+)+", line)]
     placeholder = re.compile("|".join(map(re.escape, PLACEHOLDERS)))
     tables = []
-    for top, below_header, bottom in zip(rules[0::3], rules[1::3], rules[2::3]):
-        starts = [match.start() for match in re.finditer(r"=+", lines[top])]
-        bounds = list(zip(starts, [*starts[1:], None]))
 
-        def cells(line: str) -> list[str]:
-            raw = [line[start:end].strip().replace("``", "") for start, end in bounds]
-            return [placeholder.sub(lambda match: PLACEHOLDERS[match.group()], cell) for cell in raw]
+    def cells(line: str, bounds: list[tuple[int, int | None]]) -> list[str]:
+        raw = [line[start:end].strip().replace("``", "") for start, end in bounds]
+        return [placeholder.sub(lambda found: PLACEHOLDERS[found.group()], cell) for cell in raw]
 
-        header = cells(lines[top + 1])
-        tables.append([dict(zip(header, cells(line))) for line in lines[below_header + 1 : bottom]])
+    for top, below_header, bottom in zip(rules[0::3], rules[1::3], rules[2::3], strict=True):
+        starts = [found.start() for found in re.finditer(r"=+", lines[top])]
+        bounds: list[tuple[int, int | None]] = list(zip(starts, [*starts[1:], None], strict=True))
+        header = cells(lines[top + 1], bounds)
+        tables.append(
+            [dict(zip(header, cells(line, bounds), strict=True)) for line in lines[below_header + 1 : bottom]]
+        )
     return tables
 
 

@@ -104,7 +104,9 @@ def _run_under(server: MotoServer, monkeypatch, actions: list[str]) -> tuple[lis
         app = create_app(environ=environ)
         called: set[str] = set()
         store = app.extensions[extensions.STORE]
-        store.client.meta.events.register("before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}"))
+        store.client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}")
+        )
         # The seed ran before this hook: _seed_actions records its actions on a fresh table.
         statuses = _every_call_the_frontend_makes(app.test_client())
         app.extensions[extensions.TELEMETRY].shutdown(3)
@@ -122,7 +124,9 @@ def test_the_granted_actions_are_enough_and_each_is_used(iam_moto, monkeypatch, 
 
 
 @pytest.mark.parametrize("missing", design.SERVICE_ACTIONS)
-def test_a_missing_grant_fails_here_not_in_a_deploy(iam_moto, monkeypatch, granted_actions, fake_aws_credentials, missing):
+def test_a_missing_grant_fails_here_not_in_a_deploy(
+    iam_moto, monkeypatch, granted_actions, fake_aws_credentials, missing
+):
     """Without any one of the granted actions, some frontend call fails, so removing a grant cannot pass the tests.
 
     Without PutItem the table is never seeded, so the failures are 404s (no such user) as well as 503s.
@@ -140,8 +144,10 @@ def _seed_actions(server: MotoServer, monkeypatch, actions: list[str]) -> set[st
     try:
         store = Store(table_name, region="us-east-1", endpoint_url=server.url)
         called: set[str] = set()
-        store.client.meta.events.register("before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}"))
-        assert seed_table(store, dt.datetime.now(dt.timezone.utc)) is True
+        store.client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: called.add(f"dynamodb:{model.name}")
+        )
+        assert seed_table(store, dt.datetime.now(dt.UTC)) is True
     finally:
         server.enforce_iam(False)
     return called

@@ -18,12 +18,15 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "service" / PACKAGE
 
 def _modules(package_dir: Path) -> dict[str, Path]:
     return {
-        PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}": path for path in sorted(package_dir.glob("*.py"))
+        PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}": path
+        for path in sorted(package_dir.glob("*.py"))
     }
 
 
 def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The modules ``module`` imports: absolute names, relative ones resolved, ``from . import x`` as the submodule x."""
+    """The modules ``module`` imports: absolute names, relative ones resolved, ``from . import x`` as the submodule
+    x.
+    """
     package = module if path.stem == "__init__" else module.rsplit(".", 1)[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):

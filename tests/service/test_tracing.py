@@ -160,7 +160,9 @@ def test_service_functions_work_outside_a_request(traced_app, caplog):
 
 
 def test_the_http_conventions_come_from_the_settings_not_the_process_environment(otlp_receiver, xray_daemon, make_app):
-    """OTEL_SEMCONV_STABILITY_OPT_IN in the app's environ decides the server span's attributes; os.environ is left as it was."""
+    """OTEL_SEMCONV_STABILITY_OPT_IN in the app's environ decides the server span's attributes; os.environ is left as
+    it was.
+    """
     before = os.environ.get(contract.OTEL_SEMCONV_STABILITY_OPT_IN.name)
     servers = lambda: [s for s in otlp_receiver.spans if s.parent_span_id == ""]  # noqa: E731
     stable_only = make_app(telemetry_environ(otlp_receiver, xray_daemon))

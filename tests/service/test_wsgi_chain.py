@@ -1,4 +1,6 @@
-"""The request path in its order: header guard, then the sampling gate, then (sampled only) the server span and the X-Ray segment."""
+"""The request path in its order: header guard, then the sampling gate, then (sampled only) the server span and the
+X-Ray segment.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ def _log_route(app):
     @app.get("/_probe")
     def probe():
         logging.getLogger("cruddur.test").warning("probe")
-        return {"recording": trace.get_current_span().is_recording(), "xray_segment": xray.current_segment() is not None}
+        return {
+            "recording": trace.get_current_span().is_recording(),
+            "xray_segment": xray.current_segment() is not None,
+        }
 
     return app
 
@@ -35,7 +40,9 @@ def _probe_line(capsys) -> dict:
 
 
 def test_a_header_the_guard_rejects_never_reaches_a_propagator(otlp_receiver, xray_daemon, make_app, capsys):
-    """A sampled traceparent the propagator would continue, but the guard drops, cannot force a trace past rules that sample nothing."""
+    """A sampled traceparent the propagator would continue, but the guard drops, cannot force a trace past rules that
+    sample nothing.
+    """
     # Given a header the W3C propagator alone would continue, sampled
     extracted = trace.get_current_span(TraceContextTextMapPropagator().extract({"traceparent": FUTURE_TRACEPARENT}))
     assert extracted.get_span_context().trace_flags.sampled
@@ -51,9 +58,13 @@ def test_a_header_the_guard_rejects_never_reaches_a_propagator(otlp_receiver, xr
 
 
 def test_only_sampled_requests_pass_the_server_span_and_the_x_ray_segment(otlp_receiver, xray_daemon, make_app):
-    """Past the gate a sampled request gets a recording span, a segment and its X-Ray response header; an unsampled one none of them."""
+    """Past the gate a sampled request gets a recording span, a segment and its X-Ray response header; an unsampled
+    one none of them.
+    """
     never = _log_route(make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(0.0))))
-    always = _log_route(make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0))))
+    always = _log_route(
+        make_app(telemetry_environ(otlp_receiver, xray_daemon, XRAY_SAMPLING_RULES=sampling_rules(1.0)))
+    )
     unsampled = never.test_client().get("/_probe")
     sampled = always.test_client().get("/_probe")
     assert unsampled.json == {"recording": False, "xray_segment": False}
@@ -64,9 +75,10 @@ def test_only_sampled_requests_pass_the_server_span_and_the_x_ray_segment(otlp_r
     assert wait_until(lambda: len(xray_daemon.segments) == 1)
 
 
-
 def test_an_unhandled_exception_is_recorded_on_the_x_ray_segment(traced_app, xray_daemon):
-    """The app's unhandled exception reaches the segment of its request (Flask's got_request_exception), as the SDK's middleware records it."""
+    """The app's unhandled exception reaches the segment of its request (Flask's got_request_exception), as the SDK's
+    middleware records it.
+    """
 
     @traced_app.get("/_bug")
     def bug():

@@ -94,11 +94,15 @@ def test_every_synthesized_configuration_starts_and_answers_the_health_check(any
             stderr=subprocess.STDOUT,
         )
         try:
-            answered = wait_until(lambda: collector.poll() is not None or healthy(), timeout=TIMEOUT_SECONDS, interval=0.5)
+            answered = wait_until(
+                lambda: collector.poll() is not None or healthy(), timeout=TIMEOUT_SECONDS, interval=0.5
+            )
             exited = collector.poll()
             # Then it keeps running and its health check answers 200
             tail = "\n".join(log.read_text().splitlines()[-20:])
-            assert exited is None, f"the collector exited ({exited}) with {any_env.config.name}'s configuration:\n{tail}"
+            assert exited is None, (
+                f"the collector exited ({exited}) with {any_env.config.name}'s configuration:\n{tail}"
+            )
             assert answered and healthy(), f"the collector's health check never answered 200:\n{tail}"
         finally:
             # And SIGTERM stops it cleanly
@@ -111,7 +115,9 @@ def broken(configuration: str, change: str) -> str:
     """``configuration`` with one mistake a person could make."""
     parsed = yaml.safe_load(configuration)
     if change == "misspelt field":
-        parsed["processors"]["batch/traces"]["send_batch_sze"] = parsed["processors"]["batch/traces"].pop("send_batch_size")
+        parsed["processors"]["batch/traces"]["send_batch_sze"] = parsed["processors"]["batch/traces"].pop(
+            "send_batch_size"
+        )
     elif change == "exporter not built in":
         parsed["exporters"]["awsxray"] = {"region": "${env:AWS_REGION}"}
         parsed["service"]["pipelines"]["traces"]["exporters"].append("awsxray")

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from testsupport.standins.loopback_http import LoopbackHttpServer
+from testsupport.standins.loopback_http import LoopbackHttpServer, Response
 from testsupport.waiting import closed_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,13 +34,24 @@ class MotoServer:
         self.port = closed_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
-        self._command = [sys.executable, "-m", "testsupport.standins.moto_server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self._command = [
+            sys.executable,
+            "-m",
+            "testsupport.standins.moto_server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
         self._process: subprocess.Popen | None = None
 
     def enforce_iam(self, enforced: bool) -> None:
         """From now on, check every request's signature and its IAM policies (moto's reset-auth), or stop checking."""
         request = urllib.request.Request(
-            f"{self.url}/moto-api/reset-auth", data=b"0" if enforced else b"inf", method="POST", headers={"Content-Type": "text/plain"}
+            f"{self.url}/moto-api/reset-auth",
+            data=b"0" if enforced else b"inf",
+            method="POST",
+            headers={"Content-Type": "text/plain"},
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
@@ -79,14 +90,20 @@ def create_service_table(endpoint_url: str, name: str | None = None) -> str:
 
     name = name or f"cruddur-test-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
-        "dynamodb", endpoint_url=endpoint_url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
     table.create_table(client, name)
     return name
 
 
 class FailingDynamoDb(LoopbackHttpServer):
-    """Answers every DynamoDB call with an error, as DynamoDB throttling (or failing) does; slowly with ``delay_seconds``."""
+    """Answers every DynamoDB call with an error, as DynamoDB throttling (or failing) does; slowly with
+    ``delay_seconds``.
+    """
 
     def __init__(self, error_type: str = "ProvisionedThroughputExceededException", status: int = 400) -> None:
         super().__init__()
@@ -125,7 +142,7 @@ class SlowDynamoDb(LoopbackHttpServer):
         self.upstream = upstream.rstrip("/")
         self.delay_seconds = delay_seconds
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> Response:
         forwarded = {name: value for name, value in headers.items() if name.lower() not in ("host", "content-length")}
         request = urllib.request.Request(self.upstream + path, data=body, headers=forwarded, method="POST")
         try:
@@ -137,4 +154,8 @@ class SlowDynamoDb(LoopbackHttpServer):
 
 def _answer_headers(headers: Any) -> dict[str, str]:
     """An upstream answer's headers to pass on (the request id, the checksum), without the hop's own."""
-    return {name: value for name, value in headers.items() if name.lower() not in ("content-length", "connection", "date", "server", "transfer-encoding")}
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in ("content-length", "connection", "date", "server", "transfer-encoding")
+    }

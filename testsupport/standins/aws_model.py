@@ -91,4 +91,6 @@ class AwsModel:
         """Fail, naming each operation and field, if any request broke the model."""
         with self._lock:
             violations = list(self.violations)
-        assert not violations, f"requests off {self.service_name}'s published model:\n" + "\n".join(map(str, violations))
+        assert not violations, f"requests off {self.service_name}'s published model:\n" + "\n".join(
+            map(str, violations)
+        )

@@ -127,9 +127,13 @@ class HoneycombApi(LoopbackHttpServer):
             try:
                 document = json.loads(body)
             except ValueError as error:
-                return self._refuse(400, _problem(400, "unparseable", "The request body could not be parsed.", str(error)), PROBLEM)
+                return self._refuse(
+                    400, _problem(400, "unparseable", "The request body could not be parsed.", str(error)), PROBLEM
+                )
             if not isinstance(document, dict):
-                return self._refuse(400, _problem(400, "unparseable", "The request body could not be parsed.", "not an object"), PROBLEM)
+                return self._refuse(
+                    400, _problem(400, "unparseable", "The request body could not be parsed.", "not an object"), PROBLEM
+                )
         if kind == "queries":
             return self._queries(method, dataset, item, document)
         return self._annotations(method, dataset, item, document)
@@ -191,7 +195,8 @@ class HoneycombApi(LoopbackHttpServer):
     def named_queries(self) -> dict[str, dict[str, Any]]:
         """Annotation name -> {"dataset", "spec", "description"} of the query it names."""
         return {
-            a["name"]: {**self.queries[a["query_id"]], "description": a["description"]} for a in self.annotations.values()
+            a["name"]: {**self.queries[a["query_id"]], "description": a["description"]}
+            for a in self.annotations.values()
         }
 
 
@@ -200,12 +205,20 @@ def _public(annotation: dict[str, Any]) -> dict[str, Any]:
 
 
 def _problem(status: int, kind: str, title: str, detail: str) -> dict[str, Any]:
-    return {"status": status, "type": f"https://api.honeycomb.io/problems/{kind}", "title": title, "error": title, "detail": detail}
+    return {
+        "status": status,
+        "type": f"https://api.honeycomb.io/problems/{kind}",
+        "title": title,
+        "error": title,
+        "detail": detail,
+    }
 
 
 def _validation_failed(problems: list[tuple[str, str]]) -> dict[str, Any]:
     answer = _problem(422, "validation-failed", "The provided input is invalid.", "; ".join(d for _, d in problems))
-    answer["type_detail"] = [{"field": field, "code": "invalid", "description": description} for field, description in problems]
+    answer["type_detail"] = [
+        {"field": field, "code": "invalid", "description": description} for field, description in problems
+    ]
     return answer
 
 
@@ -255,7 +268,9 @@ def spec_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
         elif op not in NO_COLUMN_OPS and not (isinstance(column, str) and column):
             problem(f"{field}.column", f"{op} needs a column")
         elif _relational(column):
-            problem(f"{field}.column", f"{column!r}: relational fields cannot be calculated, only filtered or grouped by")
+            problem(
+                f"{field}.column", f"{column!r}: relational fields cannot be calculated, only filtered or grouped by"
+            )
         calculations.add((op, column))
     for index, item in enumerate(lists["filters"]):
         field = f"filters[{index}]"
@@ -269,7 +284,9 @@ def spec_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
             problem(f"{field}.op", f"{op!r} is not one of {', '.join(sorted(FILTER_OPS))}")
         elif op in NO_VALUE_FILTER_OPS and "value" in item:
             problem(f"{field}.value", f"{op} takes no value")
-        elif op in LIST_FILTER_OPS and not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        elif op in LIST_FILTER_OPS and not (
+            isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        ):
             problem(f"{field}.value", f"{op} takes a list of strings")
         elif op not in NO_VALUE_FILTER_OPS | LIST_FILTER_OPS and (value is None or isinstance(value, (list, dict))):
             problem(f"{field}.value", f"{op} takes one value")
@@ -314,9 +331,17 @@ def spec_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
     if has["start_time"] and has["end_time"] and spec["start_time"] > spec["end_time"]:
         problem("start_time", "must not be after end_time")
     if _is_int(spec.get("granularity")):
-        span = spec["end_time"] - spec["start_time"] if has["start_time"] and has["end_time"] else spec.get("time_range", DEFAULT_TIME_RANGE)
+        span = (
+            spec["end_time"] - spec["start_time"]
+            if has["start_time"] and has["end_time"]
+            else spec.get("time_range", DEFAULT_TIME_RANGE)
+        )
         if _is_int(span) and not span / 1000 <= spec["granularity"] <= span / 10:
-            problem("granularity", f"{spec['granularity']} is out of range for a time range of {span} s; use {span / 1000:g} to {span / 10:g}")
+            problem(
+                "granularity",
+                f"{spec['granularity']} is out of range for a time range of {span} s; "
+                f"use {span / 1000:g} to {span / 10:g}",
+            )
     offset = spec.get("compare_time_offset_seconds")
     if offset is not None and offset not in COMPARE_OFFSETS:
         problem("compare_time_offset_seconds", f"use one of {', '.join(str(o) for o in sorted(COMPARE_OFFSETS))}")
@@ -387,7 +412,8 @@ def _prefix(column: str) -> str:
 
 
 def what_the_spans_lack(spec: dict[str, Any], events: list[dict[str, Any]], *, prefix: str = "") -> list[str]:
-    """What of ``spec`` the stored ``events`` fail, as sentences; empty when the query finds them with every column it reads.
+    """What of ``spec`` the stored ``events`` fail, as sentences; empty when the query finds them with every column it
+    reads.
 
     ``prefix`` says which of the query's spans ``events`` are: those it
     queries (``""``) or those its ``child.`` (or ``parent.``...) fields
@@ -395,7 +421,9 @@ def what_the_spans_lack(spec: dict[str, Any], events: list[dict[str, Any]], *, p
     the query reads from that span must be on one of them; a ``root.``
     column must be on the root span of each selected span's trace.
     """
-    filters = [{**f, "column": f["column"][len(prefix):]} for f in spec.get("filters", []) if _prefix(f["column"]) == prefix]
+    filters = [
+        {**f, "column": f["column"][len(prefix) :]} for f in spec.get("filters", []) if _prefix(f["column"]) == prefix
+    ]
     selected = [event for event in events if matches(event, filters)]
     if not selected:
         return [f"no span passes the filters {filters}"]
@@ -405,7 +433,7 @@ def what_the_spans_lack(spec: dict[str, Any], events: list[dict[str, Any]], *, p
     roots = [e for e in events if "trace.parent_id" not in e and e["trace.trace_id"] in traces]
     lacking = []
     for column in dict.fromkeys([*spec.get("breakdowns", []), *calculated, *ordered]):
-        if _prefix(column) == prefix and not any(column[len(prefix):] in event for event in selected):
+        if _prefix(column) == prefix and not any(column[len(prefix) :] in event for event in selected):
             lacking.append(f"{column} is on none of the {len(selected)} spans selected")
         elif _prefix(column) == "root." and prefix == "" and not (roots and all(column[5:] in root for root in roots)):
             lacking.append(f"{column} is not on the root span of every trace selected")

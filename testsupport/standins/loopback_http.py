@@ -1,4 +1,6 @@
-"""The HTTP server every HTTP stand-in is: threaded, on 127.0.0.1, answering POSTs through ``handle`` (any method through ``respond``)."""
+"""The HTTP server every HTTP stand-in is: threaded, on 127.0.0.1, answering POSTs through ``handle`` (any method
+through ``respond``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# (status, body) or (status, body, extra response headers).
+Response = tuple[int, bytes] | tuple[int, bytes, dict[str, str]]
 
 
 class LoopbackHttpServer:
@@ -32,7 +37,7 @@ class LoopbackHttpServer:
                 self.end_headers()
                 self.wfile.write(response)
 
-            do_POST = do_GET = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's names
+            do_POST = do_GET = do_PUT = do_DELETE = _answer
 
             def _body(self) -> bytes:
                 """The request body as sent: by Content-Length, or chunked (Go's reverse proxies forward so)."""
@@ -63,7 +68,7 @@ class LoopbackHttpServer:
         """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.port}"
 
-    def handle_wire(self, path: str, headers: dict[str, str], wire_body: bytes) -> tuple[int, bytes]:
+    def handle_wire(self, path: str, headers: dict[str, str], wire_body: bytes) -> Response:
         """(status, JSON body) for a POST whose body is as sent (compressed, if it was); gunzips it for ``handle``.
 
         A stand-in that checks what was signed (SigV4 covers the body as sent) overrides this.
@@ -72,12 +77,14 @@ class LoopbackHttpServer:
             wire_body = gzip.decompress(wire_body)
         return self.handle(path, headers, wire_body)
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        """(status, JSON body) for a POST to ``path``; ``body`` is already gunzipped."""
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> Response:
+        """(status, JSON body[, extra response headers]) for a POST to ``path``; ``body`` is already gunzipped."""
         raise NotImplementedError
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
-        """(status, JSON body[, extra response headers]) for any request, its body as sent; POSTs go to ``handle_wire``, other methods get 405."""
+        """(status, JSON body[, extra response headers]) for any request, its body as sent; POSTs go to
+        ``handle_wire``, other methods get 405.
+        """
         if method != "POST":
             return 405, b'{"error": "method not allowed"}'
         return self.handle_wire(path, headers, body)

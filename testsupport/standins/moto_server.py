@@ -34,7 +34,9 @@ from moto.ssm import models as ssm_models
 _original_create = ssm_models.Parameter.create_from_cloudformation_json.__func__
 
 
-def _create_with_map_tags(cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any):
+def _create_with_map_tags(
+    cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+):
     properties = cloudformation_json.get("Properties", {})
     tags = properties.get("Tags")
     if isinstance(tags, dict):
@@ -71,7 +73,6 @@ elbv2_models.FakeLoadBalancer.get_cfn_attribute = _load_balancer_attribute
 elbv2_models.FakeTargetGroup.get_cfn_attribute = _target_group_attribute
 
 
-
 class _CloudMapNamespace(CloudFormationModel):
     """AWS::ServiceDiscovery::PrivateDnsNamespace through moto's Cloud Map backend (Ref: id; Id, Arn)."""
 
@@ -93,7 +94,7 @@ class _CloudMapNamespace(CloudFormationModel):
         return attr in ("Id", "Arn", "HostedZoneId")
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[override]
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json["Properties"]
         backend = servicediscovery_backends[account_id][region_name]
         backend.create_private_dns_namespace(
@@ -104,9 +105,11 @@ class _CloudMapNamespace(CloudFormationModel):
         return cls(namespace)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[override]
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         backend = servicediscovery_backends[account_id][region_name]
-        for namespace in [n for n in backend.namespaces.values() if n.name == cloudformation_json["Properties"]["Name"]]:
+        for namespace in [
+            n for n in backend.namespaces.values() if n.name == cloudformation_json["Properties"]["Name"]
+        ]:
             backend.delete_namespace(namespace.id)
 
     @property
@@ -114,7 +117,9 @@ class _CloudMapNamespace(CloudFormationModel):
         return self.namespace.id
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        return {"Id": self.namespace.id, "Arn": self.namespace.arn, "HostedZoneId": "Z" + self.namespace.id[3:]}[attribute_name]
+        return {"Id": self.namespace.id, "Arn": self.namespace.arn, "HostedZoneId": "Z" + self.namespace.id[3:]}[
+            attribute_name
+        ]
 
     def delete(self, account_id: str, region_name: str) -> None:
         servicediscovery_backends[account_id][region_name].delete_namespace(self.namespace.id)
@@ -141,7 +146,7 @@ class _CloudMapService(CloudFormationModel):
         return attr in ("Id", "Arn", "Name")
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[override]
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json["Properties"]
         service = servicediscovery_backends[account_id][region_name].create_service(
             name=properties.get("Name", resource_name), namespace_id=properties.get("NamespaceId"),
@@ -152,7 +157,7 @@ class _CloudMapService(CloudFormationModel):
         return cls(service)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[override]
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         backend = servicediscovery_backends[account_id][region_name]
         for service in [s for s in backend.services.values() if s.creator_request_id == resource_name]:
             backend.delete_service(service.id)

@@ -63,7 +63,9 @@ def decoded_spans(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
 
 
 class OtlpReceiver(LoopbackHttpServer):
-    """Collects the spans POSTed to /v1/traces, and each request's headers; with ``decode=False`` only accepts them (benchmarks)."""
+    """Collects the spans POSTed to /v1/traces, and each request's headers; with ``decode=False`` only accepts them
+    (benchmarks).
+    """
 
     def __init__(self, *, decode: bool = True) -> None:
         super().__init__()

@@ -63,7 +63,9 @@ def _entity_problems(entity: Any, path: str, *, subsegment: bool) -> list[str]:
     if not subsegment or "trace_id" in entity:
         trace_id = entity.get("trace_id")
         if not isinstance(trace_id, str) or not _TRACE_ID.fullmatch(trace_id):
-            problems.append(f"{where}trace_id = {trace_id!r}: required, 1-<8 hexadecimal digits>-<24 hexadecimal digits>")
+            problems.append(
+                f"{where}trace_id = {trace_id!r}: required, 1-<8 hexadecimal digits>-<24 hexadecimal digits>"
+            )
     if "parent_id" in entity and (not isinstance(entity["parent_id"], str) or not _ID.fullmatch(entity["parent_id"])):
         problems.append(f"{where}parent_id = {entity['parent_id']!r}: 16 hexadecimal digits")
     for flag in _BOOLEANS:

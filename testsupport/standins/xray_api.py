@@ -111,7 +111,9 @@ class XRayApi(XRaySamplingApi):
             segment_id = document.get("id") if isinstance(document, dict) else None
             if problems:
                 self._note(*(f"PutTraceSegments TraceSegmentDocuments[{index}]: {p}" for p in problems))
-                unprocessed.append({"Id": str(segment_id), "ErrorCode": "InvalidSegment", "Message": "; ".join(problems)})
+                unprocessed.append(
+                    {"Id": str(segment_id), "ErrorCode": "InvalidSegment", "Message": "; ".join(problems)}
+                )
             else:
                 with self._received:
                     self.segments.append(document)
@@ -152,7 +154,9 @@ class XRayApi(XRaySamplingApi):
             self.problems.extend(problems)
 
     def received(self, operation: str) -> int:
-        """How many requests of ``operation`` (``PutTraceSegments``, ``GetSamplingTargets``, ``OTLP traces``) arrived, valid or not."""
+        """How many requests of ``operation`` (``PutTraceSegments``, ``GetSamplingTargets``, ``OTLP traces``)
+        arrived, valid or not.
+        """
         with self._received:
             return self.operations.count(operation)
 

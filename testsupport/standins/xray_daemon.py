@@ -52,7 +52,7 @@ class XRayDaemon:
         while not self._stop.is_set():
             try:
                 frame, _ = self._socket.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

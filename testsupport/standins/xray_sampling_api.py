@@ -46,7 +46,9 @@ class XRaySamplingApi(LoopbackHttpServer):
             self.targets[rule_name] = {"FixedRate": fixed_rate, "ReservoirQuota": reservoir_quota}
 
     def set_boost(self, rule_name: str, *, boost_rate: float, ttl_seconds: float) -> float:
-        """Answer ``rule_name``'s targets with a ``SamplingBoost`` of ``boost_rate`` for ``ttl_seconds`` from now; its end."""
+        """Answer ``rule_name``'s targets with a ``SamplingBoost`` of ``boost_rate`` for ``ttl_seconds`` from now;
+        its end.
+        """
         until = time.time() + ttl_seconds
         with self._lock:
             self.boosts[rule_name] = {"BoostRate": boost_rate, "BoostRateTTL": until}
@@ -111,16 +113,16 @@ class XRaySamplingApi(LoopbackHttpServer):
         for document in documents:
             rule = by_name.get(document["RuleName"])
             if rule is None:
-                unprocessed.append(
-                    {"RuleName": document["RuleName"], "ErrorCode": "400", "Message": "Unknown rule"}
-                )
+                unprocessed.append({"RuleName": document["RuleName"], "ErrorCode": "400", "Message": "Unknown rule"})
                 continue
             target = {
                 "RuleName": rule["RuleName"],
-                **self.targets.get(rule["RuleName"], {"FixedRate": rule["FixedRate"], "ReservoirQuota": rule["ReservoirSize"]}),
+                **self.targets.get(
+                    rule["RuleName"], {"FixedRate": rule["FixedRate"], "ReservoirQuota": rule["ReservoirSize"]}
+                ),
                 "ReservoirQuotaTTL": now + 3600,
                 "Interval": self.interval_seconds,
-            }  # fmt: skip
+            }
             boost = self.boosts.get(rule["RuleName"])
             if boost is not None and boost["BoostRateTTL"] > now and "SamplingRateBoost" in rule:
                 target["SamplingBoost"] = dict(boost)

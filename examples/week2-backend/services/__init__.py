@@ -1,1 +1,3 @@
-"""The example's service layer: one module per route family, each function returning mock data traced as an operation."""
+"""The example's service layer: one module per route family, each function returning mock data traced as an
+operation.
+"""

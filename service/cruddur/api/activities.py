@@ -64,6 +64,3 @@ def reply(activity_uuid: str):
     except ValueError:
         raise NotFoundError("activity", activity_uuid) from None
     return presentation.reply(activities.create_reply(store(), canonical, json_object(), current_user())), 200
-
-
-

@@ -7,9 +7,10 @@ import logging
 import re
 from typing import Any
 
+from flask_aws_telemetry import operation
+
 from ..records import Activity, Reply, User
 from ..store import MAX_REPLIES, SEARCH_WINDOW, Store, TooManyRepliesError
-from flask_aws_telemetry import operation
 from .errors import InvalidInputError, NotFoundError
 
 MAX_MESSAGE_LENGTH = 280
@@ -30,11 +31,13 @@ log = logging.getLogger("cruddur.activities")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def known_user(store: Store, handle: Any, field: str = "handle") -> User:
-    """The user ``handle`` names; InvalidInputError for a malformed one (naming ``field``), NotFoundError for an unknown one."""
+    """The user ``handle`` names; InvalidInputError for a malformed one (naming ``field``), NotFoundError for an
+    unknown one.
+    """
     if not isinstance(handle, str) or not HANDLE_PATTERN.match(handle):
         raise InvalidInputError(field, "use 1-32 lowercase letters, digits or '_'")
     user = store.user(handle)

@@ -6,9 +6,10 @@ import datetime as dt
 import logging
 from typing import Any
 
+from flask_aws_telemetry import operation
+
 from ..records import Message, MessageGroup
 from ..store import Store
-from flask_aws_telemetry import operation
 from .activities import known_user
 from .errors import InvalidInputError
 
@@ -26,7 +27,9 @@ def message_groups(store: Store, handle: str) -> list[MessageGroup]:
 
 
 def messages(store: Store, handle: str, other: str) -> list[Message]:
-    """The newest page of messages between ``handle`` and ``other``, oldest first; NotFoundError for an unknown ``other``."""
+    """The newest page of messages between ``handle`` and ``other``, oldest first; NotFoundError for an unknown
+    ``other``.
+    """
     with operation("messages") as op:
         known_user(store, other)
         results = store.messages(handle, other)
@@ -47,7 +50,7 @@ def create_message(store: Store, body: dict[str, Any], current_user: str) -> Mes
         sender = known_user(store, current_user)
         if receiver.handle == sender.handle:
             raise InvalidInputError("user_receiver_handle", "names the sender; send a message to someone else")
-        stored = store.new_message(sender, receiver, message.strip(), dt.datetime.now(dt.timezone.utc))
+        stored = store.new_message(sender, receiver, message.strip(), dt.datetime.now(dt.UTC))
         op.set("app.message_uuid", stored.uuid)
         log.info("message %s sent by %s to %s", stored.uuid, sender.handle, receiver.handle)
         return stored
