@@ -279,6 +279,10 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
         service = Service(dev_task["app"], collector, daemon, proxy.url, dynamodb, EVERY_REQUEST_AN_ANOMALY)
         try:
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
+            # Every worker decides by the rules X-Ray gave before the first burst: a request the fallback rules
+            # decided is in no TotalCount, yet its anomaly is counted by the rules in force when it ends.
+            assert wait_until(lambda: proxy.rule_requests >= contract.GUNICORN_WORKERS, timeout=20)
+            time.sleep(0.5)  # the answer applied
             # Given every worker on the rule's target of nothing, and anomalies reported
             started = time.time()
             workers = lambda: len(_reported_since(proxy, name, started)) == contract.GUNICORN_WORKERS  # noqa: E731
