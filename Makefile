@@ -19,7 +19,7 @@ CDK := cdk --no-notices
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt service/pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt service/pyproject.toml $(wildcard packages/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PY) -m pip install --quiet --upgrade pip
 	$(VENV_PY) -m pip install --quiet -r requirements-dev.txt
@@ -78,8 +78,8 @@ synth: install ## Synthesize ENV (default dev) into cdk.out/ and list its stacks
 	$(VENV_PY) -m scripts.summarize_assembly cdk.out
 
 # The packages mypy checks as one program; each Lambda function on its own (their modules are both handler.py).
-MYPY_PACKAGES := -p stacks -p models -p cost -p bench -p scripts -p cruddur -p flask_aws_telemetry
-LAMBDA_FUNCTIONS := $(wildcard lambda/*/handler.py)
+MYPY_PACKAGES := -p flask_aws_telemetry_cdk -p infra -p cost -p bench -p scripts -p cruddur -p flask_aws_telemetry
+LAMBDA_FUNCTIONS := $(wildcard packages/flask-aws-telemetry-cdk/src/flask_aws_telemetry_cdk/lambda_functions/*/handler.py)
 
 lint: $(VENV)/.installed ## Lint, check the layout (ruff) and the types (mypy) of the Python code.
 	$(VENV)/bin/ruff check .

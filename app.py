@@ -20,12 +20,12 @@ import sys
 
 from aws_cdk import App
 
-from stacks.compliance import apply_compliance_checks
-from stacks.config import ConfigError, TransactionSearchConfig
-from stacks.environment_stacks import create_environment_stacks
-from stacks.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
-from stacks.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
-from stacks.transaction_search_stack import TransactionSearchStack
+from flask_aws_telemetry_cdk.compliance import apply_compliance_checks
+from flask_aws_telemetry_cdk.config import ConfigError, TransactionSearchConfig
+from flask_aws_telemetry_cdk.environment_stacks import create_environment_stacks
+from flask_aws_telemetry_cdk.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
+from flask_aws_telemetry_cdk.transaction_search_stack import TransactionSearchStack
+from infra.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
 
 ALL_ENVIRONMENTS = "all"
 

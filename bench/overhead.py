@@ -43,7 +43,7 @@ from bench import course_contract
 from bench.dynamodb_replay import ReplayProcess
 from bench.results import write_section
 from cruddur import contract
-from stacks.environments import load_environment
+from infra.environments import load_environment
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import CloudWatchLogsApi, MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver

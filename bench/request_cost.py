@@ -51,7 +51,7 @@ from bench.results import write_section
 from cruddur import contract, extensions
 from cruddur.app import create_app
 from cruddur.seed import seed_at_start
-from stacks.environments import load_environment
+from infra.environments import load_environment
 from testsupport.standins.aws import MotoServer, create_service_table
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from cost.estimate import estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
 from cost.render import RENDERERS
 from cost.usage import DEFAULT_USAGE, load_usage
-from stacks.config import XRayPath
+from flask_aws_telemetry_cdk.config import XRayPath
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from stacks.assembly import synthesize
-    from stacks.environments import ENVIRONMENTS, load_environment
+    from flask_aws_telemetry_cdk.assembly import synthesize
+    from infra.environments import ENVIRONMENTS, load_environment
 
     prices = load_prices(args.prices)
     usage = load_usage(args.usage)

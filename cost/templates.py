@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from stacks.resource_roles import role_of
+from flask_aws_telemetry_cdk.resource_roles import role_of
 
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 # What a template keeps without a retention or expiry (a log group, a bucket) is priced as ten years' worth.
@@ -50,7 +50,7 @@ class Resources:
         return sorted(self.of_type(kind).items())
 
     def with_role(self, role: str) -> list[tuple[str, dict[str, Any]]]:
-        """The resources the stack marked as playing ``role`` (``stacks.resource_roles``), by logical id."""
+        """The resources the stack marked as playing ``role`` (``resource_roles``), by logical id."""
         return [(lid, r) for lid, r in self.sorted_items() if role_of(r) == role]
 
     def scheduled_actions(self) -> list[list[dict[str, Any]]]:

@@ -4,7 +4,7 @@
   schedule keeps them running, Spot or not, a public IP or not, and which of
   their containers is the app (``contract.APP_CONTAINER_NAME``) and which are
   sidecars;
-- the trace canary (marked by the stack, ``stacks.resource_roles.TRACE_CANARY``):
+- the trace canary (marked by the stack, ``flask_aws_telemetry_cdk.resource_roles.TRACE_CANARY``):
   how often the rule that targets it runs it.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from cost.templates import Resources, get_att_target, ref
 from cruddur import contract
-from stacks.resource_roles import TRACE_CANARY
+from flask_aws_telemetry_cdk.resource_roles import TRACE_CANARY
 
 ECS_SERVICE = "AWS::ECS::Service"
 EVENTS_RULE = "AWS::Events::Rule"

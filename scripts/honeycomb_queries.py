@@ -43,9 +43,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from flask_aws_telemetry_cdk.config import ConfigError, EnvironmentConfig
+from infra.environments import load_environment
 from scripts.put_secrets import HONEYCOMB_CONFIGURATION_KEY, SecretsError, ssm_client
-from stacks.config import ConfigError, EnvironmentConfig
-from stacks.environments import load_environment
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "honeycomb" / "queries"
 DEFAULT_API_URL = "https://api.honeycomb.io"

@@ -3,7 +3,7 @@
     python -m scripts.pinned_images               # ENVIRONMENT  FIELD  REFERENCE  RELEASE, one line each
     python -m scripts.pinned_images --references  # REFERENCE  REPOSITORY:RELEASE, each distinct image once
 
-The pins are the environments' ``images`` sections (``stacks/config/sections.py``),
+The pins are the environments' ``images`` sections (``config/sections.py``),
 each a ``repository@sha256:...`` reference with the release it was read from.
 The workflow resolves every reference against its registry with
 ``docker buildx imagetools inspect`` (a miss fails the pull request) and
@@ -17,7 +17,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from stacks.environments import ENVIRONMENTS, load_environment
+from infra.environments import ENVIRONMENTS, load_environment
 
 
 @dataclass(frozen=True)

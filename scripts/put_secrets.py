@@ -21,8 +21,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cruddur import contract
-from stacks.config import ConfigError, EnvironmentConfig
-from stacks.environments import load_environment
+from flask_aws_telemetry_cdk.config import ConfigError, EnvironmentConfig
+from infra.environments import load_environment
 
 SECRET_NAMES = (contract.SECRET_HONEYCOMB_API_KEY, contract.SECRET_ROLLBAR_ACCESS_TOKEN)
 # Honeycomb's Configuration key (Manage Queries and Columns), for make honeycomb-queries only; put when given.

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from stacks.environments import load_environment
+from infra.environments import load_environment
 
 STACK_SUFFIXES = ("network", "observability", "service")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.assembly import SynthesizedEnvironment, synthesize
-from stacks.config import EnvironmentConfig, XRayPath
-from stacks.environments import ENVIRONMENTS, load_environment
+from flask_aws_telemetry_cdk.assembly import SynthesizedEnvironment, synthesize
+from flask_aws_telemetry_cdk.config import EnvironmentConfig, XRayPath
+from infra.environments import ENVIRONMENTS, load_environment
 
 
 def dev_on_the_opentelemetry_path() -> EnvironmentConfig:

@@ -19,10 +19,15 @@ root (``pytest.ini`` sets ``pythonpath = .``; benchmarks and scripts run as
   synthesized container's environment (``task_environment``), and sent the
   frontend's post (``post_activity``).
 * ``testsupport.templates``: reading a synthesized environment
-  (``stacks.assembly.SynthesizedEnvironment``): its task definition, the
+  (``flask_aws_telemetry_cdk.assembly.SynthesizedEnvironment``): its task definition, the
   app container and the sidecars, the deployed sampling rules, the
   collector's configuration, alarms, role policies.
 
 The package holds no test and no fixture: fixtures stay in the
 ``conftest.py`` next to the tests that use them.
 """
+
+from pathlib import Path
+
+# The repository's root: the tests run the CDK app, the Makefile and the examples from here.
+REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ from testsupport import templates
 from testsupport.waiting import closed_port
 
 if TYPE_CHECKING:
-    from stacks.assembly import SynthesizedEnvironment
+    from flask_aws_telemetry_cdk.assembly import SynthesizedEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".sidecars" / "bin"
@@ -47,7 +47,7 @@ def _built(name: str, source: str) -> Path:
 
 
 def collector() -> Path:
-    """The collector built from sidecars/collector (components of stacks/components/collector_config.py)."""
+    """The collector built from sidecars/collector (components of components/collector_config.py)."""
     return _built("otelcol-cruddur", "sidecars/collector")
 
 

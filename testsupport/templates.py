@@ -1,4 +1,4 @@
-"""Reading a synthesized environment (``stacks.assembly.SynthesizedEnvironment``) as the tests need it.
+"""Reading a synthesized environment (``flask_aws_telemetry_cdk.assembly.SynthesizedEnvironment``) as the tests need it.
 
     from testsupport import templates
 
@@ -22,7 +22,7 @@ import yaml
 from cruddur import contract
 
 if TYPE_CHECKING:
-    from stacks.assembly import SynthesizedEnvironment
+    from flask_aws_telemetry_cdk.assembly import SynthesizedEnvironment
 
 TOKEN = "<token>"
 

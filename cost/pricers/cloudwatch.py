@@ -8,7 +8,7 @@ from typing import Any
 
 from cost.inputs import Inputs
 from cost.lines import Line, priced
-from stacks.components.trace_canary import (
+from flask_aws_telemetry_cdk.components.trace_canary import (
     DELIVERY_LATENCY_METRIC,
     TRACE_DELIVERED_METRIC,
 )

@@ -29,8 +29,8 @@ from cost.inputs import Inputs
 from cost.lines import MILLION, Line, priced, priced_per
 from cost.prices import Prices
 from cruddur import contract
-from models.sampling_policy import SamplingPolicy
-from stacks.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
+from flask_aws_telemetry_cdk.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
+from flask_aws_telemetry_cdk.models.sampling_policy import SamplingPolicy
 
 TYPES: frozenset[str] = (
     frozenset()
@@ -39,7 +39,7 @@ SAMPLING_RULE = "AWS::XRay::SamplingRule"
 # Each canary run records two traces: its own (Lambda active tracing) and its request's (sent with Sampled=1).
 TRACES_PER_CANARY_RUN = 2
 GB = 1e9
-# The share of spans the account stack indexes (stacks/config/account.py), as make cost prices it.
+# The share of spans the account stack indexes (config/account.py), as make cost prices it.
 INDEXING_PERCENTAGE = TransactionSearchConfig().indexing_percentage
 
 

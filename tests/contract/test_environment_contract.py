@@ -1,6 +1,6 @@
 """The task definition and the service agree on every environment variable, port and path.
 
-Names are defined once, the telemetry's in ``service/flask_aws_telemetry/contract.py``
+Names are defined once, the telemetry's in ``flask_aws_telemetry/contract.py``
 and Cruddur's in ``service/cruddur/contract.py`` (which re-exports the
 telemetry's); here both sides are checked against them: what the synthesized
 task definition sets, and what the code of both packages reads.
@@ -219,8 +219,8 @@ def test_ports_and_paths_agree(any_env):
 
 def test_the_frontend_origins_of_an_environment_reach_cors(tmp_path):
     """frontend_origins in the config become FRONTEND_URL in the task, and the service parses the same origins back."""
-    from stacks.assembly import synthesize
-    from stacks.environments import load_environment
+    from flask_aws_telemetry_cdk.assembly import synthesize
+    from infra.environments import load_environment
 
     origins = ("https://cruddur.example.com", "http://localhost:3000")
     config = load_environment("dev").with_changes(edge={"frontend_origins": origins})

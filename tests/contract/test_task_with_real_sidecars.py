@@ -42,7 +42,7 @@ import pytest
 import yaml
 
 from cruddur import contract
-from stacks.components.collector_config import COLLECTOR_HEALTH_PORT
+from flask_aws_telemetry_cdk.components.collector_config import COLLECTOR_HEALTH_PORT
 from testsupport import sidecars, templates
 from testsupport.ecs_task import (
     ContainerProcess,

@@ -10,7 +10,7 @@ from cost.lines import Line
 from cost.prices import load_prices
 from cost.usage import Usage
 from cruddur import contract
-from stacks.resource_roles import METADATA_KEY, TRACE_CANARY
+from flask_aws_telemetry_cdk.resource_roles import METADATA_KEY, TRACE_CANARY
 
 PRICES = load_prices()  # the real price file: the figures below are worked from it (730 hours, 30.41667 days)
 NO_TRAFFIC = Usage(**{field.name: 0 for field in dataclasses.fields(Usage)})  # zero of everything

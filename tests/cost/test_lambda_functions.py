@@ -6,7 +6,7 @@ import pytest
 
 from cost.pricers import lambda_functions
 from cost.templates import Resources
-from stacks.resource_roles import TRACE_CANARY
+from flask_aws_telemetry_cdk.resource_roles import TRACE_CANARY
 from tests.cost.fragments import by_item, canary, inputs_of
 
 PREFLIGHT = {"Preflight": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 128}}}

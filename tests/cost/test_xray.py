@@ -106,7 +106,7 @@ def test_indexing_beyond_the_free_share_is_listed_as_not_priced():
 
 
 def test_make_cost_prices_the_account_stacks_indexing_percentage():
-    """The share priced is the account setting's default (stacks/config/account.py), the free 1 %."""
+    """The share priced is the account setting's default (config/account.py), the free 1 %."""
     assert xray.INDEXING_PERCENTAGE == 1.0
 
 

@@ -20,7 +20,7 @@ import yaml
 
 from cruddur import contract
 from cruddur import table as table_design
-from stacks.environments import load_environment
+from infra.environments import load_environment
 from testsupport.standins.aws import MotoServer
 
 pytestmark = pytest.mark.emulator

@@ -272,10 +272,13 @@ def test_the_week2_image_asset_holds_only_the_example_and_the_library(synthesize
     staged = {path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file()}
     expected = {
         path.relative_to(REPO_ROOT).as_posix()
-        for folder in (EXAMPLE_DIR, REPO_ROOT / "service" / "flask_aws_telemetry")
+        for folder in (EXAMPLE_DIR, REPO_ROOT / "packages" / "flask-aws-telemetry")
         for path in folder.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix != ".pyc"
+        and not any(part.endswith(".egg-info") or part == "build" for part in path.parts)
     }
     assert "examples/week2-backend/Dockerfile" in staged
-    assert "service/flask_aws_telemetry/__init__.py" in staged
+    assert "packages/flask-aws-telemetry/src/flask_aws_telemetry/__init__.py" in staged
     assert staged == expected

@@ -68,7 +68,12 @@ def image(engine) -> str:
     command = [engine, "build", "-t", IMAGE]
     if engine == "podman":
         command += ["--format", "docker"]
-    result = subprocess.run([*command, str(SERVICE_DIR)], capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS)
+    result = subprocess.run(
+        [*command, "-f", str(SERVICE_DIR / "Dockerfile"), str(SERVICE_DIR.parent)],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_SECONDS,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     return IMAGE
 

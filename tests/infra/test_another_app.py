@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from stacks.assembly import synthesize
-from stacks.config import AppConfig, EnvironmentConfig, ImagesConfig
-from stacks.environments import load_environment
+from flask_aws_telemetry_cdk.assembly import synthesize
+from flask_aws_telemetry_cdk.config import AppConfig, EnvironmentConfig, ImagesConfig
+from infra.environments import load_environment
 from testsupport import templates
 
 OTHER_APP = AppConfig(

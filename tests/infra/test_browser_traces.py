@@ -7,8 +7,8 @@ import pytest
 
 from cruddur import contract
 from cruddur.settings import BrowserTraceLimits, Settings
-from models.app_environment import AppEnvironment
-from stacks.config import AppConfig
+from flask_aws_telemetry_cdk.config import AppConfig
+from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment
 from testsupport import templates
 
 

@@ -6,7 +6,7 @@ import json
 
 from cfnlint.api import lint_all
 
-from stacks.assembly import STACK_KEYS
+from flask_aws_telemetry_cdk.assembly import STACK_KEYS
 
 
 def test_templates_have_no_cfn_lint_errors(any_env):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.assembly import REPO_ROOT
 from tests.conftest import SYNTHESIZED
+from testsupport import REPO_ROOT
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 ACCEPTED_FILE = REPO_ROOT / "checkov-accepted.yaml"

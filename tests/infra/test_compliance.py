@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_sns as sns
 
-from stacks.compliance import acknowledge, apply_compliance_checks
+from flask_aws_telemetry_cdk.compliance import acknowledge, apply_compliance_checks
 
 # Each deliberate finding, and the one resource type it may sit on.
 COMMON_ACKNOWLEDGEMENTS = {

@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from stacks.assembly import REPO_ROOT
-from stacks.config import (
+from flask_aws_telemetry_cdk.config import (
     AlarmsConfig,
     AppConfig,
     BrowserTracesConfig,
@@ -32,7 +31,8 @@ from stacks.config import (
     TelemetryConfig,
     XRayPath,
 )
-from stacks.environments import ENVIRONMENTS, load_environment
+from infra.environments import ENVIRONMENTS, load_environment
+from testsupport import REPO_ROOT
 
 
 @pytest.mark.parametrize("name", list(ENVIRONMENTS))
@@ -301,13 +301,13 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             {"images": ImagesConfig(app_directory="no-such-directory")},
             "images.app_directory",
             "no-such-directory",
-            "a directory of the repository",
+            "a directory that holds the app, relative to where cdk runs",
         ),
         (
             {"images": ImagesConfig(app_dockerfile="Dockerfile.missing")},
             "images.app_dockerfile",
             "Dockerfile.missing",
-            "inside app_directory (service)",
+            "inside app_directory (.)",
         ),
     ],
 )
@@ -477,7 +477,7 @@ def test_reading_an_environment_does_not_load_the_cdk():
     """make secrets, make cost and the benchmarks load every environment without starting the CDK's Node runtime."""
     program = (
         "import sys\n"
-        "from stacks.environments import ENVIRONMENTS, load_environment\n"
+        "from infra.environments import ENVIRONMENTS, load_environment\n"
         "for name in ENVIRONMENTS:\n"
         "    load_environment(name).sampling_policy.fallback_rules_json()\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'constructs', 'jsii'}))\n"
@@ -488,15 +488,15 @@ def test_reading_an_environment_does_not_load_the_cdk():
 
 
 def test_the_config_and_the_models_never_import_the_constructs():
-    """Layers: models/ and stacks/config/ import neither the CDK nor stacks/components/ (which import them)."""
+    """Layers: models/ and config/ import neither the CDK nor components/ (which import them)."""
     program = (
         "import importlib, pkgutil, sys\n"
-        "import models, stacks.config\n"
-        "for package in (models, stacks.config):\n"
+        "import flask_aws_telemetry_cdk.models, flask_aws_telemetry_cdk.config\n"
+        "for package in (flask_aws_telemetry_cdk.models, flask_aws_telemetry_cdk.config):\n"
         "    for module in pkgutil.iter_modules(package.__path__, package.__name__ + '.'):\n"
         "        importlib.import_module(module.name)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'aws_cdk', 'constructs', 'jsii'}"
-        " or m.startswith('stacks.components')))\n"
+        " or m.startswith('flask_aws_telemetry_cdk.components')))\n"
     )
     result = subprocess.run([sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -526,7 +526,7 @@ def test_the_app_section_defaults_to_cruddur_and_names_the_table_in_its_variable
 
 def test_alarm_thresholds_are_the_alarms_section_without_its_recipient():
     """The monitoring takes one AlarmThresholds value: every threshold of the section, not whom it tells."""
-    from models.alarm_thresholds import AlarmThresholds
+    from flask_aws_telemetry_cdk.models.alarm_thresholds import AlarmThresholds
 
     alarms = load_environment("prod").alarms
     thresholds = alarms.thresholds

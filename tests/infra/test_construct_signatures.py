@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 from constructs import Construct
 
-COMPONENTS = Path(__file__).resolve().parents[2] / "stacks" / "components"
+COMPONENTS = (
+    Path(__file__).resolve().parents[2]
+    / "packages"
+    / "flask-aws-telemetry-cdk"
+    / "src"
+    / "flask_aws_telemetry_cdk"
+    / "components"
+)
 MAX_PROPS = 12
 MAX_CONSTRUCTOR_LINES = 60
 # Numeric props with no sensible default, and why.
@@ -48,7 +55,7 @@ def _constructs() -> list[type]:
     """Every construct of stacks/components, and every monitoring family (built on the monitoring facade)."""
     found = []
     for path in sorted(COMPONENTS.glob("*.py")):
-        module = importlib.import_module(f"stacks.components.{path.stem}")
+        module = importlib.import_module(f"flask_aws_telemetry_cdk.components.{path.stem}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or "__init__" not in vars(cls):
                 continue
@@ -68,16 +75,16 @@ def _props(cls: type) -> dict[str, inspect.Parameter]:
 
 @pytest.mark.parametrize("path", sorted(COMPONENTS.glob("*.py")), ids=lambda path: path.name)
 def test_no_construct_module_imports_the_environment_configuration(path):
-    """Given a module of stacks/components, it imports neither stacks.config nor stacks.environments."""
+    """Given a module of stacks/components, it imports neither flask_aws_telemetry_cdk.config nor infra.environments."""
     imported = _imported_modules(path)
-    assert not {name for name in imported if name.startswith(("stacks.config", "stacks.environments"))}
+    assert not {name for name in imported if name.startswith(("flask_aws_telemetry_cdk.config", "infra.environments"))}
 
 
 def test_the_scan_sees_an_import_of_the_configuration(tmp_path):
     """The scan above would notice such an import."""
     module = tmp_path / "construct.py"
-    module.write_text("from stacks.config import EnvironmentConfig\n")
-    assert "stacks.config" in _imported_modules(module)
+    module.write_text("from flask_aws_telemetry_cdk.config import EnvironmentConfig\n")
+    assert "flask_aws_telemetry_cdk.config" in _imported_modules(module)
 
 
 def test_the_scan_finds_the_service_constructs():

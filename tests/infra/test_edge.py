@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from cruddur import contract
-from stacks.config import EntryPoint
+from flask_aws_telemetry_cdk.config import EntryPoint
 from testsupport import templates
 
 

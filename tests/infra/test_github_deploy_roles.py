@@ -7,10 +7,10 @@ import json
 import pytest
 from aws_cdk import App
 
-from stacks.assembly import project_context
-from stacks.compliance import apply_compliance_checks
-from stacks.config import ConfigError
-from stacks.github_deploy_roles import BOOTSTRAP_ROLES, GitHubDeployConfig, GitHubDeployRolesStack
+from flask_aws_telemetry_cdk.assembly import project_context
+from flask_aws_telemetry_cdk.compliance import apply_compliance_checks
+from flask_aws_telemetry_cdk.config import ConfigError
+from flask_aws_telemetry_cdk.github_deploy_roles import BOOTSTRAP_ROLES, GitHubDeployConfig, GitHubDeployRolesStack
 from testsupport.templates import joined
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cruddur.table import SERVICE_ACTIONS
-from stacks.components.task_definition import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
+from flask_aws_telemetry_cdk.components.task_definition import XRAY_DAEMON_ACTIONS, XRAY_OTLP_ACTIONS, xray_actions
 from testsupport import templates
 
 

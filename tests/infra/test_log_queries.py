@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from stacks.components.log_queries import TRACE_ID_PLACEHOLDER
+from flask_aws_telemetry_cdk.components.log_queries import TRACE_ID_PLACEHOLDER
 from testsupport import logs_insights
 
 QUESTIONS = {

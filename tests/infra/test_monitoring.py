@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cruddur import contract
-from stacks.assembly import synthesize
-from stacks.config import EntryPoint
-from stacks.environments import load_environment
+from flask_aws_telemetry_cdk.assembly import synthesize
+from flask_aws_telemetry_cdk.config import EntryPoint
+from infra.environments import load_environment
 from testsupport import templates
 
 # Alarms on metrics every environment has, then those of its entry point and of Container Insights.

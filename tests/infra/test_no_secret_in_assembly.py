@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from stacks.assembly import REPO_ROOT
-from stacks.environments import ENVIRONMENTS
+from infra.environments import ENVIRONMENTS
+from testsupport import REPO_ROOT
 
 CANARIES = {
     "HONEYCOMB_API_KEY": "hcaik_canary_7f3e9d1b2c4a6e8f0a1b3c5d7e9f1a2b",

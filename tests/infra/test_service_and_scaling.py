@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk.assertions import Match
 
 from cruddur import contract
-from stacks.config import EntryPoint
+from flask_aws_telemetry_cdk.config import EntryPoint
 from testsupport import templates
 
 

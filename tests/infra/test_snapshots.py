@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from stacks.assembly import STACK_KEYS
+from flask_aws_telemetry_cdk.assembly import STACK_KEYS
 
 _HASH = re.compile(r"\b[0-9a-f]{64}\b")
 

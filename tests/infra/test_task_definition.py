@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cruddur import contract
-from models.fargate import (
+from flask_aws_telemetry_cdk.models.fargate import (
     APP_MIN_CPU_UNITS,
     APP_MIN_MEMORY_MIB,
     COLLECTOR_CPU_UNITS,
@@ -225,8 +225,8 @@ def test_gunicorn_writes_only_the_declared_temporary_directory():
 
 def test_a_telemetry_part_runs_exactly_when_the_app_is_told_of_it():
     """Given the X-Ray SDK on and the rest off, the task must get the daemon and nothing else, or it refuses."""
-    from models.app_environment import AppEnvironment
-    from stacks.components.task_definition import check_telemetry_parts
+    from flask_aws_telemetry_cdk.components.task_definition import check_telemetry_parts
+    from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment
 
     telemetry = AppEnvironment(
         service_name="app",

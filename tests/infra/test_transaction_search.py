@@ -9,10 +9,10 @@ import pytest
 from aws_cdk import App
 from cfnlint.api import lint_all
 
-from stacks.assembly import project_context
-from stacks.compliance import apply_compliance_checks
-from stacks.config import ConfigError, FieldError, TransactionSearchConfig
-from stacks.transaction_search_stack import TransactionSearchStack
+from flask_aws_telemetry_cdk.assembly import project_context
+from flask_aws_telemetry_cdk.compliance import apply_compliance_checks
+from flask_aws_telemetry_cdk.config import ConfigError, FieldError, TransactionSearchConfig
+from flask_aws_telemetry_cdk.transaction_search_stack import TransactionSearchStack
 from tests.infra.test_checkov import _failed_checks
 
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}

@@ -8,10 +8,10 @@ import pytest
 from aws_cdk.assertions import Match
 
 from cruddur import contract
-from models.sampling_policy import SamplingPolicy
-from stacks.assembly import synthesize
-from stacks.config import SamplingRuleConfig
-from stacks.environments import load_environment
+from flask_aws_telemetry_cdk.assembly import synthesize
+from flask_aws_telemetry_cdk.config import SamplingRuleConfig
+from flask_aws_telemetry_cdk.models.sampling_policy import SamplingPolicy
+from infra.environments import load_environment
 from testsupport import templates
 
 

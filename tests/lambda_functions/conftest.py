@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 from moto import mock_aws
 
-LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
+from flask_aws_telemetry_cdk.components.lambda_code import LAMBDA_ROOT
 
 
 def load_handler(function: str):
-    """``lambda/<function>/handler.py`` as a fresh module, with its client cache empty."""
+    """``lambda_functions/<function>/handler.py`` as a fresh module, with its client cache empty."""
     name = f"lambda_{function}_handler"
     spec = importlib.util.spec_from_file_location(name, LAMBDA_ROOT / function / "handler.py")
     module = importlib.util.module_from_spec(spec)

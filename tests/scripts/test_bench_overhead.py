@@ -33,7 +33,7 @@ from bench.overhead import (
     sampling_rules_for,
 )
 from cruddur import contract
-from stacks.environments import load_environment
+from infra.environments import load_environment
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi
 from testsupport.standins.xray_daemon import XRayDaemon

@@ -20,7 +20,7 @@ from bench.request_cost import (
     render,
 )
 from cruddur import contract
-from stacks.environments import load_environment
+from infra.environments import load_environment
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "RESULTS.md"
 COLLECTOR_URL, DAEMON_ADDRESS, DYNAMODB_URL, TABLE_NAME = "http://127.0.0.1:4318", "127.0.0.1:2000", "http://ddb", "t"

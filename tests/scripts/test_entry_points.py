@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from stacks.assembly import REPO_ROOT
+from testsupport import REPO_ROOT
 
 CALLERS = [REPO_ROOT / "Makefile", *sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))]
 # The project's own packages whose code is run with ``python -m``.

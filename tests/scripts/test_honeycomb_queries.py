@@ -16,9 +16,9 @@ import boto3
 import pytest
 import requests
 
+from infra.environments import load_environment
 from scripts import honeycomb_queries
-from stacks.assembly import REPO_ROOT
-from stacks.environments import load_environment
+from testsupport import REPO_ROOT
 from testsupport.standins.aws import MotoServer
 from testsupport.standins.honeycomb_api import HoneycombApi, spec_problems
 from testsupport.waiting import closed_port

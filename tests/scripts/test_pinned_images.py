@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
+from infra.environments import ENVIRONMENTS, load_environment
 from scripts import pinned_images
 from scripts.pinned_images import PinnedImage, distinct_references
-from stacks.assembly import REPO_ROOT
-from stacks.environments import ENVIRONMENTS, load_environment
+from testsupport import REPO_ROOT
 
 
 def test_every_environment_lists_each_sidecar_pin_with_its_release():

@@ -6,8 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.environments import load_environment
 from scripts import put_secrets
-from stacks.environments import load_environment
 
 VALUES = {"HONEYCOMB_API_KEY": "hc-test-value-123", "ROLLBAR_ACCESS_TOKEN": "rb-test-value-456"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = "flask_aws_telemetry"
-PACKAGE_DIR = Path(__file__).resolve().parents[2] / "service" / PACKAGE
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "packages" / "flask-aws-telemetry" / "src" / PACKAGE
 
 
 def _modules(package_dir: Path) -> dict[str, Path]:

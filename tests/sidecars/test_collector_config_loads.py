@@ -2,7 +2,7 @@
 
 The collector is ``make sidecars``' build of ``sidecars/collector`` (the
 upstream OpenTelemetry Collector modules, with exactly the components
-``stacks/components/collector_config.py`` uses). Each configuration is given
+``components/collector_config.py`` uses). Each configuration is given
 as ECS gives it to the sidecar: the SSM parameter's text in
 ``AOT_CONFIG_CONTENT``, the secrets and ``AWS_REGION`` as environment
 variables. A configuration the collector rejects fails with the collector's

@@ -1,0 +1,169 @@
+"""The deployment environments, as data.
+
+Add an environment by adding a function here and naming it in
+``ENVIRONMENTS``; select one with ``cdk synth -c env=NAME``. Each function
+builds its ``EnvironmentConfig`` only when asked, so a mistake in one
+environment never stops the others from synthesizing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from cruddur import contract
+from flask_aws_telemetry_cdk.config import (
+    AlarmsConfig,
+    AppConfig,
+    CanaryConfig,
+    ConfigError,
+    DataConfig,
+    EdgeConfig,
+    EntryPoint,
+    EnvironmentConfig,
+    ImagesConfig,
+    LogsConfig,
+    NetworkConfig,
+    RemovalPolicyName,
+    SamplingBoostConfig,
+    SamplingConfig,
+    SamplingRuleConfig,
+    ScaleToZeroSchedule,
+    ScalingConfig,
+    TaskSizeConfig,
+    XRayGroupsConfig,
+)
+
+DEFAULT_ENVIRONMENT = "dev"
+# Cruddur's image is built from the repository root with service/Dockerfile, which installs the telemetry library
+# from packages/ (service/Dockerfile.dockerignore lets in only the app and the library).
+CRUDDUR_IMAGES = ImagesConfig(app_directory=".", app_dockerfile="service/Dockerfile")
+
+
+def _sampling(
+    env: str, *, reservoir_size: int, fixed_rate: float, boost: SamplingBoostConfig | None = None
+) -> SamplingConfig:
+    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if
+    ``boost``.
+    """
+    return SamplingConfig(
+        rules=(
+            SamplingRuleConfig(
+                rule_name=f"cruddur-{env}-health",
+                priority=100,
+                reservoir_size=0,
+                fixed_rate=0.0,
+                http_method="GET",
+                url_path=contract.HEALTH_CHECK_PATH,
+            ),
+            SamplingRuleConfig(
+                rule_name=f"cruddur-{env}-default",
+                priority=9000,
+                reservoir_size=reservoir_size,
+                fixed_rate=fixed_rate,
+                boost=boost,
+            ),
+        )
+    )
+
+
+def dev() -> EnvironmentConfig:
+    """Cheapest useful environment: public subnets, no NAT, short retention, off at night.
+
+    256 CPU units / 1024 MiB is the smallest Fargate size that holds the app
+    (214 MiB measured) beside the sidecars' reservations (320 MiB). Nothing
+    in it bills by the hour but the task: an HTTP API (per request) instead
+    of a load balancer and its two public addresses, no Container Insights,
+    Fargate Spot (a reclaimed task is replaced; dev can afford the gap).
+    """
+    return EnvironmentConfig(
+        name="dev",
+        images=CRUDDUR_IMAGES,
+        removal_policy=RemovalPolicyName.DESTROY,
+        network=NetworkConfig(nat_gateways=0),
+        task=TaskSizeConfig(cpu=256, memory_mib=1024, fargate_spot=True, container_insights=False),
+        scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=2, scale_to_zero=ScaleToZeroSchedule()),
+        logs=LogsConfig(retention_days=7),
+        sampling=_sampling("dev", reservoir_size=5, fixed_rate=0.1),
+        edge=EdgeConfig(entry_point=EntryPoint.HTTP_API),
+    )
+
+
+def staging() -> EnvironmentConfig:
+    """Production's shape at a smaller size: private subnets behind one NAT gateway."""
+    return EnvironmentConfig(
+        name="staging",
+        images=CRUDDUR_IMAGES,
+        removal_policy=RemovalPolicyName.DESTROY,
+        network=NetworkConfig(nat_gateways=1),
+        task=TaskSizeConfig(cpu=512, memory_mib=1024),
+        scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=3),
+        logs=LogsConfig(retention_days=14),
+        canary=CanaryConfig(rate_minutes=15),
+        sampling=_sampling("staging", reservoir_size=5, fixed_rate=0.1),
+        data=DataConfig(point_in_time_recovery=True),
+    )
+
+
+def prod() -> EnvironmentConfig:
+    """Two AZs with a NAT gateway each, two tasks at least, logs kept after destroy."""
+    return EnvironmentConfig(
+        name="prod",
+        images=CRUDDUR_IMAGES,
+        removal_policy=RemovalPolicyName.RETAIN,
+        network=NetworkConfig(nat_gateways=2),
+        task=TaskSizeConfig(cpu=1024, memory_mib=2048),
+        scaling=ScalingConfig(desired_count=2, min_capacity=2, max_capacity=6, deploy_min_healthy_percent=100),
+        logs=LogsConfig(retention_days=90, level="INFO"),
+        alarms=AlarmsConfig(p99_latency_seconds=1.5, evaluation_periods=3),
+        canary=CanaryConfig(rate_minutes=5),
+        # One a second: at prod's traffic each reservoir request is a trace billed (5 a second was 13 M traces a month).
+        # After errors or slow requests X-Ray raises the rate to at most a quarter, at most once in 15 minutes:
+        # the traces around an incident, without paying for them every minute of a long one.
+        sampling=_sampling(
+            "prod", reservoir_size=1, fixed_rate=0.05, boost=SamplingBoostConfig(max_rate=0.25, cooldown_minutes=15)
+        ),
+        xray_groups=XRayGroupsConfig(insights=True),
+        data=DataConfig(point_in_time_recovery=True),
+        edge=EdgeConfig(access_logs=True, warn_without_tls=True),
+    )
+
+
+def week2() -> EnvironmentConfig:
+    """The week-2 example backend (examples/week2-backend) in dev's shape: another Flask app, by configuration alone.
+
+    The image is built from the repository root with the example's Dockerfile, which copies the example and the
+    telemetry library (its Dockerfile.dockerignore keeps everything else out of the asset). The app reads no table:
+    the stack still creates one, but the task is granted nothing on it.
+    """
+    return dataclasses.replace(
+        dev(),
+        name="week2",
+        service_name="week2-backend-flask",
+        sampling=_sampling("week2", reservoir_size=5, fixed_rate=0.1),
+        images=ImagesConfig(app_directory=".", app_dockerfile="examples/week2-backend/Dockerfile"),
+        app=AppConfig(
+            command=("gunicorn", "--config", "gunicorn.conf.py", "app:create_app()"),
+            health_check_command=("python", "healthcheck.py"),
+            table_name_variable=None,
+        ),
+    )
+
+
+ENVIRONMENTS: dict[str, Callable[[], EnvironmentConfig]] = {
+    "dev": dev,
+    "staging": staging,
+    "prod": prod,
+    "week2": week2,
+}
+
+
+def load_environment(name: str) -> EnvironmentConfig:
+    """The configuration of environment ``name``, or a ConfigError listing the valid names."""
+    factory = ENVIRONMENTS.get(name)
+    if factory is None:
+        valid = ", ".join(ENVIRONMENTS)
+        raise ConfigError(
+            f"unknown environment {name!r}; valid environments are {valid} (select one with -c env=NAME, or -c env=all)"
+        )
+    return factory()

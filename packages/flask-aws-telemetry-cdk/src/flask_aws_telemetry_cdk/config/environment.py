@@ -1,0 +1,217 @@
+"""One environment's configuration: its identity and its sections, checked when built.
+
+A bad value fails ``cdk synth`` before any construct exists, with one
+sentence that names the environment, the field (``section.field``), the
+value and what is allowed. Each section checks its own fields
+(``sections.py``); what involves two sections is checked here, in
+``_check_across_sections``, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from flask_aws_telemetry_cdk.models import aws_limits
+from flask_aws_telemetry_cdk.models.fargate import (
+    APP_MIN_CPU_UNITS,
+    APP_MIN_MEMORY_MIB,
+    COLLECTOR_CPU_UNITS,
+    COLLECTOR_MEMORY_RESERVATION_MIB,
+    XRAY_DAEMON_CPU_UNITS,
+    XRAY_DAEMON_MEMORY_RESERVATION_MIB,
+)
+from flask_aws_telemetry_cdk.models.sampling_policy import SamplingPolicy
+
+from .errors import FieldError
+from .sections import (
+    SECTION_TYPES,
+    AlarmsConfig,
+    AppConfig,
+    BrowserTracesConfig,
+    CanaryConfig,
+    DataConfig,
+    EdgeConfig,
+    ImagesConfig,
+    LogsConfig,
+    NetworkConfig,
+    SamplingConfig,
+    ScalingConfig,
+    TaskSizeConfig,
+    TelemetryConfig,
+    XRayGroupsConfig,
+    check_format,
+)
+
+if TYPE_CHECKING:
+    from aws_cdk import RemovalPolicy
+
+_ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+_SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+class RemovalPolicyName(StrEnum):
+    """What `cdk destroy` does with stateful resources (log groups, the table, access logs)."""
+
+    DESTROY = "destroy"
+    RETAIN = "retain"
+
+    def cdk(self) -> RemovalPolicy:
+        """The CDK removal policy of this name (the CDK is imported here, by the stacks that ask, not with the
+        config).
+        """
+        from aws_cdk import RemovalPolicy
+
+        return RemovalPolicy.RETAIN if self is RemovalPolicyName.RETAIN else RemovalPolicy.DESTROY
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Everything that differs between dev, staging and prod: who it is, then one section per concern."""
+
+    name: str
+    service_name: str = "cruddur-backend-flask"
+    short_name: str = "cruddur"
+    account: str | None = None
+    region: str | None = None
+    removal_policy: RemovalPolicyName = RemovalPolicyName.DESTROY
+    # Check at deploy time that the secrets exist (a Lambda-backed custom resource; emulators turn it off).
+    secrets_preflight: bool = True
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    task: TaskSizeConfig = field(default_factory=TaskSizeConfig)
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    logs: LogsConfig = field(default_factory=LogsConfig)
+    alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+    canary: CanaryConfig | None = None
+    images: ImagesConfig = field(default_factory=ImagesConfig)
+    app: AppConfig = field(default_factory=AppConfig)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    xray_groups: XRayGroupsConfig = field(default_factory=XRayGroupsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
+    browser_traces: BrowserTracesConfig = field(default_factory=BrowserTracesConfig)
+
+    def __post_init__(self) -> None:
+        """Reject every invalid value with a sentence naming it."""
+        try:
+            self._check_identity()
+        except FieldError as error:
+            raise error.within(self.name) from None
+        for section_name, section_type in SECTION_TYPES.items():
+            section = getattr(self, section_name)
+            if section is None and section_name == "canary":
+                continue
+            if not isinstance(section, section_type):
+                raise FieldError(section_name, section, f"use a {section_type.__name__}").within(self.name)
+            try:
+                section.check()
+            except FieldError as error:
+                raise error.within(self.name, section_name) from None
+        try:
+            self._check_across_sections()
+        except FieldError as error:
+            raise error.within(self.name) from None
+
+    def with_changes(self, **sections: dict[str, object]) -> EnvironmentConfig:
+        """A copy with some fields of some sections changed, checked again: ``with_changes(edge={"access_logs":
+        True})``.
+        """
+        changed = {name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()}
+        return dataclasses.replace(self, **changed)
+
+    # -- derived values -------------------------------------------------
+    @property
+    def parameter_path(self) -> str:
+        """SSM path under which this environment's parameters live."""
+        return f"/{self.service_name}/{self.name}"
+
+    def secret_parameter_name(self, secret: str) -> str:
+        """Name of the SecureString parameter holding ``secret``."""
+        return f"{self.parameter_path}/{secret}"
+
+    @property
+    def resource_prefix(self) -> str:
+        """Prefix of every account-unique physical name (alarms, X-Ray groups, sampling rules)."""
+        return f"{self.short_name}-{self.name}"
+
+    @property
+    def metric_namespace(self) -> str:
+        """The CloudWatch namespace of the service's own metrics (ERROR lines, the canary's)."""
+        return f"{self.service_name}/{self.name}"
+
+    @property
+    def sampling_policy(self) -> SamplingPolicy:
+        """The sampling rules for the service they sample: every form they take comes from it."""
+        return SamplingPolicy(service_name=self.service_name, rules=self.sampling.rules)
+
+    # -- checks -----------------------------------------------------------
+    def _check_identity(self) -> None:
+        check_format(
+            "name", self.name, _ENVIRONMENT_NAME, "use 1-10 lowercase letters or digits, starting with a letter"
+        )
+        check_format("short_name", self.short_name, _SHORT_NAME, "use 1-12 lowercase letters, digits or '-'")
+        check_format("service_name", self.service_name, _SERVICE_NAME, "use 1-63 letters, digits, '.', '_' or '-'")
+        check_format("account", self.account, aws_limits.ACCOUNT_ID, "use a 12-digit AWS account id or None")
+        check_format("region", self.region, aws_limits.REGION, "use a region name such as 'us-east-1' or None")
+        if not isinstance(self.removal_policy, RemovalPolicyName):
+            raise FieldError("removal_policy", self.removal_policy, "use RemovalPolicyName.DESTROY or RETAIN")
+
+    def _check_across_sections(self) -> None:
+        """What involves two sections: the VPC lookup, the task's room for its containers, rules that can match."""
+        if self.network.existing_vpc_id is not None and (self.account is None or self.region is None):
+            raise FieldError(
+                "network.existing_vpc_id",
+                self.network.existing_vpc_id,
+                "looking up an existing VPC needs account and region set in the same environment",
+            )
+        self._check_containers_fit()
+        self._check_browser_traces()
+        for index, rule in enumerate(self.sampling.rules):
+            if rule.service_name is not None and not fnmatch.fnmatchcase(self.service_name, rule.service_name):
+                raise FieldError(
+                    f"sampling.rules[{index}].service_name",
+                    rule.service_name,
+                    f"the rule could never match: the service reports '{self.service_name}' "
+                    "(leave service_name None to use it)",
+                )
+
+    def _check_browser_traces(self) -> None:
+        """The frontend's spans need the collector to send them to, and an origin to come from."""
+        if not self.browser_traces.enabled:
+            return
+        if not self.telemetry.needs_collector:
+            raise FieldError(
+                "browser_traces.enabled",
+                True,
+                "the frontend's spans go to the collector: set telemetry.opentelemetry = True too, or leave them off",
+            )
+        if not self.edge.frontend_origins:
+            raise FieldError(
+                "browser_traces.enabled",
+                True,
+                "no browser may send spans without an allowed origin: "
+                "set edge.frontend_origins (the frontend's origins)",
+            )
+
+    def _check_containers_fit(self) -> None:
+        parts, task = self.telemetry, self.task
+        cpu = APP_MIN_CPU_UNITS + (XRAY_DAEMON_CPU_UNITS if parts.needs_xray_daemon else 0)
+        cpu += COLLECTOR_CPU_UNITS if parts.needs_collector else 0
+        memory = APP_MIN_MEMORY_MIB + (XRAY_DAEMON_MEMORY_RESERVATION_MIB if parts.needs_xray_daemon else 0)
+        memory += COLLECTOR_MEMORY_RESERVATION_MIB if parts.needs_collector else 0
+        if task.memory_mib < memory:
+            raise FieldError(
+                "task.memory_mib",
+                task.memory_mib,
+                f"the app ({APP_MIN_MEMORY_MIB} MiB) and the sidecars' reservations need at least {memory} MiB",
+            )
+        if task.cpu < cpu:
+            raise FieldError(
+                "task.cpu", task.cpu, f"the app and the sidecars' reservations need at least {cpu} CPU units"
+            )
