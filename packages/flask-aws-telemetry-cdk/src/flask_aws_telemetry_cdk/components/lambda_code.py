@@ -34,7 +34,7 @@ def python_function(
     removal_policy: RemovalPolicy,
     **function_options: Any,
 ) -> lambda_.Function:
-    """A function running ``lambda_functions/<code>/``, with a role of its own (no managed policy) and a retained log group.
+    """A function running ``lambda_functions/<code>/``: a role of its own (no managed policy), a retained log group.
 
     Add permissions with ``function.add_to_role_policy``.
     """
