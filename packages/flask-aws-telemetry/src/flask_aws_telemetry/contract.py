@@ -194,6 +194,31 @@ BROWSER_TRACES_VARIABLES: tuple[EnvVar, ...] = (
     BROWSER_TRACES_SOURCE_HEADER,
 )
 
+# -- the app's process: gunicorn (flask_aws_telemetry.gunicorn_config) and the container's health check
+# (python -m flask_aws_telemetry.healthcheck). PORT and WEB_CONCURRENCY are gunicorn's own variables.
+PORT = EnvVar("PORT", "8000", "The port gunicorn binds on 0.0.0.0 and the container's health check calls.")
+WEB_CONCURRENCY = EnvVar(
+    "WEB_CONCURRENCY",
+    "2",
+    "gunicorn's worker processes; the per-task limits (anomaly capture, browser span batches) are shared by them.",
+)
+HEALTH_CHECK_PATH = EnvVar(
+    "HEALTH_CHECK_PATH",
+    "/health",
+    "The app's health-check route: the container's health check calls it; its requests write no request line.",
+)
+APP_WRITABLE_PATH = EnvVar(
+    "APP_WRITABLE_PATH",
+    "/tmp",
+    "The writable directory of the task's read-only root file system (gunicorn's worker heartbeat files).",
+)
+TELEMETRY_LOGGER_PREFIX = EnvVar(
+    "TELEMETRY_LOGGER_PREFIX",
+    "flask_aws_telemetry",
+    "Prefix of the logger names the dashboards count: <prefix>.anomalies (captured anomalies), <prefix>.request.",
+)
+PROCESS_VARIABLES: tuple[EnvVar, ...] = (PORT, WEB_CONCURRENCY, HEALTH_CHECK_PATH, APP_WRITABLE_PATH)
+
 # Set by the ECS agent itself, never by a task definition: the telemetry reads it to know it runs on ECS.
 ECS_CONTAINER_METADATA_URI_V4 = EnvVar(
     "ECS_CONTAINER_METADATA_URI_V4",
