@@ -218,7 +218,9 @@ def test_each_invalid_identity_field_is_one_sentence(field, value):
     """A malformed identity field names the field, the value and the form to use, in one sentence."""
     with pytest.raises(ConfigError) as error:
         EnvironmentConfig(
-            **{**IDENTITY, field: value}, app=AppConfig(wsgi_app="app:app"), images=ImagesConfig(app_uri="r.example/app:1")
+            **{**IDENTITY, field: value},
+            app=AppConfig(wsgi_app="app:app"),
+            images=ImagesConfig(app_uri="r.example/app:1"),
         )
     message = str(error.value)
     assert f"{field} = {value!r} is invalid; use " in message
@@ -235,7 +237,11 @@ def test_a_rule_of_the_app_may_not_take_the_health_rules_name(app_directory):
 def test_cruddurs_health_rule_keeps_its_name_priority_and_path(dev):
     """Built by the platform from Cruddur's health path: the rule its templates always had."""
     (health,) = [rule for rule in templates.sampling_rules(dev) if rule["URLPath"] != "*"]
-    assert (health["RuleName"], health["Priority"], health["URLPath"]) == ("cruddur-dev-health", 100, "/api/health-check")
+    assert (health["RuleName"], health["Priority"], health["URLPath"]) == (
+        "cruddur-dev-health",
+        100,
+        "/api/health-check",
+    )
 
 
 def test_stack_families_of_two_environments_share_one_compliance_check(app_directory):

@@ -569,7 +569,12 @@ def test_the_app_section_defaults_to_the_library_and_names_the_table_in_its_vari
     from flask_aws_telemetry import contract
 
     container = AppConfig(wsgi_app="app:create_app()").container(table_variables={"TABLE_NAME": "orders-dev"})
-    assert container.command == ("gunicorn", "--config", "python:flask_aws_telemetry.gunicorn_config", "app:create_app()")
+    assert container.command == (
+        "gunicorn",
+        "--config",
+        "python:flask_aws_telemetry.gunicorn_config",
+        "app:create_app()",
+    )
     assert (container.port, container.user, container.writable_path) == (8000, "10001", "/tmp")
     assert (container.health_check_path, container.health_check_command) == (
         "/health",

@@ -17,7 +17,7 @@ def _dockerfile(tmp_path: Path, text: str) -> Path:
 
 
 COMPLIANT = {
-    "one stage": "FROM python:3.11-slim\nRUN useradd --uid 10001 app\nUSER 10001\nCMD [\"gunicorn\"]\n",
+    "one stage": 'FROM python:3.11-slim\nRUN useradd --uid 10001 app\nUSER 10001\nCMD ["gunicorn"]\n',
     "a build stage as root, the final one not": (
         "FROM python:3.11 AS build\nRUN pip wheel -w /w flask\n\nFROM python:3.11-slim\nCOPY --from=build /w /w\n"
         "user 10001:10001\n"
@@ -36,7 +36,11 @@ def test_a_final_stage_running_as_the_app_user_passes(tmp_path, text):
 
 
 NON_COMPLIANT = {
-    "no USER": ("FROM python:3.11-slim\nCMD [\"gunicorn\"]\n", "sets no USER", "add the line 'USER 10001' after that FROM"),
+    "no USER": (
+        'FROM python:3.11-slim\nCMD ["gunicorn"]\n',
+        "sets no USER",
+        "add the line 'USER 10001' after that FROM",
+    ),
     "USER only in a build stage": (
         "FROM python:3.11 AS build\nUSER 10001\nFROM python:3.11-slim\nCOPY --from=build /w /w\n",
         "the final stage (FROM on line 3) sets no USER",
@@ -66,7 +70,7 @@ def test_a_final_stage_not_running_as_the_app_user_is_one_sentence(tmp_path, tex
 
 def test_the_environment_refuses_an_image_that_would_run_as_root(tmp_path):
     """Built at synth: the environment names itself, the Dockerfile and the line to add."""
-    _dockerfile(tmp_path, "FROM python:3.11-slim\nCMD [\"gunicorn\"]\n")
+    _dockerfile(tmp_path, 'FROM python:3.11-slim\nCMD ["gunicorn"]\n')
     with pytest.raises(ConfigError) as error:
         EnvironmentConfig(
             name="dev",
