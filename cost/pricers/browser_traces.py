@@ -16,7 +16,7 @@ from cost.inputs import Inputs
 from cost.lines import MILLION, Line, priced, priced_per
 from cost.pricers.http_api import HTTP_API
 from cost.pricers.load_balancer import GB_PER_HOUR_PER_LCU, LOAD_BALANCER, NEW_CONNECTIONS_PER_SECOND_PER_LCU
-from cruddur import contract
+from flask_aws_telemetry import contract
 
 TYPES: frozenset[str] = frozenset()  # no resource of their own
 # The telemetry log rate limit (flask_aws_telemetry.ratelimit): five lines a minute per worker, ~250 bytes each.
@@ -24,14 +24,28 @@ REFUSAL_LINES_PER_WORKER_MINUTE = 5
 REFUSAL_LINE_BYTES = 250
 
 
+def _app_variables(inputs: Inputs) -> list[dict[str, str]]:
+    """The environment variables of each app container the environment runs."""
+    return [
+        {e["Name"]: e["Value"] for e in container.get("Environment", [])}
+        for service in inputs.workload.services
+        for container in service.containers
+        if service.is_app(container)
+    ]
+
+
 def enabled(inputs: Inputs) -> bool:
     """Whether an app container of the environment takes the frontend's spans."""
-    for service in inputs.workload.services:
-        for container in service.containers:
-            variables = {e["Name"]: e["Value"] for e in container.get("Environment", [])}
-            if service.is_app(container) and variables.get(contract.BROWSER_TRACES_ENABLED.name) == "true":
-                return True
-    return False
+    return any(variables.get(contract.BROWSER_TRACES_ENABLED.name) == "true" for variables in _app_variables(inputs))
+
+
+def workers(inputs: Inputs) -> int:
+    """gunicorn's worker processes per task, as the task sets them (WEB_CONCURRENCY), or the library's default."""
+    counts = [
+        int(v.get(contract.WEB_CONCURRENCY.name) or contract.WEB_CONCURRENCY.default or 1)
+        for v in _app_variables(inputs)
+    ]
+    return max(counts, default=1)
 
 
 def lines(inputs: Inputs) -> list[Line]:
@@ -77,7 +91,7 @@ def lines(inputs: Inputs) -> list[Line]:
         )
     refusal_gb = (
         inputs.workload.running_tasks
-        * contract.GUNICORN_WORKERS
+        * workers(inputs)
         * REFUSAL_LINES_PER_WORKER_MINUTE
         * hours
         * 60

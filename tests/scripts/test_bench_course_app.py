@@ -13,7 +13,8 @@ from bench.overhead import (
     environ_for,
     undelivered,
 )
-from cruddur.healthcheck import check
+from cruddur import contract
+from flask_aws_telemetry.healthcheck import probe
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver
@@ -37,7 +38,9 @@ def test_the_course_setup_sends_spans_and_segments_and_none_of_the_projects_own(
         environ = environ_for(COURSE_SETUP, collector, daemon, None, "", rollbar, **data)
         process = start_gunicorn(environ, port, COURSE_SETUP.command)
         try:
-            assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+            assert wait_until(
+                lambda: probe(port, contract.HEALTH_CHECK_PATH, timeout_seconds=0.5) is None, timeout=20
+            ), "gunicorn did not become healthy"
             for _ in range(REQUESTS):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/activities/home", timeout=5) as response:
                     assert response.status == 200
