@@ -30,7 +30,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
+import traceback
 import urllib.error
 import urllib.request
 import uuid
@@ -64,6 +67,9 @@ PACKAGES = {
 }
 IMPORT_NAMES = {"flask-aws-telemetry": "flask_aws_telemetry", "flask-aws-telemetry-cdk": "flask_aws_telemetry_cdk"}
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+# What running an example leaves in its folder, and each example's .gitignore keeps out of git.
+LEFT_BY_A_RUN = {"__pycache__", ".venv", "cdk.out"}
+CDK_APP_MAX_LINES = 25
 STACK_KEYS = ("network", "observability", "service")
 NOTES = "team-notes"
 NOTES_STAGE = "dev"
@@ -170,52 +176,75 @@ def wheels(shared: Path) -> dict[str, Any]:
     return _once(shared, "wheels", lambda: build_wheels(shared / "wheels"))
 
 
-def make_team_repository(example: str, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
-    """The example as a new git repository with its own virtualenv and ``cdk synth`` run; what each step did."""
-    repo = shared / "repos" / example
-    shutil.copytree(EXAMPLES_DIR / example, repo, ignore=shutil.ignore_patterns("__pycache__", ".venv", "cdk.out"))
+def make_team_repository(example: str, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """The example as a team's git repository outside this tree: installed, synthesized and, for the notes service,
+    its dev task run. Everything the tests read is returned; the repository and its virtualenv are then removed.
+    """
+    repo = Path(tempfile.mkdtemp(prefix=f"{example}-")) / example
+    try:
+        return _make_team_repository(example, repo, wheels, workdir)
+    finally:
+        shutil.rmtree(repo.parent, ignore_errors=True)
+
+
+def _make_team_repository(example: str, repo: Path, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    shutil.copytree(EXAMPLES_DIR / example, repo, ignore=shutil.ignore_patterns(*LEFT_BY_A_RUN))
     git = ["git", "-c", "user.name=A Team", "-c", "user.email=team@example.com", "-c", "init.defaultBranch=main"]
     checked(run([*git, "init", "-q"], cwd=repo, timeout=30))
     checked(run([*git, "add", "-A"], cwd=repo, timeout=30))
-    checked(run([*git, "commit", "-q", "-m", "The notes service, its image and its stages"], cwd=repo, timeout=30))
+    checked(run([*git, "commit", "-q", "-m", f"{example}: the app, its image and its stages"], cwd=repo, timeout=30))
     files = checked(run(["git", "ls-files"], cwd=repo, timeout=30)).output.split()
 
     venv = repo / ".venv"
     steps = {"venv": checked(run([sys.executable, "-m", "venv", str(venv)], cwd=repo, timeout=120))}
     python, env = str(venv / "bin" / "python"), tool_environment(venv)
     wheel_dir = str(Path(next(iter(wheels["wheels"].values()))).parent)
+    pip = [python, "-m", "pip", "install", "--quiet", "--no-compile"]
     # Our two packages from the wheels alone, never from an index (a same-named release there would be another's);
     # then the repository's requirements, which they satisfy, and their dependencies from the index.
     steps["install wheels"] = checked(
-        run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--find-links", wheel_dir,
+        run([*pip, "--no-index", "--no-deps", "--find-links", wheel_dir,
              *(f"{name}=={version}" for name, version in package_versions().items())],
             cwd=repo, env=env, timeout=INSTALL_SECONDS)
     )  # fmt: skip
     steps["install requirements"] = checked(
-        run([python, "-m", "pip", "install", "-q", "--find-links", wheel_dir, "-r", "requirements.txt"],
-            cwd=repo, env=env, timeout=INSTALL_SECONDS)
-    )  # fmt: skip
+        run([*pip, "--find-links", wheel_dir, "-r", "requirements.txt"], cwd=repo, env=env, timeout=INSTALL_SECONDS)
+    )
     where = checked(
         run([python, "-c", "import json, flask_aws_telemetry as a, flask_aws_telemetry_cdk as b, importlib.util as u;"
              " print(json.dumps({'telemetry': a.__file__, 'constructs': b.__file__,"
              " 'cruddur': bool(u.find_spec('cruddur'))}))"], cwd=repo, env=env, timeout=120)
     )  # fmt: skip
     steps["synth"] = run([str(CDK_CLI), "synth", "--quiet", "--no-notices"], cwd=repo, env=env, timeout=SYNTH_SECONDS)
-    status = checked(run(["git", "status", "--porcelain", "--ignored"], cwd=repo, timeout=30)).output
-    return {
+    result: dict[str, Any] = {
+        "example": example,
         "repo": str(repo),
         "venv": str(venv),
         "files": files,
         "imported_from": json.loads(where.output.strip().splitlines()[-1]),
-        "git_status": status,
         "steps": {name: dataclasses.asdict(step) for name, step in steps.items()},
+        "stacks": {},
+        "image_assets": [],
+        "task": None,
     }
+    if steps["synth"].returncode != 0:
+        return result
+    result["stacks"] = cloud_assembly(repo / "cdk.out")
+    result["image_assets"] = [
+        sorted(path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file())
+        for asset in sorted((repo / "cdk.out").glob("asset.*"))
+        if (asset / "Dockerfile").is_file()
+    ]
+    if example == NOTES:
+        try:
+            result["task"] = run_notes_task(repo, venv, result["stacks"], workdir)
+        except (Exception, pytest.fail.Exception):  # noqa: BLE001  # the task's tests fail with it, the synthesis's run
+            result["task_failure"] = traceback.format_exc()
+    return result
 
 
 def package_versions() -> dict[str, str]:
     """Each distribution's version, from its pyproject.toml."""
-    import tomllib
-
     return {
         name: tomllib.loads((package / "pyproject.toml").read_text())["project"]["version"]
         for name, package in PACKAGES.items()
@@ -224,34 +253,55 @@ def package_versions() -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=EXAMPLES)
 def team_repository(request: pytest.FixtureRequest, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
-    """One example made into a team's repository, installed and synthesized (see the module's docstring)."""
-    return {
-        "example": request.param,
-        **_once(shared, request.param, lambda: make_team_repository(request.param, shared, wheels)),
-    }
+    """One example made into a team's repository, installed, synthesized and run (see the module's docstring)."""
+    return _example_run(request.param, shared, wheels)
 
 
-def cloud_assembly(repo: Path) -> dict[str, dict[str, Any]]:
-    """The templates ``cdk synth`` wrote into the repository's cdk.out, by stack name."""
-    manifest = json.loads((repo / "cdk.out" / "manifest.json").read_text())
+def _example_run(example: str, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+    workdir = shared / f"{example}-logs"
+    workdir.mkdir(exist_ok=True)
+    return _once(shared, example, lambda: make_team_repository(example, wheels, workdir))
+
+
+def cloud_assembly(outdir: Path) -> dict[str, dict[str, Any]]:
+    """The templates ``cdk synth`` wrote into ``outdir`` (cdk.out), by stack name."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = {}
     for artifact in manifest["artifacts"].values():
         if artifact["type"] == "aws:cloudformation:stack":
-            template = repo / "cdk.out" / artifact["properties"]["templateFile"]
+            template = outdir / artifact["properties"]["templateFile"]
             stacks[template.name.removesuffix(".template.json")] = json.loads(template.read_text())
     return stacks
 
 
-def stage_environment(repo: Path, stage: str) -> SynthesizedEnvironment:
+def stage_environment(stacks: dict[str, dict[str, Any]], stage: str) -> SynthesizedEnvironment:
     """One stage's three stacks, read as this repository's own tests read a synthesized environment."""
-    stacks = cloud_assembly(repo)
     names = {key: next(name for name in stacks if name.endswith(f"-{stage}-{key}")) for key in STACK_KEYS}
     return SynthesizedEnvironment(
         config=None,  # type: ignore[arg-type]  # the team's config lives in its CDK app; only templates are read
-        outdir=repo / "cdk.out",
+        outdir=Path("cdk.out"),
         stack_names=names,
         templates={key: stacks[name] for key, name in names.items()},
     )
+
+
+# ---- what the team writes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_cdk_app_is_short(example):
+    """The CDK app cdk.json names is at most 25 lines: configuration, not a copy of the platform."""
+    command = json.loads((EXAMPLES_DIR / example / "cdk.json").read_text())["app"]
+    (script,) = [word for word in command.split() if word.endswith(".py")]
+    lines = (EXAMPLES_DIR / example / script).read_text().splitlines()
+    assert len(lines) <= CDK_APP_MAX_LINES, f"{example}/{script}: {len(lines)} lines"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_example_gitignore_keeps_out_what_a_run_leaves(example):
+    """Each example ignores its virtualenv, its cloud assembly and Python's caches, as a team's repository does."""
+    ignored = {line.strip().strip("/") for line in (EXAMPLES_DIR / example / ".gitignore").read_text().splitlines()}
+    assert LEFT_BY_A_RUN <= ignored
 
 
 # ---- the repository, its install and its synthesis ------------------------------------------------------------
@@ -264,7 +314,7 @@ def test_the_repository_lies_outside_this_tree_and_holds_only_what_the_team_wrot
     expected = sorted(
         path.relative_to(EXAMPLES_DIR / team_repository["example"]).as_posix()
         for path in (EXAMPLES_DIR / team_repository["example"]).rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and not LEFT_BY_A_RUN.intersection(path.parts)
     )
     assert sorted(team_repository["files"]) == expected
 
@@ -297,7 +347,7 @@ def test_cdk_synth_passes_with_the_package_compliance_checks(team_repository):
     """``cdk synth`` exits 0 with cdk-nag's AwsSolutions checks applied: every acknowledged finding names a reason."""
     synth = team_repository["steps"]["synth"]
     assert synth["returncode"] == 0, synth["output"][-4000:]
-    stacks = cloud_assembly(Path(team_repository["repo"]))
+    stacks = team_repository["stacks"]
     acknowledged = [
         rule
         for template in stacks.values()
@@ -311,7 +361,7 @@ def test_cdk_synth_passes_with_the_package_compliance_checks(team_repository):
 
 def test_every_stage_names_its_own_stacks(team_repository):
     """Each stage of the team's CDK app has its network, observability and service stacks, named for the app."""
-    stacks = cloud_assembly(Path(team_repository["repo"]))
+    stacks = team_repository["stacks"]
     stages = {name.rsplit("-", 2)[-2] for name in stacks if name.endswith(STACK_KEYS)}
     assert len(stages) >= 2, sorted(stacks)
     for stage in stages:
@@ -321,28 +371,25 @@ def test_every_stage_names_its_own_stacks(team_repository):
 
 def test_the_templates_have_no_cfn_lint_errors(team_repository):
     """cfn-lint finds no error (E-rule) in any template, as tests/infra/test_cfn_lint.py holds Cruddur's."""
-    for name, template in cloud_assembly(Path(team_repository["repo"])).items():
+    for name, template in team_repository["stacks"].items():
         matches = lint_all(json.dumps(template))
         errors = [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.id.startswith("E")]
         assert errors == [], f"{name}: {errors}"
 
 
 def test_the_image_asset_is_the_service_folder_as_the_team_wrote_it(team_repository):
-    """The app's image asset holds exactly the files of the Dockerfile's folder: nothing of this project."""
-    repo = Path(team_repository["repo"])
-    (asset,) = {path for path in (repo / "cdk.out").glob("asset.*") if (path / "Dockerfile").is_file()}
-    staged = sorted(path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file())
-    service = repo / "service"
-    assert staged == sorted(path.relative_to(service).as_posix() for path in service.rglob("*") if path.is_file())
+    """The app's image asset holds exactly the files of service/ (its Dockerfile's folder): nothing of this project."""
+    service = EXAMPLES_DIR / team_repository["example"] / "service"
+    written = [path for path in service.rglob("*") if path.is_file() and not LEFT_BY_A_RUN.intersection(path.parts)]
+    assert team_repository["image_assets"] == [sorted(path.relative_to(service).as_posix() for path in written)]
 
 
 def test_the_image_runs_the_command_the_task_runs_as_the_task_user(team_repository):
     """The Dockerfile's CMD is the synthesized app container's command, and its USER the task's user."""
-    repo = Path(team_repository["repo"])
-    dockerfile = (repo / "service" / "Dockerfile").read_text()
+    dockerfile = (EXAMPLES_DIR / team_repository["example"] / "service" / "Dockerfile").read_text()
     (cmd,) = re.findall(r"^CMD (.+)$", dockerfile, re.MULTILINE)
     (user,) = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
-    app = templates.app_container(stage_environment(repo, "dev"))
+    app = templates.app_container(stage_environment(team_repository["stacks"], "dev"))
     assert json.loads(cmd) == app["Command"]
     assert user == app["User"]
 
@@ -403,10 +450,10 @@ def _xray_trace_id(trace_id: str) -> str:
     return f"1-{trace_id[:8]}-{trace_id[8:]}"
 
 
-def run_notes_task(repo: Path, venv: Path, workdir: Path) -> dict[str, Any]:
+def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], workdir: Path) -> dict[str, Any]:
     """The dev stage's task: the app under gunicorn with its sidecars and stand-ins, asked, then stopped."""
     started = time.monotonic()
-    env = stage_environment(repo, NOTES_STAGE)
+    env = stage_environment(stacks, NOTES_STAGE)
     app = templates.app_container(env)
     containers = templates.sidecars(env)
     ((table_ref, table),) = env.resources("service", "AWS::DynamoDB::Table").items()
@@ -530,19 +577,12 @@ def _tcp_open(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def notes_repository(shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
-    """The notes service's team repository (as ``team_repository`` makes it for that example)."""
-    return _once(shared, NOTES, lambda: make_team_repository(NOTES, shared, wheels))
-
-
-@pytest.fixture(scope="module")
-def task_run(shared: Path, notes_repository: dict[str, Any]) -> TaskRun:
+def task_run(shared: Path, wheels: dict[str, Any]) -> TaskRun:
     """The notes service's dev task, run once on loopback with its sidecars (see the module's docstring)."""
-    assert notes_repository["steps"]["synth"]["returncode"] == 0, notes_repository["steps"]["synth"]["output"][-4000:]
-    repo, venv = Path(notes_repository["repo"]), Path(notes_repository["venv"])
-    workdir = shared / "task"
-    workdir.mkdir(exist_ok=True)
-    return TaskRun(**_once(shared, "task", lambda: run_notes_task(repo, venv, workdir)))
+    notes = _example_run(NOTES, shared, wheels)
+    assert notes["steps"]["synth"]["returncode"] == 0, notes["steps"]["synth"]["output"][-4000:]
+    assert notes["task"] is not None, notes["task_failure"]
+    return TaskRun(**notes["task"])
 
 
 def _segment_trace_ids(run: TaskRun) -> set[str]:
