@@ -82,6 +82,12 @@ TASK_ROLE = {
 }
 HONEYCOMB_HOST = r"api\.honeycomb\.io"
 XRAY_HOST = r"xray\.(\$\{env:AWS_REGION\}|" + re.escape(REGION) + r")\.amazonaws\.com"
+COLLECTOR_CONFIG_VARIABLE = "AOT_CONFIG_CONTENT"  # where ADOT reads its whole configuration
+# The rule every account has, which X-Ray serves after the account's own (reservoir 1 a second, then 5 %).
+XRAY_DEFAULT_RULE = {
+    "RuleName": "Default", "ResourceARN": "*", "Priority": 10000, "FixedRate": 0.05, "ReservoirSize": 1,
+    "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": 1,
+}  # fmt: skip
 HEALTH_PROBES = 20
 TRACED_NOTE = "n-7"
 # Bounds of the steps (seconds): a cold pip cache downloads aws-cdk-lib and its jsii runtime.
@@ -461,14 +467,19 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
     collector_text = templates.collector_configuration_text(env)
     exporters = json.dumps(templates.collector_configuration(env)["exporters"])
     collector_container = containers[contract.COLLECTOR_CONTAINER_NAME]
-    secrets = {s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in collector_container.get("Secrets", [])}
+    secrets = {
+        s["Name"]: f"test-value-for-{s['Name'].lower()}"
+        for s in collector_container.get("Secrets", [])
+        if s["Name"] != COLLECTOR_CONFIG_VARIABLE  # the configuration's own text, from the templates
+    }
+    rules = [*templates.sampling_rules(env), XRAY_DEFAULT_RULE]
     collector_environ = sidecars.collector_environment(env, secrets=secrets) | TASK_ROLE
     xray_sdk = contract.XRAY_DAEMON_CONTAINER_NAME in containers
 
     with ExitStack() as stack:
         dynamodb = stack.enter_context(MotoServer(workdir / "moto.log"))
         xray = stack.enter_context(
-            XRayApi(templates.sampling_rules(env), region=REGION, access_key=TASK_ROLE["AWS_ACCESS_KEY_ID"],
+            XRayApi(rules, region=REGION, access_key=TASK_ROLE["AWS_ACCESS_KEY_ID"],
                     secret_key=TASK_ROLE["AWS_SECRET_ACCESS_KEY"], session_token=TASK_ROLE["AWS_SESSION_TOKEN"])
         )  # fmt: skip
         otlp = stack.enter_context(OtlpReceiver())
@@ -479,7 +490,7 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
         if not xray_sdk:
             backends[XRAY_HOST] = xray.url
         config_text, ports = collector_config_on_loopback(collector_text, backends=backends, xray_endpoint=xray.url)
-        collector_environ["AOT_CONFIG_CONTENT"] = config_text
+        collector_environ[COLLECTOR_CONFIG_VARIABLE] = config_text
         running: list[ContainerProcess] = []
 
         def start(name: str, start_process: Any) -> ContainerProcess:
@@ -495,9 +506,7 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
                 run.xray_daemon = str(missing)
                 udp_daemon = stack.enter_context(XRayDaemon())
                 environ[contract.XRAY_DAEMON_ADDRESS.name] = udp_daemon.address
-                environ[contract.XRAY_SAMPLING_ENDPOINT.name] = stack.enter_context(
-                    XRaySamplingApi(templates.sampling_rules(env))
-                ).url
+                environ[contract.XRAY_SAMPLING_ENDPOINT.name] = stack.enter_context(XRaySamplingApi(rules)).url
             else:
                 run.xray_daemon = "real"
                 daemon_container = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
