@@ -89,12 +89,14 @@ XRAY_DEFAULT_RULE = {
     "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": 1,
 }  # fmt: skip
 HEALTH_PROBES = 20
+UNTRACED_REQUESTS = 3  # sent without a trace header, as the load balancer passes a client's: the rules decide
 TRACED_NOTE = "n-7"
 # Bounds of the steps (seconds): a cold pip cache downloads aws-cdk-lib and its jsii runtime.
 BUILD_SECONDS = 180
 INSTALL_SECONDS = 600
 SYNTH_SECONDS = 300
 SEGMENTS_WITHIN_SECONDS = 15
+STATISTICS_WITHIN_SECONDS = 40  # the sampler reports every 10 s; its first report may wait for a request
 
 
 @dataclasses.dataclass
@@ -337,12 +339,12 @@ def test_the_packages_come_from_the_wheels_into_the_repository_virtualenv(team_r
 
 def test_the_requirements_pin_the_released_packages(team_repository):
     """The repository names our packages by name and version, never by path or URL."""
-    repo = Path(team_repository["repo"])
+    example = EXAMPLES_DIR / team_repository["example"]
     lines = [
         line.split("#", 1)[0].strip()
-        for path in repo.rglob("requirements*.txt")
-        if ".venv" not in path.parts
-        for line in path.read_text().splitlines()
+        for name in team_repository["files"]
+        if name.endswith("requirements.txt")
+        for line in (example / name).read_text().splitlines()
     ]
     named = {line for line in lines if line.startswith("flask-aws-telemetry")}
     assert named == {f"{name}=={version}" for name, version in package_versions().items()}
@@ -419,6 +421,7 @@ class TaskRun:
     segments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     app_log: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     exit_status: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    rule_statistics: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # rule -> counts reported
     xray_daemon: str = ""  # "real", or why the UDP stand-in took its place
     seconds: float = 0.0
 
@@ -497,8 +500,10 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
             running.append(stack.enter_context(ContainerProcess(name, workdir / f"{name}.log", start_process)))
             return running[-1]
 
-        environ = task_environment(app, {table_ref: table_name}) | TASK_ROLE
-        udp_daemon = None
+        # What ECS sets in every task's containers besides the definition's variables: the region (boto3 reads
+        # AWS_DEFAULT_REGION) and the task role's credentials (here as variables; ECS serves them from an endpoint).
+        environ = task_environment(app, {table_ref: table_name}) | TASK_ROLE | {"AWS_DEFAULT_REGION": REGION}
+        udp_daemon, sampling_api = None, xray
         if xray_sdk:
             try:
                 daemon_binary = sidecars.xray_daemon()
@@ -506,7 +511,8 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
                 run.xray_daemon = str(missing)
                 udp_daemon = stack.enter_context(XRayDaemon())
                 environ[contract.XRAY_DAEMON_ADDRESS.name] = udp_daemon.address
-                environ[contract.XRAY_SAMPLING_ENDPOINT.name] = stack.enter_context(XRaySamplingApi(rules)).url
+                sampling_api = stack.enter_context(XRaySamplingApi(rules))
+                environ[contract.XRAY_SAMPLING_ENDPOINT.name] = sampling_api.url
             else:
                 run.xray_daemon = "real"
                 daemon_container = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
@@ -555,6 +561,26 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
         _, run.note = _request(f"{base}/notes/{TRACED_NOTE}")
         run.missing_note_status, _ = _request(f"{base}/notes/none-such")
         _, run.hello = _request(f"{base}/hello/team")
+
+        # The sampler reports each rule's counts with its next SamplingTargets call (every 10 s, from each worker):
+        # every probe (and the readiness probe and the container's health check), every request without a header.
+        def counted(rule: str, field: str) -> int:
+            return sum(document[field] for document in sampling_api.statistics_of(rule))
+
+        (health_rule,) = [rule["RuleName"] for rule in rules if rule["URLPath"] == health_path]
+        others = [rule["RuleName"] for rule in rules if rule["RuleName"] != health_rule]
+        if not wait_until(
+            lambda: (
+                counted(health_rule, "RequestCount") >= HEALTH_PROBES + 2
+                and sum(counted(rule, "RequestCount") for rule in others) >= UNTRACED_REQUESTS
+            ),
+            timeout=STATISTICS_WITHIN_SECONDS,
+        ):
+            pytest.fail(f"the sampler reported no statistics of every request within {STATISTICS_WITHIN_SECONDS} s")
+        run.rule_statistics = {
+            rule["RuleName"]: {field: counted(rule["RuleName"], field) for field in ("RequestCount", "SampledCount")}
+            for rule in rules
+        }
         for process in running:
             process.assert_running()
 
@@ -634,10 +660,14 @@ def test_health_probes_are_answered_and_never_sampled(task_run):
     assert health_spans == [] and health_segments == []
 
 
-def test_the_rules_still_sample_a_request_without_a_trace_header(task_run):
-    """The rules that never sample the probes sample other requests (X-Ray's reservoir): the probes' silence is
-    the health rule, not tracing that is off."""
-    assert any("/hello/team" in json.dumps(span["attributes"]) for span in task_run.otlp_spans)
+def test_health_probes_fall_to_the_never_sample_rule_and_other_requests_to_the_others(task_run):
+    """The sampler's own statistics: every probe matched the health rule and none was sampled; the requests without
+    a trace header that were not probes fell to the other rules (X-Ray's Default here).
+    """
+    health_rule = next(name for name in task_run.rule_statistics if name.endswith("-health"))
+    health = task_run.rule_statistics.pop(health_rule)
+    assert health["RequestCount"] >= HEALTH_PROBES and health["SampledCount"] == 0, health
+    assert sum(counts["RequestCount"] for counts in task_run.rule_statistics.values()) >= UNTRACED_REQUESTS
 
 
 def test_every_container_stops_with_status_0(task_run):
