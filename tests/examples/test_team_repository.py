@@ -5,8 +5,10 @@ Each folder of ``examples/`` is such a repository. For each, once per test run (
 1. both distributions are built as wheels (``python -m build --wheel``) from copies of ``packages/``;
 2. the example is copied into a new git repository in a temporary folder (nothing else of this project goes
    with it) and committed;
-3. a fresh virtualenv there installs its ``requirements.txt``: our two packages from the wheels alone (no index),
-   everything they depend on from the package index, as a team's ``pip install -r requirements.txt`` does;
+3. a fresh virtualenv holds our two packages from the wheels alone (no index); the repository's
+   ``requirements.txt`` is installed into it as a team's ``pip install -r requirements.txt`` does, everything the
+   packages depend on coming from the package index (one virtualenv serves every example: the second install
+   finds all but its own few requirements in place);
 4. ``cdk synth`` runs there with the pinned CDK CLI: the package's cdk-nag checks run in it and fail it on any
    unacknowledged finding; cfn-lint then reads every template.
 
@@ -15,9 +17,11 @@ For the notes service (``examples/team-notes``), its dev stage's task then runs 
 folder (the image's working directory) with the virtualenv's Python, the real collector with the synthesized
 configuration, the X-Ray daemon (or, where it cannot be built here, its UDP stand-in), moto's DynamoDB holding a
 table made from the template's key schema. It answers a note written and read back with one trace id in the OTLP
-spans, the X-Ray segments and its log lines, and leaves no span and no segment for its health probes.
+spans, the X-Ray segments and its log lines; its health probes leave no span and no segment, and the sampler's
+own statistics count every one of them under the never-sample rule.
 
-Under pytest-xdist the workers share each result (``_once``): the first to ask builds it under a file lock.
+Under pytest-xdist the workers share each result (``_once``): the first to ask builds it under a file lock. What
+the tests read is kept as JSON; each repository is removed when its run ends, the virtualenv when the last is.
 """
 
 from __future__ import annotations
@@ -169,7 +173,7 @@ def build_wheels(outdir: Path) -> dict[str, Any]:
         (wheel,) = outdir.glob(f"{name.replace('-', '_')}-*.whl")
         wheels[name] = str(wheel)
     shutil.rmtree(sources)
-    return {"wheels": wheels, "seconds": seconds}
+    return {"folder": str(outdir), "wheels": wheels, "seconds": seconds}
 
 
 @pytest.fixture(scope="module")
@@ -184,18 +188,44 @@ def wheels(shared: Path) -> dict[str, Any]:
     return _once(shared, "wheels", lambda: build_wheels(shared / "wheels"))
 
 
-def make_team_repository(example: str, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
+def make_virtualenv(venv: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+    """A fresh virtualenv holding our two packages from their wheels alone (never from an index, where a release of
+    the same name would be someone else's); each repository's requirements are installed into it next.
+    """
+    steps = {"venv": checked(run([sys.executable, "-m", "venv", str(venv)], cwd=venv.parent, timeout=120))}
+    steps["install wheels"] = checked(
+        run([*pip_install(venv), "--no-index", "--no-deps", "--find-links", wheels["folder"],
+             *(f"{name}=={version}" for name, version in package_versions().items())],
+            cwd=venv.parent, env=tool_environment(venv), timeout=INSTALL_SECONDS)
+    )  # fmt: skip
+    return {"venv": str(venv), "steps": {name: dataclasses.asdict(step) for name, step in steps.items()}}
+
+
+def pip_install(venv: Path) -> list[str]:
+    """``pip install`` of ``venv``, quiet, compiling nothing ahead (Python compiles what it imports)."""
+    return [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
+
+
+@pytest.fixture(scope="module")
+def virtualenv(shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+    """The team's virtualenv, shared by the examples' repositories; removed when the last of them is done."""
+    return _once(shared, "virtualenv", lambda: make_virtualenv(shared / "venv", wheels))
+
+
+def make_team_repository(example: str, venv: Path, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """The example as a team's git repository outside this tree: installed, synthesized and, for the notes service,
-    its dev task run. Everything the tests read is returned; the repository and its virtualenv are then removed.
+    its dev task run. Everything the tests read is returned; the repository is then removed.
     """
     repo = Path(tempfile.mkdtemp(prefix=f"{example}-")) / example
     try:
-        return _make_team_repository(example, repo, wheels, workdir)
+        return _make_team_repository(example, repo, venv, wheels, workdir)
     finally:
         shutil.rmtree(repo.parent, ignore_errors=True)
 
 
-def _make_team_repository(example: str, repo: Path, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
+def _make_team_repository(
+    example: str, repo: Path, venv: Path, wheels: dict[str, Any], workdir: Path
+) -> dict[str, Any]:
     shutil.copytree(EXAMPLES_DIR / example, repo, ignore=shutil.ignore_patterns(*LEFT_BY_A_RUN))
     git = ["git", "-c", "user.name=A Team", "-c", "user.email=team@example.com", "-c", "init.defaultBranch=main"]
     checked(run([*git, "init", "-q"], cwd=repo, timeout=30))
@@ -203,23 +233,24 @@ def _make_team_repository(example: str, repo: Path, wheels: dict[str, Any], work
     checked(run([*git, "commit", "-q", "-m", f"{example}: the app, its image and its stages"], cwd=repo, timeout=30))
     files = checked(run(["git", "ls-files"], cwd=repo, timeout=30)).output.split()
 
-    venv = repo / ".venv"
-    steps = {"venv": checked(run([sys.executable, "-m", "venv", str(venv)], cwd=repo, timeout=120))}
-    python, env = str(venv / "bin" / "python"), tool_environment(venv)
-    wheel_dir = str(Path(next(iter(wheels["wheels"].values()))).parent)
-    pip = [python, "-m", "pip", "install", "--quiet", "--no-compile"]
-    # Our two packages from the wheels alone, never from an index (a same-named release there would be another's);
-    # then the repository's requirements, which they satisfy, and their dependencies from the index.
-    steps["install wheels"] = checked(
-        run([*pip, "--no-index", "--no-deps", "--find-links", wheel_dir,
-             *(f"{name}=={version}" for name, version in package_versions().items())],
-            cwd=repo, env=env, timeout=INSTALL_SECONDS)
-    )  # fmt: skip
-    steps["install requirements"] = checked(
-        run([*pip, "--find-links", wheel_dir, "-r", "requirements.txt"], cwd=repo, env=env, timeout=INSTALL_SECONDS)
-    )
+    env = tool_environment(venv)
+    # The repository's requirements, which the wheels satisfy for our packages; their dependencies from the index.
+    # One pip at a time in the shared virtualenv.
+    with open(venv.parent / "pip.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        steps = {
+            "install requirements": checked(
+                run(
+                    [*pip_install(venv), "--find-links", wheels["folder"], "-r", "requirements.txt"],
+                    cwd=repo,
+                    env=env,
+                    timeout=INSTALL_SECONDS,
+                )
+            )  # fmt: skip
+        }
     where = checked(
-        run([python, "-c", "import json, flask_aws_telemetry as a, flask_aws_telemetry_cdk as b, importlib.util as u;"
+        run([str(venv / "bin" / "python"), "-c",
+             "import json, flask_aws_telemetry as a, flask_aws_telemetry_cdk as b, importlib.util as u;"
              " print(json.dumps({'telemetry': a.__file__, 'constructs': b.__file__,"
              " 'cruddur': bool(u.find_spec('cruddur'))}))"], cwd=repo, env=env, timeout=120)
     )  # fmt: skip
@@ -260,15 +291,21 @@ def package_versions() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", params=EXAMPLES)
-def team_repository(request: pytest.FixtureRequest, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+def team_repository(
+    request: pytest.FixtureRequest, shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]
+) -> dict[str, Any]:
     """One example made into a team's repository, installed, synthesized and run (see the module's docstring)."""
-    return _example_run(request.param, shared, wheels)
+    return _example_run(request.param, shared, wheels, virtualenv)
 
 
-def _example_run(example: str, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+def _example_run(example: str, shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> dict[str, Any]:
     workdir = shared / f"{example}-logs"
     workdir.mkdir(exist_ok=True)
-    return _once(shared, example, lambda: make_team_repository(example, wheels, workdir))
+    venv = Path(virtualenv["venv"])
+    result = _once(shared, example, lambda: make_team_repository(example, venv, wheels, workdir))
+    if all((shared / f"{name}.json").exists() for name in EXAMPLES):  # every example is done with the virtualenv
+        shutil.rmtree(venv, ignore_errors=True)
+    return result
 
 
 def cloud_assembly(outdir: Path) -> dict[str, dict[str, Any]]:
@@ -327,8 +364,8 @@ def test_the_repository_lies_outside_this_tree_and_holds_only_what_the_team_wrot
     assert sorted(team_repository["files"]) == expected
 
 
-def test_the_packages_come_from_the_wheels_into_the_repository_virtualenv(team_repository):
-    """Both packages import from the repository's virtualenv (not from this tree); Cruddur is not installed."""
+def test_the_packages_come_from_the_wheels_into_the_team_virtualenv(team_repository):
+    """Both packages import from the team's virtualenv (not from this tree); Cruddur is not installed."""
     venv = Path(team_repository["venv"])
     imported = team_repository["imported_from"]
     for name in ("telemetry", "constructs"):
@@ -612,9 +649,9 @@ def _tcp_open(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def task_run(shared: Path, wheels: dict[str, Any]) -> TaskRun:
+def task_run(shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> TaskRun:
     """The notes service's dev task, run once on loopback with its sidecars (see the module's docstring)."""
-    notes = _example_run(NOTES, shared, wheels)
+    notes = _example_run(NOTES, shared, wheels, virtualenv)
     assert notes["steps"]["synth"]["returncode"] == 0, notes["steps"]["synth"]["output"][-4000:]
     assert notes["task"] is not None, notes["task_failure"]
     return TaskRun(**notes["task"])
