@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from flask_aws_telemetry_cdk import ConfigError, synthesize
+    from flask_aws_telemetry_cdk import ConfigError
     from infra.environments import ENVIRONMENTS, load_environment
 
     prices = load_prices(args.prices)
@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in ENVIRONMENTS:
             if name not in usage:
                 print(f"note: environment '{name}' has no usage profile in {args.usage}: not priced", file=sys.stderr)
+    from flask_aws_telemetry_cdk import synthesize  # loads the CDK: only once the arguments are known to be good
+
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
         for name in names:

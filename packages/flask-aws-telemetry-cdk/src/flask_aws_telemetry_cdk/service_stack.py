@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, Stack
+from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -42,7 +42,7 @@ from flask_aws_telemetry_cdk.components.table import ServiceTable
 from flask_aws_telemetry_cdk.components.task_definition import TracedTaskDefinition
 from flask_aws_telemetry_cdk.components.trace_canary import TraceCanary
 from flask_aws_telemetry_cdk.config import EnvironmentConfig
-from flask_aws_telemetry_cdk.config.sections import CanaryConfig, EdgeConfig, ImagesConfig
+from flask_aws_telemetry_cdk.config.sections import CanaryConfig, EdgeConfig, ImagesConfig, TableConfig
 from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, ProcessSettings
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint
 
@@ -131,11 +131,7 @@ class ServiceStack(Stack):
             ),
         )
         # The app's table, when it has one: no table, no DynamoDB permission.
-        self.table = (
-            ServiceTable(self, "Table", design=config.table, removal_policy=removal_policy)
-            if config.table is not None
-            else None
-        )
+        self.table = self._table(config.table, removal_policy) if config.table is not None else None
         # The service's constructs share one scope, whose id their logical ids have always begun with.
         traced = Construct(self, "TracedService")
         self.cluster = self._cluster(traced, network)
@@ -155,6 +151,20 @@ class ServiceStack(Stack):
         self._outputs()
         self._warn_of_choices()
         self._acknowledge_findings()
+
+    def _table(self, table: TableConfig, removal_policy: RemovalPolicy) -> ServiceTable:
+        """The app's table of ``table``'s design."""
+        return ServiceTable(
+            self,
+            "Table",
+            partition_key=table.partition_key,
+            sort_key=table.sort_key,
+            indexes=table.indexes,
+            time_to_live_attribute=table.time_to_live_attribute,
+            actions=table.actions,
+            point_in_time_recovery=table.point_in_time_recovery,
+            removal_policy=removal_policy,
+        )
 
     def _cluster(self, scope: Construct, network: Network) -> ecs.Cluster:
         """The tasks' cluster in ``network``: Container Insights and Fargate Spot as ``config.task`` says."""
@@ -243,7 +253,9 @@ class ServiceStack(Stack):
             image=app_image(images),
             app=config.app.container(
                 table_variables=(
-                    {self.table.design.name_variable: self.table.table.table_name} if self.table is not None else None
+                    {config.table.name_variable: self.table.table.table_name}
+                    if self.table is not None and config.table is not None
+                    else None
                 )
             ),
             telemetry=AppEnvironment(
@@ -421,9 +433,9 @@ class ServiceStack(Stack):
     def _acknowledge_findings(self) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
         config, entry_point = self.config, self.entry_point
-        table = self.table
-        if table is not None and not table.design.point_in_time_recovery:
-            acknowledge(table.table.node.default_child, "AwsSolutions-DDB3", str(table.design.recovery_off_reason))
+        table, design = self.table, config.table
+        if table is not None and design is not None and not design.point_in_time_recovery:
+            acknowledge(table.table.node.default_child, "AwsSolutions-DDB3", str(design.recovery_off_reason))
         if isinstance(entry_point, LoadBalancedService):
             load_balancer = entry_point.load_balancer
             if entry_point.access_logs is None:
@@ -471,9 +483,9 @@ class ServiceStack(Stack):
             "X-Ray's PutTraceSegments, PutTelemetryRecords, PutSpans, PutSpansForIndexing and sampling actions "
             "do not support resource-level permissions.",
         )
-        if table is not None and table.design.indexes:
+        if table is not None and table.indexes:
             table_logical_id = Stack.of(self).get_logical_id(cast(CfnElement, table.table.node.default_child))
-            index_names = ", ".join(index.name for index in table.design.indexes)
+            index_names = ", ".join(index.name for index in table.indexes)
             acknowledge(
                 task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
                 f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",
