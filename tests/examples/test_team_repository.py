@@ -69,7 +69,6 @@ PACKAGES = {
     "flask-aws-telemetry": REPO_ROOT / "packages" / "flask-aws-telemetry",
     "flask-aws-telemetry-cdk": REPO_ROOT / "packages" / "flask-aws-telemetry-cdk",
 }
-IMPORT_NAMES = {"flask-aws-telemetry": "flask_aws_telemetry", "flask-aws-telemetry-cdk": "flask_aws_telemetry_cdk"}
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # What running an example leaves in its folder, and each example's .gitignore keeps out of git.
 LEFT_BY_A_RUN = {"__pycache__", ".venv", "cdk.out"}
