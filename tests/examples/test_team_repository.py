@@ -706,6 +706,13 @@ def test_health_probes_fall_to_the_never_sample_rule_and_other_requests_to_the_o
     assert sum(counts["RequestCount"] for counts in task_run.rule_statistics.values()) >= UNTRACED_REQUESTS
 
 
+def test_health_probes_write_no_log_line_and_other_requests_one_each(task_run):
+    """The library keeps the health check quiet (HEALTH_CHECK_PATH, set by the task); every other request logs."""
+    request_lines = [line for line in task_run.app_log if line.get("logger", "").endswith(".request")]
+    assert not [line for line in request_lines if task_run.health_path in line["message"]]
+    assert len(request_lines) == 1 + UNTRACED_REQUESTS, [line["message"] for line in request_lines]
+
+
 def test_every_container_stops_with_status_0(task_run):
     """SIGTERM stops the app, then the sidecars, each within the stop timeout, with status 0."""
     assert task_run.exit_status == dict.fromkeys(task_run.exit_status, 0), task_run.exit_status
