@@ -99,6 +99,7 @@ BUILD_SECONDS = 180
 INSTALL_SECONDS = 600
 SYNTH_SECONDS = 300
 SEGMENTS_WITHIN_SECONDS = 15
+RULES_SERVED = "sampling with the account's X-Ray rules"  # what each worker logs when the sampling API answers
 STATISTICS_WITHIN_SECONDS = 40  # the sampler reports every 10 s; its first report may wait for a request
 
 
@@ -582,6 +583,9 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
         )  # fmt: skip
         health_path = run.health_path = environ[contract.HEALTH_CHECK_PATH.name]
         service.wait_ready(lambda: _request(f"{base}{health_path}")[0] == 200, timeout=60)
+        # Every worker samples by the rules X-Ray serves (not the environment's fallback) before the probes start.
+        workers = int(environ[contract.WEB_CONCURRENCY.name])
+        service.wait_ready(lambda: service.log().count(RULES_SERVED) >= workers, timeout=30)
 
         # The load balancer's probes carry no trace header: the sampling rules decide, and never sample them.
         run.health_statuses = [_request(f"{base}{health_path}")[0] for _ in range(HEALTH_PROBES)]
@@ -598,21 +602,26 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
         run.missing_note_status, _ = _request(f"{base}/notes/none-such")
         _, run.hello = _request(f"{base}/hello/team")
 
-        # The sampler reports each rule's counts with its next SamplingTargets call (every 10 s, from each worker):
-        # every probe (and the readiness probe and the container's health check), every request without a header.
+        # The sampler reports each rule's counts with its next SamplingTargets call (every 10 s, from each worker).
         def counted(rule: str, field: str) -> int:
             return sum(document[field] for document in sampling_api.statistics_of(rule))
 
         (health_rule,) = [rule["RuleName"] for rule in rules if rule["URLPath"] == health_path]
         others = [rule["RuleName"] for rule in rules if rule["RuleName"] != health_rule]
+
+        def reported() -> dict[str, int]:
+            return {rule["RuleName"]: counted(rule["RuleName"], "RequestCount") for rule in rules}
+
+        # Every probe and the container's health check on the health rule; the untraced requests on the others.
         if not wait_until(
             lambda: (
-                counted(health_rule, "RequestCount") >= HEALTH_PROBES + 2
-                and sum(counted(rule, "RequestCount") for rule in others) >= UNTRACED_REQUESTS
+                reported()[health_rule] >= HEALTH_PROBES + 1
+                and sum(reported()[rule] for rule in others) >= UNTRACED_REQUESTS
             ),
             timeout=STATISTICS_WITHIN_SECONDS,
         ):
-            pytest.fail(f"the sampler reported no statistics of every request within {STATISTICS_WITHIN_SECONDS} s")
+            pytest.fail(f"the sampler's statistics after {STATISTICS_WITHIN_SECONDS} s: {reported()} (expected "
+                        f"{HEALTH_PROBES + 1} on {health_rule}, {UNTRACED_REQUESTS} on the others)")  # fmt: skip
         run.rule_statistics = {
             rule["RuleName"]: {field: counted(rule["RuleName"], field) for field in ("RequestCount", "SampledCount")}
             for rule in rules
