@@ -12,13 +12,14 @@ Each folder of ``examples/`` is such a repository. For each, once per test run (
 4. ``cdk synth`` runs there with the pinned CDK CLI: the package's cdk-nag checks run in it and fail it on any
    unacknowledged finding; cfn-lint then reads every template.
 
-For the notes service (``examples/team-notes``), its dev stage's task then runs on loopback as ECS runs it
-(``task_run``): the app container's command and environment under gunicorn in the repository's ``service/``
-folder (the image's working directory) with the virtualenv's Python, the real collector with the synthesized
-configuration, the X-Ray daemon (or, where it cannot be built here, its UDP stand-in), moto's DynamoDB holding a
-table made from the template's key schema. It answers a note written and read back with one trace id in the OTLP
-spans, the X-Ray segments and its log lines; its health probes leave no span and no segment, and the sampler's
-own statistics count every one of them under the never-sample rule.
+Each example's dev stage's task then runs on loopback as ECS runs it (``task_run``): the app container's command
+and environment under gunicorn in the repository's ``service/`` folder (the image's working directory) with the
+virtualenv's Python, the real collector with the synthesized configuration, the X-Ray daemon (or, where it cannot
+be built here, its UDP stand-in), moto's DynamoDB holding a table made from the template's key schema (the notes
+service's), Rollbar's stand-in (week2's). A request under a sampled trace context (the notes service: a note
+written to DynamoDB) has one trace id in the OTLP spans, the X-Ray segments and its log line; the health probes
+leave no span and no segment, and the sampler's own statistics count every one of them under the never-sample
+rule.
 
 Under pytest-xdist the workers share each result (``_once``): the first to ask builds it under a file lock. What
 the tests read is kept as JSON; each repository is removed when its run ends, the virtualenv when the last is.
@@ -57,6 +58,7 @@ from testsupport.ecs_task import ContainerProcess, collector_config_on_loopback,
 from testsupport.gunicorn import task_environment
 from testsupport.standins.aws import MotoServer
 from testsupport.standins.otlp import OtlpReceiver
+from testsupport.standins.rollbar import RollbarApi
 from testsupport.standins.xray_api import XRayApi
 from testsupport.standins.xray_daemon import XRayDaemon
 from testsupport.standins.xray_sampling_api import XRaySamplingApi
@@ -75,7 +77,7 @@ LEFT_BY_A_RUN = {"__pycache__", ".venv", "cdk.out"}
 CDK_APP_MAX_LINES = 25
 STACK_KEYS = ("network", "observability", "service")
 NOTES = "team-notes"
-NOTES_STAGE = "dev"
+TASK_STAGE = "dev"  # the stage whose task runs on loopback
 
 REGION = "us-east-1"  # what the task's AWS::Region resolves to (testsupport.gunicorn.task_environment)
 TASK_ROLE = {
@@ -92,8 +94,6 @@ XRAY_DEFAULT_RULE = {
     "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": 1,
 }  # fmt: skip
 HEALTH_PROBES = 20
-UNTRACED_REQUESTS = 3  # sent without a trace header, as the load balancer passes a client's: the rules decide
-TRACED_NOTE = "n-7"
 # Bounds of the steps (seconds): a cold pip cache downloads aws-cdk-lib and its jsii runtime.
 BUILD_SECONDS = 180
 INSTALL_SECONDS = 600
@@ -101,6 +101,25 @@ SYNTH_SECONDS = 300
 SEGMENTS_WITHIN_SECONDS = 15
 RULES_SERVED = "sampling with the account's X-Ray rules"  # what each worker logs when the sampling API answers
 STATISTICS_WITHIN_SECONDS = 40  # the sampler reports every 10 s; its first report may wait for a request
+
+
+@dataclasses.dataclass(frozen=True)
+class Requests:
+    """What the test asks an example's task besides its health probes."""
+
+    traced: tuple[str, str, Any]  # method, path, JSON body: under a sampled W3C trace context
+    untraced: tuple[str, ...]  # GET paths without a trace header, as a load balancer passes a client's: rules decide
+
+
+REQUESTS = {
+    NOTES: Requests(
+        traced=("PUT", "/notes/n-7", {"text": "buy milk"}), untraced=("/notes/n-7", "/notes/none-such", "/hello/team")
+    ),
+    "week2-backend": Requests(
+        traced=("GET", "/api/activities/home", None),
+        untraced=("/api/activities/notifications", "/api/message_groups", "/api/activities/@worf"),
+    ),
+}
 
 
 @dataclasses.dataclass
@@ -274,9 +293,9 @@ def _make_team_repository(
         for asset in sorted((repo / "cdk.out").glob("asset.*"))
         if (asset / "Dockerfile").is_file()
     ]
-    if example == NOTES:
+    if example in REQUESTS:
         try:
-            result["task"] = run_notes_task(repo, venv, result["stacks"], workdir)
+            result["task"] = run_task(example, repo, venv, result["stacks"], workdir)
         except (Exception, pytest.fail.Exception):  # noqa: BLE001  # the task's tests fail with it, the synthesis's run
             result["task_failure"] = traceback.format_exc()
     return result
@@ -446,12 +465,12 @@ def test_the_image_runs_the_command_the_task_runs_as_the_task_user(team_reposito
 class TaskRun:
     """What one run of the dev task left: what each backend received, the app's log lines and the exit statuses."""
 
-    table: dict[str, Any]
+    example: str
+    table: dict[str, Any] | None  # the template's table properties, when the app has one
     health_path: str = ""
     trace_id: str = ""
-    note: dict[str, Any] = dataclasses.field(default_factory=dict)
-    missing_note_status: int = 0
-    hello: dict[str, Any] = dataclasses.field(default_factory=dict)
+    traced_status: int = 0
+    answers: dict[str, list[Any]] = dataclasses.field(default_factory=dict)  # untraced path -> [status, JSON]
     health_statuses: list[int] = dataclasses.field(default_factory=list)
     health_check_command: dict[str, Any] = dataclasses.field(default_factory=dict)
     otlp_spans: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -496,14 +515,14 @@ def _xray_trace_id(trace_id: str) -> str:
     return f"1-{trace_id[:8]}-{trace_id[8:]}"
 
 
-def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], workdir: Path) -> dict[str, Any]:
+def run_task(example: str, repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], workdir: Path) -> dict[str, Any]:
     """The dev stage's task: the app under gunicorn with its sidecars and stand-ins, asked, then stopped."""
     started = time.monotonic()
-    env = stage_environment(stacks, NOTES_STAGE)
+    env = stage_environment(stacks, TASK_STAGE)
     app = templates.app_container(env)
     containers = templates.sidecars(env)
-    ((table_ref, table),) = env.resources("service", "AWS::DynamoDB::Table").items()
-    run = TaskRun(table=table["Properties"])
+    tables = env.resources("service", "AWS::DynamoDB::Table")
+    run = TaskRun(example=example, table=next(iter(tables.values()))["Properties"] if tables else None)
     collector_text = templates.collector_configuration_text(env)
     exporters = json.dumps(templates.collector_configuration(env)["exporters"])
     collector_container = containers[contract.COLLECTOR_CONTAINER_NAME]
@@ -523,7 +542,8 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
                     secret_key=TASK_ROLE["AWS_SECRET_ACCESS_KEY"], session_token=TASK_ROLE["AWS_SESSION_TOKEN"])
         )  # fmt: skip
         otlp = stack.enter_context(OtlpReceiver())
-        table_name = _create_table(dynamodb.url, run.table)
+        rollbar = stack.enter_context(RollbarApi())
+        table_names = {ref: _create_table(dynamodb.url, table["Properties"]) for ref, table in tables.items()}
         backends = {}
         if re.search(HONEYCOMB_HOST, exporters):
             backends[HONEYCOMB_HOST] = otlp.url
@@ -539,7 +559,7 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
 
         # What ECS sets in every task's containers besides the definition's variables: the region (boto3 reads
         # AWS_DEFAULT_REGION) and the task role's credentials (here as variables; ECS serves them from an endpoint).
-        environ = task_environment(app, {table_ref: table_name}) | TASK_ROLE | {"AWS_DEFAULT_REGION": REGION}
+        environ = task_environment(app, table_names) | TASK_ROLE | {"AWS_DEFAULT_REGION": REGION}
         udp_daemon, sampling_api = None, xray
         if xray_sdk:
             try:
@@ -573,6 +593,7 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
             contract.PORT.name: str(port),  # only the port moves: gunicorn binds it, the health check asks it
             contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: f"http://127.0.0.1:{ports['otlp_http']}",
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url,
+            contract.ROLLBAR_ENDPOINT.name: rollbar.endpoint,  # used where the stage reports to Rollbar
         }
         environ |= {"PATH": tool_environment(venv)["PATH"], "HOME": "/tmp"}
         base = f"http://127.0.0.1:{port}"
@@ -594,13 +615,11 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
         finished = subprocess.run(check_command, cwd=repo / "service", env=environ, capture_output=True, text=True,
                                   timeout=30)  # fmt: skip
         run.health_check_command = {"command": check, "returncode": finished.returncode}
+        requests = REQUESTS[example]
         run.trace_id = f"7e47{uuid.uuid4().hex[4:]}"
-        status, _ = _request(f"{base}/notes/{TRACED_NOTE}", method="PUT", body={"text": "buy milk"},
-                             trace_id=run.trace_id)  # fmt: skip
-        assert status == 200
-        _, run.note = _request(f"{base}/notes/{TRACED_NOTE}")
-        run.missing_note_status, _ = _request(f"{base}/notes/none-such")
-        _, run.hello = _request(f"{base}/hello/team")
+        method, path, body = requests.traced
+        run.traced_status, _ = _request(f"{base}{path}", method=method, body=body, trace_id=run.trace_id)
+        run.answers = {path: list(_request(f"{base}{path}")) for path in requests.untraced}
 
         # The sampler reports each rule's counts with its next SamplingTargets call (every 10 s, from each worker).
         def counted(rule: str, field: str) -> int:
@@ -616,12 +635,12 @@ def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], wo
         if not wait_until(
             lambda: (
                 reported()[health_rule] >= HEALTH_PROBES + 1
-                and sum(reported()[rule] for rule in others) >= UNTRACED_REQUESTS
+                and sum(reported()[rule] for rule in others) >= len(requests.untraced)
             ),
             timeout=STATISTICS_WITHIN_SECONDS,
         ):
             pytest.fail(f"the sampler's statistics after {STATISTICS_WITHIN_SECONDS} s: {reported()} (expected "
-                        f"{HEALTH_PROBES + 1} on {health_rule}, {UNTRACED_REQUESTS} on the others)")  # fmt: skip
+                        f"{HEALTH_PROBES + 1} on {health_rule}, {len(requests.untraced)} on the others)")  # fmt: skip
         run.rule_statistics = {
             rule["RuleName"]: {field: counted(rule["RuleName"], field) for field in ("RequestCount", "SampledCount")}
             for rule in rules
@@ -656,28 +675,50 @@ def _tcp_open(port: int) -> bool:
         return False
 
 
+def _task_run(example: str, shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> TaskRun:
+    ran = _example_run(example, shared, wheels, virtualenv)
+    assert ran["steps"]["synth"]["returncode"] == 0, ran["steps"]["synth"]["output"][-4000:]
+    assert ran["task"] is not None, ran["task_failure"]
+    return TaskRun(**ran["task"])
+
+
+@pytest.fixture(scope="module", params=sorted(REQUESTS))
+def task_run(
+    request: pytest.FixtureRequest, shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]
+) -> TaskRun:
+    """Each example's dev task, run once on loopback with its sidecars (see the module's docstring)."""
+    return _task_run(request.param, shared, wheels, virtualenv)
+
+
 @pytest.fixture(scope="module")
-def task_run(shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> TaskRun:
-    """The notes service's dev task, run once on loopback with its sidecars (see the module's docstring)."""
-    notes = _example_run(NOTES, shared, wheels, virtualenv)
-    assert notes["steps"]["synth"]["returncode"] == 0, notes["steps"]["synth"]["output"][-4000:]
-    assert notes["task"] is not None, notes["task_failure"]
-    return TaskRun(**notes["task"])
+def notes_task_run(shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> TaskRun:
+    """The notes service's dev task (``task_run`` for that example)."""
+    return _task_run(NOTES, shared, wheels, virtualenv)
 
 
 def _segment_trace_ids(run: TaskRun) -> set[str]:
     return {segment["trace_id"] for segment in run.segments}
 
 
-def test_the_note_route_writes_and_reads_dynamodb(task_run):
+def test_the_note_route_writes_and_reads_dynamodb(notes_task_run):
     """A note PUT is read back from the table the template declares; an unknown note answers 404."""
-    assert task_run.note == {"id": TRACED_NOTE, "text": "buy milk"}
-    assert task_run.missing_note_status == 404
-    assert task_run.hello == {"message": "Hello, team!"}
+    assert notes_task_run.traced_status == 200
+    assert notes_task_run.answers["/notes/n-7"] == [200, {"id": "n-7", "text": "buy milk"}]
+    assert notes_task_run.answers["/notes/none-such"][0] == 404
+    assert notes_task_run.answers["/hello/team"] == [200, {"message": "Hello, team!"}]
+
+
+def test_every_route_asked_answers(task_run):
+    """The traced request and every untraced one answer (the notes service's unknown note: 404, by design)."""
+    assert task_run.traced_status == 200
+    assert {path: status for path, (status, _) in task_run.answers.items() if status != 200} in (
+        {},
+        {"/notes/none-such": 404},
+    )
 
 
 def test_one_trace_id_across_otlp_spans_x_ray_segments_and_log_lines(task_run):
-    """The note written under a sampled trace context has that trace id in OTLP, in X-Ray and in its log lines."""
+    """The request sent under a sampled trace context has that trace id in OTLP, in X-Ray and in its log line."""
     trace_id = task_run.trace_id
     otlp = [span for span in task_run.otlp_spans if span["trace_id"] == trace_id]
     assert otlp, f"no OTLP span of trace {trace_id}"
@@ -686,12 +727,12 @@ def test_one_trace_id_across_otlp_spans_x_ray_segments_and_log_lines(task_run):
     assert logged, f"no log line of trace {trace_id}"
 
 
-def test_the_dynamodb_call_is_a_span_of_the_same_trace(task_run):
-    """The boto3 calls the route made are client spans in the request's trace."""
+def test_the_dynamodb_calls_are_spans_of_the_same_trace(notes_task_run):
+    """The boto3 calls the note route made are client spans in the request's trace."""
     calls = [
         span
-        for span in task_run.otlp_spans
-        if span["trace_id"] == task_run.trace_id and span["attributes"].get("rpc.service") == "DynamoDB"
+        for span in notes_task_run.otlp_spans
+        if span["trace_id"] == notes_task_run.trace_id and span["attributes"].get("rpc.service") == "DynamoDB"
     ]
     assert {span["attributes"].get("rpc.method") for span in calls} >= {"PutItem", "GetItem"}
 
@@ -712,14 +753,16 @@ def test_health_probes_fall_to_the_never_sample_rule_and_other_requests_to_the_o
     health_rule = next(name for name in task_run.rule_statistics if name.endswith("-health"))
     health = task_run.rule_statistics.pop(health_rule)
     assert health["RequestCount"] >= HEALTH_PROBES and health["SampledCount"] == 0, health
-    assert sum(counts["RequestCount"] for counts in task_run.rule_statistics.values()) >= UNTRACED_REQUESTS
+    assert sum(counts["RequestCount"] for counts in task_run.rule_statistics.values()) >= len(
+        REQUESTS[task_run.example].untraced
+    )
 
 
 def test_health_probes_write_no_log_line_and_other_requests_one_each(task_run):
     """The library keeps the health check quiet (HEALTH_CHECK_PATH, set by the task); every other request logs."""
-    request_lines = [line for line in task_run.app_log if line.get("logger", "").endswith(".request")]
-    assert not [line for line in request_lines if task_run.health_path in line["message"]]
-    assert len(request_lines) == 1 + UNTRACED_REQUESTS, [line["message"] for line in request_lines]
+    messages = [line["message"] for line in task_run.app_log if line.get("logger", "").endswith(".request")]
+    assert not [message for message in messages if task_run.health_path in message]
+    assert len(messages) == 1 + len(REQUESTS[task_run.example].untraced), messages
 
 
 def test_every_container_stops_with_status_0(task_run):
