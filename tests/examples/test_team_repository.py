@@ -232,8 +232,8 @@ def virtualenv(shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_team_repository(example: str, venv: Path, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    """The example as a team's git repository outside this tree: installed, synthesized and, for the notes service,
-    its dev task run. Everything the tests read is returned; the repository is then removed.
+    """The example as a team's git repository outside this tree: installed, synthesized, its dev task run.
+    Everything the tests read is returned; the repository is then removed.
     """
     repo = Path(tempfile.mkdtemp(prefix=f"{example}-")) / example
     try:
@@ -265,7 +265,7 @@ def _make_team_repository(
                     env=env,
                     timeout=INSTALL_SECONDS,
                 )
-            )  # fmt: skip
+            )
         }
     where = checked(
         run([str(venv / "bin" / "python"), "-c",
