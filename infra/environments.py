@@ -8,7 +8,6 @@ environment never stops the others from synthesizing.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from cruddur import contract
@@ -173,34 +172,10 @@ def prod() -> EnvironmentConfig:
     )
 
 
-def week2() -> EnvironmentConfig:
-    """The week-2 example backend (examples/week2-backend) in dev's shape: another Flask app, by configuration alone.
-
-    The image is built from the repository root with the example's Dockerfile, which copies the example and the
-    telemetry library (its Dockerfile.dockerignore keeps everything else out of the asset). The app reads no table,
-    so it has none.
-    """
-    return dataclasses.replace(
-        dev(),
-        name="week2",
-        service_name="week2-backend-flask",
-        sampling=_sampling("week2", reservoir_size=5, fixed_rate=0.1),
-        images=ImagesConfig(app_directory=".", app_dockerfile="examples/week2-backend/Dockerfile"),
-        app=AppConfig(
-            command=("gunicorn", "--config", "gunicorn.conf.py", "app:create_app()"),
-            port=5000,
-            health_check_path="/api/health-check",
-            health_check_command=("python", "healthcheck.py"),
-        ),
-        table=None,
-    )
-
-
 ENVIRONMENTS: dict[str, Callable[[], EnvironmentConfig]] = {
     "dev": dev,
     "staging": staging,
     "prod": prod,
-    "week2": week2,
 }
 
 
