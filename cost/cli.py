@@ -4,11 +4,17 @@ make cost                     # text tables for dev, staging, prod
 make cost FORMAT=markdown     # for a pull-request comment
 make cost FORMAT=json         # for tools
 make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
+python -m cost --env prod     # one environment (repeat --env for more)
+
+Every environment with a usage profile (``cost/usage.yaml``) is priced; one
+without is named on stderr and left out, and naming it with ``--env`` is an
+error of one sentence.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,7 +22,7 @@ from cost.estimate import estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
 from cost.render import RENDERERS
 from cost.usage import DEFAULT_USAGE, load_usage
-from flask_aws_telemetry_cdk.config import XRayPath
+from flask_aws_telemetry_cdk import XRayPath
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +38,45 @@ def main(argv: list[str] | None = None) -> int:
         choices=[path.value for path in XRayPath],
         help="price every environment on this path to X-Ray (default: each environment's own)",
     )
+    parser.add_argument(
+        "--env", action="append", dest="envs", help="an environment to price (default: every one with a usage profile)"
+    )
     args = parser.parse_args(argv)
 
-    from flask_aws_telemetry_cdk.assembly import synthesize
+    from flask_aws_telemetry_cdk import ConfigError
     from infra.environments import ENVIRONMENTS, load_environment
 
     prices = load_prices(args.prices)
     usage = load_usage(args.usage)
+    names = args.envs or [name for name in ENVIRONMENTS if name in usage]
+    for name in names:
+        if name not in ENVIRONMENTS:
+            print(
+                f"error: unknown environment '{name}'; valid environments are {', '.join(ENVIRONMENTS)}",
+                file=sys.stderr,
+            )
+            return 2
+        if name not in usage:
+            print(
+                f"error: environment '{name}' has no usage profile in {args.usage}; add one (the traffic it is "
+                "assumed to see, as the others there) to price it",
+                file=sys.stderr,
+            )
+            return 2
+    if not args.envs:
+        for name in ENVIRONMENTS:
+            if name not in usage:
+                print(f"note: environment '{name}' has no usage profile in {args.usage}: not priced", file=sys.stderr)
+    from flask_aws_telemetry_cdk import synthesize  # loads the CDK: only once the arguments are known to be good
+
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
-        for name in ENVIRONMENTS:
-            config = load_environment(name)
+        for name in names:
+            try:
+                config = load_environment(name)
+            except ConfigError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             if args.xray_path:
                 config = config.with_changes(telemetry={"xray_path": XRayPath(args.xray_path)})
             synthesized = synthesize(config, Path(outdir) / name)
