@@ -16,9 +16,10 @@ from cruddur.settings import Settings
 from flask_aws_telemetry import contract as telemetry_contract
 from testsupport import templates
 
-SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_DIR = ROOT / "service"
 # The app and the telemetry library it installs: the contract covers the code of both.
-SERVICE_PACKAGES = (SERVICE_DIR / "cruddur", SERVICE_DIR / "flask_aws_telemetry")
+SERVICE_PACKAGES = (SERVICE_DIR / "cruddur", ROOT / "packages" / "flask-aws-telemetry" / "src" / "flask_aws_telemetry")
 # Set by the ECS agent itself, not by our task definition.
 PLATFORM_VARIABLES = {var.name for var in contract.PLATFORM_VARIABLES}
 
@@ -137,6 +138,8 @@ def _environment_reads(tree: ast.AST) -> set[str]:
 
 
 def _service_modules() -> list[Path]:
+    missing = [package for package in SERVICE_PACKAGES if not (package / "__init__.py").is_file()]
+    assert not missing, f"no package at {missing}: the scan would pass without reading it"
     return [path for package in SERVICE_PACKAGES for path in sorted(package.rglob("*.py"))]
 
 

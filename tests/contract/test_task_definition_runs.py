@@ -9,9 +9,10 @@ reads what one sink received and checks one behaviour.
 
 The command, environment, secret names and health check come from the
 template. Only what must differ on a test machine differs, and only through
-the contract's own variables: where the collector, the daemon, the sampling
-proxy, CloudWatch Logs, Rollbar and DynamoDB listen, and (through gunicorn's
-GUNICORN_CMD_ARGS) the address the app binds.
+the contract's own variables: the port the app listens on (PORT), where the
+collector, the daemon, the sampling proxy, CloudWatch Logs, Rollbar and
+DynamoDB listen, and (through gunicorn's GUNICORN_CMD_ARGS) the loopback
+address the app binds.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ from testsupport.traffic import (
 )
 from testsupport.waiting import closed_port, wait_until
 
-# The only variables the test machine changes, all in the contract.
+# The only variables the test machine changes, all in the contract: where the app listens, and where its backends do.
 TEST_MACHINE_OVERRIDES = {
+    telemetry_contract.PORT.name,
     contract.OTEL_EXPORTER_OTLP_ENDPOINT.name,
     contract.XRAY_DAEMON_ADDRESS.name,
     contract.XRAY_SAMPLING_ENDPOINT.name,
@@ -145,7 +147,9 @@ def run(request, synthesized_environments, moto) -> TaskRun:
         RollbarApi() as rollbar,
         XRaySamplingApi(rules) as proxy,
     ):
+        port = closed_port()
         overrides = {
+            telemetry_contract.PORT.name: str(port),
             contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: collector.url,
             contract.XRAY_DAEMON_ADDRESS.name: daemon.address,
             contract.XRAY_SAMPLING_ENDPOINT.name: proxy.url,
@@ -156,7 +160,6 @@ def run(request, synthesized_environments, moto) -> TaskRun:
         if not xray_sdk:  # the OpenTelemetry-only path has no daemon: no daemon address to move
             del overrides[contract.XRAY_DAEMON_ADDRESS.name]
         environ = task_environ | overrides | TEST_CREDENTIALS
-        port = closed_port()
         process = start_gunicorn(environ, port, command=app["Command"])
         base = f"http://127.0.0.1:{port}"
         traced = [new_trace_id() for _ in range(TRACED_REQUESTS)]
@@ -166,10 +169,10 @@ def run(request, synthesized_environments, moto) -> TaskRun:
             if not wait_until(lambda: http_status(f"{base}{health_check_path}") == 200, timeout=HEALTHY_WITHIN_SECONDS):
                 stop(process)
                 pytest.fail(f"{health_check_path} did not answer 200 within {HEALTHY_WITHIN_SECONDS} s")
-            # The container's own health check, run as the task runs it, told the port the test machine bound.
+            # The container's own health check, run as ECS runs it inside the container: with the task's environment.
             container_health_check = subprocess.run(
                 [sys.executable, *app["HealthCheck"]["Command"][2:]],
-                env=environ | {telemetry_contract.PORT.name: str(port)},
+                env=environ,
                 capture_output=True,
                 text=True,
                 timeout=10,
