@@ -84,7 +84,8 @@ class TaskRun:
     traced: list[str]  # the trace ids of the POSTs
     error_trace: str  # the trace id of the request that raised
     statuses: dict[str, int]  # trace id -> the status its request got
-    container_health_check: subprocess.CompletedProcess
+    health_command: list[str]  # the container's health check, as the task definition gives it
+    container_health_check: subprocess.CompletedProcess  # that command's run, with python as this test's
     # how it stopped
     returncode: int | None
     stderr: str
@@ -199,6 +200,7 @@ def run(request, synthesized_environments, moto) -> TaskRun:
         traced=traced,
         error_trace=error_trace,
         statuses=statuses,
+        health_command=app["HealthCheck"]["Command"],
         container_health_check=container_health_check,
         returncode=process.returncode,
         stderr=stderr,
@@ -239,6 +241,7 @@ def test_the_task_sets_a_daemon_address_only_on_the_x_ray_sdk_path(run):
 
 def test_the_containers_health_check_passes(run):
     """The task definition's health-check command, run as ECS runs it in the container, exits 0."""
+    assert run.health_command[:2] == ["CMD", "python"], run.health_command  # the test runs it with its own python
     check = run.container_health_check
     assert check.returncode == 0, f"{check.args}: {check.stdout}{check.stderr}"
 
