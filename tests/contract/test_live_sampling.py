@@ -92,7 +92,6 @@ class Service:
         )
         self.collector, self.daemon = collector, daemon
         self.port = closed_port()
-        environ[telemetry_contract.PORT.name] = str(self.port)
         # A line per request on stdout: into a file, as a pipe read only at the end would fill and block the workers.
         self._output = tempfile.TemporaryFile("w+")
         self.process = start_gunicorn(environ, self.port, command=app["Command"], output=self._output)

@@ -38,7 +38,6 @@ import pytest
 import yaml
 
 from cruddur import contract
-from flask_aws_telemetry import contract as telemetry_contract
 from flask_aws_telemetry_cdk.components.collector_config import COLLECTOR_HEALTH_PORT
 from testsupport import sidecars, templates
 from testsupport.ecs_task import (
@@ -188,14 +187,13 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
         health_check = [str(healthcheck_binary), "--port", str(ports["health_check"])]
         collector.wait_ready(lambda: subprocess.run(health_check, capture_output=True, timeout=10).returncode == 0)
 
-        port = closed_port()
         environ |= {
-            telemetry_contract.PORT.name: str(port),
             contract.OTEL_EXPORTER_OTLP_ENDPOINT.name: f"http://127.0.0.1:{ports['otlp_http']}",
             contract.ROLLBAR_ENDPOINT.name: run.rollbar.endpoint,
             contract.AWS_ENDPOINT_URL_DYNAMODB.name: dynamodb.url,
             contract.AWS_ENDPOINT_URL_LOGS.name: dynamodb.url,
         }
+        port = closed_port()
         base = f"http://127.0.0.1:{port}"
         service = start(
             contract.APP_CONTAINER_NAME, lambda out: start_gunicorn(environ, port, app["Command"], output=out)
