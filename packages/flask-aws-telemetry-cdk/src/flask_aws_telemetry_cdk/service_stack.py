@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -47,16 +47,21 @@ from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, Proce
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint
 
 
-def app_image(images: ImagesConfig) -> ecs.ContainerImage:
+def app_image(images: ImagesConfig, *, assembly_directory: Path) -> ecs.ContainerImage:
     """A prebuilt image by URI, or ``app_directory``'s Dockerfile as an asset (staged at synth, built at deploy).
 
     A Dockerfile with its own ignore file beside it (``<Dockerfile>.dockerignore``, which Docker reads for that
-    Dockerfile) has its lines passed as the asset's exclude, so the CDK stages what Docker would send.
+    Dockerfile) has its lines passed as the asset's exclude, so the CDK stages what Docker would send. The cloud
+    assembly (``assembly_directory``, cdk.out) is never staged, even when it lies inside the app's directory, as it
+    does when the app and its CDK app share a folder.
     """
     if images.app_uri is not None:
         return ecs.ContainerImage.from_registry(images.app_uri)
     directory = Path(images.app_directory)
     exclude = dockerignore_patterns(directory / f"{images.app_dockerfile or 'Dockerfile'}.dockerignore")
+    assembly = assembly_directory.resolve()
+    if assembly.is_relative_to(directory.resolve()):
+        exclude = [*(exclude or []), f"/{assembly.relative_to(directory.resolve()).as_posix()}"]
     return ecs.ContainerImage.from_asset(
         str(directory),
         file=images.app_dockerfile,
@@ -250,7 +255,7 @@ class ServiceStack(Stack):
         return TracedTaskDefinition(
             scope,
             "TaskDefinition",
-            image=app_image(images),
+            image=app_image(images, assembly_directory=self._assembly_directory()),
             app=config.app.container(
                 table_variables=(
                     {config.table.name_variable: self.table.table.table_name}
@@ -312,6 +317,11 @@ class ServiceStack(Stack):
             rollbar_access_token=self.secrets.rollbar_access_token,
             watchtower_log_group=log_groups.watchtower,
         )
+
+    def _assembly_directory(self) -> Path:
+        """Where this stack's cloud assembly is written (cdk.out, unless the CLI or the app says otherwise)."""
+        stage = Stage.of(self)
+        return Path(stage.outdir) if stage is not None else Path("cdk.out")
 
     def _behind_load_balancer(self, scope: Construct, network: Network) -> LoadBalancedService:
         """The service behind a public load balancer, with access logs where ``edge.access_logs``."""
