@@ -141,6 +141,8 @@ def _environment_reads(tree: ast.AST) -> set[str]:
 
 
 def _service_modules() -> list[Path]:
+    missing = [package for package in SERVICE_PACKAGES if not (package / "__init__.py").is_file()]
+    assert not missing, f"no package at {missing}: the scan would pass without reading it"
     return [path for package in SERVICE_PACKAGES for path in sorted(package.rglob("*.py"))]
 
 

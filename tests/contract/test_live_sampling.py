@@ -18,11 +18,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import boto3
 import pytest
 
 from cruddur import contract
+from flask_aws_telemetry import contract as telemetry_contract
 from testsupport import templates
 from testsupport.gunicorn import start_gunicorn, stop, task_environment
 from testsupport.standins.aws import MotoServer, create_service_table
@@ -72,6 +74,9 @@ class Service:
         table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
         self.table = create_service_table(dynamodb.url)
         environ = task_environment(app, {table_ref: self.table})
+        # gunicorn's worker count, which the task sets; each worker samples on its own
+        workers = telemetry_contract.WEB_CONCURRENCY
+        self.workers = int(environ.get(workers.name, workers.default or ""))
         for name in (contract.WATCHTOWER_ENABLED.name, contract.ROLLBAR_ENABLED.name):
             environ[name] = "false"  # not what this test is about; the contract test runs them
         environ.update(
@@ -152,14 +157,41 @@ def _after(service: Service, ids: list[str], moment: float) -> list[str]:
     return [request_id for request_id in ids if service.sent[request_id] >= moment]
 
 
-def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
-    """Rules fetched; health never sampled; the reservoir at low traffic, the rate in a burst; targets followed live."""
-    rules = dev_task["rules"]
-    health, catch_all = _rule(rules, catch_all=False), _rule(rules, catch_all=True)
-    assert health["URLPath"] == contract.HEALTH_CHECK_PATH and health["FixedRate"] == 0 and health["ReservoirSize"] == 0
-    reservoir, rate = catch_all["ReservoirSize"], catch_all["FixedRate"]
-    assert reservoir >= 1 and 0 < rate < 0.5
+@dataclass
+class LiveRun:
+    """One run of the service under the deployed rules, X-Ray changing its targets on the way (see ``live``)."""
 
+    rules: list[dict]
+    health_statuses: list[int]
+    slow: list[str]  # one request a second, before the first targets
+    burst: list[str]
+    burst_seconds: float
+    down: list[str]  # after X-Ray turned the catch-all rule down to nothing
+    turned_down: float
+    up: list[str]  # after X-Ray turned it up to everything
+    turned_up: float
+    quiet: list[str]  # a burst after it was turned down to nothing during a quiet spell
+    service: Service
+    statistics: list[dict]  # the catch-all rule's statistics documents that reached the proxy
+    segments: list[dict]  # at the daemon
+
+    @property
+    def catch_all(self) -> dict:
+        return _rule(self.rules, catch_all=True)
+
+
+@pytest.fixture(scope="module")
+def live(dev_task, dynamodb) -> LiveRun:
+    """The task under gunicorn with the deployed rules, run once through the scenario the tests below read.
+
+    Given the rules fetched by each worker: health checks; one request a
+    second (before the first targets, ten seconds in); a burst; X-Ray turns
+    the catch-all rule down to nothing, then up to everything, through
+    SamplingTargets; then down to nothing again during a quiet spell, and a
+    burst follows.
+    """
+    rules = dev_task["rules"]
+    catch_all = _rule(rules, catch_all=True)
     with (
         OtlpReceiver() as collector,
         XRayDaemon() as daemon,
@@ -169,16 +201,11 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
         try:
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
             # Given the rules fetched by each worker, and a second for its reservoir to fill
-            assert wait_until(lambda: proxy.rule_requests >= contract.GUNICORN_WORKERS, timeout=10)
+            assert wait_until(lambda: proxy.rule_requests >= service.workers, timeout=10)
             time.sleep(1.2)
-            # When health checks come: their rule applies, never sampled
-            for _ in range(20):
-                assert service.get(contract.HEALTH_CHECK_PATH) == 200
-            # When one request a second comes (before the first targets, ten seconds in): the reservoir takes each
+            health_statuses = [service.get(contract.HEALTH_CHECK_PATH) for _ in range(20)]
             slow = _paced(service, "slow", 5, 1.1)
-            # When a burst comes: the fixed rate, beyond what the reservoirs take
             burst, burst_seconds = _burst(service, "burst", 400)
-            # When X-Ray turns the rule down to nothing, then up to everything, through SamplingTargets
             assert wait_until(lambda: proxy.statistics_of(catch_all["RuleName"]), timeout=TARGETS_INTERVAL_SECONDS + 5)
             proxy.set_target(catch_all["RuleName"], fixed_rate=0.0, reservoir_quota=0)
             turned_down = time.monotonic()
@@ -186,35 +213,83 @@ def test_the_deployed_rules_decide_live_in_both_tracers(dev_task, dynamodb):
             proxy.set_target(catch_all["RuleName"], fixed_rate=1.0, reservoir_quota=0)
             turned_up = time.monotonic()
             up = _paced(service, "up", int(FOLLOW_WITHIN_SECONDS * 8) + 24, 0.125)
-            # When X-Ray turns it down to nothing again during a quiet spell, and a burst follows
             proxy.set_target(catch_all["RuleName"], fixed_rate=0.0, reservoir_quota=0)
             time.sleep(FOLLOW_WITHIN_SECONDS)
             quiet, _ = _burst(service, "quiet", 200)
         finally:
             service.stop()
-
-        assert not [s for s in collector.spans if "health" in s.name]
-        assert service.sampled_ids("slow") == set(slow)
-        sampled_in_burst = len(service.sampled_ids("burst"))
-        reservoir_most = contract.GUNICORN_WORKERS * reservoir * (burst_seconds + 1)
-        expected, spread = rate * len(burst), 4 * (rate * (1 - rate) * len(burst)) ** 0.5
-        assert expected - spread - reservoir_most <= sampled_in_burst <= expected + spread + reservoir_most
-        assert sampled_in_burst < len(burst) / 2
-        # Within one targets interval, the new target holds for every request
-        assert service.sampled_ids("down") & set(_after(service, down, turned_down + FOLLOW_WITHIN_SECONDS)) == set()
-        late_up = _after(service, up, turned_up + FOLLOW_WITHIN_SECONDS)
-        assert len(late_up) >= 16 and set(late_up) <= service.sampled_ids("up")
-        # A target changed while idle holds from the first request after it: every rule that matched is reported
-        assert service.sampled_ids("quiet") == set()
-        # The statistics X-Ray needs were reported: requests and samples per rule, per worker
-        reported = proxy.statistics_of(catch_all["RuleName"])
-        assert {doc["ClientID"] for doc in reported} and sum(doc["RequestCount"] for doc in reported) > 0
-        # OpenTelemetry and the X-Ray SDK made the same decisions on the same trace ids
         server_spans = [s for s in collector.spans if s.name == SERVER_SPAN]
-        assert wait_until(lambda: len(daemon.segments) >= len(server_spans))
-        assert {s["trace_id"] for s in daemon.segments} == {
-            f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans
-        }
+        wait_until(lambda: len(daemon.segments) >= len(server_spans))
+        return LiveRun(
+            rules=rules, health_statuses=health_statuses, slow=slow, burst=burst, burst_seconds=burst_seconds,
+            down=down, turned_down=turned_down, up=up, turned_up=turned_up, quiet=quiet, service=service,
+            statistics=proxy.statistics_of(catch_all["RuleName"]), segments=list(daemon.segments),
+        )  # fmt: skip
+
+
+def test_the_deployed_health_rule_never_samples_the_health_path(dev_task):
+    """The rule for the health-check path has a fixed rate and a reservoir of 0."""
+    health = _rule(dev_task["rules"], catch_all=False)
+    assert health["URLPath"] == contract.HEALTH_CHECK_PATH and health["FixedRate"] == 0 and health["ReservoirSize"] == 0
+
+
+def test_the_deployed_catch_all_rule_has_a_reservoir_and_samples_a_fraction(dev_task):
+    """The catch-all rule keeps at least one request a second and a fixed rate under one half of the rest."""
+    catch_all = _rule(dev_task["rules"], catch_all=True)
+    assert catch_all["ReservoirSize"] >= 1 and 0 < catch_all["FixedRate"] < 0.5
+
+
+def test_health_checks_are_answered_and_never_sampled(live):
+    """Given the health rule, when 20 health checks come, then each is a 200 and none is traced."""
+    assert live.health_statuses == [200] * 20
+    assert not [s for s in live.service.collector.spans if "health" in s.name]
+
+
+def test_at_one_request_a_second_the_reservoir_takes_each(live):
+    """When one request a second comes before the first targets, every one of them is sampled."""
+    assert live.service.sampled_ids("slow") == set(live.slow)
+
+
+def test_in_a_burst_the_fixed_rate_decides_beyond_the_reservoirs(live):
+    """When 400 requests come at once, the rule's rate samples them (within 4 sigma, plus what the reservoirs took)."""
+    reservoir, rate = live.catch_all["ReservoirSize"], live.catch_all["FixedRate"]
+    sampled = len(live.service.sampled_ids("burst"))
+    reservoir_most = live.service.workers * reservoir * (live.burst_seconds + 1)
+    expected, spread = rate * len(live.burst), 4 * (rate * (1 - rate) * len(live.burst)) ** 0.5
+    assert expected - spread - reservoir_most <= sampled <= expected + spread + reservoir_most
+    assert sampled < len(live.burst) / 2
+
+
+def test_a_target_of_nothing_holds_within_one_targets_interval(live):
+    """When X-Ray turns the rule down to nothing, no request sent one targets interval later is sampled."""
+    late = _after(live.service, live.down, live.turned_down + FOLLOW_WITHIN_SECONDS)
+    assert live.service.sampled_ids("down") & set(late) == set()
+
+
+def test_a_target_of_everything_holds_within_one_targets_interval(live):
+    """When X-Ray turns the rule up to everything, every request sent one targets interval later is sampled."""
+    late = _after(live.service, live.up, live.turned_up + FOLLOW_WITHIN_SECONDS)
+    assert len(late) >= 16 and set(late) <= live.service.sampled_ids("up")
+
+
+def test_a_target_changed_while_idle_holds_from_the_first_request_after_it(live):
+    """When the rule is turned down during a quiet spell, no request of the burst that follows is sampled.
+
+    Every rule that matched is reported, so the new target reaches each worker before its next request.
+    """
+    assert live.service.sampled_ids("quiet") == set()
+
+
+def test_the_statistics_x_ray_needs_are_reported_per_rule_per_worker(live):
+    """The catch-all rule's statistics documents name their workers (ClientID) and counted requests."""
+    assert {doc["ClientID"] for doc in live.statistics}
+    assert sum(doc["RequestCount"] for doc in live.statistics) > 0
+
+
+def test_opentelemetry_and_the_x_ray_sdk_made_the_same_decisions(live):
+    """Every trace the OpenTelemetry server spans have, and no other, has an X-Ray segment."""
+    server_spans = [s for s in live.service.collector.spans if s.name == SERVER_SPAN]
+    assert {s["trace_id"] for s in live.segments} == {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
 
 
 def test_with_the_proxy_down_every_request_succeeds_and_the_fallback_rules_decide(dev_task, dynamodb):
@@ -233,13 +308,13 @@ def test_with_the_proxy_down_every_request_succeeds_and_the_fallback_rules_decid
     assert not [s for s in collector.spans if "health" in s.name]
     sampled = len(service.sampled_ids("burst"))
     # X-Ray's borrowing reservoir (one a second per worker) until targets arrive, which they never do here
-    reservoir_most = contract.GUNICORN_WORKERS * (burst_seconds + 1)
+    reservoir_most = service.workers * (burst_seconds + 1)
     expected, spread = rate * len(burst), 4 * (rate * (1 - rate) * len(burst)) ** 0.5
     assert expected - spread - reservoir_most <= sampled <= expected + spread + reservoir_most
     fallback_lines = [
         line for line in stdout.splitlines() if line.startswith("{") and "fallback rules" in json.loads(line)["message"]
     ]
-    assert len(fallback_lines) == contract.GUNICORN_WORKERS  # logged once per worker
+    assert len(fallback_lines) == service.workers  # logged once per worker
 
 
 def _reported_since(proxy: XRaySamplingApi, rule_name: str, moment: float) -> set[str]:
@@ -281,11 +356,11 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
             assert wait_until(service.healthy, timeout=20), "the service did not become healthy"
             # Every worker decides by the rules X-Ray gave before the first burst: a request the fallback rules
             # decided is in no TotalCount, yet its anomaly is counted by the rules in force when it ends.
-            assert wait_until(lambda: proxy.rule_requests >= contract.GUNICORN_WORKERS, timeout=20)
+            assert wait_until(lambda: proxy.rule_requests >= service.workers, timeout=20)
             time.sleep(0.5)  # the answer applied
             # Given every worker on the rule's target of nothing, and anomalies reported
             started = time.time()
-            workers = lambda: len(_reported_since(proxy, name, started)) == contract.GUNICORN_WORKERS  # noqa: E731
+            workers = lambda: len(_reported_since(proxy, name, started)) == service.workers  # noqa: E731
             # gunicorn does not promise to spread a burst over its workers: burst again (at most three
             # times) until every worker has matched the rule and reported it.
             warm = 0
@@ -300,7 +375,7 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
             # When X-Ray answers a boost to 1.0 and every worker has fetched it
             boost_until = proxy.set_boost(name, boost_rate=1.0, ttl_seconds=boost_seconds)
             asked = time.time()
-            workers = lambda: len(_reported_since(proxy, name, asked)) == contract.GUNICORN_WORKERS  # noqa: E731
+            workers = lambda: len(_reported_since(proxy, name, asked)) == service.workers  # noqa: E731
             assert wait_until(workers, timeout=FOLLOW_WITHIN_SECONDS + 5)
             time.sleep(0.5)  # the answer to that report applied
             boosted, _ = _burst(service, "boosted", 100)
@@ -337,7 +412,7 @@ def test_anomalies_reported_get_a_boost_that_raises_the_rate_in_both_tracers_unt
         for m in messages
         if m.startswith(f"{contract.SAMPLING_BOOST_MESSAGE_PREFIX} by X-Ray: rule {name} samples 1.0")
     ]
-    assert len(boosts) == contract.GUNICORN_WORKERS, boosts
+    assert len(boosts) == service.workers, boosts
     # The boost statistics X-Ray decides on: requests per boosted rule, per worker, on X-Ray's model
     assert {doc["ServiceName"] for doc in proxy.boost_statistics_of(name)} == {catch_all["ServiceName"]}
     # OpenTelemetry and the X-Ray SDK followed the same decisions
@@ -376,7 +451,7 @@ def test_with_the_proxy_down_the_fallback_rules_boost_after_anomalies(dev_task, 
             stdout = service.stop()
 
     rate = catch_all["FixedRate"]
-    reservoir_most = contract.GUNICORN_WORKERS * (base_seconds + 1)
+    reservoir_most = service.workers * (base_seconds + 1)
     assert len(service.sampled_ids("base")) <= rate * 200 + 4 * (rate * (1 - rate) * 200) ** 0.5 + reservoir_most
     assert service.sampled_ids("boosted") == set(boosted)
     boosts = [
@@ -384,7 +459,7 @@ def test_with_the_proxy_down_the_fallback_rules_boost_after_anomalies(dev_task, 
         for line in stdout.splitlines()
         if line.startswith("{") and "boosted locally" in json.loads(line)["message"]
     ]
-    assert len(boosts) == contract.GUNICORN_WORKERS  # once per worker, within its cooldown window
+    assert len(boosts) == service.workers  # once per worker, within its cooldown window
     server_spans = [s for s in collector.spans if s.name == SERVER_SPAN]
     assert wait_until(lambda: len(daemon.segments) >= len(server_spans))
     assert {s["trace_id"] for s in daemon.segments} == {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
