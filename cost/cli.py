@@ -9,13 +9,14 @@ make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the O
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
 from cost.estimate import estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
 from cost.render import RENDERERS
-from cost.usage import DEFAULT_USAGE, load_usage
+from cost.usage import DEFAULT_USAGE, UsageError, load_usage, profile_for
 from flask_aws_telemetry_cdk.config import XRayPath
 
 
@@ -39,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
 
     prices = load_prices(args.prices)
     usage = load_usage(args.usage)
+    try:  # before any synthesis: a missing profile is one sentence, not a traceback after a minute
+        for name in ENVIRONMENTS:
+            profile_for(usage, name, args.usage)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
         for name in ENVIRONMENTS:
