@@ -8,13 +8,11 @@ environment never stops the others from synthesizing.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from cruddur import contract
 from flask_aws_telemetry_cdk.config import (
     AlarmsConfig,
-    AppConfig,
     CanaryConfig,
     ConfigError,
     DataConfig,
@@ -129,32 +127,10 @@ def prod() -> EnvironmentConfig:
     )
 
 
-def week2() -> EnvironmentConfig:
-    """The week-2 example backend (examples/week2-backend) in dev's shape: another Flask app, by configuration alone.
-
-    The image is built from the repository root with the example's Dockerfile, which copies the example and the
-    telemetry library (its Dockerfile.dockerignore keeps everything else out of the asset). The app reads no table:
-    the stack still creates one, but the task is granted nothing on it.
-    """
-    return dataclasses.replace(
-        dev(),
-        name="week2",
-        service_name="week2-backend-flask",
-        sampling=_sampling("week2", reservoir_size=5, fixed_rate=0.1),
-        images=ImagesConfig(app_directory=".", app_dockerfile="examples/week2-backend/Dockerfile"),
-        app=AppConfig(
-            command=("gunicorn", "--config", "gunicorn.conf.py", "app:create_app()"),
-            health_check_command=("python", "healthcheck.py"),
-            table_name_variable=None,
-        ),
-    )
-
-
 ENVIRONMENTS: dict[str, Callable[[], EnvironmentConfig]] = {
     "dev": dev,
     "staging": staging,
     "prod": prod,
-    "week2": week2,
 }
 
 

@@ -1,8 +1,10 @@
-"""The week-2 example backend: a second Flask app that uses only flask_aws_telemetry.
+"""The week-2 example backend: a second Flask app that uses only flask_aws_telemetry's public API.
 
 Every route answers with its mock data's shape while the library is installed with every part off; the app
-imports nothing of Cruddur; gunicorn starts it with the library's hooks; and its image's pins and build
-context agree with the repository.
+imports nothing of Cruddur; gunicorn starts it with the library's configuration
+(``python:flask_aws_telemetry.gunicorn_config``) and the library's health check answers for it; its image
+installs the released packages by version and copies only its own folder. Its CDK app, synthesized in a
+repository of its own, is ``test_team_repository.py``'s.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +31,11 @@ from testsupport.waiting import closed_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "week2-backend"
+SERVICE_DIR = EXAMPLE_DIR / "service"  # the image's working directory
 # The example's top-level modules, imported from its folder as gunicorn and "flask run" import them there.
-EXAMPLE_MODULES = re.compile(r"^(app|healthcheck|services)(\.|$)")
+EXAMPLE_MODULES = re.compile(r"^(app|services)(\.|$)")
+HEALTH_CHECK_PATH = "/api/health-check"  # the example's, as its stages.py gives it to the task
+GUNICORN_COMMAND = ["gunicorn", "--config", "python:flask_aws_telemetry.gunicorn_config", "app:create_app()"]
 
 ACTIVITY_KEYS = {
     "uuid", "handle", "message", "replies_count", "reposts_count", "likes_count", "replies", "created_at", "expires_at",
@@ -60,7 +66,7 @@ def telemetry_off_environ(**overrides: str) -> dict[str, str]:
 @pytest.fixture
 def example_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The example's app module, imported from its folder; the process's own modules of those names come back after."""
-    monkeypatch.syspath_prepend(str(EXAMPLE_DIR))
+    monkeypatch.syspath_prepend(str(SERVICE_DIR))
     shadowed = [name for name in sys.modules if EXAMPLE_MODULES.match(name)]
     for name in shadowed:
         monkeypatch.delitem(sys.modules, name)
@@ -70,9 +76,11 @@ def example_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
 
 
 @pytest.fixture
-def client(example_app: ModuleType) -> Any:
-    """A test client of the example built with the telemetry off."""
-    return example_app.create_app(telemetry_off_environ()).test_client()
+def client(example_app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A test client of the example built with the telemetry off (the app reads the process environment)."""
+    for name, value in telemetry_off_environ().items():
+        monkeypatch.setenv(name, value)
+    return example_app.create_app().test_client()
 
 
 def assert_recent(timestamp: str, now: dt.datetime, *, within: dt.timedelta) -> None:
@@ -146,7 +154,7 @@ def test_search_finds_by_term_and_refuses_a_blank_one(client: Any) -> None:
 
 def test_the_health_check_answers(client: Any) -> None:
     """The health check answers 200 with success."""
-    response = client.get("/api/health-check")
+    response = client.get(HEALTH_CHECK_PATH)
     assert response.status_code == 200
     assert response.get_json() == {"success": True}
 
@@ -166,28 +174,40 @@ def test_cors_allows_the_frontend_url_only(client: Any) -> None:
 
 def test_create_app_imports_nothing_of_cruddur() -> None:
     """Built and asked every route in a fresh interpreter, the example has loaded no module of the Cruddur app."""
-    script = f"""
+    script = """
 import json, sys
 from app import create_app
-client = create_app(json.loads({json.dumps(json.dumps(telemetry_off_environ()))})).test_client()
+client = create_app().test_client()
 for path in ("/api/health-check", "/api/activities/home", "/api/activities/notifications", "/api/activities/@worf",
              "/api/activities/search?term=cloud", "/api/message_groups", "/api/messages/@worf"):
     assert client.get(path).status_code == 200, path
 print(json.dumps(sorted(name for name in sys.modules if name == "cruddur" or name.startswith("cruddur."))))
 """
     result = subprocess.run(
-        [sys.executable, "-c", script], check=False, cwd=EXAMPLE_DIR, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        check=False,
+        cwd=SERVICE_DIR,
+        env={**os.environ, **telemetry_off_environ()},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
 
 def gunicorn(environ: dict[str, str], port: int) -> subprocess.Popen[str]:
-    """gunicorn with the example's own configuration, one worker, on loopback ``port``."""
+    """The image's command (the library's gunicorn configuration) in its working directory: one worker on ``port``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "app:create_app()"],
-        cwd=EXAMPLE_DIR,
-        env={**os.environ, **environ, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 1"},
+        [sys.executable, "-m", *GUNICORN_COMMAND],
+        cwd=SERVICE_DIR,
+        env={
+            **os.environ,
+            **environ,
+            telemetry_contract.PORT.name: str(port),
+            telemetry_contract.WEB_CONCURRENCY.name: "1",
+            telemetry_contract.HEALTH_CHECK_PATH.name: HEALTH_CHECK_PATH,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -203,14 +223,29 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_gunicorn_serves_it_with_the_library_hooks_and_stops_cleanly() -> None:
-    """Under gunicorn with its configuration, the example serves the home feed and exits 0 on SIGTERM."""
+def test_gunicorn_serves_it_with_the_library_configuration_and_stops_cleanly() -> None:
+    """Under gunicorn with the library's configuration on $PORT, the example serves the home feed, the library's
+    health-check command passes against it, and it exits 0 on SIGTERM.
+    """
     port = closed_port()
     server = gunicorn(telemetry_off_environ(), port)
     try:
-        assert wait_until(lambda: answers(f"http://127.0.0.1:{port}/api/health-check"), timeout=30)
+        assert wait_until(lambda: answers(f"http://127.0.0.1:{port}{HEALTH_CHECK_PATH}"), timeout=30)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/activities/home", timeout=5) as response:
             assert len(json.load(response)) == 3
+        check = subprocess.run(
+            [sys.executable, "-m", "flask_aws_telemetry.healthcheck"],
+            env={
+                **os.environ,
+                telemetry_contract.PORT.name: str(port),
+                telemetry_contract.HEALTH_CHECK_PATH.name: HEALTH_CHECK_PATH,
+            },
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=40)
         assert server.returncode == 0, output
@@ -229,56 +264,48 @@ def test_gunicorn_refuses_a_bad_setting_before_any_worker_starts() -> None:
     assert telemetry_contract.OTEL_ENABLED.name in output
 
 
-def pins(requirements: Path) -> dict[str, str]:
-    """The ``name==version`` lines of a requirements file, by lower-cased name."""
-    found = {}
-    for line in requirements.read_text().splitlines():
-        requirement = line.split("#", 1)[0].strip()
-        if requirement:
-            name, _, version = requirement.partition("==")
-            assert version, f"{requirements}: {line!r} is not pinned"
-            found[name.strip().lower()] = version.strip()
-    return found
+def requirement_lines(requirements: Path) -> list[str]:
+    """The requirement lines of a requirements file, comments and blank lines left out."""
+    lines = [line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines()]
+    return [line for line in lines if line]
 
 
-def test_the_example_pins_what_the_service_pins() -> None:
-    """Every package the example's image installs has the version service/requirements.txt pins."""
-    example, service = pins(EXAMPLE_DIR / "requirements.txt"), pins(REPO_ROOT / "service" / "requirements.txt")
-    assert {"flask", "flask-cors", "gunicorn"} <= set(example)
-    assert {name: service.get(name) for name in example} == example
+def released_version(package: str) -> str:
+    """The version packages/<package>/pyproject.toml releases."""
+    return str(tomllib.loads((REPO_ROOT / "packages" / package / "pyproject.toml").read_text())["project"]["version"])
 
 
-def test_the_build_context_lets_in_everything_the_dockerfile_copies() -> None:
-    """Each COPY source in the Dockerfile exists and lies in a folder Dockerfile.dockerignore lets in, after '*'."""
-    ignore_lines = (EXAMPLE_DIR / "Dockerfile.dockerignore").read_text().splitlines()
-    patterns = [line.strip() for line in ignore_lines if line.strip() and not line.startswith("#")]
-    assert patterns[0] == "*"
-    let_in = [pattern[1:] for pattern in patterns if pattern.startswith("!")]
+def test_the_image_installs_the_released_library_by_version() -> None:
+    """The image's requirements pin flask-aws-telemetry at the version packages/ releases; none names a path."""
+    lines = requirement_lines(SERVICE_DIR / "requirements.txt")
+    assert f"flask-aws-telemetry=={released_version('flask-aws-telemetry')}" in lines
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[A-Za-z0-9_.]+", line) for line in lines), lines
+
+
+def test_the_cdk_app_installs_the_released_constructs_by_version() -> None:
+    """The repository's requirements are the image's and flask-aws-telemetry-cdk at the version packages/ releases."""
+    lines = requirement_lines(EXAMPLE_DIR / "requirements.txt")
+    assert lines == [
+        "-r service/requirements.txt",
+        f"flask-aws-telemetry-cdk=={released_version('flask-aws-telemetry-cdk')}",
+    ]
+
+
+def test_the_dockerfile_copies_only_its_own_folder() -> None:
+    """Each COPY source in the Dockerfile is a file or folder of service/ (the build context): nothing from above it."""
     sources = []
-    for line in (EXAMPLE_DIR / "Dockerfile").read_text().splitlines():
+    for line in (SERVICE_DIR / "Dockerfile").read_text().splitlines():
         if line.startswith("COPY "):
             sources.extend(line.split()[1:-1])
     assert sources
     for source in sources:
-        assert (REPO_ROOT / source).exists(), source
-        assert any(source == folder or source.startswith(folder + "/") for folder in let_in), source
+        assert (SERVICE_DIR / source).exists(), source
+        assert (SERVICE_DIR / source).resolve().is_relative_to(SERVICE_DIR), source
 
 
-def test_the_week2_image_asset_holds_only_the_example_and_the_library(synthesized_environments: Any) -> None:
-    """Given the week2 environment, when synthesized, then its image asset (staged from the repository root with
-    Dockerfile.dockerignore as its exclude) holds the example and the library, without caches, and nothing else."""
-    week2 = synthesized_environments("week2")
-    (asset,) = [path for path in week2.outdir.glob("asset.*") if (path / "examples").is_dir()]
-    staged = {path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file()}
-    expected = {
-        path.relative_to(REPO_ROOT).as_posix()
-        for folder in (EXAMPLE_DIR, REPO_ROOT / "packages" / "flask-aws-telemetry")
-        for path in folder.rglob("*")
-        if path.is_file()
-        and "__pycache__" not in path.parts
-        and path.suffix != ".pyc"
-        and not any(part.endswith(".egg-info") or part == "build" for part in path.parts)
-    }
-    assert "examples/week2-backend/Dockerfile" in staged
-    assert "packages/flask-aws-telemetry/src/flask_aws_telemetry/__init__.py" in staged
-    assert staged == expected
+def test_the_image_runs_the_library_gunicorn_configuration_as_a_non_root_user() -> None:
+    """The Dockerfile's CMD is the command these tests run, and its final USER is 10001 (the task's default)."""
+    dockerfile = (SERVICE_DIR / "Dockerfile").read_text()
+    (cmd,) = re.findall(r"^CMD (.+)$", dockerfile, re.MULTILINE)
+    assert json.loads(cmd) == GUNICORN_COMMAND
+    assert re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)[-1] == "10001"
