@@ -20,12 +20,16 @@ import sys
 
 from aws_cdk import App
 
-from flask_aws_telemetry_cdk.compliance import apply_compliance_checks
-from flask_aws_telemetry_cdk.config import ConfigError, TransactionSearchConfig
-from flask_aws_telemetry_cdk.environment_stacks import create_environment_stacks
-from flask_aws_telemetry_cdk.github_deploy_roles import GitHubDeployConfig, GitHubDeployRolesStack
-from flask_aws_telemetry_cdk.transaction_search_stack import TransactionSearchStack
-from infra.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, load_environment
+from flask_aws_telemetry_cdk import (
+    ConfigError,
+    FlaskAppStacks,
+    GitHubDeployConfig,
+    GitHubDeployRolesStack,
+    TransactionSearchConfig,
+    TransactionSearchStack,
+    apply_compliance_checks,
+)
+from infra.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, SHORT_NAME, load_environment
 
 ALL_ENVIRONMENTS = "all"
 
@@ -65,12 +69,11 @@ def main() -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     for config in configs:
-        create_environment_stacks(app, config)
-    config = configs[0]
+        FlaskAppStacks(app, config)
     if github is not None:
         GitHubDeployRolesStack(
             app,
-            f"{config.short_name}-github-deploy-roles",
+            f"{SHORT_NAME}-github-deploy-roles",
             github=github,
             description=(
                 f"GitHub OIDC roles for {github.repository}: cdk diff from pull requests, cdk deploy from environments"
@@ -79,13 +82,14 @@ def main() -> None:
     if transaction_search is not None:
         TransactionSearchStack(
             app,
-            f"{config.short_name}-transaction-search",
+            f"{SHORT_NAME}-transaction-search",
             settings=transaction_search,
-            policy_name=f"{config.short_name}-transaction-search",
+            policy_name=f"{SHORT_NAME}-transaction-search",
             description=(
                 f"X-Ray Transaction Search for the account, {transaction_search.indexing_percentage:g} % indexed"
             ),
         )
+    # FlaskAppStacks applied cdk-nag's checks already; the account-wide stacks alone need them too.
     apply_compliance_checks(app)
     app.synth()
 

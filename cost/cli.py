@@ -4,6 +4,12 @@ make cost                     # text tables for dev, staging, prod
 make cost FORMAT=markdown     # for a pull-request comment
 make cost FORMAT=json         # for tools
 make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
+python -m cost --env prod     # one environment (repeat --env for more)
+
+Every environment is priced with its usage profile (``cost/usage.yaml``), or
+with the file's ``default`` one (its estimate says so). Where the file has
+neither, the environment is named on stderr and left out, and naming it with
+``--env`` is an error of one sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from cost.estimate import estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
 from cost.render import RENDERERS
 from cost.usage import DEFAULT_USAGE, UsageError, load_usage, profile_for
-from flask_aws_telemetry_cdk.config import XRayPath
+from flask_aws_telemetry_cdk import XRayPath
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,23 +39,43 @@ def main(argv: list[str] | None = None) -> int:
         choices=[path.value for path in XRayPath],
         help="price every environment on this path to X-Ray (default: each environment's own)",
     )
+    parser.add_argument(
+        "--env", action="append", dest="envs", help="an environment to price (default: every one)"
+    )
     args = parser.parse_args(argv)
 
-    from flask_aws_telemetry_cdk.assembly import synthesize
+    from flask_aws_telemetry_cdk import ConfigError, synthesize
     from infra.environments import ENVIRONMENTS, load_environment
 
     prices = load_prices(args.prices)
     usage = load_usage(args.usage)
-    try:  # before any synthesis: a missing profile is one sentence, not a traceback after a minute
-        for name in ENVIRONMENTS:
+    names = args.envs or list(ENVIRONMENTS)
+    for name in names:
+        if name not in ENVIRONMENTS:
+            print(
+                f"error: unknown environment '{name}'; valid environments are {', '.join(ENVIRONMENTS)}",
+                file=sys.stderr,
+            )
+            return 2
+    priced = []
+    for name in names:  # before any synthesis: a missing profile is one sentence, not a traceback after a minute
+        try:
             profile_for(usage, name, args.usage)
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        except UsageError as error:
+            if args.envs:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            print(f"note: not priced: {error}", file=sys.stderr)
+            continue
+        priced.append(name)
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
-        for name in ENVIRONMENTS:
-            config = load_environment(name)
+        for name in priced:
+            try:
+                config = load_environment(name)
+            except ConfigError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             if args.xray_path:
                 config = config.with_changes(telemetry={"xray_path": XRayPath(args.xray_path)})
             synthesized = synthesize(config, Path(outdir) / name)

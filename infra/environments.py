@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cruddur import contract
-from flask_aws_telemetry_cdk.config import (
+from cruddur import table as cruddur_table
+from flask_aws_telemetry_cdk import (
     AlarmsConfig,
+    AppConfig,
     CanaryConfig,
     ConfigError,
-    DataConfig,
     EdgeConfig,
     EntryPoint,
     EnvironmentConfig,
@@ -28,34 +29,65 @@ from flask_aws_telemetry_cdk.config import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    TableConfig,
+    TableIndex,
     TaskSizeConfig,
+    TelemetryConfig,
     XRayGroupsConfig,
 )
 
 DEFAULT_ENVIRONMENT = "dev"
+# Who Cruddur is: its stacks are cruddur-<env>-*, its parameters live under /cruddur-backend-flask/<env>.
+SHORT_NAME = "cruddur"
+SERVICE_NAME = "cruddur-backend-flask"
 # Cruddur's image is built from the repository root with service/Dockerfile, which installs the telemetry library
 # from packages/ (service/Dockerfile.dockerignore lets in only the app and the library).
 CRUDDUR_IMAGES = ImagesConfig(app_directory=".", app_dockerfile="service/Dockerfile")
+# Cruddur runs its own gunicorn.conf.py on port 5000 and answers health checks on /api/health-check; the container
+# checks itself with the library's health check (which reads PORT and HEALTH_CHECK_PATH, set from these values).
+CRUDDUR_APP = AppConfig(
+    command=contract.APP_COMMAND,
+    port=contract.CONTAINER_PORT,
+    health_check_path=contract.HEALTH_CHECK_PATH,
+    user=contract.APP_USER,
+    writable_path=contract.APP_TEMP_DIR,
+)
+# Cruddur reports unhandled exceptions to Rollbar; its loggers are named cruddur.*, as its metric filters expect.
+CRUDDUR_TELEMETRY = TelemetryConfig(rollbar=True, logger_prefix="cruddur")
+
+
+def _table(*, point_in_time_recovery: bool) -> TableConfig:
+    """Cruddur's table (``cruddur.table``'s design): its keys, indexes, TTL and the actions the service calls."""
+    return TableConfig(
+        partition_key=cruddur_table.PARTITION_KEY,
+        sort_key=cruddur_table.SORT_KEY,
+        indexes=tuple(
+            TableIndex(name=name, partition_key=partition, sort_key=sort)
+            for name, (partition, sort) in cruddur_table.INDEXES.items()
+        ),
+        time_to_live_attribute=cruddur_table.TTL_ATTRIBUTE,
+        name_variable=contract.DYNAMODB_TABLE_NAME.name,
+        actions=cruddur_table.SERVICE_ACTIONS,
+        point_in_time_recovery=point_in_time_recovery,
+        recovery_off_reason=(
+            None
+            if point_in_time_recovery
+            else "This environment holds only demo data that the service seeds again into an empty table; "
+            "point-in-time recovery is on where data must survive (staging, prod)."
+        ),
+    )
 
 
 def _sampling(
     env: str, *, reservoir_size: int, fixed_rate: float, boost: SamplingBoostConfig | None = None
 ) -> SamplingConfig:
-    """Health checks are never sampled; everything else follows the course's seed rule, boosted after anomalies if
-    ``boost``.
+    """The course's seed rule, boosted after anomalies if ``boost`` (health checks are never sampled: the
+    platform adds that rule from the health-check path).
     """
     return SamplingConfig(
         rules=(
             SamplingRuleConfig(
-                rule_name=f"cruddur-{env}-health",
-                priority=100,
-                reservoir_size=0,
-                fixed_rate=0.0,
-                http_method="GET",
-                url_path=contract.HEALTH_CHECK_PATH,
-            ),
-            SamplingRuleConfig(
-                rule_name=f"cruddur-{env}-default",
+                rule_name=f"{SHORT_NAME}-{env}-default",
                 priority=9000,
                 reservoir_size=reservoir_size,
                 fixed_rate=fixed_rate,
@@ -76,7 +108,12 @@ def dev() -> EnvironmentConfig:
     """
     return EnvironmentConfig(
         name="dev",
+        short_name=SHORT_NAME,
+        service_name=SERVICE_NAME,
         images=CRUDDUR_IMAGES,
+        app=CRUDDUR_APP,
+        telemetry=CRUDDUR_TELEMETRY,
+        table=_table(point_in_time_recovery=False),
         removal_policy=RemovalPolicyName.DESTROY,
         network=NetworkConfig(nat_gateways=0),
         task=TaskSizeConfig(cpu=256, memory_mib=1024, fargate_spot=True, container_insights=False),
@@ -91,7 +128,12 @@ def staging() -> EnvironmentConfig:
     """Production's shape at a smaller size: private subnets behind one NAT gateway."""
     return EnvironmentConfig(
         name="staging",
+        short_name=SHORT_NAME,
+        service_name=SERVICE_NAME,
         images=CRUDDUR_IMAGES,
+        app=CRUDDUR_APP,
+        telemetry=CRUDDUR_TELEMETRY,
+        table=_table(point_in_time_recovery=True),
         removal_policy=RemovalPolicyName.DESTROY,
         network=NetworkConfig(nat_gateways=1),
         task=TaskSizeConfig(cpu=512, memory_mib=1024),
@@ -99,7 +141,6 @@ def staging() -> EnvironmentConfig:
         logs=LogsConfig(retention_days=14),
         canary=CanaryConfig(rate_minutes=15),
         sampling=_sampling("staging", reservoir_size=5, fixed_rate=0.1),
-        data=DataConfig(point_in_time_recovery=True),
     )
 
 
@@ -107,7 +148,12 @@ def prod() -> EnvironmentConfig:
     """Two AZs with a NAT gateway each, two tasks at least, logs kept after destroy."""
     return EnvironmentConfig(
         name="prod",
+        short_name=SHORT_NAME,
+        service_name=SERVICE_NAME,
         images=CRUDDUR_IMAGES,
+        app=CRUDDUR_APP,
+        telemetry=CRUDDUR_TELEMETRY,
+        table=_table(point_in_time_recovery=True),
         removal_policy=RemovalPolicyName.RETAIN,
         network=NetworkConfig(nat_gateways=2),
         task=TaskSizeConfig(cpu=1024, memory_mib=2048),
@@ -122,7 +168,6 @@ def prod() -> EnvironmentConfig:
             "prod", reservoir_size=1, fixed_rate=0.05, boost=SamplingBoostConfig(max_rate=0.25, cooldown_minutes=15)
         ),
         xray_groups=XRayGroupsConfig(insights=True),
-        data=DataConfig(point_in_time_recovery=True),
         edge=EdgeConfig(access_logs=True, warn_without_tls=True),
     )
 

@@ -43,7 +43,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from flask_aws_telemetry_cdk.config import ConfigError, EnvironmentConfig
+from flask_aws_telemetry_cdk import ConfigError, EnvironmentConfig
 from infra.environments import load_environment
 from scripts.put_secrets import HONEYCOMB_CONFIGURATION_KEY, SecretsError, ssm_client
 

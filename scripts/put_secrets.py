@@ -1,4 +1,4 @@
-"""Put the Honeycomb API key and the Rollbar access token into SSM as SecureString parameters.
+"""Put the Honeycomb API key and (where Rollbar is on) the Rollbar access token into SSM as SecureString parameters.
 
     HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... make secrets ENV=dev
     HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... make secrets ENV=dev
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cruddur import contract
-from flask_aws_telemetry_cdk.config import ConfigError, EnvironmentConfig
+from flask_aws_telemetry import contract
+from flask_aws_telemetry_cdk import ConfigError, EnvironmentConfig
 from infra.environments import load_environment
 
 SECRET_NAMES = (contract.SECRET_HONEYCOMB_API_KEY, contract.SECRET_ROLLBAR_ACCESS_TOKEN)
@@ -34,9 +34,18 @@ class SecretsError(RuntimeError):
     """Putting the secrets failed; the message says why and what to do."""
 
 
-def read_secret_values(environ: Mapping[str, str], env_name: str) -> dict[str, str]:
-    """The secret values from ``environ``, or a SecretsError naming every missing variable."""
-    missing = [name for name in SECRET_NAMES if not environ.get(name, "").strip()]
+def required_secret_names(config: EnvironmentConfig) -> tuple[str, ...]:
+    """The secrets ``config``'s task reads: Honeycomb's key, and Rollbar's token only where Rollbar is on."""
+    return tuple(
+        name for name in SECRET_NAMES if config.telemetry.rollbar or name != contract.SECRET_ROLLBAR_ACCESS_TOKEN
+    )
+
+
+def read_secret_values(
+    environ: Mapping[str, str], env_name: str, secret_names: tuple[str, ...] = SECRET_NAMES
+) -> dict[str, str]:
+    """The values of ``secret_names`` from ``environ``, or a SecretsError naming every missing variable."""
+    missing = [name for name in secret_names if not environ.get(name, "").strip()]
     if missing:
         exports = " ".join(f"{name}=..." for name in missing)
         raise SecretsError(
@@ -44,7 +53,7 @@ def read_secret_values(environ: Mapping[str, str], env_name: str) -> dict[str, s
             f"for example: {exports} make secrets ENV={env_name}"
         )
     given = [name for name in OPTIONAL_SECRET_NAMES if environ.get(name, "").strip()]
-    return {name: environ[name].strip() for name in (*SECRET_NAMES, *given)}
+    return {name: environ[name].strip() for name in (*secret_names, *given)}
 
 
 def put_secrets(config: EnvironmentConfig, values: Mapping[str, str], ssm_client) -> list[str]:
@@ -83,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_environment(args.env)
-        values = read_secret_values(os.environ, config.name)
+        values = read_secret_values(os.environ, config.name, required_secret_names(config))
         written = put_secrets(config, values, ssm_client(config, args.region))
     except (ConfigError, SecretsError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Synthesize one environment in-process exactly as app.py does, and read its templates (tests, make cost)."""
+"""Synthesize one environment in-process as an app's CDK app does, and read its templates (tests, make cost)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ from typing import Any
 from aws_cdk import App
 from aws_cdk.assertions import Template
 
-from flask_aws_telemetry_cdk.compliance import apply_compliance_checks
 from flask_aws_telemetry_cdk.config import EnvironmentConfig
-from flask_aws_telemetry_cdk.environment_stacks import create_environment_stacks
+from flask_aws_telemetry_cdk.environment_stacks import FlaskAppStacks
 
 STACK_KEYS = ("network", "observability", "service")
 
 
 def project_context(cdk_json: Path = Path("cdk.json")) -> dict[str, Any]:
-    """The feature flags and defaults from the project's cdk.json (the working directory's), as the CLI passes them."""
-    return json.loads(cdk_json.read_text())["context"]
+    """The feature flags and defaults from the project's cdk.json (the working directory's), as the CLI passes them;
+    none without a cdk.json.
+    """
+    if not cdk_json.is_file():
+        return {}
+    context: dict[str, Any] = json.loads(cdk_json.read_text()).get("context", {})
+    return context
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,9 @@ class SynthesizedEnvironment:
 
 
 def synthesize(config: EnvironmentConfig, outdir: Path) -> SynthesizedEnvironment:
-    """Build and synthesize ``config``'s stacks into ``outdir``; compliance failures raise."""
+    """Build and synthesize ``config``'s stacks into ``outdir`` with cdk.json's context; compliance failures raise."""
     app = App(outdir=str(outdir), context={**project_context(), "env": config.name})
-    stacks = create_environment_stacks(app, config)
-    apply_compliance_checks(app)
+    stacks = FlaskAppStacks(app, config)
     assembly = app.synth()
     stack_names = {key: stack.stack_name for key, stack in zip(STACK_KEYS, stacks.all(), strict=True)}
     templates = {

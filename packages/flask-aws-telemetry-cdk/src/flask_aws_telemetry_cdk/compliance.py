@@ -8,14 +8,23 @@ construct it concerns.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Validations
+from typing import cast
+
+from aws_cdk import Acknowledgment, Validations
 from cdk_nag import AwsSolutionsChecks
-from constructs import IConstruct
+from constructs import Construct, IConstruct
+
+# A construct without resources, added to the app's root when the checks are applied: applied once per app.
+_APPLIED_MARKER = "FlaskAwsTelemetryComplianceChecks"
 
 
-def apply_compliance_checks(app: App) -> None:
-    """Validate every stack of ``app`` against AwsSolutionsChecks when it synthesizes."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+def apply_compliance_checks(app: IConstruct) -> None:
+    """Validate every stack of ``app`` (its root) against AwsSolutionsChecks when it synthesizes; once per app."""
+    root = app.node.root
+    if root.node.try_find_child(_APPLIED_MARKER) is not None:
+        return
+    Construct(cast(Construct, root), _APPLIED_MARKER)
+    Validations.of(root).add_plugins(AwsSolutionsChecks(root, verbose=True, write_suppressions_to_cloud_formation=True))
 
 
 def acknowledge(construct: IConstruct | None, rule_id: str, reason: str) -> None:

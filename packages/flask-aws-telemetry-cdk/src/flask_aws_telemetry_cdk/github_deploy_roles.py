@@ -1,6 +1,6 @@
 """Roles that GitHub Actions assume through OIDC: no long-lived AWS keys anywhere.
 
-Deployed once per account (``cdk deploy cruddur-github-deploy-roles -c github_repository=OWNER/REPO``):
+Deployed once per account (``cdk deploy <short_name>-github-deploy-roles -c github_repository=OWNER/REPO``):
 
 * the GitHub OIDC identity provider (native ``AWS::IAM::OIDCProvider``, so no
   Lambda-backed custom resource);
@@ -48,7 +48,7 @@ class GitHubDeployConfig:
         if not _REPOSITORY.match(self.repository):
             raise ConfigError(
                 f"github_repository = {self.repository!r} is invalid; "
-                "use OWNER/REPO, for example -c github_repository=acme/cruddur"
+                "use OWNER/REPO, for example -c github_repository=acme/orders"
             )
         for name in self.environments:
             if not _ENVIRONMENT.match(name):

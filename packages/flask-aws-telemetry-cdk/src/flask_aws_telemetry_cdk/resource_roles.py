@@ -5,7 +5,7 @@ resource by its role instead of guessing it from its properties. A role is a
 CloudFormation resource Metadata entry, written by ``mark`` and read by
 ``role_of``::
 
-    "Metadata": {"cruddur:role": "trace-canary"}
+    "Metadata": {"flask-aws-telemetry:role": "trace-canary"}
 
 Metadata changes nothing in AWS. This module imports nothing from aws-cdk at
 run time, so the cost estimate can read roles without the CDK app.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from aws_cdk import CfnResource
 
-METADATA_KEY = "cruddur:role"
+METADATA_KEY = "flask-aws-telemetry:role"
 # The trace canary's function (components/trace_canary.py); its schedule is the rule that targets it.
 TRACE_CANARY = "trace-canary"
 

@@ -1,4 +1,5 @@
-"""The service stack: log groups, secrets and table, the traced Fargate service behind its entry point, its monitoring.
+"""The service stack: log groups, secrets and the app's table, the traced Fargate service behind its entry point, its
+monitoring.
 
 It only wires: each construct owns its resources (``components/``),
 and the environment's configuration is read here and nowhere below.
@@ -18,7 +19,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.compliance import acknowledge
 from flask_aws_telemetry_cdk.components.access_logs import AccessLogBucket
 from flask_aws_telemetry_cdk.components.autoscaling import RequestCountScaling, ServiceAutoscaling
@@ -42,7 +43,7 @@ from flask_aws_telemetry_cdk.components.task_definition import TracedTaskDefinit
 from flask_aws_telemetry_cdk.components.trace_canary import TraceCanary
 from flask_aws_telemetry_cdk.config import EnvironmentConfig
 from flask_aws_telemetry_cdk.config.sections import CanaryConfig, EdgeConfig, ImagesConfig
-from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment
+from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, ProcessSettings
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint
 
 
@@ -125,16 +126,21 @@ class ServiceStack(Stack):
             self,
             "Secrets",
             honeycomb_api_key_parameter=config.secret_parameter_name(contract.SECRET_HONEYCOMB_API_KEY),
-            rollbar_access_token_parameter=config.secret_parameter_name(contract.SECRET_ROLLBAR_ACCESS_TOKEN),
+            rollbar_access_token_parameter=(
+                config.secret_parameter_name(contract.SECRET_ROLLBAR_ACCESS_TOKEN) if config.telemetry.rollbar else None
+            ),
         )
-        self.table = ServiceTable(
-            self, "Table", point_in_time_recovery=config.data.point_in_time_recovery, removal_policy=removal_policy
+        # The app's table, when it has one: no table, no DynamoDB permission.
+        self.table = (
+            ServiceTable(self, "Table", design=config.table, removal_policy=removal_policy)
+            if config.table is not None
+            else None
         )
         # The service's constructs share one scope, whose id their logical ids have always begun with.
         traced = Construct(self, "TracedService")
         self.cluster = self._cluster(traced, network)
         self.task = self._task_definition(traced)
-        if config.app.table_name_variable is not None:
+        if self.table is not None:
             self.table.grant_service(self.task.task_role)
         self.entry_point = (
             self._behind_http_api(traced, network)
@@ -224,7 +230,8 @@ class ServiceStack(Stack):
         if self.log_groups.watchtower is not None:
             CfnOutput(self, "WatchtowerLogGroup", value=self.log_groups.watchtower.log_group_name)
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn)
-        CfnOutput(self, "TableName", value=self.table.table.table_name)
+        if self.table is not None:
+            CfnOutput(self, "TableName", value=self.table.table.table_name)
 
     def _task_definition(self, scope: Construct) -> TracedTaskDefinition:
         """The app of ``config.app`` and ``config.images``, with the telemetry parts ``config.telemetry`` turns on."""
@@ -234,7 +241,11 @@ class ServiceStack(Stack):
             scope,
             "TaskDefinition",
             image=app_image(images),
-            app=config.app.container(table_name=self.table.table.table_name),
+            app=config.app.container(
+                table_variables=(
+                    {self.table.design.name_variable: self.table.table.table_name} if self.table is not None else None
+                )
+            ),
             telemetry=AppEnvironment(
                 service_name=config.service_name,
                 environment_name=config.name,
@@ -246,6 +257,13 @@ class ServiceStack(Stack):
                 sampling_rules_json=config.sampling_policy.fallback_rules_json(),
                 slow_request_seconds=config.xray_groups.slow_request_seconds,
                 anomaly_capture_per_second=telemetry.anomaly_capture_per_second,
+                process=ProcessSettings(
+                    port=config.app.port,
+                    web_concurrency=config.app.web_concurrency,
+                    health_check_path=config.app.health_check_path,
+                    writable_path=config.app.writable_path,
+                ),
+                logger_prefix=telemetry.logger_prefix,
                 frontend_origins=edge.frontend_origins,
                 browser_traces=config.browser_traces.limits(
                     source_header=(
@@ -279,7 +297,7 @@ class ServiceStack(Stack):
                 if telemetry.needs_collector
                 else None
             ),
-            rollbar_access_token=self.secrets.rollbar_access_token if telemetry.rollbar else None,
+            rollbar_access_token=self.secrets.rollbar_access_token,
             watchtower_log_group=log_groups.watchtower,
         )
 
@@ -356,6 +374,7 @@ class ServiceStack(Stack):
             service=self.service,
             app_log_group=self.log_groups.app,
             metric_namespace=config.metric_namespace,
+            anomaly_logger=config.telemetry.anomaly_logger,
             container_insights=config.task.container_insights,
         )
         entry_point = self.entry_point
@@ -381,7 +400,7 @@ class ServiceStack(Stack):
         config, edge, telemetry = self.config, self.config.edge, self.config.telemetry
         if edge.warn_without_tls and not edge.tls:
             Annotations.of(self).add_warning_v2(
-                "cruddur:no-tls",
+                "flask-aws-telemetry:no-tls",
                 f"environment '{config.name}' serves plain HTTP: set domain_name with hosted_zone_id and "
                 "hosted_zone_name (a certificate is issued and validated in that zone), or domain_name with "
                 "tls_certificate_arn, in the environment's config",
@@ -392,7 +411,7 @@ class ServiceStack(Stack):
             # Capture and boost statistics live behind OpenTelemetry's sampling gate; the X-Ray SDK alone
             # samples with its own sampler (and both end with the SDK's support, 25 February 2027).
             Annotations.of(self).add_warning_v2(
-                "cruddur:no-adaptive-sampling",
+                "flask-aws-telemetry:no-adaptive-sampling",
                 f"environment '{config.name}' runs the X-Ray SDK without OpenTelemetry: unsampled errors and slow "
                 "requests are not captured and no sampling rule is boosted (telemetry.anomaly_capture_per_second and "
                 "each rule's boost do nothing); set telemetry.opentelemetry = True in the environment's config "
@@ -402,13 +421,9 @@ class ServiceStack(Stack):
     def _acknowledge_findings(self) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
         config, entry_point = self.config, self.entry_point
-        if not config.data.point_in_time_recovery:
-            acknowledge(
-                self.table.table.node.default_child,
-                "AwsSolutions-DDB3",
-                "This environment holds only demo data that the service seeds again into an empty table; "
-                "point-in-time recovery is on where data must survive (staging, prod).",
-            )
+        table = self.table
+        if table is not None and not table.design.point_in_time_recovery:
+            acknowledge(table.table.node.default_child, "AwsSolutions-DDB3", str(table.design.recovery_off_reason))
         if isinstance(entry_point, LoadBalancedService):
             load_balancer = entry_point.load_balancer
             if entry_point.access_logs is None:
@@ -428,8 +443,8 @@ class ServiceStack(Stack):
             acknowledge(
                 entry_point.http_api.node.find_child("DefaultRoute").node.default_child,
                 "AwsSolutions-APIG4",
-                "The API is public, as the load balancer of staging and prod is; the service authorizes by handle "
-                "in its own layer (Cruddur's course design) and has no identity provider to authorize against.",
+                "The API is public, as a web API behind a load balancer is; the app authorizes requests in its own "
+                "layer and has no identity provider to authorize against.",
             )
         if not config.task.container_insights:
             acknowledge(
@@ -456,10 +471,12 @@ class ServiceStack(Stack):
             "X-Ray's PutTraceSegments, PutTelemetryRecords, PutSpans, PutSpansForIndexing and sampling actions "
             "do not support resource-level permissions.",
         )
-        table_logical_id = Stack.of(self).get_logical_id(cast(CfnElement, self.table.table.node.default_child))
-        acknowledge(
-            task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
-            f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",
-            "The service queries the table's own global secondary indexes (feed, by_handle, groups); the "
-            "wildcard is limited to the indexes of this one table.",
-        )
+        if table is not None and table.design.indexes:
+            table_logical_id = Stack.of(self).get_logical_id(cast(CfnElement, table.table.node.default_child))
+            index_names = ", ".join(index.name for index in table.design.indexes)
+            acknowledge(
+                task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
+                f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",
+                f"The service queries the table's own global secondary indexes ({index_names}); the "
+                "wildcard is limited to the indexes of this one table.",
+            )

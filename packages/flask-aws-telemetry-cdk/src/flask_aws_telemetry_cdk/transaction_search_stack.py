@@ -1,6 +1,6 @@
 """The account's X-Ray Transaction Search, deployed once per account and region, never per environment.
 
-    cdk deploy cruddur-transaction-search -c transaction_search=true [-c transaction_search_indexing_percentage=N]
+    cdk deploy <short_name>-transaction-search -c transaction_search=true [-c transaction_search_indexing_percentage=N]
 
 It changes what every X-Ray user of the account sees and pays (README,
 "Transaction Search"); the OpenTelemetry-only path needs it.

@@ -37,7 +37,7 @@ import yaml
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 
 COLLECTOR_HEALTH_PORT = 13133
 # The signature is for X-Ray in the task's region, whatever host the endpoint names.

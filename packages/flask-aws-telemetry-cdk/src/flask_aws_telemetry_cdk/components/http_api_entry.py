@@ -24,7 +24,7 @@ from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.components.load_balanced_service import (
     CIRCUIT_BREAKER,
     MAX_HEALTHY_PERCENT,

@@ -50,7 +50,7 @@ class SsmParameterSecret(ecs.Secret):
 
 
 class TelemetrySecrets(Construct):
-    """The Honeycomb API key and the Rollbar access token, by parameter name."""
+    """The Honeycomb API key and, when the app reports to Rollbar, the Rollbar access token, by parameter name."""
 
     def __init__(
         self,
@@ -58,9 +58,16 @@ class TelemetrySecrets(Construct):
         construct_id: str,
         *,
         honeycomb_api_key_parameter: str,
-        rollbar_access_token_parameter: str,
+        rollbar_access_token_parameter: str | None = None,
     ) -> None:
-        """Reference the two SecureString parameters by their names (absolute, as ``make secrets`` writes them)."""
+        """Reference the SecureString parameters by their names (absolute, as ``make secrets`` writes them).
+
+        ``rollbar_access_token_parameter`` None (the default): Rollbar is off, and no token is referenced.
+        """
         super().__init__(scope, construct_id)
         self.honeycomb_api_key = SsmParameterSecret.named(self, "HoneycombApiKey", honeycomb_api_key_parameter)
-        self.rollbar_access_token = SsmParameterSecret.named(self, "RollbarAccessToken", rollbar_access_token_parameter)
+        self.rollbar_access_token = (
+            SsmParameterSecret.named(self, "RollbarAccessToken", rollbar_access_token_parameter)
+            if rollbar_access_token_parameter is not None
+            else None
+        )

@@ -6,7 +6,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.components.monitoring import MonitoringFacade
 
 ERROR_LOG_METRIC_NAME = "ErrorLogLines"
@@ -24,9 +24,13 @@ class ServiceTasksMonitoring:
         service: ecs.BaseService,
         app_log_group: logs.ILogGroup,
         metric_namespace: str,
+        anomaly_logger: str,
         container_insights: bool = True,
     ) -> None:
-        """Count ``app_log_group``'s lines in ``metric_namespace``; task counts only with ``container_insights``."""
+        """Count ``app_log_group``'s lines in ``metric_namespace``; task counts only with ``container_insights``.
+
+        ``anomaly_logger`` is the library's logger of captured anomalies (``<TELEMETRY_LOGGER_PREFIX>.anomalies``).
+        """
         period, thresholds = facade.period, facade.thresholds
 
         def log_line_count(construct_id: str, metric_name: str, pattern: logs.IFilterPattern) -> logs.MetricFilter:
@@ -49,7 +53,7 @@ class ServiceTasksMonitoring:
         captured = log_line_count(
             "CapturedAnomaliesFilter",
             CAPTURED_ANOMALIES_METRIC_NAME,
-            logs.FilterPattern.string_value("$.logger", "=", contract.ANOMALY_LOGGER),
+            logs.FilterPattern.string_value("$.logger", "=", anomaly_logger),
         )
         boosts = log_line_count(
             "SamplingBoostsFilter",

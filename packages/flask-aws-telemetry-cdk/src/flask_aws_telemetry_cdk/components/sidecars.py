@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.components.hardening import hardened_linux_parameters
 from flask_aws_telemetry_cdk.components.secrets import SsmParameterSecret
 from flask_aws_telemetry_cdk.models.fargate import (

@@ -1,8 +1,10 @@
-"""The service's DynamoDB table: the design of ``service/cruddur/table.py``, deployed.
+"""The app's DynamoDB table: the key schema of its ``TableConfig``, deployed.
 
-On-demand billing, TTL on ``expires_at_epoch``, AWS-owned encryption,
-point-in-time recovery where asked for; a retained table also has deletion
-protection, so neither ``cdk destroy`` nor a stray delete can lose prod's data.
+On-demand billing, string keys, every attribute projected into each index,
+TTL where the app names an attribute for it, AWS-owned encryption,
+point-in-time recovery unless the config turns it off (with its reason); a
+retained table also has deletion protection, so neither ``cdk destroy`` nor
+a stray delete can lose the data.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cruddur import table as design
+from flask_aws_telemetry_cdk.config.sections import TableConfig
 
 
 def _string(name: str) -> dynamodb.Attribute:
@@ -20,40 +22,41 @@ def _string(name: str) -> dynamodb.Attribute:
 
 
 class ServiceTable(Construct):
-    """One DynamoDB table with the keys and indexes the service queries."""
+    """One DynamoDB table with the keys and indexes the app queries (``design``)."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        point_in_time_recovery: bool = False,
+        design: TableConfig,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
-        """Create the table; ``RemovalPolicy.RETAIN`` also turns deletion protection on."""
+        """Create the table of ``design``; ``RemovalPolicy.RETAIN`` also turns deletion protection on."""
         super().__init__(scope, construct_id)
+        self.design = design
         retained = removal_policy is RemovalPolicy.RETAIN
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=_string(design.PARTITION_KEY),
-            sort_key=_string(design.SORT_KEY),
+            partition_key=_string(design.partition_key),
+            sort_key=_string(design.sort_key) if design.sort_key is not None else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=design.TTL_ATTRIBUTE,
+            time_to_live_attribute=design.time_to_live_attribute,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=point_in_time_recovery
+                point_in_time_recovery_enabled=design.point_in_time_recovery
             ),
             deletion_protection=retained,
             removal_policy=removal_policy,
         )
-        for index, (partition, sort) in design.INDEXES.items():
+        for index in design.indexes:
             self.table.add_global_secondary_index(
-                index_name=index,
-                partition_key=_string(partition),
-                sort_key=_string(sort),
+                index_name=index.name,
+                partition_key=_string(index.partition_key),
+                sort_key=_string(index.sort_key) if index.sort_key is not None else None,
                 projection_type=dynamodb.ProjectionType.ALL,
             )
 
     def grant_service(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Exactly the actions the service calls (``SERVICE_ACTIONS``), on the table and its indexes."""
-        return self.table.grant(grantee, *design.SERVICE_ACTIONS)
+        """Exactly the actions the app calls (``design.actions``), on the table and its indexes."""
+        return self.table.grant(grantee, *self.design.actions)

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.components.hardening import hardened_linux_parameters, writable_path
 from flask_aws_telemetry_cdk.components.secrets import SsmParameterSecret
 from flask_aws_telemetry_cdk.components.sidecars import CollectorOptions, XRayDaemonOptions
@@ -65,6 +65,9 @@ def check_telemetry_parts(
             given = "None" if part is None else "given"
             raise ValueError(f"{flag} is {on} but {prop} is {given}: give both or neither")
 
+
+# The app container's name in every task definition (the sidecars' are the library contract's).
+APP_CONTAINER_NAME = "app"
 
 # Linux on x86_64: Fargate Spot has no ARM64.
 RUNTIME_PLATFORM = ecs.RuntimePlatform(
@@ -151,7 +154,7 @@ def app_container(
     """The essential app container: read-only root but ``app.writable_path``, hardened, logging to ``log_group``."""
     container = task_definition.add_container(
         "App",
-        container_name=contract.APP_CONTAINER_NAME,
+        container_name=APP_CONTAINER_NAME,
         image=image,
         command=list(app.command),
         user=app.user,

@@ -2,23 +2,23 @@
 
     environment.py  EnvironmentConfig: identity, sections, derived names, the checks across sections
     sections.py     one frozen section per concern (network, task, scaling, logs, alarms, canary,
-                    images, app, telemetry, sampling, xray_groups, data, edge), each checking its own fields
+                    images, app, telemetry, sampling, xray_groups, table, edge), each checking its own fields
     errors.py       ConfigError, and FieldError: the one sentence every error reads as
+    image_hardening.py  the check that an image built from a Dockerfile runs as the task's app user
     account.py      what holds for a whole AWS account (Transaction Search), deployed once per account
 
-The environments themselves are data in the app's own CDK app (Cruddur's: ``infra/environments.py``); AWS's
+The environments themselves are data in the app's own CDK app; AWS's
 fixed limits are in ``models/aws_limits.py``.
 """
 
 from .account import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
 from .environment import EnvironmentConfig, RemovalPolicyName
-from .errors import ConfigError, FieldError
+from .errors import ConfigError, FieldError, MissingFieldError
 from .sections import (
     AlarmsConfig,
     AppConfig,
     BrowserTracesConfig,
     CanaryConfig,
-    DataConfig,
     EdgeConfig,
     EntryPoint,
     ImagesConfig,
@@ -29,6 +29,8 @@ from .sections import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    TableConfig,
+    TableIndex,
     TaskSizeConfig,
     TelemetryConfig,
     XRayGroupsConfig,
@@ -41,7 +43,6 @@ __all__ = [
     "BrowserTracesConfig",
     "CanaryConfig",
     "ConfigError",
-    "DataConfig",
     "EdgeConfig",
     "EntryPoint",
     "EnvironmentConfig",
@@ -49,6 +50,7 @@ __all__ = [
     "FREE_INDEXING_PERCENTAGE",
     "ImagesConfig",
     "LogsConfig",
+    "MissingFieldError",
     "NetworkConfig",
     "RemovalPolicyName",
     "SamplingBoostConfig",
@@ -56,6 +58,8 @@ __all__ = [
     "SamplingRuleConfig",
     "ScaleToZeroSchedule",
     "ScalingConfig",
+    "TableConfig",
+    "TableIndex",
     "TaskSizeConfig",
     "TelemetryConfig",
     "TransactionSearchConfig",

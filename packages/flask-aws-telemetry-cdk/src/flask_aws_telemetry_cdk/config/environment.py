@@ -25,22 +25,23 @@ from flask_aws_telemetry_cdk.models.fargate import (
     XRAY_DAEMON_CPU_UNITS,
     XRAY_DAEMON_MEMORY_RESERVATION_MIB,
 )
-from flask_aws_telemetry_cdk.models.sampling_policy import SamplingPolicy
+from flask_aws_telemetry_cdk.models.sampling_policy import SamplingPolicy, SamplingRuleConfig
 
-from .errors import FieldError
+from .errors import ConfigError, FieldError, MissingFieldError
+from .image_hardening import check_image_runs_as
 from .sections import (
     SECTION_TYPES,
     AlarmsConfig,
     AppConfig,
     BrowserTracesConfig,
     CanaryConfig,
-    DataConfig,
     EdgeConfig,
     ImagesConfig,
     LogsConfig,
     NetworkConfig,
     SamplingConfig,
     ScalingConfig,
+    TableConfig,
     TaskSizeConfig,
     TelemetryConfig,
     XRayGroupsConfig,
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 _ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 _SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# Sections an environment may leave out (None): no canary, no table.
+OPTIONAL_SECTIONS = frozenset({"canary", "table"})
 
 
 class RemovalPolicyName(StrEnum):
@@ -70,13 +73,43 @@ class RemovalPolicyName(StrEnum):
         return RemovalPolicy.RETAIN if self is RemovalPolicyName.RETAIN else RemovalPolicy.DESTROY
 
 
-@dataclass(frozen=True)
-class EnvironmentConfig:
-    """Everything that differs between dev, staging and prod: who it is, then one section per concern."""
+# The rule the platform adds before the app's own: health checks are never sampled (every load-balancer and
+# container probe would otherwise be a trace billed). Its priority leaves 1-99 to rules that must win over it.
+HEALTH_CHECK_RULE_PRIORITY = 100
+# What each identity field is for, said when it is missing.
+_IDENTITY: dict[str, tuple[re.Pattern[str], str]] = {
+    "name": (
+        _ENVIRONMENT_NAME,
+        "the environment's name, 1-10 lowercase letters or digits starting with a letter, such as 'dev'",
+    ),
+    "short_name": (
+        _SHORT_NAME,
+        "the app's short name, 1-12 lowercase letters, digits or '-' starting with a letter, such as 'orders' "
+        "(it begins every stack and resource name: orders-dev-service)",
+    ),
+    "service_name": (
+        _SERVICE_NAME,
+        "the name the app reports to X-Ray and OpenTelemetry, 1-63 letters, digits, '.', '_' or '-', "
+        "such as 'orders-api'",
+    ),
+}
 
-    name: str
-    service_name: str = "cruddur-backend-flask"
-    short_name: str = "cruddur"
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """One environment of one app: who it is (``name``, ``short_name``, ``service_name``: required), then a section
+    per concern.
+
+    Stacks are named ``<short_name>-<name>-network|observability|service``,
+    account-unique resources (alarms, X-Ray groups and rules) begin with
+    ``<short_name>-<name>``, parameters live under ``/<service_name>/<name>``.
+    ``table`` (default None) gives the app a DynamoDB table; without it the
+    task has neither a table nor any DynamoDB permission.
+    """
+
+    name: str = ""
+    short_name: str = ""
+    service_name: str = ""
     account: str | None = None
     region: str | None = None
     removal_policy: RemovalPolicyName = RemovalPolicyName.DESTROY
@@ -93,19 +126,20 @@ class EnvironmentConfig:
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     xray_groups: XRayGroupsConfig = field(default_factory=XRayGroupsConfig)
-    data: DataConfig = field(default_factory=DataConfig)
+    table: TableConfig | None = None
     edge: EdgeConfig = field(default_factory=EdgeConfig)
     browser_traces: BrowserTracesConfig = field(default_factory=BrowserTracesConfig)
 
     def __post_init__(self) -> None:
         """Reject every invalid value with a sentence naming it."""
+        where = self.name if isinstance(self.name, str) and _ENVIRONMENT_NAME.match(self.name) else None
         try:
             self._check_identity()
         except FieldError as error:
-            raise error.within(self.name) from None
+            raise (error.within(where) if where else ConfigError(f"EnvironmentConfig: {error}")) from None
         for section_name, section_type in SECTION_TYPES.items():
             section = getattr(self, section_name)
-            if section is None and section_name == "canary":
+            if section is None and section_name in OPTIONAL_SECTIONS:
                 continue
             if not isinstance(section, section_type):
                 raise FieldError(section_name, section, f"use a {section_type.__name__}").within(self.name)
@@ -117,6 +151,11 @@ class EnvironmentConfig:
             self._check_across_sections()
         except FieldError as error:
             raise error.within(self.name) from None
+        if self.images.app_uri is None:
+            try:
+                check_image_runs_as(self.images.dockerfile_path, self.app.user)
+            except ConfigError as error:
+                raise ConfigError(f"environment '{self.name}': {error}") from None
 
     def with_changes(self, **sections: dict[str, object]) -> EnvironmentConfig:
         """A copy with some fields of some sections changed, checked again: ``with_changes(edge={"access_logs":
@@ -146,17 +185,30 @@ class EnvironmentConfig:
         return f"{self.service_name}/{self.name}"
 
     @property
+    def health_check_rule(self) -> SamplingRuleConfig:
+        """The never-sampled rule of ``app.health_check_path``, built here so it cannot disagree with the checks."""
+        return SamplingRuleConfig(
+            rule_name=f"{self.resource_prefix}-health",
+            priority=HEALTH_CHECK_RULE_PRIORITY,
+            reservoir_size=0,
+            fixed_rate=0.0,
+            http_method="GET",
+            url_path=self.app.health_check_path,
+        )
+
+    @property
     def sampling_policy(self) -> SamplingPolicy:
-        """The sampling rules for the service they sample: every form they take comes from it."""
-        return SamplingPolicy(service_name=self.service_name, rules=self.sampling.rules)
+        """The sampling rules for the service they sample: the health-check rule, then the app's own."""
+        return SamplingPolicy(service_name=self.service_name, rules=(self.health_check_rule, *self.sampling.rules))
 
     # -- checks -----------------------------------------------------------
     def _check_identity(self) -> None:
-        check_format(
-            "name", self.name, _ENVIRONMENT_NAME, "use 1-10 lowercase letters or digits, starting with a letter"
-        )
-        check_format("short_name", self.short_name, _SHORT_NAME, "use 1-12 lowercase letters, digits or '-'")
-        check_format("service_name", self.service_name, _SERVICE_NAME, "use 1-63 letters, digits, '.', '_' or '-'")
+        for name, (pattern, meaning) in _IDENTITY.items():
+            value = getattr(self, name)
+            if value in ("", None):
+                raise MissingFieldError(name, f"give {meaning}")
+            if not isinstance(value, str) or not pattern.match(value):
+                raise FieldError(name, value, f"use {meaning}")
         check_format("account", self.account, aws_limits.ACCOUNT_ID, "use a 12-digit AWS account id or None")
         check_format("region", self.region, aws_limits.REGION, "use a region name such as 'us-east-1' or None")
         if not isinstance(self.removal_policy, RemovalPolicyName):
@@ -172,6 +224,14 @@ class EnvironmentConfig:
             )
         self._check_containers_fit()
         self._check_browser_traces()
+        self._check_table()
+        health_rule = self.health_check_rule.rule_name
+        if health_rule in {rule.rule_name for rule in self.sampling.rules}:
+            raise FieldError(
+                "sampling.rules",
+                health_rule,
+                "the platform names its never-sampled health-check rule so; give your rule another rule_name",
+            )
         for index, rule in enumerate(self.sampling.rules):
             if rule.service_name is not None and not fnmatch.fnmatchcase(self.service_name, rule.service_name):
                 raise FieldError(
@@ -181,10 +241,29 @@ class EnvironmentConfig:
                     "(leave service_name None to use it)",
                 )
 
+    def _check_table(self) -> None:
+        """The table's name variable is not one the app already sets."""
+        if self.table is not None and self.table.name_variable in self.app.environment:
+            raise FieldError(
+                "table.name_variable",
+                self.table.name_variable,
+                "app.environment already sets it; use another name for the table's",
+            )
+
     def _check_browser_traces(self) -> None:
-        """The frontend's spans need the collector to send them to, and an origin to come from."""
+        """The frontend's spans need the collector to send them to, an origin to come from, a share per worker."""
         if not self.browser_traces.enabled:
             return
+        workers = self.app.web_concurrency
+        for name in ("task_per_second", "source_per_minute"):
+            value = getattr(self.browser_traces, name)
+            if value < workers:
+                raise FieldError(
+                    f"browser_traces.{name}",
+                    value,
+                    f"each of the app's {workers} gunicorn workers (app.web_concurrency) takes an equal share: "
+                    f"use {workers} or more",
+                )
         if not self.telemetry.needs_collector:
             raise FieldError(
                 "browser_traces.enabled",

@@ -26,3 +26,17 @@ class FieldError(ConfigError):
         """The same error, said of ``section`` of ``environment``."""
         field = f"{section}.{self.field}" if section else self.field
         return ConfigError(f"environment '{environment}': {field} = {self.value!r} is invalid; {self.allowed}.")
+
+
+class MissingFieldError(FieldError):
+    """A required field is not given: ``field is missing; what to give.``"""
+
+    def __init__(self, field: str, allowed: str) -> None:
+        """Name the missing field and what to give."""
+        super().__init__(field, None, allowed)
+        self.args = (f"{field} is missing; {allowed}.",)
+
+    def within(self, environment: str, section: str | None = None) -> ConfigError:
+        """The same error, said of ``section`` of ``environment``."""
+        field = f"{section}.{self.field}" if section else self.field
+        return ConfigError(f"environment '{environment}': {field} is missing; {self.allowed}.")

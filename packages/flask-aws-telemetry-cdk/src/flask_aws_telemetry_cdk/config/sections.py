@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 from flask_aws_telemetry.settings import BrowserTraceLimits
 from flask_aws_telemetry_cdk.models import aws_limits
 from flask_aws_telemetry_cdk.models.alarm_thresholds import AlarmThresholds
@@ -27,6 +28,7 @@ from flask_aws_telemetry_cdk.models.sampling_policy import SamplingBoostConfig, 
 from .errors import FieldError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LOGGER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
@@ -223,7 +225,8 @@ class ImagesConfig:
     """
 
     app_uri: str | None = None
-    # Built from this directory (relative to the repository) when app_uri is None, with its Dockerfile or this one.
+    # Built from this directory (relative to the folder of cdk.json, or absolute) when app_uri is None, with the
+    # Dockerfile in it or app_dockerfile (relative to app_directory).
     app_directory: str = "."
     app_dockerfile: str | None = None
     # ECR Public's own index of 3.7.0 (Docker Hub's amazon/aws-xray-daemon:3.7.0 is another index, a2303d37...).
@@ -237,6 +240,13 @@ class ImagesConfig:
         "@sha256:7968fb60db6a2390a47ba6a2df029745638486e285c9b2487da1b722d0855a3e"
     )
     collector_release: str = "v0.50.0"
+
+    @property
+    def dockerfile_path(self) -> Path:
+        """The Dockerfile the app's image is built with: ``app_dockerfile`` (default ``Dockerfile``) in
+        ``app_directory``.
+        """
+        return Path(self.app_directory) / (self.app_dockerfile or "Dockerfile")
 
     @property
     def pinned_sidecars(self) -> dict[str, tuple[str, str]]:
@@ -273,68 +283,94 @@ class ImagesConfig:
                 )
 
 
-# The variables the task definition sets for the telemetry (models/app_environment.py): not the app's to set.
-TELEMETRY_VARIABLE_NAMES = contract.NAMES - {
-    var.name for var in (contract.DYNAMODB_TABLE_NAME, contract.AWS_ENDPOINT_URL_DYNAMODB, contract.DEMO_USER_HANDLE)
+def _library_default(variable: contract.EnvVar) -> str:
+    """The default the library's contract gives ``variable`` (the task sets it; the library reads it)."""
+    if variable.default is None:
+        raise ValueError(f"the library's contract gives {variable.name} no default")
+    return variable.default
+
+
+# The library's own entry points: gunicorn with the telemetry's hooks and settings, and the container's health check
+# (flask_aws_telemetry.gunicorn_config, flask_aws_telemetry.healthcheck).
+LIBRARY_GUNICORN_CONFIG = "python:flask_aws_telemetry.gunicorn_config"
+LIBRARY_HEALTHCHECK_COMMAND: tuple[str, ...] = ("python", "-m", "flask_aws_telemetry.healthcheck")
+
+# The variables the task definition sets itself (models/app_environment.py): the telemetry's and the process's.
+TELEMETRY_VARIABLE_NAMES: frozenset[str] = contract.NAMES | {
+    variable.name for variable in (*contract.PROCESS_VARIABLES, contract.TELEMETRY_LOGGER_PREFIX)
 }
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ECS waits at most this long after SIGTERM on Fargate (ContainerDefinition.StopTimeout).
 FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120
 
 
+def check_variable_name(name: str, value: object) -> None:
+    """Raise FieldError unless ``value`` is a variable name the app may set (not one the task sets for it)."""
+    if not isinstance(value, str) or not _VARIABLE_NAME.match(value):
+        raise FieldError(name, value, "use a variable name of letters, digits and '_'")
+    if value in TELEMETRY_VARIABLE_NAMES:
+        raise FieldError(
+            name, value, "the constructs set the telemetry's and the process's variables; use another name"
+        )
+
+
 @dataclass(frozen=True)
 class AppConfig:
-    """The app the task runs: its command, port, user, health checks and own environment (defaults: Cruddur's).
+    """The app the task runs: what it serves, its port, user, health checks and own environment.
 
-    Another Flask app moves in by changing this section (and ``images``):
-    ``command`` runs as ``user`` and listens on ``port``; the container checks
-    itself with ``health_check_command``, the load balancer with
-    ``health_check_path``. ``environment`` holds the app's own variables, and
-    ``table_name_variable`` the one the service table's name is given in
-    (None: the app uses no table). The telemetry's variables are not here:
-    the constructs set them (``models/app_environment.py``).
+    The defaults are the library's: ``gunicorn --config
+    python:flask_aws_telemetry.gunicorn_config <wsgi_app>`` on port 8000 with
+    ``web_concurrency`` (2) workers, checked by the load balancer on
+    ``health_check_path`` (/health) and by the container with ``python -m
+    flask_aws_telemetry.healthcheck``, run as user 10001 with ``writable_path``
+    (/tmp) the one writable directory. Give ``wsgi_app`` (such as
+    ``"app:create_app()"``), or a ``command`` of the app's own instead. The task
+    sets PORT, WEB_CONCURRENCY, HEALTH_CHECK_PATH and APP_WRITABLE_PATH from
+    these fields, so gunicorn, the health check and the telemetry's per-worker
+    limits read one value each. ``environment`` holds the app's own variables.
     """
 
-    command: tuple[str, ...] = contract.APP_COMMAND
-    port: int = contract.CONTAINER_PORT
-    user: str = contract.APP_USER
-    health_check_path: str = contract.HEALTH_CHECK_PATH
-    health_check_command: tuple[str, ...] = contract.APP_HEALTHCHECK_COMMAND
+    wsgi_app: str | None = None
+    command: tuple[str, ...] | None = None
+    port: int = int(_library_default(contract.PORT))
+    health_check_path: str = _library_default(contract.HEALTH_CHECK_PATH)
+    health_check_command: tuple[str, ...] = LIBRARY_HEALTHCHECK_COMMAND
+    user: str = "10001"
+    web_concurrency: int = int(_library_default(contract.WEB_CONCURRENCY))
     stop_timeout_seconds: int = contract.STOP_TIMEOUT_SECONDS
-    writable_path: str = contract.APP_TEMP_DIR
+    writable_path: str = _library_default(contract.APP_WRITABLE_PATH)
     environment: dict[str, str] = field(default_factory=dict)
-    table_name_variable: str | None = contract.DYNAMODB_TABLE_NAME.name
 
-    def container(self, *, table_name: str) -> AppContainer:
-        """What the task definition runs, with the table's name in ``table_name_variable``."""
-        environment = dict(self.environment)
-        if self.table_name_variable is not None:
-            environment[self.table_name_variable] = table_name
+    @property
+    def process_command(self) -> tuple[str, ...]:
+        """What the container runs: ``command``, or gunicorn with the library's config serving ``wsgi_app``."""
+        if self.command is not None:
+            return self.command
+        return ("gunicorn", "--config", LIBRARY_GUNICORN_CONFIG, str(self.wsgi_app))
+
+    def container(self, *, table_variables: Mapping[str, str] | None = None) -> AppContainer:
+        """What the task definition runs, with the app's table name in its variable (``table_variables``)."""
         return AppContainer(
-            command=self.command,
+            command=self.process_command,
             health_check_command=self.health_check_command,
             health_check_path=self.health_check_path,
             port=self.port,
             user=self.user,
             stop_timeout_seconds=self.stop_timeout_seconds,
             writable_path=self.writable_path,
-            environment=environment,
+            environment={**self.environment, **(table_variables or {})},
         )
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
-        for name in ("command", "health_check_command"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple) or not value or not all(isinstance(part, str) and part for part in value):
-                raise FieldError(
-                    name, value, "use a tuple of one or more non-empty strings, such as ('gunicorn', 'app:app')"
-                )
+        self._check_what_runs()
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
             raise FieldError("port", self.port, "use a TCP port from 1 to 65535")
         if not isinstance(self.user, str) or not self.user or self.user in ("0", "root"):
             raise FieldError("user", self.user, "use a user other than root, such as '10001'")
         if not isinstance(self.health_check_path, str) or not self.health_check_path.startswith("/"):
             raise FieldError("health_check_path", self.health_check_path, "use a path starting with '/'")
+        _whole_number_at_least("web_concurrency", self.web_concurrency, 1)
         timeout = self.stop_timeout_seconds
         if (
             isinstance(timeout, bool)
@@ -348,20 +384,121 @@ class AppConfig:
             )
         if not isinstance(self.writable_path, str) or not self.writable_path.startswith("/"):
             raise FieldError("writable_path", self.writable_path, "use an absolute path such as '/tmp'")
-        self._check_variables()
-
-    def _check_variables(self) -> None:
-        names = [*self.environment, *([self.table_name_variable] if self.table_name_variable is not None else [])]
-        for name in names:
-            if not isinstance(name, str) or not _VARIABLE_NAME.match(name):
-                raise FieldError("environment", name, "use variable names of letters, digits and '_'")
-            if name in TELEMETRY_VARIABLE_NAMES:
-                raise FieldError("environment", name, "the constructs set the telemetry's variables; use another name")
-        if len(set(names)) != len(names):
-            raise FieldError("table_name_variable", self.table_name_variable, "use a name environment does not set")
+        for name in self.environment:
+            check_variable_name("environment", name)
         for name, value in self.environment.items():
             if not isinstance(value, str):
                 raise FieldError(f"environment[{name!r}]", value, "use a string")
+
+    def _check_what_runs(self) -> None:
+        if self.wsgi_app is None and self.command is None:
+            raise FieldError(
+                "wsgi_app",
+                None,
+                "give the app's WSGI target, such as 'app:create_app()' (gunicorn serves it with the library's "
+                "config), or a command of the app's own",
+            )
+        if self.wsgi_app is not None and self.command is not None:
+            raise FieldError("command", self.command, "give wsgi_app or command, not both")
+        if self.wsgi_app is not None and (not isinstance(self.wsgi_app, str) or not _WSGI_APP.match(self.wsgi_app)):
+            raise FieldError(
+                "wsgi_app", self.wsgi_app, "use 'module:variable' or 'module:factory()', such as 'app:app'"
+            )
+        for name in ("command", "health_check_command"):
+            value = getattr(self, name)
+            if value is None and name == "command":
+                continue
+            if not isinstance(value, tuple) or not value or not all(isinstance(part, str) and part for part in value):
+                raise FieldError(
+                    name, value, "use a tuple of one or more non-empty strings, such as ('gunicorn', 'app:app')"
+                )
+
+
+_WSGI_APP = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$")
+_INDEX_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# What an app usually calls on its table: single items, batches and queries; no scan, no table administration.
+DEFAULT_TABLE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    """A global secondary index: its name and its string keys; every attribute is projected into it."""
+
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    """The app's DynamoDB table: its string keys, its indexes, the variable its name is given in, what the task may do.
+
+    On-demand billing. ``time_to_live_attribute`` (default None: no TTL)
+    names the epoch-seconds attribute DynamoDB expires items by. The task is
+    granted ``actions`` (default: single items, batches and queries, no scan)
+    on the table and its indexes, and reads the table's name from
+    ``name_variable`` (default ``TABLE_NAME``). Point-in-time recovery is on
+    unless ``point_in_time_recovery=False`` with ``recovery_off_reason`` (why
+    the data may be lost: the cdk-nag acknowledgement says it).
+    """
+
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[TableIndex, ...] = ()
+    time_to_live_attribute: str | None = None
+    name_variable: str = "TABLE_NAME"
+    actions: tuple[str, ...] = DEFAULT_TABLE_ACTIONS
+    point_in_time_recovery: bool = True
+    recovery_off_reason: str | None = None
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        for name in ("partition_key", "sort_key", "time_to_live_attribute"):
+            value = getattr(self, name)
+            if (value is not None or name == "partition_key") and not _attribute_name(value):
+                raise FieldError(name, value, "use an attribute name of 1 to 255 characters")
+        if not isinstance(self.indexes, tuple) or not all(isinstance(index, TableIndex) for index in self.indexes):
+            raise FieldError("indexes", self.indexes, "use a tuple of TableIndex, such as (TableIndex('by_x', 'x'),)")
+        names = [index.name for index in self.indexes]
+        for position, index in enumerate(self.indexes):
+            if not isinstance(index.name, str) or not _INDEX_NAME.match(index.name):
+                raise FieldError(f"indexes[{position}].name", index.name, "use 3-255 letters, digits, '_', '-' or '.'")
+            if names.count(index.name) > 1:
+                raise FieldError(f"indexes[{position}].name", index.name, "give every index a unique name")
+            for key in ("partition_key", "sort_key"):
+                value = getattr(index, key)
+                if (value is not None or key == "partition_key") and not _attribute_name(value):
+                    raise FieldError(
+                        f"indexes[{position}].{key}", value, "use an attribute name of 1 to 255 characters"
+                    )
+        check_variable_name("name_variable", self.name_variable)
+        if not isinstance(self.actions, tuple) or not self.actions:
+            raise FieldError("actions", self.actions, "use a tuple of one or more DynamoDB actions")
+        for action in self.actions:
+            if not isinstance(action, str) or not re.match(r"^dynamodb:[A-Za-z*]+$", action):
+                raise FieldError("actions", action, "use DynamoDB actions such as 'dynamodb:GetItem'")
+        if not isinstance(self.point_in_time_recovery, bool):
+            raise FieldError("point_in_time_recovery", self.point_in_time_recovery, "use True or False")
+        if not self.point_in_time_recovery and not self.recovery_off_reason:
+            raise FieldError(
+                "recovery_off_reason",
+                self.recovery_off_reason,
+                "with point_in_time_recovery = False say why the table's data may be lost (cdk-nag's DDB3 "
+                "acknowledgement), such as 'demo data, seeded again'",
+            )
+
+
+def _attribute_name(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 255
 
 
 class XRayPath(StrEnum):
@@ -388,11 +525,19 @@ class TelemetryConfig:
     xray_path: XRayPath = XRayPath.XRAY_SDK_AND_DAEMON
     # Off: stdout through the awslogs driver already carries every line once (README, "Where each log line lives").
     watchtower: bool = False
-    rollbar: bool = True
+    # Unhandled exceptions to Rollbar (its token a SecureString parameter, written by make secrets); off: none asked.
+    rollbar: bool = False
     honeycomb_endpoint: str = "https://api.honeycomb.io"
     # Unsampled anomalies (5xx, unhandled exception, slower than xray_groups.slow_request_seconds)
     # exported anyway, at most this many a second per task; 0 turns capture off.
     anomaly_capture_per_second: float = 10.0
+    # The library's loggers are named under it (TELEMETRY_LOGGER_PREFIX); the dashboard counts <prefix>.anomalies.
+    logger_prefix: str = _library_default(contract.TELEMETRY_LOGGER_PREFIX)
+
+    @property
+    def anomaly_logger(self) -> str:
+        """The logger whose lines are the captured anomaly traces (one each), which a metric filter counts."""
+        return f"{self.logger_prefix}.anomalies"
 
     @property
     def xray_sdk(self) -> bool:
@@ -425,6 +570,10 @@ class TelemetryConfig:
                 "xray_path",
                 self.xray_path.value,
                 "the OpenTelemetry collector path needs telemetry.opentelemetry = True (it carries the spans to X-Ray)",
+            )
+        if not isinstance(self.logger_prefix, str) or not _LOGGER_NAME.match(self.logger_prefix):
+            raise FieldError(
+                "logger_prefix", self.logger_prefix, "use a Python logger name such as 'orders' or 'acme.orders'"
             )
         rate = self.anomaly_capture_per_second
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < float("inf"):
@@ -502,16 +651,6 @@ class XRayGroupsConfig:
 
 
 @dataclass(frozen=True)
-class DataConfig:
-    """The service's DynamoDB table."""
-
-    point_in_time_recovery: bool = False
-
-    def check(self) -> None:
-        """Nothing here can be out of range."""
-
-
-@dataclass(frozen=True)
 class EdgeConfig:
     """How requests reach the tasks: the entry point, its domain and certificate, access logs, allowed origins."""
 
@@ -547,7 +686,7 @@ class EdgeConfig:
                 raise FieldError(
                     f"frontend_origins[{index}]",
                     origin,
-                    "use an origin such as 'https://cruddur.example.com', without a path",
+                    "use an origin such as 'https://app.example.com', without a path",
                 )
 
     def _check_formats(self) -> None:
@@ -640,9 +779,9 @@ class BrowserTracesConfig:
                 self.max_body_bytes,
                 f"use at most {aws_limits.HTTP_API_MAX_PAYLOAD_BYTES} bytes (an HTTP API's largest request)",
             )
-        # Each gunicorn worker takes an equal share: a limit below one per worker cannot be shared.
-        _whole_number_at_least("task_per_second", self.task_per_second, contract.GUNICORN_WORKERS)
-        _whole_number_at_least("source_per_minute", self.source_per_minute, contract.GUNICORN_WORKERS)
+        # At least one per gunicorn worker (each takes an equal share): checked against app.web_concurrency.
+        _whole_number_at_least("task_per_second", self.task_per_second, 1)
+        _whole_number_at_least("source_per_minute", self.source_per_minute, 1)
 
 
 class Section(Protocol):
@@ -665,7 +804,7 @@ SECTION_TYPES: dict[str, type[Section]] = {
     "telemetry": TelemetryConfig,
     "sampling": SamplingConfig,
     "xray_groups": XRayGroupsConfig,
-    "data": DataConfig,
+    "table": TableConfig,
     "edge": EdgeConfig,
     "browser_traces": BrowserTracesConfig,
 }

@@ -1,7 +1,7 @@
 """What the app container runs, for any Flask app: command, port, user, health checks, its own environment.
 
 The configuration's ``app`` section (``config/sections.py`` ``AppConfig``)
-builds it, with Cruddur's values as defaults; the task definition construct
+builds it, with the library's values as defaults; the task definition construct
 (``components/task_definition.py``) runs it beside the telemetry
 sidecars, and the entry point checks ``health_check_path``.
 """
@@ -28,7 +28,7 @@ class AppContainer:
     command: tuple[str, ...]
     health_check_command: tuple[str, ...]
     health_check_path: str
-    port: int = 5000
+    port: int = 8000
     user: str = "10001"
     stop_timeout_seconds: int = 30
     writable_path: str = "/tmp"

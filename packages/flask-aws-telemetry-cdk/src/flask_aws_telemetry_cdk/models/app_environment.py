@@ -1,21 +1,43 @@
-"""The telemetry's part of the app container's environment: the service contract's variables, set in one place.
+"""The telemetry's and the process's part of the app container's environment, set in one place.
 
-The names come from ``service/cruddur/contract.py``, the module the service
-parses them with (``service/cruddur/settings.py``); a test proves both sides
-agree (``tests/contract/test_environment_contract.py``). The app's own variables
-(Cruddur's table name, say) come from the environment's ``app`` section instead.
+The names come from ``flask_aws_telemetry.contract``, the module the library
+parses them with (``flask_aws_telemetry.settings``, its gunicorn config and
+health check); a test proves both sides agree
+(``tests/contract/test_environment_contract.py``). The app's own variables
+(its table's name, say) come from the environment's ``app`` and ``table`` sections instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cruddur import contract
-from cruddur.settings import BrowserTraceLimits
+from flask_aws_telemetry import contract
+from flask_aws_telemetry.settings import BrowserTraceLimits
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """The app process's settings from the app's config: gunicorn's PORT and WEB_CONCURRENCY, the health path, the
+    writable directory.
+    """
+
+    port: int
+    web_concurrency: int
+    health_check_path: str
+    writable_path: str
+
+    def variables(self) -> dict[str, str]:
+        """The process's variables, by the library's contract."""
+        return {
+            contract.PORT.name: str(self.port),
+            contract.WEB_CONCURRENCY.name: str(self.web_concurrency),
+            contract.HEALTH_CHECK_PATH.name: self.health_check_path,
+            contract.APP_WRITABLE_PATH.name: self.writable_path,
+        }
 
 
 @dataclass(frozen=True)
@@ -27,6 +49,8 @@ class AppEnvironment:
     ``slow_request_seconds`` (the X-Ray slow group's threshold) and
     ``anomaly_capture_per_second`` (per task) govern anomaly capture;
     ``browser_traces`` (default None: off) turns on ``POST /v1/traces`` with these limits.
+    ``process`` is what gunicorn and the health check read; ``logger_prefix``
+    names the library's loggers (the dashboards count ``<prefix>.anomalies``).
     """
 
     service_name: str
@@ -39,6 +63,8 @@ class AppEnvironment:
     sampling_rules_json: str
     slow_request_seconds: float
     anomaly_capture_per_second: float
+    process: ProcessSettings
+    logger_prefix: str
     frontend_origins: tuple[str, ...] = ()
     browser_traces: BrowserTraceLimits | None = None
 
@@ -78,4 +104,6 @@ class AppEnvironment:
             environment[contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND.name] = str(limits.task_per_second)
             environment[contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE.name] = str(limits.source_per_minute)
             environment[contract.BROWSER_TRACES_SOURCE_HEADER.name] = limits.source_header
+        environment.update(self.process.variables())
+        environment[contract.TELEMETRY_LOGGER_PREFIX.name] = self.logger_prefix
         return environment

@@ -1,7 +1,7 @@
 """X-Ray sampling rules: one policy per environment, and every form it takes.
 
 ``SamplingPolicy`` is the one translation of an environment's rules
-(``SamplingRuleConfig``, listed in the app's own CDK app (Cruddur's: ``infra/environments.py``); the environment
+(``SamplingRuleConfig``, listed in the app's own CDK app; the environment
 hands them over as ``EnvironmentConfig.sampling_policy``):
 
 - ``api_rules()``: the rules as X-Ray's API spells them, which
@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cruddur import contract
+from flask_aws_telemetry import contract
 
 
 @dataclass(frozen=True)
