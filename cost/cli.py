@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=[path.value for path in XRayPath],
         help="price every environment on this path to X-Ray (default: each environment's own)",
     )
-    parser.add_argument(
-        "--env", action="append", dest="envs", help="an environment to price (default: every one)"
-    )
+    parser.add_argument("--env", action="append", dest="envs", help="an environment to price (default: every one)")
     args = parser.parse_args(argv)
 
     from flask_aws_telemetry_cdk import ConfigError, synthesize
