@@ -44,7 +44,12 @@ from tests.docs.snippets import (
 )
 from testsupport import REPO_ROOT
 
-MANUAL = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+# The manual: the README, docs/, and the constructs' package README (its snippet is the one PyPI shows).
+MANUAL = [
+    REPO_ROOT / "README.md",
+    *sorted((REPO_ROOT / "docs").glob("*.md")),
+    REPO_ROOT / "packages/flask-aws-telemetry-cdk/README.md",
+]
 ALL = [snippet for path in MANUAL for snippet in snippets(path)]
 FRONTEND_SOURCES = [*sorted((REPO_ROOT / "frontend/src").rglob("*.js")), *(REPO_ROOT / "tests/browser/page").glob("*")]
 DOCKERFILES = sorted(path for path in REPO_ROOT.glob("**/Dockerfile") if "node_modules" not in path.parts)
