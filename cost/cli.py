@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", dest="envs", help="an environment to price (default: every one)")
     args = parser.parse_args(argv)
 
-    from flask_aws_telemetry_cdk import ConfigError, synthesize
+    from flask_aws_telemetry_cdk import ConfigError
     from infra.environments import ENVIRONMENTS, load_environment
 
     prices = load_prices(args.prices)
@@ -63,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.envs:
                 print(f"error: {error}", file=sys.stderr)
                 return 2
-            print(f"note: not priced: {error}", file=sys.stderr)
+            print(f"note: environment '{name}' has no usage profile in {args.usage}: not priced", file=sys.stderr)
             continue
         priced.append(name)
+    from flask_aws_telemetry_cdk import synthesize  # loads the CDK: only once the arguments are known to be good
+
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
         for name in priced:

@@ -59,12 +59,12 @@ def load_usage(path: Path = DEFAULT_USAGE) -> dict[str, Usage]:
 
 
 def profile_for(usage: Mapping[str, Usage], environment: str, source: Path = DEFAULT_USAGE) -> tuple[Usage, bool]:
-    """``environment``'s own profile, else the ``default`` one (then True); a UsageError names what to add."""
+    """``environment``'s own profile, else the file's ``default`` one (then True); a UsageError says what to add."""
     if environment in usage:
         return usage[environment], False
     if DEFAULT_PROFILE in usage:
         return usage[DEFAULT_PROFILE], True
     raise UsageError(
-        f"no usage profile for environment {environment!r}: add an entry '{environment}:' (or '{DEFAULT_PROFILE}:') "
-        f"to {source} with the fields the others have"
+        f"environment '{environment}' has no usage profile in {source}; add one (the traffic it is assumed to see, "
+        "as the others there) to price it"
     )

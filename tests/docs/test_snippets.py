@@ -44,12 +44,8 @@ from tests.docs.snippets import (
 )
 from testsupport import REPO_ROOT
 
-# The manual: the README, docs/, and the constructs' package README (its snippet is the one PyPI shows).
-MANUAL = [
-    REPO_ROOT / "README.md",
-    *sorted((REPO_ROOT / "docs").glob("*.md")),
-    REPO_ROOT / "packages/flask-aws-telemetry-cdk/README.md",
-]
+# The manual. The packages' READMEs are their own (tests/infra/test_package_readme_app.py runs the constructs' example).
+MANUAL = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 ALL = [snippet for path in MANUAL for snippet in snippets(path)]
 FRONTEND_SOURCES = [*sorted((REPO_ROOT / "frontend/src").rglob("*.js")), *(REPO_ROOT / "tests/browser/page").glob("*")]
 DOCKERFILES = sorted(path for path in REPO_ROOT.glob("**/Dockerfile") if "node_modules" not in path.parts)

@@ -7,8 +7,8 @@ import pytest
 
 from cruddur import contract
 from cruddur.settings import BrowserTraceLimits, Settings
-from flask_aws_telemetry_cdk.config import AppConfig
-from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment
+from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, ProcessSettings
+from infra.environments import CRUDDUR_APP
 from testsupport import templates
 
 
@@ -61,10 +61,12 @@ def test_what_the_stack_sets_the_service_reads_back(source_header):
         sampling_rules_json="",
         slow_request_seconds=3.0,
         anomaly_capture_per_second=10.0,
+        process=ProcessSettings(port=8000, web_concurrency=2, health_check_path="/health", writable_path="/tmp"),
+        logger_prefix="flask_aws_telemetry",
         frontend_origins=("https://cruddur.example.com",),
         browser_traces=limits,
     )
-    app_variables = AppConfig().container(table_name="cruddur-dev").environment
+    app_variables = CRUDDUR_APP.container(table_variables={"DYNAMODB_TABLE_NAME": "cruddur-dev"}).environment
     variables = {**app_environment.variables(region="us-east-1", watchtower_log_group_name=None), **app_variables}
     assert Settings.from_environ(variables).telemetry.browser_traces == limits
 

@@ -53,7 +53,9 @@ def test_every_environment_passes_with_only_the_expected_acknowledgements(any_en
                 count += 1
     # dev has no point-in-time recovery, by design (its demo data is seeded again)
     without_recovery = (
-        set() if any_env.config.data.point_in_time_recovery else {("AwsSolutions-DDB3", "AWS::DynamoDB::Table")}
+        set()
+        if any_env.config.table is None or any_env.config.table.point_in_time_recovery
+        else {("AwsSolutions-DDB3", "AWS::DynamoDB::Table")}
     )
     assert (
         found

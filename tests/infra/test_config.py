@@ -27,6 +27,8 @@ from flask_aws_telemetry_cdk.config import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    TableConfig,
+    TableIndex,
     TaskSizeConfig,
     TelemetryConfig,
     XRayPath,
@@ -55,6 +57,11 @@ def test_unknown_environment_lists_the_valid_ones():
     for name in ENVIRONMENTS:
         assert name in message
     assert "-c env=NAME" in message
+
+
+def _app(**fields) -> AppConfig:
+    """An app section served by the library's gunicorn config, with ``fields`` changed."""
+    return AppConfig(wsgi_app="app:create_app()", **fields)
 
 
 def _rule(**overrides) -> SamplingRuleConfig:
@@ -272,31 +279,85 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             {"browser_traces": BrowserTracesConfig(source_per_minute=0)},
             "browser_traces.source_per_minute",
             "0",
-            "2 or more",
+            "1 or more",
+        ),
+        (
+            {"browser_traces": BrowserTracesConfig(source_per_minute=3), "app": _app(web_concurrency=4)},
+            "browser_traces.source_per_minute",
+            "3",
+            "each of the app's 4 gunicorn workers (app.web_concurrency) takes an equal share: use 4 or more",
         ),
         ({"app": AppConfig(command=())}, "app.command", "()", "one or more non-empty strings"),
         ({"app": AppConfig(command=("gunicorn", ""))}, "app.command", "('gunicorn', '')", "non-empty strings"),
-        ({"app": AppConfig(health_check_command="true")}, "app.health_check_command", "'true'", "a tuple"),
-        ({"app": AppConfig(port=0)}, "app.port", "0", "1 to 65535"),
-        ({"app": AppConfig(port=70000)}, "app.port", "70000", "1 to 65535"),
-        ({"app": AppConfig(user="root")}, "app.user", "root", "other than root"),
-        ({"app": AppConfig(health_check_path="health")}, "app.health_check_path", "health", "starting with '/'"),
-        ({"app": AppConfig(stop_timeout_seconds=300)}, "app.stop_timeout_seconds", "300", "2 to 120 seconds"),
-        ({"app": AppConfig(writable_path="tmp")}, "app.writable_path", "tmp", "absolute path"),
-        ({"app": AppConfig(environment={"has space": "x"})}, "app.environment", "has space", "letters, digits and '_'"),
+        ({"app": AppConfig()}, "app.wsgi_app", "None", "give the app's WSGI target, such as 'app:create_app()'"),
+        ({"app": AppConfig(wsgi_app="app")}, "app.wsgi_app", "'app'", "'module:variable' or 'module:factory()'"),
+        ({"app": _app(command=("gunicorn",))}, "app.command", "('gunicorn',)", "give wsgi_app or command, not both"),
+        ({"app": _app(health_check_command="true")}, "app.health_check_command", "'true'", "a tuple"),
+        ({"app": _app(port=0)}, "app.port", "0", "1 to 65535"),
+        ({"app": _app(port=70000)}, "app.port", "70000", "1 to 65535"),
+        ({"app": _app(user="root")}, "app.user", "root", "other than root"),
+        ({"app": _app(health_check_path="health")}, "app.health_check_path", "health", "starting with '/'"),
+        ({"app": _app(web_concurrency=0)}, "app.web_concurrency", "0", "1 or more"),
+        ({"app": _app(stop_timeout_seconds=300)}, "app.stop_timeout_seconds", "300", "2 to 120 seconds"),
+        ({"app": _app(writable_path="tmp")}, "app.writable_path", "tmp", "absolute path"),
+        ({"app": _app(environment={"has space": "x"})}, "app.environment", "has space", "letters, digits and '_'"),
         (
-            {"app": AppConfig(environment={"TELEMETRY_OTEL_ENABLED": "false"})},
+            {"app": _app(environment={"TELEMETRY_OTEL_ENABLED": "false"})},
             "app.environment",
             "TELEMETRY_OTEL_ENABLED",
             "telemetry's",
         ),
+        ({"app": _app(environment={"WEB_CONCURRENCY": "4"})}, "app.environment", "WEB_CONCURRENCY", "process's"),
         (
-            {"app": AppConfig(environment={"DYNAMODB_TABLE_NAME": "t"})},
-            "app.table_name_variable",
+            {"app": _app(environment={"DYNAMODB_TABLE_NAME": "t"})},
+            "table.name_variable",
             "DYNAMODB_TABLE_NAME",
-            "a name environment does not set",
+            "app.environment already sets it",
         ),
-        ({"app": AppConfig(environment={"GREETING": 1})}, "app.environment['GREETING']", "1", "a string"),
+        ({"app": _app(environment={"GREETING": 1})}, "app.environment['GREETING']", "1", "a string"),
+        (
+            {"telemetry": TelemetryConfig(logger_prefix="my app")},
+            "telemetry.logger_prefix",
+            "'my app'",
+            "a Python logger name",
+        ),
+        ({"table": TableConfig(partition_key="")}, "table.partition_key", "''", "1 to 255 characters"),
+        (
+            {"table": TableConfig(partition_key="pk", indexes=TableIndex("by_x", "x"))},
+            "table.indexes",
+            "TableIndex(",
+            "a tuple of TableIndex",
+        ),
+        (
+            {"table": TableConfig(partition_key="pk", indexes=(TableIndex("ix", "x"),))},
+            "table.indexes[0].name",
+            "'ix'",
+            "3-255 letters",
+        ),
+        (
+            {"table": TableConfig(partition_key="pk", indexes=(TableIndex("by_x", "x"), TableIndex("by_x", "y")))},
+            "table.indexes[0].name",
+            "'by_x'",
+            "a unique name",
+        ),
+        (
+            {"table": TableConfig(partition_key="pk", name_variable="OTEL_SERVICE_NAME")},
+            "table.name_variable",
+            "'OTEL_SERVICE_NAME'",
+            "another name",
+        ),
+        (
+            {"table": TableConfig(partition_key="pk", actions=("s3:GetObject",))},
+            "table.actions",
+            "'s3:GetObject'",
+            "DynamoDB actions",
+        ),
+        (
+            {"table": TableConfig(partition_key="pk", point_in_time_recovery=False)},
+            "table.recovery_off_reason",
+            "None",
+            "say why the table's data may be lost",
+        ),
         (
             {"images": ImagesConfig(app_directory="no-such-directory")},
             "images.app_directory",
@@ -503,25 +564,30 @@ def test_the_config_and_the_models_never_import_the_constructs():
     assert result.stdout.strip() == "[]"
 
 
-def test_the_app_section_defaults_to_cruddur_and_names_the_table_in_its_variable():
-    """Cruddur's command, port, user and health checks by default; the table's name in DYNAMODB_TABLE_NAME, unless
-    None.
-    """
-    from cruddur import contract
+def test_the_app_section_defaults_to_the_library_and_names_the_table_in_its_variable():
+    """The library's gunicorn config, port, user and health checks by default; the table's name in its variable."""
+    from flask_aws_telemetry import contract
 
-    container = AppConfig().container(table_name="cruddur-dev")
-    assert (container.command, container.port, container.user) == (
-        contract.APP_COMMAND,
-        contract.CONTAINER_PORT,
-        contract.APP_USER,
+    container = AppConfig(wsgi_app="app:create_app()").container(table_variables={"TABLE_NAME": "orders-dev"})
+    assert container.command == (
+        "gunicorn",
+        "--config",
+        "python:flask_aws_telemetry.gunicorn_config",
+        "app:create_app()",
     )
+    assert (container.port, container.user, container.writable_path) == (8000, "10001", "/tmp")
     assert (container.health_check_path, container.health_check_command) == (
-        contract.HEALTH_CHECK_PATH,
-        contract.APP_HEALTHCHECK_COMMAND,
+        "/health",
+        ("python", "-m", "flask_aws_telemetry.healthcheck"),
     )
-    assert container.environment == {"DYNAMODB_TABLE_NAME": "cruddur-dev"}
-    without_table = AppConfig(table_name_variable=None, environment={"GREETING": "hello"})
-    assert without_table.container(table_name="cruddur-dev").environment == {"GREETING": "hello"}
+    assert str(container.port) == contract.PORT.default
+    assert container.health_check_path == contract.HEALTH_CHECK_PATH.default
+    assert container.writable_path == contract.APP_WRITABLE_PATH.default
+    assert str(AppConfig().web_concurrency) == contract.WEB_CONCURRENCY.default
+    assert TelemetryConfig().logger_prefix == contract.TELEMETRY_LOGGER_PREFIX.default
+    assert container.environment == {"TABLE_NAME": "orders-dev"}
+    without_table = AppConfig(wsgi_app="app:app", environment={"GREETING": "hello"})
+    assert without_table.container().environment == {"GREETING": "hello"}
 
 
 def test_alarm_thresholds_are_the_alarms_section_without_its_recipient():

@@ -62,7 +62,7 @@ def test_error_lines_captured_anomalies_and_boosts_are_counted_from_the_json_log
     }
     assert {name: properties["FilterPattern"] for name, properties in filters.items()} == {
         "ErrorLogLines": '{ $.level = "ERROR" }',
-        "CapturedAnomalyTraces": f'{{ $.logger = "{contract.ANOMALY_LOGGER}" }}',
+        "CapturedAnomalyTraces": f'{{ $.logger = "{any_env.config.telemetry.logger_prefix}.anomalies" }}',
         "SamplingBoosts": f'{{ $.message = "{contract.SAMPLING_BOOST_MESSAGE_PREFIX}*" }}',
     }
     assert all(properties["LogGroupName"]["Ref"].startswith("LogGroupsApp") for properties in filters.values())

@@ -32,13 +32,18 @@ def _secret_names(container: dict) -> dict[str, str]:
 
 
 def test_app_container_runs_gunicorn_as_non_root_on_the_contract_port(any_env):
-    """Command, user, port and health check come from the contract."""
+    """Command, user and port come from Cruddur's contract; the health check is the library's, told the port."""
     app = templates.app_container(any_env)
     assert app["Essential"] is True
     assert app["Command"] == list(contract.APP_COMMAND)
     assert app["User"] == contract.APP_USER and app["User"] != "0"
     assert app["PortMappings"] == [{"ContainerPort": contract.CONTAINER_PORT, "Protocol": "tcp"}]
-    assert app["HealthCheck"]["Command"] == ["CMD", *contract.APP_HEALTHCHECK_COMMAND]
+    assert app["HealthCheck"]["Command"] == ["CMD", "python", "-m", "flask_aws_telemetry.healthcheck"]
+    variables = templates.environment(app)
+    assert (variables["PORT"], variables["HEALTH_CHECK_PATH"]) == (
+        str(contract.CONTAINER_PORT),
+        contract.HEALTH_CHECK_PATH,
+    )
     assert app["StopTimeout"] == contract.STOP_TIMEOUT_SECONDS
 
 
@@ -226,7 +231,7 @@ def test_gunicorn_writes_only_the_declared_temporary_directory():
 def test_a_telemetry_part_runs_exactly_when_the_app_is_told_of_it():
     """Given the X-Ray SDK on and the rest off, the task must get the daemon and nothing else, or it refuses."""
     from flask_aws_telemetry_cdk.components.task_definition import check_telemetry_parts
-    from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment
+    from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, ProcessSettings
 
     telemetry = AppEnvironment(
         service_name="app",
@@ -239,6 +244,8 @@ def test_a_telemetry_part_runs_exactly_when_the_app_is_told_of_it():
         sampling_rules_json="[]",
         slow_request_seconds=1.0,
         anomaly_capture_per_second=0.0,
+        process=ProcessSettings(port=8000, web_concurrency=2, health_check_path="/health", writable_path="/tmp"),
+        logger_prefix="flask_aws_telemetry",
     )
     daemon, collector = object(), object()
     check_telemetry_parts(telemetry, daemon, None, None, None)

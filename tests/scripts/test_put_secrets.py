@@ -81,3 +81,15 @@ def test_the_honeycomb_configuration_key_is_put_only_when_given(aws, monkeypatch
     parameter = aws.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     assert (parameter["Type"], parameter["Value"]) == ("SecureString", "hc-config-value-789")
     assert "hc-config-value-789" not in capsys.readouterr().out
+
+
+def test_an_app_without_rollbar_is_asked_for_no_token():
+    """Rollbar off (the platform's default): make secrets needs only Honeycomb's key; Cruddur, with Rollbar, both."""
+    cruddur = load_environment("dev")
+    assert put_secrets.required_secret_names(cruddur) == ("HONEYCOMB_API_KEY", "ROLLBAR_ACCESS_TOKEN")
+    without_rollbar = cruddur.with_changes(telemetry={"rollbar": False})
+    assert put_secrets.required_secret_names(without_rollbar) == ("HONEYCOMB_API_KEY",)
+    values = put_secrets.read_secret_values(
+        {"HONEYCOMB_API_KEY": "hc"}, "dev", put_secrets.required_secret_names(without_rollbar)
+    )
+    assert values == {"HONEYCOMB_API_KEY": "hc"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, Stack
+from aws_cdk import Annotations, CfnElement, CfnOutput, IgnoreMode, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -42,21 +42,26 @@ from flask_aws_telemetry_cdk.components.table import ServiceTable
 from flask_aws_telemetry_cdk.components.task_definition import TracedTaskDefinition
 from flask_aws_telemetry_cdk.components.trace_canary import TraceCanary
 from flask_aws_telemetry_cdk.config import EnvironmentConfig
-from flask_aws_telemetry_cdk.config.sections import CanaryConfig, EdgeConfig, ImagesConfig
+from flask_aws_telemetry_cdk.config.sections import CanaryConfig, EdgeConfig, ImagesConfig, TableConfig
 from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, ProcessSettings
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint
 
 
-def app_image(images: ImagesConfig) -> ecs.ContainerImage:
+def app_image(images: ImagesConfig, *, assembly_directory: Path) -> ecs.ContainerImage:
     """A prebuilt image by URI, or ``app_directory``'s Dockerfile as an asset (staged at synth, built at deploy).
 
     A Dockerfile with its own ignore file beside it (``<Dockerfile>.dockerignore``, which Docker reads for that
-    Dockerfile) has its lines passed as the asset's exclude, so the CDK stages what Docker would send.
+    Dockerfile) has its lines passed as the asset's exclude, so the CDK stages what Docker would send. The cloud
+    assembly (``assembly_directory``, cdk.out) is never staged, even when it lies inside the app's directory, as it
+    does when the app and its CDK app share a folder.
     """
     if images.app_uri is not None:
         return ecs.ContainerImage.from_registry(images.app_uri)
     directory = Path(images.app_directory)
     exclude = dockerignore_patterns(directory / f"{images.app_dockerfile or 'Dockerfile'}.dockerignore")
+    assembly = assembly_directory.resolve()
+    if assembly.is_relative_to(directory.resolve()):
+        exclude = [*(exclude or []), f"/{assembly.relative_to(directory.resolve()).as_posix()}"]
     return ecs.ContainerImage.from_asset(
         str(directory),
         file=images.app_dockerfile,
@@ -131,11 +136,7 @@ class ServiceStack(Stack):
             ),
         )
         # The app's table, when it has one: no table, no DynamoDB permission.
-        self.table = (
-            ServiceTable(self, "Table", design=config.table, removal_policy=removal_policy)
-            if config.table is not None
-            else None
-        )
+        self.table = self._table(config.table, removal_policy) if config.table is not None else None
         # The service's constructs share one scope, whose id their logical ids have always begun with.
         traced = Construct(self, "TracedService")
         self.cluster = self._cluster(traced, network)
@@ -155,6 +156,20 @@ class ServiceStack(Stack):
         self._outputs()
         self._warn_of_choices()
         self._acknowledge_findings()
+
+    def _table(self, table: TableConfig, removal_policy: RemovalPolicy) -> ServiceTable:
+        """The app's table of ``table``'s design."""
+        return ServiceTable(
+            self,
+            "Table",
+            partition_key=table.partition_key,
+            sort_key=table.sort_key,
+            indexes=table.indexes,
+            time_to_live_attribute=table.time_to_live_attribute,
+            actions=table.actions,
+            point_in_time_recovery=table.point_in_time_recovery,
+            removal_policy=removal_policy,
+        )
 
     def _cluster(self, scope: Construct, network: Network) -> ecs.Cluster:
         """The tasks' cluster in ``network``: Container Insights and Fargate Spot as ``config.task`` says."""
@@ -240,10 +255,14 @@ class ServiceStack(Stack):
         return TracedTaskDefinition(
             scope,
             "TaskDefinition",
-            image=app_image(images),
+            image=app_image(
+                images, assembly_directory=Path(Stage.of(self).outdir) if Stage.of(self) else Path("cdk.out")
+            ),
             app=config.app.container(
                 table_variables=(
-                    {self.table.design.name_variable: self.table.table.table_name} if self.table is not None else None
+                    {config.table.name_variable: self.table.table.table_name}
+                    if self.table is not None and config.table is not None
+                    else None
                 )
             ),
             telemetry=AppEnvironment(
@@ -421,9 +440,9 @@ class ServiceStack(Stack):
     def _acknowledge_findings(self) -> None:
         """cdk-nag findings that are deliberate, each with its reason, on the one resource concerned."""
         config, entry_point = self.config, self.entry_point
-        table = self.table
-        if table is not None and not table.design.point_in_time_recovery:
-            acknowledge(table.table.node.default_child, "AwsSolutions-DDB3", str(table.design.recovery_off_reason))
+        table, design = self.table, config.table
+        if table is not None and design is not None and not design.point_in_time_recovery:
+            acknowledge(table.table.node.default_child, "AwsSolutions-DDB3", str(design.recovery_off_reason))
         if isinstance(entry_point, LoadBalancedService):
             load_balancer = entry_point.load_balancer
             if entry_point.access_logs is None:
@@ -471,9 +490,9 @@ class ServiceStack(Stack):
             "X-Ray's PutTraceSegments, PutTelemetryRecords, PutSpans, PutSpansForIndexing and sampling actions "
             "do not support resource-level permissions.",
         )
-        if table is not None and table.design.indexes:
+        if table is not None and table.indexes:
             table_logical_id = Stack.of(self).get_logical_id(cast(CfnElement, table.table.node.default_child))
-            index_names = ", ".join(index.name for index in table.design.indexes)
+            index_names = ", ".join(index.name for index in table.indexes)
             acknowledge(
                 task_definition.task_role.node.find_child("DefaultPolicy").node.default_child,
                 f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",

@@ -1,4 +1,4 @@
-"""The app's DynamoDB table: the key schema of its ``TableConfig``, deployed.
+"""The app's DynamoDB table: the key schema of the environment's ``table`` section, deployed.
 
 On-demand billing, string keys, every attribute projected into each index,
 TTL where the app names an attribute for it, AWS-owned encryption,
@@ -14,7 +14,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from flask_aws_telemetry_cdk.config.sections import TableConfig
+from flask_aws_telemetry_cdk.models.table_index import TableIndex
 
 
 def _string(name: str) -> dynamodb.Attribute:
@@ -22,34 +22,39 @@ def _string(name: str) -> dynamodb.Attribute:
 
 
 class ServiceTable(Construct):
-    """One DynamoDB table with the keys and indexes the app queries (``design``)."""
+    """One DynamoDB table with the string keys and indexes the app queries; ``actions`` are what the app calls."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        design: TableConfig,
+        partition_key: str,
+        sort_key: str | None = None,
+        indexes: tuple[TableIndex, ...] = (),
+        time_to_live_attribute: str | None = None,
+        actions: tuple[str, ...],
+        point_in_time_recovery: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
-        """Create the table of ``design``; ``RemovalPolicy.RETAIN`` also turns deletion protection on."""
+        """Create the table; ``RemovalPolicy.RETAIN`` also turns deletion protection on."""
         super().__init__(scope, construct_id)
-        self.design = design
+        self.indexes, self.actions = indexes, actions
         retained = removal_policy is RemovalPolicy.RETAIN
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=_string(design.partition_key),
-            sort_key=_string(design.sort_key) if design.sort_key is not None else None,
+            partition_key=_string(partition_key),
+            sort_key=_string(sort_key) if sort_key is not None else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=design.time_to_live_attribute,
+            time_to_live_attribute=time_to_live_attribute,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=design.point_in_time_recovery
+                point_in_time_recovery_enabled=point_in_time_recovery
             ),
             deletion_protection=retained,
             removal_policy=removal_policy,
         )
-        for index in design.indexes:
+        for index in indexes:
             self.table.add_global_secondary_index(
                 index_name=index.name,
                 partition_key=_string(index.partition_key),
@@ -58,5 +63,5 @@ class ServiceTable(Construct):
             )
 
     def grant_service(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Exactly the actions the app calls (``design.actions``), on the table and its indexes."""
-        return self.table.grant(grantee, *self.design.actions)
+        """Exactly the actions the app calls (``actions``), on the table and its indexes."""
+        return self.table.grant(grantee, *self.actions)

@@ -251,9 +251,7 @@ class EnvironmentConfig:
             )
 
     def _check_browser_traces(self) -> None:
-        """The frontend's spans need the collector to send them to, an origin to come from, a share per worker."""
-        if not self.browser_traces.enabled:
-            return
+        """The frontend's spans need a share per worker, the collector to send them to, an origin to come from."""
         workers = self.app.web_concurrency
         for name in ("task_per_second", "source_per_minute"):
             value = getattr(self.browser_traces, name)
@@ -264,6 +262,8 @@ class EnvironmentConfig:
                     f"each of the app's {workers} gunicorn workers (app.web_concurrency) takes an equal share: "
                     f"use {workers} or more",
                 )
+        if not self.browser_traces.enabled:
+            return
         if not self.telemetry.needs_collector:
             raise FieldError(
                 "browser_traces.enabled",

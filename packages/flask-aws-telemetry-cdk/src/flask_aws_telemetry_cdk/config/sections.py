@@ -24,6 +24,7 @@ from flask_aws_telemetry_cdk.models.alarm_thresholds import AlarmThresholds
 from flask_aws_telemetry_cdk.models.app_container import AppContainer
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint, ScaleToZeroSchedule
 from flask_aws_telemetry_cdk.models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
+from flask_aws_telemetry_cdk.models.table_index import TableIndex
 
 from .errors import FieldError
 
@@ -427,15 +428,6 @@ DEFAULT_TABLE_ACTIONS: tuple[str, ...] = (
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
 )
-
-
-@dataclass(frozen=True)
-class TableIndex:
-    """A global secondary index: its name and its string keys; every attribute is projected into it."""
-
-    name: str
-    partition_key: str
-    sort_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,4 +10,5 @@ an environment from these without loading the CDK, so ``make secrets``,
 * ``aws_limits``: AWS's fixed limits the configuration checks against.
 * ``alarm_thresholds``: when each alarm fires (the environment's ``alarms`` section).
 * ``app_container``: what the app container runs (the environment's ``app`` section).
+* ``table_index``: a global secondary index of the app's table (the environment's ``table`` section).
 """
