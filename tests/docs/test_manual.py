@@ -88,4 +88,3 @@ def test_every_repository_path_the_manual_names_exists(page: Path):
     """`infra/environments.py`, `flask_aws_telemetry_cdk/components/sidecars.py`, ...: moved files break the manual."""
     missing = [path for path in repository_paths(page.read_text()) if not any(p.exists() for p in resolve(path))]
     assert missing == []
-
