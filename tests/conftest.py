@@ -19,12 +19,9 @@ def dev_on_the_opentelemetry_path() -> EnvironmentConfig:
     return load_environment("dev").with_changes(telemetry={"xray_path": XRayPath.OPENTELEMETRY_COLLECTOR})
 
 
-# The environments of the example app (examples/week2-backend): synthesized only by the tests that ask for them.
-EXAMPLES: dict[str, Callable[[], EnvironmentConfig]] = {"week2": lambda: load_environment("week2")}
-
 # What the infrastructure tests synthesize: every Cruddur environment, and dev on the OpenTelemetry-only X-Ray path.
 SYNTHESIZED: dict[str, Callable[[], EnvironmentConfig]] = {
-    **{name: (lambda name=name: load_environment(name)) for name in ENVIRONMENTS if name not in EXAMPLES},
+    **{name: (lambda name=name: load_environment(name)) for name in ENVIRONMENTS},
     "dev-otel": dev_on_the_opentelemetry_path,
 }
 
@@ -89,7 +86,7 @@ def synthesized_environments(tmp_path_factory, worker_id):
 
 
 def _synthesize_once(name: str, shared: Path) -> SynthesizedEnvironment:
-    config = {**SYNTHESIZED, **VARIANTS, **FEATURES, **EXAMPLES}[name]()
+    config = {**SYNTHESIZED, **VARIANTS, **FEATURES}[name]()
     outdir = shared / name
     summary = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:

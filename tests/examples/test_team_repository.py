@@ -5,8 +5,10 @@ Each folder of ``examples/`` is such a repository. For each, once per test run (
 1. both distributions are built as wheels (``python -m build --wheel``) from copies of ``packages/``;
 2. the example is copied into a new git repository in a temporary folder (nothing else of this project goes
    with it) and committed;
-3. a fresh virtualenv there installs its ``requirements.txt``: our two packages from the wheels alone (no index),
-   everything they depend on from the package index, as a team's ``pip install -r requirements.txt`` does;
+3. a fresh virtualenv holds our two packages from the wheels alone (no index); the repository's
+   ``requirements.txt`` is installed into it as a team's ``pip install -r requirements.txt`` does, everything the
+   packages depend on coming from the package index (one virtualenv serves every example: the second install
+   finds all but its own few requirements in place);
 4. ``cdk synth`` runs there with the pinned CDK CLI: the package's cdk-nag checks run in it and fail it on any
    unacknowledged finding; cfn-lint then reads every template.
 
@@ -15,9 +17,11 @@ For the notes service (``examples/team-notes``), its dev stage's task then runs 
 folder (the image's working directory) with the virtualenv's Python, the real collector with the synthesized
 configuration, the X-Ray daemon (or, where it cannot be built here, its UDP stand-in), moto's DynamoDB holding a
 table made from the template's key schema. It answers a note written and read back with one trace id in the OTLP
-spans, the X-Ray segments and its log lines, and leaves no span and no segment for its health probes.
+spans, the X-Ray segments and its log lines; its health probes leave no span and no segment, and the sampler's
+own statistics count every one of them under the never-sample rule.
 
-Under pytest-xdist the workers share each result (``_once``): the first to ask builds it under a file lock.
+Under pytest-xdist the workers share each result (``_once``): the first to ask builds it under a file lock. What
+the tests read is kept as JSON; each repository is removed when its run ends, the virtualenv when the last is.
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
+import traceback
 import urllib.error
 import urllib.request
 import uuid
@@ -62,8 +69,10 @@ PACKAGES = {
     "flask-aws-telemetry": REPO_ROOT / "packages" / "flask-aws-telemetry",
     "flask-aws-telemetry-cdk": REPO_ROOT / "packages" / "flask-aws-telemetry-cdk",
 }
-IMPORT_NAMES = {"flask-aws-telemetry": "flask_aws_telemetry", "flask-aws-telemetry-cdk": "flask_aws_telemetry_cdk"}
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+# What running an example leaves in its folder, and each example's .gitignore keeps out of git.
+LEFT_BY_A_RUN = {"__pycache__", ".venv", "cdk.out"}
+CDK_APP_MAX_LINES = 25
 STACK_KEYS = ("network", "observability", "service")
 NOTES = "team-notes"
 NOTES_STAGE = "dev"
@@ -76,13 +85,21 @@ TASK_ROLE = {
 }
 HONEYCOMB_HOST = r"api\.honeycomb\.io"
 XRAY_HOST = r"xray\.(\$\{env:AWS_REGION\}|" + re.escape(REGION) + r")\.amazonaws\.com"
+COLLECTOR_CONFIG_VARIABLE = "AOT_CONFIG_CONTENT"  # where ADOT reads its whole configuration
+# The rule every account has, which X-Ray serves after the account's own (reservoir 1 a second, then 5 %).
+XRAY_DEFAULT_RULE = {
+    "RuleName": "Default", "ResourceARN": "*", "Priority": 10000, "FixedRate": 0.05, "ReservoirSize": 1,
+    "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*", "Version": 1,
+}  # fmt: skip
 HEALTH_PROBES = 20
+UNTRACED_REQUESTS = 3  # sent without a trace header, as the load balancer passes a client's: the rules decide
 TRACED_NOTE = "n-7"
 # Bounds of the steps (seconds): a cold pip cache downloads aws-cdk-lib and its jsii runtime.
 BUILD_SECONDS = 180
 INSTALL_SECONDS = 600
 SYNTH_SECONDS = 300
 SEGMENTS_WITHIN_SECONDS = 15
+STATISTICS_WITHIN_SECONDS = 40  # the sampler reports every 10 s; its first report may wait for a request
 
 
 @dataclasses.dataclass
@@ -155,7 +172,7 @@ def build_wheels(outdir: Path) -> dict[str, Any]:
         (wheel,) = outdir.glob(f"{name.replace('-', '_')}-*.whl")
         wheels[name] = str(wheel)
     shutil.rmtree(sources)
-    return {"wheels": wheels, "seconds": seconds}
+    return {"folder": str(outdir), "wheels": wheels, "seconds": seconds}
 
 
 @pytest.fixture(scope="module")
@@ -170,52 +187,102 @@ def wheels(shared: Path) -> dict[str, Any]:
     return _once(shared, "wheels", lambda: build_wheels(shared / "wheels"))
 
 
-def make_team_repository(example: str, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
-    """The example as a new git repository with its own virtualenv and ``cdk synth`` run; what each step did."""
-    repo = shared / "repos" / example
-    shutil.copytree(EXAMPLES_DIR / example, repo, ignore=shutil.ignore_patterns("__pycache__", ".venv", "cdk.out"))
+def make_virtualenv(venv: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+    """A fresh virtualenv holding our two packages from their wheels alone (never from an index, where a release of
+    the same name would be someone else's); each repository's requirements are installed into it next.
+    """
+    steps = {"venv": checked(run([sys.executable, "-m", "venv", str(venv)], cwd=venv.parent, timeout=120))}
+    steps["install wheels"] = checked(
+        run([*pip_install(venv), "--no-index", "--no-deps", "--find-links", wheels["folder"],
+             *(f"{name}=={version}" for name, version in package_versions().items())],
+            cwd=venv.parent, env=tool_environment(venv), timeout=INSTALL_SECONDS)
+    )  # fmt: skip
+    return {"venv": str(venv), "steps": {name: dataclasses.asdict(step) for name, step in steps.items()}}
+
+
+def pip_install(venv: Path) -> list[str]:
+    """``pip install`` of ``venv``, quiet, compiling nothing ahead (Python compiles what it imports)."""
+    return [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
+
+
+@pytest.fixture(scope="module")
+def virtualenv(shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
+    """The team's virtualenv, shared by the examples' repositories; removed when the last of them is done."""
+    return _once(shared, "virtualenv", lambda: make_virtualenv(shared / "venv", wheels))
+
+
+def make_team_repository(example: str, venv: Path, wheels: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """The example as a team's git repository outside this tree: installed, synthesized and, for the notes service,
+    its dev task run. Everything the tests read is returned; the repository is then removed.
+    """
+    repo = Path(tempfile.mkdtemp(prefix=f"{example}-")) / example
+    try:
+        return _make_team_repository(example, repo, venv, wheels, workdir)
+    finally:
+        shutil.rmtree(repo.parent, ignore_errors=True)
+
+
+def _make_team_repository(
+    example: str, repo: Path, venv: Path, wheels: dict[str, Any], workdir: Path
+) -> dict[str, Any]:
+    shutil.copytree(EXAMPLES_DIR / example, repo, ignore=shutil.ignore_patterns(*LEFT_BY_A_RUN))
     git = ["git", "-c", "user.name=A Team", "-c", "user.email=team@example.com", "-c", "init.defaultBranch=main"]
     checked(run([*git, "init", "-q"], cwd=repo, timeout=30))
     checked(run([*git, "add", "-A"], cwd=repo, timeout=30))
-    checked(run([*git, "commit", "-q", "-m", "The notes service, its image and its stages"], cwd=repo, timeout=30))
+    checked(run([*git, "commit", "-q", "-m", f"{example}: the app, its image and its stages"], cwd=repo, timeout=30))
     files = checked(run(["git", "ls-files"], cwd=repo, timeout=30)).output.split()
 
-    venv = repo / ".venv"
-    steps = {"venv": checked(run([sys.executable, "-m", "venv", str(venv)], cwd=repo, timeout=120))}
-    python, env = str(venv / "bin" / "python"), tool_environment(venv)
-    wheel_dir = str(Path(next(iter(wheels["wheels"].values()))).parent)
-    # Our two packages from the wheels alone, never from an index (a same-named release there would be another's);
-    # then the repository's requirements, which they satisfy, and their dependencies from the index.
-    steps["install wheels"] = checked(
-        run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--find-links", wheel_dir,
-             *(f"{name}=={version}" for name, version in package_versions().items())],
-            cwd=repo, env=env, timeout=INSTALL_SECONDS)
-    )  # fmt: skip
-    steps["install requirements"] = checked(
-        run([python, "-m", "pip", "install", "-q", "--find-links", wheel_dir, "-r", "requirements.txt"],
-            cwd=repo, env=env, timeout=INSTALL_SECONDS)
-    )  # fmt: skip
+    env = tool_environment(venv)
+    # The repository's requirements, which the wheels satisfy for our packages; their dependencies from the index.
+    # One pip at a time in the shared virtualenv.
+    with open(venv.parent / "pip.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        steps = {
+            "install requirements": checked(
+                run(
+                    [*pip_install(venv), "--find-links", wheels["folder"], "-r", "requirements.txt"],
+                    cwd=repo,
+                    env=env,
+                    timeout=INSTALL_SECONDS,
+                )
+            )  # fmt: skip
+        }
     where = checked(
-        run([python, "-c", "import json, flask_aws_telemetry as a, flask_aws_telemetry_cdk as b, importlib.util as u;"
+        run([str(venv / "bin" / "python"), "-c",
+             "import json, flask_aws_telemetry as a, flask_aws_telemetry_cdk as b, importlib.util as u;"
              " print(json.dumps({'telemetry': a.__file__, 'constructs': b.__file__,"
              " 'cruddur': bool(u.find_spec('cruddur'))}))"], cwd=repo, env=env, timeout=120)
     )  # fmt: skip
     steps["synth"] = run([str(CDK_CLI), "synth", "--quiet", "--no-notices"], cwd=repo, env=env, timeout=SYNTH_SECONDS)
-    status = checked(run(["git", "status", "--porcelain", "--ignored"], cwd=repo, timeout=30)).output
-    return {
+    result: dict[str, Any] = {
+        "example": example,
         "repo": str(repo),
         "venv": str(venv),
         "files": files,
         "imported_from": json.loads(where.output.strip().splitlines()[-1]),
-        "git_status": status,
         "steps": {name: dataclasses.asdict(step) for name, step in steps.items()},
+        "stacks": {},
+        "image_assets": [],
+        "task": None,
     }
+    if steps["synth"].returncode != 0:
+        return result
+    result["stacks"] = cloud_assembly(repo / "cdk.out")
+    result["image_assets"] = [
+        sorted(path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file())
+        for asset in sorted((repo / "cdk.out").glob("asset.*"))
+        if (asset / "Dockerfile").is_file()
+    ]
+    if example == NOTES:
+        try:
+            result["task"] = run_notes_task(repo, venv, result["stacks"], workdir)
+        except (Exception, pytest.fail.Exception):  # noqa: BLE001  # the task's tests fail with it, the synthesis's run
+            result["task_failure"] = traceback.format_exc()
+    return result
 
 
 def package_versions() -> dict[str, str]:
     """Each distribution's version, from its pyproject.toml."""
-    import tomllib
-
     return {
         name: tomllib.loads((package / "pyproject.toml").read_text())["project"]["version"]
         for name, package in PACKAGES.items()
@@ -223,35 +290,62 @@ def package_versions() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", params=EXAMPLES)
-def team_repository(request: pytest.FixtureRequest, shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
-    """One example made into a team's repository, installed and synthesized (see the module's docstring)."""
-    return {
-        "example": request.param,
-        **_once(shared, request.param, lambda: make_team_repository(request.param, shared, wheels)),
-    }
+def team_repository(
+    request: pytest.FixtureRequest, shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]
+) -> dict[str, Any]:
+    """One example made into a team's repository, installed, synthesized and run (see the module's docstring)."""
+    return _example_run(request.param, shared, wheels, virtualenv)
 
 
-def cloud_assembly(repo: Path) -> dict[str, dict[str, Any]]:
-    """The templates ``cdk synth`` wrote into the repository's cdk.out, by stack name."""
-    manifest = json.loads((repo / "cdk.out" / "manifest.json").read_text())
+def _example_run(example: str, shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> dict[str, Any]:
+    workdir = shared / f"{example}-logs"
+    workdir.mkdir(exist_ok=True)
+    venv = Path(virtualenv["venv"])
+    result = _once(shared, example, lambda: make_team_repository(example, venv, wheels, workdir))
+    if all((shared / f"{name}.json").exists() for name in EXAMPLES):  # every example is done with the virtualenv
+        shutil.rmtree(venv, ignore_errors=True)
+    return result
+
+
+def cloud_assembly(outdir: Path) -> dict[str, dict[str, Any]]:
+    """The templates ``cdk synth`` wrote into ``outdir`` (cdk.out), by stack name."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = {}
     for artifact in manifest["artifacts"].values():
         if artifact["type"] == "aws:cloudformation:stack":
-            template = repo / "cdk.out" / artifact["properties"]["templateFile"]
+            template = outdir / artifact["properties"]["templateFile"]
             stacks[template.name.removesuffix(".template.json")] = json.loads(template.read_text())
     return stacks
 
 
-def stage_environment(repo: Path, stage: str) -> SynthesizedEnvironment:
+def stage_environment(stacks: dict[str, dict[str, Any]], stage: str) -> SynthesizedEnvironment:
     """One stage's three stacks, read as this repository's own tests read a synthesized environment."""
-    stacks = cloud_assembly(repo)
     names = {key: next(name for name in stacks if name.endswith(f"-{stage}-{key}")) for key in STACK_KEYS}
     return SynthesizedEnvironment(
         config=None,  # type: ignore[arg-type]  # the team's config lives in its CDK app; only templates are read
-        outdir=repo / "cdk.out",
+        outdir=Path("cdk.out"),
         stack_names=names,
         templates={key: stacks[name] for key, name in names.items()},
     )
+
+
+# ---- what the team writes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_cdk_app_is_short(example):
+    """The CDK app cdk.json names is at most 25 lines: configuration, not a copy of the platform."""
+    command = json.loads((EXAMPLES_DIR / example / "cdk.json").read_text())["app"]
+    (script,) = [word for word in command.split() if word.endswith(".py")]
+    lines = (EXAMPLES_DIR / example / script).read_text().splitlines()
+    assert len(lines) <= CDK_APP_MAX_LINES, f"{example}/{script}: {len(lines)} lines"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_example_gitignore_keeps_out_what_a_run_leaves(example):
+    """Each example ignores its virtualenv, its cloud assembly and Python's caches, as a team's repository does."""
+    ignored = {line.strip().strip("/") for line in (EXAMPLES_DIR / example / ".gitignore").read_text().splitlines()}
+    assert LEFT_BY_A_RUN <= ignored
 
 
 # ---- the repository, its install and its synthesis ------------------------------------------------------------
@@ -264,13 +358,13 @@ def test_the_repository_lies_outside_this_tree_and_holds_only_what_the_team_wrot
     expected = sorted(
         path.relative_to(EXAMPLES_DIR / team_repository["example"]).as_posix()
         for path in (EXAMPLES_DIR / team_repository["example"]).rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and not LEFT_BY_A_RUN.intersection(path.parts)
     )
     assert sorted(team_repository["files"]) == expected
 
 
-def test_the_packages_come_from_the_wheels_into_the_repository_virtualenv(team_repository):
-    """Both packages import from the repository's virtualenv (not from this tree); Cruddur is not installed."""
+def test_the_packages_come_from_the_wheels_into_the_team_virtualenv(team_repository):
+    """Both packages import from the team's virtualenv (not from this tree); Cruddur is not installed."""
     venv = Path(team_repository["venv"])
     imported = team_repository["imported_from"]
     for name in ("telemetry", "constructs"):
@@ -281,12 +375,12 @@ def test_the_packages_come_from_the_wheels_into_the_repository_virtualenv(team_r
 
 def test_the_requirements_pin_the_released_packages(team_repository):
     """The repository names our packages by name and version, never by path or URL."""
-    repo = Path(team_repository["repo"])
+    example = EXAMPLES_DIR / team_repository["example"]
     lines = [
         line.split("#", 1)[0].strip()
-        for path in repo.rglob("requirements*.txt")
-        if ".venv" not in path.parts
-        for line in path.read_text().splitlines()
+        for name in team_repository["files"]
+        if name.endswith("requirements.txt")
+        for line in (example / name).read_text().splitlines()
     ]
     named = {line for line in lines if line.startswith("flask-aws-telemetry")}
     assert named == {f"{name}=={version}" for name, version in package_versions().items()}
@@ -297,7 +391,7 @@ def test_cdk_synth_passes_with_the_package_compliance_checks(team_repository):
     """``cdk synth`` exits 0 with cdk-nag's AwsSolutions checks applied: every acknowledged finding names a reason."""
     synth = team_repository["steps"]["synth"]
     assert synth["returncode"] == 0, synth["output"][-4000:]
-    stacks = cloud_assembly(Path(team_repository["repo"]))
+    stacks = team_repository["stacks"]
     acknowledged = [
         rule
         for template in stacks.values()
@@ -311,7 +405,7 @@ def test_cdk_synth_passes_with_the_package_compliance_checks(team_repository):
 
 def test_every_stage_names_its_own_stacks(team_repository):
     """Each stage of the team's CDK app has its network, observability and service stacks, named for the app."""
-    stacks = cloud_assembly(Path(team_repository["repo"]))
+    stacks = team_repository["stacks"]
     stages = {name.rsplit("-", 2)[-2] for name in stacks if name.endswith(STACK_KEYS)}
     assert len(stages) >= 2, sorted(stacks)
     for stage in stages:
@@ -321,28 +415,25 @@ def test_every_stage_names_its_own_stacks(team_repository):
 
 def test_the_templates_have_no_cfn_lint_errors(team_repository):
     """cfn-lint finds no error (E-rule) in any template, as tests/infra/test_cfn_lint.py holds Cruddur's."""
-    for name, template in cloud_assembly(Path(team_repository["repo"])).items():
+    for name, template in team_repository["stacks"].items():
         matches = lint_all(json.dumps(template))
         errors = [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.id.startswith("E")]
         assert errors == [], f"{name}: {errors}"
 
 
 def test_the_image_asset_is_the_service_folder_as_the_team_wrote_it(team_repository):
-    """The app's image asset holds exactly the files of the Dockerfile's folder: nothing of this project."""
-    repo = Path(team_repository["repo"])
-    (asset,) = {path for path in (repo / "cdk.out").glob("asset.*") if (path / "Dockerfile").is_file()}
-    staged = sorted(path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file())
-    service = repo / "service"
-    assert staged == sorted(path.relative_to(service).as_posix() for path in service.rglob("*") if path.is_file())
+    """The app's image asset holds exactly the files of service/ (its Dockerfile's folder): nothing of this project."""
+    service = EXAMPLES_DIR / team_repository["example"] / "service"
+    written = [path for path in service.rglob("*") if path.is_file() and not LEFT_BY_A_RUN.intersection(path.parts)]
+    assert team_repository["image_assets"] == [sorted(path.relative_to(service).as_posix() for path in written)]
 
 
 def test_the_image_runs_the_command_the_task_runs_as_the_task_user(team_repository):
     """The Dockerfile's CMD is the synthesized app container's command, and its USER the task's user."""
-    repo = Path(team_repository["repo"])
-    dockerfile = (repo / "service" / "Dockerfile").read_text()
+    dockerfile = (EXAMPLES_DIR / team_repository["example"] / "service" / "Dockerfile").read_text()
     (cmd,) = re.findall(r"^CMD (.+)$", dockerfile, re.MULTILINE)
     (user,) = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
-    app = templates.app_container(stage_environment(repo, "dev"))
+    app = templates.app_container(stage_environment(team_repository["stacks"], "dev"))
     assert json.loads(cmd) == app["Command"]
     assert user == app["User"]
 
@@ -366,6 +457,7 @@ class TaskRun:
     segments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     app_log: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     exit_status: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    rule_statistics: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # rule -> counts reported
     xray_daemon: str = ""  # "real", or why the UDP stand-in took its place
     seconds: float = 0.0
 
@@ -403,10 +495,10 @@ def _xray_trace_id(trace_id: str) -> str:
     return f"1-{trace_id[:8]}-{trace_id[8:]}"
 
 
-def run_notes_task(repo: Path, venv: Path, workdir: Path) -> dict[str, Any]:
+def run_notes_task(repo: Path, venv: Path, stacks: dict[str, dict[str, Any]], workdir: Path) -> dict[str, Any]:
     """The dev stage's task: the app under gunicorn with its sidecars and stand-ins, asked, then stopped."""
     started = time.monotonic()
-    env = stage_environment(repo, NOTES_STAGE)
+    env = stage_environment(stacks, NOTES_STAGE)
     app = templates.app_container(env)
     containers = templates.sidecars(env)
     ((table_ref, table),) = env.resources("service", "AWS::DynamoDB::Table").items()
@@ -414,14 +506,19 @@ def run_notes_task(repo: Path, venv: Path, workdir: Path) -> dict[str, Any]:
     collector_text = templates.collector_configuration_text(env)
     exporters = json.dumps(templates.collector_configuration(env)["exporters"])
     collector_container = containers[contract.COLLECTOR_CONTAINER_NAME]
-    secrets = {s["Name"]: f"test-value-for-{s['Name'].lower()}" for s in collector_container.get("Secrets", [])}
+    secrets = {
+        s["Name"]: f"test-value-for-{s['Name'].lower()}"
+        for s in collector_container.get("Secrets", [])
+        if s["Name"] != COLLECTOR_CONFIG_VARIABLE  # the configuration's own text, from the templates
+    }
+    rules = [*templates.sampling_rules(env), XRAY_DEFAULT_RULE]
     collector_environ = sidecars.collector_environment(env, secrets=secrets) | TASK_ROLE
     xray_sdk = contract.XRAY_DAEMON_CONTAINER_NAME in containers
 
     with ExitStack() as stack:
         dynamodb = stack.enter_context(MotoServer(workdir / "moto.log"))
         xray = stack.enter_context(
-            XRayApi(templates.sampling_rules(env), region=REGION, access_key=TASK_ROLE["AWS_ACCESS_KEY_ID"],
+            XRayApi(rules, region=REGION, access_key=TASK_ROLE["AWS_ACCESS_KEY_ID"],
                     secret_key=TASK_ROLE["AWS_SECRET_ACCESS_KEY"], session_token=TASK_ROLE["AWS_SESSION_TOKEN"])
         )  # fmt: skip
         otlp = stack.enter_context(OtlpReceiver())
@@ -432,15 +529,17 @@ def run_notes_task(repo: Path, venv: Path, workdir: Path) -> dict[str, Any]:
         if not xray_sdk:
             backends[XRAY_HOST] = xray.url
         config_text, ports = collector_config_on_loopback(collector_text, backends=backends, xray_endpoint=xray.url)
-        collector_environ["AOT_CONFIG_CONTENT"] = config_text
+        collector_environ[COLLECTOR_CONFIG_VARIABLE] = config_text
         running: list[ContainerProcess] = []
 
         def start(name: str, start_process: Any) -> ContainerProcess:
             running.append(stack.enter_context(ContainerProcess(name, workdir / f"{name}.log", start_process)))
             return running[-1]
 
-        environ = task_environment(app, {table_ref: table_name}) | TASK_ROLE
-        udp_daemon = None
+        # What ECS sets in every task's containers besides the definition's variables: the region (boto3 reads
+        # AWS_DEFAULT_REGION) and the task role's credentials (here as variables; ECS serves them from an endpoint).
+        environ = task_environment(app, {table_ref: table_name}) | TASK_ROLE | {"AWS_DEFAULT_REGION": REGION}
+        udp_daemon, sampling_api = None, xray
         if xray_sdk:
             try:
                 daemon_binary = sidecars.xray_daemon()
@@ -448,9 +547,8 @@ def run_notes_task(repo: Path, venv: Path, workdir: Path) -> dict[str, Any]:
                 run.xray_daemon = str(missing)
                 udp_daemon = stack.enter_context(XRayDaemon())
                 environ[contract.XRAY_DAEMON_ADDRESS.name] = udp_daemon.address
-                environ[contract.XRAY_SAMPLING_ENDPOINT.name] = stack.enter_context(
-                    XRaySamplingApi(templates.sampling_rules(env))
-                ).url
+                sampling_api = stack.enter_context(XRaySamplingApi(rules))
+                environ[contract.XRAY_SAMPLING_ENDPOINT.name] = sampling_api.url
             else:
                 run.xray_daemon = "real"
                 daemon_container = containers[contract.XRAY_DAEMON_CONTAINER_NAME]
@@ -499,6 +597,26 @@ def run_notes_task(repo: Path, venv: Path, workdir: Path) -> dict[str, Any]:
         _, run.note = _request(f"{base}/notes/{TRACED_NOTE}")
         run.missing_note_status, _ = _request(f"{base}/notes/none-such")
         _, run.hello = _request(f"{base}/hello/team")
+
+        # The sampler reports each rule's counts with its next SamplingTargets call (every 10 s, from each worker):
+        # every probe (and the readiness probe and the container's health check), every request without a header.
+        def counted(rule: str, field: str) -> int:
+            return sum(document[field] for document in sampling_api.statistics_of(rule))
+
+        (health_rule,) = [rule["RuleName"] for rule in rules if rule["URLPath"] == health_path]
+        others = [rule["RuleName"] for rule in rules if rule["RuleName"] != health_rule]
+        if not wait_until(
+            lambda: (
+                counted(health_rule, "RequestCount") >= HEALTH_PROBES + 2
+                and sum(counted(rule, "RequestCount") for rule in others) >= UNTRACED_REQUESTS
+            ),
+            timeout=STATISTICS_WITHIN_SECONDS,
+        ):
+            pytest.fail(f"the sampler reported no statistics of every request within {STATISTICS_WITHIN_SECONDS} s")
+        run.rule_statistics = {
+            rule["RuleName"]: {field: counted(rule["RuleName"], field) for field in ("RequestCount", "SampledCount")}
+            for rule in rules
+        }
         for process in running:
             process.assert_running()
 
@@ -530,19 +648,12 @@ def _tcp_open(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def notes_repository(shared: Path, wheels: dict[str, Any]) -> dict[str, Any]:
-    """The notes service's team repository (as ``team_repository`` makes it for that example)."""
-    return _once(shared, NOTES, lambda: make_team_repository(NOTES, shared, wheels))
-
-
-@pytest.fixture(scope="module")
-def task_run(shared: Path, notes_repository: dict[str, Any]) -> TaskRun:
+def task_run(shared: Path, wheels: dict[str, Any], virtualenv: dict[str, Any]) -> TaskRun:
     """The notes service's dev task, run once on loopback with its sidecars (see the module's docstring)."""
-    assert notes_repository["steps"]["synth"]["returncode"] == 0, notes_repository["steps"]["synth"]["output"][-4000:]
-    repo, venv = Path(notes_repository["repo"]), Path(notes_repository["venv"])
-    workdir = shared / "task"
-    workdir.mkdir(exist_ok=True)
-    return TaskRun(**_once(shared, "task", lambda: run_notes_task(repo, venv, workdir)))
+    notes = _example_run(NOTES, shared, wheels, virtualenv)
+    assert notes["steps"]["synth"]["returncode"] == 0, notes["steps"]["synth"]["output"][-4000:]
+    assert notes["task"] is not None, notes["task_failure"]
+    return TaskRun(**notes["task"])
 
 
 def _segment_trace_ids(run: TaskRun) -> set[str]:
@@ -585,10 +696,21 @@ def test_health_probes_are_answered_and_never_sampled(task_run):
     assert health_spans == [] and health_segments == []
 
 
-def test_the_rules_still_sample_a_request_without_a_trace_header(task_run):
-    """The rules that never sample the probes sample other requests (X-Ray's reservoir): the probes' silence is
-    the health rule, not tracing that is off."""
-    assert any("/hello/team" in json.dumps(span["attributes"]) for span in task_run.otlp_spans)
+def test_health_probes_fall_to_the_never_sample_rule_and_other_requests_to_the_others(task_run):
+    """The sampler's own statistics: every probe matched the health rule and none was sampled; the requests without
+    a trace header that were not probes fell to the other rules (X-Ray's Default here).
+    """
+    health_rule = next(name for name in task_run.rule_statistics if name.endswith("-health"))
+    health = task_run.rule_statistics.pop(health_rule)
+    assert health["RequestCount"] >= HEALTH_PROBES and health["SampledCount"] == 0, health
+    assert sum(counts["RequestCount"] for counts in task_run.rule_statistics.values()) >= UNTRACED_REQUESTS
+
+
+def test_health_probes_write_no_log_line_and_other_requests_one_each(task_run):
+    """The library keeps the health check quiet (HEALTH_CHECK_PATH, set by the task); every other request logs."""
+    request_lines = [line for line in task_run.app_log if line.get("logger", "").endswith(".request")]
+    assert not [line for line in request_lines if task_run.health_path in line["message"]]
+    assert len(request_lines) == 1 + UNTRACED_REQUESTS, [line["message"] for line in request_lines]
 
 
 def test_every_container_stops_with_status_0(task_run):
