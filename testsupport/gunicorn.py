@@ -28,7 +28,8 @@ def start_gunicorn(
     cwd: Path = SERVICE_DIR,
 ) -> subprocess.Popen:
     """``command`` (the task's) with ``environ`` in ``cwd`` (the image's working directory, default the service's);
-    the address changes only through GUNICORN_CMD_ARGS.
+    the address changes only through GUNICORN_CMD_ARGS, and PORT says it (the health check asks there).
+    WEB_CONCURRENCY defaults to Cruddur's worker count when ``environ`` does not set it.
 
     ``output`` receives stdout and stderr. The default pipe suits short tests
     that read it with ``stop``; a long run must pass a file, or the pipe fills
@@ -39,7 +40,9 @@ def start_gunicorn(
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),
+        "WEB_CONCURRENCY": str(contract.WORKERS),
         **environ,
+        "PORT": str(port),
         "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
     }
     return subprocess.Popen(

@@ -1,14 +1,16 @@
 """The contract between the ECS task definition and the Cruddur service.
 
-Every environment variable the service reads, the container port and the
-health-check path are defined once: the telemetry's in
-``flask_aws_telemetry.contract`` (re-exported here, so ``contract.X`` names
-any of them), Cruddur's own below. The CDK construct that builds the task
-definition imports these names to set them, and the service imports them to
-parse them (``cruddur.settings``, ``flask_aws_telemetry.settings``), so the
-two sides cannot drift apart: ``tests/contract`` proves that every variable
-the task definition sets is read here, and every variable read here without
-a default is set.
+Every environment variable the service reads is defined once: the
+telemetry's in ``flask_aws_telemetry.contract`` (re-exported here, so
+``contract.X`` names any of them but the process variables), Cruddur's own
+below. Cruddur's values of the library's process variables (its port,
+health-check path, worker count, writable path and logger prefix) are
+Cruddur's too: ``PROCESS_ENVIRONMENT`` holds them by variable name. The CDK
+app that builds the task definition imports these names to set them, and
+the service imports them to parse them (``cruddur.settings``,
+``flask_aws_telemetry.TelemetrySettings``), so the two sides cannot drift
+apart: ``tests/contract`` proves that every variable the task definition
+sets is read here, and every variable read here without a default is set.
 
 This module is imported by both the CDK app and the container, so it imports
 nothing but the standard library and the telemetry's contract (which imports
@@ -20,7 +22,6 @@ from __future__ import annotations
 from flask_aws_telemetry import contract as telemetry_contract
 from flask_aws_telemetry.contract import (
     ANOMALY_CAPTURE_PER_SECOND,
-    ANOMALY_LOGGER,
     AWS_ENDPOINT_URL_LOGS,
     AWS_REGION,
     BROWSER_TRACES_ENABLED,
@@ -34,7 +35,6 @@ from flask_aws_telemetry.contract import (
     DEPLOYMENT_ENVIRONMENT,
     ECS_CONTAINER_METADATA_URI_V4,
     FRONTEND_URL,
-    GUNICORN_WORKERS,
     HTTP_API_SOURCE_IP_HEADER,
     LOAD_BALANCER_SOURCE_IP_HEADER,
     LOG_LEVEL,
@@ -68,17 +68,34 @@ from flask_aws_telemetry.contract import (
     EnvVar,
 )
 
+# -- Cruddur's values of the library's process variables and logger prefix (flask_aws_telemetry.contract:
+# PORT, HEALTH_CHECK_PATH, WEB_CONCURRENCY, APP_WRITABLE_PATH, TELEMETRY_LOGGER_PREFIX). Cruddur's config has its
+# task set them; gunicorn (flask_aws_telemetry.gunicorn_config) and the telemetry read them from there.
 CONTAINER_PORT = 5000
 HEALTH_CHECK_PATH = "/api/health-check"
-APP_CONTAINER_NAME = "app"
-
-# The app container's command, user and health check; the Dockerfile uses the same.
-APP_COMMAND = ("gunicorn", "--config", "gunicorn.conf.py", "cruddur.app:create_app()")
-APP_HEALTHCHECK_COMMAND = ("python", "-m", "cruddur.healthcheck")
-APP_USER = "10001"
+WORKERS = 2
+# The name the files outside the Cruddur app (cost/, tests/contract, tests/browser) still read Cruddur's worker
+# count by; drop it when they read WORKERS.
+GUNICORN_WORKERS = WORKERS
 # The only writable path of the app container (its root file system is read-only):
 # gunicorn's worker heartbeat files and Python's tempfile.
 APP_TEMP_DIR = "/tmp"
+# Cruddur's deployed metric filter counts "cruddur.anomalies" lines: the prefix keeps that name.
+LOGGER_PREFIX = "cruddur"
+ANOMALY_LOGGER = telemetry_contract.anomaly_logger(LOGGER_PREFIX)
+PROCESS_ENVIRONMENT: dict[str, str] = {
+    telemetry_contract.PORT.name: str(CONTAINER_PORT),
+    telemetry_contract.WEB_CONCURRENCY.name: str(WORKERS),
+    telemetry_contract.HEALTH_CHECK_PATH.name: HEALTH_CHECK_PATH,
+    telemetry_contract.APP_WRITABLE_PATH.name: APP_TEMP_DIR,
+    telemetry_contract.TELEMETRY_LOGGER_PREFIX.name: LOGGER_PREFIX,
+}
+
+APP_CONTAINER_NAME = "app"
+# The app container's command, user and health check; the Dockerfile uses the same.
+APP_COMMAND = ("gunicorn", "--config", "gunicorn.conf.py", "cruddur.app:create_app()")
+APP_HEALTHCHECK_COMMAND = telemetry_contract.HEALTH_CHECK_COMMAND
+APP_USER = "10001"
 
 # -- the data (DynamoDB) and the demo user ---------------------------------------
 DYNAMODB_TABLE_NAME = EnvVar(
@@ -98,7 +115,6 @@ NAMES: frozenset[str] = frozenset(var.name for var in ALL)
 
 __all__ = [
     "ANOMALY_CAPTURE_PER_SECOND",
-    "ANOMALY_LOGGER",
     "AWS_ENDPOINT_URL_LOGS",
     "AWS_REGION",
     "BROWSER_TRACES_ENABLED",
@@ -113,7 +129,6 @@ __all__ = [
     "ECS_CONTAINER_METADATA_URI_V4",
     "EnvVar",
     "FRONTEND_URL",
-    "GUNICORN_WORKERS",
     "HTTP_API_SOURCE_IP_HEADER",
     "LOAD_BALANCER_SOURCE_IP_HEADER",
     "LOG_LEVEL",
@@ -146,6 +161,11 @@ __all__ = [
     "XRAY_SAMPLING_RULES",
     "CONTAINER_PORT",
     "HEALTH_CHECK_PATH",
+    "WORKERS",
+    "GUNICORN_WORKERS",
+    "LOGGER_PREFIX",
+    "ANOMALY_LOGGER",
+    "PROCESS_ENVIRONMENT",
     "APP_CONTAINER_NAME",
     "APP_COMMAND",
     "APP_HEALTHCHECK_COMMAND",

@@ -8,7 +8,7 @@ This module imports nothing but the telemetry's key, so gunicorn's master can
 read a key without loading the app or its telemetry.
 """
 
-from flask_aws_telemetry.extension_key import EXTENSION_KEY
+from flask_aws_telemetry import EXTENSION_KEY
 
 SETTINGS = "cruddur.settings"
 STORE = "cruddur.store"

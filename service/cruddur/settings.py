@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask_aws_telemetry.settings import BrowserTraceLimits, EnvironReader, SettingsError, TelemetrySettings
+from flask_aws_telemetry import BrowserTraceLimits, EnvironReader, SettingsError, TelemetrySettings
 
 from . import contract
 

@@ -2,8 +2,9 @@
 
 Names are defined once, the telemetry's in ``flask_aws_telemetry/contract.py``
 and Cruddur's in ``service/cruddur/contract.py`` (which re-exports the
-telemetry's); here both sides are checked against them: what the synthesized
-task definition sets, and what the code of both packages reads.
+telemetry's, and holds Cruddur's values of the library's process variables);
+here both sides are checked against them: what the synthesized task
+definition sets, and what the code of both packages reads.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from pathlib import Path
 
 from cruddur import contract
 from cruddur.settings import Settings
+from flask_aws_telemetry import TelemetrySettings
 from flask_aws_telemetry import contract as telemetry_contract
 from testsupport import templates
 
-SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICE_DIR = REPO_ROOT / "service"
+LIBRARY_DIR = REPO_ROOT / "packages" / "flask-aws-telemetry" / "src" / "flask_aws_telemetry"
 # The app and the telemetry library it installs: the contract covers the code of both.
-SERVICE_PACKAGES = (SERVICE_DIR / "cruddur", SERVICE_DIR / "flask_aws_telemetry")
+SERVICE_PACKAGES = (SERVICE_DIR / "cruddur", LIBRARY_DIR)
 # Set by the ECS agent itself, not by our task definition.
 PLATFORM_VARIABLES = {var.name for var in contract.PLATFORM_VARIABLES}
 
@@ -141,12 +145,31 @@ def _service_modules() -> list[Path]:
 
 
 def test_the_app_contract_holds_the_telemetry_contract_unchanged():
-    """cruddur.contract re-exports every variable of the telemetry's contract, the same objects, and adds its own."""
+    """cruddur.contract holds every variable of the telemetry's contract, the same objects, and adds its own; it
+    re-exports each under its name, but the process variables, whose names hold Cruddur's values.
+    """
+    assert set(telemetry_contract.ALL) <= set(contract.ALL)
     assert telemetry_contract.NAMES <= contract.NAMES
     exported = {name: value for name, value in vars(telemetry_contract).items() if isinstance(value, contract.EnvVar)}
     assert {var.name for var in exported.values()} == telemetry_contract.NAMES
-    assert all(getattr(contract, name) is var for name, var in exported.items())
+    process = {var.name for var in (*telemetry_contract.PROCESS_VARIABLES, telemetry_contract.TELEMETRY_LOGGER_PREFIX)}
+    assert all(getattr(contract, name, var) is var for name, var in exported.items() if name not in process)
     assert contract.DYNAMODB_TABLE_NAME.name in contract.NAMES - telemetry_contract.NAMES
+    assert set(contract.PROCESS_ENVIRONMENT) == process
+
+
+def test_the_process_variables_are_in_the_contract_and_cruddur_s_values_parse():
+    """PORT, WEB_CONCURRENCY, HEALTH_CHECK_PATH, APP_WRITABLE_PATH and TELEMETRY_LOGGER_PREFIX are contract variables
+    with defaults; Cruddur's values are valid settings, and the ones its health route and metric filter use.
+    """
+    for var in (*telemetry_contract.PROCESS_VARIABLES, telemetry_contract.TELEMETRY_LOGGER_PREFIX):
+        assert var in telemetry_contract.ALL and var.default
+    assert not hasattr(telemetry_contract, "GUNICORN_WORKERS") and not hasattr(telemetry_contract, "ANOMALY_LOGGER")
+    settings = TelemetrySettings.from_environ({contract.SERVICE_NAME.name: "svc", **contract.PROCESS_ENVIRONMENT})
+    assert settings.process.port == contract.CONTAINER_PORT
+    assert settings.process.health_check_path == contract.HEALTH_CHECK_PATH
+    assert settings.process.web_concurrency == contract.WORKERS
+    assert settings.anomaly_logger == contract.ANOMALY_LOGGER == "cruddur.anomalies"
 
 
 def test_the_platform_variables_are_read_through_the_settings_with_a_default():

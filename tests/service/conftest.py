@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from cruddur import contract, extensions
 from cruddur.app import create_app
 from cruddur.seed import seed_at_start
+from flask_aws_telemetry.healthcheck import probe
 from testsupport.standins.aws import MotoServer, create_service_table
 from testsupport.standins.otlp import OtlpReceiver
 from testsupport.standins.rollbar import RollbarApi
@@ -91,13 +92,14 @@ def sampling_rules(fixed_rate: float, reservoir_size: int = 0, *rules: dict) -> 
 
 def telemetry_environ(otlp_receiver, xray_daemon, **overrides) -> dict[str, str]:
     """The contract's variables with OpenTelemetry and X-Ray on, pointed at the stand-ins; all but health checks
-    sampled.
+    sampled; Cruddur's process variables and logger prefix as its task sets them.
 
     A request counts as slow (and is captured unsampled) only after 30 s, not the contract's 1 s: a machine
     loaded by other work can slow a cold request past 1 s, and a test of head sampling would then see it
     captured. The tests of slow capture set their own threshold.
     """
     environ = {
+        **contract.PROCESS_ENVIRONMENT,
         contract.SLOW_REQUEST_SECONDS.name: "30",
         contract.SERVICE_NAME.name: "cruddur-backend-flask",
         contract.DEPLOYMENT_ENVIRONMENT.name: "test",
@@ -125,14 +127,15 @@ class ServerLikeClient(FlaskClient):
 
 @pytest.fixture
 def make_app(dynamodb_environ):
-    """Build apps from an environ mapping, on a fresh seeded DynamoDB table unless it names one; shut them down after.
+    """Build apps from an environ mapping (Cruddur's process variables unless it sets them), on a fresh seeded
+    DynamoDB table unless it names one; shut them down after.
 
     The table is seeded before the app is built, as the task seeds it at start: a DynamoDB that is down is a warning.
     """
     built = []
 
     def build(environ: dict[str, str], **options):
-        environ = {**dynamodb_environ, **environ}
+        environ = {**contract.PROCESS_ENVIRONMENT, **dynamodb_environ, **environ}
         seed_at_start(environ)
         app = create_app(environ=environ, **options)
         app.test_client_class = ServerLikeClient
@@ -161,6 +164,11 @@ def plain_app(make_app):
 def client(plain_app):
     """A test client of the plain app."""
     return plain_app.test_client()
+
+
+def healthy(port: int) -> bool:
+    """True when Cruddur's health path on loopback ``port`` answers 2xx, as the container's health check asks it."""
+    return probe(port, contract.HEALTH_CHECK_PATH, timeout_seconds=0.5) is None
 
 
 def flush(app) -> None:

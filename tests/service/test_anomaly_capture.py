@@ -291,3 +291,49 @@ def test_an_anomaly_of_a_rule_with_a_boost_boosts_the_fallback_rules(otlp_receiv
     # The line the dashboard's boost metric filter counts.
     boosts = [line for line in _json_lines(capsys.readouterr().out) if line["logger"] == "flask_aws_telemetry.sampling"]
     assert [line for line in boosts if line["message"].startswith(contract.SAMPLING_BOOST_MESSAGE_PREFIX)]
+
+
+def test_under_the_library_s_own_prefix_no_counted_line_is_rate_limited(otlp_receiver, xray_daemon, make_app, capsys):
+    """With TELEMETRY_LOGGER_PREFIX at its default, <prefix>.anomalies and <prefix>.request share the prefix of the
+    library's rate-limited loggers (5 a minute); every captured anomaly and every request still writes its line.
+    """
+    # Given an app whose counted loggers are flask_aws_telemetry.anomalies and flask_aws_telemetry.request
+    environ = telemetry_environ(
+        otlp_receiver,
+        xray_daemon,
+        XRAY_SAMPLING_RULES=NOTHING_SAMPLED,
+        TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="100",
+        TELEMETRY_LOGGER_PREFIX="flask_aws_telemetry",
+    )
+    app = _with_failing_route(make_app(environ))
+    time.sleep(LIMIT_BALANCE_SECONDS)
+    # When more requests fail than the rate limit lets through in a minute
+    errors = 8
+    client = app.test_client()
+    for _ in range(errors):
+        assert client.get("/_fail").status_code == 500
+    # Then each wrote its anomaly line and its request line
+    lines = _json_lines(capsys.readouterr().out)
+    assert app.extensions[extensions.TELEMETRY].capture.captured == errors
+    assert len([line for line in lines if line["logger"] == "flask_aws_telemetry.anomalies"]) == errors
+    assert len([line for line in lines if line["logger"] == "flask_aws_telemetry.request"]) == errors
+    assert not [line for line in lines if "suppressed" in line["message"]]
+
+
+def test_each_worker_takes_a_web_concurrency_share_of_the_task_s_capture_limit(
+    otlp_receiver, xray_daemon, make_app, capsys
+):
+    """8 a second per task with WEB_CONCURRENCY=4: each worker process captures 2 a second."""
+    environ = telemetry_environ(
+        otlp_receiver,
+        xray_daemon,
+        XRAY_SAMPLING_RULES=NOTHING_SAMPLED,
+        TELEMETRY_ANOMALY_CAPTURE_PER_SECOND="8",
+        WEB_CONCURRENCY="4",
+    )
+    app = _with_failing_route(make_app(environ))
+    client = app.test_client()
+    for _ in range(10):  # more than a worker's balance: the limit is reached and says its share
+        assert client.get("/_fail").status_code == 500
+    messages = [line["message"] for line in _json_lines(capsys.readouterr().out)]
+    assert [m for m in messages if m.startswith("anomaly capture limit (2 traces a second per process) reached")]

@@ -4,14 +4,14 @@ end.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from flask import Flask
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from flask_aws_telemetry import Telemetry, contract, operation
-from flask_aws_telemetry.extension_key import EXTENSION_KEY
+from flask_aws_telemetry import EXTENSION_KEY, Telemetry, contract, operation
 from flask_aws_telemetry.gunicorn_hooks import CONFIGURATION_ERROR_EXIT_STATUS, on_starting, worker_exit
 from tests.service.conftest import sampling_rules, telemetry_environ
 from testsupport.waiting import wait_until
@@ -103,3 +103,39 @@ def test_worker_exit_drains_the_spans_of_the_worker_s_app(monkeypatch):
     # Then the request's spans were exported before the worker exits
     assert {span.name for span in exporter.get_finished_spans()} == {"GET /api/activities/home", "home-activities"}
     logging.getLogger().setLevel(logging.WARNING)
+
+
+@pytest.mark.parametrize(
+    ("environ", "quiet", "logger"),
+    [
+        ({}, "/health", "flask_aws_telemetry.request"),
+        ({"HEALTH_CHECK_PATH": "/healthz", "TELEMETRY_LOGGER_PREFIX": "week2"}, "/healthz", "week2.request"),
+    ],
+    ids=["the defaults", "the app's own"],
+)
+def test_the_health_check_is_quiet_and_the_request_line_is_on_the_prefix_logger(
+    monkeypatch, capsys, environ, quiet, logger
+):
+    """Without quiet_paths, HEALTH_CHECK_PATH writes no request line; every other request writes one, on
+    <TELEMETRY_LOGGER_PREFIX>.request.
+    """
+    # Given an app with a health route at the path the environment names, the telemetry installed without options
+    monkeypatch.setenv(contract.SERVICE_NAME.name, "week2-backend")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = _week2_app()
+    app.add_url_rule(quiet, "health", lambda: {"status": "ok"})
+    telemetry = Telemetry.install(app)
+    try:
+        capsys.readouterr()
+        # When the load balancer asks the health path three times and a user calls the route once
+        for _ in range(3):
+            assert app.test_client().get(quiet).status_code == 200
+        assert app.test_client().get("/api/activities/home").status_code == 200
+    finally:
+        telemetry.shutdown(3)
+        logging.getLogger().setLevel(logging.WARNING)
+    # Then there is one request line, the route's, on the prefix's logger
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    request_lines = [line for line in lines if line["logger"].endswith(".request")]
+    assert [(line["logger"], line["http_route"]) for line in request_lines] == [(logger, "/api/activities/home")]

@@ -164,7 +164,9 @@ def test_bad_batches_get_a_4xx_are_counted_and_never_reach_the_collector(
 
 
 def test_the_rate_limits_hold_per_task_and_per_source(otlp_receiver, xray_daemon, make_app):
-    """A worker's share of the task's limit, then of one address's (the last X-Forwarded-For entry)."""
+    """A worker's share (the task's limit over WEB_CONCURRENCY) of the task's limit, then of one address's (the last
+    X-Forwarded-For entry).
+    """
     app = make_app(
         browser_environ(
             otlp_receiver,
@@ -172,11 +174,12 @@ def test_the_rate_limits_hold_per_task_and_per_source(otlp_receiver, xray_daemon
             **{
                 contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND.name: "1000",
                 contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE.name: "6",
+                "WEB_CONCURRENCY": "3",
             },
         )
     )
     client = app.test_client()
-    share = 6 // contract.GUNICORN_WORKERS
+    share = 6 // 3
     body = json.dumps(otlp_json())
     statuses = [post(client, body, X_Forwarded_For="198.51.100.7, 203.0.113.9").status_code for _ in range(share + 2)]
     assert statuses == [200] * share + [429, 429]

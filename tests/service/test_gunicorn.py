@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 from cruddur import contract
-from cruddur.healthcheck import check
-from tests.service.conftest import sampling_rules, telemetry_environ
+from tests.service.conftest import healthy, sampling_rules, telemetry_environ
 from testsupport.gunicorn import post_activity, start_gunicorn, stop
 from testsupport.waiting import closed_port, wait_until
 
@@ -24,7 +24,7 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon,
     port = closed_port()
     process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
     try:
-        assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+        assert wait_until(lambda: healthy(port), timeout=20), "gunicorn did not become healthy"
         for _ in range(REQUESTS):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/activities/home", timeout=5) as response:
                 assert response.status == 200
@@ -38,7 +38,7 @@ def test_serve_then_sigterm_loses_no_span_or_segment(otlp_receiver, xray_daemon,
     trace_ids = {f"1-{s.trace_id[:8]}-{s.trace_id[8:]}" for s in server_spans}
     assert {s["trace_id"] for s in xray_daemon.segments} == trace_ids
     booted = set(re.findall(r"Booting worker with pid: (\d+)", err))
-    assert len(booted) == contract.GUNICORN_WORKERS, err[-3000:]
+    assert len(booted) == contract.WORKERS, err[-3000:]  # WEB_CONCURRENCY, as Cruddur's task sets it
     assert set(re.findall(r"Worker exiting \(pid: (\d+)\)", err)) == booted, err[-3000:]
 
 
@@ -58,9 +58,25 @@ def test_a_bad_variable_stops_gunicorn_at_once_naming_it(otlp_receiver, xray_dae
     assert "is invalid; rule 0 ('catch-all'): FixedRate must be a number from 0 to 1" in err
 
 
-def test_the_container_health_check_fails_when_nothing_listens():
-    """python -m cruddur.healthcheck exits 1 when the service is down."""
-    assert check(closed_port(), timeout_seconds=0.5) is False
+def test_the_container_health_check_command_passes_on_cruddur_and_fails_when_it_is_down(
+    otlp_receiver, xray_daemon, gunicorn_data_environ
+):
+    """The task's health-check command, with the task's variables: exit 0 while Cruddur serves, 1 once it stopped."""
+    environ = telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ)
+    port = closed_port()
+    command = [sys.executable, *contract.APP_HEALTHCHECK_COMMAND[1:]]
+    check_environ = {**environ, "PORT": str(port)}
+    process = start_gunicorn(environ, port)
+    try:
+        assert wait_until(lambda: healthy(port), timeout=20), "gunicorn did not become healthy"
+        passed = subprocess.run(command, env=check_environ, capture_output=True, text=True, timeout=10)
+    finally:
+        _, err = stop(process)
+    assert process.returncode == 0, err[-3000:]
+    assert (passed.returncode, passed.stderr) == (0, "")
+    failed = subprocess.run(command, env=check_environ, capture_output=True, text=True, timeout=10)
+    assert failed.returncode == 1
+    assert failed.stderr == f"unhealthy: GET http://127.0.0.1:{port}{contract.HEALTH_CHECK_PATH}: Connection refused\n"
 
 
 def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stderr(
@@ -78,7 +94,7 @@ def test_with_watchtower_misconfigured_every_line_still_reaches_stdout_and_stder
     port = closed_port()
     process = start_gunicorn(environ, port)
     try:
-        assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+        assert wait_until(lambda: healthy(port), timeout=20), "gunicorn did not become healthy"
         assert post_activity(port, "still logged") == 200
     finally:
         out, err = stop(process)
@@ -99,7 +115,7 @@ def test_a_dynamodb_down_at_start_is_a_warning_and_the_task_still_serves_health(
     port = closed_port()
     process = start_gunicorn(environ, port)
     try:
-        assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=30), "gunicorn did not become healthy"
+        assert wait_until(lambda: healthy(port), timeout=30), "gunicorn did not become healthy"
     finally:
         _, err = stop(process)
     assert process.returncode == 0, err[-3000:]

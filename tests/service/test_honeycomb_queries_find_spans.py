@@ -20,9 +20,8 @@ import urllib.request
 import pytest
 
 from cruddur import contract
-from cruddur.healthcheck import check
 from scripts.honeycomb_queries import load_queries
-from tests.service.conftest import TEST_CREDENTIALS, telemetry_environ
+from tests.service.conftest import TEST_CREDENTIALS, healthy, telemetry_environ
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.standins.aws import FailingDynamoDb
 from testsupport.standins.honeycomb_api import honeycomb_event, matches, what_the_spans_lack
@@ -50,7 +49,7 @@ def backend_events() -> list[dict]:
         port = closed_port()
         process = start_gunicorn(environ, port)
         try:
-            assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+            assert wait_until(lambda: healthy(port), timeout=20), "gunicorn did not become healthy"
             for path, body in (("/api/activities/home", None), ("/api/activities", b'{"message": "for honeycomb"}')):
                 request = urllib.request.Request(
                     f"http://127.0.0.1:{port}{path}", data=body, headers={"Content-Type": "application/json"}

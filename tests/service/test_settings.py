@@ -6,6 +6,8 @@ import pytest
 
 from cruddur import contract
 from cruddur.settings import Settings, SettingsError
+from flask_aws_telemetry import ProcessSettings, TelemetrySettings
+from flask_aws_telemetry import contract as telemetry_contract
 
 BASE = {contract.SERVICE_NAME.name: "cruddur-backend-flask", contract.DYNAMODB_TABLE_NAME.name: "cruddur-local"}
 
@@ -92,12 +94,26 @@ def test_endpoint_is_a_base_url_the_sdk_appends_v1_traces_to():
         (contract.SLOW_REQUEST_SECONDS.name, "one", "a number above 0"),
         (contract.ANOMALY_CAPTURE_PER_SECOND.name, "-1", "a number of 0 or more"),
         (contract.ANOMALY_CAPTURE_PER_SECOND.name, "nan", "a number of 0 or more"),
+        (telemetry_contract.PORT.name, "http", "a whole number from 1 to 65535"),
+        (telemetry_contract.PORT.name, "0", "a whole number from 1 to 65535"),
+        (telemetry_contract.PORT.name, "65536", "a whole number from 1 to 65535"),
+        (telemetry_contract.WEB_CONCURRENCY.name, "0", "a whole number of 1 or more"),
+        (telemetry_contract.WEB_CONCURRENCY.name, "two", "a whole number of 1 or more"),
+        (telemetry_contract.WEB_CONCURRENCY.name, "²", "a whole number of 1 or more"),
+        (telemetry_contract.HEALTH_CHECK_PATH.name, "health", "a URL path that starts with /"),
+        (telemetry_contract.HEALTH_CHECK_PATH.name, "/health?full=1", "without a query"),
+        (telemetry_contract.HEALTH_CHECK_PATH.name, "/health check", "a URL path that starts with /"),
+        (telemetry_contract.APP_WRITABLE_PATH.name, "tmp", "an absolute directory path"),
+        (telemetry_contract.TELEMETRY_LOGGER_PREFIX.name, "my-app", "a dotted logger name"),
+        (telemetry_contract.TELEMETRY_LOGGER_PREFIX.name, "myapp.", "a dotted logger name"),
+        (contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND.name, "1", "of 2 or more (each of the WEB_CONCURRENCY=2"),
     ],
 )
 def test_a_bad_value_names_the_variable_value_and_what_is_allowed(name, value, expected):
     """One sentence: NAME='value' is invalid; allowed."""
+    browser = {contract.BROWSER_TRACES_ENABLED.name: "true", contract.OTEL_ENABLED.name: "true"}
     with pytest.raises(SettingsError) as error:
-        Settings.from_environ({**BASE, name: value})
+        Settings.from_environ({**BASE, **(browser if name.startswith("BROWSER_") else {}), name: value})
     message = str(error.value)
     assert message.startswith(f"{name}=")
     assert repr(value.strip().upper() if name == contract.LOG_LEVEL.name else value.strip()) in message
@@ -134,10 +150,65 @@ def test_watchtower_needs_its_log_group():
         Settings.from_environ({**BASE, contract.WATCHTOWER_ENABLED.name: "true"})
 
 
-def test_rollbar_needs_its_token_and_says_how_to_put_it():
-    """Rollbar on without a token points at make secrets."""
-    with pytest.raises(SettingsError, match="make secrets"):
+def test_rollbar_needs_its_token_and_says_where_it_comes_from():
+    """Rollbar on without a token names the variable and where a token comes from, not a command of this
+    repository.
+    """
+    with pytest.raises(SettingsError) as error:
         Settings.from_environ({**BASE, contract.ROLLBAR_ENABLED.name: "true"})
+    message = str(error.value)
+    assert message.startswith("ROLLBAR_ACCESS_TOKEN is not set but TELEMETRY_ROLLBAR_ENABLED is true; ")
+    assert "post_server_item access token of the Rollbar project" in message and "turn Rollbar off" in message
+    assert "make" not in message
+
+
+def test_rollbar_off_needs_no_token():
+    """Without TELEMETRY_ROLLBAR_ENABLED no token is asked for, whatever else is on."""
+    settings = Settings.from_environ({**BASE, contract.OTEL_ENABLED.name: "true"}).telemetry
+    assert settings.rollbar_enabled is False and settings.rollbar_access_token is None
+
+
+def test_the_process_variables_default_to_the_contract_s_and_parse_once():
+    """PORT, WEB_CONCURRENCY, HEALTH_CHECK_PATH and APP_WRITABLE_PATH: the contract's defaults, or the task's values,
+    in the telemetry's settings and alone (gunicorn's config and the health check parse no more).
+    """
+    defaults = TelemetrySettings.from_environ(BASE).process
+    assert defaults == ProcessSettings() == ProcessSettings.from_environ({})
+    assert (defaults.port, defaults.web_concurrency, defaults.health_check_path, defaults.app_writable_path) == (
+        8000,
+        2,
+        "/health",
+        "/tmp",
+    )
+    cruddur = TelemetrySettings.from_environ({**BASE, **contract.PROCESS_ENVIRONMENT}).process
+    assert cruddur == ProcessSettings(port=5000, web_concurrency=2, health_check_path="/api/health-check")
+    assert cruddur.health_check_url == "http://127.0.0.1:5000/api/health-check"
+    assert ProcessSettings.from_environ({telemetry_contract.WEB_CONCURRENCY.name: "5"}).web_concurrency == 5
+
+
+def test_the_counted_loggers_are_named_by_the_prefix():
+    """<TELEMETRY_LOGGER_PREFIX>.anomalies and .request: the library's own name by default, Cruddur's with its task's
+    prefix.
+    """
+    library = TelemetrySettings.from_environ(BASE)
+    assert (library.anomaly_logger, library.request_logger) == (
+        "flask_aws_telemetry.anomalies",
+        "flask_aws_telemetry.request",
+    )
+    cruddur = TelemetrySettings.from_environ({**BASE, **contract.PROCESS_ENVIRONMENT})
+    assert (cruddur.anomaly_logger, cruddur.request_logger) == ("cruddur.anomalies", "cruddur.request")
+    assert cruddur.anomaly_logger == contract.ANOMALY_LOGGER
+
+
+def test_the_browser_trace_limits_are_at_least_one_a_worker():
+    """A task limit below WEB_CONCURRENCY would leave a worker a share of nothing: refused, naming both."""
+    environ = {**BASE, contract.OTEL_ENABLED.name: "true", contract.BROWSER_TRACES_ENABLED.name: "true"}
+    with pytest.raises(SettingsError, match=r"BROWSER_TRACES_TASK_LIMIT_PER_SECOND='4' .* of 5 or more .*=5 workers"):
+        Settings.from_environ(
+            {**environ, "WEB_CONCURRENCY": "5", contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND.name: "4"}
+        )
+    limits = Settings.from_environ({**environ, "WEB_CONCURRENCY": "4"}).telemetry.browser_traces
+    assert limits is not None and limits.task_per_second == 20
 
 
 def test_sampling_rules_default_to_x_rays_wildcards_and_to_sampling_everything():

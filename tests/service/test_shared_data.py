@@ -10,7 +10,7 @@ import boto3
 
 from cruddur import contract
 from cruddur import table as design
-from cruddur.healthcheck import check
+from tests.service.conftest import healthy
 from testsupport.gunicorn import start_gunicorn, stop
 from testsupport.waiting import closed_port, wait_until
 
@@ -31,7 +31,7 @@ def _call(port: int, method: str, path: str, body: dict | None = None) -> tuple[
 def _serve(environ: dict[str, str]):
     port = closed_port()
     process = start_gunicorn({contract.SERVICE_NAME.name: "cruddur-backend-flask", **environ}, port)
-    assert wait_until(lambda: check(port, timeout_seconds=0.5), timeout=20), "gunicorn did not become healthy"
+    assert wait_until(lambda: healthy(port), timeout=20), "gunicorn did not become healthy"
     return port, process
 
 

@@ -144,7 +144,7 @@ class BrowserTraceIngest:
         self.collector_url = settings.otlp_traces_url
         self.max_body_bytes = limits.max_body_bytes
         self._source_key = "HTTP_" + limits.source_header.upper().replace("-", "_")
-        workers = contract.GUNICORN_WORKERS
+        workers = settings.process.web_concurrency
         self._task_limit = RateLimitItemPerSecond(max(1, limits.task_per_second // workers))
         self._source_limit = RateLimitItemPerMinute(max(1, limits.source_per_minute // workers))
         self._limiter = MovingWindowRateLimiter(MemoryStorage())

@@ -31,8 +31,8 @@ Both are marked: attribute ``anomaly.captured`` = true and ``anomaly.reason``
 in Honeycomb) tells captured traces from sampled ones. What the request's
 service functions (``telemetry.operation``) did is not in a captured trace:
 only sampled requests record them. Each captured trace also writes one log
-line (logger ``cruddur.anomalies``, message ``anomaly trace captured``), which
-the dashboard counts.
+line (logger ``<TELEMETRY_LOGGER_PREFIX>.anomalies``, message ``anomaly trace
+captured``), which the app's dashboard counts.
 
 The limit: at most ``per_second`` captured traces a second per process (the
 ADOT distro's rate limiter, a balance of one second), so an error storm
@@ -74,8 +74,6 @@ if TYPE_CHECKING:
     from .aws_calls import AwsCallTracing
 
 log = logging.getLogger("flask_aws_telemetry.capture")
-# Not a telemetry logger (``ratelimit.TELEMETRY_LOGGER_PREFIXES``): every line counts, the limit bounds them.
-anomaly_log = logging.getLogger(contract.ANOMALY_LOGGER)
 CAPTURED_MESSAGE = "anomaly trace captured"
 
 
@@ -95,6 +93,7 @@ class AnomalyCapture:
         aws_calls: AwsCallTracing,
         slow_request_seconds: float,
         per_second: float,
+        anomaly_logger: str = contract.anomaly_logger(contract.DEFAULT_LOGGER_PREFIX),
         on_anomaly: Callable[..., None] | None = None,
         clock: _Clock | None = None,
     ) -> None:
@@ -102,7 +101,9 @@ class AnomalyCapture:
 
         ``on_anomaly(rule_name, sampled=...)`` is told of every anomaly of a
         trace a sampling rule decided, sampled or not (``XRayRulesSampler.count_anomaly``:
-        the rule's boost statistics).
+        the rule's boost statistics). Each captured trace writes one line to
+        ``anomaly_logger``: never rate limited (every line counts), the limit
+        bounds them.
         """
         # The WSGI instrumentation's tracer and conventions: a captured server span is one of its spans.
         instrumentation = OpenTelemetryMiddleware(
@@ -115,6 +116,7 @@ class AnomalyCapture:
         self._slow_ns = int(slow_request_seconds * 1e9)
         self._limit = _RateLimiter(1, per_second, clock or _Clock()) if per_second > 0 else None
         self._on_anomaly = on_anomaly
+        self._anomaly_log = logging.getLogger(anomaly_logger)
         self.dropped = DropCounter(log, f"anomaly capture limit ({per_second:g} traces a second per process) reached")
         self.captured = 0
 
@@ -161,7 +163,7 @@ class AnomalyCapture:
                 return
             self._export(record, reason, environ, parent_context)
             self.captured += 1
-            anomaly_log.info(
+            self._anomaly_log.info(
                 "%s: %s, %s %s",
                 CAPTURED_MESSAGE,
                 reason,

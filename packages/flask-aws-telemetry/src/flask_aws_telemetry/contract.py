@@ -5,7 +5,7 @@ container names and the stop timings are defined here, once. The CDK
 constructs that build the task definition import these names to set them,
 and ``flask_aws_telemetry.settings`` imports them to parse them, so the two
 sides cannot drift apart. An app adds its own names in a contract of its own
-(``cruddur.contract`` re-exports these beside Cruddur's).
+(which may re-export these beside them).
 
 This module is imported by the CDK app as well as by the container, so it
 imports nothing but the standard library.
@@ -26,8 +26,6 @@ XRAY_DAEMON_PORT = 2000
 XRAY_SAMPLING_PROXY_URL = f"http://127.0.0.1:{XRAY_DAEMON_PORT}"
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
-# Worker processes per task: the per-task rates (anomaly capture, browser span batches) are shared between them.
-GUNICORN_WORKERS = 2
 # ECS sends SIGTERM, waits stopTimeout seconds, then SIGKILL; gunicorn's
 # graceful timeout and the telemetry drain must both fit inside it.
 STOP_TIMEOUT_SECONDS = 30
@@ -116,13 +114,11 @@ ANOMALY_CAPTURE_PER_SECOND = EnvVar(
     "TELEMETRY_ANOMALY_CAPTURE_PER_SECOND",
     "10",
     "At most this many unsampled anomalies (5xx, unhandled exception, slow) a second are exported per task, shared "
-    "by its gunicorn workers; 0 turns capture off.",
+    "equally by its WEB_CONCURRENCY gunicorn workers; 0 turns capture off.",
 )
 
-# Log lines the dashboard counts (metric filters on the app's log group, ``components/monitoring.py``):
-# one per captured anomaly trace, from this logger; one per sampling boost, with this message prefix.
-# The logger keeps the name it had inside Cruddur: the deployed metric filters match on it.
-ANOMALY_LOGGER = "cruddur.anomalies"
+# Log lines the dashboard counts (metric filters on the app's log group): one per captured anomaly trace, from
+# the logger ``anomaly_logger(prefix)``; one per sampling boost, with this message prefix.
 SAMPLING_BOOST_MESSAGE_PREFIX = "sampling boosted"
 
 WATCHTOWER_ENABLED = EnvVar(
@@ -168,7 +164,8 @@ BROWSER_TRACES_MAX_BODY_BYTES = EnvVar(
 BROWSER_TRACES_TASK_LIMIT_PER_SECOND = EnvVar(
     "BROWSER_TRACES_TASK_LIMIT_PER_SECOND",
     "20",
-    "Span batches the task accepts per second (each gunicorn worker takes an equal share); more get 429.",
+    "Span batches the task accepts per second (each of the WEB_CONCURRENCY workers takes an equal share); more get "
+    "429.",
 )
 BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE = EnvVar(
     "BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE",
@@ -212,12 +209,30 @@ APP_WRITABLE_PATH = EnvVar(
     "/tmp",
     "The writable directory of the task's read-only root file system (gunicorn's worker heartbeat files).",
 )
+DEFAULT_LOGGER_PREFIX = "flask_aws_telemetry"
 TELEMETRY_LOGGER_PREFIX = EnvVar(
     "TELEMETRY_LOGGER_PREFIX",
-    "flask_aws_telemetry",
-    "Prefix of the logger names the dashboards count: <prefix>.anomalies (captured anomalies), <prefix>.request.",
+    DEFAULT_LOGGER_PREFIX,
+    "Prefix of the logger names the dashboards count: <prefix>.anomalies (captured anomalies), <prefix>.request "
+    "(request lines); a dotted logger name such as myapp.",
 )
 PROCESS_VARIABLES: tuple[EnvVar, ...] = (PORT, WEB_CONCURRENCY, HEALTH_CHECK_PATH, APP_WRITABLE_PATH)
+
+# The container's health-check command (the task definition's and a Dockerfile's HEALTHCHECK) and gunicorn's
+# --config argument for an app without a gunicorn.conf.py of its own.
+HEALTH_CHECK_COMMAND: tuple[str, ...] = ("python", "-m", "flask_aws_telemetry.healthcheck")
+GUNICORN_CONFIG = "python:flask_aws_telemetry.gunicorn_config"
+
+
+def anomaly_logger(prefix: str) -> str:
+    """The logger of the captured-anomaly lines an app's metric filter counts: ``<prefix>.anomalies``."""
+    return f"{prefix}.anomalies"
+
+
+def request_logger(prefix: str) -> str:
+    """The logger of the request lines (one per request, health checks aside): ``<prefix>.request``."""
+    return f"{prefix}.request"
+
 
 # Set by the ECS agent itself, never by a task definition: the telemetry reads it to know it runs on ECS.
 ECS_CONTAINER_METADATA_URI_V4 = EnvVar(
@@ -251,6 +266,8 @@ ALL: tuple[EnvVar, ...] = (
     ROLLBAR_ENDPOINT,
     FRONTEND_URL,
     *BROWSER_TRACES_VARIABLES,
+    *PROCESS_VARIABLES,
+    TELEMETRY_LOGGER_PREFIX,
     *PLATFORM_VARIABLES,
 )
 NAMES: frozenset[str] = frozenset(var.name for var in ALL)

@@ -22,7 +22,6 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from . import (
     aws_calls,
     capture,
-    contract,
     logs,
     process_instrumentation,
     provider,
@@ -88,7 +87,7 @@ class Telemetry:
         *,
         span_exporter: SpanExporter | None = None,
         aws_clients: Iterable[Any] = (),
-        quiet_paths: Iterable[str] = (),
+        quiet_paths: Iterable[str] | None = None,
         rate_limited_loggers: Iterable[str] = (),
     ) -> Telemetry:
         """Configure every enabled part for ``app`` and register it as ``app.extensions[EXTENSION_KEY]``.
@@ -96,7 +95,8 @@ class Telemetry:
         ``settings`` default to those parsed from ``os.environ``; ``span_exporter``
         replaces the OTLP exporter (tests, benchmarks); ``aws_clients`` (boto3
         clients) get a client span and an X-Ray subsegment per call of a recorded
-        request; requests to ``quiet_paths`` (health checks) write no request line;
+        request; requests to ``quiet_paths`` write no request line (default: the
+        health check, ``HEALTH_CHECK_PATH``);
         ``rate_limited_loggers`` (prefixes of the app's loggers whose failures could
         storm, a database that is down) are limited like the telemetry's own.
         """
@@ -104,11 +104,14 @@ class Telemetry:
             settings = TelemetrySettings.from_environ(os.environ)
         telemetry = cls(settings)
         rate_limited = tuple(rate_limited_loggers)
+        # The lines the app's dashboards count are never rate limited, whatever prefix they share.
+        counted = (settings.anomaly_logger, settings.request_logger)
         telemetry.stdout_handler = logs.configure_logging(
             level=settings.log_level,
             service=settings.service_name,
             environment=settings.environment,
             rate_limited_loggers=rate_limited,
+            never_limited=counted,
         )
         if settings.watchtower_enabled:
             telemetry.watchtower_handler = logs.watchtower_handler(
@@ -118,6 +121,7 @@ class Telemetry:
                 service=settings.service_name,
                 environment=settings.environment,
                 rate_limited_loggers=rate_limited,
+                never_limited=counted,
             )
         if settings.xray_enabled:
             telemetry.xray_recorder = xray.build_recorder(settings, follow_opentelemetry=settings.otel_enabled)
@@ -142,8 +146,9 @@ class Telemetry:
                 xray_recorder=telemetry.xray_recorder,
                 aws_calls=telemetry.aws_calls,
                 slow_request_seconds=settings.slow_request_seconds,
-                # The setting is per task; each gunicorn worker is a process of its own.
-                per_second=settings.anomaly_capture_per_second / contract.GUNICORN_WORKERS,
+                # The setting is per task; each of its WEB_CONCURRENCY gunicorn workers is a process of its own.
+                per_second=settings.anomaly_capture_per_second / settings.process.web_concurrency,
+                anomaly_logger=settings.anomaly_logger,
                 on_anomaly=telemetry.sampler.count_anomaly if telemetry.sampler is not None else None,
             )
         # The request's whole path, once: its WSGI layers and Flask hooks, in the order request_path.py lists them.
@@ -157,7 +162,7 @@ class Telemetry:
                 capture=telemetry.capture,
                 browser_traces=telemetry.browser_traces.layer if telemetry.browser_traces is not None else None,
             ),
-            quiet_paths=quiet_paths,
+            quiet_paths=(settings.process.health_check_path,) if quiet_paths is None else quiet_paths,
         )
         app.extensions[EXTENSION_KEY] = telemetry
         log.info("telemetry started: %s", ", ".join(telemetry.enabled_parts()) or "logs only")

@@ -8,17 +8,18 @@ the hex ids and replaces the global record factory; this filter is local
 to our handlers and adds the X-Ray form too.)
 
 Every request the app serves (health checks aside) ends with one *request
-line* (``install_request_lines``), logger ``cruddur.request``, level INFO::
+line* (``install_request_lines``), logger ``<TELEMETRY_LOGGER_PREFIX>.request``
+(``myapp.request`` below), level INFO::
 
-    {"timestamp": "...", "level": "INFO", "logger": "cruddur.request",
+    {"timestamp": "...", "level": "INFO", "logger": "myapp.request",
      "message": "GET /api/activities/home 200 12.4 ms", "trace_id": "...", "span_id": "...",
      "xray_trace_id": "1-...", "http_method": "GET", "http_route": "/api/activities/home",
-     "http_status": 200, "duration_ms": 12.4, "service": "cruddur-backend-flask", "environment": "dev"}
+     "http_status": 200, "duration_ms": 12.4, "service": "myapp-backend", "environment": "dev"}
 
 ``http_route`` is the Flask rule that matched (null when none did), so a
 scanner's random paths never make a route of their own; ``duration_ms`` is
 the time from Flask's first hook to its last. The saved CloudWatch Logs
-Insights queries (``components/log_queries.py``) read these fields.
+Insights queries of the constructs read these fields.
 """
 
 from __future__ import annotations
@@ -37,15 +38,13 @@ from typing import Any
 from flask import Flask, Response, g, request
 from opentelemetry import trace
 
-from . import xray
+from . import contract, xray
 from .headers import xray_trace_id
 from .ratelimit import TELEMETRY_LOGGER_PREFIXES, RateLimitFilter
 
 HANDLER_MARK = "_flask_aws_telemetry_handler"
 # A record's own fields for its JSON line (``extra={LINE_FIELDS: {...}}``), after the trace fields.
 LINE_FIELDS = "line_fields"
-# Outside the telemetry's logger prefix, so the rate limit never drops a request line; the name Cruddur's lines had.
-REQUEST_LOGGER = "cruddur.request"
 
 # Records from these loggers never go to watchtower: they are watchtower's own
 # transport (botocore, urllib3) or its failure reports, and would loop back.
@@ -208,12 +207,19 @@ def _mark(handler: logging.Handler) -> logging.Handler:
 
 
 def configure_logging(
-    *, level: str, service: str, environment: str, rate_limited_loggers: tuple[str, ...] = ()
+    *,
+    level: str,
+    service: str,
+    environment: str,
+    rate_limited_loggers: tuple[str, ...] = (),
+    never_limited: tuple[str, ...] = (),
 ) -> logging.Handler:
     """Install the stdout JSON handler on the root logger (replacing ours from an earlier call).
 
     ``rate_limited_loggers`` are the app's loggers whose failures could storm
     too (a database that is down); they are limited like the telemetry's own.
+    ``never_limited`` are loggers whose every line counts (the anomaly and
+    request lines), let through whatever prefix they share.
     """
     root = logging.getLogger()
     for existing in [h for h in root.handlers if getattr(h, HANDLER_MARK, False)]:
@@ -222,7 +228,9 @@ def configure_logging(
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter(service=service, environment=environment))
     handler.addFilter(TraceContextFilter())
-    handler.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers)))
+    handler.addFilter(
+        RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers), exempt=never_limited)
+    )
     root.addHandler(_mark(handler))
     # watchtower reports delivery failures as warnings from its sender thread;
     # route them through logging so the rate limit applies.
@@ -230,13 +238,19 @@ def configure_logging(
     return handler
 
 
-def install_request_lines(app: Flask, *, quiet_paths: frozenset[str] = frozenset()) -> None:
-    """Log one request line (module docstring) at the end of each request to ``app``, but those to ``quiet_paths``.
+def install_request_lines(
+    app: Flask,
+    *,
+    logger_name: str = contract.request_logger(contract.DEFAULT_LOGGER_PREFIX),
+    quiet_paths: frozenset[str] = frozenset(),
+) -> None:
+    """Log one request line (module docstring) to ``logger_name`` at the end of each request to ``app``, but those
+    to ``quiet_paths``.
 
     Health checks are quiet: the load balancer and ECS ask every few seconds,
     and their lines would be most of the log and none of its questions.
     """
-    request_log = logging.getLogger(REQUEST_LOGGER)
+    request_log = logging.getLogger(logger_name)
 
     @app.before_request
     def start_clock() -> None:
@@ -278,6 +292,7 @@ def watchtower_handler(
     service: str,
     environment: str,
     rate_limited_loggers: tuple[str, ...] = (),
+    never_limited: tuple[str, ...] = (),
 ) -> logging.Handler:
     """A watchtower handler writing to the existing ``log_group``, one stream per process, fed in bursts.
 
@@ -315,6 +330,6 @@ def watchtower_handler(
     burst = BurstHandler(handler)
     burst.addFilter(_ExcludeLoggers(WATCHTOWER_EXCLUDED_PREFIXES))
     burst.addFilter(TraceContextFilter())
-    burst.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers)))
+    burst.addFilter(RateLimitFilter(prefixes=(*TELEMETRY_LOGGER_PREFIXES, *rate_limited_loggers), exempt=never_limited))
     logging.getLogger().addHandler(_mark(burst))
     return burst

@@ -23,8 +23,10 @@ TELEMETRY_LOGGER_PREFIXES = (
 class RateLimitFilter(logging.Filter):
     """Lets at most ``burst`` telemetry records through per ``period_seconds`` for each logger prefix.
 
-    Records from other loggers pass untouched. When records were dropped, the
-    next one let through says how many.
+    Records from other loggers, and from the loggers named in ``exempt``
+    (lines that are counted, such as ``<prefix>.anomalies`` under a
+    telemetry prefix), pass untouched. When records were dropped, the next
+    one let through says how many.
     """
 
     def __init__(
@@ -33,18 +35,22 @@ class RateLimitFilter(logging.Filter):
         burst: int = 5,
         period_seconds: float = 60.0,
         prefixes: tuple[str, ...] = TELEMETRY_LOGGER_PREFIXES,
+        exempt: tuple[str, ...] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Allow ``burst`` records per ``period_seconds`` for each of ``prefixes``."""
+        """Allow ``burst`` records per ``period_seconds`` for each of ``prefixes``, but never limit ``exempt``."""
         super().__init__()
         self._burst = burst
         self._period = period_seconds
         self._prefixes = prefixes
+        self._exempt = frozenset(exempt)
         self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int, int]] = {}  # prefix -> (window start, passed, dropped)
 
     def _prefix_of(self, name: str) -> str | None:
+        if name in self._exempt:
+            return None
         for prefix in self._prefixes:
             if name == prefix or name.startswith(prefix + "."):
                 return prefix

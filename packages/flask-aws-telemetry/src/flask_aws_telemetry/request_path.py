@@ -80,7 +80,7 @@ def install(
         browser_traces=parts.browser_traces,
     )
     # Flask's hooks and signals, in the order they are connected.
-    logs.install_request_lines(app, quiet_paths=frozenset(quiet_paths))
+    logs.install_request_lines(app, logger_name=settings.request_logger, quiet_paths=frozenset(quiet_paths))
     if parts.capture is not None:
         got_request_exception.connect(request_record.note_exception, app, weak=False)
     if parts.xray_recorder is not None:

@@ -29,6 +29,16 @@ SAMPLE_EVERYTHING_RULES = '[{"RuleName": "SampleEverything", "Priority": 1, "Res
 # A sampling rule's matchers, defaulting to "*" as in X-Ray's API.
 _RULE_MATCHERS = ("ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath", "ResourceARN")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+# A path as a URL carries it: a leading slash, then RFC 3986's path characters (no query, no fragment, no space).
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+# A dotted Python logger name, such as myapp or myapp.telemetry.
+_LOGGER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _default(var: contract.EnvVar) -> str:
+    """The contract's default of ``var``, which has one."""
+    assert var.default is not None, var.name
+    return var.default
 
 
 class SettingsError(ValueError):
@@ -43,6 +53,26 @@ class BrowserTraceLimits:
     task_per_second: int
     source_per_minute: int
     source_header: str = contract.LOAD_BALANCER_SOURCE_IP_HEADER
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """The app's process (``contract.PROCESS_VARIABLES``): what gunicorn and the container's health check read."""
+
+    port: int = int(_default(contract.PORT))
+    web_concurrency: int = int(_default(contract.WEB_CONCURRENCY))
+    health_check_path: str = _default(contract.HEALTH_CHECK_PATH)
+    app_writable_path: str = _default(contract.APP_WRITABLE_PATH)
+
+    @property
+    def health_check_url(self) -> str:
+        """The URL the container's health check asks: the app's health path on loopback."""
+        return f"http://127.0.0.1:{self.port}{self.health_check_path}"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ProcessSettings:
+        """Parse the process variables of ``environ`` alone (gunicorn's config and the health check need no more)."""
+        return EnvironReader(environ).process()
 
 
 @dataclass(frozen=True)
@@ -75,11 +105,24 @@ class TelemetrySettings:
     browser_traces: BrowserTraceLimits | None = None
     # -- the platform: set by the ECS agent when the process runs in an ECS task
     ecs_metadata_uri: str | None = None
+    # -- the app's process (gunicorn, the health check) and the names of the loggers its dashboards count
+    process: ProcessSettings = ProcessSettings()
+    logger_prefix: str = _default(contract.TELEMETRY_LOGGER_PREFIX)
 
     @property
     def on_ecs(self) -> bool:
         """True inside an ECS task: the resource and the X-Ray segments then carry the task's attributes."""
         return self.ecs_metadata_uri is not None
+
+    @property
+    def anomaly_logger(self) -> str:
+        """The logger of the captured-anomaly lines (``<TELEMETRY_LOGGER_PREFIX>.anomalies``)."""
+        return contract.anomaly_logger(self.logger_prefix)
+
+    @property
+    def request_logger(self) -> str:
+        """The logger of the request lines (``<TELEMETRY_LOGGER_PREFIX>.request``)."""
+        return contract.request_logger(self.logger_prefix)
 
     @property
     def otlp_traces_url(self) -> str:
@@ -90,6 +133,7 @@ class TelemetrySettings:
     def from_environ(cls, environ: Mapping[str, str]) -> TelemetrySettings:
         """Parse ``environ``; raises SettingsError naming the first bad variable."""
         reader = EnvironReader(environ)
+        process = reader.process()
         settings = cls(
             service_name=reader.required(contract.SERVICE_NAME),
             environment=reader.text(contract.DEPLOYMENT_ENVIRONMENT),
@@ -112,8 +156,10 @@ class TelemetrySettings:
             slow_request_seconds=reader.number(contract.SLOW_REQUEST_SECONDS, minimum=0.0, inclusive=False),
             anomaly_capture_per_second=reader.number(contract.ANOMALY_CAPTURE_PER_SECOND, minimum=0.0),
             frontend_origins=reader.origins(contract.FRONTEND_URL),
-            browser_traces=reader.browser_traces(),
+            browser_traces=reader.browser_traces(workers=process.web_concurrency),
             ecs_metadata_uri=reader.optional(contract.ECS_CONTAINER_METADATA_URI_V4),
+            process=process,
+            logger_prefix=reader.logger_name(contract.TELEMETRY_LOGGER_PREFIX),
         )
         if settings.browser_traces is not None and not settings.otel_enabled:
             raise SettingsError(
@@ -129,7 +175,8 @@ class TelemetrySettings:
         if settings.rollbar_enabled and not settings.rollbar_access_token:
             raise SettingsError(
                 f"{contract.ROLLBAR_ACCESS_TOKEN.name} is not set but {contract.ROLLBAR_ENABLED.name} is true; "
-                "put it with 'make secrets ENV=<env>' (the task reads it from SSM), or turn Rollbar off"
+                "set it to a post_server_item access token of the Rollbar project (Project settings, Access Tokens; "
+                "on ECS the task definition passes it from a secret), or turn Rollbar off"
             )
         return settings
 
@@ -268,23 +315,54 @@ class EnvironReader:
             origins.append(origin.rstrip("/"))
         return tuple(origins)
 
-    def whole_number(self, var: contract.EnvVar, minimum: int) -> int:
+    def whole_number(self, var: contract.EnvVar, minimum: int, *, maximum: int | None = None, why: str = "") -> int:
         value = self._raw(var)
-        if not value.isdigit() or int(value) < minimum:
-            raise self.fail(var, value, f"use a whole number of {minimum} or more")
-        return int(value)
+        number = int(value) if value.isascii() and value.isdigit() else None
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            allowed = f"from {minimum} to {maximum}" if maximum is not None else f"of {minimum} or more"
+            raise self.fail(var, value, f"use a whole number {allowed}{why}")
+        return number
 
-    def browser_traces(self) -> BrowserTraceLimits | None:
-        """The limits of the frontend's span batches, or None when /v1/traces is off."""
+    def url_path(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not _URL_PATH.match(value):
+            raise self.fail(var, value, "use a URL path that starts with /, such as /health, without a query")
+        return value
+
+    def absolute_path(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not value.startswith("/") or "\0" in value:
+            raise self.fail(var, value, "use an absolute directory path, such as /tmp")
+        return value
+
+    def logger_name(self, var: contract.EnvVar) -> str:
+        value = self._raw(var)
+        if not _LOGGER_NAME.match(value):
+            raise self.fail(var, value, "use a dotted logger name of letters, digits and '_', such as myapp")
+        return value
+
+    def process(self) -> ProcessSettings:
+        """The process variables: the port, the workers, the health path and the writable directory."""
+        return ProcessSettings(
+            port=self.whole_number(contract.PORT, 1, maximum=65535),
+            web_concurrency=self.whole_number(contract.WEB_CONCURRENCY, 1),
+            health_check_path=self.url_path(contract.HEALTH_CHECK_PATH),
+            app_writable_path=self.absolute_path(contract.APP_WRITABLE_PATH),
+        )
+
+    def browser_traces(self, *, workers: int) -> BrowserTraceLimits | None:
+        """The limits of the frontend's span batches, or None when /v1/traces is off.
+
+        Each of the ``workers`` gunicorn workers takes an equal share of a
+        task's limit, so a limit is at least one a worker.
+        """
         if not self.flag(contract.BROWSER_TRACES_ENABLED):
             return None
+        share = f" (each of the {contract.WEB_CONCURRENCY.name}={workers} workers takes an equal share)"
         return BrowserTraceLimits(
             max_body_bytes=self.whole_number(contract.BROWSER_TRACES_MAX_BODY_BYTES, 1024),
-            # Each gunicorn worker takes an equal share of the task's limit, at least one.
-            task_per_second=self.whole_number(contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND, contract.GUNICORN_WORKERS),
-            source_per_minute=self.whole_number(
-                contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE, contract.GUNICORN_WORKERS
-            ),
+            task_per_second=self.whole_number(contract.BROWSER_TRACES_TASK_LIMIT_PER_SECOND, workers, why=share),
+            source_per_minute=self.whole_number(contract.BROWSER_TRACES_SOURCE_LIMIT_PER_MINUTE, workers, why=share),
             source_header=self.header_name(contract.BROWSER_TRACES_SOURCE_HEADER),
         )
 
