@@ -100,7 +100,7 @@ def test_make_synth_synthesizes_each_environment(environment: str, cdk_out_lock)
         assert stack in result.stdout, f"make synth did not list {stack}"
 
 
-def test_make_synth_of_an_unknown_environment_is_one_sentence():
+def test_make_synth_of_an_unknown_environment_is_one_sentence(cdk_out_lock):
     """A misspelt ENV is the config's one sentence naming the valid ones, not a traceback."""
     result = make("synth", "ENV=prd")
     assert result.returncode != 0
