@@ -255,9 +255,7 @@ class ServiceStack(Stack):
         return TracedTaskDefinition(
             scope,
             "TaskDefinition",
-            image=app_image(
-                images, assembly_directory=Path(Stage.of(self).outdir) if Stage.of(self) else Path("cdk.out")
-            ),
+            image=app_image(images, assembly_directory=self._assembly_directory()),
             app=config.app.container(
                 table_variables=(
                     {config.table.name_variable: self.table.table.table_name}
@@ -319,6 +317,11 @@ class ServiceStack(Stack):
             rollbar_access_token=self.secrets.rollbar_access_token,
             watchtower_log_group=log_groups.watchtower,
         )
+
+    def _assembly_directory(self) -> Path:
+        """Where this stack's cloud assembly is written (cdk.out, unless the CLI or the app says otherwise)."""
+        stage = Stage.of(self)
+        return Path(stage.outdir) if stage is not None else Path("cdk.out")
 
     def _behind_load_balancer(self, scope: Construct, network: Network) -> LoadBalancedService:
         """The service behind a public load balancer, with access logs where ``edge.access_logs``."""
