@@ -6,9 +6,10 @@ make cost FORMAT=json         # for tools
 make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
 python -m cost --env prod     # one environment (repeat --env for more)
 
-Every environment with a usage profile (``cost/usage.yaml``) is priced; one
-without is named on stderr and left out, and naming it with ``--env`` is an
-error of one sentence.
+Every environment is priced with its usage profile (``cost/usage.yaml``), or
+with the file's ``default`` one (its estimate says so). Where the file has
+neither, the environment is named on stderr and left out, and naming it with
+``--env`` is an error of one sentence.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from cost.estimate import estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
 from cost.render import RENDERERS
-from cost.usage import DEFAULT_USAGE, load_usage
+from cost.usage import DEFAULT_USAGE, UsageError, load_usage, profile_for
 from flask_aws_telemetry_cdk import XRayPath
 
 
@@ -38,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=[path.value for path in XRayPath],
         help="price every environment on this path to X-Ray (default: each environment's own)",
     )
-    parser.add_argument(
-        "--env", action="append", dest="envs", help="an environment to price (default: every one with a usage profile)"
-    )
+    parser.add_argument("--env", action="append", dest="envs", help="an environment to price (default: every one)")
     args = parser.parse_args(argv)
 
     from flask_aws_telemetry_cdk import ConfigError
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prices = load_prices(args.prices)
     usage = load_usage(args.usage)
-    names = args.envs or [name for name in ENVIRONMENTS if name in usage]
+    names = args.envs or list(ENVIRONMENTS)
     for name in names:
         if name not in ENVIRONMENTS:
             print(
@@ -56,22 +55,22 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        if name not in usage:
-            print(
-                f"error: environment '{name}' has no usage profile in {args.usage}; add one (the traffic it is "
-                "assumed to see, as the others there) to price it",
-                file=sys.stderr,
-            )
-            return 2
-    if not args.envs:
-        for name in ENVIRONMENTS:
-            if name not in usage:
-                print(f"note: environment '{name}' has no usage profile in {args.usage}: not priced", file=sys.stderr)
+    priced = []
+    for name in names:  # before any synthesis: a missing profile is one sentence, not a traceback after a minute
+        try:
+            profile_for(usage, name, args.usage)
+        except UsageError as error:
+            if args.envs:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            print(f"note: environment '{name}' has no usage profile in {args.usage}: not priced", file=sys.stderr)
+            continue
+        priced.append(name)
     from flask_aws_telemetry_cdk import synthesize  # loads the CDK: only once the arguments are known to be good
 
     environments = {}
     with tempfile.TemporaryDirectory() as outdir:
-        for name in names:
+        for name in priced:
             try:
                 config = load_environment(name)
             except ConfigError as error:

@@ -25,7 +25,7 @@ from cost.pricers import (
     xray,
 )
 from cost.templates import Resources
-from cost.usage import DEFAULT_USAGE, Usage
+from cost.usage import DEFAULT_PROFILE, Usage, profile_for
 
 # In the order their lines are shown.
 PRICERS = (
@@ -84,12 +84,17 @@ def estimate(
 def estimates_for(
     environments: Mapping[str, list[dict[str, Any]]], usage: Mapping[str, Usage], prices: Mapping[str, Any]
 ) -> list[Estimate]:
-    """Always-on estimates, plus on-schedule ones for environments that scale to zero."""
+    """Always-on estimates, plus on-schedule ones for environments that scale to zero.
+
+    An environment without a profile of its own is priced with the ``default`` one, and its variant says so.
+    """
     results = []
     for name, templates in environments.items():
-        if name not in usage:
-            raise ValueError(f"no usage profile for environment '{name}' in {DEFAULT_USAGE}")
-        results.append(estimate(name, templates, usage[name], prices))
-        if Resources(templates).scheduled_actions():
-            results.append(estimate(name, templates, usage[name], prices, on_schedule=True))
+        profile, is_default = profile_for(usage, name)
+        variants = [False, True] if Resources(templates).scheduled_actions() else [False]
+        for on_schedule in variants:
+            result = estimate(name, templates, profile, prices, on_schedule=on_schedule)
+            if is_default:
+                result.variant += f", {DEFAULT_PROFILE} usage profile"
+            results.append(result)
     return results

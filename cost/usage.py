@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 DEFAULT_USAGE = Path(__file__).resolve().parent / "usage.yaml"
+# The entry that prices an environment the file has no entry of its own for.
+DEFAULT_PROFILE = "default"
 SECONDS_PER_DAY = 86400
+
+
+class UsageError(ValueError):
+    """No usage profile prices an environment: the message says which entry to add, and where."""
 
 
 @dataclass(frozen=True)
@@ -49,3 +56,15 @@ class Usage:
 def load_usage(path: Path = DEFAULT_USAGE) -> dict[str, Usage]:
     """The usage profile of each environment."""
     return {name: Usage(**values) for name, values in yaml.safe_load(path.read_text()).items()}
+
+
+def profile_for(usage: Mapping[str, Usage], environment: str, source: Path = DEFAULT_USAGE) -> tuple[Usage, bool]:
+    """``environment``'s own profile, else the file's ``default`` one (then True); a UsageError says what to add."""
+    if environment in usage:
+        return usage[environment], False
+    if DEFAULT_PROFILE in usage:
+        return usage[DEFAULT_PROFILE], True
+    raise UsageError(
+        f"environment '{environment}' has no usage profile in {source}; add one (the traffic it is assumed to see, "
+        "as the others there) to price it"
+    )
