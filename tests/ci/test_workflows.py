@@ -192,7 +192,8 @@ def _run_resolve_step(
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "HOME": str(tmp_path),
-        # The checkout, as the runner's working directory gives it, then the step's own entries, relative to it.
+        # The checkout (the runner's working directory: the image directories are relative to it), then the step's
+        # own entries, relative to it.
         "PYTHONPATH": os.pathsep.join(
             [str(REPO_ROOT), *(str(REPO_ROOT / entry) for entry in step_path.split(os.pathsep) if entry)]
         ),
@@ -201,7 +202,7 @@ def _run_resolve_step(
     }
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     asked = (tmp_path / "asked").read_text().split() if (tmp_path / "asked").exists() else []
     return result, asked
