@@ -9,6 +9,7 @@ environment never stops the others from synthesizing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from cruddur import contract
 from cruddur import table as cruddur_table
@@ -54,6 +55,19 @@ CRUDDUR_APP = AppConfig(
 )
 # Cruddur reports unhandled exceptions to Rollbar; its loggers are named cruddur.*, as its metric filters expect.
 CRUDDUR_TELEMETRY = TelemetryConfig(rollbar=True, logger_prefix="cruddur")
+
+
+def _cruddur(name: str, **sections: Any) -> EnvironmentConfig:
+    """Cruddur in environment ``name``: its identity, image, app and telemetry, with the environment's own sections."""
+    return EnvironmentConfig(
+        name=name,
+        short_name=SHORT_NAME,
+        service_name=SERVICE_NAME,
+        images=CRUDDUR_IMAGES,
+        app=CRUDDUR_APP,
+        telemetry=CRUDDUR_TELEMETRY,
+        **sections,
+    )
 
 
 def _table(*, point_in_time_recovery: bool) -> TableConfig:
@@ -106,13 +120,8 @@ def dev() -> EnvironmentConfig:
     of a load balancer and its two public addresses, no Container Insights,
     Fargate Spot (a reclaimed task is replaced; dev can afford the gap).
     """
-    return EnvironmentConfig(
-        name="dev",
-        short_name=SHORT_NAME,
-        service_name=SERVICE_NAME,
-        images=CRUDDUR_IMAGES,
-        app=CRUDDUR_APP,
-        telemetry=CRUDDUR_TELEMETRY,
+    return _cruddur(
+        "dev",
         table=_table(point_in_time_recovery=False),
         removal_policy=RemovalPolicyName.DESTROY,
         network=NetworkConfig(nat_gateways=0),
@@ -126,13 +135,8 @@ def dev() -> EnvironmentConfig:
 
 def staging() -> EnvironmentConfig:
     """Production's shape at a smaller size: private subnets behind one NAT gateway."""
-    return EnvironmentConfig(
-        name="staging",
-        short_name=SHORT_NAME,
-        service_name=SERVICE_NAME,
-        images=CRUDDUR_IMAGES,
-        app=CRUDDUR_APP,
-        telemetry=CRUDDUR_TELEMETRY,
+    return _cruddur(
+        "staging",
         table=_table(point_in_time_recovery=True),
         removal_policy=RemovalPolicyName.DESTROY,
         network=NetworkConfig(nat_gateways=1),
@@ -146,13 +150,8 @@ def staging() -> EnvironmentConfig:
 
 def prod() -> EnvironmentConfig:
     """Two AZs with a NAT gateway each, two tasks at least, logs kept after destroy."""
-    return EnvironmentConfig(
-        name="prod",
-        short_name=SHORT_NAME,
-        service_name=SERVICE_NAME,
-        images=CRUDDUR_IMAGES,
-        app=CRUDDUR_APP,
-        telemetry=CRUDDUR_TELEMETRY,
+    return _cruddur(
+        "prod",
         table=_table(point_in_time_recovery=True),
         removal_policy=RemovalPolicyName.RETAIN,
         network=NetworkConfig(nat_gateways=2),
