@@ -75,6 +75,7 @@ def estimate(
         coverage.unknown_resources(inputs.resources, PRICED_TYPES)
         + dynamodb.not_priced(inputs)
         + xray.not_priced(inputs)
+        + network.not_priced(inputs)
     )
     for pricer in PRICERS:
         result.lines += pricer.lines(inputs)

@@ -11,12 +11,23 @@ from cost.prices import Prices
 
 NAT_GATEWAY = "AWS::EC2::NatGateway"
 ELASTIC_IP = "AWS::EC2::EIP"
-TYPES = frozenset({NAT_GATEWAY, ELASTIC_IP})
+VPC_ENDPOINT = "AWS::EC2::VPCEndpoint"
+TYPES = frozenset({NAT_GATEWAY, ELASTIC_IP, VPC_ENDPOINT})
+GATEWAY = "Gateway"  # CloudFormation's default VpcEndpointType; gateway endpoints cost nothing
 
 
 def public_ipv4(whose: str, ip_hours: float, prices: Prices, *, digits: int | None = None) -> Line:
     """``ip_hours`` of public IPv4 addresses held by ``whose``."""
     return priced(f"Public IPv4: {whose}", ip_hours, "IP-hours", prices["public_ipv4_hour"], digits=digits)
+
+
+def not_priced(inputs: Inputs) -> list[str]:
+    """The interface endpoints (billed by the hour and the GB), as the estimate lists them."""
+    return [
+        f"{VPC_ENDPOINT} ({logical_id}, interface endpoint)"
+        for logical_id, endpoint in inputs.resources.sorted_of_type(VPC_ENDPOINT)
+        if endpoint["Properties"].get("VpcEndpointType", GATEWAY) != GATEWAY
+    ]
 
 
 def lines(inputs: Inputs) -> list[Line]:
