@@ -9,7 +9,7 @@ from typing import Any
 
 from cost import coverage
 from cost.inputs import Inputs
-from cost.lines import Line
+from cost.lines import Line, Saving
 from cost.pricers import (
     browser_traces,
     cloud_map,
@@ -53,6 +53,7 @@ class Estimate:
     variant: str
     lines: list[Line] = field(default_factory=list)
     not_priced: list[str] = field(default_factory=list)
+    savings: list[Saving] = field(default_factory=list)  # shown beside the lines, never in the total
 
     @property
     def total(self) -> Decimal:
@@ -75,7 +76,9 @@ def estimate(
         coverage.unknown_resources(inputs.resources, PRICED_TYPES)
         + dynamodb.not_priced(inputs)
         + xray.not_priced(inputs)
+        + network.not_priced(inputs)
     )
+    result.savings = network.savings(inputs)
     for pricer in PRICERS:
         result.lines += pricer.lines(inputs)
     return result

@@ -21,6 +21,23 @@ class Line:
     monthly_usd: Decimal
 
 
+@dataclass(frozen=True)
+class Saving:
+    """What one part of the templates keeps off the bill: a charge without it, and the same charge with it.
+
+    ``with_it`` is the line the estimate has; ``without`` is shown beside it and never added to the total.
+    """
+
+    item: str
+    without: Line
+    with_it: Line
+
+    @property
+    def monthly_usd(self) -> Decimal:
+        """USD a month saved."""
+        return self.without.monthly_usd - self.with_it.monthly_usd
+
+
 def money(value: float) -> Decimal:
     """``value`` in USD, rounded half up to the cent."""
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)

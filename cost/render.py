@@ -7,7 +7,18 @@ from dataclasses import asdict
 from typing import Any
 
 from cost.estimate import Estimate
+from cost.lines import Saving
 from cost.prices import DEFAULT_PRICES
+
+
+def saving_text(saving: Saving) -> str:
+    """One saving as a sentence: the charge without what saves it and with it."""
+    without, with_it = saving.without, saving.with_it
+    return (
+        f"saved by {saving.item}, not in the total: {without.item} {without.quantity:,} {without.unit} "
+        f"({without.monthly_usd:,.2f}) without it, "
+        f"{with_it.quantity:,} {with_it.unit} ({with_it.monthly_usd:,.2f}) with it"
+    )
 
 
 def render_text(estimates: list[Estimate], prices: dict[str, Any]) -> str:
@@ -19,6 +30,8 @@ def render_text(estimates: list[Estimate], prices: dict[str, Any]) -> str:
             out.append(f"  {line.monthly_usd:>9,.2f}  {line.item}: {line.quantity:,} {line.unit}")
         for item in est.not_priced:
             out.append(f"  {'?':>9}  not priced: {item}")
+        for saving in est.savings:
+            out.append(f"  {-saving.monthly_usd:>9,.2f}  {saving_text(saving)}")
         out.append("")
     return "\n".join(out)
 
@@ -37,6 +50,7 @@ def render_markdown(estimates: list[Estimate], prices: dict[str, Any]) -> str:
         ]
         out += [f"| {line.item} | {line.quantity:,} {line.unit} | {line.monthly_usd:,.2f} |" for line in est.lines]
         out += [f"| not priced: {item} | | ? |" for item in est.not_priced]
+        out += [f"| {saving_text(s)} | | {-s.monthly_usd:,.2f} |" for s in est.savings]
         out += ["", "</details>"]
     out += ["", f"Prices: {prices['region']}, as of {prices['as_of']}. Usage: cost/usage.yaml."]
     return "\n".join(out) + "\n"
@@ -53,6 +67,15 @@ def render_json(estimates: list[Estimate], prices: dict[str, Any]) -> str:
                 "total_usd": str(e.total),
                 "lines": [{**asdict(line), "monthly_usd": str(line.monthly_usd)} for line in e.lines],
                 "not_priced": e.not_priced,
+                "savings": [
+                    {
+                        "item": s.item,
+                        "monthly_usd": str(s.monthly_usd),
+                        "without": {**asdict(s.without), "monthly_usd": str(s.without.monthly_usd)},
+                        "with": {**asdict(s.with_it), "monthly_usd": str(s.with_it.monthly_usd)},
+                    }
+                    for s in e.savings
+                ],
             }
             for e in estimates
         ],

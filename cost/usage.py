@@ -26,6 +26,7 @@ class Usage:
     log_bytes_per_request: float
     sidecar_log_mb_per_task_day: float
     response_bytes: float
+    # through NAT gateways, DynamoDB's traffic apart (that comes from its request units: cost.pricers.dynamodb)
     nat_gb_per_day: float
     trace_scans_per_recorded: float
     flow_log_mb_per_day: float

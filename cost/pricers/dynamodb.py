@@ -1,6 +1,9 @@
 """DynamoDB tables on demand: request units from the usage profile, storage, and point-in-time recovery where it is on.
 
 A table with provisioned capacity is not priced (its capacity is not guessed).
+``traffic_gb_per_day`` is the bytes the same request units carry between the
+tasks and DynamoDB, which the NAT gateways bill per GB unless a gateway
+endpoint carries them (``network``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,28 @@ from cost.lines import MILLION, Line, priced, priced_per
 TABLE = "AWS::DynamoDB::Table"
 TYPES = frozenset({TABLE})
 ON_DEMAND = "PAY_PER_REQUEST"
+# A read unit reads up to 4 KB strongly consistent, 8 KB eventually consistent: the profile's reads are the
+# latter (a feed page's Query, 0.5 RRU per 4 KB). A write unit writes up to 1 KB; the profile's write units
+# count the index copies too, which never cross the wire, so their bytes are an upper bound (0.1 KB a
+# request at the shipped profile, against the 20 KB a feed page reads).
+BYTES_PER_READ_UNIT = 8 * 1024
+BYTES_PER_WRITE_UNIT = 1024
+GB = 1e9
+
+
+def traffic_gb_per_day(inputs: Inputs) -> float:
+    """GB a day between the tasks and every table: the item bytes the profile's request units stand for.
+
+    Items only: DynamoDB's JSON and each call's HTTP headers add to what crosses the network, more than the
+    index copies in the write units take away.
+    """
+    usage = inputs.usage
+    bytes_per_request = (
+        usage.dynamodb_read_units_per_request * BYTES_PER_READ_UNIT
+        + usage.dynamodb_write_units_per_request * BYTES_PER_WRITE_UNIT
+    )
+    tables = len(inputs.resources.of_type(TABLE))
+    return tables * usage.requests_per_day * bytes_per_request / GB
 
 
 def not_priced(inputs: Inputs) -> list[str]:

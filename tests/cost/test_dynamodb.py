@@ -39,3 +39,13 @@ def test_a_provisioned_table_is_listed_not_priced():
     inputs = inputs_of({"Table": table("PROVISIONED")}, **USAGE)
     assert dynamodb.lines(inputs) == []
     assert dynamodb.not_priced(inputs) == ["AWS::DynamoDB::Table (Table, provisioned capacity)"]
+
+
+def test_the_traffic_the_request_units_stand_for():
+    """Per request 2.5 RRU * 8,192 B (eventually consistent) + 0.15 WRU * 1,024 B = 20,633.6 B;
+    * 100,000 requests = 2.06336 GB a day, for each table (the profile's units apply to each, as its lines do).
+    """
+    assert dynamodb.traffic_gb_per_day(inputs_of({"Table": table("PAY_PER_REQUEST")}, **USAGE)) == 2.06336
+    two = inputs_of({"Table": table("PAY_PER_REQUEST"), "Other": table("PROVISIONED")}, **USAGE)
+    assert dynamodb.traffic_gb_per_day(two) == 2 * 2.06336
+    assert dynamodb.traffic_gb_per_day(inputs_of({}, **USAGE)) == 0.0

@@ -10,7 +10,7 @@ import pytest
 
 from cost.estimate import estimate, estimates_for
 from cost.prices import DEFAULT_PRICES, load_prices
-from cost.render import render_json, render_markdown
+from cost.render import render_json, render_markdown, render_text
 from cost.usage import Usage, load_usage
 from cost.workload import running_fraction
 from tests.cost.fragments import NO_TRAFFIC
@@ -249,6 +249,65 @@ def test_the_real_environments_are_priced_without_gaps(synthesized_environments)
     # dev's reservoir (5 a second) is far above its 20,000 requests a day: the rules record every one of them
     assert recorded.item.startswith(f"X-Ray traces recorded ({20000 * 730 / 24:,.0f},")
     assert not [line for line in dev.lines if line.item.startswith("NAT")]
+
+
+def test_the_gateway_endpoints_keep_dynamodb_traffic_off_the_nat_at_each_profile(synthesized_environments):
+    """staging and prod, at cost/usage.yaml: a request reads 2.5 RRU * 8,192 B and writes 0.15 WRU * 1,024 B,
+    20,633.6 B; 30.41667 days at 0.045 a GB.
+
+    - staging: 100,000 requests = 2.06336 GB a day, plus its 1 GB of the rest: 93.1772 GB (4.19) without the
+      endpoint, 30.41667 GB (1.37) with it, 2.82 saved;
+    - prod: 2,000,000 requests = 41.2672 GB a day, plus its 10 GB: 1,559.3773 GB (70.17) without, 304.1667 GB
+      (13.69) with, 56.48 saved. dev has no NAT gateway, so no NAT charge and nothing saved.
+    """
+    environments = {
+        name: list(synthesized_environments(name).templates.values()) for name in ("dev", "staging", "prod")
+    }
+    results = {r.environment: r for r in estimates_for(environments, load_usage(), load_prices())}
+    expected = {
+        "staging": ((93.2, "4.19"), (30.4, "1.37"), "2.82"),
+        "prod": ((1559.4, "70.17"), (304.2, "13.69"), "56.48"),
+    }
+    for name, (without, with_it, saved) in expected.items():
+        (saving,) = results[name].savings
+        nat_data = next(line for line in results[name].lines if line.item == "NAT gateway data processed")
+        assert nat_data == saving.with_it
+        assert (saving.without.quantity, str(saving.without.monthly_usd)) == without
+        assert (saving.with_it.quantity, str(saving.with_it.monthly_usd)) == with_it
+        assert str(saving.monthly_usd) == saved
+    assert results["dev"].savings == []
+
+
+def test_a_saving_is_shown_beside_the_lines_and_kept_out_of_the_total():
+    """The text, markdown and JSON name the charge without and with the endpoint; the total counts only the latter.
+
+    The fixture's NAT (0.05 a GB) with a table of 86,400 requests a day at 2.5 RRU and 0.15 WRU: 1.782743 GB a day
+    of DynamoDB kept off, 1 GB of the rest: 84.6418 GB (4.23) without the endpoint, 30.41667 GB (1.52) with it.
+    """
+    endpoint = {
+        "Type": "AWS::EC2::VPCEndpoint",
+        "Properties": {"ServiceName": "com.amazonaws.test-region-1.dynamodb", "VpcEndpointType": "Gateway"},
+    }
+    table = {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}}
+    template = {"Resources": {**TEMPLATE["Resources"], "Table": table, "Ddb": endpoint}}
+    usage = dataclasses.replace(USAGE, dynamodb_read_units_per_request=2.5, dynamodb_write_units_per_request=0.15)
+    result = estimate("fixture", [template], usage, PRICES)
+    assert result.total == sum((line.monthly_usd for line in result.lines), Decimal("0.00"))
+    assert next(line for line in result.lines if line.item == "NAT gateway data processed").monthly_usd == Decimal(
+        "1.52"
+    )
+    sentence = (
+        "saved by the DynamoDB gateway endpoint (its traffic off the NAT), not in the total: NAT gateway data "
+        "processed 84.6 GB (4.23) without it, 30.4 GB (1.52) with it"
+    )
+    assert f"      -2.71  {sentence}" in render_text([result], PRICES).splitlines()
+    assert f"| {sentence} | | -2.71 |" in render_markdown([result], PRICES)
+    (saving,) = json.loads(render_json([result], PRICES))["estimates"][0]["savings"]
+    assert (saving["monthly_usd"], saving["without"]["monthly_usd"], saving["with"]["monthly_usd"]) == (
+        "2.71",
+        "4.23",
+        "1.52",
+    )
 
 
 def test_the_opentelemetry_only_path_is_priced_as_spans_under_transaction_search(synthesized_environments):

@@ -139,6 +139,12 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
         ({"network": NetworkConfig(nat_gateways=3)}, "network.nat_gateways", "3", "max_azs"),
         ({"network": NetworkConfig(max_azs=1)}, "network.max_azs", "1", "two AZs"),
         (
+            {"network": NetworkConfig(gateway_endpoints="no")},
+            "network.gateway_endpoints",
+            "no",
+            "True or False",
+        ),
+        (
             {"network": NetworkConfig(existing_vpc_id="vpc-0abc1234")},
             "network.existing_vpc_id",
             "vpc-0abc1234",

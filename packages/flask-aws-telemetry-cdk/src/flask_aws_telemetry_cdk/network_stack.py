@@ -23,6 +23,7 @@ class NetworkStack(Stack):
             max_azs=config.network.max_azs,
             nat_gateways=config.network.nat_gateways,
             existing_vpc_id=config.network.existing_vpc_id,
+            gateway_endpoints=config.network.gateway_endpoints,
             flow_log_retention_days=config.logs.retention_days,
             removal_policy=config.removal_policy.cdk(),
         )

@@ -1,4 +1,11 @@
-"""The VPC the service runs in: new over two AZs, or an existing one by id."""
+"""The VPC the service runs in: new over two AZs, or an existing one by id.
+
+A new VPC with private subnets gets gateway endpoints for DynamoDB and S3 on
+their route tables: the tasks' table calls and the image layers ECR serves
+from S3 then stay off the NAT gateways, whose every GB is billed, and the
+endpoints themselves cost nothing. They carry no policy of their own (full
+access): what a task may do is still its role's to say.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from flask_aws_telemetry_cdk.components.log_groups import retained_log_group
 
 
 class Network(Construct):
-    """A VPC with flow logs; public subnets only when there is no NAT gateway."""
+    """A VPC with flow logs; public subnets only when there is no NAT gateway, else DynamoDB and S3 endpoints."""
 
     def __init__(
         self,
@@ -22,12 +29,16 @@ class Network(Construct):
         max_azs: int = 2,
         nat_gateways: int = 0,
         existing_vpc_id: str | None = None,
+        gateway_endpoints: bool = True,
     ) -> None:
         """A new VPC over ``max_azs`` (default 2) zones with ``nat_gateways`` (default 0: tasks in public subnets).
 
-        Or the VPC ``existing_vpc_id``.
+        Or the VPC ``existing_vpc_id``, left as it is. ``gateway_endpoints`` (default True): DynamoDB and S3
+        gateway endpoints on the private subnets' route tables, where there are private subnets.
         """
         super().__init__(scope, construct_id)
+        # By short service name ("dynamodb", "s3"); empty where there are none.
+        self.gateway_endpoints: dict[str, ec2.GatewayVpcEndpoint] = {}
         if existing_vpc_id is not None:
             self.vpc: ec2.IVpc = ec2.Vpc.from_lookup(self, "Vpc", vpc_id=existing_vpc_id)
             self.tasks_in_public_subnets = not self.vpc.private_subnets
@@ -60,6 +71,17 @@ class Network(Construct):
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
         self.vpc = vpc
+        if gateway_endpoints and not self.tasks_in_public_subnets:
+            self._add_gateway_endpoints(vpc)
+
+    def _add_gateway_endpoints(self, vpc: ec2.Vpc) -> None:
+        """DynamoDB and S3 reached from the private subnets without the NAT gateways."""
+        private = [ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)]
+        for construct_id, name, service in (
+            ("DynamoDbEndpoint", "dynamodb", ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            ("S3Endpoint", "s3", ec2.GatewayVpcEndpointAwsService.S3),
+        ):
+            self.gateway_endpoints[name] = vpc.add_gateway_endpoint(construct_id, service=service, subnets=private)
 
     @property
     def task_subnets(self) -> ec2.SubnetSelection:

@@ -56,6 +56,11 @@ class NetworkConfig:
     existing_vpc_id: str | None = None
     nat_gateways: int = 0
     max_azs: int = 2
+    # Gateway endpoints for DynamoDB and S3 on the private subnets' route tables (where there are NAT gateways):
+    # free, and that traffic stops paying the NAT's per-GB charge. Off only where every request must leave
+    # through the NAT: a bucket policy that admits the NAT's addresses (aws:SourceIp never matches through an
+    # endpoint), or egress inspected on its way out. An existing VPC (existing_vpc_id) is never changed.
+    gateway_endpoints: bool = True
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
@@ -64,6 +69,8 @@ class NetworkConfig:
             raise FieldError("max_azs", self.max_azs, "use 2 or 3 (an ALB needs two AZs)")
         if not 0 <= self.nat_gateways <= self.max_azs:
             raise FieldError("nat_gateways", self.nat_gateways, f"use 0 to max_azs ({self.max_azs})")
+        if not isinstance(self.gateway_endpoints, bool):
+            raise FieldError("gateway_endpoints", self.gateway_endpoints, "use True or False")
 
 
 @dataclass(frozen=True)
