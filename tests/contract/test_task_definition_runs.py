@@ -1,7 +1,7 @@
 """Run the service exactly as the synthesized dev task definition describes, and follow each request through.
 
 On both X-Ray paths (dev as shipped: X-Ray SDK and daemon; dev on the
-OpenTelemetry-only path) the task runs once, in the module fixture ``run``:
+OpenTelemetry-only path) the task runs once per module (``task_runs``):
 gunicorn with the template's command and environment, the stand-ins where
 the sidecars and the backends would be, ``TRACED_REQUESTS`` traced POSTs and
 one request that raises, then SIGTERM as ECS stops a task. Each test below
@@ -119,15 +119,54 @@ def moto(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="module", params=["dev", "dev-otel"])
-def run(request, synthesized_environments, moto) -> TaskRun:
-    """The dev task on one X-Ray path, run once under gunicorn with the stand-ins, its requests sent, then stopped."""
-    env = synthesized_environments(request.param)
+# dev as shipped runs the X-Ray SDK and its daemon; dev-otel is dev on the OpenTelemetry-only path.
+SDK_PATH = "dev"
+OPENTELEMETRY_PATH = "dev-otel"
+
+
+@pytest.fixture(scope="module")
+def task_runs(synthesized_environments, moto):
+    """Each environment's task, run at most once per module, when a test first asks for it."""
+    runs: dict[str, TaskRun] = {}
+
+    def run_of(name: str) -> TaskRun:
+        if name not in runs:
+            runs[name] = _run_task(name, synthesized_environments, moto)
+        return runs[name]
+
+    return run_of
+
+
+@pytest.fixture(params=[SDK_PATH, OPENTELEMETRY_PATH])
+def run(request, task_runs) -> TaskRun:
+    """The dev task on either X-Ray path: what holds on both."""
+    return task_runs(request.param)
+
+
+@pytest.fixture(params=[SDK_PATH])
+def sdk_run(request, task_runs) -> TaskRun:
+    """The dev task on the X-Ray SDK's path (segments to the daemon)."""
+    run = task_runs(request.param)
+    assert run.xray_sdk, f"{run.name} was expected to run the X-Ray SDK"
+    return run
+
+
+@pytest.fixture(params=[OPENTELEMETRY_PATH])
+def opentelemetry_run(request, task_runs) -> TaskRun:
+    """The dev task on the OpenTelemetry-only path (no X-Ray SDK, no daemon)."""
+    run = task_runs(request.param)
+    assert not run.xray_sdk, f"{run.name} was expected to run without the X-Ray SDK"
+    return run
+
+
+def _run_task(name: str, synthesized_environments, moto) -> TaskRun:
+    """The dev task on one X-Ray path, run under gunicorn with the stand-ins, its requests sent, then stopped."""
+    env = synthesized_environments(name)
     app = templates.app_container(env)
     xray_sdk = env.config.telemetry.xray_sdk
     rules = templates.sampling_rules(env)
     table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
-    table_name = create_service_table(moto.url, f"test-{request.param}-{table_ref}")
+    table_name = create_service_table(moto.url, f"test-{name}-{table_ref}")
     put_broken_user(moto.url, table_name)
     task_environ = task_environment(app, {table_ref: table_name})
     # dev has no load balancer (an HTTP API): the container's own health check probes the contract's path.
@@ -185,7 +224,7 @@ def run(request, synthesized_environments, moto) -> TaskRun:
             stdout, stderr = stop(process)
 
     return TaskRun(
-        name=request.param,
+        name=name,
         xray_sdk=xray_sdk,
         task_environ=task_environ,
         rules=rules,
@@ -211,11 +250,6 @@ def run(request, synthesized_environments, moto) -> TaskRun:
         rule_requests=proxy.rule_requests,
         cloudwatch_log_groups=logs.describe_log_groups()["logGroups"],
     )
-
-
-def _only_with_the_xray_sdk(run: TaskRun) -> None:
-    if not run.xray_sdk:
-        pytest.skip(f"{run.name} runs without the X-Ray SDK: no segments to read")
 
 
 # The task as the test machine runs it
@@ -337,42 +371,36 @@ def test_dynamodb_calls_are_children_of_the_operation_under_the_server_span(run)
 # Segments at the daemon
 
 
-def test_each_request_has_a_segment_with_its_trace_id(run):
+def test_each_request_has_a_segment_with_its_trace_id(sdk_run):
     """The daemon received a segment for every request, under the caller's trace id in X-Ray's form, and no other."""
-    _only_with_the_xray_sdk(run)
-    expected = {xray_trace_id(t) for t in [*run.traced, run.error_trace]}
-    assert {segment["trace_id"] for segment in run.daemon.segments} == expected
+    expected = {xray_trace_id(t) for t in [*sdk_run.traced, sdk_run.error_trace]}
+    assert {segment["trace_id"] for segment in sdk_run.daemon.segments} == expected
 
 
-def test_segments_name_the_service_the_rules_match(run):
+def test_segments_name_the_service_the_rules_match(sdk_run):
     """Each segment's name is the service name the rules and the groups match."""
-    _only_with_the_xray_sdk(run)
-    assert {segment["name"] for segment in run.daemon.segments} == {run.service_name}
+    assert {segment["name"] for segment in sdk_run.daemon.segments} == {sdk_run.service_name}
 
 
-def test_segments_are_valid_against_x_rays_segment_schema(run):
+def test_segments_are_valid_against_x_rays_segment_schema(sdk_run):
     """No segment the SDK sent breaks X-Ray's segment document schema."""
-    _only_with_the_xray_sdk(run)
-    run.daemon.assert_segments_valid()
+    sdk_run.daemon.assert_segments_valid()
 
 
-def test_each_segment_has_a_dynamodb_subsegment_per_call_naming_the_table(run):
+def test_each_segment_has_a_dynamodb_subsegment_per_call_naming_the_table(sdk_run):
     """Each POST's segment has GetItem and PutItem subsegments (namespace aws) on the task's table."""
-    _only_with_the_xray_sdk(run)
-    traced = {xray_trace_id(t) for t in run.traced}
-    segments = [segment for segment in run.daemon.segments if segment["trace_id"] in traced]
+    traced = {xray_trace_id(t) for t in sdk_run.traced}
+    segments = [segment for segment in sdk_run.daemon.segments if segment["trace_id"] in traced]
     assert len(segments) == len(traced)
     for segment in segments:
         dynamodb = [s for s in all_subsegments(segment) if s.get("namespace") == "aws" and s["name"] == "dynamodb"]
         assert {s["aws"]["operation"] for s in dynamodb} == {"GetItem", "PutItem"}
-        assert {s["aws"]["table_name"] for s in dynamodb} == {run.table_name}
+        assert {s["aws"]["table_name"] for s in dynamodb} == {sdk_run.table_name}
 
 
-def test_without_the_x_ray_sdk_no_segment_is_sent(run):
+def test_without_the_x_ray_sdk_no_segment_is_sent(opentelemetry_run):
     """On the OpenTelemetry-only path the collector carries the spans to X-Ray: nothing reaches a daemon."""
-    if run.xray_sdk:
-        pytest.skip(f"{run.name} runs the X-Ray SDK")
-    assert run.daemon.segments == []
+    assert opentelemetry_run.daemon.segments == []
 
 
 # Log lines on stdout

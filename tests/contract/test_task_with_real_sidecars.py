@@ -19,7 +19,7 @@ overrides and take credentials from the environment, with a session token as
 a task role's have. Only listening ports and backend endpoints differ from
 the deployed task (``testsupport.ecs_task``).
 
-The task is started once per path (``task_run``) and stopped as ECS stops
+The task is started once per path (``task_runs``) and stopped as ECS stops
 it: SIGTERM to the app, then to the sidecars, each within the 30 s stop
 timeout; the tests then read what every backend received.
 """
@@ -108,11 +108,51 @@ class TaskRun:
     logs: dict[str, str] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module", params=["dev", "dev-otel"])
-def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
+# dev as shipped runs the X-Ray SDK and its daemon; dev-otel is dev on the OpenTelemetry-only path.
+SDK_PATH = "dev"
+OPENTELEMETRY_PATH = "dev-otel"
+
+
+@pytest.fixture(scope="module")
+def task_runs(synthesized_environments, tmp_path_factory):
+    """Each environment's task, run at most once per module, when a test first asks for it."""
+    runs: dict[str, TaskRun] = {}
+
+    def run_of(name: str) -> TaskRun:
+        if name not in runs:
+            runs[name] = _run_task(name, synthesized_environments, tmp_path_factory)
+        return runs[name]
+
+    return run_of
+
+
+@pytest.fixture(params=[SDK_PATH, OPENTELEMETRY_PATH])
+def task_run(request, task_runs) -> TaskRun:
+    """The dev task on either X-Ray path: what holds on both."""
+    return task_runs(request.param)
+
+
+@pytest.fixture(params=[SDK_PATH])
+def sdk_task_run(request, task_runs) -> TaskRun:
+    """The dev task on the X-Ray SDK's path, with its daemon (skipped, saying why, where the daemon cannot be built)."""
+    run = task_runs(request.param)
+    assert run.xray_sdk, f"{run.name} was expected to run the X-Ray SDK"
+    _needs_the_daemon(run)
+    return run
+
+
+@pytest.fixture(params=[OPENTELEMETRY_PATH])
+def opentelemetry_task_run(request, task_runs) -> TaskRun:
+    """The dev task on the OpenTelemetry-only path (no X-Ray SDK, no daemon)."""
+    run = task_runs(request.param)
+    assert not run.xray_sdk, f"{run.name} was expected to run without the X-Ray SDK"
+    return run
+
+
+def _run_task(name: str, synthesized_environments, tmp_path_factory) -> TaskRun:
     """The dev task on one X-Ray path, run with the real sidecars, requests sent, then stopped as ECS stops it."""
-    env = synthesized_environments(request.param)
-    workdir = tmp_path_factory.mktemp(request.param)
+    env = synthesized_environments(name)
+    workdir = tmp_path_factory.mktemp(name)
     app = templates.app_container(env)
     containers = templates.sidecars(env)
     xray_sdk = env.config.telemetry.xray_sdk
@@ -126,7 +166,7 @@ def task_run(request, synthesized_environments, tmp_path_factory) -> TaskRun:
     table_ref = templates.environment(app)[contract.DYNAMODB_TABLE_NAME.name]["Ref"]
     honeycomb_key = f"test-value-for-{contract.SECRET_HONEYCOMB_API_KEY.lower()}"  # the fake secret ECS would inject
     collector_environ = sidecars.collector_environment(env, secrets={contract.SECRET_HONEYCOMB_API_KEY: honeycomb_key})
-    run = TaskRun(name=request.param, xray_sdk=xray_sdk, daemon_missing=daemon_missing, honeycomb_key=honeycomb_key,
+    run = TaskRun(name=name, xray_sdk=xray_sdk, daemon_missing=daemon_missing, honeycomb_key=honeycomb_key,
                   collector_config=templates.collector_configuration(env),
                   collector_config_text=templates.collector_configuration_text(env),
                   injected_collector_config=collector_environ[COLLECTOR_CONFIG_VARIABLE],
@@ -240,17 +280,6 @@ def _needs_the_daemon(run: TaskRun) -> None:
         pytest.skip(f"{run.daemon_missing} (this run sent the SDK's segments and sampling to the older stand-ins)")
 
 
-def _only_with_the_xray_sdk(run: TaskRun) -> None:
-    if not run.xray_sdk:
-        pytest.skip(f"{run.name} runs without the X-Ray SDK and its daemon")
-    _needs_the_daemon(run)
-
-
-def _only_on_the_opentelemetry_path(run: TaskRun) -> None:
-    if run.xray_sdk:
-        pytest.skip(f"{run.name} runs the X-Ray SDK and its daemon")
-
-
 def _honeycomb_trace_ids(run: TaskRun) -> set[str]:
     return {span.trace_id for span in run.honeycomb.spans}
 
@@ -263,10 +292,9 @@ def test_the_collector_gets_the_ssm_parameters_text_as_ecs_injects_it(task_run):
     assert task_run.injected_collector_config == task_run.collector_config_text
 
 
-def test_the_daemon_runs_its_images_entrypoint(task_run):
+def test_the_daemon_runs_its_images_entrypoint(sdk_task_run):
     """The task definition gives the daemon no command or entrypoint of its own: the image's runs."""
-    _only_with_the_xray_sdk(task_run)
-    assert "Command" not in task_run.daemon_container and "EntryPoint" not in task_run.daemon_container
+    assert "Command" not in sdk_task_run.daemon_container and "EntryPoint" not in sdk_task_run.daemon_container
 
 
 def test_every_request_gets_its_normal_status(task_run):
@@ -289,23 +317,20 @@ def test_every_request_reaches_x_ray_through_its_sidecar(task_run):
     assert sent <= _xray_trace_ids(task_run)
 
 
-def test_the_daemon_batches_segments_into_put_trace_segments(task_run):
+def test_the_daemon_batches_segments_into_put_trace_segments(sdk_task_run):
     """SDK path: the daemon sends several segments in one PutTraceSegments call, not one call per segment."""
-    _only_with_the_xray_sdk(task_run)
-    assert max(task_run.xray.batch_sizes) > 1, "the daemon sent each segment alone"
+    assert max(sdk_task_run.xray.batch_sizes) > 1, "the daemon sent each segment alone"
 
 
-def test_on_the_sdk_path_no_otlp_reaches_x_ray(task_run):
+def test_on_the_sdk_path_no_otlp_reaches_x_ray(sdk_task_run):
     """SDK path: the daemon's PutTraceSegments carries the traces; the collector sends X-Ray no OTLP."""
-    _only_with_the_xray_sdk(task_run)
-    assert task_run.xray.received("OTLP traces") == 0
+    assert sdk_task_run.xray.received("OTLP traces") == 0
 
 
-def test_on_the_opentelemetry_path_the_collector_sends_otlp_to_x_ray(task_run):
+def test_on_the_opentelemetry_path_the_collector_sends_otlp_to_x_ray(opentelemetry_task_run):
     """OpenTelemetry-only path: the collector exports OTLP to X-Ray, and nothing calls PutTraceSegments."""
-    _only_on_the_opentelemetry_path(task_run)
-    assert task_run.xray.received("OTLP traces") >= 1
-    assert task_run.xray.received("PutTraceSegments") == 0
+    assert opentelemetry_task_run.xray.received("OTLP traces") >= 1
+    assert opentelemetry_task_run.xray.received("PutTraceSegments") == 0
 
 
 def test_every_request_the_sidecars_made_to_x_ray_is_one_x_ray_accepts(task_run):
