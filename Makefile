@@ -102,8 +102,12 @@ honeycomb-queries: install ## Create the saved Honeycomb queries (honeycomb/quer
 diff: install ## cdk diff of ENV against the deployed stacks.
 	$(CDK) diff -c env=$(ENV)
 
-deploy: install ## Deploy ENV (needs credentials; IMAGE_URI=... skips the Docker build).
-	$(CDK) deploy --all -c env=$(ENV) $(if $(IMAGE_URI),-c image_uri=$(IMAGE_URI)) --require-approval never
+# The revision deployed: the tasks report it (service.version, Rollbar's code_version) and the deploy marks name it.
+REVISION ?= $(or $(GITHUB_SHA),$(shell git rev-parse HEAD 2>/dev/null))
+
+deploy: install ## Deploy ENV (needs credentials; IMAGE_URI=... skips the Docker build), then mark it in Honeycomb and Rollbar.
+	$(CDK) deploy --all -c env=$(ENV) $(if $(IMAGE_URI),-c image_uri=$(IMAGE_URI)) $(if $(REVISION),-c revision=$(REVISION)) --require-approval never
+	$(VENV_PY) -m scripts.mark_deploy --env $(ENV) $(if $(REVISION),--revision $(REVISION)) $(if $(IMAGE_URI),--image $(IMAGE_URI))
 
 destroy: install ## Remove every stack of ENV, then say what was kept by design (prod's log groups).
 	$(CDK) destroy --all -c env=$(ENV) --force

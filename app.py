@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """CDK entry point: synthesize the stacks of one environment.
 
-    cdk synth -c env=dev|staging|prod|all [-c image_uri=REGISTRY/IMAGE:TAG] [-c secrets_preflight=false]
+    cdk synth -c env=dev|staging|prod|all [-c image_uri=REGISTRY/IMAGE:TAG] [-c revision=GIT_SHA]
+              [-c secrets_preflight=false]
     cdk deploy cruddur-github-deploy-roles -c github_repository=OWNER/REPO   (once per account)
     cdk deploy cruddur-transaction-search -c transaction_search=true [-c transaction_search_indexing_percentage=N]
                                                                              (once per account and region)
 
 ``image_uri`` deploys a prebuilt image instead of building service/Dockerfile.
+``revision`` (``make deploy`` passes git's HEAD) is the code revision the
+tasks report as ``service.version`` and Rollbar's ``code_version``; without
+it they report none, and the task definition does not change.
 ``secrets_preflight=false`` leaves out the Lambda-backed check that the
 secrets exist (for emulators that cannot run Lambda functions).
 
@@ -54,6 +58,9 @@ def main() -> None:
         image_uri = app.node.try_get_context("image_uri")
         if image_uri:
             configs = [config.with_changes(images={"app_uri": image_uri}) for config in configs]
+        revision = app.node.try_get_context("revision")
+        if revision:
+            configs = [dataclasses.replace(config, revision=str(revision)) for config in configs]
         preflight = app.node.try_get_context("secrets_preflight")
         if preflight is not None:
             flag = context_flag("secrets_preflight", preflight)

@@ -139,6 +139,45 @@ def test_main_deploys_the_image_it_built_and_tested():
         assert f"IMAGE_URI=${{{{ steps.{publish['id']}.outputs.uri }}}}" in deploy["run"]
 
 
+def _make_dry_run(*variables: str) -> list[str]:
+    """The commands ``make -n deploy`` would run, with ``variables`` on its command line."""
+    result = subprocess.run(
+        ["make", "-n", "--always-make", "deploy", *variables],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, "GITHUB_SHA": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return [line.strip() for line in result.stdout.splitlines()]
+
+
+def test_make_deploy_marks_the_deploy_after_cdk_deploy_with_the_revision_and_image():
+    """cdk deploy gets the revision as context; then, only if it succeeded, scripts.mark_deploy runs."""
+    commands = _make_dry_run("ENV=prod", "REVISION=abc123", "IMAGE_URI=repo@sha256:0f")
+    (deploy,) = [i for i, c in enumerate(commands) if c.startswith("cdk --no-notices deploy --all")]
+    assert "-c env=prod" in commands[deploy] and "-c revision=abc123" in commands[deploy]
+    assert commands[deploy + 1] == (
+        ".venv/bin/python -m scripts.mark_deploy --env prod --revision abc123 --image repo@sha256:0f"
+    )
+
+
+def test_make_deploy_takes_the_revision_from_git_by_default():
+    """Without REVISION, the revision is git's HEAD (GITHUB_SHA in a workflow)."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    commands = _make_dry_run("ENV=dev")
+    assert any(c.startswith("cdk --no-notices deploy") and f"-c revision={head}" in c for c in commands)
+    assert f".venv/bin/python -m scripts.mark_deploy --env dev --revision {head}" in commands
+
+
+def test_every_deploy_job_gives_make_deploy_the_marker_keys_from_secrets():
+    """The deploy step (make deploy, which marks the deploy) reads the keys from the repository's secrets."""
+    jobs = _load("deploy.yml")["jobs"]
+    for name in ("dev", "staging", "prod"):
+        deploy = next(step for step in jobs[name]["steps"] if step.get("run", "").startswith("make deploy"))
+        assert deploy["env"] == {
+            key: f"${{{{ secrets.{key} }}}}"
+            for key in ("HONEYCOMB_API_KEY", "HONEYCOMB_CONFIGURATION_KEY", "ROLLBAR_ACCESS_TOKEN")
+        }
+
+
 # -- pinned images: the pull-request step that resolves them ------------------------------------
 
 RESOLVE_STEP = "Resolve every pinned image against its registry"

@@ -20,6 +20,12 @@ here are written from Honeycomb's own documentation, and only those:
   calculated fields; a ``limit`` from 1 to 1000 when a query is created;
   ``compare_time_offset_seconds`` from its list; an annotation's name of 1 to
   320 characters, description of at most 1023, and a query of its dataset;
+* the Markers API (docs.honeycomb.io/api/tag/Markers, ``POST``/``GET
+  /1/markers/{datasetSlug}``): a marker's fields are ``start_time`` and
+  ``end_time`` (integers, Unix time), ``message``, ``type`` and ``url``
+  (strings), all optional; ``__all__`` makes an environment marker; a
+  created marker is answered 201 with ``id``, ``created_at`` and
+  ``updated_at`` added;
 * relational fields (``root.``, ``parent.``, ``any.``, ``any2.``, ``any3.``,
   ``child.``, ``none.``; "Common Issues with Queries" and the relational
   fields guide): allowed in filters and breakdowns (``none.`` in filters
@@ -48,6 +54,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+import time
 import uuid
 from typing import Any
 
@@ -79,6 +86,7 @@ MAX_LIMIT_ON_CREATE = 1000
 DEFAULT_TIME_RANGE = 7200
 ANNOTATION_NAME_MAX = 320
 ANNOTATION_DESCRIPTION_MAX = 1023
+MARKER_FIELDS = {"start_time": int, "end_time": int, "message": str, "type": str, "url": str}
 
 UNAUTHORIZED = {"error": "unknown API key - check your credentials"}
 PROBLEM = "application/problem+json"
@@ -87,8 +95,8 @@ PROBLEM = "application/problem+json"
 class HoneycombApi(LoopbackHttpServer):
     """Queries and query annotations of the ``datasets`` named, for one configuration key.
 
-    ``queries`` (id -> {"dataset", "spec"}) and ``annotations`` (id -> the
-    annotation) are what was created; ``refused`` lists every refusal as
+    ``queries`` (id -> {"dataset", "spec"}), ``annotations`` (id -> the
+    annotation) and ``markers`` (each with its ``_dataset``) are what was created; ``refused`` lists every refusal as
     (status, answer); ``fail_next`` holds (status, answer) pairs answered,
     in order, before any other handling (Honeycomb down, rate limiting).
     """
@@ -99,6 +107,7 @@ class HoneycombApi(LoopbackHttpServer):
         self.datasets = set(datasets)
         self.queries: dict[str, dict[str, Any]] = {}
         self.annotations: dict[str, dict[str, Any]] = {}
+        self.markers: list[dict[str, Any]] = []
         self.refused: list[tuple[int, dict[str, Any]]] = []
         self.fail_next: list[tuple[int, dict[str, Any]]] = []
         self.calls: list[tuple[str, str]] = []
@@ -116,7 +125,7 @@ class HoneycombApi(LoopbackHttpServer):
             return status, json.dumps(answer).encode(), extra
         if {k.lower(): v for k, v in headers.items()}.get("x-honeycomb-team") != self._key:
             return self._refuse(401, UNAUTHORIZED)
-        match = re.fullmatch(r"/1/(queries|query_annotations)/([^/?]+)(?:/([^/?]+))?", path)
+        match = re.fullmatch(r"/1/(queries|query_annotations|markers)/([^/?]+)(?:/([^/?]+))?", path)
         if match is None:
             return self._refuse(404, {"error": "not found"})
         kind, dataset, item = match.groups()
@@ -136,6 +145,8 @@ class HoneycombApi(LoopbackHttpServer):
                 )
         if kind == "queries":
             return self._queries(method, dataset, item, document)
+        if kind == "markers":
+            return self._markers(method, dataset, item, document)
         return self._annotations(method, dataset, item, document)
 
     def _queries(self, method: str, dataset: str, item: str | None, spec: dict | None) -> tuple:
@@ -186,6 +197,22 @@ class HoneycombApi(LoopbackHttpServer):
                 return self._refuse(400, {"error": "queries in annotations cannot be changed"})
             annotation.update(name=document["name"], description=document.get("description", ""))
             return 200, json.dumps(_public(annotation)).encode()
+        return self._refuse(405, {"error": "method not allowed"})
+
+    def _markers(self, method: str, dataset: str, item: str | None, document: dict | None) -> tuple:
+        if item is None and method == "GET":
+            return 200, json.dumps([_public(m) for m in self.markers if m["_dataset"] == dataset]).encode()
+        if item is None and method == "POST":
+            problems = marker_problems(document or {})
+            if problems:
+                return self._refuse(422, _validation_failed(problems), PROBLEM)
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            marker = {
+                "start_time": int(time.time()), **(document or {}), "id": uuid.uuid4().hex[:6],
+                "created_at": now, "updated_at": now, "_dataset": dataset,
+            }  # fmt: skip
+            self.markers.append(marker)
+            return 201, json.dumps(_public(marker)).encode()
         return self._refuse(405, {"error": "method not allowed"})
 
     def _refuse(self, status: int, answer: dict[str, Any], content_type: str = "application/json") -> tuple:
@@ -358,6 +385,18 @@ def annotation_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("description", f"description: at most {ANNOTATION_DESCRIPTION_MAX} characters"))
     if not (isinstance(query_id, str) and query_id):
         problems.append(("query_id", "query_id: is missing"))
+    return problems
+
+
+def marker_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every way ``document`` breaks the Marker schema, as (field, description)."""
+    problems = []
+    for key, value in document.items():
+        kind = MARKER_FIELDS.get(key)
+        if kind is None:
+            problems.append((key, f"{key}: is not a field of a marker ({', '.join(MARKER_FIELDS)})"))
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            problems.append((key, f"{key}: must be {'an integer' if kind is int else 'a string'}"))
     return problems
 
 

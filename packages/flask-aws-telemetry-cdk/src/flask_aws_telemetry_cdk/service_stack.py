@@ -266,6 +266,7 @@ class ServiceStack(Stack):
             telemetry=AppEnvironment(
                 service_name=config.service_name,
                 environment_name=config.name,
+                service_version=config.revision,
                 log_level=config.logs.level,
                 opentelemetry=telemetry.opentelemetry,
                 xray_sdk=telemetry.xray_sdk,

@@ -54,6 +54,12 @@ DEPLOYMENT_ENVIRONMENT = EnvVar(
     "DEPLOYMENT_ENVIRONMENT", "local", "Environment name (dev, staging, prod); becomes deployment.environment."
 )
 AWS_REGION = EnvVar("AWS_REGION", "us-east-1", "Region for the CloudWatch Logs client used by watchtower.")
+SERVICE_VERSION = EnvVar(
+    "SERVICE_VERSION",
+    "",
+    "The code revision deployed (a commit id); becomes service.version on the spans and Rollbar's code_version. "
+    "Empty: neither is set.",
+)
 LOG_LEVEL = EnvVar("LOG_LEVEL", "INFO", "Root log level: DEBUG, INFO, WARNING, ERROR.")
 
 OTEL_ENABLED = EnvVar("TELEMETRY_OTEL_ENABLED", "false", "Trace with OpenTelemetry and export OTLP/HTTP.")
@@ -246,6 +252,7 @@ PLATFORM_VARIABLES: tuple[EnvVar, ...] = (ECS_CONTAINER_METADATA_URI_V4,)
 ALL: tuple[EnvVar, ...] = (
     SERVICE_NAME,
     DEPLOYMENT_ENVIRONMENT,
+    SERVICE_VERSION,
     AWS_REGION,
     LOG_LEVEL,
     OTEL_ENABLED,

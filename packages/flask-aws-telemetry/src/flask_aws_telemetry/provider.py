@@ -119,8 +119,11 @@ class GateAdmission(Sampler):
 
 
 def build_resource(settings: TelemetrySettings) -> Resource:
-    """service.name and deployment.environment, plus the ECS task attributes when running on ECS."""
-    resource = Resource.create({"service.name": settings.service_name, "deployment.environment": settings.environment})
+    """service.name, deployment.environment and service.version (when set), plus the ECS task attributes on ECS."""
+    attributes = {"service.name": settings.service_name, "deployment.environment": settings.environment}
+    if settings.service_version:
+        attributes["service.version"] = settings.service_version
+    resource = Resource.create(attributes)
     if settings.on_ecs:
         resource = get_aggregated_resources([AwsEcsResourceDetector()], initial_resource=resource, timeout=5)
     return resource

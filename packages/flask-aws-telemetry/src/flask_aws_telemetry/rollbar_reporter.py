@@ -46,6 +46,7 @@ def install(app: Flask, settings: TelemetrySettings) -> None:
     rollbar.init(
         token,
         environment=settings.environment,
+        code_version=settings.service_version,  # None: the item carries no code_version
         scrub_fields=SCRUB_FIELDS,
         endpoint=settings.rollbar_endpoint,
         handler="thread",

@@ -108,6 +108,8 @@ class TelemetrySettings:
     # -- the app's process (gunicorn, the health check) and the names of the loggers its dashboards count
     process: ProcessSettings = ProcessSettings()
     logger_prefix: str = _default(contract.TELEMETRY_LOGGER_PREFIX)
+    # -- the code revision deployed (None: not reported)
+    service_version: str | None = None
 
     @property
     def on_ecs(self) -> bool:
@@ -160,6 +162,7 @@ class TelemetrySettings:
             ecs_metadata_uri=reader.optional(contract.ECS_CONTAINER_METADATA_URI_V4),
             process=process,
             logger_prefix=reader.logger_name(contract.TELEMETRY_LOGGER_PREFIX),
+            service_version=reader.optional(contract.SERVICE_VERSION),
         )
         if settings.browser_traces is not None and not settings.otel_enabled:
             raise SettingsError(

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 _ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 _SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# A revision as git or a release names it: a commit id, a tag such as v1.4.0.
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,39}$")
 # Sections an environment may leave out (None): no canary, no table.
 OPTIONAL_SECTIONS = frozenset({"canary", "table"})
 
@@ -115,6 +117,9 @@ class EnvironmentConfig:
     removal_policy: RemovalPolicyName = RemovalPolicyName.DESTROY
     # Check at deploy time that the secrets exist (a Lambda-backed custom resource; emulators turn it off).
     secrets_preflight: bool = True
+    # The code revision deployed (cdk -c revision=..., which make deploy passes): the tasks report it as
+    # service.version and Rollbar's code_version. None (the default): not reported.
+    revision: str | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
     task: TaskSizeConfig = field(default_factory=TaskSizeConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
@@ -211,6 +216,12 @@ class EnvironmentConfig:
                 raise FieldError(name, value, f"use {meaning}")
         check_format("account", self.account, aws_limits.ACCOUNT_ID, "use a 12-digit AWS account id or None")
         check_format("region", self.region, aws_limits.REGION, "use a region name such as 'us-east-1' or None")
+        check_format(
+            "revision",
+            self.revision,
+            _REVISION,
+            "use a commit id or a tag such as 'v1.4.0' (up to 40 characters: Rollbar's limit of a code_version)",
+        )
         if not isinstance(self.removal_policy, RemovalPolicyName):
             raise FieldError("removal_policy", self.removal_policy, "use RemovalPolicyName.DESTROY or RETAIN")
 

@@ -49,6 +49,7 @@ class AppEnvironment:
     ``slow_request_seconds`` (the X-Ray slow group's threshold) and
     ``anomaly_capture_per_second`` (per task) govern anomaly capture;
     ``browser_traces`` (default None: off) turns on ``POST /v1/traces`` with these limits.
+    ``service_version`` (default None: not set) is the revision deployed, reported on spans and to Rollbar.
     ``process`` is what gunicorn and the health check read; ``logger_prefix``
     names the library's loggers (the dashboards count ``<prefix>.anomalies``).
     """
@@ -67,6 +68,7 @@ class AppEnvironment:
     logger_prefix: str
     frontend_origins: tuple[str, ...] = ()
     browser_traces: BrowserTraceLimits | None = None
+    service_version: str | None = None
 
     def variables(self, *, region: str, watchtower_log_group_name: str | None) -> dict[str, str]:
         """The telemetry's variables, given what only the stack knows (region, watchtower's group)."""
@@ -80,6 +82,8 @@ class AppEnvironment:
             contract.WATCHTOWER_ENABLED.name: _flag(self.watchtower),
             contract.ROLLBAR_ENABLED.name: _flag(self.rollbar),
         }
+        if self.service_version:
+            environment[contract.SERVICE_VERSION.name] = self.service_version
         if self.opentelemetry or self.xray_sdk:
             # The sampler asks the proxy (daemon or collector) for the account's rules; these decide until it answers.
             environment[contract.XRAY_SAMPLING_ENDPOINT.name] = contract.XRAY_SAMPLING_PROXY_URL
