@@ -30,6 +30,7 @@ from flask_aws_telemetry_cdk import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    SlosConfig,
     TableConfig,
     TableIndex,
     TaskSizeConfig,
@@ -128,6 +129,8 @@ def dev() -> EnvironmentConfig:
         task=TaskSizeConfig(cpu=256, memory_mib=1024, fargate_spot=True, container_insights=False),
         scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=2, scale_to_zero=ScaleToZeroSchedule()),
         logs=LogsConfig(retention_days=7),
+        # A week's budget, loose enough that a cold start after the night's scale-to-zero spends little of it.
+        slos=SlosConfig(availability_goal_percent=99.0, latency_goal_percent=95.0, latency_window_days=7),
         sampling=_sampling("dev", reservoir_size=5, fixed_rate=0.1),
         edge=EdgeConfig(entry_point=EntryPoint.HTTP_API),
     )
@@ -143,6 +146,13 @@ def staging() -> EnvironmentConfig:
         task=TaskSizeConfig(cpu=512, memory_mib=1024),
         scaling=ScalingConfig(desired_count=1, min_capacity=1, max_capacity=3),
         logs=LogsConfig(retention_days=14),
+        slos=SlosConfig(
+            availability_goal_percent=99.5,
+            availability_window_days=14,
+            latency_goal_percent=97.0,
+            latency_threshold_seconds=1.0,
+            latency_window_days=14,
+        ),
         canary=CanaryConfig(rate_minutes=15),
         sampling=_sampling("staging", reservoir_size=5, fixed_rate=0.1),
     )
@@ -158,7 +168,14 @@ def prod() -> EnvironmentConfig:
         task=TaskSizeConfig(cpu=1024, memory_mib=2048),
         scaling=ScalingConfig(desired_count=2, min_capacity=2, max_capacity=6, deploy_min_healthy_percent=100),
         logs=LogsConfig(retention_days=90, level="INFO"),
-        alarms=AlarmsConfig(p99_latency_seconds=1.5, evaluation_periods=3),
+        alarms=AlarmsConfig(evaluation_periods=3),
+        slos=SlosConfig(
+            availability_goal_percent=99.9,
+            availability_window_days=30,
+            latency_goal_percent=99.0,
+            latency_threshold_seconds=1.0,
+            latency_window_days=30,
+        ),
         canary=CanaryConfig(rate_minutes=5),
         # One a second: at prod's traffic each reservoir request is a trace billed (5 a second was 13 M traces a month).
         # After errors or slow requests X-Ray raises the rate to at most a quarter, at most once in 15 minutes:

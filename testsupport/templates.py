@@ -115,9 +115,19 @@ def dashboard_body(env: SynthesizedEnvironment) -> dict[str, Any]:
 
 def warnings(env: SynthesizedEnvironment) -> list[str]:
     """The warning annotations of the service stack, as `cdk synth` prints them."""
+    return annotations(env, "aws:cdk:warning")
+
+
+def infos(env: SynthesizedEnvironment) -> list[str]:
+    """The informational annotations of the service stack, as `cdk synth` prints them."""
+    return annotations(env, "aws:cdk:info")
+
+
+def annotations(env: SynthesizedEnvironment, kind: str) -> list[str]:
+    """The service stack's annotations of one ``kind`` (``aws:cdk:warning``, ``aws:cdk:info``)."""
     manifest = json.loads((env.outdir / "manifest.json").read_text())
     artifact = manifest["artifacts"][env.stack_names["service"]]
     metadata = dict(artifact.get("metadata", {}))
     if "additionalMetadataFile" in artifact:
         metadata.update(json.loads((env.outdir / artifact["additionalMetadataFile"]).read_text()))
-    return [entry["data"] for entries in metadata.values() for entry in entries if entry["type"] == "aws:cdk:warning"]
+    return [entry["data"] for entries in metadata.values() for entry in entries if entry["type"] == kind]

@@ -27,6 +27,7 @@ from flask_aws_telemetry_cdk.config import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    SlosConfig,
     TableConfig,
     TableIndex,
     TaskSizeConfig,
@@ -159,6 +160,13 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
         ({"alarms": AlarmsConfig(cpu_percent=150)}, "alarms.cpu_percent", "150", "at most 100"),
         ({"alarms": AlarmsConfig(period_minutes=7)}, "alarms.period_minutes", "7", "1, 5"),
         ({"alarms": AlarmsConfig(evaluation_periods=0)}, "alarms.evaluation_periods", "0", "1 or more"),
+        ({"slos": SlosConfig(availability_goal_percent=100)}, "slos.availability_goal_percent", "100", "below 100"),
+        ({"slos": SlosConfig(latency_goal_percent=0)}, "slos.latency_goal_percent", "0", "above 0"),
+        ({"slos": SlosConfig(availability_goal_percent=-5)}, "slos.availability_goal_percent", "-5", "above 0"),
+        ({"slos": SlosConfig(availability_window_days=0)}, "slos.availability_window_days", "0", "1 or more"),
+        ({"slos": SlosConfig(latency_window_days=1.5)}, "slos.latency_window_days", "1.5", "whole number"),
+        ({"slos": SlosConfig(latency_threshold_seconds=0)}, "slos.latency_threshold_seconds", "0", "positive"),
+        ({"slos": SlosConfig(latency_threshold_seconds=-1.0)}, "slos.latency_threshold_seconds", "-1.0", "positive"),
         ({"canary": CanaryConfig(rate_minutes=0)}, "canary.rate_minutes", "0", "1 to 1440"),
         ({"canary": CanaryConfig(rate_minutes=5, wait_seconds=5)}, "canary.wait_seconds", "5", "10 to 600"),
         (
@@ -603,7 +611,7 @@ def test_alarm_thresholds_are_the_alarms_section_without_its_recipient():
     alarms = load_environment("prod").alarms
     thresholds = alarms.thresholds
     assert type(thresholds) is AlarmThresholds
-    assert thresholds == AlarmThresholds(p99_latency_seconds=1.5, evaluation_periods=3)
+    assert thresholds == AlarmThresholds(evaluation_periods=3)
     assert {field.name for field in dataclasses.fields(alarms)} - {
         field.name for field in dataclasses.fields(thresholds)
     } == {"email"}

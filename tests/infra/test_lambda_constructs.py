@@ -72,5 +72,6 @@ def test_the_canary_alarm_fires_on_lost_traces_and_on_silence(prod):
     assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
     assert alarm["EvaluationPeriods"] == prod.config.canary.failed_periods
     assert alarm["TreatMissingData"] == "breaching"
-    (topic_id,) = prod.resources("service", "AWS::SNS::Topic")
+    topics = prod.resources("service", "AWS::SNS::Topic")
+    (topic_id,) = [lid for lid in topics if lid.startswith("MonitoringAlarmTopic")]
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]

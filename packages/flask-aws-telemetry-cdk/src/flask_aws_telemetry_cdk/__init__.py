@@ -66,7 +66,7 @@ Secrets
     fails early, naming any that is missing (``secrets_preflight``).
 
 Everything else (``NetworkConfig``, ``TaskSizeConfig``, ``ScalingConfig``,
-``ScaleToZeroSchedule``, ``LogsConfig``, ``AlarmsConfig``, ``CanaryConfig``,
+``ScaleToZeroSchedule``, ``LogsConfig``, ``AlarmsConfig``, ``SlosConfig``, ``CanaryConfig``,
 ``EdgeConfig``, ``EntryPoint``, ``BrowserTracesConfig``, ``XRayGroupsConfig``,
 ``RemovalPolicyName``) has defaults that suit dev. Every value is checked
 when the config is built: a bad one raises ``ConfigError`` with one sentence
@@ -106,6 +106,7 @@ from flask_aws_telemetry_cdk.config import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    SlosConfig,
     TableConfig,
     TableIndex,
     TaskSizeConfig,
@@ -165,6 +166,7 @@ __all__ = [
     "SamplingRuleConfig",
     "ScaleToZeroSchedule",
     "ScalingConfig",
+    "SlosConfig",
     "SynthesizedEnvironment",
     "TableConfig",
     "TableIndex",

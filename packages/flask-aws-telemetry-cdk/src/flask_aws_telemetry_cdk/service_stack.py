@@ -38,6 +38,7 @@ from flask_aws_telemetry_cdk.components.secrets_preflight import SecretsPrefligh
 from flask_aws_telemetry_cdk.components.service_domain import ServiceDomain
 from flask_aws_telemetry_cdk.components.service_monitoring import ServiceTasksMonitoring
 from flask_aws_telemetry_cdk.components.sidecars import CollectorOptions, XRayDaemonOptions
+from flask_aws_telemetry_cdk.components.slo_monitoring import ServiceLevelObjectives
 from flask_aws_telemetry_cdk.components.table import ServiceTable
 from flask_aws_telemetry_cdk.components.task_definition import TracedTaskDefinition
 from flask_aws_telemetry_cdk.components.trace_canary import TraceCanary
@@ -154,6 +155,7 @@ class ServiceStack(Stack):
         self.monitoring = self._monitoring(xray_group_names)
         self.canary = self._canary(config.canary) if config.canary is not None else None
         self._outputs()
+        self._note_what_the_account_needs()
         self._warn_of_choices()
         self._acknowledge_findings()
 
@@ -401,22 +403,40 @@ class ServiceStack(Stack):
             container_insights=config.task.container_insights,
         )
         entry_point = self.entry_point
+        entry_point_monitoring = (
+            LoadBalancerMonitoring(
+                monitoring, load_balancer=entry_point.load_balancer, target_group=entry_point.target_group
+            )
+            if isinstance(entry_point, LoadBalancedService)
+            else HttpApiMonitoring(monitoring, http_api=entry_point.http_api)
+        )
+        objectives = ServiceLevelObjectives(
+            monitoring,
+            signals=entry_point_monitoring.signals,
+            availability=config.slos.availability,
+            latency=config.slos.latency,
+            latency_threshold_seconds=config.slos.latency_threshold_seconds,
+        )
         ServiceDashboard(
             monitoring,
             "Dashboard",
             dashboard_name=config.resource_prefix,
-            entry_point=(
-                LoadBalancerMonitoring(
-                    monitoring, load_balancer=entry_point.load_balancer, target_group=entry_point.target_group
-                )
-                if isinstance(entry_point, LoadBalancedService)
-                else HttpApiMonitoring(monitoring, http_api=entry_point.http_api)
-            ),
+            entry_point=entry_point_monitoring,
+            objectives=objectives,
             tasks=tasks,
             xray_group_names=xray_group_names,
             period=monitoring.period,
         )
         return monitoring
+
+    def _note_what_the_account_needs(self) -> None:
+        """Say at synth what the account needs once for the objectives (the SLO resource's service-linked role)."""
+        Annotations.of(self).add_info(
+            f"environment '{self.config.name}' creates CloudWatch SLOs: the first one in the account creates the "
+            "service-linked role AWSServiceRoleForCloudWatchApplicationSignals, so the deploying role needs "
+            "iam:CreateServiceLinkedRole once (CDK's default execution role has it), or run "
+            "'aws application-signals start-discovery' once per account and region before the first deploy"
+        )
 
     def _warn_of_choices(self) -> None:
         """Warnings at synth for choices that cost something: plain HTTP, adaptive sampling without OpenTelemetry."""

@@ -1,4 +1,6 @@
-"""The service's dashboard: requests, latency and errors at the entry point; tasks, traces and anomalies."""
+"""The service's dashboard: requests, latency and errors at the entry point; tasks, traces and anomalies; the
+objectives' budget remaining and burn rates.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from flask_aws_telemetry_cdk.components.service_monitoring import ServiceTasksMonitoring
+from flask_aws_telemetry_cdk.components.slo_monitoring import ServiceLevelObjectives
+from flask_aws_telemetry_cdk.models.service_level_objectives import BURN_RATE_ALERTS
 
 
 class EntryPointMetrics(Protocol):
@@ -20,7 +24,7 @@ class EntryPointMetrics(Protocol):
 
 
 class ServiceDashboard(Construct):
-    """A CloudWatch dashboard of three rows; the dashboard is this construct's ``Default`` child."""
+    """A CloudWatch dashboard of four rows; the dashboard is this construct's ``Default`` child."""
 
     def __init__(
         self,
@@ -29,11 +33,14 @@ class ServiceDashboard(Construct):
         *,
         dashboard_name: str,
         entry_point: EntryPointMetrics,
+        objectives: ServiceLevelObjectives,
         tasks: ServiceTasksMonitoring,
         xray_group_names: tuple[str, ...],
         period: Duration,
     ) -> None:
-        """Show ``entry_point``'s and ``tasks``' metrics, and the traces of each X-Ray group, per ``period``."""
+        """Show ``entry_point``'s and ``tasks``' metrics, the traces of each X-Ray group, per ``period``, and each of
+        ``objectives``' budget remaining over its window and burn rates over the alerts' windows.
+        """
         super().__init__(scope, construct_id)
         xray_traces = [
             cloudwatch.Metric(
@@ -68,5 +75,29 @@ class ServiceDashboard(Construct):
                         title="Anomalies captured unsampled, and sampling boosts", left=tasks.anomaly_traces, width=8
                     )
                 ],
+                objective_widgets(objectives),
             ],
         )
+
+
+def objective_widgets(objectives: ServiceLevelObjectives) -> list[cloudwatch.IWidget]:
+    """Each objective's budget left over its window (one single-value widget), and its burn rates at the alerts."""
+    budget = cloudwatch.SingleValueWidget(
+        title="Error budget remaining (%)", metrics=list(objectives.budget_remaining.values()), width=8
+    )
+    burn_rates = [
+        cloudwatch.GraphWidget(
+            title=f"{name} burn rate",
+            left=[
+                windows[minutes]
+                for alert in BURN_RATE_ALERTS
+                for minutes in (alert.long_window_minutes, alert.short_window_minutes)
+            ],
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=alert.burn_rate, label=alert.name) for alert in BURN_RATE_ALERTS
+            ],
+            width=8,
+        )
+        for name, windows in objectives.burn_rates.items()
+    ]
+    return [budget, *burn_rates]

@@ -1,4 +1,4 @@
-"""The HTTP API: its own 5xx responses and the integration's response time."""
+"""The HTTP API: the requests the objectives count, and its response times for the dashboard."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 
 from flask_aws_telemetry_cdk.components.load_balancer_monitoring import LATENCY_STATISTICS
 from flask_aws_telemetry_cdk.components.monitoring import MonitoringFacade
+from flask_aws_telemetry_cdk.components.slo_monitoring import RequestSignals
 
 
 class HttpApiMonitoring:
-    """Alarms Api5xx and P99Latency; ``requests``, ``latency`` (seconds), ``errors`` for the dashboard."""
+    """``signals`` for the objectives; ``requests``, ``latency`` (seconds), ``errors`` for the dashboard.
+
+    The HTTP API's 5xx responses and its response time alarm through the
+    objectives' burn rates (``slo_monitoring.py``).
+    """
 
     def __init__(self, facade: MonitoringFacade, *, http_api: apigwv2.IHttpApi) -> None:
         """Watch ``http_api``."""
-        period, thresholds = facade.period, facade.thresholds
+        period = facade.period
         self.requests: cloudwatch.IMetric = http_api.metric_count(period=period, statistic="Sum")
         edge_5xx = http_api.metric_server_error(period=period, statistic="Sum")
         self.errors: list[cloudwatch.IMetric] = [edge_5xx, http_api.metric_client_error(period=period, statistic="Sum")]
@@ -28,10 +33,10 @@ class HttpApiMonitoring:
             )
             for stat in LATENCY_STATISTICS
         }
-        facade.alarm("Api5xx", edge_5xx, thresholds.edge_5xx_count, "The HTTP API returned 5xx responses.")
-        facade.alarm(
-            "P99Latency",
-            self.latency["p99"],
-            thresholds.p99_latency_seconds,
-            "p99 response time of the service (seconds) is above the threshold.",
+        # Latency is what a client waits, from the request to the response, in milliseconds.
+        self.signals = RequestSignals(
+            requests=http_api.metric_count(),
+            server_errors=(http_api.metric_server_error(),),
+            response_time=http_api.metric_latency(),
+            response_time_units_per_second=1000,
         )

@@ -1,4 +1,4 @@
-"""The load balancer and its target group: 5xx at either, unhealthy targets, response time."""
+"""The load balancer and its target group: unhealthy targets, and the requests the objectives count."""
 
 from __future__ import annotations
 
@@ -6,12 +6,19 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
 from flask_aws_telemetry_cdk.components.monitoring import MonitoringFacade
+from flask_aws_telemetry_cdk.components.slo_monitoring import RequestSignals
 
 LATENCY_STATISTICS = ("p50", "p90", "p99")
 
 
 class LoadBalancerMonitoring:
-    """Alarms Alb5xx, Target5xx, UnhealthyHosts, P99Latency; ``requests``, ``latency``, ``errors`` for the dashboard."""
+    """Alarm UnhealthyHosts; ``signals`` for the objectives; ``requests``, ``latency``, ``errors`` for the dashboard.
+
+    The 5xx responses (the load balancer's own and the targets') and the
+    response time alarm through the objectives' burn rates
+    (``slo_monitoring.py``); a target failing its health check is not a
+    request and alarms here.
+    """
 
     def __init__(
         self,
@@ -31,17 +38,19 @@ class LoadBalancerMonitoring:
             elbv2.HttpCodeTarget.TARGET_4XX_COUNT, period=period, statistic="Sum"
         )
         self.errors: list[cloudwatch.IMetric] = [edge_5xx, target_5xx, target_4xx]
+        response_time = target_group.metrics.target_response_time(period=period)
         self.latency: dict[str, cloudwatch.IMetric] = {
-            stat: target_group.metrics.target_response_time(period=period, statistic=stat)
-            for stat in LATENCY_STATISTICS
+            stat: response_time.with_(statistic=stat) for stat in LATENCY_STATISTICS
         }
-        unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
-        facade.alarm("Alb5xx", edge_5xx, thresholds.edge_5xx_count, "The load balancer returned 5xx responses.")
-        facade.alarm("Target5xx", target_5xx, thresholds.target_5xx_count, "The service returned 5xx responses.")
-        facade.alarm("UnhealthyHosts", unhealthy, thresholds.unhealthy_hosts, "Targets fail the health check.")
-        facade.alarm(
-            "P99Latency",
-            self.latency["p99"],
-            thresholds.p99_latency_seconds,
-            "p99 response time of the service (seconds) is above the threshold.",
+        # TargetResponseTime is in seconds, one value per request the targets answered.
+        self.signals = RequestSignals(
+            requests=load_balancer.metrics.request_count(),
+            server_errors=(
+                load_balancer.metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT),
+                target_group.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT),
+            ),
+            response_time=response_time,
+            response_time_units_per_second=1,
         )
+        unhealthy = target_group.metrics.unhealthy_host_count(period=period, statistic="Maximum")
+        facade.alarm("UnhealthyHosts", unhealthy, thresholds.unhealthy_hosts, "Targets fail the health check.")

@@ -9,6 +9,7 @@ dashboard:
     service_monitoring.py        the service's tasks and its app log lines
     load_balancer_monitoring.py  the load balancer and its target group
     http_api_monitoring.py       the HTTP API
+    slo_monitoring.py            the objectives at the entry point and their burn-rate alarms
     dashboard.py                 the dashboard that shows them
 
 Like cdk-monitoring-constructs' ``Monitoring`` classes, the families are not
@@ -28,7 +29,10 @@ from flask_aws_telemetry_cdk.models.alarm_thresholds import AlarmThresholds
 
 
 class MonitoringFacade(Construct):
-    """``topic``, which every alarm notifies (alarm and OK), and ``alarms`` by name; ``alarm_email`` subscribed."""
+    """``topic``, which every alarm that pages notifies (alarm and OK), ``notice_topic`` for the slow burn of an
+    objective's budget (lower severity: subscribe a ticket queue, not a pager), and ``alarms`` and
+    ``composite_alarms`` by name; ``alarm_email`` subscribed to both topics.
+    """
 
     def __init__(
         self,
@@ -45,9 +49,14 @@ class MonitoringFacade(Construct):
         self.thresholds = thresholds
         self.period = Duration.minutes(thresholds.period_minutes)
         self.topic = sns.Topic(self, "AlarmTopic", display_name=f"{name_prefix} alarms", enforce_ssl=True)
+        self.notice_topic = sns.Topic(
+            self, "NoticeTopic", display_name=f"{name_prefix} notices (no page)", enforce_ssl=True
+        )
         if alarm_email is not None:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            self.notice_topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self.composite_alarms: dict[str, cloudwatch.CompositeAlarm] = {}
 
     def alarm(self, alarm_id: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> cloudwatch.Alarm:
         """An alarm at or above ``threshold`` for the thresholds' evaluation periods; no data is not a breach."""

@@ -1,7 +1,7 @@
 """Typed, frozen configuration of one deployment environment.
 
     environment.py  EnvironmentConfig: identity, sections, derived names, the checks across sections
-    sections.py     one frozen section per concern (network, task, scaling, logs, alarms, canary,
+    sections.py     one frozen section per concern (network, task, scaling, logs, alarms, slos, canary,
                     images, app, telemetry, sampling, xray_groups, table, edge), each checking its own fields
     errors.py       ConfigError, and FieldError: the one sentence every error reads as
     image_hardening.py  the check that an image built from a Dockerfile runs as the task's app user
@@ -29,6 +29,7 @@ from .sections import (
     SamplingRuleConfig,
     ScaleToZeroSchedule,
     ScalingConfig,
+    SlosConfig,
     TableConfig,
     TableIndex,
     TaskSizeConfig,
@@ -58,6 +59,7 @@ __all__ = [
     "SamplingRuleConfig",
     "ScaleToZeroSchedule",
     "ScalingConfig",
+    "SlosConfig",
     "TableConfig",
     "TableIndex",
     "TaskSizeConfig",

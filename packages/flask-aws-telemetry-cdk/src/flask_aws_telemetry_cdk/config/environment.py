@@ -41,6 +41,7 @@ from .sections import (
     NetworkConfig,
     SamplingConfig,
     ScalingConfig,
+    SlosConfig,
     TableConfig,
     TaskSizeConfig,
     TelemetryConfig,
@@ -125,6 +126,7 @@ class EnvironmentConfig:
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+    slos: SlosConfig = field(default_factory=SlosConfig)
     canary: CanaryConfig | None = None
     images: ImagesConfig = field(default_factory=ImagesConfig)
     app: AppConfig = field(default_factory=AppConfig)

@@ -24,6 +24,7 @@ from flask_aws_telemetry_cdk.models.alarm_thresholds import AlarmThresholds
 from flask_aws_telemetry_cdk.models.app_container import AppContainer
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint, ScaleToZeroSchedule
 from flask_aws_telemetry_cdk.models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
+from flask_aws_telemetry_cdk.models.service_level_objectives import ObjectiveGoal
 from flask_aws_telemetry_cdk.models.table_index import TableIndex
 
 from .errors import FieldError
@@ -186,9 +187,53 @@ class AlarmsConfig(AlarmThresholds):
                 raise FieldError(name, value, "use a percentage above 0 and at most 100")
         if self.period_minutes not in ALARM_PERIOD_MINUTES:
             raise FieldError("period_minutes", self.period_minutes, "use 1, 5, 10, 15, 30 or 60")
-        for name in ("edge_5xx_count", "target_5xx_count", "unhealthy_hosts", "error_log_lines", "evaluation_periods"):
+        for name in ("unhealthy_hosts", "error_log_lines", "evaluation_periods"):
             _whole_number_at_least(name, getattr(self, name), 1)
-        _positive("p99_latency_seconds", self.p99_latency_seconds)
+
+
+@dataclass(frozen=True)
+class SlosConfig:
+    """The service's objectives at its entry point (the load balancer or the HTTP API), each over rolling days.
+
+    Availability: ``availability_goal_percent`` of requests answered without
+    a 5xx (the entry point's own and the service's), over
+    ``availability_window_days``. Latency: ``latency_goal_percent`` of
+    requests answered within ``latency_threshold_seconds``, over
+    ``latency_window_days``. Defaults suit dev: 99.0 % and 95.0 % under
+    1.0 s, over 7 days. A window is whole days, 1 or more, as CloudWatch's
+    SLO resource takes it (``RollingInterval``, unit ``DAY``), and at least
+    a day so the slow-burn alert's six hours fit in it.
+    """
+
+    availability_goal_percent: float = 99.0
+    availability_window_days: int = 7
+    latency_goal_percent: float = 95.0
+    latency_threshold_seconds: float = 1.0
+    latency_window_days: int = 7
+
+    @property
+    def availability(self) -> ObjectiveGoal:
+        """The availability objective's goal and window."""
+        return ObjectiveGoal(self.availability_goal_percent, self.availability_window_days)
+
+    @property
+    def latency(self) -> ObjectiveGoal:
+        """The latency objective's goal and window."""
+        return ObjectiveGoal(self.latency_goal_percent, self.latency_window_days)
+
+    def check(self) -> None:
+        """Raise FieldError for the first invalid field."""
+        for name in ("availability_goal_percent", "latency_goal_percent"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 100:
+                raise FieldError(name, value, "use a percentage above 0 and below 100")
+        for name in ("availability_window_days", "latency_window_days"):
+            _whole_number_at_least(name, getattr(self, name), 1)
+        if isinstance(self.latency_threshold_seconds, bool) or not isinstance(
+            self.latency_threshold_seconds, int | float
+        ):
+            raise FieldError("latency_threshold_seconds", self.latency_threshold_seconds, "use a positive number")
+        _positive("latency_threshold_seconds", self.latency_threshold_seconds)
 
 
 @dataclass(frozen=True)
@@ -797,6 +842,7 @@ SECTION_TYPES: dict[str, type[Section]] = {
     "scaling": ScalingConfig,
     "logs": LogsConfig,
     "alarms": AlarmsConfig,
+    "slos": SlosConfig,
     "canary": CanaryConfig,
     "images": ImagesConfig,
     "app": AppConfig,

@@ -15,18 +15,15 @@ class AlarmThresholds:
     """Thresholds of the service's alarms; counts are per ``period_minutes`` window.
 
     An alarm fires after ``evaluation_periods`` windows at or above its
-    threshold. Defaults: 5-minute windows, 2 of them; 5 responses 5xx from
-    the entry point itself (``edge_5xx_count``: the load balancer or the HTTP
-    API) or from the tasks (``target_5xx_count``); 1 unhealthy target; a p99
-    response time of 2.0 seconds; 85.0 % CPU or memory; 10 ERROR log lines.
+    threshold. Defaults: 5-minute windows, 2 of them; 1 unhealthy target;
+    85.0 % CPU or memory; 10 ERROR log lines. The requests' 5xx responses and
+    response times alarm by the burn rate of their objectives (the ``slos``
+    section), not by a count.
     """
 
     period_minutes: int = 5
     evaluation_periods: int = 2
-    edge_5xx_count: int = 5
-    target_5xx_count: int = 5
     unhealthy_hosts: int = 1
-    p99_latency_seconds: float = 2.0
     cpu_percent: float = 85.0
     memory_percent: float = 85.0
     error_log_lines: int = 10
