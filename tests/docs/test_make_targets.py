@@ -115,6 +115,20 @@ def test_make_cost_prices_every_environment():
     for environment in ENVIRONMENTS:
         assert re.search(rf"^{environment} \(always on\): [\d,]+\.\d\d USD/month$", result.stdout, re.MULTILINE)
     assert "default usage profile" not in result.stdout
+    totals = {
+        (environment, variant): figure
+        for environment, variant, figure in re.findall(
+            r"^(\w+) \(([^)]*)\): ([\d,]+\.\d\d) USD/month$", result.stdout, re.MULTILINE
+        )
+    }
+    # The figures the manual quotes are the ones make cost prints today, so a change that moves a total moves them.
+    quoted = [totals["dev", "always on"], totals["dev", "on schedule"], totals["staging", "always on"]]
+    quoted.append(totals["prod", "always on"])
+    readme_row = next(line for line in README.read_text().splitlines() if line.startswith("| USD / month"))
+    assert re.findall(r"[\d,]+\.\d\d", readme_row) == quoted, readme_row
+    cost_page = (REPO_ROOT / "docs" / "cost.md").read_text()
+    table = cost_page[cost_page.index("| environment | USD / month |") :].split("\n\n", 1)[0]
+    assert re.findall(r"\| ([\d,]+\.\d\d) \|", table) == quoted, table
 
 
 def test_make_cost_formats_and_the_opentelemetry_path():
