@@ -44,7 +44,9 @@ NOT_EMULATED = {
     "AWS::ApplicationAutoScaling::ScalableTarget",
     "AWS::ApplicationAutoScaling::ScalingPolicy",
     "AWS::CDK::Metadata",
+    "AWS::ApplicationSignals::ServiceLevelObjective",  # the SLOs (tests/infra/test_slos.py)
     "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::CompositeAlarm",  # the burn-rate alerts (tests/infra/test_slos.py)
     "AWS::EC2::SecurityGroupEgress",
     "AWS::Logs::MetricFilter",
     "AWS::Logs::QueryDefinition",  # the saved Logs Insights queries (tests/infra/test_log_queries.py)
@@ -174,7 +176,9 @@ def test_deploy_diff_destroy_cycle(aws_env, emulator, tmp_path):
     parameter = client(aws_env, "ssm").get_parameter(Name=f"{CONFIG.parameter_path}/otel-collector-config")["Parameter"]
     assert parameter["Type"] == "String"
     assert set(yaml.safe_load(parameter["Value"])["receivers"]) == {"otlp"}
-    assert len(client(aws_env, "sns").list_topics()["Topics"]) == 1
+    # The alarms that page, and the notices that do not (the slow burn of an error budget).
+    topics = client(aws_env, "sns").list_topics()["Topics"]
+    assert len(topics) == 2 and sum(":" in topic["TopicArn"] for topic in topics) == 2
     dashboards = client(aws_env, "cloudwatch").list_dashboards()["DashboardEntries"]
     assert [d["DashboardName"] for d in dashboards] == [CONFIG.resource_prefix]
     # the table: the one the task is given, with the service's design
