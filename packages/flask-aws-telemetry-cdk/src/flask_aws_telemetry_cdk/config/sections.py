@@ -22,6 +22,7 @@ from flask_aws_telemetry.settings import BrowserTraceLimits
 from flask_aws_telemetry_cdk.models import aws_limits
 from flask_aws_telemetry_cdk.models.alarm_thresholds import AlarmThresholds
 from flask_aws_telemetry_cdk.models.app_container import AppContainer
+from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint, ScaleToZeroSchedule
 from flask_aws_telemetry_cdk.models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
 from flask_aws_telemetry_cdk.models.service_level_objectives import ObjectiveGoal
@@ -551,14 +552,36 @@ class XRayPath(StrEnum):
     ``XRAY_SDK_AND_DAEMON`` (the default): the aws-xray-sdk records a segment
     per sampled request and sends it to the X-Ray daemon sidecar, which also
     proxies the sampling rules; the collector exports to Honeycomb only.
+    ``XRAY_SDK_AND_COLLECTOR``: the aws-xray-sdk as above, but the collector
+    takes the daemon's place (its ``awsxray`` receiver on UDP and TCP 2000,
+    the ``awsxray`` exporter to ``PutTraceSegments``); no daemon container.
     ``OPENTELEMETRY_COLLECTOR``: no X-Ray SDK and no daemon; the ADOT
-    collector exports the OpenTelemetry spans to X-Ray and proxies the
-    sampling rules (``awsproxy``). AWS ends support for the X-Ray SDKs and
-    daemon on 25 February 2027.
+    collector exports the OpenTelemetry spans to X-Ray's OTLP endpoint (the
+    account needs Transaction Search) and proxies the sampling rules
+    (``awsproxy``).
+    ``OPENTELEMETRY_PUT_TRACE_SEGMENTS``: as above, but the ``awsxray``
+    exporter sends the spans as segments (``PutTraceSegments``; no
+    Transaction Search needed).
+    AWS ends support for the X-Ray SDKs and daemon on 25 February 2027.
     """
 
     XRAY_SDK_AND_DAEMON = "xray-sdk-and-daemon"
+    XRAY_SDK_AND_COLLECTOR = "xray-sdk-and-collector"
     OPENTELEMETRY_COLLECTOR = "opentelemetry-collector"
+    OPENTELEMETRY_PUT_TRACE_SEGMENTS = "opentelemetry-put-trace-segments"
+
+    @property
+    def collector_xray(self) -> CollectorXRay:
+        """What the collector does for X-Ray on this path."""
+        return _COLLECTOR_XRAY[self]
+
+
+_COLLECTOR_XRAY = {
+    XRayPath.XRAY_SDK_AND_DAEMON: CollectorXRay.NONE,
+    XRayPath.XRAY_SDK_AND_COLLECTOR: CollectorXRay.SDK_SEGMENTS,
+    XRayPath.OPENTELEMETRY_COLLECTOR: CollectorXRay.OTLP,
+    XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS: CollectorXRay.OTEL_SEGMENTS,
+}
 
 
 @dataclass(frozen=True)

@@ -11,4 +11,5 @@ an environment from these without loading the CDK, so ``make secrets``,
 * ``alarm_thresholds``: when each alarm fires (the environment's ``alarms`` section).
 * ``app_container``: what the app container runs (the environment's ``app`` section).
 * ``table_index``: a global secondary index of the app's table (the environment's ``table`` section).
+* ``collector_xray``: what the collector does for X-Ray on each X-Ray path.
 """
