@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,7 @@ from scripts.honeycomb_slos import (
     HoneycombSlosError,
     apply,
     availability_expression,
+    honeycomb_slos,
     latency_expression,
 )
 from testsupport import REPO_ROOT
@@ -397,3 +399,24 @@ def test_the_good_bodies_pass():
 def test_the_stand_in_refuses_what_the_schema_does_not_allow(check, body, field):
     """Each documented rule, broken once, is refused naming its field."""
     assert field in [problem_field for problem_field, _ in check(body)]
+
+
+def test_the_manual_quotes_what_the_script_sends():
+    """docs/saved-queries.md's table of SLOs and burn alerts per environment is what honeycomb_slos makes."""
+    page = (REPO_ROOT / "docs" / "saved-queries.md").read_text()
+    table = page[page.index("| environment | SLO (name in Honeycomb) |") :].split("\n\n", 1)[0].splitlines()[2:]
+    quoted = []
+    for row in table:
+        environment, name, goal, fast, slow = [cell.strip() for cell in row.strip("|").split("|")]
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", f"{goal} {fast} {slow}")]
+        kind = "availability" if "availability" in name else "latency"
+        quoted.append((environment, kind, int(numbers[0]), int(numbers[2]), numbers[3], numbers[5]))
+    sent = []
+    for environment in ENVIRONMENTS:
+        for slo in honeycomb_slos(with_recipients(environment)):
+            fast, slow = (alert.threshold_per_million / 10_000 for alert in slo.burn_alerts)
+            kind = slo.name.rsplit(" ", 1)[1]
+            sent.append((environment, kind, slo.target_per_million, slo.time_period_days, fast, slow))
+    assert quoted == sent
+    expressions = dict(re.findall(r"\| `(sli_\w+)` \| `([^`]+)`", page))
+    assert expressions == {AVAILABILITY_ALIAS: availability_expression(), LATENCY_ALIAS: latency_expression(1.0)}
