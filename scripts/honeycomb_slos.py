@@ -262,6 +262,8 @@ class HoneycombSlosClient:
             hint = ""
             if response.status_code in (401, 403):
                 hint = f"; the Configuration key needs {PERMISSIONS}"
+            elif response.status_code == 404 and "dataset" in response.text:
+                hint = "; Honeycomb makes the dataset when the service first sends it spans, so deploy first"
             raise HoneycombSlosError(f"{endpoint} ({doing}): Honeycomb answered {_answer(response)}{hint}")
         if method != "GET":
             self.changed = True
@@ -341,7 +343,7 @@ def apply(config: EnvironmentConfig, client: HoneycombSlosClient) -> list[str]:
             )
     if config.slos.honeycomb_recipients is None:
         lines.append(
-            f"burn alerts: none, {config.name}'s config names no recipient; set slos.honeycomb_recipient "
+            f"burn alerts: skipped, {config.name}'s config names no recipient; set slos.honeycomb_recipient "
             "to the id of a Honeycomb recipient (Team Settings, Recipients) and run again"
         )
     if not client.changed:

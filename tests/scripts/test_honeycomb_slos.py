@@ -131,7 +131,7 @@ def test_each_environment_gets_its_two_slos(moto, ssm, honeycomb, environment):
         LATENCY_ALIAS: (round(slos.latency_goal_percent * 10_000), slos.latency_window_days),
     }
     assert honeycomb.burn_alerts == {}
-    assert f"burn alerts: none, {environment}'s config names no recipient" in result.stdout
+    assert f"burn alerts: skipped, {environment}'s config names no recipient" in result.stdout
     assert [line.split(":")[0] for line in result.stdout.splitlines()[:4]] == ["created"] * 4
     assert KEY not in result.stdout + result.stderr
 
@@ -301,6 +301,18 @@ def test_an_unknown_recipient_is_honeycombs_422_naming_the_request(honeycomb):
     message = str(raised.value)
     assert message.startswith(f"POST /1/burn_alerts/{SERVICE} (creating burn alert FastBurn of ")
     assert "HTTP 422: recipients[0].id: no recipient nOsuchRecip" in message
+
+
+def test_a_dataset_honeycomb_does_not_have_yet_says_to_deploy_first():
+    """No span sent yet, so no dataset: the request, Honeycomb's 404 and what to do."""
+    with HoneycombApi(configuration_key=KEY, datasets=()) as empty:
+        with pytest.raises(HoneycombSlosError) as raised:
+            apply(load_environment("dev"), client(empty))
+    assert str(raised.value) == (
+        f"POST /1/derived_columns/{SERVICE} (creating derived column {AVAILABILITY_ALIAS}): Honeycomb answered "
+        "HTTP 404: dataset not found; Honeycomb makes the dataset when the service first sends it spans, "
+        "so deploy first"
+    )
 
 
 def test_a_planted_bad_request_is_refused(honeycomb, monkeypatch):
