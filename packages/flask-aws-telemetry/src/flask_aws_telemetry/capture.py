@@ -75,6 +75,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flask_aws_telemetry.capture")
 CAPTURED_MESSAGE = "anomaly trace captured"
+# The attributes of a captured server span: a query (or an SLI) tells captured spans from sampled ones by them.
+ANOMALY_CAPTURED = "anomaly.captured"
+ANOMALY_REASON = "anomaly.reason"
 
 
 def _no_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -189,8 +192,8 @@ class AnomalyCapture:
         if record.status is not None:
             add_response_attributes(span, record.status, [], attributes, self._conventions)
         route_naming.name_after_route(span, {**environ, "werkzeug.request": record.request})
-        span.set_attribute("anomaly.captured", True)
-        span.set_attribute("anomaly.reason", reason)
+        span.set_attribute(ANOMALY_CAPTURED, True)
+        span.set_attribute(ANOMALY_REASON, reason)
         if record.error is not None:
             span.set_attribute(ERROR_TYPE, type(record.error).__qualname__)
             span.record_exception(record.error, timestamp=record.end_ns)

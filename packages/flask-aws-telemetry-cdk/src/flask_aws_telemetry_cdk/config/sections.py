@@ -33,6 +33,8 @@ from .errors import FieldError
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOGGER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# Honeycomb's ids are opaque base58 strings ("yUheCUmgZ8p"); a recipient's is on its page in Team Settings.
+_HONEYCOMB_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
 def _whole_number_at_least(name: str, value: object, minimum: int) -> None:
@@ -204,6 +206,13 @@ class SlosConfig:
     1.0 s, over 7 days. A window is whole days, 1 or more, as CloudWatch's
     SLO resource takes it (``RollingInterval``, unit ``DAY``), and at least
     a day so the slow-burn alert's six hours fit in it.
+
+    ``make honeycomb-slos`` creates the same objectives in Honeycomb; their
+    burn alerts notify ``honeycomb_recipient`` (the fast burn, which pages)
+    and ``honeycomb_notice_recipient`` (the slow burn; default: the same),
+    each the id of a recipient that exists in the Honeycomb team (Honeycomb's
+    burn alerts name recipients by id; naming them by type and target is
+    deprecated). Without a recipient the SLOs are made without burn alerts.
     """
 
     availability_goal_percent: float = 99.0
@@ -211,6 +220,15 @@ class SlosConfig:
     latency_goal_percent: float = 95.0
     latency_threshold_seconds: float = 1.0
     latency_window_days: int = 7
+    honeycomb_recipient: str | None = None
+    honeycomb_notice_recipient: str | None = None
+
+    @property
+    def honeycomb_recipients(self) -> tuple[str, str] | None:
+        """The ids the fast and the slow burn alerts notify in Honeycomb, or None when no recipient is named."""
+        if self.honeycomb_recipient is None:
+            return None
+        return self.honeycomb_recipient, self.honeycomb_notice_recipient or self.honeycomb_recipient
 
     @property
     def availability(self) -> ObjectiveGoal:
@@ -235,6 +253,21 @@ class SlosConfig:
         ):
             raise FieldError("latency_threshold_seconds", self.latency_threshold_seconds, "use a positive number")
         _positive("latency_threshold_seconds", self.latency_threshold_seconds)
+        for name in ("honeycomb_recipient", "honeycomb_notice_recipient"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str) and _HONEYCOMB_ID.match(value)):
+                raise FieldError(
+                    name,
+                    value,
+                    "use the id of a recipient in your Honeycomb team (letters and digits, such as 'yUheCUmgZ8p'; "
+                    "Team Settings, Recipients), or None",
+                )
+        if self.honeycomb_notice_recipient is not None and self.honeycomb_recipient is None:
+            raise FieldError(
+                "honeycomb_notice_recipient",
+                self.honeycomb_notice_recipient,
+                "set honeycomb_recipient too (the fast burn's recipient), or leave both None",
+            )
 
 
 @dataclass(frozen=True)
