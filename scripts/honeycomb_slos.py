@@ -59,7 +59,7 @@ from urllib.parse import quote
 import requests
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 
-from flask_aws_telemetry.capture import ANOMALY_CAPTURED
+from flask_aws_telemetry.contract import ANOMALY_CAPTURED_ATTRIBUTE
 from flask_aws_telemetry_cdk import ConfigError, EnvironmentConfig
 from flask_aws_telemetry_cdk.models.service_level_objectives import BURN_RATE_ALERTS, BurnRateAlert, ObjectiveGoal
 from infra.environments import load_environment
@@ -83,7 +83,7 @@ class HoneycombSlosError(RuntimeError):
 
 def _qualified(condition: str) -> str:
     """``condition`` for the server span of a request the service traced itself; null for every other span."""
-    return f'IF(AND(EQUALS(${SPAN_KIND}, "server"), NOT(EXISTS(${ANOMALY_CAPTURED}))), {condition})'
+    return f'IF(AND(EQUALS(${SPAN_KIND}, "server"), NOT(EXISTS(${ANOMALY_CAPTURED_ATTRIBUTE}))), {condition})'
 
 
 def availability_expression() -> str:
