@@ -26,6 +26,7 @@ import dataclasses
 import gzip
 import io
 import json
+import logging
 import re
 import urllib.parse
 from typing import Any
@@ -39,6 +40,8 @@ from hypothesis import strategies as st
 from cruddur import contract, extensions
 from cruddur.api import json_body
 from flask_aws_telemetry.browser_traces import MAX_JSON_NESTING
+from flask_aws_telemetry_cdk.components.service_monitoring import ERROR_LOG_METRIC_NAME
+from testsupport import metric_filter
 
 from .test_browser_traces import FRONTEND, browser_environ, otlp_json
 
@@ -258,6 +261,31 @@ def test_1000_nested_brackets_to_v1_traces_are_a_400(hostile_app, rollbar_api):
     assert_refused_quietly(response, log_text, rollbar_api)
     (warning,) = [line for line in json_lines(log_text) if line["level"] == "WARNING"]
     assert warning["logger"] == "flask_aws_telemetry.browser_traces"
+
+
+@pytest.mark.parametrize("path", ["/api/activities", contract.BROWSER_TRACES_PATH])
+def test_the_error_lines_filter_does_not_count_the_refusal_warning(dev, hostile_app, path):
+    """The log group's ERROR-lines metric filter, as synthesized, counts none of the lines a refusal writes (the
+    ingest's WARNING, the request line), and counts an ERROR line the same handler writes.
+    """
+    (pattern,) = [
+        properties["FilterPattern"]
+        for properties in (f["Properties"] for f in dev.resources("service", "AWS::Logs::MetricFilter").values())
+        if properties["MetricTransformations"][0]["MetricName"] == ERROR_LOG_METRIC_NAME
+    ]
+    body = ("[" * 3000 + "]" * 3000).encode()
+    response, log_text = send(hostile_app, "POST", path, data=body, headers=INGEST_HEADERS)
+    assert response.status_code == 400
+    lines = [line for line in log_text.splitlines() if line.startswith("{")]
+    assert lines and not [line for line in lines if metric_filter.matches(pattern, line)]
+    if path == contract.BROWSER_TRACES_PATH:
+        assert [json.loads(line)["level"] for line in lines] == ["WARNING"]
+    # The control: an ERROR line from the same handler is counted.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        logging.getLogger("cruddur.api").error("unhandled exception")
+    (error_line,) = out.getvalue().splitlines()
+    assert metric_filter.matches(pattern, error_line)
 
 
 # -- every route still answers its legitimate request
