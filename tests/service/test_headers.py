@@ -107,7 +107,9 @@ def test_a_kept_tracestate_or_baggage_is_read_by_opentelemetry_without_a_warning
     strategy = baggage_members if header == "baggage" else tracestate_members
     valid = st.sampled_from(VALID_BAGGAGE if header == "baggage" else VALID_TRACESTATE)
     # Half the headers are made of valid members only, so that the kept branch is exercised as much as the other.
-    value = separator.join(members.draw(st.lists(valid, min_size=1, max_size=40, unique=True) | st.lists(strategy, max_size=40)))
+    value = separator.join(
+        members.draw(st.lists(valid, min_size=1, max_size=40, unique=True) | st.lists(strategy, max_size=40))
+    )
     environ = {f"HTTP_{header.upper()}": value}
     drop_invalid_trace_headers(environ)
     event(f"{header} kept" if environ else f"{header} dropped")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gzip
+import http.client
 import io
 import json
 import logging
@@ -42,7 +43,10 @@ from cruddur.api import json_body
 from flask_aws_telemetry.browser_traces import MAX_JSON_NESTING
 from flask_aws_telemetry_cdk.components.service_monitoring import ERROR_LOG_METRIC_NAME
 from testsupport import metric_filter
+from testsupport.gunicorn import start_gunicorn, stop
+from testsupport.waiting import closed_port, wait_until
 
+from .conftest import healthy, telemetry_environ
 from .test_browser_traces import FRONTEND, browser_environ, otlp_json
 
 TOKEN = "rollbar-test-token-hostile"
@@ -256,7 +260,7 @@ def test_1000_nested_brackets_to_v1_traces_are_a_400(hostile_app, rollbar_api):
     response, log_text = send(hostile_app, "POST", contract.BROWSER_TRACES_PATH, data=body, headers=INGEST_HEADERS)
     assert response.status_code == 400
     assert response.json["error"]["message"] == (
-        f"the body is not an OTLP trace export request (the JSON nests deeper than {MAX_JSON_NESTING} levels)"
+        f"the body nests arrays and objects deeper than {MAX_JSON_NESTING} levels"
     )
     assert_refused_quietly(response, log_text, rollbar_api)
     (warning,) = [line for line in json_lines(log_text) if line["level"] == "WARNING"]
@@ -286,6 +290,52 @@ def test_the_error_lines_filter_does_not_count_the_refusal_warning(dev, hostile_
         logging.getLogger("cruddur.api").error("unhandled exception")
     (error_line,) = out.getvalue().splitlines()
     assert metric_filter.matches(pattern, error_line)
+
+
+def _raw_request(port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> int:
+    """One request as written, through a socket: http.client sends lines and headers of any size or number."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_under_gunicorn_oversized_lines_and_headers_are_a_4xx_from_gunicorn_and_nothing_pages(
+    otlp_receiver, xray_daemon, gunicorn_data_environ
+):
+    """What the test client cannot send: a header line over ``limit_request_field_size``, a request line over
+    gunicorn's 4094 bytes, more than 100 headers. gunicorn refuses each before the app sees it, with one bounded
+    WARNING line and no ERROR; the 3,000 nested brackets get the app's 400 through the real server too.
+    """
+    port = closed_port()
+    process = start_gunicorn(telemetry_environ(otlp_receiver, xray_daemon, **gunicorn_data_environ), port)
+    try:
+        assert wait_until(lambda: healthy(port), timeout=30), "gunicorn did not become healthy"
+        home = "/api/activities/home"
+        statuses = [
+            _raw_request(port, "GET", home, [("traceparent", "0" * 9000)]),
+            _raw_request(port, "GET", home, [("Cookie", "c=" + "x" * 9000)]),
+            _raw_request(port, "GET", home + "?term=" + "x" * 5000, []),
+            _raw_request(port, "GET", home, [(f"X-Header-{n}", "v") for n in range(150)]),
+            _raw_request(
+                port,
+                "POST",
+                "/api/activities",
+                [("Content-Type", "application/json")],
+                ("[" * 3000 + "]" * 3000).encode(),
+            ),
+        ]
+    finally:
+        out, err = stop(process)
+    assert statuses == [431, 431, 414, 431, 400]
+    assert "[ERROR]" not in err and '"level": "ERROR"' not in out, err[-3000:]
+    warnings = [line for line in (out + err).splitlines() if "WARNING" in line and "Invalid request" in line]
+    assert len(warnings) == 4 and all(len(line) <= MAX_WARNING_LINE_CHARS for line in warnings), warnings
 
 
 # -- every route still answers its legitimate request

@@ -31,12 +31,9 @@ a 4xx with one sentence, counted (``refused``) and logged at a bounded rate
   its size (400): protobuf decoded by opentelemetry-proto, JSON by protobuf's
   ``json_format`` after turning OTLP/JSON's hex ids into the bytes they are.
   Both decoders stop at 100 nested messages (protobuf's recursion limit,
-  ``max_recursion_depth``); the JSON text must first be UTF-8 and strict
-  JSON (no ``NaN``, ``Infinity`` or number beyond a double) nested at most
-  ``MAX_JSON_NESTING`` deep: the standard library's ``json`` has no depth
-  option and recurses once per level, so without the check a 2 KB body of
-  ``[[[...]]]`` is a ``RecursionError`` and a 500 (the check is one pass of
-  C regular expressions over the body, strings removed first).
+  ``max_recursion_depth``); the JSON text must first be strict JSON nested
+  at most ``MAX_JSON_NESTING`` deep (``json_body.parse_json_body``: without
+  the bound a 2 KB body of ``[[[...]]]`` was a ``RecursionError`` and a 500).
 
 A refusal's sentence quotes at most ``QUOTED_CHARACTERS`` of anything the
 request sent, so its log line is bounded whatever the request holds.
@@ -56,11 +53,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import itertools
 import json
 import logging
-import math
-import re
 import reprlib
 import threading
 from collections import Counter
@@ -82,6 +76,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import contract
+from .json_body import parse_json_body
 from .settings import TelemetrySettings
 
 log = logging.getLogger("flask_aws_telemetry.browser_traces")
@@ -97,10 +92,6 @@ MAX_JSON_NESTING = 64
 QUOTED_CHARACTERS = 64
 _QUOTED = reprlib.Repr()
 _QUOTED.maxstring = QUOTED_CHARACTERS
-# A JSON string (a backslash escapes the next character); what is left outside strings is structure.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -123,7 +114,9 @@ def decode_batch(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         if content_type == PROTOBUF:
             batch.ParseFromString(body)
         else:
-            json_format.ParseDict(_hex_ids_as_base64(_strict_json_object(body)), batch, ignore_unknown_fields=True)
+            json_format.ParseDict(_hex_ids_as_base64(_json_object(body)), batch, ignore_unknown_fields=True)
+    except _NotJson as error:
+        raise RefusedBatch(400, "malformed", f"the body {error}") from None
     except (DecodeError, ValueError, json_format.ParseError, binascii.Error) as error:
         raise RefusedBatch(
             400, "malformed", f"the body is not an OTLP trace export request ({_shortened(str(error))})"
@@ -137,39 +130,19 @@ def decode_batch(body: bytes, content_type: str) -> ExportTraceServiceRequest:
     return batch
 
 
-def json_nesting_depth(body: bytes) -> int:
-    """How deep the arrays and objects of the JSON text ``body`` nest, counted over its brackets outside strings.
-
-    Never less than the depth ``json.loads`` reaches before it returns or
-    finds an error: up to the first error both see the same strings.
-    """
-    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", body))
-    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
+class _NotJson(ValueError):
+    """The body is not strict JSON or not an object; the text is a phrase that follows "the body"."""
 
 
-def _strict_json_object(body: bytes) -> dict[str, Any]:
-    """The JSON object in ``body``: UTF-8, nested at most MAX_JSON_NESTING deep, numbers a double holds."""
+def _json_object(body: bytes) -> dict[str, Any]:
+    """The JSON object in ``body``, strict and nested at most MAX_JSON_NESTING deep."""
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"the body is not UTF-8: byte {error.start} is invalid") from None
-    if json_nesting_depth(body) > MAX_JSON_NESTING:
-        raise ValueError(f"the JSON nests deeper than {MAX_JSON_NESTING} levels")
-    document = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
+        document = parse_json_body(body, max_nesting=MAX_JSON_NESTING)
+    except ValueError as error:
+        raise _NotJson(str(error)) from None
     if not isinstance(document, dict):
-        raise ValueError("the body is JSON but not an object")
+        raise _NotJson("is JSON but not an object")
     return document
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(literal: str) -> float:
-    value = float(literal)
-    if math.isinf(value):
-        raise ValueError(f"the number {_QUOTED.repr(literal)} is beyond a double's range")
-    return value
 
 
 def _shortened(text: str) -> str:
