@@ -365,7 +365,9 @@ def nested(depth: int, opener: str, closed: bool) -> str:
     return inner + closer * depth if closed else inner
 
 
-NON_NUMBERS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e999", "9" * 5000)
+# JSON has no NaN or Infinity; a double holds no 1e400; Python converts no 5,000 digits; a uint64 holds neither
+# 2**64 nor -1 (the ingest's counters and times); no field of Cruddur's takes a number at all.
+NON_NUMBERS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e999", "9" * 5000, str(2**64), "-1")
 printable = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 latin1 = st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f")
 
@@ -394,6 +396,10 @@ def hostile_body(draw, route: Route) -> tuple[bytes, dict[str, str]]:
     elif kind == "nesting-inside":
         depth = draw(st.integers(limit, 3000))  # one level more inside the body's object
         data = (json.dumps(legitimate)[:-1] + ', "x": ' + nested(depth, "[", True) + "}").encode()
+    elif kind == "utf8" and draw(st.booleans()):
+        data = json.dumps(legitimate).encode(draw(st.sampled_from(["utf-16", "utf-32", "utf-16-be", "latin-1"])))
+        if b"\x00" not in data:  # latin-1 of ASCII text is UTF-8: make it carry a byte UTF-8 lacks
+            data = data[:-1] + b', "x": "\xe9"}'
     elif kind == "utf8":
         text = json.dumps(legitimate)
         at = draw(st.integers(1, len(text) - 1))
