@@ -36,7 +36,7 @@ def create_app(
     """Build the app; ``settings`` default to those parsed from ``environ`` (default: os.environ)."""
     if settings is None:
         settings = Settings.from_environ(os.environ if environ is None else environ)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # an API: Flask's /static/<path:filename> would serve nothing
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json = _InsertionOrderJSON(app)
     app.extensions[extensions.SETTINGS] = settings

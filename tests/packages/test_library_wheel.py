@@ -121,6 +121,7 @@ def test_every_public_name_imports_from_the_installed_wheel(venv_python, tmp_pat
         "gunicorn_hooks": "module",
         "healthcheck": "module",
         "operation": "function",
+        "parse_json_body": "function",
     }
     assert found["star"] == sorted(found["names"])
 

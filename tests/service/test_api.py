@@ -91,7 +91,7 @@ def test_search_finds_case_insensitively(client):
         ("post", "/api/messages", {"message": "hi", "user_receiver_handle": "andrewbrown"}, 400, "names the sender"),
         ("post", "/api/messages", {"message": "x" * 1025, "user_receiver_handle": "worf"}, 400, "the limit is 1024"),
         ("get", "/api/messages/@nobody", None, 404, "unknown handle"),
-        ("get", "/api/nothing-here", None, 404, "Not Found"),
+        ("get", "/api/nothing-here", None, 404, "nothing is at this path"),
         ("delete", "/api/activities/home", None, 405, "method"),
     ],
 )

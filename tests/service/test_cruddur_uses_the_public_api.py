@@ -61,6 +61,7 @@ def test_the_public_api_is_what_the_package_names():
         "gunicorn_hooks",
         "healthcheck",
         "operation",
+        "parse_json_body",
     }
     assert PUBLIC_MODULES == {
         LIBRARY,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import logging
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from flask_aws_telemetry.headers import (
     MAX_TRACE_HEADER_LENGTH,
@@ -65,3 +70,69 @@ def test_the_load_balancers_header_is_valid():
     assert is_valid_xray_header("Root=1-5f0a3b2c-aaaaaaaaaaaaaaaaaaaaaaaa")
     assert is_valid_xray_header("Self=1-5f0a3b2c-bbbbbbbbbbbbbbbbbbbbbbbb;Root=1-5f0a3b2c-aaaaaaaaaaaaaaaaaaaaaaaa")
     assert not is_valid_xray_header("Root=1-5f0a3b2c-aaaa;Sampled=1")
+
+
+def _propagator_warnings(caplog, header: str, value: str) -> list[str]:
+    """What OpenTelemetry's W3C propagators log while extracting ``header: value``."""
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="opentelemetry"):
+        carrier = {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01", header: value}
+        W3CBaggagePropagator().extract(carrier)
+        TraceContextTextMapPropagator().extract(carrier)
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+VALID_BAGGAGE = ["userId=alice", "serverNode=DF%2028", "isProduction=false", "key1=value1;property1;property2"]
+VALID_TRACESTATE = ["congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7", "tenant@system=v"]
+# Members as a client might write them: the specifications' examples, near misses, and any printable text.
+baggage_members = st.sampled_from(
+    ["userId=alice", "serverNode=DF%2028", "isProduction=false", "key1=value1;property1;property2", "k=v;p = q",
+     "k = v", "k=", "=v", "k", "k=v w", "k=\"v\"", "ключ=v", ""]
+) | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)  # fmt: skip
+tracestate_members = st.sampled_from(
+    ["congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7", "tenant@system=v", "k=v ", "K=v", "k=", "k=v,", "0k=v", ""]
+) | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)  # fmt: skip
+
+
+@settings(
+    max_examples=300, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.sampled_from(["baggage", "tracestate"]),
+    members=st.data(),
+    separator=st.sampled_from([",", ", ", " ,\t"]),
+)
+def test_a_kept_tracestate_or_baggage_is_read_by_opentelemetry_without_a_warning(caplog, header, members, separator):
+    """The guard keeps what the propagators read whole and drops the rest: a kept header makes no WARNING."""
+    strategy = baggage_members if header == "baggage" else tracestate_members
+    valid = st.sampled_from(VALID_BAGGAGE if header == "baggage" else VALID_TRACESTATE)
+    # Half the headers are made of valid members only, so that the kept branch is exercised as much as the other.
+    value = separator.join(
+        members.draw(st.lists(valid, min_size=1, max_size=40, unique=True) | st.lists(strategy, max_size=40))
+    )
+    environ = {f"HTTP_{header.upper()}": value}
+    drop_invalid_trace_headers(environ)
+    event(f"{header} kept" if environ else f"{header} dropped")
+    if environ:
+        assert _propagator_warnings(caplog, header, value) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("baggage", "userId=alice,serverNode=DF%2028,isProduction=false"),
+        ("baggage", "key1=value1;property1;property2"),
+        ("tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"),
+        ("tracestate", "tenant@system=v, other=w"),
+    ],
+)
+def test_the_specifications_examples_are_kept(header, value):
+    """The W3C specifications' own examples pass the guard untouched."""
+    environ = {"HTTP_TRACEPARENT": "00-" + "a" * 32 + "-" + "b" * 16 + "-01", f"HTTP_{header.upper()}": value}
+    assert drop_invalid_trace_headers(environ) == []
+
+
+def test_a_hundred_malformed_baggage_members_are_one_dropped_header():
+    """What made the propagator log a WARNING per member is dropped before it reads it."""
+    environ = {"HTTP_BAGGAGE": ", ".join(["203.0.113.9"] * 100)}
+    assert drop_invalid_trace_headers(environ) == ["HTTP_BAGGAGE"]

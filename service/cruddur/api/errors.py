@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, current_app
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from ..services.errors import InvalidInputError, NotFoundError
 from ..store import StoreUnavailableError
@@ -38,7 +38,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _error(error.code or 500, error.description or error.name)
+        return _error(error.code or 500, http_error_sentence(error))
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError):
@@ -46,3 +46,17 @@ def register_error_handlers(app: Flask) -> None:
         # signal (Rollbar) has fired; the body never leaks the exception.
         log.error("unhandled exception", exc_info=getattr(error, "original_exception", None))
         return _error(500, "internal server error")
+
+
+def http_error_sentence(error: HTTPException) -> str:
+    """One sentence for werkzeug's ``error`` that says what to change (werkzeug's own text can be two, or vague)."""
+    if isinstance(error, NotFound):
+        return "nothing is at this path; the API's paths start with /api/"
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return f"this path does not take that method; use {allowed}"
+    if isinstance(error, RequestEntityTooLarge):
+        return f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes; send a smaller one"
+    # Werkzeug's first sentence, for the rarer ones (415, 431...), whose text is one already.
+    description = (error.description or error.name).split(". ")[0]
+    return description.rstrip(".")

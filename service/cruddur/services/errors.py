@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import reprlib
+
+# What a message quotes of a value the client sent: a path segment can be kilobytes long.
+_QUOTED = reprlib.Repr()
+_QUOTED.maxstring = 64
+
 
 class NotFoundError(LookupError):
     """The named thing does not exist (404)."""
 
     def __init__(self, kind: str, value: str) -> None:
-        """``kind`` such as 'handle', ``value`` what was asked for."""
-        super().__init__(f"unknown {kind} {value!r}")
+        """``kind`` such as 'handle', ``value`` what was asked for (quoted up to 64 characters)."""
+        super().__init__(f"unknown {kind} {_QUOTED.repr(value)}")
         self.kind = kind
         self.value = value
 

@@ -29,6 +29,11 @@ The public API is what ``__all__`` names, and nothing else:
   their own (it reads and reports variables the same way);
 * ``EXTENSION_KEY``: where ``Telemetry.install`` keeps the app's telemetry
   in ``app.extensions``;
+* ``parse_json_body(body, max_nesting=...)``: a request body as strict,
+  bounded JSON, or a ``ValueError`` saying in one phrase what is wrong (the
+  browser ingest's parser, for an app's own bodies: the standard library's
+  ``json`` has no depth option, and a deeply nested body is a
+  ``RecursionError``, a 500);
 * the modules ``contract`` (every environment variable, port, container name
   and timing the task definition and the library share), ``gunicorn_config``,
   ``gunicorn_hooks`` (``on_starting``, ``on_starting_with``, ``worker_exit``)
@@ -93,7 +98,7 @@ and Flask hook, in order) is in ``request_path``; one module per concern:
 export, propagators), ``route_naming``, ``process_instrumentation`` (the
 process-wide settings of OpenTelemetry), ``xray``, ``logs``, ``capture``
 with ``request_record``, ``sampling``, ``headers``, ``ratelimit``,
-``aws_calls``, ``browser_traces``, ``rollbar_reporter``, ``hardening``.
+``aws_calls``, ``browser_traces``, ``json_body``, ``rollbar_reporter``, ``hardening``.
 
 The distribution declares the ranges of what it needs (``pyproject.toml``):
 Flask, flask-cors, gunicorn, the OpenTelemetry SDK, exporter,
@@ -108,6 +113,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import contract
 from .extension_key import EXTENSION_KEY
+from .json_body import parse_json_body
 from .settings import BrowserTraceLimits, EnvironReader, ProcessSettings, SettingsError, TelemetrySettings
 
 if TYPE_CHECKING:
@@ -128,6 +134,7 @@ __all__ = [
     "gunicorn_hooks",
     "healthcheck",
     "operation",
+    "parse_json_body",
 ]
 
 # Imported on first use: the package itself loads neither Flask nor OpenTelemetry, so ``contract`` and the

@@ -30,6 +30,13 @@ a 4xx with one sentence, counted (``refused``) and logged at a bounded rate
 * an OTLP ``ExportTraceServiceRequest`` with at least one span, every id of
   its size (400): protobuf decoded by opentelemetry-proto, JSON by protobuf's
   ``json_format`` after turning OTLP/JSON's hex ids into the bytes they are.
+  Both decoders stop at 100 nested messages (protobuf's recursion limit,
+  ``max_recursion_depth``); the JSON text must first be strict JSON nested
+  at most ``MAX_JSON_NESTING`` deep (``json_body.parse_json_body``: without
+  the bound a 2 KB body of ``[[[...]]]`` was a ``RecursionError`` and a 500).
+
+A refusal's sentence quotes at most ``QUOTED_CHARACTERS`` of anything the
+request sent, so its log line is bounded whatever the request holds.
 
 A batch that passes is sent on, re-encoded as protobuf (only what was
 checked), to the collector's OTLP/HTTP receiver on the task's loopback
@@ -48,6 +55,7 @@ import base64
 import binascii
 import json
 import logging
+import reprlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -68,6 +76,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import contract
+from .json_body import parse_json_body
 from .settings import TelemetrySettings
 
 log = logging.getLogger("flask_aws_telemetry.browser_traces")
@@ -77,6 +86,12 @@ PROTOBUF = "application/x-protobuf"
 # The collector answers on loopback in milliseconds; beyond this it is down or stuck.
 FORWARD_TIMEOUT = urllib3.Timeout(connect=0.25, read=1.0)
 _ID_FIELDS = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
+# An OTLP/JSON batch nests about 12 levels, 3 more per attribute value nested in another; protobuf's own limit is
+# 100 messages. The limit is far below Python's recursion limit.
+MAX_JSON_NESTING = 64
+QUOTED_CHARACTERS = 64
+_QUOTED = reprlib.Repr()
+_QUOTED.maxstring = QUOTED_CHARACTERS
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -99,12 +114,13 @@ def decode_batch(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         if content_type == PROTOBUF:
             batch.ParseFromString(body)
         else:
-            document = json.loads(body)
-            if not isinstance(document, dict):
-                raise ValueError("the body is JSON but not an object")
-            json_format.ParseDict(_hex_ids_as_base64(document), batch, ignore_unknown_fields=True)
+            json_format.ParseDict(_hex_ids_as_base64(_json_object(body)), batch, ignore_unknown_fields=True)
+    except _NotJson as error:
+        raise RefusedBatch(400, "malformed", f"the body {error}") from None
     except (DecodeError, ValueError, json_format.ParseError, binascii.Error) as error:
-        raise RefusedBatch(400, "malformed", f"the body is not an OTLP trace export request ({error})") from None
+        raise RefusedBatch(
+            400, "malformed", f"the body is not an OTLP trace export request ({_shortened(str(error))})"
+        ) from None
     spans = [span for rs in batch.resource_spans for ss in rs.scope_spans for span in ss.spans]
     if not spans:
         raise RefusedBatch(400, "malformed", "the body is an OTLP trace export request without spans")
@@ -112,6 +128,28 @@ def decode_batch(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         if len(span.trace_id) != 16 or len(span.span_id) != 8 or len(span.parent_span_id) not in (0, 8):
             raise RefusedBatch(400, "malformed", "a span's ids have the wrong size: trace ids are 16 bytes, span ids 8")
     return batch
+
+
+class _NotJson(ValueError):
+    """The body is not strict JSON or not an object; the text is a phrase that follows "the body"."""
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """The JSON object in ``body``, strict and nested at most MAX_JSON_NESTING deep."""
+    try:
+        document = parse_json_body(body, max_nesting=MAX_JSON_NESTING)
+    except ValueError as error:
+        raise _NotJson(str(error)) from None
+    if not isinstance(document, dict):
+        raise _NotJson("is JSON but not an object")
+    return document
+
+
+def _shortened(text: str) -> str:
+    """``text`` cut to twice QUOTED_CHARACTERS: protobuf's errors repeat a prefix per nested field and quote values."""
+    text = text.rstrip(".")
+    limit = 2 * QUOTED_CHARACTERS
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _hex_ids_as_base64(document: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +204,7 @@ class BrowserTraceIngest:
         return route
 
     def _build_app(self) -> Flask:
-        app = Flask(__name__)
+        app = Flask(__name__, static_folder=None)  # one route; Flask's /static/<path:filename> would serve nothing
         app.config.update(MAX_CONTENT_LENGTH=self.max_body_bytes)
         CORS(
             app,
@@ -184,7 +222,9 @@ class BrowserTraceIngest:
         origin = request.headers.get("Origin")
         if origin not in self.origins:
             raise RefusedBatch(
-                403, "origin", f"origin {origin!r} may not send spans here; the frontend's origins are in FRONTEND_URL"
+                403,
+                "origin",
+                f"origin {_QUOTED.repr(origin)} may not send spans here; the frontend's origins are in FRONTEND_URL",
             )
         if request.method != "POST":
             return
@@ -198,7 +238,9 @@ class BrowserTraceIngest:
     def _receive(self) -> Response:
         if request.mimetype not in (JSON, PROTOBUF):
             raise RefusedBatch(
-                415, "content_type", f"content type {request.mimetype!r} is not OTLP; send {JSON} or {PROTOBUF}"
+                415,
+                "content_type",
+                f"content type {_QUOTED.repr(request.mimetype)} is not OTLP; send {JSON} or {PROTOBUF}",
             )
         if request.headers.get("Content-Encoding", "identity") != "identity":
             raise RefusedBatch(415, "content_type", "compressed span batches are not accepted; send them uncompressed")

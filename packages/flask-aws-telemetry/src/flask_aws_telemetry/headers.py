@@ -2,7 +2,13 @@
 
 Malformed or oversized ``traceparent``, ``tracestate``, ``baggage`` and
 ``X-Amzn-Trace-Id`` headers are removed before any propagator reads them, so
-a hostile or broken client starts a fresh trace instead of corrupting one.
+a hostile or broken client starts a fresh trace instead of corrupting one,
+and no propagator logs about it: OpenTelemetry's logs a WARNING for each
+baggage member it cannot read (a 2 KB header holds a hundred) and one for a
+bad ``tracestate``. ``tracestate`` and ``baggage`` are checked against the
+W3C grammars (Trace Context section 3.3, Baggage section 3), as strictly as
+OpenTelemetry's propagators read them: a baggage key is followed by ``=``
+without spaces, and a header with a member it would refuse is dropped whole.
 """
 
 from __future__ import annotations
@@ -19,6 +25,20 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 _XRAY_ROOT = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
 _XRAY_PARENT = re.compile(r"^[0-9a-f]{16}$")
 _PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
+# List members are separated by a comma with optional spaces or tabs around it; empty members are allowed.
+_LIST_DELIMITER = re.compile(r"[ \t]*,[ \t]*")
+_OWS = r"[ \t]*"
+# W3C Trace Context: a key (simple or tenant@system), "=", a value of printable characters ending in a non-space.
+_TRACESTATE_MEMBER = re.compile(
+    r"(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})"
+    r"=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]" + _OWS
+)
+MAX_TRACESTATE_MEMBERS = 32
+# W3C Baggage: a key (an RFC 7230 token), "=", a value of baggage octets, then properties (key, or key=value).
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_BAGGAGE_VALUE = r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"
+_BAGGAGE_MEMBER = re.compile(rf"{_TOKEN}={_BAGGAGE_VALUE}(?:;{_OWS}{_TOKEN}{_OWS}(?:={_OWS}{_BAGGAGE_VALUE}{_OWS})?)*")
+MAX_BAGGAGE_MEMBERS = 180
 
 
 def is_valid_traceparent(value: str) -> bool:
@@ -46,16 +66,33 @@ def is_valid_xray_header(value: str) -> bool:
     return True
 
 
-def _bounded_printable(limit: int) -> Callable[[str], bool]:
-    return lambda value: len(value) <= limit and bool(_PRINTABLE.match(value))
+def _members_valid(value: str, limit: int, most: int, member: re.Pattern[str]) -> bool:
+    """True for a list header of at most ``limit`` printable characters and ``most`` members, each one ``member``."""
+    if len(value) > limit or not _PRINTABLE.match(value):
+        return False
+    members = [m for m in _LIST_DELIMITER.split(value.strip(" \t")) if m]
+    return len(members) <= most and all(member.fullmatch(m) for m in members)
+
+
+def is_valid_tracestate(value: str) -> bool:
+    """True for a W3C tracestate: at most 32 members ``key=value``, no key twice."""
+    if not _members_valid(value, MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, _TRACESTATE_MEMBER):
+        return False
+    keys = [m.partition("=")[0] for m in _LIST_DELIMITER.split(value.strip(" \t")) if m]
+    return len(keys) == len(set(keys))
+
+
+def is_valid_baggage(value: str) -> bool:
+    """True for a W3C baggage header OpenTelemetry's propagator reads whole: at most 180 members ``key=value;...``."""
+    return _members_valid(value, MAX_BAGGAGE_LENGTH, MAX_BAGGAGE_MEMBERS, _BAGGAGE_MEMBER)
 
 
 # WSGI environ key -> validity check.
 _CHECKS: dict[str, Callable[[str], bool]] = {
     "HTTP_TRACEPARENT": is_valid_traceparent,
     "HTTP_X_AMZN_TRACE_ID": is_valid_xray_header,
-    "HTTP_TRACESTATE": _bounded_printable(MAX_TRACESTATE_LENGTH),
-    "HTTP_BAGGAGE": _bounded_printable(MAX_BAGGAGE_LENGTH),
+    "HTTP_TRACESTATE": is_valid_tracestate,
+    "HTTP_BAGGAGE": is_valid_baggage,
 }
 
 
