@@ -3,7 +3,8 @@
     from testsupport import cloudwatch_alarms
 
     alarms = cloudwatch_alarms.AlarmSet.from_template(template)      # every metric and composite alarm in it
-    history = alarms.run(feed, minutes=7 * 1440)                      # feed: (namespace, metric name) -> MinuteSeries
+    history = alarms.run(feed, minutes=7 * 1440)                      # feed: (namespace, metric name) -> MinuteSeries,
+                                                                      # one for every metric the alarms read
     history.transitions("cruddur-prod-AvailabilityFastBurn")          # [(minute, "ALARM"), (minute, "OK"), ...]
 
 It reads what the template says (``Metrics`` with their ``Expression`` or
@@ -53,7 +54,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,7 @@ class MinuteSeries:
     timing (``TargetResponseTime``) one pair per distinct duration.
     """
 
-    values: list[tuple[tuple[float, int], ...] | None]
+    values: Sequence[tuple[tuple[float, int], ...] | None]
     _prefix: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def _cumulative(self, key: str, per_minute: Callable[[tuple[tuple[float, int], ...]], float]) -> list[float]:
@@ -191,7 +192,12 @@ class _Parser:
         if self.peek() == "-":
             self.take()
             inner = self.unary()
-            return lambda values: (lambda v, s: (None if v is None else -v, s))(*inner(values))
+
+            def negated(values: Mapping[str, Value]) -> tuple[Value, bool]:
+                value, is_series = inner(values)
+                return (None if value is None else -value), is_series
+
+            return negated
         return self.atom()
 
     def atom(self) -> Node:
@@ -277,6 +283,8 @@ class MetricAlarm:
         for query_id, stat in stats.items():
             if stat["Stat"] not in ("Sum", "SampleCount") and not _PERCENTILE_RANK.fullmatch(stat["Stat"]):
                 raise Unsupported(f"{name}: statistic {stat['Stat']!r} of {query_id} is not implemented")
+        if "Threshold" not in properties:
+            raise Unsupported(f"{name}: only a static Threshold is implemented")
         comparison = properties["ComparisonOperator"]
         if comparison not in _COMPARISONS:
             raise Unsupported(f"{name}: comparison {comparison} is not implemented")
@@ -338,6 +346,14 @@ _RULE_TOKEN = re.compile(
 RuleNode = Callable[[Mapping[str, str]], bool]
 
 
+def _either(left: RuleNode, right: RuleNode) -> RuleNode:
+    return lambda states: left(states) or right(states)
+
+
+def _both(left: RuleNode, right: RuleNode) -> RuleNode:
+    return lambda states: left(states) and right(states)
+
+
 def _rule(text: str) -> RuleNode:
     """Parse an ``AlarmRule``: functions of the children's states, AND/OR/NOT, parentheses (AND before OR)."""
     tokens: list[tuple[str, str]] = []
@@ -367,16 +383,14 @@ def _rule(text: str) -> RuleNode:
         node = both()
         while peek() == "OR":
             take()
-            left, right = node, both()
-            node = lambda states, left=left, right=right: left(states) or right(states)  # noqa: E731
+            node = _either(node, both())
         return node
 
     def both() -> RuleNode:
         node = negation()
         while peek() == "AND":
             take()
-            left, right = node, negation()
-            node = lambda states, left=left, right=right: left(states) and right(states)  # noqa: E731
+            node = _both(node, negation())
         return node
 
     def negation() -> RuleNode:
@@ -483,7 +497,14 @@ class AlarmSet:
         return cls(metric_alarms, composites)
 
     def run(self, feed: Mapping[tuple[str, str], MinuteSeries], *, minutes: int, start: int = 1) -> History:
-        """Evaluate every alarm each minute from ``start`` to ``minutes`` (composites after their children)."""
+        """Evaluate every alarm each minute from ``start`` to ``minutes`` (composites after their children).
+
+        ``feed`` names every metric the alarms read (a series of None where the metric published nothing), so a
+        metric the template names and the feed does not is an error, not a quiet alarm.
+        """
+        unfed = {metric for a in self.metric_alarms.values() for metric, _ in a.metrics.values()} - set(feed)
+        if unfed:
+            raise ValueError(f"the feed has no series for {sorted(unfed)}, which the alarms read")
         changes: dict[str, list[tuple[int, str]]] = {name: [] for name in [*self.metric_alarms, *self.composites]}
         for minute in range(start, minutes + 1):
             moved = False

@@ -74,6 +74,11 @@ ENTRY_POINT_METRICS = {
         1000.0,
     ),
 }
+# The load balancer's own 5xx (no target to answer): none in these scenarios, so it publishes nothing.
+SILENT_METRICS = {
+    EntryPoint.LOAD_BALANCER: (("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),),
+    EntryPoint.HTTP_API: (),
+}
 FAST_SECONDS, SLOW_SECONDS = 0.2, 1.5
 
 
@@ -126,6 +131,7 @@ def traffic(
         requests_metric: MinuteSeries(requests),
         errors_metric: MinuteSeries(errors),
         duration_metric: MinuteSeries(durations),
+        **{metric: MinuteSeries([None] * scenario.minutes) for metric in SILENT_METRICS[entry_point]},
     }
 
 
@@ -352,6 +358,15 @@ def test_the_evaluator_refuses_what_it_does_not_implement(synthesized_environmen
         parsed = MetricAlarm.from_properties(alarm)
         feed = {("AWS/ApplicationELB", "RequestCount"): MinuteSeries([((100.0, 1),)] * 60)}
         parsed.evaluate(feed, 60)
+
+
+def test_a_metric_missing_from_the_feed_is_an_error_not_a_quiet_alarm(synthesized_environments):
+    """A feed without the load balancer's own 5xx series fails the run instead of leaving the alarms OK."""
+    alarms = AlarmSet.from_template(synthesized_environments("prod").templates["service"], only=lambda n: "Burn" in n)
+    feed = traffic(EntryPoint.LOAD_BALANCER, 1000, SCENARIOS["outage"])
+    del feed["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"]
+    with pytest.raises(ValueError, match="HTTPCode_ELB_5XX_Count"):
+        alarms.run(feed, minutes=10)
 
 
 def test_the_evaluator_refuses_a_rule_it_cannot_read(synthesized_environments):
