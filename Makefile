@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices
 
-.PHONY: help install chromium sidecars synth lint test image-test secrets honeycomb-queries diff deploy destroy local clean cost bench bench-synth bench-cost
+.PHONY: help install chromium sidecars synth lint test image-test secrets honeycomb-queries honeycomb-slos diff deploy destroy local clean cost bench bench-synth bench-cost
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ secrets: install ## Put HONEYCOMB_API_KEY and ROLLBAR_ACCESS_TOKEN (and HONEYCOM
 honeycomb-queries: install ## Create the saved Honeycomb queries (honeycomb/queries) in ENV's Honeycomb (HONEYCOMB_API_URL=... for the EU).
 	$(VENV_PY) -m scripts.honeycomb_queries --env $(ENV) $(if $(HONEYCOMB_API_URL),--api-url $(HONEYCOMB_API_URL))
 
+honeycomb-slos: install ## Create or update ENV's SLOs and burn alerts (its slos config) in ENV's Honeycomb; a second run changes nothing.
+	$(VENV_PY) -m scripts.honeycomb_slos --env $(ENV) $(if $(HONEYCOMB_API_URL),--api-url $(HONEYCOMB_API_URL))
+
 diff: install ## cdk diff of ENV against the deployed stacks.
 	$(CDK) diff -c env=$(ENV)
 
@@ -120,7 +123,7 @@ clean: ## Remove build output (keeps .venv and node_modules).
 	rm -rf cdk.out .pytest_cache .sidecars
 
 FORMAT ?= text
-cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json; XRAY_PATH=opentelemetry-collector prices that path).
+cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json; XRAY_PATH=<an XRayPath value> prices that path).
 	$(VENV_PY) -m cost --format $(FORMAT) $(if $(XRAY_PATH),--xray-path $(XRAY_PATH))
 
 bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes its section of bench/RESULTS.md.

@@ -107,8 +107,12 @@ def load_queries(service_name: str, directory: Path = QUERIES_DIR) -> list[Saved
     return queries
 
 
-def read_configuration_key(config: EnvironmentConfig, ssm_client) -> str:
-    """The Configuration key from SSM, or an error naming the parameter to put and how."""
+def read_configuration_key(
+    config: EnvironmentConfig, ssm_client, permissions: str = "'Manage Queries and Columns'"
+) -> str:
+    """The Configuration key from SSM, or an error naming the parameter to put, the ``permissions`` it needs, and
+    how.
+    """
     parameter = config.secret_parameter_name(HONEYCOMB_CONFIGURATION_KEY)
     try:
         return ssm_client.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
@@ -119,7 +123,7 @@ def read_configuration_key(config: EnvironmentConfig, ssm_client) -> str:
         raise HoneycombQueriesError(f"could not read {parameter}: {error}") from None
     raise HoneycombQueriesError(
         f"no Honeycomb configuration key: the SecureString parameter {parameter} does not exist. "
-        "Create a Configuration key with 'Manage Queries and Columns' in Honeycomb "
+        f"Create a Configuration key with {permissions} in Honeycomb "
         "(Environment Settings, API Keys, Configuration), then put it with: "
         "HONEYCOMB_API_KEY=... ROLLBAR_ACCESS_TOKEN=... HONEYCOMB_CONFIGURATION_KEY=... "
         f"make secrets ENV={config.name}"

@@ -168,6 +168,19 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
         ({"slos": SlosConfig(latency_window_days=1.5)}, "slos.latency_window_days", "1.5", "whole number"),
         ({"slos": SlosConfig(latency_threshold_seconds=0)}, "slos.latency_threshold_seconds", "0", "positive"),
         ({"slos": SlosConfig(latency_threshold_seconds=-1.0)}, "slos.latency_threshold_seconds", "-1.0", "positive"),
+        (
+            {"slos": SlosConfig(honeycomb_recipient="email:oncall@example.com")},
+            "slos.honeycomb_recipient",
+            "email:oncall@example.com",
+            "the id of a recipient in your Honeycomb team",
+        ),
+        ({"slos": SlosConfig(honeycomb_recipient="")}, "slos.honeycomb_recipient", "''", "letters and digits"),
+        (
+            {"slos": SlosConfig(honeycomb_notice_recipient="yUheCUmgZ8p")},
+            "slos.honeycomb_notice_recipient",
+            "yUheCUmgZ8p",
+            "set honeycomb_recipient too",
+        ),
         ({"canary": CanaryConfig(rate_minutes=0)}, "canary.rate_minutes", "0", "1 to 1440"),
         ({"canary": CanaryConfig(rate_minutes=5, wait_seconds=5)}, "canary.wait_seconds", "5", "10 to 600"),
         (
@@ -187,13 +200,14 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             {"telemetry": TelemetryConfig(xray_path="opentelemetry")},
             "telemetry.xray_path",
             "'opentelemetry'",
-            "XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.OPENTELEMETRY_COLLECTOR",
+            "XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.XRAY_SDK_AND_COLLECTOR, XRayPath.OPENTELEMETRY_COLLECTOR, "
+            "XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS",
         ),
         (
             {"telemetry": TelemetryConfig(opentelemetry=False, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)},
             "telemetry.xray_path",
             "opentelemetry-collector",
-            "needs telemetry.opentelemetry = True",
+            "set telemetry.opentelemetry = True",
         ),
         (
             {"telemetry": TelemetryConfig(anomaly_capture_per_second=-1)},

@@ -26,6 +26,34 @@ here are written from Honeycomb's own documentation, and only those:
   (strings), all optional; ``__all__`` makes an environment marker; a
   created marker is answered 201 with ``id``, ``created_at`` and
   ``updated_at`` added;
+* the Calculated Fields (Derived Columns), SLOs and Burn Alerts API
+  (docs.honeycomb.io/api: "Derived Columns API", "SLOs API", "Burn Alerts";
+  Honeycomb's OpenAPI description ``api/openapi-public.yaml`` as its pages
+  ``/api/slos/create-an-slo``, ``/api/burn-alerts/create-a-burn-alert`` and
+  ``/api/burn-alerts/update-a-burn-alert`` quote it):
+  ``GET``/``POST /1/derived_columns/{dataset}`` (``?alias=`` finds one, 404
+  when none), ``GET``/``PUT``/``DELETE /1/derived_columns/{dataset}/{id}``: a
+  column's ``alias`` and ``expression`` are required strings, ``description``
+  an optional one, the alias unique in the dataset and never changed by a
+  PUT; the expression must parse (``honeycomb_expressions``: Honeycomb's
+  grammar, the functions evaluated there); ``GET``/``POST /1/slos/{dataset}``,
+  ``GET``/``PUT``/``DELETE /1/slos/{dataset}/{id}`` (PUT replaces the whole
+  SLO): ``name`` 1 to 120 characters, ``description`` at most 1023,
+  ``sli.alias`` 1 to 255 naming a derived column of the dataset,
+  ``time_period_days`` an integer of 1 or more, ``target_per_million`` an
+  integer from 0 to 999999, optional ``tags`` of ``key``/``value`` strings;
+  ``POST /1/burn_alerts/{dataset}``, ``GET`` with the required ``slo_id``
+  query parameter, ``GET``/``PUT``/``DELETE /1/burn_alerts/{dataset}/{id}``:
+  ``alert_type`` ``exhaustion_time`` (the default) or ``budget_rate``;
+  ``exhaustion_minutes`` (an integer of 0 or more) required for the first
+  and refused for the second; ``budget_rate_window_minutes`` (an integer, no
+  longer than the SLO's time period) and
+  ``budget_rate_decrease_threshold_per_million`` (an integer, 1 to 1000000)
+  required for the second and refused for the first; ``slo.id`` required
+  when created; ``recipients`` a non-empty list of NotificationRecipients
+  (``id``, or the deprecated ``type`` and ``target``; ``details.pagerduty_severity``
+  critical/error/warning/info); ``description`` at most 1023. Created objects
+  are answered 201, updated ones 200, deletions 204.
 * relational fields (``root.``, ``parent.``, ``any.``, ``any2.``, ``any3.``,
   ``child.``, ``none.``; "Common Issues with Queries" and the relational
   fields guide): allowed in filters and breakdowns (``none.`` in filters
@@ -39,6 +67,11 @@ for a body that is not JSON; 422 (RFC 7807 problem, ``validation-failed``,
 with ``type_detail`` naming each field) for a specification the rules refuse;
 and, when a test scripts it with ``fail_next``, 429 with ``Retry-After`` or a
 5xx. Ids are the stand-in's own (Honeycomb's are opaque strings too).
+Recipients are team-wide and made elsewhere: the stand-in knows those
+``recipients`` names and refuses (422, its own choice: the reference
+documents no answer) a burn alert naming another id; it refuses any field
+the schema does not name, which is stricter than Honeycomb's documentation
+says it is, so that a misspelt field never passes unseen.
 
 What a query's columns are made of: ``honeycomb_event`` turns a span the
 OTLP receiver decoded into the event Honeycomb stores, by the translation
@@ -57,7 +90,9 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
+from testsupport.standins import honeycomb_expressions
 from testsupport.standins.loopback_http import LoopbackHttpServer
 
 CALCULATION_OPS = frozenset(
@@ -88,6 +123,20 @@ ANNOTATION_NAME_MAX = 320
 ANNOTATION_DESCRIPTION_MAX = 1023
 MARKER_FIELDS = {"start_time": int, "end_time": int, "message": str, "type": str, "url": str}
 
+SLO_NAME_MAX = 120
+DESCRIPTION_MAX = 1023
+ALIAS_MAX = 255
+TARGET_PER_MILLION_MAX = 999_999
+BURN_ALERT_TYPES = ("exhaustion_time", "budget_rate")
+RECIPIENT_TYPES = frozenset({"email", "pagerduty", "slack", "webhook", "msteams", "msteams_workflow"})
+PAGERDUTY_SEVERITIES = frozenset({"critical", "error", "warning", "info"})
+DERIVED_COLUMN_FIELDS = frozenset({"alias", "expression", "description"})
+SLO_FIELDS = frozenset({"name", "description", "sli", "time_period_days", "target_per_million", "tags"})
+BURN_ALERT_FIELDS = frozenset(
+    {"alert_type", "description", "exhaustion_minutes", "budget_rate_window_minutes",
+     "budget_rate_decrease_threshold_per_million", "slo", "recipients"}
+)  # fmt: skip
+
 UNAUTHORIZED = {"error": "unknown API key - check your credentials"}
 PROBLEM = "application/problem+json"
 
@@ -101,13 +150,17 @@ class HoneycombApi(LoopbackHttpServer):
     in order, before any other handling (Honeycomb down, rate limiting).
     """
 
-    def __init__(self, *, configuration_key: str, datasets: tuple[str, ...]) -> None:
+    def __init__(self, *, configuration_key: str, datasets: tuple[str, ...], recipients: tuple[str, ...] = ()) -> None:
         super().__init__()
         self._key = configuration_key
         self.datasets = set(datasets)
+        self.recipients = set(recipients)
         self.queries: dict[str, dict[str, Any]] = {}
         self.annotations: dict[str, dict[str, Any]] = {}
         self.markers: list[dict[str, Any]] = []
+        self.derived_columns: dict[str, dict[str, Any]] = {}
+        self.slos: dict[str, dict[str, Any]] = {}
+        self.burn_alerts: dict[str, dict[str, Any]] = {}
         self.refused: list[tuple[int, dict[str, Any]]] = []
         self.fail_next: list[tuple[int, dict[str, Any]]] = []
         self.calls: list[tuple[str, str]] = []
@@ -125,10 +178,14 @@ class HoneycombApi(LoopbackHttpServer):
             return status, json.dumps(answer).encode(), extra
         if {k.lower(): v for k, v in headers.items()}.get("x-honeycomb-team") != self._key:
             return self._refuse(401, UNAUTHORIZED)
-        match = re.fullmatch(r"/1/(queries|query_annotations|markers)/([^/?]+)(?:/([^/?]+))?", path)
+        route, _, query_string = path.partition("?")
+        match = re.fullmatch(
+            r"/1/(queries|query_annotations|markers|derived_columns|slos|burn_alerts)/([^/?]+)(?:/([^/?]+))?", route
+        )
         if match is None:
             return self._refuse(404, {"error": "not found"})
         kind, dataset, item = match.groups()
+        query = {name: values[0] for name, values in parse_qs(query_string).items()}
         if dataset != "__all__" and dataset not in self.datasets:
             return self._refuse(404, {"error": "dataset not found"})
         document = None
@@ -147,6 +204,12 @@ class HoneycombApi(LoopbackHttpServer):
             return self._queries(method, dataset, item, document)
         if kind == "markers":
             return self._markers(method, dataset, item, document)
+        if kind == "derived_columns":
+            return self._derived_columns(method, dataset, item, document, query)
+        if kind == "slos":
+            return self._slos(method, dataset, item, document)
+        if kind == "burn_alerts":
+            return self._burn_alerts(method, dataset, item, document, query)
         return self._annotations(method, dataset, item, document)
 
     def _queries(self, method: str, dataset: str, item: str | None, spec: dict | None) -> tuple:
@@ -214,6 +277,138 @@ class HoneycombApi(LoopbackHttpServer):
             self.markers.append(marker)
             return 201, json.dumps(_public(marker)).encode()
         return self._refuse(405, {"error": "method not allowed"})
+
+    def _derived_columns(
+        self, method: str, dataset: str, item: str | None, document: dict | None, query: dict[str, str]
+    ) -> tuple:
+        in_dataset = [c for c in self.derived_columns.values() if c["_dataset"] == dataset]
+        if item is None and method == "GET":
+            if "alias" in query:
+                found = [c for c in in_dataset if c["alias"] == query["alias"]]
+                if not found:  # an answer, not a refusal: the request was right
+                    return 404, json.dumps({"error": "Derived column not found."}).encode()
+                return 200, json.dumps(_public(found[0])).encode()
+            return 200, json.dumps([_public(c) for c in in_dataset]).encode()
+        if item is None and method == "POST":
+            problems = derived_column_problems(document or {})
+            if problems:
+                return self._refuse(422, _validation_failed(problems), PROBLEM)
+            if any(c["alias"] == document["alias"] for c in in_dataset):
+                return self._refuse(409, {"error": f"a derived column with alias {document['alias']} exists"})
+            column_id = uuid.uuid4().hex[:11]
+            self.derived_columns[column_id] = {"description": "", **document, "id": column_id, "_dataset": dataset}
+            return 201, json.dumps(_public(self.derived_columns[column_id])).encode()
+        column = self.derived_columns.get(item or "")
+        if column is None or column["_dataset"] != dataset:
+            return self._refuse(404, {"error": "Derived column not found."})
+        if method == "GET":
+            return 200, json.dumps(_public(column)).encode()
+        if method == "DELETE":
+            if any(slo["sli"]["alias"] == column["alias"] for slo in self.slos.values() if slo["_dataset"] == dataset):
+                return self._refuse(409, {"error": "the derived column is the SLI of an SLO"})
+            del self.derived_columns[column["id"]]
+            return 204, b""
+        if method == "PUT":
+            problems = derived_column_problems(document or {})
+            if not problems and document["alias"] != column["alias"]:
+                problems = [("alias", "alias: cannot be changed")]
+            if problems:
+                return self._refuse(422, _validation_failed(problems), PROBLEM)
+            column.update({"description": "", **document})
+            return 200, json.dumps(_public(column)).encode()
+        return self._refuse(405, {"error": "method not allowed"})
+
+    def _slos(self, method: str, dataset: str, item: str | None, document: dict | None) -> tuple:
+        if item is None and method == "GET":
+            return 200, json.dumps([_public(o) for o in self.slos.values() if o["_dataset"] == dataset]).encode()
+        slo = None
+        if item is not None:
+            slo = self.slos.get(item)
+            if slo is None or slo["_dataset"] != dataset:
+                return self._refuse(404, {"error": "SLO not found."})
+            if method == "GET":
+                return 200, json.dumps(_public(slo)).encode()
+            if method == "DELETE":
+                del self.slos[item]
+                for alert_id in [a for a, alert in self.burn_alerts.items() if alert["slo"]["id"] == item]:
+                    del self.burn_alerts[alert_id]
+                return 204, b""
+        if method not in ("POST", "PUT") or (method == "POST") != (item is None):
+            return self._refuse(405, {"error": "method not allowed"})
+        problems = slo_problems(document or {})
+        if not problems:
+            aliases = {c["alias"] for c in self.derived_columns.values() if c["_dataset"] == dataset}
+            if document["sli"]["alias"] not in aliases:
+                problems = [("sli.alias", f"sli.alias: no derived column {document['sli']['alias']} in {dataset}")]
+            elif slo is not None:
+                longest = max((a.get("budget_rate_window_minutes", 0) for a in self._alerts_of(slo["id"])), default=0)
+                if longest > document["time_period_days"] * 1440:
+                    problems = [("time_period_days", "time_period_days: shorter than a burn alert's window")]
+        if problems:
+            return self._refuse(422, _validation_failed(problems), PROBLEM)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        if slo is None:
+            slo_id = uuid.uuid4().hex[:11]
+            slo = self.slos[slo_id] = {"id": slo_id, "created_at": now, "_dataset": dataset}
+        slo.pop("description", None)
+        slo.pop("tags", None)
+        slo.update(document, updated_at=now)
+        return (201 if method == "POST" else 200), json.dumps(_public(slo)).encode()
+
+    def _alerts_of(self, slo_id: str) -> list[dict[str, Any]]:
+        return [alert for alert in self.burn_alerts.values() if alert["slo"]["id"] == slo_id]
+
+    def _burn_alerts(
+        self, method: str, dataset: str, item: str | None, document: dict | None, query: dict[str, str]
+    ) -> tuple:
+        if item is None and method == "GET":
+            if not query.get("slo_id"):
+                problems = [("slo_id", "slo_id: the query parameter is required")]
+                return self._refuse(422, _validation_failed(problems), PROBLEM)
+            listed = [a for a in self._alerts_of(query["slo_id"]) if a["_dataset"] == dataset]
+            return 200, json.dumps([_public(a) for a in listed]).encode()
+        alert = None
+        if item is not None:
+            alert = self.burn_alerts.get(item)
+            if alert is None or alert["_dataset"] != dataset:
+                return self._refuse(404, {"error": "Burn alert not found."})
+            if method == "GET":
+                return 200, json.dumps(_public(alert)).encode()
+            if method == "DELETE":
+                del self.burn_alerts[item]
+                return 204, b""
+        if method not in ("POST", "PUT") or (method == "POST") != (item is None):
+            return self._refuse(405, {"error": "method not allowed"})
+        problems = burn_alert_problems(document or {}, creating=alert is None)
+        if problems:
+            return self._refuse(422, _validation_failed(problems), PROBLEM)
+        slo_id = alert["slo"]["id"] if alert is not None else document["slo"]["id"]
+        slo = self.slos.get(slo_id)
+        if slo is None or slo["_dataset"] != dataset:
+            return self._refuse(404, {"error": "SLO not found."})
+        window = document.get("budget_rate_window_minutes")
+        if window is not None and window > slo["time_period_days"] * 1440:
+            problems.append(
+                ("budget_rate_window_minutes", "budget_rate_window_minutes: longer than the SLO's time period")
+            )
+        for index, recipient in enumerate(document["recipients"]):
+            if "id" in recipient and recipient["id"] not in self.recipients:
+                problems.append((f"recipients[{index}].id", f"recipients[{index}].id: no recipient {recipient['id']}"))
+        if problems:
+            return self._refuse(422, _validation_failed(problems), PROBLEM)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        if alert is None:
+            alert_id = uuid.uuid4().hex[:11]
+            alert = self.burn_alerts[alert_id] = {"id": alert_id, "created_at": now, "_dataset": dataset}
+        for key in ("description", "exhaustion_minutes", "budget_rate_window_minutes",
+                    "budget_rate_decrease_threshold_per_million"):  # fmt: skip
+            alert.pop(key, None)
+        alert.update(
+            {**document, "alert_type": document.get("alert_type", "exhaustion_time"), "slo": {"id": slo_id}},
+            triggered=False,
+            updated_at=now,
+        )
+        return (201 if method == "POST" else 200), json.dumps(_public(alert)).encode()
 
     def _refuse(self, status: int, answer: dict[str, Any], content_type: str = "application/json") -> tuple:
         self.refused.append((status, answer))
@@ -397,6 +592,104 @@ def marker_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
             problems.append((key, f"{key}: is not a field of a marker ({', '.join(MARKER_FIELDS)})"))
         elif not isinstance(value, kind) or isinstance(value, bool):
             problems.append((key, f"{key}: must be {'an integer' if kind is int else 'a string'}"))
+    return problems
+
+
+def _string_problem(document: dict[str, Any], key: str, low: int, high: int, *, required: bool) -> list:
+    value = document.get(key)
+    if value is None and not required:
+        return []
+    if not (isinstance(value, str) and low <= len(value) <= high):
+        wanted = f"{low} to {high}" if low else f"at most {high}"
+        return [(key, f"{key}: must be a string of {wanted} characters")]
+    return []
+
+
+def _unknown_fields(document: dict[str, Any], known: frozenset[str], what: str) -> list[tuple[str, str]]:
+    return [
+        (key, f"{key}: is not a field of {what} ({', '.join(sorted(known))})") for key in document if key not in known
+    ]
+
+
+def derived_column_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every way ``document`` breaks the Derived Column (Calculated Field) schema, as (field, description)."""
+    problems = _unknown_fields(document, DERIVED_COLUMN_FIELDS, "a derived column")
+    problems += _string_problem(document, "alias", 1, ALIAS_MAX, required=True)
+    problems += _string_problem(document, "description", 0, DESCRIPTION_MAX, required=False)
+    expression = document.get("expression")
+    if not isinstance(expression, str) or not expression:
+        problems.append(("expression", "expression: is missing"))
+    else:
+        try:
+            honeycomb_expressions.parse(expression)
+        except honeycomb_expressions.ExpressionError as error:
+            problems.append(("expression", f"expression: {error}"))
+    return problems
+
+
+def slo_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every way ``document`` breaks the SLO schema, as (field, description)."""
+    problems = _unknown_fields(document, SLO_FIELDS, "an SLO")
+    problems += _string_problem(document, "name", 1, SLO_NAME_MAX, required=True)
+    problems += _string_problem(document, "description", 0, DESCRIPTION_MAX, required=False)
+    sli = document.get("sli")
+    if not isinstance(sli, dict) or set(sli) != {"alias"}:
+        problems.append(("sli", "sli: must be an object with alias"))
+    else:
+        problems += [("sli.alias", f"sli.{d}") for _, d in _string_problem(sli, "alias", 1, ALIAS_MAX, required=True)]
+    days = document.get("time_period_days")
+    if not (_is_int(days) and days >= 1):
+        problems.append(("time_period_days", "time_period_days: must be an integer of 1 or more"))
+    target = document.get("target_per_million")
+    if not (_is_int(target) and 0 <= target <= TARGET_PER_MILLION_MAX):
+        problems.append(
+            ("target_per_million", f"target_per_million: must be an integer from 0 to {TARGET_PER_MILLION_MAX}")
+        )
+    tags = document.get("tags", [])
+    if not isinstance(tags, list) or not all(
+        isinstance(tag, dict) and set(tag) == {"key", "value"} and all(isinstance(v, str) for v in tag.values())
+        for tag in tags
+    ):
+        problems.append(("tags", "tags: must be a list of objects with key and value strings"))
+    return problems
+
+
+def burn_alert_problems(document: dict[str, Any], *, creating: bool) -> list[tuple[str, str]]:
+    """Every way ``document`` breaks the Burn Alert schema (of a POST when ``creating``, else a PUT)."""
+    problems = _unknown_fields(document, BURN_ALERT_FIELDS, "a burn alert")
+    problems += _string_problem(document, "description", 0, DESCRIPTION_MAX, required=False)
+    alert_type = document.get("alert_type", "exhaustion_time")
+    if alert_type not in BURN_ALERT_TYPES:
+        problems.append(("alert_type", f"alert_type: must be one of {', '.join(BURN_ALERT_TYPES)}"))
+    rules = {
+        "exhaustion_minutes": (0, None, "exhaustion_time"),
+        "budget_rate_window_minutes": (1, None, "budget_rate"),
+        "budget_rate_decrease_threshold_per_million": (1, 1_000_000, "budget_rate"),
+    }
+    for key, (low, high, needed_by) in rules.items():
+        value = document.get(key)
+        if alert_type == needed_by and not (_is_int(value) and low <= value <= (high or value)):
+            allowed = f"from {low} to {high}" if high else f"of {low} or more"
+            problems.append((key, f"{key}: is required for {needed_by} alerts, an integer {allowed}"))
+        elif alert_type != needed_by and key in document:
+            problems.append((key, f"{key}: must not be specified for {alert_type} alerts"))
+    slo = document.get("slo")
+    if creating and not (isinstance(slo, dict) and set(slo) == {"id"} and isinstance(slo["id"], str) and slo["id"]):
+        problems.append(("slo", "slo: must be an object with the SLO's id"))
+    recipients = document.get("recipients")
+    if not isinstance(recipients, list) or not recipients:
+        problems.append(("recipients", "recipients: must be a non-empty list"))
+        return problems
+    for index, recipient in enumerate(recipients):
+        field = f"recipients[{index}]"
+        if not isinstance(recipient, dict) or set(recipient) - {"id", "type", "target", "details"}:
+            problems.append((field, f"{field}: must be an object with id, type, target and details"))
+        elif not ("id" in recipient or {"type", "target"} <= set(recipient)):
+            problems.append((field, f"{field}: name the recipient by id (or the deprecated type and target)"))
+        elif "type" in recipient and recipient["type"] not in RECIPIENT_TYPES:
+            problems.append((f"{field}.type", f"{field}.type: must be one of {', '.join(sorted(RECIPIENT_TYPES))}"))
+        elif recipient.get("details", {}).get("pagerduty_severity", "critical") not in PAGERDUTY_SEVERITIES:
+            problems.append((f"{field}.details", f"{field}.details.pagerduty_severity: is not a severity"))
     return problems
 
 
