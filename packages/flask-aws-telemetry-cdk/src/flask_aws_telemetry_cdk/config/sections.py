@@ -228,7 +228,9 @@ class SlosConfig:
 
     @property
     def honeycomb_recipients(self) -> tuple[str, str] | None:
-        """The ids the fast and the slow burn alerts notify in Honeycomb, or None when no recipient is named."""
+        """The ids the alerts that page and the slow burn's notice go to in Honeycomb, or None when no recipient is
+        named.
+        """
         if self.honeycomb_recipient is None:
             return None
         return self.honeycomb_recipient, self.honeycomb_notice_recipient or self.honeycomb_recipient
