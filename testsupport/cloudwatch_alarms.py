@@ -39,6 +39,12 @@ and applies these documented rules:
    ``OK(x)``, ``INSUFFICIENT_DATA(x)``, ``TRUE``, ``FALSE``, ``AND``, ``OR``,
    ``NOT`` and parentheses over the children's states.
 
+The pages: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+``Statistics-definitions.html``, ``using-metric-math.html``,
+``AlarmThatSendsEmail.html#alarm-evaluation``, ``alarm-evaluation-window.html``,
+``alarms-and-missing-data.html``; and botocore's ``cloudwatch`` service model
+(``PutMetricAlarm``, ``PutCompositeAlarm``'s ``AlarmRule``).
+
 Where AWS gives no number, this module assumes: data is there at the minute
 it describes (no publishing delay), and the evaluation range is N + 2
 periods (the documented example retrieves 5 datapoints for N = 3).
