@@ -21,15 +21,16 @@ backend's spans):
   ``LTE($duration_ms, threshold)``;
 * an **SLO** on it: ``target_per_million`` is the goal (99.9 % is 999000),
   ``time_period_days`` the window;
-* two **burn alerts** of type ``budget_rate`` (Honeycomb's alert on the
-  share of the budget spent within a window) for the two burn-rate alerts of
-  ``models/service_level_objectives.py``: the window is the alert's long
+* three **burn alerts** of type ``budget_rate`` (Honeycomb's alert on the
+  share of the budget spent within a window) for the three burn-rate alerts
+  of ``models/service_level_objectives.py``: the window is the alert's long
   window, the threshold the share of the budget a burn rate at the
   threshold spends in it (14.4 over 1 hour of 30 days is 2 %). Honeycomb's
   budget-rate alert has one window: the short window CloudWatch confirms
-  with (5 and 30 minutes) has no counterpart, so Honeycomb's alert also
-  fires on a burst the short window would have seen end. The fast burn
-  notifies ``slos.honeycomb_recipient``, the slow one
+  with (5 minutes, 30 minutes, 6 hours) has no counterpart, so Honeycomb's
+  alert also fires on a burst the short window would have seen end. The
+  alerts that page (fast and sustained burn) notify
+  ``slos.honeycomb_recipient``, the slow burn
   ``slos.honeycomb_notice_recipient`` (default: the same); without a
   recipient the SLOs are made without burn alerts, and the run says so.
 
@@ -37,7 +38,7 @@ Run again, it changes nothing that already matches and says so; a changed
 goal, window, threshold or recipient updates the derived column, SLO or
 burn alert in place (``PUT``). Objects are found by what the script names
 them: a derived column by its alias, an SLO by its name, a burn alert by
-the first word of its description (``FastBurn:``, ``SlowBurn:``) among the
+the first word of its description (``FastBurn:``, ``SustainedBurn:``, ``SlowBurn:``) among the
 SLO's; anything else in the dataset is left alone.
 
 The key is the one ``make honeycomb-queries`` uses: the Configuration key in
@@ -172,7 +173,9 @@ def _burn_alerts(slo_name: str, goal: ObjectiveGoal, recipients: tuple[str, str]
     if recipients is None:
         return ()
     alerts = []
-    for alert, recipient in zip(BURN_RATE_ALERTS, recipients, strict=True):
+    page, notice = recipients
+    for alert in BURN_RATE_ALERTS:
+        recipient = page if alert.pages else notice
         share = alert.budget_share(goal.window_days)
         alerts.append(
             BurnAlert(

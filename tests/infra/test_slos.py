@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from flask_aws_telemetry_cdk.config import EntryPoint
-from flask_aws_telemetry_cdk.models.service_level_objectives import BURN_RATE_ALERTS, FAST_BURN, SLOW_BURN
+from flask_aws_telemetry_cdk.models.service_level_objectives import (
+    BURN_RATE_ALERTS,
+    FAST_BURN,
+    SLOW_BURN,
+    SUSTAINED_BURN,
+    BurnRateAlert,
+)
 from testsupport import templates
 
 OBJECTIVES = ("Availability", "Latency")
@@ -13,6 +19,8 @@ SLO_TYPE = "AWS::ApplicationSignals::ServiceLevelObjective"
 
 
 def _window(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min"
 
 
@@ -47,11 +55,26 @@ def _returned(queries: list[dict]) -> str:
 
 
 def test_the_burn_rate_alerts_are_the_sre_workbooks():
-    """Fast burn: 14.4x over 1 h and 5 min, 2 % of a 30-day budget, pages; slow: 6x over 6 h and 30 min, 5 %."""
+    """The workbook's table: pages at 14.4x over 1 h and 5 min (2 % of a 30-day budget) and 6x over 6 h and
+    30 min (5 %); a ticket (here a notice) at 1x over 3 days and 6 h (10 %).
+    """
     assert (FAST_BURN.burn_rate, FAST_BURN.long_window_minutes, FAST_BURN.short_window_minutes) == (14.4, 60, 5)
     assert FAST_BURN.budget_share(30) == pytest.approx(0.02) and FAST_BURN.pages
-    assert (SLOW_BURN.burn_rate, SLOW_BURN.long_window_minutes, SLOW_BURN.short_window_minutes) == (6.0, 360, 30)
-    assert SLOW_BURN.budget_share(30) == pytest.approx(0.05) and not SLOW_BURN.pages
+    assert (SUSTAINED_BURN.burn_rate, SUSTAINED_BURN.long_window_minutes, SUSTAINED_BURN.short_window_minutes) == (
+        6.0,
+        360,
+        30,
+    )
+    assert SUSTAINED_BURN.budget_share(30) == pytest.approx(0.05) and SUSTAINED_BURN.pages
+    assert (SLOW_BURN.burn_rate, SLOW_BURN.long_window_minutes, SLOW_BURN.short_window_minutes) == (1.0, 4320, 360)
+    assert SLOW_BURN.budget_share(30) == pytest.approx(0.10) and not SLOW_BURN.pages
+
+
+@pytest.mark.parametrize("minutes", [0, 7 * 24 * 60 + 1])
+def test_a_window_one_alarm_period_cannot_hold_is_refused(minutes):
+    """PutMetricAlarm: Period times EvaluationPeriods (here 1) at most seven days."""
+    with pytest.raises(ValueError, match=f"a window of {minutes} minutes is not one alarm period"):
+        BurnRateAlert("Odd", burn_rate=1.0, long_window_minutes=minutes, short_window_minutes=5, pages=False)
 
 
 def test_each_objective_is_a_request_based_slo_with_the_configured_goal(any_env):
@@ -67,7 +90,7 @@ def test_each_objective_is_a_request_based_slo_with_the_configured_goal(any_env)
             "Interval": {"RollingInterval": {"Duration": goal.window_days, "DurationUnit": "DAY"}},
         }
         assert properties["BurnRateConfigurations"] == [
-            {"LookBackWindowMinutes": minutes} for minutes in (5, 30, 60, 360)
+            {"LookBackWindowMinutes": minutes} for minutes in (5, 30, 60, 360, 4320)
         ]
         assert "Sli" not in properties  # request-based, not period-based
 
@@ -124,8 +147,10 @@ def test_each_window_alarm_compares_the_burn_rate_over_its_window(any_env, objec
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
-def test_fast_burn_pages_the_topic_and_slow_burn_notifies_the_notice_topic(any_env, objective):
-    """Each alert is ALARM of its long window AND of its short one; fast to the alarm topic, slow to the notices."""
+def test_fast_and_sustained_burn_page_the_topic_and_slow_burn_notifies_the_notice_topic(any_env, objective):
+    """Each alert is ALARM of its long window AND of its short one; the pages to the alarm topic, the slow burn to the
+    notices.
+    """
     prefix = any_env.config.resource_prefix
     topics = {lid: p["Properties"]["DisplayName"] for lid, p in any_env.resources("service", "AWS::SNS::Topic").items()}
     (page_topic,) = [lid for lid, name in topics.items() if name == f"{prefix} alarms"]
@@ -134,7 +159,7 @@ def test_fast_burn_pages_the_topic_and_slow_burn_notifies_the_notice_topic(any_e
     alarm_ids = {
         p["Properties"]["AlarmName"]: lid for lid, p in any_env.resources("service", "AWS::CloudWatch::Alarm").items()
     }
-    for alert, topic in ((FAST_BURN, page_topic), (SLOW_BURN, notice_topic)):
+    for alert, topic in ((FAST_BURN, page_topic), (SUSTAINED_BURN, page_topic), (SLOW_BURN, notice_topic)):
         composite = composites[f"{prefix}-{objective}{alert.name}"]
         assert composite["AlarmActions"] == [{"Ref": topic}] and composite["OKActions"] == [{"Ref": topic}]
         parts = composite["AlarmRule"]["Fn::Join"][1]
@@ -169,9 +194,9 @@ def test_the_dashboard_shows_budget_remaining_and_burn_rates(any_env):
     for objective in OBJECTIVES:
         (graph,) = [w for w in widgets if w["properties"].get("title") == f"{objective} burn rate"]
         lines = {a["value"] for a in graph["properties"]["annotations"]["horizontal"]}
-        assert lines == {FAST_BURN.burn_rate, SLOW_BURN.burn_rate}
+        assert lines == {FAST_BURN.burn_rate, SUSTAINED_BURN.burn_rate, SLOW_BURN.burn_rate}
         labels = {m[-1]["label"] for m in graph["properties"]["metrics"] if "expression" in m[-1]}
-        assert labels == {"burn rate over 5 min", "burn rate over 30 min", "burn rate over 1 h", "burn rate over 6 h"}
+        assert labels == {f"burn rate over {w}" for w in ("5 min", "30 min", "1 h", "6 h", "3 d")}
 
 
 def test_synth_says_what_the_account_needs_once(any_env):

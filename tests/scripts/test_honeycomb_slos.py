@@ -19,7 +19,7 @@ import sys
 import boto3
 import pytest
 
-from flask_aws_telemetry_cdk.models.service_level_objectives import FAST_BURN, SLOW_BURN
+from flask_aws_telemetry_cdk.models.service_level_objectives import BURN_RATE_ALERTS
 from infra.environments import ENVIRONMENTS, load_environment
 from scripts import honeycomb_queries
 from scripts.honeycomb_queries import honeycomb_session
@@ -137,8 +137,9 @@ def test_each_environment_gets_its_two_slos(moto, ssm, honeycomb, environment):
 
 
 def test_prod_in_honeycomb_is_what_cloudwatch_holds(honeycomb):
-    """prod: 99.9 % and 99 % under 1 s over 30 days; the fast burn pages at 2 % of the budget in an hour, the slow
-    one notifies at 5 % in six hours: the CloudWatch alerts' long windows at their burn rates (14.4 and 6).
+    """prod: 99.9 % and 99 % under 1 s over 30 days; the fast burn pages at 2 % of the budget in an hour, the
+    sustained one at 5 % in six hours, the slow one notifies at 10 % in three days: the CloudWatch alerts' long
+    windows at their burn rates (14.4, 6 and 1).
     """
     apply(with_recipients("prod"), client(honeycomb))
     assert honeycomb.refused == []
@@ -151,7 +152,8 @@ def test_prod_in_honeycomb_is_what_cloudwatch_holds(honeycomb):
         held = {name: _shape(alert) for name, alert in alerts_of(honeycomb, slo["id"]).items()}
         assert held == {
             "FastBurn": ("budget_rate", 60, 20_000, [PAGE]),
-            "SlowBurn": ("budget_rate", 360, 50_000, [NOTICE]),
+            "SustainedBurn": ("budget_rate", 360, 50_000, [PAGE]),
+            "SlowBurn": ("budget_rate", 4320, 100_000, [NOTICE]),
         }
 
 
@@ -173,7 +175,7 @@ def test_every_environments_burn_alerts_spend_the_share_cloudwatch_alarms_at(hon
     for slo in honeycomb.slos.values():
         days = slo["time_period_days"]
         alerts = alerts_of(honeycomb, slo["id"])
-        for rule in (FAST_BURN, SLOW_BURN):
+        for rule in BURN_RATE_ALERTS:
             alert = alerts[rule.name]
             assert alert["budget_rate_window_minutes"] == rule.long_window_minutes
             expected = rule.burn_rate * rule.long_window_minutes / (days * 24 * 60)
@@ -188,7 +190,7 @@ def test_a_second_run_changes_nothing_and_says_so(moto, ssm, honeycomb):
     first = len(honeycomb.calls)
     lines = apply(config, client(honeycomb))
     assert [call for call in honeycomb.calls[first:] if call[0] in WRITES] == []
-    assert [line.split(":")[0] for line in lines] == ["unchanged"] * 8 + ["nothing changed"]
+    assert [line.split(":")[0] for line in lines] == ["unchanged"] * 10 + ["nothing changed"]
     # And as make runs it.
     put_key(ssm, "dev")
     assert run(moto, honeycomb.url).returncode == 0
@@ -221,8 +223,8 @@ def test_a_changed_goal_window_or_threshold_updates_in_place(honeycomb):
     )  # fmt: skip
     assert fast["budget_rate_decrease_threshold_per_million"] == round(14.4 * 60 / (28 * 1440) * 1_000_000)
     # Updated: the latency column, both SLOs (the latency one's description names its threshold), availability's
-    # two burn alerts (28 days' budget); unchanged: the availability column and latency's burn alerts.
-    assert sorted(line.split(":")[0] for line in lines) == ["unchanged"] * 3 + ["updated"] * 5
+    # three burn alerts (28 days' budget); unchanged: the availability column and latency's burn alerts.
+    assert sorted(line.split(":")[0] for line in lines) == ["unchanged"] * 4 + ["updated"] * 6
     assert "updated: SLO 'cruddur-backend-flask availability' (99.95 % over 28 days)" in lines
 
 
@@ -243,7 +245,7 @@ def test_a_duplicate_burn_alert_goes_and_others_stay(honeycomb):
         assert status == 201
     apply(with_recipients("dev"), client(honeycomb))
     descriptions = sorted(a["description"].split(":")[0] for a in honeycomb.burn_alerts.values())
-    assert descriptions == ["FastBurn", "FastBurn", "SlowBurn", "SlowBurn", "ours"]
+    assert descriptions == ["FastBurn", "FastBurn", "SlowBurn", "SlowBurn", "SustainedBurn", "SustainedBurn", "ours"]
     assert fast["id"] in honeycomb.burn_alerts
 
 
@@ -419,16 +421,16 @@ def test_the_manual_quotes_what_the_script_sends():
     table = page[page.index("| environment | SLO (name in Honeycomb) |") :].split("\n\n", 1)[0].splitlines()[2:]
     quoted = []
     for row in table:
-        environment, name, goal, fast, slow = [cell.strip() for cell in row.strip("|").split("|")]
-        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", f"{goal} {fast} {slow}")]
+        environment, name, goal, fast, sustained, slow = [cell.strip() for cell in row.strip("|").split("|")]
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", f"{goal} {fast} {sustained} {slow}")]
         kind = "availability" if "availability" in name else "latency"
-        quoted.append((environment, kind, int(numbers[0]), int(numbers[2]), numbers[3], numbers[5]))
+        quoted.append((environment, kind, int(numbers[0]), int(numbers[2]), numbers[3], numbers[5], numbers[7]))
     sent = []
     for environment in ENVIRONMENTS:
         for slo in honeycomb_slos(with_recipients(environment)):
-            fast, slow = (alert.threshold_per_million / 10_000 for alert in slo.burn_alerts)
+            fast, sustained, slow = (alert.threshold_per_million / 10_000 for alert in slo.burn_alerts)
             kind = slo.name.rsplit(" ", 1)[1]
-            sent.append((environment, kind, slo.target_per_million, slo.time_period_days, fast, slow))
+            sent.append((environment, kind, slo.target_per_million, slo.time_period_days, fast, sustained, slow))
     assert quoted == sent
     expressions = dict(re.findall(r"\| `(sli_\w+)` \| `([^`]+)`", page))
     assert expressions == {AVAILABILITY_ALIAS: availability_expression(), LATENCY_ALIAS: latency_expression(1.0)}

@@ -90,8 +90,9 @@ def objective_widgets(objectives: ServiceLevelObjectives) -> list[cloudwatch.IWi
             title=f"{name} burn rate",
             left=[
                 windows[minutes]
-                for alert in BURN_RATE_ALERTS
-                for minutes in (alert.long_window_minutes, alert.short_window_minutes)
+                for minutes in dict.fromkeys(
+                    m for alert in BURN_RATE_ALERTS for m in (alert.long_window_minutes, alert.short_window_minutes)
+                )
             ],
             left_annotations=[
                 cloudwatch.HorizontalAnnotation(value=alert.burn_rate, label=alert.name) for alert in BURN_RATE_ALERTS

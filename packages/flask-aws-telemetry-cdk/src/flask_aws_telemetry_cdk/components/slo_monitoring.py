@@ -10,8 +10,8 @@ look-back window the alarms use.
 The alarms compute the same burn rate with CloudWatch metric math on the
 same metrics (``bad / total / (1 - goal)``), one alarm per window, and a
 composite alarm per alert that fires only when both of its windows burn
-(``models/service_level_objectives.py``): the fast burn pages through the
-facade's topic, the slow burn notifies its notice topic.
+(``models/service_level_objectives.py``): the fast and the sustained burn
+page through the facade's topic, the slow burn notifies its notice topic.
 """
 
 from __future__ import annotations
@@ -254,5 +254,7 @@ class ServiceLevelObjectives:
 
 
 def _window_label(minutes: int) -> str:
-    """``5 min``, ``1 h``, ``6 h``."""
+    """``5 min``, ``1 h``, ``6 h``, ``3 d``."""
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)} d"
     return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

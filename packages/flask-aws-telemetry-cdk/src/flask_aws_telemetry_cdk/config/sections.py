@@ -25,7 +25,7 @@ from flask_aws_telemetry_cdk.models.app_container import AppContainer
 from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint, ScaleToZeroSchedule
 from flask_aws_telemetry_cdk.models.sampling_policy import SamplingBoostConfig, SamplingRuleConfig
-from flask_aws_telemetry_cdk.models.service_level_objectives import ObjectiveGoal
+from flask_aws_telemetry_cdk.models.service_level_objectives import SHORTEST_OBJECTIVE_WINDOW_DAYS, ObjectiveGoal
 from flask_aws_telemetry_cdk.models.table_index import TableIndex
 
 from .errors import FieldError
@@ -205,16 +205,17 @@ class SlosConfig:
     ``availability_window_days``. Latency: ``latency_goal_percent`` of
     requests answered within ``latency_threshold_seconds``, over
     ``latency_window_days``. Defaults suit dev: 99.0 % and 95.0 % under
-    1.0 s, over 7 days. A window is whole days, 1 or more, as CloudWatch's
-    SLO resource takes it (``RollingInterval``, unit ``DAY``), and at least
-    a day so the slow-burn alert's six hours fit in it.
+    1.0 s, over 7 days. A window is whole days, as CloudWatch's SLO
+    resource takes it (``RollingInterval``, unit ``DAY``), and at least 3 so
+    the slow-burn alert's three days fit in it.
 
     ``make honeycomb-slos`` creates the same objectives in Honeycomb; their
-    burn alerts notify ``honeycomb_recipient`` (the fast burn, which pages)
-    and ``honeycomb_notice_recipient`` (the slow burn; default: the same),
-    each the id of a recipient that exists in the Honeycomb team (Honeycomb's
-    burn alerts name recipients by id; naming them by type and target is
-    deprecated). Without a recipient the SLOs are made without burn alerts.
+    burn alerts notify ``honeycomb_recipient`` (the fast and the sustained
+    burn, which page) and ``honeycomb_notice_recipient`` (the slow burn;
+    default: the same), each the id of a recipient that exists in the
+    Honeycomb team (Honeycomb's burn alerts name recipients by id; naming
+    them by type and target is deprecated). Without a recipient the SLOs are
+    made without burn alerts.
     """
 
     availability_goal_percent: float = 99.0
@@ -227,7 +228,9 @@ class SlosConfig:
 
     @property
     def honeycomb_recipients(self) -> tuple[str, str] | None:
-        """The ids the fast and the slow burn alerts notify in Honeycomb, or None when no recipient is named."""
+        """The ids the alerts that page and the slow burn's notice go to in Honeycomb, or None when no recipient is
+        named.
+        """
         if self.honeycomb_recipient is None:
             return None
         return self.honeycomb_recipient, self.honeycomb_notice_recipient or self.honeycomb_recipient
@@ -249,7 +252,14 @@ class SlosConfig:
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 100:
                 raise FieldError(name, value, "use a percentage above 0 and below 100")
         for name in ("availability_window_days", "latency_window_days"):
-            _whole_number_at_least(name, getattr(self, name), 1)
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < SHORTEST_OBJECTIVE_WINDOW_DAYS:
+                raise FieldError(
+                    name,
+                    value,
+                    f"use a whole number of days, {SHORTEST_OBJECTIVE_WINDOW_DAYS} or more "
+                    f"(the slow-burn alert looks back {SHORTEST_OBJECTIVE_WINDOW_DAYS} days)",
+                )
         if isinstance(self.latency_threshold_seconds, bool) or not isinstance(
             self.latency_threshold_seconds, int | float
         ):

@@ -10,15 +10,19 @@ the budget exactly over the objective's window (CloudWatch's definition for
 The alerts follow Google's SRE workbook ("Alerting on SLOs", multiwindow,
 multi-burn-rate): an alert fires when the burn rate is at or above its
 threshold over a long window and, to stop as soon as the burning stops, over
-a short one as well.
+a short one as well. The workbook's table (multiwindow, multi-burn-rate, for
+a 30-day budget) has three: two pages and a ticket, all three here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# CloudWatch's alarms evaluate a period of at most one day; a burn-rate window is one alarm period.
-MAX_ALERT_WINDOW_MINUTES = 24 * 60
+# A burn-rate window is one alarm period (EvaluationPeriods 1). PutMetricAlarm (botocore's cloudwatch model, Period):
+# "An alarm's total current evaluation period can be no longer than seven days [...] For alarms with a period
+# of less than one hour (3,600 seconds), the total evaluation period can't be longer than one day" (which a single
+# period under an hour never is).
+MAX_ALERT_WINDOW_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,26 @@ class BurnRateAlert:
         """The share of the objective's budget spent over the long window at exactly ``burn_rate``."""
         return self.burn_rate * self.long_window_minutes / (window_days * 24 * 60)
 
+    def __post_init__(self) -> None:
+        """A window CloudWatch's alarms cannot evaluate in one period is refused here, not at deploy."""
+        for minutes in (self.long_window_minutes, self.short_window_minutes):
+            if not 0 < minutes <= MAX_ALERT_WINDOW_MINUTES:
+                raise ValueError(
+                    f"{self.name}: a window of {minutes} minutes is not one alarm period "
+                    f"(1 to {MAX_ALERT_WINDOW_MINUTES})"
+                )
 
-# The SRE workbook's page (2 % of a 30-day budget in 1 hour, confirmed over 5 minutes) and, within
-# an alarm's one-day reach, its slower alert (5 % in 6 hours, confirmed over 30 minutes) as a notice.
+
+# The SRE workbook's table ("Alerting on SLOs", recommended parameters for a 30-day budget): two pages, 2 % of
+# the budget in 1 hour (confirmed over 5 minutes) and 5 % in 6 hours (over 30 minutes), and a ticket, 10 % in
+# 3 days (over 6 hours), here a notice. Three days is one alarm period of 259,200 s (at most 7 days from 1 hour).
 FAST_BURN = BurnRateAlert("FastBurn", burn_rate=14.4, long_window_minutes=60, short_window_minutes=5, pages=True)
-SLOW_BURN = BurnRateAlert("SlowBurn", burn_rate=6.0, long_window_minutes=360, short_window_minutes=30, pages=False)
-BURN_RATE_ALERTS = (FAST_BURN, SLOW_BURN)
+SUSTAINED_BURN = BurnRateAlert(
+    "SustainedBurn", burn_rate=6.0, long_window_minutes=360, short_window_minutes=30, pages=True
+)
+SLOW_BURN = BurnRateAlert(
+    "SlowBurn", burn_rate=1.0, long_window_minutes=3 * 24 * 60, short_window_minutes=360, pages=False
+)
+BURN_RATE_ALERTS = (FAST_BURN, SUSTAINED_BURN, SLOW_BURN)
+# An objective's window holds its longest alert window.
+SHORTEST_OBJECTIVE_WINDOW_DAYS = -(-max(a.long_window_minutes for a in BURN_RATE_ALERTS) // (24 * 60))
