@@ -355,6 +355,10 @@ def _run_task(name: str, synthesized_environments, tmp_path_factory) -> TaskRun:
             run.exit_status[sidecar.name] = sidecar.stop()
         run.logs = {process.name: process.log() for process in running}
     run.app_log = json_lines(run.logs[contract.APP_CONTAINER_NAME])
+    # What X-Ray got, and what the SDK sent, kept beside the containers' logs for a reader of a failure.
+    (workdir / "xray-segments.json").write_text(json.dumps(run.xray.segments, indent=1))
+    if run.sdk_frames is not None:
+        (workdir / "sdk-segments.json").write_text(json.dumps(run.sdk_frames.segments, indent=1))
     return run
 
 
@@ -439,7 +443,7 @@ RECEIVER_AND_EXPORTER_CHANGES: dict[str, str] = {
     "aws.xray.auto_instrumentation": "added as false",
     "aws.xray.sdk": "'X-Ray for Python' becomes 'X-Ray for Python for Python': the receiver keeps the whole string as "
     "telemetry.sdk.name and 'Python' as its language, the exporter joins them with ' for '",
-    "cause.exceptions[].id": "each exception gets a new id (the exporter rebuilds them from the span's exception events)",
+    "cause.exceptions[].id": "each exception gets a new id (the exporter rebuilds them from exception events)",
     "cause.exceptions[].stack[].line": "every stack frame's line becomes 0 (the receiver writes the stack as Java's, "
     "the exporter's parser finds no line in Python's frames)",
     "cause.working_directory": "dropped",
