@@ -5,7 +5,7 @@ The paths (the environment's ``telemetry.xray_path``), one task run each:
 * ``dev`` as shipped: the X-Ray SDK sends its segments to the X-Ray daemon
   (UDP 2000) and asks it for sampling (TCP 2000); the collector sends the
   OpenTelemetry spans to Honeycomb only;
-* ``dev-xray-collector``: the X-Ray SDK as above, the collector in the
+* ``dev-sdk-collector``: the X-Ray SDK as above, the collector in the
   daemon's place (its ``awsxray`` receiver on UDP and TCP 2000, the
   ``awsxray`` exporter to ``PutTraceSegments``); no daemon container;
 * ``dev-otel``: no X-Ray SDK; the collector sends the spans to X-Ray's OTLP
@@ -145,7 +145,7 @@ class TaskRun:
 
 # dev as shipped runs the X-Ray SDK and its daemon; the others are dev on another X-Ray path (tests/conftest.py).
 DAEMON_PATH = "dev"
-COLLECTOR_AS_DAEMON_PATH = "dev-xray-collector"
+COLLECTOR_AS_DAEMON_PATH = "dev-sdk-collector"
 OTLP_PATH = "dev-otel"
 OTEL_SEGMENTS_PATH = "dev-otel-segments"
 SDK_PATHS = [DAEMON_PATH, COLLECTOR_AS_DAEMON_PATH]

@@ -34,7 +34,7 @@ class ObservabilityStack(Stack):
             parameter_path=config.parameter_path,
             honeycomb_endpoint=config.telemetry.honeycomb_endpoint,
             xray=config.telemetry.xray_path.collector_xray,
-            indexed_attributes=(),  # the awsxray exporter's annotations: the environment's, once the config has them
+            indexed_attributes=config.collector_indexed_attributes,
             description=f"ADOT collector configuration for {config.service_name} in {config.name}",
         )
         CfnOutput(self, "CollectorConfigParameter", value=self.collector_configuration.parameter.parameter_name)
