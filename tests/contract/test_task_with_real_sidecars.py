@@ -312,9 +312,9 @@ def _run_task(name: str, synthesized_environments, tmp_path_factory) -> TaskRun:
         if segments_address is not None:
             run.sdk_frames = stack.enter_context(XRayDaemon(forward_to=segments_address))
             environ[contract.XRAY_DAEMON_ADDRESS.name] = run.sdk_frames.address
-        collector = start(
-            contract.COLLECTOR_CONTAINER_NAME, program([str(collector_binary)], collector_environ | TASK_ROLE)
-        )
+        # The image's entrypoint with the container's command, as ECS starts it.
+        command = [str(collector_binary), *containers[contract.COLLECTOR_CONTAINER_NAME].get("Command", [])]
+        collector = start(contract.COLLECTOR_CONTAINER_NAME, program(command, collector_environ | TASK_ROLE))
         # The task's /healthcheck, on the port the collector's health_check moved to.
         health_check = [str(healthcheck_binary), "--port", str(ports["health_check"])]
         collector.wait_ready(lambda: subprocess.run(health_check, capture_output=True, timeout=10).returncode == 0)

@@ -26,12 +26,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cruddur import contract
 from flask_aws_telemetry_cdk.components.collector_config import (
+    collector_command,
     render_collector_config,
     shares_no_data_with_the_xray_exporter,
 )
 from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
-from testsupport import sidecars
+from testsupport import sidecars, templates
 from testsupport.ecs_task import collector_config_on_loopback
 from testsupport.standins.xray_api import XRayApi
 from testsupport.traffic import new_trace_id, xray_trace_id
@@ -65,10 +67,11 @@ def environment_of(config_text: str) -> dict[str, str]:
     return {"AOT_CONFIG_CONTENT": config_text, "AWS_REGION": REGION, **FAKE_SECRETS}
 
 
-def validate(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The collector's own ``validate`` command, reading its configuration from AOT_CONFIG_CONTENT as ADOT does."""
+def validate(environment: dict[str, str], command: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The collector's own ``validate`` command, reading its configuration from AOT_CONFIG_CONTENT as ADOT does,
+    with the container's ``command`` (its flags)."""
     return subprocess.run(
-        [str(sidecars.collector()), "validate"],
+        [str(sidecars.collector()), "validate", *(command or [])],
         env={"PATH": "/usr/bin:/bin", **FAKE_CREDENTIALS, **environment},
         capture_output=True,
         text=True,
@@ -82,12 +85,17 @@ def last_lines(result: subprocess.CompletedProcess[str], count: int = 20) -> str
     return "\n".join((result.stdout + result.stderr).strip().splitlines()[-count:])
 
 
+def container_command(env) -> list[str]:
+    """The collector container's command in the synthesized task definition (its flags), [] for the image's own."""
+    return templates.sidecars(env)[contract.COLLECTOR_CONTAINER_NAME].get("Command", [])
+
+
 def test_every_synthesized_configuration_loads(any_env):
     """dev, staging, prod and dev on the OpenTelemetry-only path: the collector accepts each one."""
     # Given the collector's environment as the task definition and its SSM parameter give it
     environment = sidecars.collector_environment(any_env, secrets=FAKE_SECRETS)
     # When the collector validates its configuration
-    result = validate(environment)
+    result = validate(environment, container_command(any_env))
     # Then it accepts it
     path = any_env.config.telemetry.xray_path.value
     assert result.returncode == 0, f"the collector rejects {any_env.config.name}'s ({path}):\n{last_lines(result)}"
@@ -98,8 +106,8 @@ def test_the_configuration_of_every_x_ray_path_loads(xray):
     """Each CollectorXRay's configuration (the X-Ray daemon's place, OTLP, PutTraceSegments, none) is accepted."""
     # Given the configuration the observability stack renders for that path
     environment = environment_of(rendered(xray))
-    # When the collector validates it
-    result = validate(environment)
+    # When the collector validates it, with the container's command on that path
+    result = validate(environment, collector_command(xray))
     # Then it accepts it
     assert result.returncode == 0, f"the collector rejects the {xray.value!r} configuration:\n{last_lines(result)}"
 
@@ -136,8 +144,11 @@ def exporting_nowhere(config_text: str) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def assert_starts_and_stops(environment: dict[str, str], name: str, log: Path) -> None:
-    """The collector starts with ``environment``, its health check answers as the task's asks, SIGTERM stops it."""
+def assert_starts_and_stops(
+    environment: dict[str, str], name: str, log: Path, command: list[str] | None = None
+) -> None:
+    """The collector starts with ``environment`` and the container's ``command``, its health check answers as the
+    task's asks, SIGTERM stops it."""
     text, ports = sidecars.listening_on_free_ports(environment["AOT_CONFIG_CONTENT"])
     environment = {**environment, "AOT_CONFIG_CONTENT": exporting_nowhere(text)}
     health_check = [str(sidecars.healthcheck()), "--port", str(ports["health_check"])]
@@ -148,7 +159,7 @@ def assert_starts_and_stops(environment: dict[str, str], name: str, log: Path) -
     # When it starts
     with log.open("w") as output:
         collector = subprocess.Popen(
-            [str(sidecars.collector())],
+            [str(sidecars.collector()), *(command or [])],
             env={"PATH": "/usr/bin:/bin", **FAKE_CREDENTIALS, **environment},
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -173,13 +184,30 @@ def test_every_synthesized_configuration_starts_and_answers_the_health_check(any
     """The collector starts with each configuration, its health check says so as the task's command asks, and
     SIGTERM stops it cleanly (listeners moved to free loopback ports, exporters to a closed one)."""
     environment = sidecars.collector_environment(any_env, secrets=FAKE_SECRETS)
-    assert_starts_and_stops(environment, any_env.config.name, tmp_path / "collector.log")
+    assert_starts_and_stops(environment, any_env.config.name, tmp_path / "collector.log", container_command(any_env))
+
+
+# The paths no Cruddur environment takes, synthesized (tests/conftest.py FEATURES): the collector in the daemon's
+# place, and OpenTelemetry to PutTraceSegments with the indexed attributes dev and prod set.
+SYNTHESIZED_PATHS = ["dev-sdk-collector", "dev-otel-segments", "prod-otel-segments"]
+
+
+@pytest.mark.parametrize("name", SYNTHESIZED_PATHS)
+def test_the_synthesized_configuration_of_every_other_path_loads_and_starts(name, synthesized_environments, tmp_path):
+    """As above, for dev and prod on the paths without a daemon and without Transaction Search."""
+    env = synthesized_environments(name)
+    environment = sidecars.collector_environment(env, secrets=FAKE_SECRETS)
+    result = validate(environment, container_command(env))
+    assert result.returncode == 0, f"the collector rejects {name}'s configuration:\n{last_lines(result)}"
+    assert_starts_and_stops(environment, name, tmp_path / "collector.log", container_command(env))
 
 
 @pytest.mark.parametrize("xray", list(CollectorXRay))
 def test_the_configuration_of_every_x_ray_path_starts_and_answers_the_health_check(xray, tmp_path):
     """As above for each CollectorXRay: the awsxray receiver binds its UDP and TCP ports, awsproxy its TCP port."""
-    assert_starts_and_stops(environment_of(rendered(xray)), xray.value, tmp_path / "collector.log")
+    assert_starts_and_stops(
+        environment_of(rendered(xray)), xray.value, tmp_path / "collector.log", collector_command(xray)
+    )
 
 
 def broken(configuration: str, change: str) -> str:
@@ -257,7 +285,7 @@ def test_the_xray_exporter_given_shared_data_panics_and_ours_never_is(layout, tm
                  secret_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]) as xray, log.open("w") as output:  # fmt: skip
         config, ports = collector_config_on_loopback(text, backends={}, xray_endpoint=xray.url)
         collector = subprocess.Popen(
-            [str(sidecars.collector())],
+            [str(sidecars.collector()), *(collector_command(CollectorXRay.SDK_SEGMENTS) or [])],
             env={"PATH": "/usr/bin:/bin", **FAKE_CREDENTIALS, **environment_of(exporting_honeycomb_nowhere(config))},
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -74,6 +74,22 @@ XRAY_EXPORTER = "awsxray"
 XRAY_RECEIVER = "awsxray"
 
 
+# The awsxray exporter keeps dots in annotation keys (its exporter.xray.allowDot gate, on by default since
+# v0.98.0): "anomaly.captured" would be the key, where the X-Ray SDK path writes "anomaly_captured" and X-Ray's
+# segment document schema allows letters, digits and underscores. Turned off, the exporter writes underscores,
+# so the groups' and a user's filter expressions (annotation.anomaly_captured) read the same on every path.
+XRAY_EXPORTER_FEATURE_GATES = "-exporter.xray.allowDot"
+
+
+def collector_command(xray: CollectorXRay) -> list[str] | None:
+    """The collector container's command (after the image's entrypoint), or None for the image's own.
+
+    Where the ``awsxray`` exporter runs, its annotation keys are made X-Ray's
+    (``--feature-gates``); the configuration still comes from ``AOT_CONFIG_CONTENT``.
+    """
+    return [f"--feature-gates={XRAY_EXPORTER_FEATURE_GATES}"] if xray.puts_trace_segments else None
+
+
 def _xray_listener() -> str:
     return f"127.0.0.1:{contract.XRAY_DAEMON_PORT}"
 
