@@ -1,5 +1,8 @@
 """The X-Ray daemon's UDP port: frames of a ``{"format": "json", "version": 1}`` header line, then the segment.
 
+With ``forward_to`` it stands between the SDK and the real daemon (or the
+collector's ``awsxray`` receiver), passing every frame on unchanged.
+
 Each segment is held to X-Ray's segment document schema (``segment_document``);
 ``assert_segments_valid()`` fails naming each field a document got wrong.
 """
@@ -33,6 +36,9 @@ class XRayDaemon:
     invalid_segments: list[str] = field(default_factory=list)
     decode: bool = True
     frames: int = 0
+    # "host:port" of the real reader of the frames (the daemon, the collector's awsxray receiver): each frame is
+    # passed on to it unchanged, so a test keeps what the SDK sent beside what reached X-Ray.
+    forward_to: str | None = None
 
     def __post_init__(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -57,6 +63,9 @@ class XRayDaemon:
             except OSError:
                 return
             self.frames += 1
+            if self.forward_to is not None:
+                host, _, port = self.forward_to.rpartition(":")
+                self._socket.sendto(frame, (host, int(port)))
             if not self.decode:
                 continue
             header, _, document = frame.partition(b"\n")
