@@ -214,3 +214,20 @@ def test_a_term_the_evaluator_does_not_know_is_an_error_not_a_miss():
     (trace,) = traces_of_documents([_segment()]).values()
     with pytest.raises(ValueError, match="'http.url'"):
         filter_matches('http.url CONTAINS "api"', trace)
+
+
+def test_the_daemons_tap_keeps_each_frame_and_sends_it_on_unchanged():
+    """XRayDaemon(forward_to=...) sees what the SDK sent, and the program behind it gets the same bytes."""
+    import json
+    import socket
+
+    from testsupport.standins.xray_daemon import XRayDaemon
+    from testsupport.waiting import wait_until
+
+    frame = b'{"format": "json", "version": 1}\n' + json.dumps(_segment()).encode()
+    with XRayDaemon() as reader, XRayDaemon(forward_to=reader.address) as tap:
+        host, port = tap.address.split(":")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(frame, (host, int(port)))
+        assert wait_until(lambda: len(reader.segments) == 1, timeout=5)
+    assert tap.segments == reader.segments == [_segment()]

@@ -1,5 +1,10 @@
 """The X-Ray daemon's UDP port: frames of a ``{"format": "json", "version": 1}`` header line, then the segment.
 
+With ``forward_to`` (``127.0.0.1:<port>``) it is a tap: every frame is kept
+and sent on, unchanged, to the program that reads them there (the daemon,
+or the collector's ``awsxray`` receiver), so a test sees what the X-Ray SDK
+sent, which is what the daemon forwards to X-Ray as it is.
+
 Each segment is held to X-Ray's segment document schema (``segment_document``);
 ``assert_segments_valid()`` fails naming each field a document got wrong.
 """
@@ -33,6 +38,7 @@ class XRayDaemon:
     invalid_segments: list[str] = field(default_factory=list)
     decode: bool = True
     frames: int = 0
+    forward_to: str | None = None  # 127.0.0.1:<port> that every frame is sent on to, unchanged
 
     def __post_init__(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -57,6 +63,9 @@ class XRayDaemon:
             except OSError:
                 return
             self.frames += 1
+            if self.forward_to is not None:
+                host, port = self.forward_to.rsplit(":", 1)
+                self._socket.sendto(frame, (host, int(port)))
             if not self.decode:
                 continue
             header, _, document = frame.partition(b"\n")
