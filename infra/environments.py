@@ -53,6 +53,7 @@ CRUDDUR_APP = AppConfig(
     health_check_path=contract.HEALTH_CHECK_PATH,
     user=contract.APP_USER,
     writable_path=contract.APP_TEMP_DIR,
+    span_attributes=contract.SPAN_ATTRIBUTES,
 )
 # Cruddur reports unhandled exceptions to Rollbar; its loggers are named cruddur.*, as its metric filters expect.
 CRUDDUR_TELEMETRY = TelemetryConfig(rollbar=True, logger_prefix="cruddur")

@@ -45,8 +45,18 @@ VARIANTS: dict[str, Callable[[], EnvironmentConfig]] = {
 }
 
 
+def on_path(name: str, path: XRayPath, **telemetry: object) -> Callable[[], EnvironmentConfig]:
+    """Environment ``name`` with its traces on X-Ray path ``path`` (and other ``telemetry`` fields)."""
+    return lambda: load_environment(name).with_changes(telemetry={"xray_path": path, **telemetry})
+
+
 # One feature turned on, synthesized only by the tests that ask for it by name.
 FEATURES: dict[str, Callable[[], EnvironmentConfig]] = {
+    # The two paths without a daemon that need no Transaction Search (tests/infra/test_xray_paths.py).
+    "dev-sdk-collector": on_path("dev", XRayPath.XRAY_SDK_AND_COLLECTOR),
+    "dev-sdk-collector-alone": on_path("dev", XRayPath.XRAY_SDK_AND_COLLECTOR, opentelemetry=False),
+    "dev-otel-segments": on_path("dev", XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS),
+    "prod-otel-segments": on_path("prod", XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS),
     # The README's frontend recipe: the frontend's spans through dev's HTTP API, from the course's dev origin.
     "dev-browser": lambda: load_environment("dev").with_changes(
         browser_traces={"enabled": True}, edge={"frontend_origins": ("http://localhost:3000",)}

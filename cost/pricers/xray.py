@@ -11,10 +11,13 @@ beyond the account's free tier. With it (the account stack
 the CloudWatch Logs group ``aws/spans`` and billed per GB (the usage
 profile's ``spans_per_trace`` and ``span_bytes``), and the account's
 indexing percentage of them becomes trace summaries, the first 1 % free.
-An environment is priced so when its collector exports to X-Ray with no
-daemon beside it (the OpenTelemetry-only path, which needs Transaction
-Search), or when its usage profile says its account has it on
-(``transaction_search: true``).
+An environment is priced so when its collector sends OTLP to X-Ray (the
+OpenTelemetry path to the OTLP endpoint, which needs Transaction Search: its
+task role may call ``xray:PutSpans``), or when its usage profile says its
+account has it on (``transaction_search: true``). Every other path sends
+segments with ``PutTraceSegments`` (the daemon, or the collector's
+``awsxray`` exporter in its place, from the X-Ray SDK's segments or from
+OpenTelemetry's spans), priced as traces recorded and scanned.
 
 Anomaly capture adds the requests head sampling left out that fail or are
 slow (the usage profile's ``error_rate`` and ``slow_rate``), up to the app
@@ -30,12 +33,14 @@ from cost.lines import MILLION, Line, priced, priced_per
 from cost.prices import Prices
 from cruddur import contract
 from flask_aws_telemetry_cdk.config import FREE_INDEXING_PERCENTAGE, TransactionSearchConfig
+from flask_aws_telemetry_cdk.models.collector_xray import XRAY_OTLP_ACTIONS, XRAY_SEGMENT_ACTIONS
 from flask_aws_telemetry_cdk.models.sampling_policy import SamplingPolicy
 
 TYPES: frozenset[str] = (
     frozenset()
 )  # the sampling rules are free (cost.coverage); the traces they let through are priced
 SAMPLING_RULE = "AWS::XRay::SamplingRule"
+IAM_POLICY = "AWS::IAM::Policy"
 # Each canary run records two traces: its own (Lambda active tracing) and its request's (sent with Sampled=1).
 TRACES_PER_CANARY_RUN = 2
 GB = 1e9
@@ -84,17 +89,27 @@ def recorded_traces(inputs: Inputs) -> float:
     )
 
 
-def collector_exports_to_xray(inputs: Inputs) -> bool:
-    """The OpenTelemetry-only path: a task runs the collector and no task runs the X-Ray daemon."""
-    names = {c["Name"] for service in inputs.workload.services for c in service.containers}
-    return contract.COLLECTOR_CONTAINER_NAME in names and contract.XRAY_DAEMON_CONTAINER_NAME not in names
+def sends_otlp_to_xray(inputs: Inputs) -> bool:
+    """The OpenTelemetry path to X-Ray's OTLP endpoint: a role may call what only that endpoint takes (PutSpans).
+
+    The role's actions say which path a template is on, whatever containers it
+    runs: the daemon, or the collector in its place (the X-Ray SDK's segments,
+    or OpenTelemetry's as segments), call PutTraceSegments, priced as traces.
+    """
+    otlp_only = set(XRAY_OTLP_ACTIONS) - set(XRAY_SEGMENT_ACTIONS)
+    for policy in inputs.resources.of_type(IAM_POLICY).values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement.get("Action", [])
+            if otlp_only & set([actions] if isinstance(actions, str) else actions):
+                return True
+    return False
 
 
 def with_transaction_search(inputs: Inputs) -> bool:
     """Spans are billed as CloudWatch Logs spans: the environment's path needs Transaction Search, or its account has
     it on.
     """
-    return collector_exports_to_xray(inputs) or inputs.usage.transaction_search
+    return sends_otlp_to_xray(inputs) or inputs.usage.transaction_search
 
 
 def spans(inputs: Inputs) -> float:

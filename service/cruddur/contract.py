@@ -97,6 +97,21 @@ APP_COMMAND = ("gunicorn", "--config", "gunicorn.conf.py", "cruddur.app:create_a
 APP_HEALTHCHECK_COMMAND = telemetry_contract.HEALTH_CHECK_COMMAND
 APP_USER = "10001"
 
+# -- the span attributes Cruddur's services set on their operations (telemetry.operation(...).set). The X-Ray SDK
+# path annotates them (app_result_length ...); on the OpenTelemetry path to PutTraceSegments the collector does when
+# they are indexed: Cruddur's config publishes them as app.span_attributes, which telemetry.xray_indexed_attributes
+# is checked against.
+RESULT_LENGTH_ATTRIBUTE = "app.result_length"
+USER_HANDLE_ATTRIBUTE = "app.user_handle"
+MESSAGE_UUID_ATTRIBUTE = "app.message_uuid"
+ACTIVITY_UUID_ATTRIBUTE = "app.activity_uuid"
+SPAN_ATTRIBUTES: tuple[str, ...] = (
+    RESULT_LENGTH_ATTRIBUTE,
+    USER_HANDLE_ATTRIBUTE,
+    MESSAGE_UUID_ATTRIBUTE,
+    ACTIVITY_UUID_ATTRIBUTE,
+)
+
 # -- the data (DynamoDB) and the demo user ---------------------------------------
 DYNAMODB_TABLE_NAME = EnvVar(
     "DYNAMODB_TABLE_NAME", None, "The DynamoDB table the stack created (cruddur.table's design)."
@@ -171,6 +186,11 @@ __all__ = [
     "APP_HEALTHCHECK_COMMAND",
     "APP_USER",
     "APP_TEMP_DIR",
+    "RESULT_LENGTH_ATTRIBUTE",
+    "USER_HANDLE_ATTRIBUTE",
+    "MESSAGE_UUID_ATTRIBUTE",
+    "ACTIVITY_UUID_ATTRIBUTE",
+    "SPAN_ATTRIBUTES",
     "DYNAMODB_TABLE_NAME",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "DEMO_USER_HANDLE",

@@ -76,3 +76,10 @@ def canary(rate: str = "rate(5 minutes)", *, marked: bool = True) -> dict[str, d
     target = {"Arn": {"Fn::GetAtt": ["Canary", "Arn"]}, "Id": "Target0"}
     schedule = {"Type": "AWS::Events::Rule", "Properties": {"ScheduleExpression": rate, "Targets": [target]}}
     return {"Canary": function, "CanarySchedule": schedule}
+
+
+def task_role_policy(*actions: str) -> dict[str, dict[str, Any]]:
+    """An AWS::IAM::Policy of the task role allowing ``actions`` on every resource (X-Ray's have no other)."""
+    statement = {"Action": list(actions), "Effect": "Allow", "Resource": "*"}
+    document = {"Statement": [statement], "Version": "2012-10-17"}
+    return {"TaskRolePolicy": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": document}}}

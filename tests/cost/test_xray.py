@@ -4,9 +4,20 @@ under Transaction Search.
 
 from __future__ import annotations
 
+import pytest
+
 from cost.pricers import xray
 from cruddur import contract
-from tests.cost.fragments import by_item, canary, container, ecs_service, inputs_of, task_definition
+from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
+from tests.cost.fragments import (
+    by_item,
+    canary,
+    container,
+    ecs_service,
+    inputs_of,
+    task_definition,
+    task_role_policy,
+)
 
 
 def rule(reservoir: int, rate: float) -> dict:
@@ -48,14 +59,23 @@ def test_without_rules_only_the_canary_records():
 # -- under Transaction Search: spans per GB into aws/spans, the indexed share --------------------
 
 
-def task_with(*names: str) -> dict:
-    """A service whose task runs the app and the sidecars ``names``."""
+def task_with(*names: str, xray: CollectorXRay) -> dict:
+    """A service whose task runs the app and the sidecars ``names``, its role allowed ``xray``'s X-Ray actions."""
     containers = [container(contract.APP_CONTAINER_NAME), *(container(name, cpu=32, memory_mib=64) for name in names)]
-    return {"Task": task_definition(512, 1024, *containers), "Service": ecs_service()}
+    return {
+        "Task": task_definition(512, 1024, *containers),
+        "Service": ecs_service(),
+        **task_role_policy(*xray.task_role_actions),
+    }
 
 
-OPENTELEMETRY_ONLY = task_with(contract.COLLECTOR_CONTAINER_NAME)
-SDK_AND_DAEMON = task_with(contract.XRAY_DAEMON_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME)
+OPENTELEMETRY_ONLY = task_with(contract.COLLECTOR_CONTAINER_NAME, xray=CollectorXRay.OTLP)
+SDK_AND_DAEMON = task_with(
+    contract.XRAY_DAEMON_CONTAINER_NAME, contract.COLLECTOR_CONTAINER_NAME, xray=CollectorXRay.NONE
+)
+# The collector in the daemon's place, and OpenTelemetry's spans as segments: no daemon, PutTraceSegments.
+SDK_AND_COLLECTOR = task_with(contract.COLLECTOR_CONTAINER_NAME, xray=CollectorXRay.SDK_SEGMENTS)
+OPENTELEMETRY_SEGMENTS = task_with(contract.COLLECTOR_CONTAINER_NAME, xray=CollectorXRay.OTEL_SEGMENTS)
 # 10 % of 86,400 requests a day: 262,800 traces a month; 3 spans each, 1,500 bytes a span.
 SPANS = {"requests_per_day": 86400, "spans_per_trace": 3, "span_bytes": 1500}
 
@@ -82,6 +102,20 @@ def test_the_daemon_path_is_priced_as_traces_unless_the_account_has_transaction_
     with_search = by_item(xray.lines(inputs_of({**rule(0, 0.1), **SDK_AND_DAEMON}, transaction_search=True, **SPANS)))
     assert with_search["X-Ray spans ingested into aws/spans (788,400 spans of 1,500 bytes)"] == (1.183, "0.41")
     assert not [item for item in with_search if item.startswith("X-Ray traces recorded")]
+
+
+@pytest.mark.parametrize(
+    "task", [SDK_AND_COLLECTOR, OPENTELEMETRY_SEGMENTS], ids=["sdk-and-collector", "otel-segments"]
+)
+def test_the_paths_to_put_trace_segments_without_a_daemon_are_priced_as_traces(task):
+    """A collector and no daemon is not Transaction Search: its awsxray exporter calls PutTraceSegments, so the same
+    262,800 traces are recorded as on the daemon's path, no span is ingested, and the account setting still applies.
+    """
+    lines = by_item(xray.lines(inputs_of({**rule(0, 0.1), **task}, **SPANS)))
+    assert lines["X-Ray traces recorded (262,800, 100,000 free)"] == (162800, "0.81")
+    assert not [item for item in lines if item.startswith("X-Ray spans")]
+    assert not xray.with_transaction_search(inputs_of({**rule(0, 0.1), **task}, **SPANS))
+    assert xray.with_transaction_search(inputs_of({**rule(0, 0.1), **task}, transaction_search=True, **SPANS))
 
 
 def test_span_bytes_and_counts_scale_the_ingested_gigabytes():

@@ -186,13 +186,14 @@ CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-
             {"telemetry": TelemetryConfig(xray_path="opentelemetry")},
             "telemetry.xray_path",
             "'opentelemetry'",
-            "XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.OPENTELEMETRY_COLLECTOR",
+            "XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.XRAY_SDK_AND_COLLECTOR, XRayPath.OPENTELEMETRY_COLLECTOR, "
+            "XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS",
         ),
         (
             {"telemetry": TelemetryConfig(opentelemetry=False, xray_path=XRayPath.OPENTELEMETRY_COLLECTOR)},
             "telemetry.xray_path",
             "opentelemetry-collector",
-            "needs telemetry.opentelemetry = True",
+            "set telemetry.opentelemetry = True",
         ),
         (
             {"telemetry": TelemetryConfig(anomaly_capture_per_second=-1)},

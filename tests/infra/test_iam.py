@@ -16,7 +16,7 @@ def test_task_role_may_write_xray_use_the_table_and_no_logs(any_env):
     and no CloudWatch Logs action: the awslogs driver ships the log lines."""
     statements = templates.policy_statements(any_env, "TaskRole")
     by_action = {tuple(sorted(_as_list(s["Action"]))): s["Resource"] for s in statements}
-    assert by_action[tuple(sorted(xray_actions(xray_sdk=any_env.config.telemetry.xray_sdk)))] == "*"
+    assert by_action[tuple(sorted(xray_actions(any_env.config.telemetry.collector_xray)))] == "*"
     (table,) = any_env.resources("service", "AWS::DynamoDB::Table")
     table_arn = {"Fn::GetAtt": [table, "Arn"]}
     assert by_action[tuple(sorted(SERVICE_ACTIONS))] == [table_arn, {"Fn::Join": ["", [table_arn, "/index/*"]]}]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from cruddur import contract
+from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
 from flask_aws_telemetry_cdk.models.fargate import (
     APP_MIN_CPU_UNITS,
     APP_MIN_MEMORY_MIB,
@@ -247,7 +249,7 @@ def test_a_telemetry_part_runs_exactly_when_the_app_is_told_of_it():
         process=ProcessSettings(port=8000, web_concurrency=2, health_check_path="/health", writable_path="/tmp"),
         logger_prefix="flask_aws_telemetry",
     )
-    daemon, collector = object(), object()
+    daemon, collector = object(), SimpleNamespace(xray=CollectorXRay.NONE)
     check_telemetry_parts(telemetry, daemon, None, None, None)
     with pytest.raises(
         ValueError, match=r"^telemetry\.xray_sdk is True but xray_daemon is None: give both or neither$"

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_aws_telemetry import operation
 
+from .. import contract
 from ..records import Activity, Reply, User
 from ..store import MAX_REPLIES, SEARCH_WINDOW, Store, TooManyRepliesError
 from .errors import InvalidInputError, NotFoundError
@@ -63,7 +64,7 @@ def home_activities(store: Store) -> list[Activity]:
     """The newest page of live activities, newest first, each with its replies."""
     with operation("home-activities") as op:
         results = store.home_feed(_now())
-        op.set("app.result_length", len(results))
+        op.set(contract.RESULT_LENGTH_ATTRIBUTE, len(results))
         return results
 
 
@@ -71,8 +72,8 @@ def notifications_activities(store: Store, handle: str) -> list[Activity]:
     """``handle``'s live activities that have replies, newest first, each with its replies."""
     with operation("notifications-activities") as op:
         results = [activity for activity in store.user_feed(handle, _now()) if activity.replies]
-        op.set("app.user_handle", handle)
-        op.set("app.result_length", len(results))
+        op.set(contract.USER_HANDLE_ATTRIBUTE, handle)
+        op.set(contract.RESULT_LENGTH_ATTRIBUTE, len(results))
         return results
 
 
@@ -81,8 +82,8 @@ def user_activities(store: Store, handle: str) -> list[Activity]:
     with operation("user-activities") as op:
         known_user(store, handle)
         results = store.user_feed(handle, _now())
-        op.set("app.user_handle", handle)
-        op.set("app.result_length", len(results))
+        op.set(contract.USER_HANDLE_ATTRIBUTE, handle)
+        op.set(contract.RESULT_LENGTH_ATTRIBUTE, len(results))
         return results
 
 
@@ -95,7 +96,7 @@ def search_activities(store: Store, term: Any) -> list[Activity]:
             raise InvalidInputError("term", f"is {len(term)} characters; the limit is {MAX_SEARCH_TERM_LENGTH}")
         needle = term.strip().lower()
         results = [a for a in store.home_feed(_now(), limit=SEARCH_WINDOW) if needle in a.message.lower()]
-        op.set("app.result_length", len(results))
+        op.set(contract.RESULT_LENGTH_ATTRIBUTE, len(results))
         return results
 
 
@@ -108,7 +109,7 @@ def create_activity(store: Store, body: dict[str, Any], current_user: str) -> Ac
             raise InvalidInputError("ttl", f"use one of {', '.join(TTLS)}")
         user = _author(store, body, current_user)
         activity = store.new_activity(user, message, _now(), TTLS[ttl])
-        op.set("app.activity_uuid", activity.uuid)
+        op.set(contract.ACTIVITY_UUID_ATTRIBUTE, activity.uuid)
         log.info("activity %s created by %s", activity.uuid, user.handle)
         return activity
 
@@ -124,6 +125,6 @@ def create_reply(store: Store, activity_uuid: str, body: dict[str, Any], current
             raise InvalidInputError("activity", f"has the maximum of {MAX_REPLIES} replies; reply to another") from None
         if reply is None:
             raise NotFoundError("activity", activity_uuid)
-        op.set("app.activity_uuid", activity_uuid)
+        op.set(contract.ACTIVITY_UUID_ATTRIBUTE, activity_uuid)
         log.info("reply %s to activity %s created by %s", reply.uuid, activity_uuid, user.handle)
         return reply

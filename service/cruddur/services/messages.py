@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_aws_telemetry import operation
 
+from .. import contract
 from ..records import Message, MessageGroup
 from ..store import Store
 from .activities import known_user
@@ -22,7 +23,7 @@ def message_groups(store: Store, handle: str) -> list[MessageGroup]:
     """``handle``'s conversations, the most recent first."""
     with operation("message-groups") as op:
         groups = store.message_groups(handle)
-        op.set("app.result_length", len(groups))
+        op.set(contract.RESULT_LENGTH_ATTRIBUTE, len(groups))
         return groups
 
 
@@ -33,8 +34,8 @@ def messages(store: Store, handle: str, other: str) -> list[Message]:
     with operation("messages") as op:
         known_user(store, other)
         results = store.messages(handle, other)
-        op.set("app.user_handle", other)
-        op.set("app.result_length", len(results))
+        op.set(contract.USER_HANDLE_ATTRIBUTE, other)
+        op.set(contract.RESULT_LENGTH_ATTRIBUTE, len(results))
         return results
 
 
@@ -51,6 +52,6 @@ def create_message(store: Store, body: dict[str, Any], current_user: str) -> Mes
         if receiver.handle == sender.handle:
             raise InvalidInputError("user_receiver_handle", "names the sender; send a message to someone else")
         stored = store.new_message(sender, receiver, message.strip(), dt.datetime.now(dt.UTC))
-        op.set("app.message_uuid", stored.uuid)
+        op.set(contract.MESSAGE_UUID_ATTRIBUTE, stored.uuid)
         log.info("message %s sent by %s to %s", stored.uuid, sender.handle, receiver.handle)
         return stored

@@ -55,9 +55,13 @@ class SynthesizedEnvironment:
         return found
 
 
-def synthesize(config: EnvironmentConfig, outdir: Path) -> SynthesizedEnvironment:
-    """Build and synthesize ``config``'s stacks into ``outdir`` with cdk.json's context; compliance failures raise."""
-    app = App(outdir=str(outdir), context={**project_context(), "env": config.name})
+def synthesize(
+    config: EnvironmentConfig, outdir: Path, *, context: dict[str, Any] | None = None
+) -> SynthesizedEnvironment:
+    """Build and synthesize ``config``'s stacks into ``outdir`` with cdk.json's context and ``context`` (default
+    none: such as ``{"flask-aws-telemetry:synth-date": "2027-03-01"}``); compliance failures raise.
+    """
+    app = App(outdir=str(outdir), context={**project_context(), **(context or {}), "env": config.name})
     stacks = FlaskAppStacks(app, config)
     assembly = app.synth()
     stack_names = {key: stack.stack_name for key, stack in zip(STACK_KEYS, stacks.all(), strict=True)}

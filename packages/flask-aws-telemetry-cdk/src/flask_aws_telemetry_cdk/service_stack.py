@@ -44,6 +44,12 @@ from flask_aws_telemetry_cdk.components.task_definition import TracedTaskDefinit
 from flask_aws_telemetry_cdk.components.trace_canary import TraceCanary
 from flask_aws_telemetry_cdk.config import EnvironmentConfig
 from flask_aws_telemetry_cdk.config.sections import CanaryConfig, EdgeConfig, ImagesConfig, TableConfig
+from flask_aws_telemetry_cdk.config.xray_support import (
+    END_OF_SUPPORT_WARNING_ID,
+    SYNTH_DATE_CONTEXT_KEY,
+    end_of_support_warning,
+    synth_date,
+)
 from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment, ProcessSettings
 from flask_aws_telemetry_cdk.models.fargate import EntryPoint
 
@@ -313,6 +319,7 @@ class ServiceStack(Stack):
                         scope, "CollectorConfig", collector_config_parameter_name(config.parameter_path)
                     ),
                     honeycomb_api_key=self.secrets.honeycomb_api_key,
+                    xray=telemetry.collector_xray,
                 )
                 if telemetry.needs_collector
                 else None
@@ -439,8 +446,15 @@ class ServiceStack(Stack):
         )
 
     def _warn_of_choices(self) -> None:
-        """Warnings at synth for choices that cost something: plain HTTP, adaptive sampling without OpenTelemetry."""
+        """Warnings at synth for choices that cost something: plain HTTP, adaptive sampling without OpenTelemetry,
+        the X-Ray SDK or daemon after their support ended.
+        """
         config, edge, telemetry = self.config, self.config.edge, self.config.telemetry
+        unsupported = end_of_support_warning(
+            config.name, telemetry, synth_date(self.node.try_get_context(SYNTH_DATE_CONTEXT_KEY))
+        )
+        if unsupported is not None:
+            Annotations.of(self).add_warning_v2(END_OF_SUPPORT_WARNING_ID, unsupported)
         if edge.warn_without_tls and not edge.tls:
             Annotations.of(self).add_warning_v2(
                 "flask-aws-telemetry:no-tls",

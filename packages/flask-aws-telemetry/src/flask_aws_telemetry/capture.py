@@ -189,8 +189,8 @@ class AnomalyCapture:
         if record.status is not None:
             add_response_attributes(span, record.status, [], attributes, self._conventions)
         route_naming.name_after_route(span, {**environ, "werkzeug.request": record.request})
-        span.set_attribute("anomaly.captured", True)
-        span.set_attribute("anomaly.reason", reason)
+        span.set_attribute(contract.ANOMALY_CAPTURED_ATTRIBUTE, True)
+        span.set_attribute(contract.ANOMALY_REASON_ATTRIBUTE, reason)
         if record.error is not None:
             span.set_attribute(ERROR_TYPE, type(record.error).__qualname__)
             span.record_exception(record.error, timestamp=record.end_ns)
@@ -219,8 +219,8 @@ class AnomalyCapture:
         segment.put_http_meta(http.STATUS, status)
         if record.error is not None:
             segment.add_exception(record.error, stacktrace.get_stacktrace(limit=self._recorder.max_trace_back))
-        segment.put_annotation("anomaly_captured", True)
-        segment.put_annotation("anomaly_reason", reason)
+        segment.put_annotation(contract.xray_annotation_key(contract.ANOMALY_CAPTURED_ATTRIBUTE), True)
+        segment.put_annotation(contract.xray_annotation_key(contract.ANOMALY_REASON_ATTRIBUTE), reason)
         return segment
 
 

@@ -16,6 +16,7 @@ so the libraries' own documentation applies to the value.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +123,29 @@ ANOMALY_CAPTURE_PER_SECOND = EnvVar(
     "At most this many unsampled anomalies (5xx, unhandled exception, slow) a second are exported per task, shared "
     "equally by its WEB_CONCURRENCY gunicorn workers; 0 turns capture off.",
 )
+
+# The span attributes the library sets itself: every operation span's start time (``telemetry.operation``), and a
+# captured anomaly's mark on its server span (``capture.py``). The X-Ray SDK path annotates each under
+# ``xray_annotation_key(name)``; on the OpenTelemetry path to PutTraceSegments the collector's awsxray exporter
+# does the same for the attributes it is told to index (the CDK config's ``telemetry.xray_indexed_attributes``,
+# checked against these and the app's own). An app publishes the attributes it sets beside these.
+OPERATION_TIME_ATTRIBUTE = "app.now"
+ANOMALY_CAPTURED_ATTRIBUTE = "anomaly.captured"
+ANOMALY_REASON_ATTRIBUTE = "anomaly.reason"
+SPAN_ATTRIBUTES: tuple[str, ...] = (OPERATION_TIME_ATTRIBUTE, ANOMALY_CAPTURED_ATTRIBUTE, ANOMALY_REASON_ATTRIBUTE)
+_ANNOTATION_KEY_CHARACTER = re.compile(r"[^A-Za-z0-9]")
+
+
+def xray_annotation_key(attribute: str) -> str:
+    """The X-Ray annotation a span attribute becomes: every character but a letter or digit as ``_``.
+
+    X-Ray takes only letters, digits and ``_`` in an annotation's key; the
+    collector's awsxray exporter maps an indexed attribute's name so, and the
+    X-Ray SDK path maps it the same way (``anomaly.captured`` ->
+    ``anomaly_captured``).
+    """
+    return _ANNOTATION_KEY_CHARACTER.sub("_", attribute)
+
 
 # Log lines the dashboard counts (metric filters on the app's log group): one per captured anomaly trace, from
 # the logger ``anomaly_logger(prefix)``; one per sampling boost, with this message prefix.

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from . import (
     aws_calls,
     capture,
+    contract,
     logs,
     process_instrumentation,
     provider,
@@ -55,7 +56,7 @@ class Operation:
             if self._subsegment is not None:
                 self._subsegment.put_metadata(key, value, "app")
                 if isinstance(value, (int, float, bool, str)):
-                    self._subsegment.put_annotation(key.replace(".", "_"), value)
+                    self._subsegment.put_annotation(contract.xray_annotation_key(key), value)
         except Exception:
             log.exception("could not record %s", key)
 
@@ -196,7 +197,7 @@ class Telemetry:
                     yield _NO_OP
                     return
                 record = Operation(span, subsegment)
-                record.set("app.now", dt.datetime.now(dt.UTC).isoformat())
+                record.set(contract.OPERATION_TIME_ATTRIBUTE, dt.datetime.now(dt.UTC).isoformat())
                 yield record
             finally:
                 if subsegment is not None:

@@ -19,6 +19,7 @@ from constructs import Construct
 from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.components.hardening import hardened_linux_parameters
 from flask_aws_telemetry_cdk.components.secrets import SsmParameterSecret
+from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
 from flask_aws_telemetry_cdk.models.fargate import (
     COLLECTOR_CPU_UNITS,
     COLLECTOR_MEMORY_RESERVATION_MIB,
@@ -43,13 +44,18 @@ class XRayDaemonOptions:
 class CollectorOptions:
     """Run the ADOT collector, ``image`` (pinned by digest), configured by ``config_parameter``.
 
-    It logs to ``log_group``; ``honeycomb_api_key`` is injected for its Honeycomb exporter.
+    It logs to ``log_group``; ``honeycomb_api_key`` is injected for its
+    Honeycomb exporter. ``xray`` (default ``CollectorXRay.NONE``: Honeycomb
+    only) is what its configuration does for X-Ray; the task role's X-Ray
+    actions follow it, and with ``CollectorXRay.SDK_SEGMENTS`` the collector
+    holds the daemon's UDP port 2000.
     """
 
     image: ecs.ContainerImage
     log_group: logs.ILogGroup
     config_parameter: ssm.IParameter
     honeycomb_api_key: SsmParameterSecret
+    xray: CollectorXRay = CollectorXRay.NONE
 
     def add_to(self, scope: Construct, task_definition: ecs.TaskDefinition) -> AdotCollectorSidecar:
         """The collector, as ``Collector`` in ``scope``, a container of ``task_definition``."""
@@ -99,7 +105,9 @@ class XRayDaemonSidecar(TelemetrySidecar):
 
 
 class AdotCollectorSidecar(TelemetrySidecar):
-    """The ADOT collector: OTLP in on 4317/4318, Honeycomb and X-Ray out."""
+    """The ADOT collector: OTLP in on 4317/4318 (and the X-Ray SDK's segments on UDP 2000 in the daemon's place),
+    Honeycomb and X-Ray out.
+    """
 
     def __init__(
         self,
@@ -128,6 +136,13 @@ class AdotCollectorSidecar(TelemetrySidecar):
             port_mappings=[
                 ecs.PortMapping(container_port=contract.OTLP_GRPC_PORT, protocol=ecs.Protocol.TCP),
                 ecs.PortMapping(container_port=contract.OTLP_HTTP_PORT, protocol=ecs.Protocol.TCP),
+                # The daemon's port, as the daemon's container maps it: the awsxray receiver reads the SDK's
+                # segments there (its sampling proxy shares the number on TCP, on loopback, like the daemon's).
+                *(
+                    [ecs.PortMapping(container_port=contract.XRAY_DAEMON_PORT, protocol=ecs.Protocol.UDP)]
+                    if options.xray is CollectorXRay.SDK_SEGMENTS
+                    else []
+                ),
             ],
             environment={"AWS_REGION": Stack.of(self).region},
             secrets={

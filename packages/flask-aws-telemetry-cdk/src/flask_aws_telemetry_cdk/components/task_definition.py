@@ -5,7 +5,7 @@ health check, its own environment, from the environment's ``app`` section);
 the telemetry's variables are ``AppEnvironment.variables``
 (``models/app_environment.py``). A sidecar runs when its options are given
 (``XRayDaemonOptions``, ``CollectorOptions``, in ``sidecars.py``); the X-Ray
-actions granted follow the sidecar that talks to X-Ray.
+actions granted follow the sidecar that talks to X-Ray and how (``CollectorOptions.xray``).
 """
 
 from __future__ import annotations
@@ -22,41 +22,53 @@ from flask_aws_telemetry_cdk.components.secrets import SsmParameterSecret
 from flask_aws_telemetry_cdk.components.sidecars import CollectorOptions, XRayDaemonOptions
 from flask_aws_telemetry_cdk.models.app_container import AppContainer
 from flask_aws_telemetry_cdk.models.app_environment import AppEnvironment
+from flask_aws_telemetry_cdk.models.collector_xray import XRAY_OTLP_ACTIONS as XRAY_OTLP_ACTIONS
+from flask_aws_telemetry_cdk.models.collector_xray import XRAY_SEGMENT_ACTIONS as XRAY_SEGMENT_ACTIONS
+from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
 
-# The X-Ray API actions of each path; X-Ray offers no resource-level permissions for them.
-# The daemon sends the SDK's segments and its telemetry records, and forwards the app's sampling calls.
-XRAY_DAEMON_ACTIONS = (
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-)
-# The collector's otlphttp exporter writes spans to X-Ray's OTLP endpoint (PutSpans, and
-# PutSpansForIndexing for the spans Transaction Search indexes); its awsproxy forwards the sampling calls.
-XRAY_OTLP_ACTIONS = (
-    "xray:PutSpans",
-    "xray:PutSpansForIndexing",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-)
+# The name the daemon's actions had before the collector could take its place (the actions: models/collector_xray.py).
+XRAY_DAEMON_ACTIONS = XRAY_SEGMENT_ACTIONS
 
 
-def xray_actions(*, xray_sdk: bool) -> tuple[str, ...]:
-    """The task role's X-Ray actions: the daemon's when the app uses the X-Ray SDK, else the collector's."""
-    return XRAY_DAEMON_ACTIONS if xray_sdk else XRAY_OTLP_ACTIONS
+def xray_actions(collector_xray: CollectorXRay) -> tuple[str, ...]:
+    """The task role's X-Ray actions when the collector does ``collector_xray`` (its ``task_role_actions``)."""
+    return collector_xray.task_role_actions
 
 
 def check_telemetry_parts(
     telemetry: AppEnvironment,
-    xray_daemon: object | None,
-    collector: object | None,
+    xray_daemon: XRayDaemonOptions | None,
+    collector: CollectorOptions | None,
     rollbar_access_token: object | None,
     watchtower_log_group: object | None,
 ) -> None:
-    """Raise ValueError unless each part is given exactly when ``telemetry`` tells the app of it."""
+    """Raise ValueError unless each part is given exactly when ``telemetry`` tells the app of it.
+
+    The X-Ray SDK sends to one listener on UDP 2000: the daemon, or the
+    collector in its place (``CollectorXRay.SDK_SEGMENTS``), never both; a
+    collector is given when OpenTelemetry sends it spans or when it takes the
+    daemon's place.
+    """
+    collector_xray = collector.xray if collector is not None else CollectorXRay.NONE
+    receives_segments = collector_xray is CollectorXRay.SDK_SEGMENTS
+    if xray_daemon is not None and receives_segments:
+        raise ValueError(
+            "xray_daemon is given and collector.xray is CollectorXRay.SDK_SEGMENTS: both would listen on UDP "
+            f"{contract.XRAY_DAEMON_PORT}; give the daemon or the collector in its place, not both"
+        )
+    if receives_segments and not telemetry.xray_sdk:
+        raise ValueError(
+            "collector.xray is CollectorXRay.SDK_SEGMENTS but telemetry.xray_sdk is False: nothing would send it "
+            "segments; give telemetry.xray_sdk = True or another CollectorXRay"
+        )
+    if collector_xray in (CollectorXRay.OTLP, CollectorXRay.OTEL_SEGMENTS) and not telemetry.opentelemetry:
+        raise ValueError(
+            f"collector.xray is CollectorXRay.{collector_xray.name} but telemetry.opentelemetry is False: no span "
+            "would reach it; give telemetry.opentelemetry = True"
+        )
     parts = {
-        ("telemetry.xray_sdk", "xray_daemon"): (telemetry.xray_sdk, xray_daemon),
-        ("telemetry.opentelemetry", "collector"): (telemetry.opentelemetry, collector),
+        ("telemetry.xray_sdk", "xray_daemon"): (telemetry.xray_sdk and not receives_segments, xray_daemon),
+        ("telemetry.opentelemetry", "collector"): (telemetry.opentelemetry or receives_segments, collector),
         ("telemetry.rollbar", "rollbar_access_token"): (telemetry.rollbar, rollbar_access_token),
         ("telemetry.watchtower", "watchtower_log_group"): (telemetry.watchtower, watchtower_log_group),
     }
@@ -134,8 +146,8 @@ class TracedTaskDefinition(Construct):
             )
         secrets = (collector.honeycomb_api_key if collector else None, rollbar_access_token)
         self.secret_parameter_names = [secret.parameter_name for secret in secrets if secret is not None]
-        if xray_daemon or collector:
-            actions = xray_actions(xray_sdk=xray_daemon is not None)
+        if xray_daemon or (collector and collector.xray is not CollectorXRay.NONE):
+            actions = xray_actions(collector.xray if collector else CollectorXRay.NONE)
             self.task_role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=["*"]))
         if watchtower_log_group is not None:
             watchtower_log_group.grant(self.task_role, "logs:CreateLogStream", "logs:PutLogEvents")

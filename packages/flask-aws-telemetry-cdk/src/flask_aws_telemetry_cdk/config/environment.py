@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_aws_telemetry import contract
 from flask_aws_telemetry_cdk.models import aws_limits
 from flask_aws_telemetry_cdk.models.fargate import (
     APP_MIN_CPU_UNITS,
@@ -208,6 +209,22 @@ class EnvironmentConfig:
         """The sampling rules for the service they sample: the health-check rule, then the app's own."""
         return SamplingPolicy(service_name=self.service_name, rules=(self.health_check_rule, *self.sampling.rules))
 
+    @property
+    def span_attributes(self) -> tuple[str, ...]:
+        """Every span attribute the service sets by name: the library's own, then ``app.span_attributes``."""
+        return (*contract.SPAN_ATTRIBUTES, *self.app.span_attributes)
+
+    @property
+    def collector_indexed_attributes(self) -> tuple[str, ...]:
+        """The span attributes the collector's awsxray exporter turns into X-Ray annotations (its
+        ``indexed_attributes``): ``telemetry.xray_indexed_attributes``, by default every one the service sets;
+        none on a path where the collector does not make segments of OpenTelemetry's spans.
+        """
+        if not self.telemetry.indexes_attributes:
+            return ()
+        chosen = self.telemetry.xray_indexed_attributes
+        return self.span_attributes if chosen is None else chosen
+
     # -- checks -----------------------------------------------------------
     def _check_identity(self) -> None:
         for name, (pattern, meaning) in _IDENTITY.items():
@@ -236,6 +253,7 @@ class EnvironmentConfig:
                 "looking up an existing VPC needs account and region set in the same environment",
             )
         self._check_containers_fit()
+        self._check_indexed_attributes()
         self._check_browser_traces()
         self._check_table()
         health_rule = self.health_check_rule.rule_name
@@ -253,6 +271,28 @@ class EnvironmentConfig:
                     f"the rule could never match: the service reports '{self.service_name}' "
                     "(leave service_name None to use it)",
                 )
+
+    def _check_indexed_attributes(self) -> None:
+        """Every attribute the collector indexes is one the service sets, and X-Ray can index them all."""
+        names = set(self.span_attributes)
+        for name in self.telemetry.xray_indexed_attributes or ():
+            if name not in names:
+                raise FieldError(
+                    "telemetry.xray_indexed_attributes",
+                    name,
+                    "the service never sets it: use attributes the library sets "
+                    f"({', '.join(contract.SPAN_ATTRIBUTES)}) or the app's own, listed in app.span_attributes"
+                    + (f" ({', '.join(self.app.span_attributes)})" if self.app.span_attributes else ""),
+                )
+        indexed = self.collector_indexed_attributes
+        if len(indexed) > aws_limits.XRAY_MAX_ANNOTATIONS:
+            by_default = self.telemetry.xray_indexed_attributes is None
+            raise FieldError(
+                "app.span_attributes" if by_default else "telemetry.xray_indexed_attributes",
+                self.app.span_attributes if by_default else indexed,
+                f"X-Ray indexes at most {aws_limits.XRAY_MAX_ANNOTATIONS} annotations a trace and these make "
+                f"{len(indexed)}: name at most {aws_limits.XRAY_MAX_ANNOTATIONS} in telemetry.xray_indexed_attributes",
+            )
 
     def _check_table(self) -> None:
         """The table's name variable is not one the app already sets."""

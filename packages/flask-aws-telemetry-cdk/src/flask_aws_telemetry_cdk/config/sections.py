@@ -33,6 +33,8 @@ from .errors import FieldError
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOGGER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# An OpenTelemetry attribute name as the semantic conventions write them: dotted lowercase words, digits and '_'.
+_SPAN_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 
 
 def _whole_number_at_least(name: str, value: object, minimum: int) -> None:
@@ -337,6 +339,15 @@ class ImagesConfig:
                 )
 
 
+def check_span_attribute_names(name: str, value: object) -> None:
+    """Raise FieldError unless ``value`` is a tuple of distinct span attribute names."""
+    if not isinstance(value, tuple) or not all(isinstance(item, str) and _SPAN_ATTRIBUTE.match(item) for item in value):
+        raise FieldError(name, value, "use a tuple of span attribute names such as ('app.result_length',)")
+    repeated = sorted({item for item in value if value.count(item) > 1})
+    if repeated:
+        raise FieldError(name, repeated[0], "name each attribute once")
+
+
 def _library_default(variable: contract.EnvVar) -> str:
     """The default the library's contract gives ``variable`` (the task sets it; the library reads it)."""
     if variable.default is None:
@@ -381,7 +392,9 @@ class AppConfig:
     ``"app:create_app()"``), or a ``command`` of the app's own instead. The task
     sets PORT, WEB_CONCURRENCY, HEALTH_CHECK_PATH and APP_WRITABLE_PATH from
     these fields, so gunicorn, the health check and the telemetry's per-worker
-    limits read one value each. ``environment`` holds the app's own variables.
+    limits read one value each. ``environment`` holds the app's own variables;
+    ``span_attributes`` (default none) the names of the span attributes the
+    app sets (``telemetry.operation(...).set``).
     """
 
     wsgi_app: str | None = None
@@ -394,6 +407,9 @@ class AppConfig:
     stop_timeout_seconds: int = contract.STOP_TIMEOUT_SECONDS
     writable_path: str = _library_default(contract.APP_WRITABLE_PATH)
     environment: dict[str, str] = field(default_factory=dict)
+    # The span attributes the app sets itself (telemetry.operation(...).set(name, value)), as its contract
+    # publishes them: what telemetry.xray_indexed_attributes may name beside the library's own.
+    span_attributes: tuple[str, ...] = ()
 
     @property
     def process_command(self) -> tuple[str, ...]:
@@ -443,6 +459,7 @@ class AppConfig:
         for name, value in self.environment.items():
             if not isinstance(value, str):
                 raise FieldError(f"environment[{name!r}]", value, "use a string")
+        check_span_attribute_names("span_attributes", self.span_attributes)
 
     def _check_what_runs(self) -> None:
         if self.wsgi_app is None and self.command is None:
@@ -586,7 +603,16 @@ _COLLECTOR_XRAY = {
 
 @dataclass(frozen=True)
 class TelemetryConfig:
-    """Which telemetry parts run, the path traces take to X-Ray, and where the collector sends to Honeycomb."""
+    """Which telemetry parts run, the path traces take to X-Ray, and where the collector sends to Honeycomb.
+
+    ``xray_indexed_attributes`` (only on
+    ``XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS``): the span attributes the
+    collector's ``awsxray`` exporter turns into X-Ray annotations, so that
+    filter expressions and groups find what the X-Ray SDK path annotates.
+    None (the default) indexes every attribute the service sets: the
+    library's (``flask_aws_telemetry.contract.SPAN_ATTRIBUTES``) and the app's
+    (``app.span_attributes``), which are the SDK path's annotations.
+    """
 
     opentelemetry: bool = True
     xray_path: XRayPath = XRayPath.XRAY_SDK_AND_DAEMON
@@ -600,6 +626,7 @@ class TelemetryConfig:
     anomaly_capture_per_second: float = 10.0
     # The library's loggers are named under it (TELEMETRY_LOGGER_PREFIX); the dashboard counts <prefix>.anomalies.
     logger_prefix: str = _library_default(contract.TELEMETRY_LOGGER_PREFIX)
+    xray_indexed_attributes: tuple[str, ...] | None = None
 
     @property
     def anomaly_logger(self) -> str:
@@ -607,24 +634,34 @@ class TelemetryConfig:
         return f"{self.logger_prefix}.anomalies"
 
     @property
+    def collector_xray(self) -> CollectorXRay:
+        """What the collector does for X-Ray on this environment's path."""
+        return self.xray_path.collector_xray
+
+    @property
     def xray_sdk(self) -> bool:
-        """The app records X-Ray segments with the aws-xray-sdk."""
-        return self.xray_path is XRayPath.XRAY_SDK_AND_DAEMON
+        """The app records X-Ray segments with the aws-xray-sdk (to the daemon, or to the collector in its place)."""
+        return self.xray_path in (XRayPath.XRAY_SDK_AND_DAEMON, XRayPath.XRAY_SDK_AND_COLLECTOR)
 
     @property
     def collector_exports_to_xray(self) -> bool:
-        """The collector sends the OpenTelemetry spans to X-Ray (and serves the sampling rules)."""
-        return self.xray_path is XRayPath.OPENTELEMETRY_COLLECTOR
+        """The collector sends traces to X-Ray (OTLP or PutTraceSegments) and serves the sampling rules."""
+        return self.collector_xray is not CollectorXRay.NONE
 
     @property
     def needs_collector(self) -> bool:
-        """The ADOT collector sidecar runs when something sends it OTLP."""
-        return self.opentelemetry
+        """The ADOT collector sidecar runs when something sends it OTLP, or when it takes the daemon's place."""
+        return self.opentelemetry or self.collector_xray is CollectorXRay.SDK_SEGMENTS
 
     @property
     def needs_xray_daemon(self) -> bool:
-        """The X-Ray daemon sidecar runs only when the X-Ray SDK sends it segments."""
-        return self.xray_sdk
+        """The X-Ray daemon sidecar runs only on the path that names it."""
+        return self.xray_path is XRayPath.XRAY_SDK_AND_DAEMON
+
+    @property
+    def indexes_attributes(self) -> bool:
+        """The collector makes segments of OpenTelemetry spans, whose annotations are the attributes it indexes."""
+        return self.collector_xray is CollectorXRay.OTEL_SEGMENTS
 
     def check(self) -> None:
         """Raise FieldError for the first invalid field."""
@@ -632,12 +669,29 @@ class TelemetryConfig:
             raise FieldError(
                 "xray_path", self.xray_path, f"use one of {', '.join(f'XRayPath.{path.name}' for path in XRayPath)}"
             )
-        if self.collector_exports_to_xray and not self.opentelemetry:
+        if self.collector_xray in (CollectorXRay.OTLP, CollectorXRay.OTEL_SEGMENTS) and not self.opentelemetry:
             raise FieldError(
                 "xray_path",
                 self.xray_path.value,
-                "the OpenTelemetry collector path needs telemetry.opentelemetry = True (it carries the spans to X-Ray)",
+                f"XRayPath.{self.xray_path.name} carries OpenTelemetry's spans to X-Ray: set telemetry.opentelemetry "
+                "= True, or use XRayPath.XRAY_SDK_AND_COLLECTOR (the X-Ray SDK alone, no daemon)",
             )
+        if self.xray_indexed_attributes is not None:
+            if not self.indexes_attributes:
+                raise FieldError(
+                    "xray_indexed_attributes",
+                    self.xray_indexed_attributes,
+                    "only the awsxray exporter of OpenTelemetry's spans indexes attributes: leave it None, or use "
+                    "xray_path = XRayPath.OPENTELEMETRY_PUT_TRACE_SEGMENTS"
+                    + (
+                        " (on this path the X-Ray SDK's own annotations reach X-Ray unchanged)"
+                        if self.xray_sdk
+                        else " (on the OTLP path every attribute is searchable in Transaction Search)"
+                        if self.collector_xray is CollectorXRay.OTLP
+                        else ""
+                    ),
+                )
+            check_span_attribute_names("xray_indexed_attributes", self.xray_indexed_attributes)
         if not isinstance(self.logger_prefix, str) or not _LOGGER_NAME.match(self.logger_prefix):
             raise FieldError(
                 "logger_prefix", self.logger_prefix, "use a Python logger name such as 'orders' or 'acme.orders'"

@@ -35,6 +35,8 @@ XRAY_SERVICE_TYPES_MATCHING_ECS: tuple[str, ...] = ("*", "AWS::ECS::Container")
 
 # API Gateway HTTP APIs refuse a request payload above 10 MB (the largest span batch dev could pass on).
 HTTP_API_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+# X-Ray indexes at most 50 annotations of a trace (the X-Ray developer guide, "Annotations").
+XRAY_MAX_ANNOTATIONS = 50
 
 # Identifier formats.
 ACCOUNT_ID = re.compile(r"^\d{12}$")

@@ -9,6 +9,25 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The task role's X-Ray actions on each path; X-Ray offers no resource-level permissions for them.
+# The daemon, or the collector's awsxray exporter in its place, sends segments (PutTraceSegments) and the
+# telemetry records the daemon sends (PutTelemetryRecords: the exporter's ``telemetry`` setting); the daemon's
+# TCP port, or the collector's awsxray receiver or awsproxy extension, forwards the app's sampling calls.
+XRAY_SEGMENT_ACTIONS: tuple[str, ...] = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+# The collector's otlphttp exporter writes spans to X-Ray's OTLP endpoint (PutSpans, and
+# PutSpansForIndexing for the spans Transaction Search indexes); its awsproxy forwards the sampling calls.
+XRAY_OTLP_ACTIONS: tuple[str, ...] = (
+    "xray:PutSpans",
+    "xray:PutSpansForIndexing",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+
 
 class CollectorXRay(StrEnum):
     """The collector's part in getting traces to X-Ray.
@@ -40,3 +59,10 @@ class CollectorXRay(StrEnum):
     def serves_sampling(self) -> bool:
         """The collector answers the app's sampling calls on TCP 2000 (where the daemon would)."""
         return self is not CollectorXRay.NONE
+
+    @property
+    def task_role_actions(self) -> tuple[str, ...]:
+        """The task role's X-Ray actions: OTLP's on the OTLP path, else segments' (the daemon's, or the awsxray
+        exporter's in its place).
+        """
+        return XRAY_OTLP_ACTIONS if self is CollectorXRay.OTLP else XRAY_SEGMENT_ACTIONS
