@@ -34,6 +34,8 @@ def test_spans_reach_the_receiver_with_the_service_resource(traced_app, otlp_rec
     assert "app.now" in child.attributes
     assert server.resource["service.name"] == SERVICE
     assert server.resource["deployment.environment"] == "test"
+    # The connection's peer beside the client address: X-Ray reads a client address without it as forwarded
+    assert server.attributes["network.peer.address"] == server.attributes["client.address"] == "127.0.0.1"
 
 
 def test_trace_ids_are_xray_compatible(traced_app, otlp_receiver):

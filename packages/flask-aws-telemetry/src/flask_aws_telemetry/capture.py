@@ -177,7 +177,7 @@ class AnomalyCapture:
     def _export(
         self, record: RequestRecord, reason: str, environ: dict[str, Any], parent_context: otel_context.Context | None
     ) -> None:
-        attributes = collect_request_attributes(environ, self._conventions)
+        attributes = collect_request_attributes(environ, self._conventions) | route_naming.peer_address(environ)
         with admitted(record.trace_id, record.span_id):
             span = self._tracer.start_span(
                 get_default_span_name(environ),
