@@ -13,11 +13,16 @@ that:
   gives the daemon no command of its own), on loopback ports, with X-Ray's
   endpoint (a config file's ``Endpoint``: the daemon has no flag for it),
   the region, and local mode (no EC2 instance metadata to ask);
+* ``collector_in_the_daemons_place``: the collector with only the
+  ``awsxray`` receiver and exporter, for the daemon path where the daemon
+  cannot be built;
 * ``collector_config_on_loopback``: the SSM parameter's text with each
   listening address moved to a free loopback port
   (``sidecars.listening_on_free_ports``), each backend endpoint (Honeycomb,
-  X-Ray) sent to its stand-in, and awsproxy's X-Ray endpoint set; everything
-  else as deployed.
+  X-Ray) sent to its stand-in, and X-Ray's endpoint set where the deployed
+  configuration derives it from the region (``awsproxy``, the ``awsxray``
+  receiver's sampling proxy, the ``awsxray`` exporter); everything else as
+  deployed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ import pytest
 import yaml
 
 from cruddur import contract
+from flask_aws_telemetry_cdk.components.collector_config import XRAY_PIPELINE, collector_config
+from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
 from testsupport import sidecars
 from testsupport.waiting import wait_until
 
@@ -140,6 +147,28 @@ def xray_daemon_command(
     return [str(binary), *arguments, "--config", str(config), "--region", region, "--local-mode"]
 
 
+def collector_in_the_daemons_place() -> str:
+    """The collector as the X-Ray daemon and nothing more: the ``awsxray`` receiver (the SDK's UDP frames, the
+    sampling proxy) to the ``awsxray`` exporter, as the collector-as-daemon path renders them, and its health check.
+
+    Where the daemon's module cannot be built, the tests of the daemon path
+    run this in the daemon container's place: a real program reads the SDK's
+    frames and proxies its sampling calls, as the daemon would.
+    """
+    config = collector_config(honeycomb_endpoint="https://unused.invalid", xray=CollectorXRay.SDK_SEGMENTS)
+    pipeline = config["service"]["pipelines"][XRAY_PIPELINE]
+    return yaml.safe_dump(
+        {
+            "extensions": {"health_check": config["extensions"]["health_check"]},
+            "receivers": {name: config["receivers"][name] for name in pipeline["receivers"]},
+            "processors": {name: config["processors"][name] for name in pipeline["processors"]},
+            "exporters": {name: config["exporters"][name] for name in pipeline["exporters"]},
+            "service": {"extensions": ["health_check"], "pipelines": {XRAY_PIPELINE: pipeline}},
+        },
+        sort_keys=False,
+    )
+
+
 def _rewrite_endpoints(node: Any, backends: dict[str, str], rewritten: set[str]) -> Any:
     """``node`` with every endpoint URL whose host matches a pattern of ``backends`` sent to that stand-in, path
     kept.
@@ -167,15 +196,22 @@ def collector_config_on_loopback(
 
     ``backends`` maps a pattern of a backend's host (``api\\.honeycomb\\.io``)
     to its stand-in's URL; the deployed endpoint's path is kept. ``xray_endpoint``
-    is where ``awsproxy`` forwards the sampling API (the deployed configuration
-    gives it no URL: it derives X-Ray's from the region). Returns the YAML and
-    the ports: ``otlp_grpc``, ``otlp_http``, ``health_check`` and, where the
-    configuration has it, ``awsproxy``. Fails naming a backend no exporter sends to.
+    is X-Ray's stand-in, for the parts the deployed configuration gives no
+    URL (they derive X-Ray's from the region): where ``awsproxy`` and the
+    ``awsxray`` receiver's proxy forward the sampling API, and where the
+    ``awsxray`` exporter sends ``PutTraceSegments``. Returns the YAML and the
+    ports (``sidecars.listening_on_free_ports``). Fails naming a backend no exporter sends to.
     """
     listening, ports = sidecars.listening_on_free_ports(config_text)
     config = yaml.safe_load(listening)
-    if "awsproxy" in config["extensions"] and xray_endpoint is not None:
-        config["extensions"]["awsproxy"]["aws_endpoint"] = xray_endpoint
+    if xray_endpoint is not None:
+        # Each part that calls X-Ray derives its endpoint from the region when deployed: here, the stand-in's.
+        if "awsproxy" in config["extensions"]:
+            config["extensions"]["awsproxy"]["aws_endpoint"] = xray_endpoint
+        if "awsxray" in config["receivers"]:
+            config["receivers"]["awsxray"]["proxy_server"]["aws_endpoint"] = xray_endpoint
+        if "awsxray" in config["exporters"]:
+            config["exporters"]["awsxray"]["endpoint"] = xray_endpoint
     rewritten: set[str] = set()
     config["exporters"] = _rewrite_endpoints(config["exporters"], backends, rewritten)
     assert rewritten == set(backends), f"no exporter of the configuration sends to {sorted(set(backends) - rewritten)}"

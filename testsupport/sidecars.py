@@ -106,19 +106,23 @@ def listening_on_free_ports(config_text: str) -> tuple[str, dict[str, int]]:
 
     The task's fixed ports (4317, 4318, 13133, 2000) may be taken on a
     shared machine; the listeners are ``otlp_grpc``, ``otlp_http``,
-    ``health_check`` and, on the OpenTelemetry-only path, ``awsproxy``,
+    ``health_check`` and, on the OpenTelemetry-only paths, ``awsproxy``,
+    or, where the collector is the X-Ray daemon, ``xray_udp`` (the
+    ``awsxray`` receiver's segments) and ``xray_proxy`` (its sampling proxy),
     and ``metrics``: the collector's own Prometheus endpoint, which it
     opens on localhost:8888 unless told otherwise (two collectors on one
     machine, as under pytest-xdist, would collide there).
     """
     config = yaml.safe_load(config_text)
-    listeners = {
-        "otlp_grpc": config["receivers"]["otlp"]["protocols"]["grpc"],
-        "otlp_http": config["receivers"]["otlp"]["protocols"]["http"],
-        "health_check": config["extensions"]["health_check"],
-    }
+    listeners = {"health_check": config["extensions"]["health_check"]}
+    if "otlp" in config["receivers"]:  # not in the collector that stands in for the daemon (ecs_task)
+        listeners["otlp_grpc"] = config["receivers"]["otlp"]["protocols"]["grpc"]
+        listeners["otlp_http"] = config["receivers"]["otlp"]["protocols"]["http"]
     if "awsproxy" in config["extensions"]:
         listeners["awsproxy"] = config["extensions"]["awsproxy"]
+    if "awsxray" in config["receivers"]:  # the collector as the X-Ray daemon: segments (UDP) and sampling (TCP)
+        listeners["xray_udp"] = config["receivers"]["awsxray"]
+        listeners["xray_proxy"] = config["receivers"]["awsxray"]["proxy_server"]
     ports = {}
     for name, listener in listeners.items():
         ports[name] = closed_port()

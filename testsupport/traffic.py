@@ -16,6 +16,7 @@ what every sink received; these are the small pieces they share:
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -29,8 +30,14 @@ BROKEN_HANDLE = "broken"  # a user item without display_name: reading it raises,
 
 
 def new_trace_id(prefix: str = "6b01") -> str:
-    """A random 32-hex-digit W3C trace id starting with ``prefix`` (so a reader can tell a test's requests apart)."""
-    return f"{prefix}{uuid.uuid4().hex[len(prefix) :]}"
+    """A W3C trace id as X-Ray's ids are made: the time now (8 hexadecimal digits of epoch seconds), then ``prefix``
+    (so a reader can tell a test's requests apart), then random digits.
+
+    The collector's ``awsxray`` exporter drops a trace whose first 8 digits
+    are not a time within the last 28 days (X-Ray keeps 30), so a random or
+    fixed id would vanish on the paths through it.
+    """
+    return f"{int(time.time()):08x}{prefix}{uuid.uuid4().hex[: 24 - len(prefix)]}"
 
 
 def xray_trace_id(trace_id: str) -> str:

@@ -1,7 +1,9 @@
 // Command otelcol-cruddur is an OpenTelemetry Collector with exactly the
 // components the stack's collector configurations use
 // (stacks/components/collector_config.py), built from the upstream Go modules
-// at the collector-contrib release go.mod pins.
+// at the collector-contrib release go.mod pins (v0.159.0, core v1.65.0; the
+// awsxray receiver and the awsproxy extension at v0.156.0, the newest the Go
+// module proxy serves of them, which build against that core).
 //
 // Like the ADOT image, it reads its configuration from the environment
 // variable AOT_CONFIG_CONTENT when no --config flag is given, so the tests run
@@ -28,10 +30,12 @@ import (
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/awsxrayexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/awsproxy"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/sigv4authextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourcedetectionprocessor"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/awsxrayreceiver"
 )
 
 // configFromEnvironment is where ADOT's image reads its configuration from on ECS.
@@ -50,6 +54,8 @@ func components() (otelcol.Factories, error) {
 	}
 	if factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](
 		otlpreceiver.NewFactory(),
+		// The X-Ray daemon's place: segments over UDP 2000, sampling through its TCP proxy.
+		awsxrayreceiver.NewFactory(),
 	); err != nil {
 		return factories, err
 	}
@@ -62,6 +68,8 @@ func components() (otelcol.Factories, error) {
 	}
 	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
 		otlphttpexporter.NewFactory(),
+		// PutTraceSegments, as the daemon sends them.
+		awsxrayexporter.NewFactory(),
 	); err != nil {
 		return factories, err
 	}
@@ -73,7 +81,7 @@ func main() {
 		BuildInfo: component.BuildInfo{
 			Command:     "otelcol-cruddur",
 			Description: "OpenTelemetry Collector with the components of Cruddur's collector configurations",
-			Version:     "v0.158.0",
+			Version:     "v0.159.0",
 		},
 		Factories: components,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{

@@ -11,6 +11,8 @@ would for AWS. ``XRayApi`` answers:
 * ``POST /GetSamplingRules`` and ``POST /SamplingTargets``: what the daemon's
   TCP 2000 proxy and the collector's ``awsproxy`` forward from the service;
   the rules and targets are ``XRaySamplingApi``'s (this class builds on it);
+  each call and its answer are kept as they were on the wire
+  (``sampling_exchanges``), to compare with what the app sent and got;
 * ``POST /TelemetryRecords`` (``PutTelemetryRecords``): the daemon's own counters;
 * ``POST /v1/traces``: X-Ray's OTLP endpoint (Transaction Search), as the
   collector's ``otlphttp`` exporter with ``sigv4auth`` sends to it; the body
@@ -36,6 +38,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from testsupport.relay import Exchange
 from testsupport.standins.aws_model import AwsModel
 from testsupport.standins.otlp import ReceivedSpan, decoded_spans
 from testsupport.standins.segment_document import segment_problems
@@ -69,6 +72,8 @@ class XRayApi(XRaySamplingApi):
         self.segments: list[dict[str, Any]] = []
         self.batch_sizes: list[int] = []
         self.otlp_spans: list[ReceivedSpan] = []
+        # The sampling calls as they reached X-Ray, and X-Ray's answers, byte for byte.
+        self.sampling_exchanges: list[Exchange] = []
         self.operations: list[str] = []
         self.problems: list[str] = []
         self._received = threading.Lock()
@@ -93,7 +98,10 @@ class XRayApi(XRaySamplingApi):
         if operation.name == "PutTraceSegments":
             return self._segments(params["TraceSegmentDocuments"])
         if operation.name in SAMPLING_OPERATIONS:
-            return self.handle(path, headers, body)
+            status, answer, *_ = self.handle(path, headers, body)
+            with self._received:
+                self.sampling_exchanges.append(Exchange(path, wire_body, status, answer))
+            return status, answer
         return 200, b"{}"  # PutTelemetryRecords: the daemon's counters, accepted
 
     def _segments(self, documents: list[str]) -> tuple[int, bytes]:

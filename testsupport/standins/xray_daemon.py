@@ -1,9 +1,7 @@
 """The X-Ray daemon's UDP port: frames of a ``{"format": "json", "version": 1}`` header line, then the segment.
 
-With ``forward_to`` (``127.0.0.1:<port>``) it is a tap: every frame is kept
-and sent on, unchanged, to the program that reads them there (the daemon,
-or the collector's ``awsxray`` receiver), so a test sees what the X-Ray SDK
-sent, which is what the daemon forwards to X-Ray as it is.
+With ``forward_to`` it stands between the SDK and the real daemon (or the
+collector's ``awsxray`` receiver), passing every frame on unchanged.
 
 Each segment is held to X-Ray's segment document schema (``segment_document``);
 ``assert_segments_valid()`` fails naming each field a document got wrong.
@@ -38,7 +36,9 @@ class XRayDaemon:
     invalid_segments: list[str] = field(default_factory=list)
     decode: bool = True
     frames: int = 0
-    forward_to: str | None = None  # 127.0.0.1:<port> that every frame is sent on to, unchanged
+    # "host:port" of the real reader of the frames (the daemon, the collector's awsxray receiver): each frame is
+    # passed on to it unchanged, so a test keeps what the SDK sent beside what reached X-Ray.
+    forward_to: str | None = None
 
     def __post_init__(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -64,7 +64,7 @@ class XRayDaemon:
                 return
             self.frames += 1
             if self.forward_to is not None:
-                host, port = self.forward_to.rsplit(":", 1)
+                host, _, port = self.forward_to.rpartition(":")
                 self._socket.sendto(frame, (host, int(port)))
             if not self.decode:
                 continue

@@ -33,7 +33,8 @@ class ObservabilityStack(Stack):
             "CollectorConfiguration",
             parameter_path=config.parameter_path,
             honeycomb_endpoint=config.telemetry.honeycomb_endpoint,
-            export_to_xray=config.telemetry.collector_exports_to_xray,
+            xray=config.telemetry.xray_path.collector_xray,
+            indexed_attributes=config.collector_indexed_attributes,
             description=f"ADOT collector configuration for {config.service_name} in {config.name}",
         )
         CfnOutput(self, "CollectorConfigParameter", value=self.collector_configuration.parameter.parameter_name)

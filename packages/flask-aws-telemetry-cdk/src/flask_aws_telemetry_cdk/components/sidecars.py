@@ -17,6 +17,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from flask_aws_telemetry import contract
+from flask_aws_telemetry_cdk.components.collector_config import collector_command
 from flask_aws_telemetry_cdk.components.hardening import hardened_linux_parameters
 from flask_aws_telemetry_cdk.components.secrets import SsmParameterSecret
 from flask_aws_telemetry_cdk.models.collector_xray import CollectorXRay
@@ -130,6 +131,8 @@ class AdotCollectorSidecar(TelemetrySidecar):
             task_definition=task_definition,
             container_name=contract.COLLECTOR_CONTAINER_NAME,
             image=options.image,
+            # The awsxray exporter's annotation keys as the X-Ray SDK writes them (collector_config.py).
+            command=collector_command(options.xray),
             essential=False,
             cpu=cpu_units,
             memory_reservation_mib=memory_reservation_mib,
