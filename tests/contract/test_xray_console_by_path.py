@@ -70,6 +70,7 @@ SAMPLED_PATH = "/api/activities"
 ANOMALY_PATH = f"/api/activities/@{BROKEN_HANDLE}"
 BOOSTED_PATH = "/api/activities/@andrewbrown"
 USER_FEED_ROUTE = "/api/activities/@<handle>"
+CALLER_SPAN_ID = "1" * 16  # the parent span id of the traceparent post_status sends
 
 
 @dataclass
@@ -234,6 +235,8 @@ def test_the_parent_ids_make_one_tree_rooted_in_the_services_segment(console):
         assert trace.tree_problems() == [], case
         (root,) = trace.roots
         assert (root.name, root.subsegment) == (console.service, False), case
+        # Its parent is the caller's span: the sampled POST's traceparent; the other cases had no caller
+        assert root.parent_id == (CALLER_SPAN_ID if case == "sampled" else None), case
 
 
 def test_the_services_segment_names_the_service(console):
