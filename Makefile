@@ -120,7 +120,7 @@ clean: ## Remove build output (keeps .venv and node_modules).
 	rm -rf cdk.out .pytest_cache .sidecars
 
 FORMAT ?= text
-cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json; XRAY_PATH=opentelemetry-collector prices that path).
+cost: install ## Monthly cost estimate of every environment (FORMAT=text|markdown|json; XRAY_PATH=<an XRayPath value> prices that path).
 	$(VENV_PY) -m cost --format $(FORMAT) $(if $(XRAY_PATH),--xray-path $(XRAY_PATH))
 
 bench: install ## Telemetry overhead benchmark (needs wrk: apt-get install -y wrk); writes its section of bench/RESULTS.md.

@@ -3,7 +3,9 @@
 make cost                     # text tables for dev, staging, prod
 make cost FORMAT=markdown     # for a pull-request comment
 make cost FORMAT=json         # for tools
-make cost XRAY_PATH=opentelemetry-collector   # every environment as if on the OpenTelemetry-only path
+make cost XRAY_PATH=opentelemetry-collector   # every environment as if on that X-Ray path (any XRayPath value:
+                                              # xray-sdk-and-daemon, xray-sdk-and-collector, opentelemetry-collector,
+                                              # opentelemetry-put-trace-segments)
 python -m cost --env prod     # one environment (repeat --env for more)
 
 Every environment is priced with its usage profile (``cost/usage.yaml``), or

@@ -26,7 +26,8 @@ def monthly_bytes_by_group(inputs: Inputs) -> dict[str, float]:
     received: defaultdict[str, float] = defaultdict(float)
     app_bytes = usage.requests_per_day * usage.log_bytes_per_request * days
     for service in inputs.workload.services:
-        per_sidecar = usage.sidecar_log_mb_per_task_day * 1e6 / max(len(service.sidecars), 1)
+        # Each sidecar writes its own: a task without the daemon has its lines no more.
+        per_sidecar = usage.sidecar_log_mb_per_task_day * 1e6
         for container in service.containers:
             group = ref(container.get("LogConfiguration", {}).get("Options", {}).get("awslogs-group"))
             if not service.is_app(container):

@@ -55,7 +55,13 @@ Sampling (``SamplingConfig``, ``SamplingRuleConfig``, ``SamplingBoostConfig``)
 
 Telemetry (``TelemetryConfig``, ``XRayPath``)
     OpenTelemetry to Honeycomb through the collector, and X-Ray through the
-    SDK and daemon (or the collector: ``XRayPath.OPENTELEMETRY_COLLECTOR``).
+    SDK and daemon (``XRayPath.XRAY_SDK_AND_DAEMON``), the SDK and the
+    collector in the daemon's place (``XRAY_SDK_AND_COLLECTOR``), or
+    OpenTelemetry alone through the collector, to ``PutTraceSegments``
+    (``OPENTELEMETRY_PUT_TRACE_SEGMENTS``; ``xray_indexed_attributes`` the
+    attributes it annotates) or to X-Ray's OTLP endpoint
+    (``OPENTELEMETRY_COLLECTOR``, which needs Transaction Search). From
+    25 February 2027, synth warns of the SDK and the daemon.
     Rollbar is off unless ``rollbar=True`` (then its token is read from SSM).
     The library's loggers are named under ``logger_prefix``; the dashboard
     counts ``<logger_prefix>.anomalies``.

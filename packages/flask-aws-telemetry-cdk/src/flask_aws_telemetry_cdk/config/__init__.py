@@ -6,6 +6,7 @@
     errors.py       ConfigError, and FieldError: the one sentence every error reads as
     image_hardening.py  the check that an image built from a Dockerfile runs as the task's app user
     account.py      what holds for a whole AWS account (Transaction Search), deployed once per account
+    xray_support.py the end of the X-Ray SDK's and daemon's support, and synth's warning from that day
 
 The environments themselves are data in the app's own CDK app; AWS's
 fixed limits are in ``models/aws_limits.py``.

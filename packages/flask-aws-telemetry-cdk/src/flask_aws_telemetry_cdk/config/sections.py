@@ -33,7 +33,7 @@ from .errors import FieldError
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOGGER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
-# An OpenTelemetry attribute name as the semantic conventions write them: dotted lowercase words, digits and '_'.
+# An OpenTelemetry attribute name as the semantic conventions write them: dotted words of letters, digits and '_'.
 _SPAN_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 
 
