@@ -93,6 +93,7 @@ class ConsoleRun:
     groups: dict[str, str]
     traces: dict[str, ConsoleTrace]
     anomaly: str  # W3C trace id, from the app's unhandled-exception line
+    workers: int  # gunicorn's workers: each samples on its own
     boosted: list[str]  # W3C trace ids, from the app's request lines
 
     def trace(self, trace_id: str) -> ConsoleTrace:
@@ -141,12 +142,15 @@ def _console_traffic(cases: Cases, rule_name: str, workers: int) -> Callable[[Ta
             )
             if wait_until(lambda: len(_reported_since(sampling, rule_name, turned)) >= workers, FOLLOW_WITHIN_SECONDS):
                 break
+        assert len(_reported_since(sampling, rule_name, turned)) >= workers, "a worker never took the 0 target"
         time.sleep(0.5)  # the answer applied
         cases.statuses["anomaly"] = [http_status(f"{base}{ANOMALY_PATH}")]
         # X-Ray answers a boost; once every worker has it, a burst.
         cases.boost_until = sampling.set_boost(rule_name, boost_rate=1.0, ttl_seconds=120)
         asked = time.time()
-        wait_until(lambda: len(_reported_since(sampling, rule_name, asked)) >= workers, FOLLOW_WITHIN_SECONDS)
+        assert wait_until(lambda: len(_reported_since(sampling, rule_name, asked)) >= workers, FOLLOW_WITHIN_SECONDS), (
+            "a worker never reported after the boost was answered"
+        )
         time.sleep(0.5)
         cases.statuses["boosted"] = [http_status(f"{base}{BOOSTED_PATH}") for _ in range(BOOSTED_REQUESTS)]
 
@@ -191,7 +195,7 @@ def console_runs(synthesized_environments, tmp_path_factory):
             runs[path] = ConsoleRun(
                 path=path, run=run, cases=cases, service=variables[contract.SERVICE_NAME.name],
                 groups=templates.xray_groups(env), traces=_xray_traces(path, run),
-                anomaly=unhandled[0]["trace_id"] if unhandled else "", boosted=boosted,
+                anomaly=unhandled[0]["trace_id"] if unhandled else "", workers=workers, boosted=boosted,
             )  # fmt: skip
         return runs[path]
 
@@ -212,12 +216,21 @@ def _path(url: str) -> str:
 
 
 def test_each_case_got_its_answer(console):
-    """The sampled POST and the boosted GETs are 200, the anomaly a 500; warm-up requests are answered."""
+    """The sampled POST and the boosted GETs are 200, the anomaly a 500; warm-up requests are answered; every worker
+    took the boost.
+    """
     statuses = console.cases.statuses
     assert statuses["sampled"] == [200] and statuses["anomaly"] == [500]
     assert statuses["boosted"] == [200] * BOOSTED_REQUESTS
     assert set(statuses["warm-up"]) == {200}
     assert len(console.boosted) == BOOSTED_REQUESTS and console.anomaly
+    # Each worker took X-Ray's boost (the line the dashboard counts): the burst was sampled by it, not by the rule
+    boosts = [
+        line
+        for line in console.run.app_log
+        if line.get("message", "").startswith(f"{telemetry_contract.SAMPLING_BOOST_MESSAGE_PREFIX} by X-Ray")
+    ]
+    assert len(boosts) == console.workers, boosts
 
 
 # Every path: the same trace, whole
