@@ -24,9 +24,11 @@ trace map. What differs between the paths is asserted as each path really
 does it, and tabled in docs/xray-paths.md ("What the console gets, path by
 path").
 
-Where the X-Ray daemon cannot be built (its Go module is refused by the
-module proxy), the default path's frames go to the UDP stand-in: the
-segments are the X-Ray SDK's own, as the daemon would forward them.
+The daemon column is what the X-Ray SDK sent, read by the runner's tap
+(``run.sdk_frames``) where the frames leave the app: the daemon forwards
+the documents as they are, and where it cannot be built (its Go module is
+refused by the module proxy) the collector's receiver reads the frames in
+its place, whose view is the collector-as-daemon column's.
 """
 
 from __future__ import annotations
