@@ -150,9 +150,8 @@ COLLECTOR_AS_DAEMON_PATH = "dev-sdk-collector"
 OTLP_PATH = "dev-otel"
 OTEL_SEGMENTS_PATH = "dev-otel-segments"
 SDK_PATHS = [DAEMON_PATH, COLLECTOR_AS_DAEMON_PATH]
-OPENTELEMETRY_PATHS = [OTLP_PATH, OTEL_SEGMENTS_PATH]
 SEGMENT_PATHS = [DAEMON_PATH, COLLECTOR_AS_DAEMON_PATH, OTEL_SEGMENTS_PATH]
-ALL_PATHS = SDK_PATHS + OPENTELEMETRY_PATHS
+ALL_PATHS = [*SDK_PATHS, OTLP_PATH, OTEL_SEGMENTS_PATH]
 
 
 def _daemon_path_id() -> str:
@@ -201,14 +200,6 @@ def sdk_task_run(request, task_runs) -> TaskRun:
 def segments_task_run(request, task_runs) -> TaskRun:
     """The dev task on each path where X-Ray gets segments (PutTraceSegments)."""
     return task_runs(request.param)
-
-
-@pytest.fixture(params=OPENTELEMETRY_PATHS)
-def opentelemetry_task_run(request, task_runs) -> TaskRun:
-    """The dev task on the OpenTelemetry-only paths (no X-Ray SDK, no daemon)."""
-    run = task_runs(request.param)
-    assert not run.xray_sdk, f"{run.name} was expected to run without the X-Ray SDK"
-    return run
 
 
 def _sampling_rules(env) -> list[dict[str, Any]]:
@@ -439,6 +430,17 @@ def test_on_the_otlp_path_the_collector_sends_otlp_to_x_ray(name, task_runs):
     run = task_runs(name)
     assert run.xray.received("OTLP traces") >= 1
     assert run.xray.received("PutTraceSegments") == 0
+
+
+@pytest.mark.parametrize("name", [OTEL_SEGMENTS_PATH])
+def test_on_the_otel_segments_path_indexed_attributes_are_annotations_under_the_sdk_paths_keys(name, task_runs):
+    """The awsxray exporter makes the indexed span attributes annotations, with underscores for dots as the X-Ray
+    SDK path writes them (anomaly_captured, app_now), so the same groups and filter expressions find them."""
+    run = task_runs(name)
+    indexed = run.collector_config["exporters"]["awsxray"]["indexed_attributes"]
+    keys = {key for segment in run.xray.segments for key in segment.get("annotations", {})}
+    assert keys, "no segment X-Ray got has an annotation"
+    assert keys <= {attribute.replace(".", "_") for attribute in indexed}, keys
 
 
 def test_on_the_sdk_paths_the_sdks_own_segments_reach_x_ray(sdk_task_run):

@@ -139,7 +139,9 @@ def collector_config(
         }
         pipelines["traces"]["exporters"].append("otlphttp/xray")
     if xray.puts_trace_segments:
-        exporters[XRAY_EXPORTER] = {"region": "${env:AWS_REGION}"}
+        # Its counters (segments sent, refused, connection errors) go to PutTelemetryRecords once a minute, as the
+        # daemon's do; without instance metadata, which Fargate does not serve.
+        exporters[XRAY_EXPORTER] = {"region": "${env:AWS_REGION}", "telemetry": {"enabled": True}}
     if xray is CollectorXRay.OTEL_SEGMENTS:
         if indexed_attributes:
             exporters[XRAY_EXPORTER]["indexed_attributes"] = list(indexed_attributes)
