@@ -5,6 +5,7 @@
     app = templates.app_container(dev)                      # the app's container definition
     templates.environment(app)["DYNAMODB_TABLE_NAME"]       # {"Ref": "<table logical id>"}
     templates.sampling_rules(dev)                           # the SamplingRule of each deployed rule
+    templates.xray_groups(dev)                              # group name -> filter expression
     templates.collector_configuration_text(dev)             # the collector's YAML, as ECS gives it (AOT_CONFIG_CONTENT)
 
 Every function reads the templates only, and fails (an AssertionError
@@ -70,6 +71,14 @@ def ecs_service(env: SynthesizedEnvironment) -> dict[str, Any]:
 def sampling_rules(env: SynthesizedEnvironment) -> list[dict[str, Any]]:
     """The ``SamplingRule`` of each X-Ray sampling rule the observability stack deploys, in template order."""
     return [r["Properties"]["SamplingRule"] for r in env.resources("observability", "AWS::XRay::SamplingRule").values()]
+
+
+def xray_groups(env: SynthesizedEnvironment) -> dict[str, str]:
+    """The X-Ray groups the observability stack deploys: group name -> filter expression."""
+    return {
+        g["Properties"]["GroupName"]: g["Properties"]["FilterExpression"]
+        for g in env.resources("observability", "AWS::XRay::Group").values()
+    }
 
 
 def collector_configuration_text(env: SynthesizedEnvironment) -> str:

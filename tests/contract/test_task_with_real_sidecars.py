@@ -54,6 +54,7 @@ import re
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,8 +207,17 @@ def _sampling_rules(env) -> list[dict[str, Any]]:
     return [{"SamplingRateBoost": PROD_BOOST, **rule} for rule in templates.sampling_rules(env)]
 
 
-def _run_task(name: str, synthesized_environments, tmp_path_factory) -> TaskRun:
-    """The dev task on one X-Ray path, run with the real sidecars, requests sent, then stopped as ECS stops it."""
+Traffic = Callable[[TaskRun, int], None]  # sends requests to the app on a port, given the run
+
+
+def _run_task(
+    name: str, synthesized_environments, tmp_path_factory, *, traffic: Traffic | None = None, rules: list | None = None
+) -> TaskRun:
+    """The dev task on one X-Ray path, run with the real sidecars, requests sent, then stopped as ECS stops it.
+
+    ``traffic(run, port)`` sends another module's requests instead of this module's (X-Ray's stand-in, ``run.xray``,
+    serving ``rules`` instead of the deployed ones with prod's boost, when given); the stop is the same.
+    """
     env = synthesized_environments(name)
     workdir = tmp_path_factory.mktemp(name)
     app = templates.app_container(env)
@@ -235,7 +245,8 @@ def _run_task(name: str, synthesized_environments, tmp_path_factory) -> TaskRun:
     with ExitStack() as stack:
         dynamodb = stack.enter_context(MotoServer(workdir / "moto.log"))
         run.xray = stack.enter_context(
-            XRayApi(_sampling_rules(env), region=REGION, access_key=TASK_ROLE["AWS_ACCESS_KEY_ID"],
+            XRayApi(_sampling_rules(env) if rules is None else rules,
+                    region=REGION, access_key=TASK_ROLE["AWS_ACCESS_KEY_ID"],
                     secret_key=TASK_ROLE["AWS_SECRET_ACCESS_KEY"], session_token=TASK_ROLE["AWS_SESSION_TOKEN"])
         )  # fmt: skip
         run.honeycomb = stack.enter_context(OtlpReceiver())
@@ -323,14 +334,17 @@ def _run_task(name: str, synthesized_environments, tmp_path_factory) -> TaskRun:
         )
         service.wait_ready(lambda: http_status(f"{base}{contract.HEALTH_CHECK_PATH}") == 200)
 
-        run.traced = [new_trace_id() for _ in range(TRACED_REQUESTS)]
-        run.statuses["traced"] = [post_status(port, f"trace {trace_id}", trace_id) for trace_id in run.traced]
-        # No caller decision: the rules decide, and their statistics go to X-Ray.
-        run.statuses["rule sampled"] = [
-            http_status(f"{base}/api/activities/home") for _ in range(RULE_SAMPLED_REQUESTS)
-        ]
-        run.error_trace = new_trace_id()
-        run.statuses["raising"] = [http_status(f"{base}/api/activities/@{BROKEN_HANDLE}", run.error_trace)]
+        if traffic is not None:
+            traffic(run, port)
+        else:
+            run.traced = [new_trace_id() for _ in range(TRACED_REQUESTS)]
+            run.statuses["traced"] = [post_status(port, f"trace {trace_id}", trace_id) for trace_id in run.traced]
+            # No caller decision: the rules decide, and their statistics go to X-Ray.
+            run.statuses["rule sampled"] = [
+                http_status(f"{base}/api/activities/home") for _ in range(RULE_SAMPLED_REQUESTS)
+            ]
+            run.error_trace = new_trace_id()
+            run.statuses["raising"] = [http_status(f"{base}/api/activities/@{BROKEN_HANDLE}", run.error_trace)]
         run.health_check = subprocess.run(health_check, capture_output=True, text=True, timeout=10)
         run.targets_reported = wait_until(
             lambda: run.xray.received("GetSamplingTargets") > 0, timeout=TARGETS_WITHIN_SECONDS, interval=0.5

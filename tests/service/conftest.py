@@ -75,7 +75,7 @@ HEALTH_RULE = {
 
 # What a DynamoDB client span and subsegment carry (README, "What a DynamoDB call records").
 DYNAMODB_SPAN_ATTRIBUTES = {
-    "rpc.system", "rpc.service", "rpc.method", "cloud.region", "server.address", "server.port",
+    "rpc.system", "rpc.service", "rpc.method", "cloud.region", "aws.region", "server.address", "server.port",
     "db.system", "db.operation", "net.peer.name", "aws.dynamodb.table_names",
     "aws.request_id", "http.status_code", "retry_attempts",
 }  # fmt: skip

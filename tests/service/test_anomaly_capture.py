@@ -175,6 +175,9 @@ def test_a_slow_request_is_captured_with_the_real_times_and_a_fast_one_is_not(
     assert all(s.end_ns - s.start_ns >= 0.2e9 for s in by_name.values())
     (segment,) = xray_daemon.segments
     assert segment["trace_id"] == xray_trace_id(int(server.trace_id, 16)) and "fault" not in segment
+    # The captured segment is the captured server span's twin: its id, and its (absent) parent
+    assert segment["id"] == server.span_id and "parent_id" not in segment and not server.parent_span_id
+    assert server.attributes["network.peer.address"] == server.attributes["client.address"]
     calls = {s["aws"]["operation"]: s for s in all_subsegments(segment) if s["name"] == "dynamodb"}
     assert set(calls["GetItem"]["aws"]) == DYNAMODB_SUBSEGMENT_FIELDS
     assert set(calls["Query"]["aws"]) == DYNAMODB_SUBSEGMENT_FIELDS | QUERY_SUBSEGMENT_FIELDS

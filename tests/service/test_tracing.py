@@ -34,6 +34,8 @@ def test_spans_reach_the_receiver_with_the_service_resource(traced_app, otlp_rec
     assert "app.now" in child.attributes
     assert server.resource["service.name"] == SERVICE
     assert server.resource["deployment.environment"] == "test"
+    # The connection's peer beside the client address: X-Ray reads a client address without it as forwarded
+    assert server.attributes["network.peer.address"] == server.attributes["client.address"] == "127.0.0.1"
 
 
 def test_trace_ids_are_xray_compatible(traced_app, otlp_receiver):
@@ -48,7 +50,9 @@ def test_trace_ids_are_xray_compatible(traced_app, otlp_receiver):
 
 
 def test_the_xray_segment_carries_the_same_trace_id(traced_app, otlp_receiver, xray_daemon):
-    """The UDP segment's trace id is the OTLP trace id in X-Ray form; its parent is the server span."""
+    """The UDP segment's trace id is the OTLP trace id in X-Ray form; it is the server span's twin (same id, no
+    parent: the request had no caller's trace).
+    """
     traced_app.test_client().get("/api/activities/@worf")
     flush(traced_app)
     assert wait_until(lambda: otlp_receiver.spans_named("user-activities"))
@@ -58,7 +62,8 @@ def test_the_xray_segment_carries_the_same_trace_id(traced_app, otlp_receiver, x
     (segment,) = xray_daemon.segments_of(expected)
     assert segment["name"] == SERVICE
     assert segment["trace_id"].startswith("1-") and len(segment["trace_id"]) == 35
-    assert segment["parent_id"] == child.parent_span_id  # the OpenTelemetry server span
+    assert segment["id"] == child.parent_span_id  # the OpenTelemetry server span's id
+    assert "parent_id" not in segment
     assert segment["http"]["response"]["status"] == 200
     subsegments = {s["name"]: s for s in segment.get("subsegments", [])}
     assert subsegments["user-activities"]["annotations"]["app_result_length"] == 1
@@ -94,6 +99,9 @@ def test_an_incoming_traceparent_is_continued(traced_app, otlp_receiver, xray_da
     assert wait_until(lambda: otlp_receiver.spans_named("message-groups"))
     assert {s.trace_id for s in otlp_receiver.spans} == {trace_hex}
     assert wait_until(lambda: xray_daemon.segments_of(xray_trace_id(int(trace_hex, 16))))
+    # The segment's parent is the caller's span, as the server span's is
+    (segment,) = xray_daemon.segments_of(xray_trace_id(int(trace_hex, 16)))
+    assert segment["parent_id"] == "2" * 16
 
 
 def test_an_incoming_xray_header_is_continued(traced_app, otlp_receiver, xray_daemon):
@@ -106,6 +114,9 @@ def test_an_incoming_xray_header_is_continued(traced_app, otlp_receiver, xray_da
     assert wait_until(lambda: otlp_receiver.spans_named("message-groups"))
     assert {s.trace_id for s in otlp_receiver.spans} == {f"{otel_trace_id(root):032x}"}
     assert wait_until(lambda: xray_daemon.segments_of(root))
+    # X-Ray links the segment to the upstream's subsegment that called it (its Parent), not to a span it never gets
+    (segment,) = xray_daemon.segments_of(root)
+    assert segment["parent_id"] == "b" * 16
 
 
 def test_an_upstream_not_sampled_decision_is_honoured_by_both(traced_app, otlp_receiver, xray_daemon):

@@ -27,6 +27,7 @@ class ReceivedSpan:
     start_ns: int = 0
     end_ns: int = 0
     duration_ms: float = 0.0
+    events: tuple[str, ...] = ()  # the names of its events ("exception", ...)
 
 
 def _attribute_value(value: Any) -> Any:
@@ -57,6 +58,7 @@ def decoded_spans(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
                         start_ns=span.start_time_unix_nano,
                         end_ns=span.end_time_unix_nano,
                         duration_ms=(span.end_time_unix_nano - span.start_time_unix_nano) / 1e6,
+                        events=tuple(event.name for event in span.events),
                     )
                 )
     return received

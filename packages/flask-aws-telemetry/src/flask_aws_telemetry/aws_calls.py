@@ -12,7 +12,11 @@ What users see is what the libraries' botocore instrumentations record:
   with the attributes that instrumentation's own DynamoDB extension
   extracts (``rpc.*``, ``db.*``, ``aws.dynamodb.*``, ``aws.request_id``,
   ``http.status_code``, ``retry_attempts``, ``server.*``, ``cloud.region``;
-  the README lists them), status ERROR and the exception on a failure;
+  docs/telemetry-library.md lists them), and ``aws.region``: the one
+  attribute X-Ray reads a call's region from (``cloud.region`` stays
+  metadata there), so that the DynamoDB node of a trace that reached X-Ray
+  as spans names its region as the SDK's subsegment does; status ERROR and
+  the exception on a failure;
 * X-Ray: an ``aws`` subsegment per call named after the service
   (``dynamodb``), with the ``aws`` fields the SDK's own ``aws_meta_processor``
   records (``operation``, ``region``, ``request_id``, ``table_name``, ...),
@@ -68,6 +72,8 @@ log = logging.getLogger("flask_aws_telemetry.aws_calls")
 
 # Where a call's start is kept, in botocore's per-call context dict.
 _STARTED = "flask_aws_telemetry_started_ns"
+# Where X-Ray (the awsxray exporter's translator, and the OTLP endpoint as inferred from it) reads a call's region.
+AWS_REGION = "aws.region"
 # The instrumentation's own package name: its spans keep their instrumentation scope.
 _INSTRUMENTATION = "opentelemetry.instrumentation.botocore"
 
@@ -157,6 +163,7 @@ class AwsCallTracing:
             RPC_SERVICE: call_context.service_id,
             RPC_METHOD: call_context.operation,
             CLOUD_REGION: call_context.region,
+            AWS_REGION: call_context.region,
             **get_server_attributes(call_context.endpoint_url or ""),
         }
         extension.extract_attributes(attributes)

@@ -178,7 +178,7 @@ class AnomalyCapture:
     def _export(
         self, record: RequestRecord, reason: str, environ: dict[str, Any], parent_context: otel_context.Context | None
     ) -> None:
-        attributes = collect_request_attributes(environ, self._conventions)
+        attributes = collect_request_attributes(environ, self._conventions) | route_naming.peer_address(environ)
         with admitted(record.trace_id, record.span_id):
             span = self._tracer.start_span(
                 get_default_span_name(environ),
@@ -197,7 +197,7 @@ class AnomalyCapture:
             span.record_exception(record.error, timestamp=record.end_ns)
             span.set_status(Status(StatusCode.ERROR, str(record.error)))
         in_span = trace.set_span_in_context(span)
-        segment = self._begin_segment(record, reason, environ, xray)
+        segment = self._begin_segment(record, reason, environ, span, xray)
         with xray.segment_in_progress(segment):
             for call in record.calls:
                 self._aws_calls.export(call, parent=in_span)
@@ -206,18 +206,14 @@ class AnomalyCapture:
                 self._recorder.end_segment(record.end_ns / 1e9)
         span.end(end_time=record.end_ns)
 
-    def _begin_segment(self, record: RequestRecord, reason: str, environ: dict[str, Any], xray: Any) -> Any:
+    def _begin_segment(self, record: RequestRecord, reason: str, environ: dict[str, Any], span: Any, xray: Any) -> Any:
         if self._recorder is None:
             return None
         from aws_xray_sdk.core.models import http
         from aws_xray_sdk.core.utils import stacktrace
 
-        segment = self._recorder.begin_segment(
-            name=self._recorder.service,
-            traceid=xray_trace_id(record.trace_id),
-            parent_id=f"{record.span_id:016x}",
-            sampling=1,
-        )
+        # The captured server span's twin, as a sampled request's segment is (xray.begin_twin_segment).
+        segment = xray.begin_twin_segment(self._recorder, span.get_span_context(), getattr(span, "parent", None))
         segment.start_time = record.start_ns / 1e9
         xray.put_request_meta(segment, environ)
         status = 500 if record.status is None else int(record.status.split(" ", 1)[0])

@@ -13,7 +13,7 @@ With OpenTelemetry on, a request meets, in this order, the WSGI layers::
                                only if it ends as an anomaly
       OpenTelemetryMiddleware  sampled only: the server span (``server_span``)
       RouteNamedSpan           (route_naming.py) names it "{method} {route}", sets http.route
-      SampledRequestSegments   with X-Ray on: the X-Ray segment, a child of the server span
+      SampledRequestSegments   with X-Ray on: the X-Ray segment, the server span's twin (same id and parent)
     Flask's own wsgi_app, whose hooks run, in this order:
       before_request           the request line's clock (logs.py)
       X-Ray's before_request   with X-Ray alone: the SDK's XRayMiddleware begins the segment (xray.py)
@@ -34,18 +34,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aws_xray_sdk.core import AWSXRayRecorder
 from flask import Flask, got_request_exception
 from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Span
 
 from . import logs, request_record, rollbar_reporter, xray
 from .capture import AnomalyCapture
 from .gate import SamplingGate
 from .headers import TraceHeaderGuard
-from .route_naming import RouteNamedSpan
+from .route_naming import RouteNamedSpan, peer_address
 from .sampling import XRayRulesSampler
 from .settings import TelemetrySettings
 from .wsgi_types import Layer, WSGIApp
@@ -123,9 +125,21 @@ def build_wsgi_chain(
     )
 
 
+def _record_peer_address(span: Span, environ: dict[str, Any]) -> None:
+    if span.is_recording():
+        span.set_attributes(peer_address(environ))
+
+
 def server_span(provider: TracerProvider) -> Layer:
-    """OpenTelemetry's WSGI middleware as a layer: a server span of ``provider`` per request (metrics off)."""
-    return functools.partial(OpenTelemetryMiddleware, tracer_provider=provider, meter_provider=NoOpMeterProvider())
+    """OpenTelemetry's WSGI middleware as a layer: a server span of ``provider`` per request (metrics off), with the
+    connection's peer address.
+    """
+    return functools.partial(
+        OpenTelemetryMiddleware,
+        tracer_provider=provider,
+        meter_provider=NoOpMeterProvider(),
+        request_hook=_record_peer_address,
+    )
 
 
 def nest(wsgi_app: WSGIApp, *layers: Layer | None) -> WSGIApp:

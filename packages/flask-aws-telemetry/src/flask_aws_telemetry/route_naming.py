@@ -1,4 +1,6 @@
-"""Server spans named after the request's route: "{method} {route}", and http.route, once Flask has matched it."""
+"""Server spans named after the request's route: "{method} {route}", and http.route, once Flask has matched it;
+and ``peer_address``, the one attribute of a server span the WSGI instrumentation leaves out.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +10,20 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
+from opentelemetry.semconv.attributes.network_attributes import NETWORK_PEER_ADDRESS
 
 from .wsgi_types import WSGIApp
 
 log = logging.getLogger("flask_aws_telemetry.route_naming")
+
+
+def peer_address(environ: dict[str, Any]) -> dict[str, str]:
+    """``network.peer.address``: the connection's peer (``REMOTE_ADDR``), which the WSGI instrumentation writes only
+    as ``client.address``; without it X-Ray (the ``awsxray`` exporter's translator) flags the client address as
+    taken from X-Forwarded-For on every request.
+    """
+    remote = environ.get("REMOTE_ADDR")
+    return {NETWORK_PEER_ADDRESS: remote} if remote else {}
 
 
 class RouteNamedSpan:

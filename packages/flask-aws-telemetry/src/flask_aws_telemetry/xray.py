@@ -3,8 +3,13 @@
 With OpenTelemetry on, it has already decided (``gate.SamplingGate``), and
 ``SampledRequestSegments`` sits on the gate's sampled path only: it records
 the X-Ray segment of exactly the requests OpenTelemetry sampled, with the
-same trace id (in X-Ray form), the server span as the segment's parent, and
-the HTTP fields the SDK's Flask middleware records. The middleware itself is
+same trace id (in X-Ray form), and the HTTP fields the SDK's Flask
+middleware records. The segment is the server span's twin: its id is the
+span's id and its parent the span's parent (the caller's span, when the
+request continued a trace; none otherwise), so X-Ray sees the same tree on
+every path, whether the segment comes from the SDK or from the span (the
+collector's ``awsxray`` exporter, X-Ray's OTLP endpoint), and an id read in
+Honeycomb finds the segment in X-Ray. The middleware itself is
 not used in that mode: it would parse a trace header back, ask for a
 sampling decision already made, and run three Flask hooks for every request,
 recorded or not. Here an unsampled request never reaches X-Ray code.
@@ -144,16 +149,12 @@ class SampledRequestSegments:
             self._end()
 
     def _begin(self, environ: dict[str, Any]) -> Any:
-        span_context = trace.get_current_span().get_span_context()
+        span = trace.get_current_span()
+        span_context = span.get_span_context()
         if not span_context.trace_flags.sampled:
             return None
         try:
-            segment = self.recorder.begin_segment(
-                name=self.recorder.service,
-                traceid=xray_trace_id(span_context.trace_id),
-                parent_id=f"{span_context.span_id:016x}",
-                sampling=1,
-            )
+            segment = begin_twin_segment(self.recorder, span_context, getattr(span, "parent", None))
             put_request_meta(segment, environ)
             return segment
         except Exception:
@@ -176,6 +177,18 @@ class SampledRequestSegments:
             self.recorder.end_segment()
         except Exception:
             log.exception("could not end the X-Ray segment")
+
+
+def begin_twin_segment(recorder: AWSXRayRecorder, server: trace.SpanContext, caller: trace.SpanContext | None) -> Any:
+    """Begin the segment of the server span ``server``: its trace id, its span id, and ``caller``'s id as parent."""
+    segment = recorder.begin_segment(
+        name=recorder.service,
+        traceid=xray_trace_id(server.trace_id),
+        parent_id=f"{caller.span_id:016x}" if caller is not None and caller.is_valid else None,
+        sampling=1,
+    )
+    segment.id = f"{server.span_id:016x}"
+    return segment
 
 
 def put_request_meta(segment: Any, environ: dict[str, Any]) -> None:
