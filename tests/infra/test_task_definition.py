@@ -180,15 +180,16 @@ def test_the_opentelemetry_path_sends_spans_to_xrays_otlp_endpoint_signed_for_xr
     endpoint's host name, so the signature stays right wherever the endpoint
     points (a VPC endpoint's name, a loopback stand-in in the tests).
     """
-    if not any_env.config.telemetry.collector_exports_to_xray:
+    if any_env.config.telemetry.xray_path.collector_xray is not CollectorXRay.OTLP:
         assert "sigv4auth/xray" not in collector_yaml["extensions"]
+        assert "otlphttp/xray" not in collector_yaml["exporters"]
         return
     exporter = collector_yaml["exporters"]["otlphttp/xray"]
     assert exporter["traces_endpoint"] == "https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces"
     assert exporter["auth"] == {"authenticator": "sigv4auth/xray"}
     assert collector_yaml["extensions"]["sigv4auth/xray"] == {"region": "${env:AWS_REGION}", "service": "xray"}
     assert "sigv4auth/xray" in collector_yaml["service"]["extensions"]
-    # awsxray (PutTraceSegments) is not built into the collector any more: see collector_config.py
+    # Each span reaches X-Ray once: on the OTLP path the awsxray exporter (PutTraceSegments) is not also there.
     assert "awsxray" not in collector_yaml["exporters"]
 
 
