@@ -132,6 +132,25 @@ def test_the_task_role_may_call_exactly_its_paths_xray_actions(on_path):
     assert statement["Resource"] == "*"
 
 
+def test_the_collectors_xray_exporter_is_the_one_the_task_role_allows(on_path):
+    """Read from the synthesized collector configuration, not from the path: an ``awsxray`` exporter only where the role
+    may call PutTraceSegments, an ``otlphttp/xray`` exporter only where it may call PutSpans, and no X-Ray exporter
+    where the daemon sends (the role's segment actions are the daemon's there).
+    """
+    statements = templates.policy_statements(on_path, "TaskRole")
+    allowed = {a for s in statements for a in _as_list(s["Action"]) if a.startswith("xray:")}
+    exporters = set(templates.collector_configuration(on_path)["exporters"])
+    xray_exporters = exporters & {"awsxray", "otlphttp/xray"}
+    assert len(xray_exporters) <= 1, f"spans would reach X-Ray twice: {sorted(xray_exporters)}"
+    if "awsxray" in exporters:
+        assert "xray:PutTraceSegments" in allowed and "xray:PutSpans" not in allowed
+    elif "otlphttp/xray" in exporters:
+        assert "xray:PutSpans" in allowed and "xray:PutTraceSegments" not in allowed
+    else:
+        assert DAEMON in templates.containers(on_path), "nothing sends to X-Ray on this path"
+        assert "xray:PutSpans" not in allowed
+
+
 def test_the_daemons_room_goes_to_the_app_where_the_collector_takes_its_place(on_path):
     """The sidecars reserve the collector's 128 units and 256 MiB, plus the daemon's 32 and 64 only on its path;
     the task's size is the config's, and the app has what the sidecars leave.
