@@ -12,14 +12,12 @@ import os
 import subprocess
 import sys
 
-import boto3
 import pytest
 import requests
 
 from infra.environments import load_environment
 from scripts import honeycomb_queries
 from testsupport import REPO_ROOT
-from testsupport.standins.aws import MotoServer
 from testsupport.standins.honeycomb_api import HoneycombApi, spec_problems
 from testsupport.waiting import closed_port
 
@@ -33,24 +31,6 @@ QUESTIONS = {
     "Slowest traces with their DynamoDB time": "__all__",
     "Browser-to-backend network time": "__all__",
 }
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    """moto_server on loopback, for SSM."""
-    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
-        yield server
-
-
-@pytest.fixture
-def ssm(moto):
-    """moto's SSM, emptied after each test."""
-    client = boto3.client(
-        "ssm", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
-    )
-    yield client
-    for parameter in client.describe_parameters()["Parameters"]:
-        client.delete_parameter(Name=parameter["Name"])
 
 
 @pytest.fixture

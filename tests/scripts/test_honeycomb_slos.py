@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 
-import boto3
 import pytest
 
 from flask_aws_telemetry_cdk.models.service_level_objectives import BURN_RATE_ALERTS
@@ -35,7 +34,6 @@ from scripts.honeycomb_slos import (
     latency_expression,
 )
 from testsupport import REPO_ROOT
-from testsupport.standins.aws import MotoServer
 from testsupport.standins.honeycomb_api import (
     HoneycombApi,
     burn_alert_problems,
@@ -55,24 +53,6 @@ def with_recipients(name: str, *, page: str | None = PAGE, notice: str | None = 
     config = load_environment(name)
     changed = dataclasses.replace(config.slos, honeycomb_recipient=page, honeycomb_notice_recipient=notice, **slos)
     return dataclasses.replace(config, slos=changed)
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    """moto_server on loopback, for SSM."""
-    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
-        yield server
-
-
-@pytest.fixture
-def ssm(moto):
-    """moto's SSM, emptied after each test."""
-    client = boto3.client(
-        "ssm", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
-    )
-    yield client
-    for parameter in client.describe_parameters()["Parameters"]:
-        client.delete_parameter(Name=parameter["Name"])
 
 
 @pytest.fixture

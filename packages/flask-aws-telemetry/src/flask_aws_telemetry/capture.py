@@ -75,7 +75,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flask_aws_telemetry.capture")
 CAPTURED_MESSAGE = "anomaly trace captured"
-# The attributes of a captured server span: a query (or an SLI) tells captured spans from sampled ones by them.
 
 
 def _no_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -66,25 +66,30 @@ def is_valid_xray_header(value: str) -> bool:
     return True
 
 
-def _members_valid(value: str, limit: int, most: int, member: re.Pattern[str]) -> bool:
-    """True for a list header of at most ``limit`` printable characters and ``most`` members, each one ``member``."""
+def _valid_members(value: str, limit: int, most: int, member: re.Pattern[str]) -> list[str] | None:
+    """The members of a list header of at most ``limit`` printable characters and ``most`` members, each one
+    ``member``; None for any other value.
+    """
     if len(value) > limit or not _PRINTABLE.match(value):
-        return False
+        return None
     members = [m for m in _LIST_DELIMITER.split(value.strip(" \t")) if m]
-    return len(members) <= most and all(member.fullmatch(m) for m in members)
+    if len(members) > most or not all(member.fullmatch(m) for m in members):
+        return None
+    return members
 
 
 def is_valid_tracestate(value: str) -> bool:
     """True for a W3C tracestate: at most 32 members ``key=value``, no key twice."""
-    if not _members_valid(value, MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, _TRACESTATE_MEMBER):
+    members = _valid_members(value, MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, _TRACESTATE_MEMBER)
+    if members is None:
         return False
-    keys = [m.partition("=")[0] for m in _LIST_DELIMITER.split(value.strip(" \t")) if m]
+    keys = [m.partition("=")[0] for m in members]
     return len(keys) == len(set(keys))
 
 
 def is_valid_baggage(value: str) -> bool:
     """True for a W3C baggage header OpenTelemetry's propagator reads whole: at most 180 members ``key=value;...``."""
-    return _members_valid(value, MAX_BAGGAGE_LENGTH, MAX_BAGGAGE_MEMBERS, _BAGGAGE_MEMBER)
+    return _valid_members(value, MAX_BAGGAGE_LENGTH, MAX_BAGGAGE_MEMBERS, _BAGGAGE_MEMBER) is not None
 
 
 # WSGI environ key -> validity check.

@@ -39,6 +39,9 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OBJECTS_AS_ARRAYS = bytes.maketrans(b"{}", b"[]")
 _OPENS = re.compile(rb"\[+")
 _CLOSES = re.compile(rb"\]+")
+# A surrogate in a decoded value can only come from such an escape (UTF-8 text holds none), so a body without one
+# is not serialized again to look for it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def nesting_depth_exceeds(body: bytes, limit: int) -> bool:
@@ -101,6 +104,8 @@ def parse_json_body(body: bytes, *, max_nesting: int) -> Any:
         raise
     except ValueError:  # json's JSONDecodeError, or an integer of more digits than Python converts
         raise ValueError("is not valid JSON") from None
+    if not _SURROGATE_ESCAPE.search(text):
+        return value
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
